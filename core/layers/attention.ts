@@ -1,0 +1,203 @@
+/** Attention and Transformers: MultiheadAttention, FeedForward, TransformerEncoderLayer, TransformerDecoderLayer. */
+import { formatShape, type Dim } from '../shape/dim.ts';
+import type { InferContext, LayerSpec, ParamSchema, ParamTensor, TensorType } from './spec.ts';
+import { BIAS, ONE_OUTPUT, addOrNull, expectFloat, knownDim, mulOrNull, param, tensor } from './common.ts';
+
+interface AttentionDims {
+  E: number;
+  kdim: number;
+  vdim: number;
+  heads: number;
+  kvHeads: number;
+  bias: boolean;
+}
+
+/** Parameter tensors named as PyTorch's nn.MultiheadAttention (or q/k/v/o projections for GQA). */
+function attentionParams(a: AttentionDims, prefix = ''): ParamTensor[] {
+  const { E, kdim, vdim, heads, kvHeads, bias } = a;
+  const kvE = (E / heads) * kvHeads;
+  const p: ParamTensor[] = [];
+  if (kvHeads !== heads) {
+    p.push(param(`${prefix}q_proj.weight`, [E, E], `E·E = ${E}·${E}`));
+    p.push(param(`${prefix}k_proj.weight`, [kvE, kdim], `(kvHeads·headDim)·kdim = ${kvE}·${kdim}`));
+    p.push(param(`${prefix}v_proj.weight`, [kvE, vdim], `(kvHeads·headDim)·vdim = ${kvE}·${vdim}`));
+    if (bias) {
+      p.push(param(`${prefix}q_proj.bias`, [E], 'E'));
+      p.push(param(`${prefix}k_proj.bias`, [kvE], 'kvHeads·headDim'));
+      p.push(param(`${prefix}v_proj.bias`, [kvE], 'kvHeads·headDim'));
+    }
+  } else if (kdim === E && vdim === E) {
+    p.push(param(`${prefix}in_proj_weight`, [3 * E, E], `3E·E = ${3 * E}·${E}`));
+    if (bias) p.push(param(`${prefix}in_proj_bias`, [3 * E], '3E'));
+  } else {
+    p.push(param(`${prefix}q_proj_weight`, [E, E], `E·E = ${E}·${E}`));
+    p.push(param(`${prefix}k_proj_weight`, [E, kdim], `E·kdim = ${E}·${kdim}`));
+    p.push(param(`${prefix}v_proj_weight`, [E, vdim], `E·vdim = ${E}·${vdim}`));
+    if (bias) p.push(param(`${prefix}in_proj_bias`, [3 * E], '3E'));
+  }
+  p.push(param(`${prefix}out_proj.weight`, [E, E], `E·E = ${E}·${E}`));
+  if (bias) p.push(param(`${prefix}out_proj.bias`, [E], 'E'));
+  return p;
+}
+
+/** Per-sample MACs: the four projections plus QKᵀ and A·V. */
+function attentionMacs(a: AttentionDims, Tq: Dim, Tk: Dim): number | null {
+  const kvE = (a.E / a.heads) * a.kvHeads;
+  const tq = typeof Tq === 'number' ? Tq : null;
+  const tk = typeof Tk === 'number' ? Tk : null;
+  const proj = mulOrNull(tq, 2 * a.E * a.E);
+  const kv = mulOrNull(tk, kvE * (a.kdim + a.vdim));
+  const scores = mulOrNull(tq, tk, 2 * a.E);
+  return addOrNull(proj, kv, scores);
+}
+
+function checkHeads(ctx: InferContext, E: number, heads: number, kvHeads: number, headsField: string): void {
+  if (E % heads !== 0) ctx.fail(`embedding size ${E} is not divisible by ${heads} heads`, { field: headsField, formula: `headDim = E/heads = ${E}/${heads}` });
+  if (heads % kvHeads !== 0) ctx.fail(`${heads} query heads are not a multiple of ${kvHeads} key/value heads`, { field: 'numKeyValueHeads' });
+  ctx.formula(`headDim = E/heads = ${E}/${heads} = ${E / heads}`);
+}
+
+const sequence = (ctx: InferContext, t: TensorType, what: string): void => {
+  expectFloat(ctx, t);
+  if (t.shape.length !== 3) ctx.fail(`expects ${what} as N×T×E, got ${formatShape(t.shape)}`);
+};
+
+const MASKING: Record<string, ParamSchema> = {
+  causal: { type: 'bool', label: 'Causal mask', help: 'Each position attends only to itself and earlier positions.', default: false },
+  slidingWindow: { type: 'int', label: 'Sliding window', help: 'Attend only to the last w positions (none = unlimited).', default: null, nullable: true, min: 1 },
+};
+
+const MultiheadAttention: LayerSpec = {
+  op: 'MultiheadAttention',
+  category: 'Attention & Transformer',
+  summary: 'Scaled dot-product attention with several heads (self or cross).',
+  doc: 'output = softmax(QKᵀ/√d)V per head, with Q from `query` and K, V from `key`/`value` (self-attention when they are not connected). Options: a causal mask, a sliding window, rotary positions on Q and K, and fewer key/value heads than query heads (GQA; 1 is MQA). Parameters as torch.nn.MultiheadAttention: 4E² + 4E for self-attention.',
+  params: {
+    numHeads: { type: 'int', label: 'Heads', help: 'Number of attention heads.', min: 1, key: true },
+    numKeyValueHeads: { type: 'int', label: 'Key/value heads', help: 'Fewer key/value heads share queries (GQA; 1 = MQA). Defaults to the number of heads.', default: null, nullable: true, min: 1 },
+    bias: BIAS,
+    dropout: { type: 'float', label: 'Dropout', help: 'Dropout on the attention weights.', default: 0, min: 0, max: 0.999 },
+    ...MASKING,
+    rotary: { type: 'bool', label: 'Rotary positions', help: 'Apply RoPE to queries and keys.', default: false },
+  },
+  inputs: [
+    { name: 'query', help: 'Queries N×Tq×E.' },
+    { name: 'key', help: 'Keys N×Tk×kdim (defaults to the query).', optional: true },
+    { name: 'value', help: 'Values N×Tk×vdim (defaults to the key).', optional: true },
+  ],
+  outputs: [{ name: 'output', help: 'N×Tq×E.' }],
+  infer(ctx: InferContext) {
+    const q = ctx.inputs[0] as TensorType;
+    const k = ctx.inputs[1] ?? q;
+    const v = ctx.inputs[2] ?? k;
+    sequence(ctx, q, 'the query');
+    sequence(ctx, k, 'the key');
+    sequence(ctx, v, 'the value');
+    if (k.shape[1] !== v.shape[1]) ctx.fail(`key and value lengths differ: ${formatShape(k.shape)} vs ${formatShape(v.shape)}`);
+    const E = knownDim(ctx, q.shape[2], 'embedding size');
+    const heads = ctx.int('numHeads');
+    const kvHeads = ctx.maybeInt('numKeyValueHeads') ?? heads;
+    checkHeads(ctx, E, heads, kvHeads, 'numHeads');
+    if (ctx.bool('rotary') && (E / heads) % 2 !== 0) ctx.fail(`rotary positions need an even head dimension, got ${E / heads}`, { field: 'rotary' });
+    const dims: AttentionDims = { E, kdim: knownDim(ctx, k.shape[2], 'key size'), vdim: knownDim(ctx, v.shape[2], 'value size'), heads, kvHeads, bias: ctx.bool('bias') };
+    ctx.formula(`scores = QKᵀ/√${E / heads}: ${heads}×${q.shape[1]}×${k.shape[1]} per sample`);
+    return { outputs: [tensor(['N', q.shape[1], E])], params: attentionParams(dims), macs: attentionMacs(dims, q.shape[1], k.shape[1]) };
+  },
+};
+
+/** Parameters of a position-wise feed-forward block. */
+function feedForwardParams(D: number, F: number, gated: boolean, bias: boolean, names: [string, string, string]): ParamTensor[] {
+  const [up, down, gate] = names;
+  const p = [param(`${up}.weight`, [F, D], `F·D = ${F}·${D}`)];
+  if (bias) p.push(param(`${up}.bias`, [F], 'F'));
+  if (gated) {
+    p.push(param(`${gate}.weight`, [F, D], `F·D = ${F}·${D}`));
+    if (bias) p.push(param(`${gate}.bias`, [F], 'F'));
+  }
+  p.push(param(`${down}.weight`, [D, F], `D·F = ${D}·${F}`));
+  if (bias) p.push(param(`${down}.bias`, [D], 'D'));
+  return p;
+}
+
+const FeedForward: LayerSpec = {
+  op: 'FeedForward',
+  category: 'Attention & Transformer',
+  summary: 'Position-wise MLP: W₂·act(W₁x + b₁) + b₂ (ReLU, GELU or SwiGLU).',
+  doc: "The Transformer's per-token MLP m = W₂·ReLU(W₁x + b₁) + b₂. SwiGLU (Llama) is W₂·(SiLU(W₁x) ⊙ W₃x), with a third matrix.",
+  params: {
+    hiddenFeatures: { type: 'int', label: 'Hidden features', help: 'Width F of the hidden layer (often 4·d).', min: 1, key: true },
+    activation: { type: 'enum', label: 'Activation', help: 'Non-linearity between the two projections.', default: 'relu', values: ['relu', 'gelu', 'swiglu'], key: true },
+    bias: BIAS,
+    dropout: { type: 'float', label: 'Dropout', help: 'Dropout after the activation.', default: 0, min: 0, max: 0.999 },
+  },
+  inputs: [{ name: 'input', help: 'N×…×d.' }],
+  outputs: ONE_OUTPUT,
+  infer(ctx: InferContext) {
+    const x = ctx.inputs[0] as TensorType;
+    expectFloat(ctx, x);
+    if (x.shape.length < 2) ctx.fail(`expects at least N×d, got ${formatShape(x.shape)}`);
+    const D = knownDim(ctx, x.shape[x.shape.length - 1], 'model dimension d');
+    const F = ctx.int('hiddenFeatures');
+    const gated = ctx.str('activation') === 'swiglu';
+    const names: [string, string, string] = gated ? ['w1', 'w2', 'w3'] : ['linear1', 'linear2', 'unused'];
+    const rows = x.shape.slice(1, -1).reduce<number | null>((a, d) => mulOrNull(a, typeof d === 'number' ? d : null), 1);
+    return { outputs: [x], params: feedForwardParams(D, F, gated, ctx.bool('bias'), names), macs: mulOrNull(rows, (gated ? 3 : 2) * D * F) };
+  },
+};
+
+const TRANSFORMER_PARAMS: Record<string, ParamSchema> = {
+  nhead: { type: 'int', label: 'Heads', help: 'Number of attention heads.', min: 1, key: true },
+  dimFeedforward: { type: 'int', label: 'Feed-forward size', help: 'Hidden width of the feed-forward block.', default: 2048, min: 1, key: true },
+  dropout: { type: 'float', label: 'Dropout', help: 'Dropout on attention weights and residual branches.', default: 0.1, min: 0, max: 0.999 },
+  activation: { type: 'enum', label: 'Activation', help: 'Feed-forward non-linearity.', default: 'relu', values: ['relu', 'gelu'] },
+  layerNormEps: { type: 'float', label: 'LayerNorm epsilon', help: 'Epsilon of the LayerNorms.', default: 1e-5, min: 0 },
+  normFirst: { type: 'bool', label: 'Pre-norm', help: 'LayerNorm before each sub-block (pre-LN, as GPT-2) instead of after (post-LN, as the original paper).', default: false },
+  bias: BIAS,
+};
+
+function transformerLayer(decoder: boolean): LayerSpec {
+  const E2 = decoder ? '2·(4E² + 4E)' : '4E² + 4E';
+  return {
+    op: decoder ? 'TransformerDecoderLayer' : 'TransformerEncoderLayer',
+    category: 'Attention & Transformer',
+    summary: decoder ? 'Masked self-attention, cross-attention to memory, feed-forward.' : 'Self-attention and feed-forward, each with a residual and LayerNorm.',
+    doc: `As torch.nn.${decoder ? 'TransformerDecoderLayer' : 'TransformerEncoderLayer'} with batch_first, plus normFirst for pre-LN. Parameters: ${E2} (attention) + 2EF + F + E (feed-forward) + ${decoder ? 6 : 4}E (LayerNorms). A decoder-only model (GPT) is a stack of encoder layers with a causal mask.`,
+    params: { ...TRANSFORMER_PARAMS, causal: { ...MASKING.causal, default: decoder } },
+    inputs: decoder
+      ? [
+          { name: 'tgt', help: 'Target sequence N×T×E.' },
+          { name: 'memory', help: 'Encoder output N×S×E.' },
+        ]
+      : [{ name: 'src', help: 'Sequence N×T×E.' }],
+    outputs: ONE_OUTPUT,
+    infer(ctx: InferContext) {
+      const x = ctx.inputs[0] as TensorType;
+      sequence(ctx, x, decoder ? 'tgt' : 'src');
+      const E = knownDim(ctx, x.shape[2], 'model dimension d_model');
+      const heads = ctx.int('nhead');
+      checkHeads(ctx, E, heads, heads, 'nhead');
+      const F = ctx.int('dimFeedforward');
+      const bias = ctx.bool('bias');
+      const self: AttentionDims = { E, kdim: E, vdim: E, heads, kvHeads: heads, bias };
+      const params = attentionParams(self, 'self_attn.');
+      let macs = attentionMacs(self, x.shape[1], x.shape[1]);
+      if (decoder) {
+        const memory = ctx.inputs[1] as TensorType;
+        sequence(ctx, memory, 'memory');
+        if (memory.shape[2] !== E) ctx.fail(`memory width ${memory.shape[2]} must equal d_model ${E}`);
+        params.push(...attentionParams(self, 'multihead_attn.'));
+        macs = addOrNull(macs, attentionMacs(self, x.shape[1], memory.shape[1]));
+      }
+      params.push(...feedForwardParams(E, F, false, bias, ['linear1', 'linear2', 'unused']));
+      for (let i = 1; i <= (decoder ? 3 : 2); i++) {
+        params.push(param(`norm${i}.weight`, [E], 'E'));
+        if (bias) params.push(param(`norm${i}.bias`, [E], 'E'));
+      }
+      const T = typeof x.shape[1] === 'number' ? x.shape[1] : null;
+      const ffMacs = mulOrNull(T, 2 * E * F);
+      return { outputs: [x], params, macs: addOrNull(macs, ffMacs) };
+    },
+  };
+}
+
+export const attentionLayers: LayerSpec[] = [MultiheadAttention, FeedForward, transformerLayer(false), transformerLayer(true)];

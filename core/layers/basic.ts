@@ -1,0 +1,224 @@
+/** Inputs and structural layers: Input, Linear, Flatten, Reshape, Add, Mul, Concat, Identity, Select, Dropout. */
+import { broadcast, formatShape, normAxis, numel, symbolic, type Dim } from '../shape/dim.ts';
+import type { InferContext, LayerSpec, PortSpec } from './spec.ts';
+import { BIAS, ONE_INPUT, ONE_OUTPUT, expectFloat, formatCount, knownDim, macsText, mulOrNull, only, param, tensor } from './common.ts';
+
+const Input: LayerSpec = {
+  op: 'Input',
+  category: 'Input & structure',
+  summary: 'A model input. The batch dimension N is implied.',
+  doc: 'Declares a tensor fed to the model. `shape` leaves out the batch dimension, which is the symbol N. Use a symbol such as "T" for a variable sequence length, and dtype int64 for token ids or class labels.',
+  params: {
+    shape: { type: 'dims', label: 'Shape', help: 'Shape without the batch dimension, e.g. [1, 32, 32]. Symbols such as "T" are allowed.', key: true },
+    dtype: { type: 'enum', label: 'Data type', help: 'float32 for features, int64 for token ids and class labels.', default: 'float32', values: ['float32', 'int64'] },
+  },
+  inputs: [],
+  outputs: [{ name: 'output', help: 'The input tensor, with the batch dimension N first.' }],
+  infer(ctx: InferContext) {
+    const dtype = ctx.str('dtype') as 'float32' | 'int64';
+    return { outputs: [tensor(['N', ...ctx.dims('shape')], dtype)] };
+  },
+};
+
+const Linear: LayerSpec = {
+  op: 'Linear',
+  category: 'Linear & convolution',
+  summary: 'Fully connected layer: y = xWᵀ + b.',
+  doc: 'Applies y = xWᵀ + b to the last dimension. The number of input features is inferred. With `tiedTo`, the weight is shared with an Embedding (a language-model head tied to the token embedding) and is counted once, as PyTorch does.',
+  params: {
+    outFeatures: { type: 'int', label: 'Out features', help: 'Size of each output sample.', min: 1, key: true },
+    bias: BIAS,
+    tiedTo: { type: 'nodeRef', label: 'Tied to', help: 'Share the weight of this Embedding or Linear node (weight tying).', default: null, nullable: true },
+  },
+  inputs: ONE_INPUT,
+  outputs: ONE_OUTPUT,
+  infer(ctx: InferContext) {
+    const x = only(ctx);
+    expectFloat(ctx, x);
+    if (x.shape.length < 2) ctx.fail(`expects at least a 2-D input (N×features), got ${formatShape(x.shape)}`);
+    const inF = knownDim(ctx, x.shape[x.shape.length - 1], 'number of input features');
+    const outF = ctx.int('outFeatures');
+    const weight = param('weight', [outF, inF], `out·in = ${outF}·${inF}`);
+    const tiedTo = ctx.params.tiedTo as string | null;
+    if (tiedTo !== null) {
+      const other = ctx.paramsOf(tiedTo)?.find((p) => p.name === 'weight');
+      if (!other) ctx.fail(`tiedTo names "${tiedTo}", which has no weight to share`, { field: 'tiedTo' });
+      if (other.shape.join() !== weight.shape.join()) {
+        ctx.fail(`cannot tie to "${tiedTo}": its weight is ${other.shape.join('×')} but this layer needs ${outF}×${inF}`, { field: 'tiedTo' });
+      }
+      weight.tiedTo = tiedTo;
+      weight.formula = `shared with ${tiedTo}.weight (counted there)`;
+    }
+    const params = [weight];
+    if (ctx.bool('bias')) params.push(param('bias', [outF], 'out'));
+    ctx.formula(`out shape = [${x.shape.slice(0, -1).join(', ')}, outFeatures] = ${formatShape([...x.shape.slice(0, -1), outF])}`);
+    const rows = numel(x.shape.slice(1, -1));
+    const macs = mulOrNull(rows, inF, outF);
+    return { outputs: [tensor([...x.shape.slice(0, -1), outF])], params, macs, macsFormula: macsText(`rows·in·out = ${rows ?? '?'}·${inF}·${outF}`, macs) };
+  },
+};
+
+const Flatten: LayerSpec = {
+  op: 'Flatten',
+  category: 'Input & structure',
+  summary: 'Flattens a range of dimensions into one.',
+  doc: 'Merges dimensions startDim..endDim into one, as torch.nn.Flatten (by default everything but the batch).',
+  params: {
+    startDim: { type: 'int', label: 'Start dim', help: 'First dimension to flatten (the batch is 0).', default: 1 },
+    endDim: { type: 'int', label: 'End dim', help: 'Last dimension to flatten; -1 is the last.', default: -1 },
+  },
+  inputs: ONE_INPUT,
+  outputs: ONE_OUTPUT,
+  infer(ctx: InferContext) {
+    const x = only(ctx);
+    const rank = x.shape.length;
+    const start = normAxis(ctx.int('startDim'), rank);
+    const end = normAxis(ctx.int('endDim'), rank);
+    if (start < 0) ctx.fail(`startDim ${ctx.int('startDim')} is out of range for a ${rank}-D input`, { field: 'startDim' });
+    if (end < 0 || end < start) ctx.fail(`endDim ${ctx.int('endDim')} is out of range for a ${rank}-D input starting at ${start}`, { field: 'endDim' });
+    const merged = x.shape.slice(start, end + 1);
+    const n = numel(merged);
+    const dim: Dim = n ?? symbolic(merged.join('·'));
+    ctx.formula(`flattened = ${merged.join('·')} = ${dim}`);
+    return { outputs: [tensor([...x.shape.slice(0, start), dim, ...x.shape.slice(end + 1)], x.dtype)] };
+  },
+};
+
+const Reshape: LayerSpec = {
+  op: 'Reshape',
+  category: 'Input & structure',
+  summary: 'Reshapes each sample; the batch dimension is kept.',
+  doc: 'Gives each sample a new shape with the same number of elements. One entry may be -1, inferred from the rest. The batch dimension is not written.',
+  params: {
+    shape: { type: 'ints', label: 'Shape', help: 'New shape without the batch dimension; one entry may be -1.', key: true },
+  },
+  inputs: ONE_INPUT,
+  outputs: ONE_OUTPUT,
+  infer(ctx: InferContext) {
+    const x = only(ctx);
+    const target = ctx.dims('shape') as number[];
+    const total = numel(x.shape.slice(1));
+    if (total === null) ctx.fail(`needs a known sample size, but the input is ${formatShape(x.shape)}`);
+    const wild = target.filter((d) => d === -1).length;
+    if (wild > 1) ctx.fail('at most one entry of shape may be -1', { field: 'shape' });
+    if (target.some((d) => d === 0 || d < -1)) ctx.fail('shape entries must be positive, or -1 once', { field: 'shape' });
+    const known = target.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    const out = target.map((d) => (d === -1 ? total / known : d));
+    if (wild === 1 ? total % known !== 0 : known !== total) {
+      ctx.fail(`cannot reshape ${formatCount(total)} elements (${formatShape(x.shape.slice(1))}) into [${target.join(', ')}]`, {
+        field: 'shape',
+        formula: `${x.shape.slice(1).join('·')} = ${total} ≠ ${target.join('·')}`,
+      });
+    }
+    ctx.formula(`${x.shape.slice(1).join('·')} = ${total} = ${out.join('·')}`);
+    return { outputs: [tensor(['N', ...out], x.dtype)] };
+  },
+};
+
+const VARIADIC: PortSpec[] = [{ name: 'inputs', help: 'Two or more tensors, in file order.', variadic: true }];
+
+function elementwise(op: 'Add' | 'Mul', word: string): LayerSpec {
+  return {
+    op,
+    category: 'Input & structure',
+    summary: `${word} of its inputs, with broadcasting.`,
+    doc: `Element-wise ${word.toLowerCase()} of two or more tensors, with NumPy broadcasting. ${op === 'Add' ? 'Residual (skip) connections use it.' : 'Gating uses it.'}`,
+    params: {},
+    inputs: VARIADIC,
+    outputs: ONE_OUTPUT,
+    infer(ctx: InferContext) {
+      const xs = ctx.inputs as NonNullable<(typeof ctx.inputs)[number]>[];
+      let shape: Dim[] | null = xs[0].shape;
+      for (const x of xs.slice(1)) {
+        const next: Dim[] | null = broadcast(shape, x.shape);
+        if (!next) {
+          ctx.fail(`input shapes do not match: ${xs.map((t) => formatShape(t.shape)).join(' vs ')}`, {
+            suggestion: 'Make the branches produce the same shape (e.g. a 1×1 conv or Linear on the skip path).',
+          });
+        }
+        shape = next;
+      }
+      ctx.formula(`${xs.map((t) => formatShape(t.shape)).join(' ⊕ ')} → ${formatShape(shape)}`);
+      const macs = op === 'Mul' ? mulOrNull(numel(shape.slice(1)), xs.length - 1) : 0;
+      return { outputs: [tensor(shape, xs[0].dtype)], macs };
+    },
+  };
+}
+
+const Concat: LayerSpec = {
+  op: 'Concat',
+  category: 'Input & structure',
+  summary: 'Joins its inputs along a dimension.',
+  doc: 'Concatenates two or more tensors along `dim` (1 is channels for images, features for vectors). Every other dimension must agree.',
+  params: {
+    dim: { type: 'int', label: 'Dim', help: 'Dimension to join along; the batch is 0, -1 is the last.', default: 1, key: true },
+  },
+  inputs: VARIADIC,
+  outputs: ONE_OUTPUT,
+  infer(ctx: InferContext) {
+    const xs = ctx.inputs as NonNullable<(typeof ctx.inputs)[number]>[];
+    const rank = xs[0].shape.length;
+    const axis = normAxis(ctx.int('dim'), rank);
+    if (axis <= 0) ctx.fail(`dim ${ctx.int('dim')} is out of range for ${rank}-D inputs (and the batch dimension 0 cannot be joined)`, { field: 'dim' });
+    for (const x of xs) {
+      const agrees = x.shape.length === rank && x.shape.every((d, i) => i === axis || d === xs[0].shape[i]);
+      if (!agrees) {
+        ctx.fail(`input shapes do not match outside dim ${axis}: ${xs.map((t) => formatShape(t.shape)).join(' vs ')}`);
+      }
+    }
+    const parts = xs.map((t) => t.shape[axis]);
+    const sum = parts.every((d) => typeof d === 'number') ? (parts as number[]).reduce((a, b) => a + b, 0) : symbolic(parts.join(' + '));
+    ctx.formula(`size along dim ${axis} = ${parts.join(' + ')} = ${sum}`);
+    const shape = xs[0].shape.slice();
+    shape[axis] = sum;
+    return { outputs: [tensor(shape, xs[0].dtype)] };
+  },
+};
+
+const Identity: LayerSpec = {
+  op: 'Identity',
+  category: 'Input & structure',
+  summary: 'Passes its input through unchanged.',
+  doc: 'Returns its input. Useful as a named junction or placeholder.',
+  params: {},
+  inputs: ONE_INPUT,
+  outputs: ONE_OUTPUT,
+  infer: (ctx: InferContext) => ({ outputs: [only(ctx)] }),
+};
+
+const Select: LayerSpec = {
+  op: 'Select',
+  category: 'Input & structure',
+  summary: 'Picks one index along a dimension, removing it (torch.select).',
+  doc: 'Takes index `index` along `dim` and drops that dimension, as torch.select. BERT\'s pooler uses it to take the first ([CLS]) token.',
+  params: {
+    dim: { type: 'int', label: 'Dim', help: 'Dimension to index; the batch is 0.', default: 1 },
+    index: { type: 'int', label: 'Index', help: 'Position to take; negative counts from the end.', default: 0, key: true },
+  },
+  inputs: ONE_INPUT,
+  outputs: ONE_OUTPUT,
+  infer(ctx: InferContext) {
+    const x = only(ctx);
+    const axis = normAxis(ctx.int('dim'), x.shape.length);
+    if (axis <= 0) ctx.fail(`dim ${ctx.int('dim')} is out of range for a ${x.shape.length}-D input (the batch cannot be selected)`, { field: 'dim' });
+    const size = x.shape[axis];
+    const index = ctx.int('index');
+    if (typeof size === 'number' && (index >= size || index < -size)) ctx.fail(`index ${index} is out of range for size ${size}`, { field: 'index' });
+    return { outputs: [tensor(x.shape.filter((_, i) => i !== axis), x.dtype)] };
+  },
+};
+
+const Dropout: LayerSpec = {
+  op: 'Dropout',
+  category: 'Normalisation & regularisation',
+  summary: 'Zeroes activations at random while training.',
+  doc: 'During training each element is zeroed with probability p and the rest are scaled by 1/(1 − p); at evaluation it is the identity.',
+  params: {
+    p: { type: 'float', label: 'Drop probability', help: 'Probability of zeroing an element.', default: 0.5, min: 0, max: 0.999, key: true },
+  },
+  inputs: ONE_INPUT,
+  outputs: ONE_OUTPUT,
+  infer: (ctx: InferContext) => ({ outputs: [only(ctx)] }),
+};
+
+export const basicLayers: LayerSpec[] = [Input, Linear, Flatten, Reshape, elementwise('Add', 'Sum'), elementwise('Mul', 'Product'), Concat, Identity, Select, Dropout];

@@ -1,0 +1,121 @@
+/** Small helpers shared by the layer specs. */
+import { numel, formatShape, symbolic, type Dim, type DType, type TensorType } from '../shape/dim.ts';
+import type { InferContext, ParamSchema, ParamTensor, PortSpec } from './spec.ts';
+
+export const tensor = (shape: Dim[], dtype: DType = 'float32'): TensorType => ({ shape, dtype });
+
+/** 25050 → "25,050". */
+export const formatCount = (n: number): string => n.toLocaleString('en-US');
+
+export function param(name: string, shape: number[], formula: string): ParamTensor {
+  const count = shape.reduce((a, b) => a * b, 1);
+  return { name, shape, count, formula: `${formula} = ${formatCount(count)}` };
+}
+
+export const ONE_INPUT: PortSpec[] = [{ name: 'input', help: 'The tensor to transform.' }];
+export const ONE_OUTPUT: PortSpec[] = [{ name: 'output', help: 'The result.' }];
+
+export const BIAS: ParamSchema = { type: 'bool', label: 'Bias', help: 'Learn an additive bias.', default: true };
+
+/** The one input of a single-input layer, which the graph guarantees is connected. */
+export function only(ctx: InferContext): TensorType {
+  return ctx.inputs[0] as TensorType;
+}
+
+/** Checks rank (counting the batch) and that the input holds floats. */
+export function expectRank(ctx: InferContext, t: TensorType, ranks: number[], layout: string): void {
+  if (!ranks.includes(t.shape.length)) {
+    ctx.fail(
+      `expects a ${ranks.join(' or ')}-D input (${layout}), got ${t.shape.length}-D ${formatShape(t.shape)}`,
+      { suggestion: t.shape.length > Math.max(...ranks) ? 'Insert a Flatten or Reshape before this layer.' : 'Check the layer before this one.' },
+    );
+  }
+}
+
+export function expectFloat(ctx: InferContext, t: TensorType): void {
+  if (t.dtype !== 'float32') ctx.fail(`expects a float tensor, got ${t.dtype} (token ids go into an Embedding first)`);
+}
+
+/** A known (numeric) dimension, or a clear error naming what it is. */
+export function knownDim(ctx: InferContext, d: Dim, what: string): number {
+  if (typeof d !== 'number') ctx.fail(`needs a known ${what}, but it is the symbol ${d}`);
+  return d;
+}
+
+/** Per-sample element count (the batch dim dropped), or null if symbolic. */
+export const perSample = (t: TensorType): number | null => numel(t.shape.slice(1));
+
+export function mulOrNull(...xs: (number | null)[]): number | null {
+  let r = 1;
+  for (const x of xs) {
+    if (x === null) return null;
+    r *= x;
+  }
+  return r;
+}
+
+export function addOrNull(...xs: (number | null)[]): number | null {
+  let r = 0;
+  for (const x of xs) {
+    if (x === null) return null;
+    r += x;
+  }
+  return r;
+}
+
+const fmtNum = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2));
+
+export interface WindowArgs {
+  /** Axis label as the course writes it: W, H or L. */
+  axis: string;
+  size: Dim;
+  kernel: number;
+  stride: number;
+  padding: number;
+  dilation: number;
+  ceil?: boolean;
+}
+
+/**
+ * Output length of a sliding window (conv or pool), with the course's formula
+ * "W2 = (W1 − F + 2P)/S + 1". A stride that does not fit is a warning; an empty output is an error.
+ */
+export function windowOut(ctx: InferContext, a: WindowArgs): Dim {
+  const { axis, kernel: F, stride: S, padding: P, dilation: D } = a;
+  const general = D === 1 ? `(${axis}1 − F + 2P)/S + 1` : `(${axis}1 + 2P − D(F − 1) − 1)/S + 1`;
+  if (typeof a.size !== 'number') {
+    const offset = (k: number): string => (k === 0 ? '' : ` ${k < 0 ? '−' : '+'} ${Math.abs(k)}`);
+    const delta = 2 * P - D * (F - 1) - 1; // numerator = size + delta
+    const out = symbolic(S === 1 ? `${a.size}${offset(delta + 1)}` : `⌊(${a.size}${offset(delta)})/${S}⌋ + 1`);
+    ctx.formula(`${axis}2 = ${general} = ${out}`);
+    return out;
+  }
+  const W1 = a.size;
+  const numerator = D === 1 ? W1 - F + 2 * P : W1 + 2 * P - D * (F - 1) - 1;
+  const exact = numerator / S + 1;
+  const shown = D === 1 ? `(${W1} − ${F} + ${2 * P})/${S} + 1` : `(${W1} + ${2 * P} − ${D}·(${F} − 1) − 1)/${S} + 1`;
+  let out = a.ceil ? Math.ceil(numerator / S) + 1 : Math.floor(numerator / S) + 1;
+  // PyTorch's ceil mode never starts a window inside the right padding.
+  if (a.ceil && (out - 1) * S >= W1 + P) out -= 1;
+  const formula = `${axis}2 = ${general} = ${shown} = ${fmtNum(exact)}`;
+  ctx.formula(Number.isInteger(exact) ? formula : `${formula} → ${out}`);
+  if (out <= 0) {
+    ctx.fail(`output ${axis} would be ${out}: the window (${F}) is larger than the padded input (${W1} + 2·${P})`, {
+      formula,
+      suggestion: 'Use a smaller kernel or stride, add padding, or remove a pooling layer before this one.',
+    });
+  }
+  if (!Number.isInteger(exact)) {
+    ctx.warn(`the stride does not fit: ${shown} = ${fmtNum(exact)}, so the output ${a.ceil ? 'rounds up' : 'floors'} to ${out} (as PyTorch and ONNX do)`, {
+      field: 'stride',
+      formula,
+      suggestion: 'Change the padding or stride so the windows tile the input exactly.',
+    });
+  }
+  return out;
+}
+
+/** "25,050 = 20·50·5·5 + 50"-style MACs text helper. */
+export function macsText(parts: string, value: number | null): string {
+  return value === null ? `${parts} (depends on a symbolic size)` : `${parts} = ${formatCount(value)}`;
+}

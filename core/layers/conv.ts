@@ -1,0 +1,200 @@
+/** Convolution and pooling: Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, LocalResponseNorm. */
+import { formatShape, numel, type Dim } from '../shape/dim.ts';
+import type { InferContext, LayerSpec, ParamSchema, ParamTensor } from './spec.ts';
+import { BIAS, ONE_INPUT, ONE_OUTPUT, expectFloat, expectRank, knownDim, macsText, mulOrNull, only, param, tensor, windowOut } from './common.ts';
+
+const AXES: Record<number, string[]> = { 1: ['L'], 2: ['H', 'W'] };
+const LAYOUT: Record<number, string> = { 1: 'N×C×L', 2: 'N×C×H×W' };
+
+const windowParams = (what: string): Record<string, ParamSchema> => ({
+  kernelSize: { type: 'size', label: 'Kernel size', help: `Size F of the ${what} window; one number or one per axis.`, key: true, min: 1 },
+  stride: { type: 'size', label: 'Stride', help: 'Step S between windows.', default: 1, min: 1 },
+  padding: { type: 'padding', label: 'Padding', help: "Zero padding P on each side; or 'same' (keeps the size, stride 1) or 'valid' (none).", default: 0, min: 0 },
+  dilation: { type: 'size', label: 'Dilation', help: 'Spacing D between kernel elements.', default: 1, min: 1 },
+});
+
+/** Padding, resolving 'same' and 'valid' to numbers per axis. */
+function paddingOf(ctx: InferContext, kernel: number[], dilation: number[], stride: number[], rank: number): number[] {
+  const p = ctx.params.padding;
+  if (p === 'valid') return new Array(rank).fill(0);
+  if (p === 'same') {
+    if (stride.some((s) => s !== 1)) ctx.fail("padding 'same' needs stride 1 (as in PyTorch)", { field: 'padding' });
+    const total = kernel.map((k, i) => dilation[i] * (k - 1));
+    if (total.some((t) => t % 2 !== 0)) ctx.fail("padding 'same' needs an odd effective kernel size here (PyTorch pads unevenly otherwise, which ONNX cannot express)", { field: 'padding' });
+    return total.map((t) => t / 2);
+  }
+  return ctx.tuple('padding', rank);
+}
+
+function conv(rank: 1 | 2): LayerSpec {
+  return {
+    op: `Conv${rank}d`,
+    category: 'Linear & convolution',
+    summary: `${rank}-D convolution: outChannels filters slid over the input.`,
+    doc:
+      'Each of K filters spans all input channels (C/groups with grouping) and an F×F window; it slides with stride S over the zero-padded input. Output size per axis: W2 = (W1 − F + 2P)/S + 1. Parameters: F·F·C·K weights and K biases.',
+    params: {
+      outChannels: { type: 'int', label: 'Out channels', help: 'Number of filters K.', min: 1, key: true },
+      ...windowParams('filter'),
+      groups: { type: 'int', label: 'Groups', help: 'Split channels into groups convolved separately (depthwise when equal to the channels).', default: 1, min: 1 },
+      bias: BIAS,
+    },
+    inputs: ONE_INPUT,
+    outputs: ONE_OUTPUT,
+    infer(ctx: InferContext) {
+      const x = only(ctx);
+      expectFloat(ctx, x);
+      expectRank(ctx, x, [rank + 2], LAYOUT[rank]);
+      const inC = knownDim(ctx, x.shape[1], 'number of input channels');
+      const outC = ctx.int('outChannels');
+      const groups = ctx.int('groups');
+      if (inC % groups !== 0) ctx.fail(`input channels ${inC} are not divisible by groups ${groups}`, { field: 'groups' });
+      if (outC % groups !== 0) ctx.fail(`out channels ${outC} are not divisible by groups ${groups}`, { field: 'groups' });
+      const k = ctx.tuple('kernelSize', rank);
+      const s = ctx.tuple('stride', rank);
+      const d = ctx.tuple('dilation', rank);
+      const p = paddingOf(ctx, k, d, s, rank);
+      const spatial = x.shape.slice(2).map((size, i) => windowOut(ctx, { axis: AXES[rank][i], size, kernel: k[i], stride: s[i], padding: p[i], dilation: d[i] }));
+      ctx.formula(`D2 = K = ${outC}`);
+      const perGroup = inC / groups;
+      const kText = k.join('·');
+      const params: ParamTensor[] = [param('weight', [outC, perGroup, ...k], `K·(C/groups)·${rank === 2 ? 'F·F' : 'F'} = ${outC}·${perGroup}·${kText}`)];
+      if (ctx.bool('bias')) params.push(param('bias', [outC], 'K'));
+      const outPositions = numel(spatial);
+      const macs = mulOrNull(outPositions, outC, perGroup, ...k);
+      return {
+        outputs: [tensor(['N', outC, ...spatial])],
+        params,
+        macs,
+        macsFormula: macsText(`outputs·(C/groups)·F² = ${outC}·${spatial.join('·')}·${perGroup}·${kText}`, macs),
+      };
+    },
+  };
+}
+
+const ConvTranspose2d: LayerSpec = {
+  op: 'ConvTranspose2d',
+  category: 'Linear & convolution',
+  summary: 'Transposed ("deconvolution") 2-D convolution, for upsampling.',
+  doc: 'The gradient of Conv2d with respect to its input, used as a learnable upsampler. Output size: H2 = (H1 − 1)·S − 2P + D·(F − 1) + outputPadding + 1.',
+  params: {
+    outChannels: { type: 'int', label: 'Out channels', help: 'Number of output channels.', min: 1, key: true },
+    kernelSize: { type: 'size', label: 'Kernel size', help: 'Size F of the kernel.', min: 1, key: true },
+    stride: { type: 'size', label: 'Stride', help: 'Upsampling factor S.', default: 1, min: 1 },
+    padding: { type: 'size', label: 'Padding', help: 'Removes P rows and columns from each side of the output.', default: 0, min: 0 },
+    outputPadding: { type: 'size', label: 'Output padding', help: 'Extra size added to one side of the output.', default: 0, min: 0 },
+    dilation: { type: 'size', label: 'Dilation', help: 'Spacing D between kernel elements.', default: 1, min: 1 },
+    groups: { type: 'int', label: 'Groups', help: 'Channel groups.', default: 1, min: 1 },
+    bias: BIAS,
+  },
+  inputs: ONE_INPUT,
+  outputs: ONE_OUTPUT,
+  infer(ctx: InferContext) {
+    const x = only(ctx);
+    expectFloat(ctx, x);
+    expectRank(ctx, x, [4], LAYOUT[2]);
+    const inC = knownDim(ctx, x.shape[1], 'number of input channels');
+    const outC = ctx.int('outChannels');
+    const groups = ctx.int('groups');
+    if (inC % groups !== 0 || outC % groups !== 0) ctx.fail(`channels (${inC} in, ${outC} out) must be divisible by groups ${groups}`, { field: 'groups' });
+    const [k, s, p, op, d] = ['kernelSize', 'stride', 'padding', 'outputPadding', 'dilation'].map((n) => ctx.tuple(n, 2));
+    op.forEach((v, i) => {
+      if (v >= s[i] && v >= d[i]) ctx.fail(`outputPadding ${v} must be smaller than the stride or the dilation`, { field: 'outputPadding' });
+    });
+    const spatial = x.shape.slice(2).map((size, i): Dim => {
+      const axis = AXES[2][i];
+      const general = `${axis}2 = (${axis}1 − 1)·S − 2P + D·(F − 1) + outputPadding + 1`;
+      if (typeof size !== 'number') {
+        ctx.formula(`${general} (symbolic ${size})`);
+        return `(${size}·${s[i]} + ${-s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1})`;
+      }
+      const out = (size - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1;
+      ctx.formula(`${general} = (${size} − 1)·${s[i]} − ${2 * p[i]} + ${d[i]}·(${k[i]} − 1) + ${op[i]} + 1 = ${out}`);
+      if (out <= 0) ctx.fail(`output ${axis} would be ${out}`, { field: 'padding' });
+      return out;
+    });
+    const params: ParamTensor[] = [param('weight', [inC, outC / groups, ...k], `C·(K/groups)·F·F = ${inC}·${outC / groups}·${k.join('·')}`)];
+    if (ctx.bool('bias')) params.push(param('bias', [outC], 'K'));
+    const macs = mulOrNull(numel(x.shape.slice(1)), outC / groups, k[0], k[1]);
+    return { outputs: [tensor(['N', outC, ...spatial])], params, macs, macsFormula: macsText(`inputs·(K/groups)·F² = ${x.shape.slice(1).join('·')}·${outC / groups}·${k.join('·')}`, macs) };
+  },
+};
+
+function pool2d(op: 'MaxPool2d' | 'AvgPool2d'): LayerSpec {
+  const isMax = op === 'MaxPool2d';
+  const params: Record<string, ParamSchema> = {
+    kernelSize: { type: 'size', label: 'Kernel size', help: 'Size F of the pooling window.', min: 1, key: true },
+    stride: { type: 'size', label: 'Stride', help: 'Step S between windows; defaults to the kernel size.', default: null, nullable: true, min: 1 },
+    padding: { type: 'size', label: 'Padding', help: `Implicit ${isMax ? '−∞' : 'zero'} padding P on each side (at most half the kernel).`, default: 0, min: 0 },
+    ...(isMax ? { dilation: { type: 'size', label: 'Dilation', help: 'Spacing between window elements.', default: 1, min: 1 } as ParamSchema } : {}),
+    ceilMode: { type: 'bool', label: 'Ceil mode', help: 'Round the output size up instead of down.', default: false },
+    ...(isMax ? {} : { countIncludePad: { type: 'bool', label: 'Count padding', help: 'Include the zero padding in the average.', default: true } as ParamSchema }),
+  };
+  return {
+    op,
+    category: 'Pooling',
+    summary: isMax ? 'Takes the maximum of each window.' : 'Takes the average of each window.',
+    doc: `Downsamples each channel independently with a ${isMax ? 'max' : 'mean'} over F×F windows at stride S. Output size: W2 = (W1 − F)/S + 1 (with padding, (W1 − F + 2P)/S + 1). Introduces zero parameters.`,
+    params,
+    inputs: ONE_INPUT,
+    outputs: ONE_OUTPUT,
+    infer(ctx: InferContext) {
+      const x = only(ctx);
+      expectRank(ctx, x, [4], LAYOUT[2]);
+      const k = ctx.tuple('kernelSize', 2);
+      const s = ctx.params.stride === null ? k : ctx.tuple('stride', 2);
+      const p = ctx.tuple('padding', 2);
+      const d = isMax ? ctx.tuple('dilation', 2) : [1, 1];
+      p.forEach((v, i) => {
+        if (v > k[i] / 2) ctx.fail(`padding ${v} must be at most half the kernel size ${k[i]}`, { field: 'padding' });
+      });
+      const spatial = x.shape.slice(2).map((size, i) => windowOut(ctx, { axis: AXES[2][i], size, kernel: k[i], stride: s[i], padding: p[i], dilation: d[i], ceil: ctx.bool('ceilMode') }));
+      const macs = isMax ? 0 : mulOrNull(knownOr(x.shape[1]), numel(spatial), k[0] * k[1]);
+      return { outputs: [tensor([x.shape[0], x.shape[1], ...spatial])], macs };
+    },
+  };
+}
+
+const knownOr = (d: Dim): number | null => (typeof d === 'number' ? d : null);
+
+const AdaptiveAvgPool2d: LayerSpec = {
+  op: 'AdaptiveAvgPool2d',
+  category: 'Pooling',
+  summary: 'Averages to a fixed output size, whatever the input size.',
+  doc: 'Chooses window sizes so the output is exactly outputSize (1 gives global average pooling). Introduces zero parameters.',
+  params: {
+    outputSize: { type: 'size', label: 'Output size', help: 'Target H×W; one number for a square.', default: 1, min: 1, key: true },
+  },
+  inputs: ONE_INPUT,
+  outputs: ONE_OUTPUT,
+  infer(ctx: InferContext) {
+    const x = only(ctx);
+    expectRank(ctx, x, [4], LAYOUT[2]);
+    const out = ctx.tuple('outputSize', 2);
+    ctx.formula(`H2×W2 = outputSize = ${out.join('×')}`);
+    const macs = mulOrNull(knownOr(x.shape[1]), numel(x.shape.slice(2)));
+    return { outputs: [tensor([x.shape[0], x.shape[1], ...out])], macs };
+  },
+};
+
+const LocalResponseNorm: LayerSpec = {
+  op: 'LocalResponseNorm',
+  category: 'Normalisation & regularisation',
+  summary: "Normalises across neighbouring channels (AlexNet's LRN).",
+  doc: 'b = a / (k + α/n · Σ a²)^β over `size` neighbouring channels, as in AlexNet. No parameters.',
+  params: {
+    size: { type: 'int', label: 'Size', help: 'Number of neighbouring channels n.', min: 1, default: 5, key: true },
+    alpha: { type: 'float', label: 'Alpha', help: 'Multiplicative factor α.', default: 1e-4 },
+    beta: { type: 'float', label: 'Beta', help: 'Exponent β.', default: 0.75 },
+    k: { type: 'float', label: 'k', help: 'Additive constant k.', default: 1 },
+  },
+  inputs: ONE_INPUT,
+  outputs: ONE_OUTPUT,
+  infer(ctx: InferContext) {
+    const x = only(ctx);
+    if (x.shape.length < 3) ctx.fail(`expects an input with channels and at least one spatial axis, got ${formatShape(x.shape)}`);
+    return { outputs: [x] };
+  },
+};
+
+export const convLayers: LayerSpec[] = [conv(1), conv(2), ConvTranspose2d, pool2d('MaxPool2d'), pool2d('AvgPool2d'), AdaptiveAvgPool2d, LocalResponseNorm];

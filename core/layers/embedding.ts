@@ -1,0 +1,80 @@
+/** Embeddings and positions: Embedding, PositionalEncoding, RotaryEmbedding. */
+import type { InferContext, LayerSpec } from './spec.ts';
+import { ONE_OUTPUT, expectFloat, expectRank, knownDim, only, param, tensor } from './common.ts';
+
+const Embedding: LayerSpec = {
+  op: 'Embedding',
+  category: 'Embedding',
+  summary: 'Looks up a learned vector for each token id.',
+  doc: 'A table of numEmbeddings vectors of size embeddingDim; each integer id in the input selects one row. Parameters: numEmbeddings·embeddingDim.',
+  params: {
+    numEmbeddings: { type: 'int', label: 'Vocabulary size', help: 'Number of distinct ids (rows of the table).', min: 1, key: true },
+    embeddingDim: { type: 'int', label: 'Embedding dim', help: 'Size of each vector.', min: 1, key: true },
+    paddingIdx: { type: 'int', label: 'Padding index', help: 'An id whose vector stays zero and gets no gradient.', default: null, nullable: true },
+  },
+  inputs: [{ name: 'input', help: 'Integer token ids.', dtype: 'int64' }],
+  outputs: ONE_OUTPUT,
+  infer(ctx: InferContext) {
+    const x = only(ctx);
+    if (x.dtype !== 'int64') ctx.fail(`expects integer ids (int64), got ${x.dtype}`, { suggestion: 'Set the Input dtype to int64.' });
+    const V = ctx.int('numEmbeddings');
+    const D = ctx.int('embeddingDim');
+    const pad = ctx.maybeInt('paddingIdx');
+    if (pad !== null && (pad >= V || pad < -V)) ctx.fail(`paddingIdx ${pad} is outside the vocabulary of ${V}`, { field: 'paddingIdx' });
+    ctx.formula(`out shape = input shape × embeddingDim = [${x.shape.join(', ')}, ${D}]`);
+    return { outputs: [tensor([...x.shape, D])], params: [param('weight', [V, D], `V·D = ${V}·${D}`)], macs: 0 };
+  },
+};
+
+const PositionalEncoding: LayerSpec = {
+  op: 'PositionalEncoding',
+  category: 'Embedding',
+  summary: 'Adds position vectors pᵢ to each token (sinusoidal or learned).',
+  doc: 'x_i + p_i for each position i. Sinusoidal: p(i, 2k) = sin(i/10000^(2k/d)), p(i, 2k+1) = cos(i/10000^(2k/d)), no parameters. Learned: a maxLen×d table of parameters (T×d, as the course says).',
+  params: {
+    kind: { type: 'enum', label: 'Kind', help: 'Fixed sinusoids, or a learned table.', default: 'sinusoidal', values: ['sinusoidal', 'learned'], key: true },
+    maxLen: { type: 'int', label: 'Max length', help: 'Longest sequence supported.', default: 5000, min: 1 },
+    dropout: { type: 'float', label: 'Dropout', help: 'Dropout applied after adding positions.', default: 0, min: 0, max: 0.999 },
+  },
+  inputs: [{ name: 'input', help: 'Token vectors N×T×d.' }],
+  outputs: ONE_OUTPUT,
+  infer(ctx: InferContext) {
+    const x = only(ctx);
+    expectFloat(ctx, x);
+    expectRank(ctx, x, [3], 'N×T×d');
+    const T = x.shape[1];
+    const D = knownDim(ctx, x.shape[2], 'model dimension d');
+    const maxLen = ctx.int('maxLen');
+    if (typeof T === 'number' && T > maxLen) ctx.fail(`the sequence length ${T} exceeds maxLen ${maxLen}`, { field: 'maxLen', suggestion: `Set maxLen to at least ${T}.` });
+    if (ctx.str('kind') === 'sinusoidal') {
+      if (D % 2 !== 0) ctx.fail(`sinusoidal positions need an even d, got ${D}`);
+      return { outputs: [x], macs: 0 };
+    }
+    return { outputs: [x], params: [param('weight', [maxLen, D], `maxLen·d = ${maxLen}·${D}`)], macs: 0 };
+  },
+};
+
+const RotaryEmbedding: LayerSpec = {
+  op: 'RotaryEmbedding',
+  category: 'Embedding',
+  summary: 'Rotates pairs of features by a position-dependent angle (RoPE).',
+  doc: 'Rotates each pair (x₂ₖ, x₂ₖ₊₁) within every head by the angle i·θₖ, θₖ = base^(−2k/headDim), so dot products depend on relative position. No parameters. MultiheadAttention can apply it to queries and keys itself (rotary: true).',
+  params: {
+    headDim: { type: 'int', label: 'Head dim', help: 'Size of each head; defaults to the whole last dimension.', default: null, nullable: true, min: 2 },
+    base: { type: 'float', label: 'Base', help: 'Frequency base θ.', default: 10000, min: 1 },
+  },
+  inputs: [{ name: 'input', help: 'N×T×d, or N×heads×T×headDim.' }],
+  outputs: ONE_OUTPUT,
+  infer(ctx: InferContext) {
+    const x = only(ctx);
+    expectFloat(ctx, x);
+    expectRank(ctx, x, [3, 4], 'N×T×d or N×H×T×d');
+    const D = knownDim(ctx, x.shape[x.shape.length - 1], 'feature size');
+    const head = ctx.maybeInt('headDim') ?? D;
+    if (head % 2 !== 0) ctx.fail(`the head dimension must be even, got ${head}`, { field: 'headDim' });
+    if (D % head !== 0) ctx.fail(`feature size ${D} is not a multiple of headDim ${head}`, { field: 'headDim' });
+    return { outputs: [x], macs: 0 };
+  },
+};
+
+export const embeddingLayers: LayerSpec[] = [Embedding, PositionalEncoding, RotaryEmbedding];

@@ -1,0 +1,29 @@
+/** The layer catalogue: every spec, by op name. */
+import { activationLayers } from './activation.ts';
+import { attentionLayers } from './attention.ts';
+import { basicLayers } from './basic.ts';
+import { convLayers } from './conv.ts';
+import { embeddingLayers } from './embedding.ts';
+import { lossLayers } from './loss.ts';
+import { normLayers } from './norm.ts';
+import { recurrentLayers } from './recurrent.ts';
+import type { LayerSpec } from './spec.ts';
+
+export const LAYERS: readonly LayerSpec[] = [
+  ...basicLayers,
+  ...convLayers,
+  ...activationLayers,
+  ...normLayers,
+  ...embeddingLayers,
+  ...attentionLayers,
+  ...recurrentLayers,
+  ...lossLayers,
+];
+
+const BY_OP = new Map(LAYERS.map((spec) => [spec.op, spec]));
+
+export function getLayer(op: string): LayerSpec | undefined {
+  return BY_OP.get(op);
+}
+
+export type * from './spec.ts';

@@ -1,0 +1,130 @@
+/**
+ * The layer spec: everything Netloom knows about one layer lives in its spec.
+ * Adding a layer means adding one spec (and its tests); nothing else changes.
+ */
+import type { ParamValue } from '../graph/types.ts';
+import type { Dim, Shape, TensorType } from '../shape/dim.ts';
+
+export type Category =
+  | 'Input & structure'
+  | 'Linear & convolution'
+  | 'Pooling'
+  | 'Activation'
+  | 'Normalisation & regularisation'
+  | 'Embedding'
+  | 'Attention & Transformer'
+  | 'Recurrent'
+  | 'Loss';
+
+export type ParamType =
+  | 'int'
+  | 'float'
+  | 'bool'
+  | 'enum'
+  /** an int, or one int per spatial axis: kernelSize 5 or [5, 3] */
+  | 'size'
+  /** like size, but the strings 'same' and 'valid' are allowed too */
+  | 'padding'
+  /** a list of ints (Reshape's -1 allowed), the batch left out */
+  | 'ints'
+  /** a list of dims: ints or symbols such as "T" */
+  | 'dims'
+  /** the id of another node */
+  | 'nodeRef';
+
+export interface ParamSchema {
+  type: ParamType;
+  label: string;
+  help: string;
+  /** Absent means the parameter is required. `null` means "none" is allowed and is the default. */
+  default?: ParamValue;
+  min?: number;
+  max?: number;
+  /** For enums. */
+  values?: readonly string[];
+  /** Whether null ("none") is accepted. */
+  nullable?: boolean;
+  /** Key parameters are shown on the node itself. */
+  key?: boolean;
+}
+
+export interface PortSpec {
+  name: string;
+  help: string;
+  optional?: boolean;
+  /** Takes any number of edges, in file order (Add, Mul, Concat). */
+  variadic?: boolean;
+  /** Integer tensors (token ids, class indices) rather than floats. */
+  dtype?: 'int64' | 'any';
+}
+
+/** One parameter tensor of a layer, as PyTorch names it. */
+export interface ParamTensor {
+  name: string;
+  shape: number[];
+  count: number;
+  /** How the count comes about, e.g. "F·F·C·K = 5·5·3·10". */
+  formula: string;
+  /** Shared with another node's tensor (weight tying): counted there, once, as PyTorch does. */
+  tiedTo?: string;
+}
+
+export interface InferResult {
+  outputs: TensorType[];
+  params?: ParamTensor[];
+  /** Non-trainable state such as BatchNorm's running statistics (not parameters). */
+  buffers?: ParamTensor[];
+  /** Multiply-accumulates per sample; null when they depend on a symbolic size. */
+  macs?: number | null;
+  macsFormula?: string;
+}
+
+export interface Issue {
+  severity: 'error' | 'warning';
+  message: string;
+  field?: string;
+  formula?: string;
+  suggestion?: string;
+}
+
+/** Thrown by `infer` to stop with an error; warnings go through `ctx.warn`. */
+export class ShapeError extends Error {
+  constructor(readonly issue: Omit<Issue, 'severity'>) {
+    super(issue.message);
+  }
+}
+
+export interface InferContext {
+  nodeId: string;
+  /** One entry per declared input port (undefined when an optional port is unconnected). For a variadic op, every edge in file order. */
+  inputs: (TensorType | undefined)[];
+  params: Record<string, ParamValue>;
+  int(name: string): number;
+  float(name: string): number;
+  bool(name: string): boolean;
+  str(name: string): string;
+  maybeInt(name: string): number | null;
+  /** A 'size' or 'padding' param expanded to `rank` values. */
+  tuple(name: string, rank: number): number[];
+  dims(name: string): Dim[];
+  /** Look up a node's inferred parameter tensors (for weight tying). */
+  paramsOf(nodeId: string): ParamTensor[] | undefined;
+  formula(text: string): void;
+  warn(message: string, extra?: Omit<Issue, 'severity' | 'message'>): void;
+  fail(message: string, extra?: Omit<Issue, 'severity' | 'message'>): never;
+}
+
+export interface LayerSpec {
+  op: string;
+  category: Category;
+  /** One line for the palette tooltip. */
+  summary: string;
+  /** Longer documentation shown in the inspector. */
+  doc: string;
+  params: Record<string, ParamSchema>;
+  inputs: PortSpec[];
+  outputs: PortSpec[];
+  infer(ctx: InferContext): InferResult;
+}
+
+export type { Dim, Shape, TensorType };
