@@ -93,7 +93,7 @@ export function windowOut(ctx: InferContext, a: WindowArgs): Dim {
   const W1 = a.size;
   const numerator = D === 1 ? W1 - F + 2 * P : W1 + 2 * P - D * (F - 1) - 1;
   const exact = numerator / S + 1;
-  const shown = D === 1 ? `(${W1} − ${F} + ${2 * P})/${S} + 1` : `(${W1} + ${2 * P} − ${D}·(${F} − 1) − 1)/${S} + 1`;
+  const shown = D === 1 ? `(${W1} − ${F}${P ? ` + ${2 * P}` : ''})/${S} + 1` : `(${W1} + ${2 * P} − ${D}·(${F} − 1) − 1)/${S} + 1`;
   let out = a.ceil ? Math.ceil(numerator / S) + 1 : Math.floor(numerator / S) + 1;
   // PyTorch's ceil mode never starts a window inside the right padding.
   if (a.ceil && (out - 1) * S >= W1 + P) out -= 1;
@@ -105,8 +105,12 @@ export function windowOut(ctx: InferContext, a: WindowArgs): Dim {
       suggestion: 'Use a smaller kernel or stride, add padding, or remove a pooling layer before this one.',
     });
   }
-  if (!Number.isInteger(exact)) {
-    ctx.warn(`the stride does not fit: ${shown} = ${fmtNum(exact)}, so the output ${a.ceil ? 'rounds up' : 'floors'} to ${out} (as PyTorch and ONNX do)`, {
+  // Real input past the last window is silently ignored: that is what "the stride does not fit" costs.
+  // A window narrower than the stride skips elements by design, so there the tail is no different.
+  const reach = D * (F - 1) + 1;
+  const unused = P + W1 - ((out - 1) * S + reach);
+  if (!Number.isInteger(exact) && unused > 0 && reach >= S) {
+    ctx.warn(`the stride does not fit: ${shown} = ${fmtNum(exact)}, so the output ${a.ceil ? 'rounds up' : 'floors'} to ${out} (as PyTorch and ONNX do) and ${unused} input position${unused > 1 ? 's' : ''} at the edge ${unused > 1 ? 'are' : 'is'} never used`, {
       field: 'stride',
       formula,
       suggestion: 'Change the padding or stride so the windows tile the input exactly.',

@@ -83,8 +83,9 @@ export function inferNode(node: ModelNode, spec: LayerSpec, inputs: (TensorType 
   try {
     result = spec.infer(makeContext(node.id, inputs, values, found, report.formulas, paramsOf));
   } catch (e) {
-    if (!(e instanceof ShapeError)) throw e;
-    report.diagnostics = [...found, { severity: 'error' as const, ...e.issue }].map(toDiagnostic);
+    // A bug in a spec must not take the editor down: it shows up on the node instead.
+    const issue = e instanceof ShapeError ? e.issue : { message: `internal error in ${spec.op}: ${(e as Error).message}` };
+    report.diagnostics = [...found, { severity: 'error' as const, ...issue }].map(toDiagnostic);
     return report;
   }
   report.outputs = result.outputs;
@@ -93,7 +94,8 @@ export function inferNode(node: ModelNode, spec: LayerSpec, inputs: (TensorType 
   report.paramCount = ownCount(report.params);
   report.macs = result.macs === undefined ? 0 : result.macs;
   report.macsFormula = result.macsFormula;
-  report.diagnostics = found.map(toDiagnostic);
+  // Square windows give the same warning for H and W: say it once.
+  report.diagnostics = found.filter((f, i) => found.findIndex((g) => g.message === f.message) === i).map(toDiagnostic);
   return report;
 }
 
@@ -174,8 +176,10 @@ export class ShapeInference {
     }
     const inputs = (this.wiring.incoming.get(id) ?? []).map((c) => (c ? this.reports.get(c.from)?.outputs?.[c.fromPort] : undefined));
     const connected = this.wiring.incoming.get(id)!;
-    // A node fed by a node that failed stays silent: the root cause is reported once, upstream.
-    const blocked = connected.some((c, i) => c !== undefined && inputs[i] === undefined);
+    // A node fed by a node that failed, or missing a required input, stays silent:
+    // the root cause is reported once, where it is.
+    const missingRequired = !spec.inputs[0]?.variadic && spec.inputs.some((p, i) => !p.optional && connected[i] === undefined);
+    const blocked = missingRequired || connected.some((c, i) => c !== undefined && inputs[i] === undefined);
     const report: NodeReport = blocked
       ? { id, op: node.op, inputs, outputs: null, params: [], buffers: [], paramCount: 0, trainable: node.trainable !== false, macs: null, formulas: [], diagnostics: [] }
       : inferNode(node, spec, inputs, (other) => this.reports.get(other)?.params);
