@@ -6,4 +6,5 @@ export * from './shape/diagnostics.ts';
 export * from './shape/infer.ts';
 export * from './shape/summary.ts';
 export { LAYERS, getLayer } from './layers/index.ts';
+export { describeMacs, describeParam, formatCount } from './layers/common.ts';
 export type * from './layers/spec.ts';

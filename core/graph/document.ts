@@ -54,11 +54,10 @@ export function validateModel(value: unknown): LoadResult {
     doc.nodes.forEach((n: unknown, i: number) => {
       const at = `$.nodes[${i}]`;
       if (!isObject(n)) return problem(at, 'must be an object with "id", "op" and "params"');
-      const ok = checkNode(n, at, problem);
-      if (typeof n.id === 'string') {
-        if (seen.has(n.id)) problem(`${at}.id`, `"${n.id}" is already the id of $.nodes[${seen.get(n.id)}]; ids must be unique`);
-        else seen.set(n.id, i);
-      }
+      const duplicate = typeof n.id === 'string' && seen.has(n.id);
+      if (duplicate) problem(`${at}.id`, `"${n.id}" is already the id of $.nodes[${seen.get(n.id as string)}]; ids must be unique`);
+      else if (typeof n.id === 'string') seen.set(n.id, i);
+      const ok = checkNode(n, at, problem) && !duplicate;
       if (ok) nodes.push({ ...n, params: (n.params ?? {}) as ModelNode['params'] } as ModelNode);
     });
   }

@@ -47,6 +47,7 @@ export function parseEdgeEnd(text: string): EdgeEnd {
   if (colon < 0) return { node: text };
   const node = text.slice(0, colon);
   const portText = text.slice(colon + 1);
-  const port = /^\d+$/.test(portText) ? Number(portText) : portText;
+  const numeric = portText.length > 0 && [...portText].every((c) => c >= '0' && c <= '9');
+  const port = numeric ? Number(portText) : portText;
   return { node, port };
 }

@@ -1,7 +1,7 @@
 /** Inputs and structural layers: Input, Linear, Flatten, Reshape, Add, Mul, Concat, Identity, Select, Dropout. */
 import { broadcast, formatShape, normAxis, numel, symbolic, type Dim } from '../shape/dim.ts';
 import type { InferContext, LayerSpec, PortSpec } from './spec.ts';
-import { BIAS, ONE_INPUT, ONE_OUTPUT, expectFloat, formatCount, knownDim, macsText, mulOrNull, only, param, tensor } from './common.ts';
+import { BIAS, ONE_INPUT, ONE_OUTPUT, expectFloat, formatCount, knownDim, mulOrNull, only, param, tensor } from './common.ts';
 
 const Input: LayerSpec = {
   op: 'Input',
@@ -54,7 +54,7 @@ const Linear: LayerSpec = {
     ctx.formula(`out shape = [${x.shape.slice(0, -1).join(', ')}, outFeatures] = ${formatShape([...x.shape.slice(0, -1), outF])}`);
     const rows = numel(x.shape.slice(1, -1));
     const macs = mulOrNull(rows, inF, outF);
-    return { outputs: [tensor([...x.shape.slice(0, -1), outF])], params, macs, macsFormula: macsText(`rows·in·out = ${rows ?? '?'}·${inF}·${outF}`, macs) };
+    return { outputs: [tensor([...x.shape.slice(0, -1), outF])], params, macs, macsFormula: `rows·in·out = ${rows ?? '?'}·${inF}·${outF}` };
   },
 };
 

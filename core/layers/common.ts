@@ -4,12 +4,27 @@ import type { InferContext, ParamSchema, ParamTensor, PortSpec } from './spec.ts
 
 export const tensor = (shape: Dim[], dtype: DType = 'float32'): TensorType => ({ shape, dtype });
 
-/** 25050 → "25,050". */
-export const formatCount = (n: number): string => n.toLocaleString('en-US');
+/** 25050 → "25,050". (Not toLocaleString: Intl is slow on the inference hot path.) */
+export const formatCount = (n: number): string => {
+  const [whole, fraction] = String(n).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return fraction === undefined ? grouped : `${grouped}.${fraction}`;
+};
 
 export function param(name: string, shape: number[], formula: string): ParamTensor {
   const count = shape.reduce((a, b) => a * b, 1);
-  return { name, shape, count, formula: `${formula} = ${formatCount(count)}` };
+  return { name, shape, count, formula };
+}
+
+/** "K·(C/groups)·F·F = 10·3·5·5 = 750": the count is appended when shown, not on every inference pass. */
+export function describeParam(p: ParamTensor): string {
+  return p.tiedTo ? p.formula : `${p.formula} = ${formatCount(p.count)}`;
+}
+
+/** The MACs formula with its value, or why there is no value. */
+export function describeMacs(formula: string | undefined, macs: number | null): string {
+  const value = macs === null ? 'depends on a symbolic size' : formatCount(macs);
+  return formula ? `${formula} = ${value}` : value;
 }
 
 export const ONE_INPUT: PortSpec[] = [{ name: 'input', help: 'The tensor to transform.' }];
@@ -117,9 +132,4 @@ export function windowOut(ctx: InferContext, a: WindowArgs): Dim {
     });
   }
   return out;
-}
-
-/** "25,050 = 20·50·5·5 + 50"-style MACs text helper. */
-export function macsText(parts: string, value: number | null): string {
-  return value === null ? `${parts} (depends on a symbolic size)` : `${parts} = ${formatCount(value)}`;
 }

@@ -1,7 +1,7 @@
 /** Convolution and pooling: Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, LocalResponseNorm. */
 import { formatShape, numel, type Dim } from '../shape/dim.ts';
 import type { InferContext, LayerSpec, ParamSchema, ParamTensor } from './spec.ts';
-import { BIAS, ONE_INPUT, ONE_OUTPUT, expectFloat, expectRank, knownDim, macsText, mulOrNull, only, param, tensor, windowOut } from './common.ts';
+import { BIAS, ONE_INPUT, ONE_OUTPUT, expectFloat, expectRank, knownDim, mulOrNull, only, param, tensor, windowOut } from './common.ts';
 
 const AXES: Record<number, string[]> = { 1: ['L'], 2: ['H', 'W'] };
 const LAYOUT: Record<number, string> = { 1: 'N×C×L', 2: 'N×C×H×W' };
@@ -66,7 +66,7 @@ function conv(rank: 1 | 2): LayerSpec {
         outputs: [tensor(['N', outC, ...spatial])],
         params,
         macs,
-        macsFormula: macsText(`outputs·(C/groups)·F² = ${outC}·${spatial.join('·')}·${perGroup}·${kText}`, macs),
+        macsFormula: `outputs·(C/groups)·F² = ${outC}·${spatial.join('·')}·${perGroup}·${kText}`,
       };
     },
   };
@@ -116,7 +116,7 @@ const ConvTranspose2d: LayerSpec = {
     const params: ParamTensor[] = [param('weight', [inC, outC / groups, ...k], `C·(K/groups)·F·F = ${inC}·${outC / groups}·${k.join('·')}`)];
     if (ctx.bool('bias')) params.push(param('bias', [outC], 'K'));
     const macs = mulOrNull(numel(x.shape.slice(1)), outC / groups, k[0], k[1]);
-    return { outputs: [tensor(['N', outC, ...spatial])], params, macs, macsFormula: macsText(`inputs·(K/groups)·F² = ${x.shape.slice(1).join('·')}·${outC / groups}·${k.join('·')}`, macs) };
+    return { outputs: [tensor(['N', outC, ...spatial])], params, macs, macsFormula: `inputs·(K/groups)·F² = ${x.shape.slice(1).join('·')}·${outC / groups}·${k.join('·')}` };
   },
 };
 

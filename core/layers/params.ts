@@ -67,17 +67,25 @@ export function checkParam(value: ParamValue, s: ParamSchema): string | null {
   }
 }
 
+// Schemas are static: their entries are listed once, not on every inference pass.
+const entriesCache = new WeakMap<Record<string, ParamSchema>, [string, ParamSchema][]>();
+const entriesOf = (schema: Record<string, ParamSchema>): [string, ParamSchema][] => {
+  let entries = entriesCache.get(schema);
+  if (!entries) entriesCache.set(schema, (entries = Object.entries(schema)));
+  return entries;
+};
+
 /** Resolved params (defaults filled in) and the problems found. Problems name the field. */
 export function resolveParams(schema: Record<string, ParamSchema>, given: Record<string, ParamValue>): { values: Record<string, ParamValue>; issues: Issue[] } {
   const values: Record<string, ParamValue> = {};
   const issues: Issue[] = [];
-  for (const name of Object.keys(given)) {
+  for (const name in given) {
     if (!(name in schema)) {
       const guess = closest(name, Object.keys(schema));
       issues.push({ severity: 'error', field: name, message: `unknown parameter "${name}"`, suggestion: guess ? `Did you mean "${guess}"?` : `Known parameters: ${Object.keys(schema).join(', ') || 'none'}.` });
     }
   }
-  for (const [name, s] of Object.entries(schema)) {
+  for (const [name, s] of entriesOf(schema)) {
     const value = name in given ? given[name] : s.default;
     if (value === undefined) {
       issues.push({ severity: 'error', field: name, message: `${s.label} (${name}) is required`, suggestion: s.help });

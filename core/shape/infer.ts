@@ -39,34 +39,54 @@ export interface Totals {
 
 const ownCount = (params: ParamTensor[]): number => params.reduce((n, p) => n + (p.tiedTo ? 0 : p.count), 0);
 
-function tuple(value: ParamValue, rank: number, ctx: InferContext, name: string): number[] {
-  if (typeof value === 'number') return new Array(rank).fill(value);
-  const list = value as number[];
-  if (list.length === 1) return new Array(rank).fill(list[0]);
-  if (list.length !== rank) ctx.fail(`${name} needs 1 or ${rank} values here, got ${list.length}`, { field: name });
-  return list;
-}
-
-function makeContext(nodeId: string, inputs: (TensorType | undefined)[], params: Record<string, ParamValue>, issues: Issue[], formulas: string[], paramsOf: (id: string) => ParamTensor[] | undefined): InferContext {
-  const ctx: InferContext = {
-    nodeId,
-    inputs,
-    params,
-    int: (n) => params[n] as number,
-    float: (n) => params[n] as number,
-    bool: (n) => params[n] as boolean,
-    str: (n) => params[n] as string,
-    maybeInt: (n) => params[n] as number | null,
-    tuple: (n, rank) => tuple(params[n], rank, ctx, n),
-    dims: (n) => params[n] as (number | string)[],
-    paramsOf,
-    formula: (text) => formulas.push(text),
-    warn: (message, extra) => issues.push({ severity: 'warning', message, ...extra }),
-    fail: (message, extra) => {
-      throw new ShapeError({ message, ...extra });
-    },
-  };
-  return ctx;
+/** The context a spec's `infer` sees. A class, not closures: it is built once per node on every pass. */
+class NodeContext implements InferContext {
+  constructor(
+    readonly nodeId: string,
+    readonly inputs: (TensorType | undefined)[],
+    readonly params: Record<string, ParamValue>,
+    private readonly issues: Issue[],
+    private readonly formulas: string[],
+    private readonly lookup: (id: string) => ParamTensor[] | undefined,
+  ) {}
+  int(n: string): number {
+    return this.params[n] as number;
+  }
+  float(n: string): number {
+    return this.params[n] as number;
+  }
+  bool(n: string): boolean {
+    return this.params[n] as boolean;
+  }
+  str(n: string): string {
+    return this.params[n] as string;
+  }
+  maybeInt(n: string): number | null {
+    return this.params[n] as number | null;
+  }
+  dims(n: string): (number | string)[] {
+    return this.params[n] as (number | string)[];
+  }
+  tuple(n: string, rank: number): number[] {
+    const value = this.params[n];
+    if (typeof value === 'number') return new Array(rank).fill(value);
+    const list = value as number[];
+    if (list.length === 1) return new Array(rank).fill(list[0]);
+    if (list.length !== rank) this.fail(`${n} needs 1 or ${rank} values here, got ${list.length}`, { field: n });
+    return list;
+  }
+  paramsOf(id: string): ParamTensor[] | undefined {
+    return this.lookup(id);
+  }
+  formula(text: string): void {
+    this.formulas.push(text);
+  }
+  warn(message: string, extra?: Omit<Issue, 'severity' | 'message'>): void {
+    this.issues.push({ severity: 'warning', message, ...extra });
+  }
+  fail(message: string, extra?: Omit<Issue, 'severity' | 'message'>): never {
+    throw new ShapeError({ message, ...extra });
+  }
 }
 
 /** Runs one node's spec. Never throws: problems become diagnostics. */
@@ -81,7 +101,7 @@ export function inferNode(node: ModelNode, spec: LayerSpec, inputs: (TensorType 
   const found: Issue[] = [];
   let result: InferResult;
   try {
-    result = spec.infer(makeContext(node.id, inputs, values, found, report.formulas, paramsOf));
+    result = spec.infer(new NodeContext(node.id, inputs, values, found, report.formulas, paramsOf));
   } catch (e) {
     // A bug in a spec must not take the editor down: it shows up on the node instead.
     const issue = e instanceof ShapeError ? e.issue : { message: `internal error in ${spec.op}: ${(e as Error).message}` };
@@ -95,7 +115,7 @@ export function inferNode(node: ModelNode, spec: LayerSpec, inputs: (TensorType 
   report.macs = result.macs === undefined ? 0 : result.macs;
   report.macsFormula = result.macsFormula;
   // Square windows give the same warning for H and W: say it once.
-  report.diagnostics = found.filter((f, i) => found.findIndex((g) => g.message === f.message) === i).map(toDiagnostic);
+  report.diagnostics = found.length === 0 ? [] : found.filter((f, i) => found.findIndex((g) => g.message === f.message) === i).map(toDiagnostic);
   return report;
 }
 
@@ -110,8 +130,10 @@ function sameParamShapes(a: ParamTensor[], b: ParamTensor[]): boolean {
 
 export class ShapeInference {
   private wiring!: Wiring;
-  private reports = new Map<string, NodeReport>();
-  private position = new Map<string, number>();
+  /** Reports by node index. */
+  private reports: (NodeReport | undefined)[] = [];
+  /** Position of each node index in the topological order (-1 when not ordered). */
+  private position = new Int32Array(0);
   private totals: Totals = { totalParams: 0, trainableParams: 0, totalMacs: 0, macsIncomplete: false };
 
   constructor(private doc: ModelDocument) {
@@ -122,11 +144,12 @@ export class ShapeInference {
   rebuild(doc: ModelDocument): void {
     this.doc = doc;
     this.wiring = wire(doc);
-    this.reports.clear();
-    this.position = new Map(this.wiring.order.map((id, i) => [id, i]));
+    this.reports = new Array(doc.nodes.length);
+    this.position = new Int32Array(doc.nodes.length).fill(-1);
+    this.wiring.order.forEach((node, i) => (this.position[node] = i));
     this.totals = { totalParams: 0, trainableParams: 0, totalMacs: 0, macsIncomplete: false };
-    for (const id of this.wiring.order) {
-      const report = this.inferOne(id);
+    for (const i of this.wiring.order) {
+      const report = this.inferOne(i);
       if (report) this.account(report, +1);
     }
   }
@@ -136,56 +159,61 @@ export class ShapeInference {
    * stopping wherever a node's outputs come out unchanged. Returns the ids re-inferred.
    */
   setParams(nodeId: string, params: Record<string, ParamValue>): string[] {
-    const node = this.wiring.nodes.get(nodeId);
-    if (!node) throw new Error(`no node "${nodeId}"`);
-    node.params = params;
+    const i = this.wiring.index.get(nodeId);
+    if (i === undefined) throw new Error(`no node "${nodeId}"`);
+    this.doc.nodes[i].params = params;
     return this.reinferFrom([nodeId]);
   }
 
   /** Re-infers the given nodes and whatever their changes reach. */
   reinferFrom(seeds: string[]): string[] {
-    const pending = new Set(seeds.filter((id) => this.position.has(id)));
+    const pending = new Set<number>();
+    for (const id of seeds) {
+      const i = this.wiring.index.get(id);
+      if (i !== undefined && this.position[i] >= 0) pending.add(i);
+    }
     const visited: string[] = [];
     while (pending.size > 0) {
-      let next = '';
-      let best = Infinity;
-      for (const id of pending) {
-        const p = this.position.get(id)!;
-        if (p < best) [next, best] = [id, p];
-      }
+      let next = -1;
+      for (const i of pending) if (next < 0 || this.position[i] < this.position[next]) next = i;
       pending.delete(next);
-      visited.push(next);
-      const before = this.reports.get(next);
+      visited.push(this.doc.nodes[next].id);
+      const before = this.reports[next];
       if (before) this.account(before, -1);
       const after = this.inferOne(next);
       if (after) this.account(after, +1);
       // Param shapes matter to nodes that tie to this one's weights.
       if (!sameOutputs(before?.outputs ?? null, after?.outputs ?? null) || !sameParamShapes(before?.params ?? [], after?.params ?? [])) {
-        for (const d of this.wiring.dependents.get(next) ?? []) pending.add(d);
+        for (const d of this.wiring.dependents[next]) pending.add(d);
       }
     }
     return visited;
   }
 
-  private inferOne(id: string): NodeReport | undefined {
-    const node = this.wiring.nodes.get(id)!;
-    const spec = this.wiring.specs.get(id);
-    if (!spec) {
-      this.reports.delete(id);
-      return undefined;
-    }
-    const inputs = (this.wiring.incoming.get(id) ?? []).map((c) => (c ? this.reports.get(c.from)?.outputs?.[c.fromPort] : undefined));
-    const connected = this.wiring.incoming.get(id)!;
+  private inferOne(i: number): NodeReport | undefined {
+    const node = this.doc.nodes[i];
+    const spec = this.wiring.specs[i];
+    if (!spec) return (this.reports[i] = undefined);
+    const connected = this.wiring.incoming[i];
     // A node fed by a node that failed, or missing a required input, stays silent:
     // the root cause is reported once, where it is.
-    const missingRequired = !spec.inputs[0]?.variadic && spec.inputs.some((p, i) => !p.optional && connected[i] === undefined);
-    const blocked = missingRequired || connected.some((c, i) => c !== undefined && inputs[i] === undefined);
+    let blocked = false;
+    const inputs: (TensorType | undefined)[] = new Array(connected.length);
+    for (let p = 0; p < connected.length; p++) {
+      const c = connected[p];
+      inputs[p] = c ? this.reports[c.from]?.outputs?.[c.fromPort] : undefined;
+      if (c && !inputs[p]) blocked = true;
+    }
+    if (!spec.inputs[0]?.variadic) {
+      for (let p = 0; p < spec.inputs.length; p++) if (!spec.inputs[p].optional && !connected[p]) blocked = true;
+    }
     const report: NodeReport = blocked
-      ? { id, op: node.op, inputs, outputs: null, params: [], buffers: [], paramCount: 0, trainable: node.trainable !== false, macs: null, formulas: [], diagnostics: [] }
-      : inferNode(node, spec, inputs, (other) => this.reports.get(other)?.params);
-    this.reports.set(id, report);
-    return report;
+      ? { id: node.id, op: node.op, inputs, outputs: null, params: [], buffers: [], paramCount: 0, trainable: node.trainable !== false, macs: null, formulas: [], diagnostics: [] }
+      : inferNode(node, spec, inputs, this.paramsOf);
+    return (this.reports[i] = report);
   }
+
+  private readonly paramsOf = (id: string): ParamTensor[] | undefined => this.node(id)?.params;
 
   private account(r: NodeReport, sign: 1 | -1): void {
     this.totals.totalParams += sign * r.paramCount;
@@ -197,17 +225,19 @@ export class ShapeInference {
     return this.doc;
   }
 
-  get order(): readonly string[] {
-    return this.wiring.order;
+  /** Node ids in topological order (nodes on a cycle or with an unknown op are left out). */
+  get order(): string[] {
+    return this.wiring.order.map((i) => this.doc.nodes[i].id);
   }
 
   node(id: string): NodeReport | undefined {
-    return this.reports.get(id);
+    const i = this.wiring.index.get(id);
+    return i === undefined ? undefined : this.reports[i];
   }
 
   /** Reports in topological order. */
   nodes(): NodeReport[] {
-    return this.wiring.order.map((id) => this.reports.get(id)).filter((r): r is NodeReport => r !== undefined);
+    return this.wiring.order.map((i) => this.reports[i]).filter((r): r is NodeReport => r !== undefined);
   }
 
   getTotals(): Totals {

@@ -1,6 +1,7 @@
 /**
  * Resolves a document's edges into port-to-port connections and a topological order,
  * reporting dangling edges, unknown ports, wrong arity, unknown ops and cycles as diagnostics on nodes.
+ * Nodes are addressed by their index in the document: arrays, not maps, on this hot path.
  */
 import { parseEdgeEnd, type ModelDocument, type ModelNode } from '../graph/types.ts';
 import { getLayer, LAYERS } from '../layers/index.ts';
@@ -9,159 +10,166 @@ import type { LayerSpec, PortSpec } from '../layers/spec.ts';
 import type { Diagnostic } from './diagnostics.ts';
 
 export interface Connection {
-  from: string;
+  /** Index of the source node. */
+  from: number;
   fromPort: number;
-  /** Input port index; for a variadic op, the position among its edges. */
-  toPort: number;
 }
 
 export interface Wiring {
-  nodes: Map<string, ModelNode>;
-  specs: Map<string, LayerSpec>;
-  /** Incoming connections per node, by input port. */
-  incoming: Map<string, (Connection | undefined)[]>;
-  /** Nodes that read each node (through edges or a nodeRef param such as Linear.tiedTo). */
-  dependents: Map<string, Set<string>>;
-  /** Topological order; nodes on a cycle are left out. */
-  order: string[];
+  /** Node index by id. */
+  index: Map<string, number>;
+  nodes: readonly ModelNode[];
+  /** Spec per node; undefined for an unknown op. */
+  specs: (LayerSpec | undefined)[];
+  /** Incoming connections per node, by input port (for a variadic op, in file order). */
+  incoming: (Connection | undefined)[][];
+  /** Nodes that read each node, through edges or a nodeRef param such as Linear.tiedTo; may repeat. */
+  dependents: number[][];
+  /** Topological order of node indices; nodes on or behind a cycle are left out. */
+  order: number[];
   diagnostics: Diagnostic[];
 }
 
-function portIndex(ports: PortSpec[], port: string | number | undefined): number {
-  if (port === undefined) return -1;
-  return typeof port === 'number' ? (port < ports.length ? port : -2) : ports.findIndex((p) => p.name === port);
+function portIndex(ports: PortSpec[], port: string | number): number {
+  return typeof port === 'number' ? (port < ports.length ? port : -1) : ports.findIndex((p) => p.name === port);
 }
 
+const refParamsCache = new WeakMap<LayerSpec, string[]>();
+
 /** Ids named by a node's nodeRef params: the node must come after them. */
-export function referencedNodes(node: ModelNode, spec: LayerSpec | undefined): string[] {
-  if (!spec) return [];
-  return Object.entries(spec.params)
-    .filter(([name, s]) => s.type === 'nodeRef' && typeof node.params[name] === 'string')
-    .map(([name]) => node.params[name] as string);
+export function referencedNodes(node: ModelNode, spec: LayerSpec): string[] {
+  let names = refParamsCache.get(spec);
+  if (!names) refParamsCache.set(spec, (names = Object.keys(spec.params).filter((name) => spec.params[name].type === 'nodeRef')));
+  const ids: string[] = [];
+  for (const name of names) if (typeof node.params[name] === 'string') ids.push(node.params[name] as string);
+  return ids;
 }
 
 export function wire(doc: ModelDocument): Wiring {
   const diagnostics: Diagnostic[] = [];
-  const nodes = new Map<string, ModelNode>();
-  const specs = new Map<string, LayerSpec>();
-  for (const node of doc.nodes) {
-    nodes.set(node.id, node);
-    const spec = getLayer(node.op);
-    if (spec) specs.set(node.id, spec);
-    else {
+  const nodes = doc.nodes;
+  const count = nodes.length;
+  const index = new Map<string, number>();
+  const specs: (LayerSpec | undefined)[] = new Array(count);
+  const incoming: (Connection | undefined)[][] = new Array(count);
+  const dependents: number[][] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const node = nodes[i];
+    index.set(node.id, i);
+    incoming[i] = [];
+    dependents[i] = [];
+    specs[i] = getLayer(node.op);
+    if (!specs[i]) {
       const guess = closest(node.op, LAYERS.map((l) => l.op));
       diagnostics.push({ nodeId: node.id, severity: 'error', message: `unknown op "${node.op}"`, field: 'op', suggestion: guess ? `Did you mean "${guess}"?` : undefined });
     }
   }
 
-  const incoming = new Map<string, (Connection | undefined)[]>();
-  const dependents = new Map<string, Set<string>>();
-  for (const id of nodes.keys()) {
-    incoming.set(id, []);
-    dependents.set(id, new Set());
-  }
-
-  doc.edges.forEach((edge, i) => {
+  for (let e = 0; e < doc.edges.length; e++) {
+    const edge = doc.edges[e];
     const from = parseEdgeEnd(edge.from);
     const to = parseEdgeEnd(edge.to);
-    const where = `edges[${i}]`;
-    const fromNode = nodes.get(from.node);
-    const toNode = nodes.get(to.node);
-    if (!fromNode || !toNode) {
-      const missing = !fromNode ? from.node : to.node;
-      const known = !fromNode ? to.node : from.node;
-      const guess = closest(missing, nodes.keys());
+    const source = index.get(from.node);
+    const target = index.get(to.node);
+    if (source === undefined || target === undefined) {
+      const missing = source === undefined ? from.node : to.node;
+      const known = source === undefined ? to.node : from.node;
+      const guess = closest(missing, index.keys());
       diagnostics.push({
-        nodeId: nodes.has(known) ? known : null,
+        nodeId: index.has(known) ? known : null,
         severity: 'error',
-        message: `${where} (${edge.from} → ${edge.to}) is dangling: there is no node "${missing}"`,
+        message: `$.edges[${e}] (${edge.from} → ${edge.to}) is dangling: there is no node "${missing}"`,
         suggestion: guess ? `Did you mean "${guess}"?` : 'Remove the edge or add the node.',
       });
-      return;
+      continue;
     }
-    const fromSpec = specs.get(from.node);
-    const toSpec = specs.get(to.node);
-    if (!fromSpec || !toSpec) return; // unknown op, already reported
+    const fromSpec = specs[source];
+    const toSpec = specs[target];
+    if (!fromSpec || !toSpec) continue; // unknown op, already reported
     const fromPort = from.port === undefined ? 0 : portIndex(fromSpec.outputs, from.port);
     if (fromPort < 0) {
-      diagnostics.push({ nodeId: from.node, severity: 'error', message: `${where}: ${fromSpec.op} has no output "${from.port}" (outputs: ${fromSpec.outputs.map((p) => p.name).join(', ')})` });
-      return;
+      diagnostics.push({ nodeId: from.node, severity: 'error', message: `$.edges[${e}]: ${fromSpec.op} has no output "${from.port}" (outputs: ${fromSpec.outputs.map((p) => p.name).join(', ')})` });
+      continue;
     }
-    const slots = incoming.get(to.node)!;
-    if (toSpec.inputs.length === 0) {
-      diagnostics.push({ nodeId: to.node, severity: 'error', message: `${where}: ${toSpec.op} takes no inputs, but ${edge.from} is connected to it` });
-      return;
+    const slots = incoming[target];
+    const ports = toSpec.inputs;
+    if (ports.length === 0) {
+      diagnostics.push({ nodeId: to.node, severity: 'error', message: `$.edges[${e}]: ${toSpec.op} takes no inputs, but ${edge.from} is connected to it` });
+      continue;
     }
     let toPort: number;
-    if (toSpec.inputs[0].variadic) {
+    if (ports[0].variadic) {
       toPort = slots.length;
     } else if (to.port === undefined) {
-      toPort = slots.findIndex((s) => s === undefined);
-      if (toPort < 0) toPort = slots.length;
-      if (toPort >= toSpec.inputs.length) {
-        const names = toSpec.inputs.map((p) => p.name).join(', ');
-        diagnostics.push({ nodeId: to.node, severity: 'error', message: `${toSpec.op} takes ${toSpec.inputs.length === 1 ? 'one input' : `the inputs ${names}`}, but ${edge.from} is one edge too many (wrong arity)`, suggestion: 'Remove the extra edge, or join the branches with Add or Concat first.' });
-        return;
+      toPort = 0;
+      while (toPort < slots.length && slots[toPort] !== undefined) toPort++;
+      if (toPort >= ports.length) {
+        const names = ports.map((p) => p.name).join(', ');
+        diagnostics.push({ nodeId: to.node, severity: 'error', message: `${toSpec.op} takes ${ports.length === 1 ? 'one input' : `the inputs ${names}`}, but ${edge.from} is one edge too many (wrong arity)`, suggestion: 'Remove the extra edge, or join the branches with Add or Concat first.' });
+        continue;
       }
     } else {
-      toPort = portIndex(toSpec.inputs, to.port);
+      toPort = portIndex(ports, to.port);
       if (toPort < 0) {
-        diagnostics.push({ nodeId: to.node, severity: 'error', message: `${where}: ${toSpec.op} has no input "${to.port}" (inputs: ${toSpec.inputs.map((p) => p.name).join(', ')})` });
-        return;
+        diagnostics.push({ nodeId: to.node, severity: 'error', message: `$.edges[${e}]: ${toSpec.op} has no input "${to.port}" (inputs: ${ports.map((p) => p.name).join(', ')})` });
+        continue;
       }
-      if (slots[toPort]) {
-        diagnostics.push({ nodeId: to.node, severity: 'error', message: `input "${toSpec.inputs[toPort].name}" has two edges (from ${slots[toPort]!.from} and ${from.node}) (wrong arity)` });
-        return;
+      const taken = slots[toPort];
+      if (taken) {
+        diagnostics.push({ nodeId: to.node, severity: 'error', message: `input "${ports[toPort].name}" has two edges (from ${nodes[taken.from].id} and ${from.node}) (wrong arity)` });
+        continue;
       }
     }
-    slots[toPort] = { from: from.node, fromPort, toPort };
-    dependents.get(from.node)!.add(to.node);
-  });
+    slots[toPort] = { from: source, fromPort };
+    dependents[source].push(target);
+  }
 
-  for (const [id, node] of nodes) {
-    const spec = specs.get(id);
+  for (let i = 0; i < count; i++) {
+    const spec = specs[i];
     if (!spec) continue;
-    const slots = incoming.get(id)!;
+    const id = nodes[i].id;
+    const slots = incoming[i];
     if (spec.inputs[0]?.variadic) {
       if (slots.length < 2) diagnostics.push({ nodeId: id, severity: 'error', message: `${spec.op} needs at least two inputs, got ${slots.length} (wrong arity)` });
     } else {
-      spec.inputs.forEach((port, i) => {
-        if (!port.optional && !slots[i]) {
+      for (let p = 0; p < spec.inputs.length; p++) {
+        const port = spec.inputs[p];
+        if (!port.optional && !slots[p]) {
           diagnostics.push({ nodeId: id, severity: 'error', message: spec.inputs.length === 1 ? 'input is not connected' : `input "${port.name}" is not connected`, suggestion: `Connect a tensor to ${port.name}: ${port.help}` });
         }
-      });
+      }
     }
-    for (const ref of referencedNodes(node, spec)) dependents.get(ref)?.add(id);
+    for (const ref of referencedNodes(nodes[i], spec)) {
+      const source = index.get(ref);
+      if (source !== undefined) dependents[source].push(i);
+    }
   }
 
-  return { nodes, specs, incoming, dependents, order: topologicalOrder(doc, dependents, diagnostics), diagnostics };
+  return { index, nodes, specs, incoming, dependents, order: topologicalOrder(nodes, dependents, diagnostics), diagnostics };
 }
 
 /** Kahn's algorithm, stable in file order; nodes left over sit on or behind a cycle. */
-function topologicalOrder(doc: ModelDocument, dependents: Map<string, Set<string>>, diagnostics: Diagnostic[]): string[] {
-  const indegree = new Map<string, number>();
-  for (const id of dependents.keys()) indegree.set(id, 0);
-  for (const targets of dependents.values()) for (const t of targets) indegree.set(t, indegree.get(t)! + 1);
-  const ready = doc.nodes.map((n) => n.id).filter((id) => indegree.get(id) === 0).reverse();
-  const order: string[] = [];
+function topologicalOrder(nodes: readonly ModelNode[], dependents: number[][], diagnostics: Diagnostic[]): number[] {
+  const indegree = new Int32Array(nodes.length);
+  for (const targets of dependents) for (const t of targets) indegree[t]++;
+  const ready: number[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) if (indegree[i] === 0) ready.push(i);
+  const order: number[] = [];
   while (ready.length > 0) {
-    const id = ready.pop()!;
-    order.push(id);
-    for (const t of dependents.get(id)!) {
-      const left = indegree.get(t)! - 1;
-      indegree.set(t, left);
-      if (left === 0) ready.push(t);
-    }
+    const i = ready.pop()!;
+    order.push(i);
+    for (const t of dependents[i]) if (--indegree[t] === 0) ready.push(t);
   }
-  if (order.length < dependents.size) {
+  if (order.length < nodes.length) {
     const placed = new Set(order);
-    const stuck = [...dependents.keys()].filter((id) => !placed.has(id));
-    const onCycle = findCycle(stuck, dependents);
-    for (const id of stuck) {
+    const stuck = nodes.map((_, i) => i).filter((i) => !placed.has(i));
+    const cycle = findCycle(stuck, dependents);
+    const path = [...cycle, cycle[0]].map((i) => nodes[i].id).join(' → ');
+    for (const i of stuck) {
       diagnostics.push(
-        onCycle.includes(id)
-          ? { nodeId: id, severity: 'error', message: `is part of a cycle: ${[...onCycle, onCycle[0]].join(' → ')}`, suggestion: 'Remove one edge of the loop; recurrence belongs inside RNN, LSTM or GRU.' }
-          : { nodeId: id, severity: 'error', message: `depends on a cycle (${onCycle.join(' → ')}) and cannot be inferred` },
+        cycle.includes(i)
+          ? { nodeId: nodes[i].id, severity: 'error', message: `is part of a cycle: ${path}`, suggestion: 'Remove one edge of the loop; recurrence belongs inside RNN, LSTM or GRU.' }
+          : { nodeId: nodes[i].id, severity: 'error', message: `depends on a cycle (${path}) and cannot be inferred` },
       );
     }
   }
@@ -169,27 +177,27 @@ function topologicalOrder(doc: ModelDocument, dependents: Map<string, Set<string
 }
 
 /** One cycle among the stuck nodes, for the message. */
-function findCycle(stuck: string[], dependents: Map<string, Set<string>>): string[] {
+function findCycle(stuck: number[], dependents: number[][]): number[] {
   const inStuck = new Set(stuck);
-  const path: string[] = [];
-  const onPath = new Set<string>();
-  const done = new Set<string>();
-  const visit = (id: string): string[] | null => {
-    path.push(id);
-    onPath.add(id);
-    for (const next of dependents.get(id)!) {
+  const path: number[] = [];
+  const onPath = new Set<number>();
+  const done = new Set<number>();
+  const visit = (i: number): number[] | null => {
+    path.push(i);
+    onPath.add(i);
+    for (const next of dependents[i]) {
       if (!inStuck.has(next) || done.has(next)) continue;
       if (onPath.has(next)) return path.slice(path.indexOf(next));
       const found = visit(next);
       if (found) return found;
     }
     path.pop();
-    onPath.delete(id);
-    done.add(id);
+    onPath.delete(i);
+    done.add(i);
     return null;
   };
-  for (const id of stuck) {
-    const cycle = visit(id);
+  for (const i of stuck) {
+    const cycle = visit(i);
     if (cycle) return cycle;
   }
   return stuck;

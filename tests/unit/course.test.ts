@@ -1,6 +1,7 @@
 /** The course's worked numbers, and the formula text shown for them. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { describeParam } from '../../core/index.ts';
 import { chain } from './helpers.ts';
 
 test('conv example: 32×32×3, ten 5×5 filters, stride 1, pad 2 → 32×32×10 and 760 parameters', () => {
@@ -10,7 +11,7 @@ test('conv example: 32×32×3, ten 5×5 filters, stride 1, pad 2 → 32×32×10 
   assert.ok(r.formulas.includes('W2 = (W1 − F + 2P)/S + 1 = (32 − 5 + 4)/1 + 1 = 32'), r.formulas.join('\n'));
   // "each filter has 5*5*3 + 1 = 76 params => 76*10 = 760"
   assert.deepEqual(r.params.map((p) => p.count), [750, 10]);
-  assert.equal(r.params[0].formula, 'K·(C/groups)·F·F = 10·3·5·5 = 750');
+  assert.equal(describeParam(r.params[0]), 'K·(C/groups)·F·F = 10·3·5·5 = 750');
 });
 
 test('a 3×3 filter with stride 3 on 7×7 warns: (7 − 3)/3 + 1 = 2.33 floors to 2', () => {

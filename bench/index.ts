@@ -1,0 +1,5 @@
+/** `npm run bench`: prints every benchmark's figures. Targets are reported, never asserted in tests. */
+import { benchInference } from './inference.bench.ts';
+
+console.log(`Netloom benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
+benchInference();
