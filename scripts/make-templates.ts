@@ -14,7 +14,7 @@ class Model {
 
   /** Adds a node fed by `from` (one id, several ids in order, or none) and returns its id. */
   add(op: string, params: Record<string, ParamValue> = {}, from?: string | string[], id?: string): string {
-    const base = op.replace(/\d*d$/, '').toLowerCase();
+    const base = op.replace(/\dd$/, '').toLowerCase();
     const n = (this.counters.get(base) ?? 0) + 1;
     this.counters.set(base, n);
     const nodeId = id ?? `${base}${n}`;

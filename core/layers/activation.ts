@@ -1,9 +1,11 @@
 /** Activations: ReLU, LeakyReLU, ELU, Sigmoid, Tanh, GELU, SiLU, Softmax, LogSoftmax, Maxout. */
 import { normAxis } from '../shape/dim.ts';
-import type { InferContext, LayerSpec, ParamSchema } from './spec.ts';
+import type { AttrValue } from '../onnx/builder.ts';
+import { gelu, silu } from '../onnx/lowering.ts';
+import type { InferContext, LayerSpec, LowerContext, ParamSchema } from './spec.ts';
 import { ONE_INPUT, ONE_OUTPUT, expectFloat, knownDim, only, tensor } from './common.ts';
 
-function activation(op: string, formula: string, params: Record<string, ParamSchema> = {}): LayerSpec {
+function activation(op: string, formula: string, params: Record<string, ParamSchema>, lower: (ctx: LowerContext) => void): LayerSpec {
   return {
     op,
     category: 'Activation',
@@ -17,14 +19,19 @@ function activation(op: string, formula: string, params: Record<string, ParamSch
       expectFloat(ctx, x);
       return { outputs: [x] };
     },
+    lower,
   };
 }
+
+/** An activation that is one ONNX op, with attributes from the params. */
+const single = (onnxOp: string, attrs: (ctx: LowerContext) => Record<string, AttrValue> = () => ({})) => (ctx: LowerContext) =>
+  void ctx.b.op(onnxOp, [ctx.inputs[0]], attrs(ctx), ctx.outputs[0]);
 
 const DIM: ParamSchema = { type: 'int', label: 'Dim', help: 'Dimension to normalise over; -1 is the last (the classes).', default: -1 };
 
 function softmax(op: string, formula: string): LayerSpec {
   return {
-    ...activation(op, formula, { dim: DIM }),
+    ...activation(op, formula, { dim: DIM }, single(op, (ctx) => ({ axis: ctx.int('dim') }))),
     doc: `Applies ${formula} along \`dim\`. No parameters; the shape is unchanged.`,
     infer(ctx: InferContext) {
       const x = only(ctx);
@@ -59,22 +66,39 @@ const Maxout: LayerSpec = {
     shape[axis] = size / k;
     return { outputs: [tensor(shape)], macs: 0 };
   },
+  lower(ctx: LowerContext) {
+    // Split the feature axis into (features/k, k) and take the max over the k pieces.
+    const shape = ctx.inputTypes[0]!.shape;
+    const axis = ctx.int('dim') < 0 ? ctx.int('dim') + shape.length : ctx.int('dim');
+    const k = ctx.int('poolSize');
+    const target = shape.flatMap((d, i) => (i === 0 ? [0] : i === axis ? [(d as number) / k, k] : [typeof d === 'number' ? d : -1]));
+    ctx.b.reduce('ReduceMax', ctx.b.reshape(ctx.inputs[0], target), [axis + 1], false, ctx.outputs[0]);
+  },
 };
 
 export const activationLayers: LayerSpec[] = [
-  activation('ReLU', 'max(0, x)'),
-  activation('LeakyReLU', 'max(αx, x)', {
-    negativeSlope: { type: 'float', label: 'Negative slope', help: 'Slope α for x < 0.', default: 0.01, key: true },
-  }),
-  activation('ELU', 'x if x > 0 else α(eˣ − 1)', {
-    alpha: { type: 'float', label: 'Alpha', help: 'Saturation value α for negative inputs.', default: 1, key: true },
-  }),
-  activation('Sigmoid', 'σ(x) = 1/(1 + e⁻ˣ)'),
-  activation('Tanh', 'tanh(x)'),
-  activation('GELU', 'x·Φ(x)', {
-    approximate: { type: 'enum', label: 'Approximation', help: "'none' for the exact erf form, 'tanh' for the tanh approximation (GPT).", default: 'none', values: ['none', 'tanh'] },
-  }),
-  activation('SiLU', 'x·σ(x) (swish)'),
+  activation('ReLU', 'max(0, x)', {}, single('Relu')),
+  activation(
+    'LeakyReLU',
+    'max(αx, x)',
+    { negativeSlope: { type: 'float', label: 'Negative slope', help: 'Slope α for x < 0.', default: 0.01, key: true } },
+    single('LeakyRelu', (ctx) => ({ alpha: { float: ctx.float('negativeSlope') } })),
+  ),
+  activation(
+    'ELU',
+    'x if x > 0 else α(eˣ − 1)',
+    { alpha: { type: 'float', label: 'Alpha', help: 'Saturation value α for negative inputs.', default: 1, key: true } },
+    single('Elu', (ctx) => ({ alpha: { float: ctx.float('alpha') } })),
+  ),
+  activation('Sigmoid', 'σ(x) = 1/(1 + e⁻ˣ)', {}, single('Sigmoid')),
+  activation('Tanh', 'tanh(x)', {}, single('Tanh')),
+  activation(
+    'GELU',
+    'x·Φ(x)',
+    { approximate: { type: 'enum', label: 'Approximation', help: "'none' for the exact erf form, 'tanh' for the tanh approximation (GPT).", default: 'none', values: ['none', 'tanh'] } },
+    (ctx) => void gelu(ctx.b, ctx.inputs[0], ctx.str('approximate') === 'tanh', ctx.outputs[0]),
+  ),
+  activation('SiLU', 'x·σ(x) (swish)', {}, (ctx) => void silu(ctx.b, ctx.inputs[0], ctx.outputs[0])),
   softmax('Softmax', 'eˣⁱ / Σⱼ eˣʲ'),
   softmax('LogSoftmax', 'log(eˣⁱ / Σⱼ eˣʲ)'),
   Maxout,

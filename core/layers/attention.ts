@@ -1,7 +1,8 @@
 /** Attention and Transformers: MultiheadAttention, FeedForward, TransformerEncoderLayer, TransformerDecoderLayer. */
 import { formatShape, type Dim } from '../shape/dim.ts';
-import type { InferContext, LayerSpec, ParamSchema, ParamTensor, TensorType } from './spec.ts';
-import { BIAS, ONE_OUTPUT, addOrNull, expectFloat, knownDim, mulOrNull, param, tensor } from './common.ts';
+import { activation, attention, linear, silu } from '../onnx/lowering.ts';
+import type { InferContext, LayerSpec, LowerContext, ParamSchema, ParamTensor, TensorType } from './spec.ts';
+import { BIAS, ONES, ZEROS, fanInUniform, xavierUniform, ONE_OUTPUT, addOrNull, expectFloat, knownDim, mulOrNull, param, tensor } from './common.ts';
 
 interface AttentionDims {
   E: number;
@@ -18,26 +19,45 @@ function attentionParams(a: AttentionDims, prefix = ''): ParamTensor[] {
   const kvE = (E / heads) * kvHeads;
   const p: ParamTensor[] = [];
   if (kvHeads !== heads) {
-    p.push(param(`${prefix}q_proj.weight`, [E, E], `E·E = ${E}·${E}`));
-    p.push(param(`${prefix}k_proj.weight`, [kvE, kdim], `(kvHeads·headDim)·kdim = ${kvE}·${kdim}`));
-    p.push(param(`${prefix}v_proj.weight`, [kvE, vdim], `(kvHeads·headDim)·vdim = ${kvE}·${vdim}`));
+    p.push(param(`${prefix}q_proj.weight`, [E, E], `E·E = ${E}·${E}`, fanInUniform(E)));
+    p.push(param(`${prefix}k_proj.weight`, [kvE, kdim], `(kvHeads·headDim)·kdim = ${kvE}·${kdim}`, fanInUniform(kdim)));
+    p.push(param(`${prefix}v_proj.weight`, [kvE, vdim], `(kvHeads·headDim)·vdim = ${kvE}·${vdim}`, fanInUniform(vdim)));
     if (bias) {
-      p.push(param(`${prefix}q_proj.bias`, [E], 'E'));
-      p.push(param(`${prefix}k_proj.bias`, [kvE], 'kvHeads·headDim'));
-      p.push(param(`${prefix}v_proj.bias`, [kvE], 'kvHeads·headDim'));
+      p.push(param(`${prefix}q_proj.bias`, [E], 'E', fanInUniform(E)));
+      p.push(param(`${prefix}k_proj.bias`, [kvE], 'kvHeads·headDim', fanInUniform(kdim)));
+      p.push(param(`${prefix}v_proj.bias`, [kvE], 'kvHeads·headDim', fanInUniform(vdim)));
     }
   } else if (kdim === E && vdim === E) {
-    p.push(param(`${prefix}in_proj_weight`, [3 * E, E], `3E·E = ${3 * E}·${E}`));
-    if (bias) p.push(param(`${prefix}in_proj_bias`, [3 * E], '3E'));
+    p.push(param(`${prefix}in_proj_weight`, [3 * E, E], `3E·E = ${3 * E}·${E}`, xavierUniform(E, 3 * E)));
+    if (bias) p.push(param(`${prefix}in_proj_bias`, [3 * E], '3E', ZEROS));
   } else {
-    p.push(param(`${prefix}q_proj_weight`, [E, E], `E·E = ${E}·${E}`));
-    p.push(param(`${prefix}k_proj_weight`, [E, kdim], `E·kdim = ${E}·${kdim}`));
-    p.push(param(`${prefix}v_proj_weight`, [E, vdim], `E·vdim = ${E}·${vdim}`));
-    if (bias) p.push(param(`${prefix}in_proj_bias`, [3 * E], '3E'));
+    p.push(param(`${prefix}q_proj_weight`, [E, E], `E·E = ${E}·${E}`, xavierUniform(E, E)));
+    p.push(param(`${prefix}k_proj_weight`, [E, kdim], `E·kdim = ${E}·${kdim}`, xavierUniform(kdim, E)));
+    p.push(param(`${prefix}v_proj_weight`, [E, vdim], `E·vdim = ${E}·${vdim}`, xavierUniform(vdim, E)));
+    if (bias) p.push(param(`${prefix}in_proj_bias`, [3 * E], '3E', ZEROS));
   }
-  p.push(param(`${prefix}out_proj.weight`, [E, E], `E·E = ${E}·${E}`));
-  if (bias) p.push(param(`${prefix}out_proj.bias`, [E], 'E'));
+  p.push(param(`${prefix}out_proj.weight`, [E, E], `E·E = ${E}·${E}`, fanInUniform(E)));
+  if (bias) p.push(param(`${prefix}out_proj.bias`, [E], 'E', kvHeads !== heads ? fanInUniform(E) : ZEROS));
   return p;
+}
+
+/** The projection tensors of an attention block, as ONNX values (PyTorch's packed weight sliced in-graph). */
+function attentionWeights(ctx: LowerContext, a: AttentionDims, prefix = '') {
+  const { b } = ctx;
+  const w = (name: string) => ctx.weight(`${prefix}${name}`);
+  const bias = (name: string) => (a.bias ? w(name) : null);
+  const out = { wo: w('out_proj.weight'), bo: bias('out_proj.bias') };
+  if (a.kvHeads !== a.heads) {
+    return { ...out, wq: w('q_proj.weight'), wk: w('k_proj.weight'), wv: w('v_proj.weight'), bq: bias('q_proj.bias'), bk: bias('k_proj.bias'), bv: bias('v_proj.bias') };
+  }
+  const packedBias = a.bias ? w('in_proj_bias') : null;
+  const third = (x: string | null, i: number) => (x === null ? null : b.slice(x, 0, i * a.E, (i + 1) * a.E));
+  const biases = { bq: third(packedBias, 0), bk: third(packedBias, 1), bv: third(packedBias, 2) };
+  if (a.kdim === a.E && a.vdim === a.E) {
+    const packed = w('in_proj_weight');
+    return { ...out, ...biases, wq: third(packed, 0)!, wk: third(packed, 1)!, wv: third(packed, 2)! };
+  }
+  return { ...out, ...biases, wq: w('q_proj_weight'), wk: w('k_proj_weight'), wv: w('v_proj_weight') };
 }
 
 /** Per-sample MACs: the four projections plus QKᵀ and A·V. */
@@ -64,7 +84,7 @@ const sequence = (ctx: InferContext, t: TensorType, what: string): void => {
 
 const MASKING: Record<string, ParamSchema> = {
   causal: { type: 'bool', label: 'Causal mask', help: 'Each position attends only to itself and earlier positions.', default: false },
-  slidingWindow: { type: 'int', label: 'Sliding window', help: 'Attend only to the last w positions (none = unlimited).', default: null, nullable: true, min: 1 },
+  slidingWindow: { type: 'int', label: 'Sliding window', help: 'Attend only to the last w positions, itself included (implies causal); none = unlimited.', default: null, nullable: true, min: 1 },
 };
 
 const MultiheadAttention: LayerSpec = {
@@ -103,19 +123,29 @@ const MultiheadAttention: LayerSpec = {
     ctx.formula(`scores = QKᵀ/√${E / heads}: ${heads}×${q.shape[1]}×${k.shape[1]} per sample`);
     return { outputs: [tensor(['N', q.shape[1], E])], params: attentionParams(dims), macs: attentionMacs(dims, q.shape[1], k.shape[1]) };
   },
+  lower(ctx: LowerContext) {
+    const [qt, kt, vt] = ctx.inputTypes;
+    const query = ctx.inputs[0];
+    const key = ctx.inputs[1] || query;
+    const value = ctx.inputs[2] || key;
+    const E = qt!.shape[2] as number;
+    const heads = ctx.int('numHeads');
+    const dims: AttentionDims = { E, kdim: (kt ?? qt)!.shape[2] as number, vdim: (vt ?? kt ?? qt)!.shape[2] as number, heads, kvHeads: ctx.maybeInt('numKeyValueHeads') ?? heads, bias: ctx.bool('bias') };
+    attention(ctx.b, { query, key, value, ...dims, ...attentionWeights(ctx, dims), causal: ctx.bool('causal'), slidingWindow: ctx.maybeInt('slidingWindow'), rotary: ctx.bool('rotary'), out: ctx.outputs[0] });
+  },
 };
 
 /** Parameters of a position-wise feed-forward block. */
 function feedForwardParams(D: number, F: number, gated: boolean, bias: boolean, names: [string, string, string]): ParamTensor[] {
   const [up, down, gate] = names;
-  const p = [param(`${up}.weight`, [F, D], `F·D = ${F}·${D}`)];
-  if (bias) p.push(param(`${up}.bias`, [F], 'F'));
+  const p = [param(`${up}.weight`, [F, D], `F·D = ${F}·${D}`, fanInUniform(D))];
+  if (bias) p.push(param(`${up}.bias`, [F], 'F', fanInUniform(D)));
   if (gated) {
-    p.push(param(`${gate}.weight`, [F, D], `F·D = ${F}·${D}`));
-    if (bias) p.push(param(`${gate}.bias`, [F], 'F'));
+    p.push(param(`${gate}.weight`, [F, D], `F·D = ${F}·${D}`, fanInUniform(D)));
+    if (bias) p.push(param(`${gate}.bias`, [F], 'F', fanInUniform(D)));
   }
-  p.push(param(`${down}.weight`, [D, F], `D·F = ${D}·${F}`));
-  if (bias) p.push(param(`${down}.bias`, [D], 'D'));
+  p.push(param(`${down}.weight`, [D, F], `D·F = ${D}·${F}`, fanInUniform(F)));
+  if (bias) p.push(param(`${down}.bias`, [D], 'D', fanInUniform(F)));
   return p;
 }
 
@@ -143,7 +173,20 @@ const FeedForward: LayerSpec = {
     const rows = x.shape.slice(1, -1).reduce<number | null>((a, d) => mulOrNull(a, typeof d === 'number' ? d : null), 1);
     return { outputs: [x], params: feedForwardParams(D, F, gated, ctx.bool('bias'), names), macs: mulOrNull(rows, (gated ? 3 : 2) * D * F) };
   },
+  lower(ctx: LowerContext) {
+    const activation = ctx.str('activation');
+    const names: [string, string, string] = activation === 'swiglu' ? ['w1', 'w2', 'w3'] : ['linear1', 'linear2', 'unused'];
+    feedForward(ctx, ctx.inputs[0], ctx.inputTypes[0]!.shape.length, activation, ctx.bool('bias'), names, '', ctx.outputs[0]);
+  },
 };
+
+/** The feed-forward block: down(act(up(x))), or down(SiLU(up(x)) ⊙ gate(x)) for SwiGLU. */
+function feedForward(ctx: LowerContext, x: string, rank: number, activationKind: string, bias: boolean, [up, down, gate]: [string, string, string], prefix: string, out?: string): string {
+  const { b } = ctx;
+  const lin = (input: string, name: string, o?: string) => linear(b, input, rank, ctx.weight(`${prefix}${name}.weight`), bias ? ctx.weight(`${prefix}${name}.bias`) : null, o);
+  const hidden = activationKind === 'swiglu' ? b.op('Mul', [silu(b, lin(x, up)), lin(x, gate)]) : activation(b, activationKind, lin(x, up));
+  return lin(hidden, down, out);
+}
 
 const TRANSFORMER_PARAMS: Record<string, ParamSchema> = {
   nhead: { type: 'int', label: 'Heads', help: 'Number of attention heads.', min: 1, key: true },
@@ -190,12 +233,35 @@ function transformerLayer(decoder: boolean): LayerSpec {
       }
       params.push(...feedForwardParams(E, F, false, bias, ['linear1', 'linear2', 'unused']));
       for (let i = 1; i <= (decoder ? 3 : 2); i++) {
-        params.push(param(`norm${i}.weight`, [E], 'E'));
-        if (bias) params.push(param(`norm${i}.bias`, [E], 'E'));
+        params.push(param(`norm${i}.weight`, [E], 'E', ONES));
+        if (bias) params.push(param(`norm${i}.bias`, [E], 'E', ZEROS));
       }
       const T = typeof x.shape[1] === 'number' ? x.shape[1] : null;
       const ffMacs = mulOrNull(T, 2 * E * F);
       return { outputs: [x], params, macs: addOrNull(macs, ffMacs) };
+    },
+    lower(ctx: LowerContext) {
+      const { b } = ctx;
+      const E = ctx.inputTypes[0]!.shape[2] as number;
+      const heads = ctx.int('nhead');
+      const bias = ctx.bool('bias');
+      const dims: AttentionDims = { E, kdim: E, vdim: E, heads, kvHeads: heads, bias };
+      const eps = { float: ctx.float('layerNormEps') };
+      const norm = (x: string, i: number, out?: string) =>
+        b.op('LayerNormalization', bias ? [x, ctx.weight(`norm${i}.weight`), ctx.weight(`norm${i}.bias`)] : [x, ctx.weight(`norm${i}.weight`)], { axis: -1, epsilon: eps }, out);
+      const attend = (query: string, memory: string, prefix: string, causal: boolean) =>
+        attention(b, { query, key: memory, value: memory, ...dims, ...attentionWeights(ctx, dims, prefix), causal, slidingWindow: null, rotary: false });
+      const ff = (x: string) => feedForward(ctx, x, 3, ctx.str('activation'), bias, ['linear1', 'linear2', 'unused'], '');
+      const memory = ctx.inputs[1];
+      // Each sub-block is x + f(norm(x)) (pre-norm) or norm(x + f(x)) (post-norm, PyTorch's default).
+      const blocks: ((x: string) => string)[] = [(x) => attend(x, x, 'self_attn.', ctx.bool('causal'))];
+      if (decoder) blocks.push((x) => attend(x, memory, 'multihead_attn.', false));
+      blocks.push(ff);
+      let x = ctx.inputs[0];
+      blocks.forEach((f, i) => {
+        const last = i === blocks.length - 1 ? ctx.outputs[0] : undefined;
+        x = ctx.bool('normFirst') ? b.op('Add', [x, f(norm(x, i + 1))], {}, last) : norm(b.op('Add', [x, f(x)]), i + 1, last);
+      });
     },
   };
 }

@@ -1,7 +1,8 @@
 /** Inputs and structural layers: Input, Linear, Flatten, Reshape, Add, Mul, Concat, Identity, Select, Dropout. */
 import { broadcast, formatShape, normAxis, numel, symbolic, type Dim } from '../shape/dim.ts';
-import type { InferContext, LayerSpec, PortSpec } from './spec.ts';
-import { BIAS, ONE_INPUT, ONE_OUTPUT, expectFloat, formatCount, knownDim, mulOrNull, only, param, tensor } from './common.ts';
+import { linear } from '../onnx/lowering.ts';
+import type { InferContext, LayerSpec, LowerContext, PortSpec } from './spec.ts';
+import { BIAS, fanInUniform, ONE_INPUT, ONE_OUTPUT, expectFloat, formatCount, knownDim, mulOrNull, only, param, tensor } from './common.ts';
 
 const Input: LayerSpec = {
   op: 'Input',
@@ -17,6 +18,9 @@ const Input: LayerSpec = {
   infer(ctx: InferContext) {
     const dtype = ctx.str('dtype') as 'float32' | 'int64';
     return { outputs: [tensor(['N', ...ctx.dims('shape')], dtype)] };
+  },
+  lower() {
+    // The compiler declares Input nodes as graph inputs named after them; nothing to emit.
   },
 };
 
@@ -38,7 +42,7 @@ const Linear: LayerSpec = {
     if (x.shape.length < 2) ctx.fail(`expects at least a 2-D input (N×features), got ${formatShape(x.shape)}`);
     const inF = knownDim(ctx, x.shape[x.shape.length - 1], 'number of input features');
     const outF = ctx.int('outFeatures');
-    const weight = param('weight', [outF, inF], `out·in = ${outF}·${inF}`);
+    const weight = param('weight', [outF, inF], `out·in = ${outF}·${inF}`, fanInUniform(inF));
     const tiedTo = ctx.params.tiedTo as string | null;
     if (tiedTo !== null) {
       const other = ctx.paramsOf(tiedTo)?.find((p) => p.name === 'weight');
@@ -50,11 +54,15 @@ const Linear: LayerSpec = {
       weight.formula = `shared with ${tiedTo}.weight (counted there)`;
     }
     const params = [weight];
-    if (ctx.bool('bias')) params.push(param('bias', [outF], 'out'));
+    if (ctx.bool('bias')) params.push(param('bias', [outF], 'out', fanInUniform(inF)));
     ctx.formula(`out shape = [${x.shape.slice(0, -1).join(', ')}, outFeatures] = ${formatShape([...x.shape.slice(0, -1), outF])}`);
     const rows = numel(x.shape.slice(1, -1));
     const macs = mulOrNull(rows, inF, outF);
     return { outputs: [tensor([...x.shape.slice(0, -1), outF])], params, macs, macsFormula: `rows·in·out = ${rows ?? '?'}·${inF}·${outF}` };
+  },
+  lower(ctx: LowerContext) {
+    const rank = ctx.inputTypes[0]!.shape.length;
+    linear(ctx.b, ctx.inputs[0], rank, ctx.weight('weight'), ctx.bool('bias') ? ctx.weight('bias') : null, ctx.outputs[0]);
   },
 };
 
@@ -82,7 +90,19 @@ const Flatten: LayerSpec = {
     ctx.formula(`flattened = ${merged.join('·')} = ${dim}`);
     return { outputs: [tensor([...x.shape.slice(0, start), dim, ...x.shape.slice(end + 1)], x.dtype)] };
   },
+  lower(ctx: LowerContext) {
+    const shape = ctx.outputTypes[0].shape;
+    if (ctx.int('startDim') === 1 && shape.length === 2) return void ctx.b.op('Flatten', [ctx.inputs[0]], { axis: 1 }, ctx.outputs[0]);
+    ctx.b.reshape(ctx.inputs[0], reshapeTarget(shape), ctx.outputs[0]);
+  },
 };
+
+/** A Reshape target for `shape`: the batch copied (0), symbolic sizes inferred (-1, at most one). */
+function reshapeTarget(shape: Dim[]): number[] {
+  const target = shape.map((d, i) => (i === 0 ? 0 : typeof d === 'number' ? d : -1));
+  if (target.filter((d) => d === -1).length > 1) throw new Error(`cannot export a reshape to ${formatShape(shape)} with two symbolic sizes`);
+  return target;
+}
 
 const Reshape: LayerSpec = {
   op: 'Reshape',
@@ -113,6 +133,9 @@ const Reshape: LayerSpec = {
     ctx.formula(`${x.shape.slice(1).join('·')} = ${total} = ${out.join('·')}`);
     return { outputs: [tensor(['N', ...out], x.dtype)] };
   },
+  lower(ctx: LowerContext) {
+    ctx.b.reshape(ctx.inputs[0], reshapeTarget(ctx.outputTypes[0].shape), ctx.outputs[0]);
+  },
 };
 
 const VARIADIC: PortSpec[] = [{ name: 'inputs', help: 'Two or more tensors, in file order.', variadic: true }];
@@ -141,6 +164,10 @@ function elementwise(op: 'Add' | 'Mul', word: string): LayerSpec {
       ctx.formula(`${xs.map((t) => formatShape(t.shape)).join(' ⊕ ')} → ${formatShape(shape)}`);
       const macs = op === 'Mul' ? mulOrNull(numel(shape.slice(1)), xs.length - 1) : 0;
       return { outputs: [tensor(shape, xs[0].dtype)], macs };
+    },
+    lower(ctx: LowerContext) {
+      const [first, ...rest] = ctx.inputs;
+      rest.reduce((acc, x, i) => ctx.b.op(op, [acc, x], {}, i === rest.length - 1 ? ctx.outputs[0] : undefined), first);
     },
   };
 }
@@ -173,6 +200,9 @@ const Concat: LayerSpec = {
     shape[axis] = sum;
     return { outputs: [tensor(shape, xs[0].dtype)] };
   },
+  lower(ctx: LowerContext) {
+    ctx.b.op('Concat', ctx.inputs, { axis: ctx.int('dim') }, ctx.outputs[0]);
+  },
 };
 
 const Identity: LayerSpec = {
@@ -184,6 +214,7 @@ const Identity: LayerSpec = {
   inputs: ONE_INPUT,
   outputs: ONE_OUTPUT,
   infer: (ctx: InferContext) => ({ outputs: [only(ctx)] }),
+  lower: (ctx: LowerContext) => void ctx.b.op('Identity', [ctx.inputs[0]], {}, ctx.outputs[0]),
 };
 
 const Select: LayerSpec = {
@@ -206,6 +237,9 @@ const Select: LayerSpec = {
     if (typeof size === 'number' && (index >= size || index < -size)) ctx.fail(`index ${index} is out of range for size ${size}`, { field: 'index' });
     return { outputs: [tensor(x.shape.filter((_, i) => i !== axis), x.dtype)] };
   },
+  lower(ctx: LowerContext) {
+    ctx.b.op('Gather', [ctx.inputs[0], ctx.b.ints([ctx.int('index')], true)], { axis: ctx.int('dim') }, ctx.outputs[0]);
+  },
 };
 
 const Dropout: LayerSpec = {
@@ -219,6 +253,10 @@ const Dropout: LayerSpec = {
   inputs: ONE_INPUT,
   outputs: ONE_OUTPUT,
   infer: (ctx: InferContext) => ({ outputs: [only(ctx)] }),
+  lower(ctx: LowerContext) {
+    // Inference graphs: Dropout with training_mode off is the identity (and shows in Netron).
+    ctx.b.op('Dropout', [ctx.inputs[0], ctx.b.floats([ctx.float('p')])], {}, ctx.outputs[0]);
+  },
 };
 
 export const basicLayers: LayerSpec[] = [Input, Linear, Flatten, Reshape, elementwise('Add', 'Sum'), elementwise('Mul', 'Product'), Concat, Identity, Select, Dropout];

@@ -1,6 +1,6 @@
 /** Small helpers shared by the layer specs. */
 import { numel, formatShape, symbolic, type Dim, type DType, type TensorType } from '../shape/dim.ts';
-import type { InferContext, ParamSchema, ParamTensor, PortSpec } from './spec.ts';
+import type { InferContext, ParamInit, ParamSchema, ParamTensor, PortSpec } from './spec.ts';
 
 export const tensor = (shape: Dim[], dtype: DType = 'float32'): TensorType => ({ shape, dtype });
 
@@ -11,10 +11,18 @@ export const formatCount = (n: number): string => {
   return fraction === undefined ? grouped : `${grouped}.${fraction}`;
 };
 
-export function param(name: string, shape: number[], formula: string): ParamTensor {
+export function param(name: string, shape: number[], formula: string, init: ParamInit): ParamTensor {
   const count = shape.reduce((a, b) => a * b, 1);
-  return { name, shape, count, formula };
+  return { name, shape, count, formula, init };
 }
+
+/** PyTorch's default for Linear, Conv and their biases: U(−1/√fanIn, 1/√fanIn) (kaiming_uniform with a = √5). */
+export const fanInUniform = (fanIn: number): ParamInit => ({ kind: 'uniform', bound: 1 / Math.sqrt(fanIn) });
+/** xavier_uniform: U(−√(6/(fanIn + fanOut)), ...), as nn.MultiheadAttention initialises its input projection. */
+export const xavierUniform = (fanIn: number, fanOut: number): ParamInit => ({ kind: 'uniform', bound: Math.sqrt(6 / (fanIn + fanOut)) });
+export const normalInit = (std: number): ParamInit => ({ kind: 'normal', std });
+export const ONES: ParamInit = { kind: 'constant', value: 1 };
+export const ZEROS: ParamInit = { kind: 'constant', value: 0 };
 
 /** "K·(C/groups)·F·F = 10·3·5·5 = 750": the count is appended when shown, not on every inference pass. */
 export function describeParam(p: ParamTensor): string {

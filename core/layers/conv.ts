@@ -1,7 +1,7 @@
 /** Convolution and pooling: Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, LocalResponseNorm. */
 import { formatShape, numel, type Dim } from '../shape/dim.ts';
-import type { InferContext, LayerSpec, ParamSchema, ParamTensor } from './spec.ts';
-import { BIAS, ONE_INPUT, ONE_OUTPUT, expectFloat, expectRank, knownDim, mulOrNull, only, param, tensor, windowOut } from './common.ts';
+import type { InferContext, LayerSpec, LowerContext, ParamReader, ParamSchema, ParamTensor } from './spec.ts';
+import { BIAS, fanInUniform, ONE_INPUT, ONE_OUTPUT, expectFloat, expectRank, knownDim, mulOrNull, only, param, tensor, windowOut } from './common.ts';
 
 const AXES: Record<number, string[]> = { 1: ['L'], 2: ['H', 'W'] };
 const LAYOUT: Record<number, string> = { 1: 'N×C×L', 2: 'N×C×H×W' };
@@ -14,13 +14,13 @@ const windowParams = (what: string): Record<string, ParamSchema> => ({
 });
 
 /** Padding, resolving 'same' and 'valid' to numbers per axis. */
-function paddingOf(ctx: InferContext, kernel: number[], dilation: number[], stride: number[], rank: number): number[] {
+function paddingOf(ctx: ParamReader & { fail?: InferContext['fail'] }, kernel: number[], dilation: number[], stride: number[], rank: number): number[] {
   const p = ctx.params.padding;
   if (p === 'valid') return new Array(rank).fill(0);
   if (p === 'same') {
-    if (stride.some((s) => s !== 1)) ctx.fail("padding 'same' needs stride 1 (as in PyTorch)", { field: 'padding' });
+    if (stride.some((s) => s !== 1)) ctx.fail?.("padding 'same' needs stride 1 (as in PyTorch)", { field: 'padding' });
     const total = kernel.map((k, i) => dilation[i] * (k - 1));
-    if (total.some((t) => t % 2 !== 0)) ctx.fail("padding 'same' needs an odd effective kernel size here (PyTorch pads unevenly otherwise, which ONNX cannot express)", { field: 'padding' });
+    if (total.some((t) => t % 2 !== 0)) ctx.fail?.("padding 'same' needs an odd effective kernel size here (PyTorch pads unevenly otherwise)", { field: 'padding' });
     return total.map((t) => t / 2);
   }
   return ctx.tuple('padding', rank);
@@ -58,8 +58,8 @@ function conv(rank: 1 | 2): LayerSpec {
       ctx.formula(`D2 = K = ${outC}`);
       const perGroup = inC / groups;
       const kText = k.join('·');
-      const params: ParamTensor[] = [param('weight', [outC, perGroup, ...k], `K·(C/groups)·${rank === 2 ? 'F·F' : 'F'} = ${outC}·${perGroup}·${kText}`)];
-      if (ctx.bool('bias')) params.push(param('bias', [outC], 'K'));
+      const params: ParamTensor[] = [param('weight', [outC, perGroup, ...k], `K·(C/groups)·${rank === 2 ? 'F·F' : 'F'} = ${outC}·${perGroup}·${kText}`, fanInUniform(perGroup * k.reduce((a, b) => a * b, 1)))];
+      if (ctx.bool('bias')) params.push(param('bias', [outC], 'K', fanInUniform(perGroup * k.reduce((a, b) => a * b, 1))));
       const outPositions = numel(spatial);
       const macs = mulOrNull(outPositions, outC, perGroup, ...k);
       return {
@@ -68,6 +68,15 @@ function conv(rank: 1 | 2): LayerSpec {
         macs,
         macsFormula: `outputs·(C/groups)·F² = ${outC}·${spatial.join('·')}·${perGroup}·${kText}`,
       };
+    },
+    lower(ctx: LowerContext) {
+      const k = ctx.tuple('kernelSize', rank);
+      const s = ctx.tuple('stride', rank);
+      const d = ctx.tuple('dilation', rank);
+      const p = paddingOf(ctx, k, d, s, rank);
+      const inputs = [ctx.inputs[0], ctx.weight('weight')];
+      if (ctx.bool('bias')) inputs.push(ctx.weight('bias'));
+      ctx.b.op('Conv', inputs, { kernel_shape: k, strides: s, dilations: d, pads: [...p, ...p], group: ctx.int('groups') }, ctx.outputs[0]);
     },
   };
 }
@@ -113,10 +122,16 @@ const ConvTranspose2d: LayerSpec = {
       if (out <= 0) ctx.fail(`output ${axis} would be ${out}`, { field: 'padding' });
       return out;
     });
-    const params: ParamTensor[] = [param('weight', [inC, outC / groups, ...k], `C·(K/groups)·F·F = ${inC}·${outC / groups}·${k.join('·')}`)];
-    if (ctx.bool('bias')) params.push(param('bias', [outC], 'K'));
+    const params: ParamTensor[] = [param('weight', [inC, outC / groups, ...k], `C·(K/groups)·F·F = ${inC}·${outC / groups}·${k.join('·')}`, fanInUniform((outC / groups) * k[0] * k[1]))];
+    if (ctx.bool('bias')) params.push(param('bias', [outC], 'K', fanInUniform((outC / groups) * k[0] * k[1])));
     const macs = mulOrNull(numel(x.shape.slice(1)), outC / groups, k[0], k[1]);
     return { outputs: [tensor(['N', outC, ...spatial])], params, macs, macsFormula: `inputs·(K/groups)·F² = ${x.shape.slice(1).join('·')}·${outC / groups}·${k.join('·')}` };
+  },
+  lower(ctx: LowerContext) {
+    const [k, s, p, op, d] = ['kernelSize', 'stride', 'padding', 'outputPadding', 'dilation'].map((n) => ctx.tuple(n, 2));
+    const inputs = [ctx.inputs[0], ctx.weight('weight')];
+    if (ctx.bool('bias')) inputs.push(ctx.weight('bias'));
+    ctx.b.op('ConvTranspose', inputs, { kernel_shape: k, strides: s, dilations: d, pads: [...p, ...p], output_padding: op, group: ctx.int('groups') }, ctx.outputs[0]);
   },
 };
 
@@ -152,6 +167,13 @@ function pool2d(op: 'MaxPool2d' | 'AvgPool2d'): LayerSpec {
       const macs = isMax ? 0 : mulOrNull(knownOr(x.shape[1]), numel(spatial), k[0] * k[1]);
       return { outputs: [tensor([x.shape[0], x.shape[1], ...spatial])], macs };
     },
+    lower(ctx: LowerContext) {
+      const k = ctx.tuple('kernelSize', 2);
+      const p = ctx.tuple('padding', 2);
+      const attrs = { kernel_shape: k, strides: ctx.params.stride === null ? k : ctx.tuple('stride', 2), pads: [...p, ...p], ceil_mode: ctx.bool('ceilMode') ? 1 : 0 };
+      if (isMax) ctx.b.op('MaxPool', [ctx.inputs[0]], { ...attrs, dilations: ctx.tuple('dilation', 2) }, ctx.outputs[0]);
+      else ctx.b.op('AveragePool', [ctx.inputs[0]], { ...attrs, count_include_pad: ctx.bool('countIncludePad') ? 1 : 0 }, ctx.outputs[0]);
+    },
   };
 }
 
@@ -175,6 +197,24 @@ const AdaptiveAvgPool2d: LayerSpec = {
     const macs = mulOrNull(knownOr(x.shape[1]), numel(x.shape.slice(2)));
     return { outputs: [tensor([x.shape[0], x.shape[1], ...out])], macs };
   },
+  lower(ctx: LowerContext) {
+    const b = ctx.b;
+    const out = ctx.tuple('outputSize', 2);
+    const size = ctx.inputTypes[0]!.shape.slice(2);
+    if (out[0] === 1 && out[1] === 1) return void b.op('GlobalAveragePool', [ctx.inputs[0]], {}, ctx.outputs[0]);
+    if (size.some((d) => typeof d !== 'number')) throw new Error(`AdaptiveAvgPool2d to ${out.join('×')} needs a known input size to export`);
+    const [H, W] = size as number[];
+    if (H % out[0] === 0 && W % out[1] === 0) {
+      const k = [H / out[0], W / out[1]];
+      return void b.op('AveragePool', [ctx.inputs[0]], { kernel_shape: k, strides: k }, ctx.outputs[0]);
+    }
+    // PyTorch's windows: start ⌊i·in/out⌋, end ⌈(i + 1)·in/out⌉, averaged one axis at a time.
+    const pool = (x: string, axis: number, inSize: number, outSize: number, name?: string) => {
+      const cells = Array.from({ length: outSize }, (_, i) => b.reduce('ReduceMean', b.slice(x, axis, Math.floor((i * inSize) / outSize), Math.ceil(((i + 1) * inSize) / outSize)), [axis], true));
+      return b.op('Concat', cells, { axis }, name);
+    };
+    pool(pool(ctx.inputs[0], 2, H, out[0]), 3, W, out[1], ctx.outputs[0]);
+  },
 };
 
 const LocalResponseNorm: LayerSpec = {
@@ -194,6 +234,9 @@ const LocalResponseNorm: LayerSpec = {
     const x = only(ctx);
     if (x.shape.length < 3) ctx.fail(`expects an input with channels and at least one spatial axis, got ${formatShape(x.shape)}`);
     return { outputs: [x] };
+  },
+  lower(ctx: LowerContext) {
+    ctx.b.op('LRN', [ctx.inputs[0]], { size: ctx.int('size'), alpha: { float: ctx.float('alpha') }, beta: { float: ctx.float('beta') }, bias: { float: ctx.float('k') } }, ctx.outputs[0]);
   },
 };
 

@@ -1,6 +1,7 @@
 /** Embeddings and positions: Embedding, PositionalEncoding, RotaryEmbedding. */
-import type { InferContext, LayerSpec } from './spec.ts';
-import { ONE_OUTPUT, expectFloat, expectRank, knownDim, only, param, tensor } from './common.ts';
+import { dimOf, rope, ropeTables } from '../onnx/lowering.ts';
+import type { InferContext, LayerSpec, LowerContext } from './spec.ts';
+import { ONE_OUTPUT, normalInit, expectFloat, expectRank, knownDim, only, param, tensor } from './common.ts';
 
 const Embedding: LayerSpec = {
   op: 'Embedding',
@@ -22,7 +23,10 @@ const Embedding: LayerSpec = {
     const pad = ctx.maybeInt('paddingIdx');
     if (pad !== null && (pad >= V || pad < -V)) ctx.fail(`paddingIdx ${pad} is outside the vocabulary of ${V}`, { field: 'paddingIdx' });
     ctx.formula(`out shape = input shape × embeddingDim = [${x.shape.join(', ')}, ${D}]`);
-    return { outputs: [tensor([...x.shape, D])], params: [param('weight', [V, D], `V·D = ${V}·${D}`)], macs: 0 };
+    return { outputs: [tensor([...x.shape, D])], params: [param('weight', [V, D], `V·D = ${V}·${D}`, normalInit(1))], macs: 0 };
+  },
+  lower(ctx: LowerContext) {
+    ctx.b.op('Gather', [ctx.weight('weight'), ctx.inputs[0]], { axis: 0 }, ctx.outputs[0]);
   },
 };
 
@@ -50,7 +54,21 @@ const PositionalEncoding: LayerSpec = {
       if (D % 2 !== 0) ctx.fail(`sinusoidal positions need an even d, got ${D}`);
       return { outputs: [x], macs: 0 };
     }
-    return { outputs: [x], params: [param('weight', [maxLen, D], `maxLen·d = ${maxLen}·${D}`)], macs: 0 };
+    return { outputs: [x], params: [param('weight', [maxLen, D], `maxLen·d = ${maxLen}·${D}`, normalInit(1))], macs: 0 };
+  },
+  lower(ctx: LowerContext) {
+    const b = ctx.b;
+    const x = ctx.inputs[0];
+    const D = ctx.inputTypes[0]!.shape[2] as number;
+    let table: string;
+    if (ctx.str('kind') === 'learned') {
+      table = b.op('Slice', [ctx.weight('weight'), b.ints([0]), dimOf(b, x, 1), b.ints([0])]);
+    } else {
+      // p(i, 2k) = sin(i·θₖ), p(i, 2k+1) = cos(i·θₖ), θₖ = 10000^(−2k/d), interleaved.
+      const { cos, sin } = ropeTables(b, x, 1, D, 10000);
+      table = b.reshape(b.op('Concat', [b.unsqueeze(sin, [2]), b.unsqueeze(cos, [2])], { axis: 2 }), [-1, D]);
+    }
+    b.op('Add', [x, table], {}, ctx.outputs[0]);
   },
 };
 
@@ -74,6 +92,11 @@ const RotaryEmbedding: LayerSpec = {
     if (head % 2 !== 0) ctx.fail(`the head dimension must be even, got ${head}`, { field: 'headDim' });
     if (D % head !== 0) ctx.fail(`feature size ${D} is not a multiple of headDim ${head}`, { field: 'headDim' });
     return { outputs: [x], macs: 0 };
+  },
+  lower(ctx: LowerContext) {
+    const shape = ctx.inputTypes[0]!.shape;
+    const D = shape[shape.length - 1] as number;
+    rope(ctx.b, ctx.inputs[0], shape.length, D, ctx.maybeInt('headDim') ?? D, ctx.float('base'), ctx.outputs[0]);
   },
 };
 

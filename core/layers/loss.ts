@@ -1,6 +1,7 @@
 /** Losses, as nodes that take a prediction and a target: CrossEntropyLoss, MSELoss, L1Loss, MultiMarginLoss, BCEWithLogitsLoss. */
 import { broadcast, formatShape } from '../shape/dim.ts';
-import type { InferContext, LayerSpec, TensorType } from './spec.ts';
+import type { OnnxBuilder } from '../onnx/builder.ts';
+import type { InferContext, LayerSpec, LowerContext, TensorType } from './spec.ts';
 import { expectFloat, tensor } from './common.ts';
 
 const REDUCTION = { type: 'enum', label: 'Reduction', help: "'mean' or 'sum' over the batch gives a scalar; 'none' keeps one loss per element.", default: 'mean', values: ['mean', 'sum', 'none'] } as const;
@@ -10,7 +11,7 @@ function reduced(ctx: InferContext, perElement: TensorType['shape']): TensorType
 }
 
 /** A loss whose target has one integer class index per sample (or probabilities shaped like the input). */
-function classLoss(op: string, summary: string, doc: string, params: LayerSpec['params'], allowProbabilities: boolean): LayerSpec {
+function classLoss(op: string, summary: string, doc: string, params: LayerSpec['params'], allowProbabilities: boolean, lower: (ctx: LowerContext) => void): LayerSpec {
   return {
     op,
     category: 'Loss',
@@ -37,11 +38,12 @@ function classLoss(op: string, summary: string, doc: string, params: LayerSpec['
       ctx.formula(ctx.str('reduction') === 'none' ? `loss per sample: ${formatShape(expected)}` : `loss = ${ctx.str('reduction')} over ${formatShape(expected)} → scalar`);
       return { outputs: [reduced(ctx, expected)], macs: 0 };
     },
+    lower,
   };
 }
 
 /** A loss between a prediction and a target of the same shape. */
-function pairLoss(op: string, summary: string, doc: string): LayerSpec {
+function pairLoss(op: string, summary: string, doc: string, elementwise: (b: OnnxBuilder, x: string, y: string) => string): LayerSpec {
   return {
     op,
     category: 'Loss',
@@ -64,7 +66,62 @@ function pairLoss(op: string, summary: string, doc: string): LayerSpec {
       }
       return { outputs: [reduced(ctx, shape)], macs: 0 };
     },
+    lower(ctx: LowerContext) {
+      reduce(ctx, elementwise(ctx.b, ctx.inputs[0], ctx.inputs[1]), ctx.outputTypes[0].shape.length || ctx.inputTypes[0]!.shape.length);
+    },
   };
+}
+
+/** Applies the reduction to per-element losses of the given rank, writing the loss output. */
+function reduce(ctx: LowerContext, perElement: string, rank: number, count?: string): void {
+  const { b } = ctx;
+  const how = ctx.str('reduction');
+  if (how === 'none') return void b.op('Identity', [perElement], {}, ctx.outputs[0]);
+  const axes = Array.from({ length: rank }, (_, i) => i);
+  if (how === 'sum') return void b.reduce('ReduceSum', perElement, axes, false, ctx.outputs[0]);
+  if (count) return void b.op('Div', [b.reduce('ReduceSum', perElement, axes, false), count], {}, ctx.outputs[0]);
+  b.reduce('ReduceMean', perElement, axes, false, ctx.outputs[0]);
+}
+
+function lowerCrossEntropy(ctx: LowerContext): void {
+  const { b } = ctx;
+  const [x, y] = ctx.inputs;
+  const [xt, yt] = ctx.inputTypes as TensorType[];
+  const rank = xt.shape.length;
+  const C = xt.shape[1] as number;
+  const eps = ctx.float('labelSmoothing');
+  const logp = b.op('LogSoftmax', [x], { axis: 1 });
+  if (yt.dtype === 'int64') {
+    const ignore = ctx.int('ignoreIndex');
+    const nll = b.op('NegativeLogLikelihoodLoss', [logp, y], { reduction: 'none', ignore_index: ignore });
+    let perSample = nll;
+    if (eps > 0) {
+      // PyTorch's label smoothing: (1 − ε)·nll + ε·mean over classes of −log p, ignored targets excluded.
+      const keep = b.op('Cast', [b.op('Not', [b.op('Equal', [y, b.ints([ignore], true)])])], { to: 1 });
+      const smooth = b.op('Mul', [b.op('Neg', [b.reduce('ReduceMean', logp, [1], false)]), keep]);
+      perSample = b.op('Add', [b.op('Mul', [nll, b.floats([1 - eps])]), b.op('Mul', [smooth, b.floats([eps])])]);
+    }
+    // The mean is over the targets that are not ignored, as in PyTorch.
+    const counted = b.reduce('ReduceSum', b.op('Cast', [b.op('Not', [b.op('Equal', [y, b.ints([ignore], true)])])], { to: 1 }), Array.from({ length: rank - 1 }, (_, i) => i), false);
+    return reduce(ctx, perSample, rank - 1, counted);
+  }
+  const target = eps > 0 ? b.op('Add', [b.op('Mul', [y, b.floats([1 - eps])]), b.floats([eps / C])]) : y;
+  reduce(ctx, b.op('Neg', [b.reduce('ReduceSum', b.op('Mul', [target, logp]), [1], false)]), rank - 1);
+}
+
+/** PyTorch's MultiMarginLoss: Σ_{j≠y} max(0, margin − x_y + x_j)^p / C per sample. */
+function lowerMultiMargin(ctx: LowerContext): void {
+  const { b } = ctx;
+  const [x, y] = ctx.inputs;
+  const C = ctx.inputTypes[0]!.shape[1] as number;
+  const margin = ctx.float('margin');
+  const p = ctx.int('p');
+  const picked = b.op('GatherElements', [x, b.unsqueeze(y, [1])], { axis: 1 });
+  let hinge = b.op('Relu', [b.op('Add', [b.op('Sub', [x, picked]), b.floats([margin])])]);
+  if (p === 2) hinge = b.op('Mul', [hinge, hinge]);
+  // The sum includes j = y, whose term is margin^p: take it out again.
+  const perSample = b.op('Div', [b.op('Sub', [b.reduce('ReduceSum', hinge, [1], false), b.floats([margin ** p])]), b.floats([C])]);
+  reduce(ctx, perSample, 1);
 }
 
 export const lossLayers: LayerSpec[] = [
@@ -77,9 +134,13 @@ export const lossLayers: LayerSpec[] = [
       ignoreIndex: { type: 'int', label: 'Ignore index', help: 'Target value that contributes no loss.', default: -100 },
     },
     true,
+    lowerCrossEntropy,
   ),
-  pairLoss('MSELoss', 'Mean squared error (L2): (x − y)².', 'L = mean((x − y)²).'),
-  pairLoss('L1Loss', 'Mean absolute error (L1): |x − y|.', 'L = mean(|x − y|).'),
+  pairLoss('MSELoss', 'Mean squared error (L2): (x − y)².', 'L = mean((x − y)²).', (b, x, y) => {
+    const d = b.op('Sub', [x, y]);
+    return b.op('Mul', [d, d]);
+  }),
+  pairLoss('L1Loss', 'Mean absolute error (L1): |x − y|.', 'L = mean(|x − y|).', (b, x, y) => b.op('Abs', [b.op('Sub', [x, y])])),
   classLoss(
     'MultiMarginLoss',
     'Multi-class hinge (SVM) loss: Σ max(0, margin − x_y + xⱼ).',
@@ -89,6 +150,10 @@ export const lossLayers: LayerSpec[] = [
       margin: { type: 'float', label: 'Margin', help: 'The margin Δ.', default: 1, min: 0 },
     },
     false,
+    lowerMultiMargin,
   ),
-  pairLoss('BCEWithLogitsLoss', 'Binary cross-entropy on logits.', 'L = −[y·log σ(x) + (1 − y)·log(1 − σ(x))], computed stably from the logits x.'),
+  pairLoss('BCEWithLogitsLoss', 'Binary cross-entropy on logits.', 'L = −[y·log σ(x) + (1 − y)·log(1 − σ(x))], computed stably from the logits x.', (b, x, y) =>
+    // max(x, 0) − x·y + log(1 + e^−|x|): never overflows.
+    b.op('Add', [b.op('Sub', [b.op('Relu', [x]), b.op('Mul', [x, y])]), b.op('Softplus', [b.op('Neg', [b.op('Abs', [x])])])]),
+  ),
 ];

@@ -1,7 +1,7 @@
 /** Normalisation: BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm. */
 import { formatShape } from '../shape/dim.ts';
-import type { InferContext, LayerSpec, ParamSchema, ParamTensor } from './spec.ts';
-import { ONE_INPUT, ONE_OUTPUT, expectFloat, expectRank, knownDim, mulOrNull, only, param, perSample } from './common.ts';
+import type { InferContext, LayerSpec, LowerContext, ParamSchema, ParamTensor } from './spec.ts';
+import { ONES, ZEROS, ONE_INPUT, ONE_OUTPUT, expectFloat, expectRank, knownDim, mulOrNull, only, param, perSample } from './common.ts';
 
 const EPS: ParamSchema = { type: 'float', label: 'Epsilon', help: 'Added to the variance for numerical stability.', default: 1e-5, min: 0 };
 
@@ -24,9 +24,29 @@ function batchNorm(rank: 1 | 2): LayerSpec {
       expectFloat(ctx, x);
       expectRank(ctx, x, rank === 1 ? [2, 3] : [4], rank === 1 ? 'N×C or N×C×L' : 'N×C×H×W');
       const C = knownDim(ctx, x.shape[1], 'number of channels');
-      const params: ParamTensor[] = ctx.bool('affine') ? [param('weight', [C], 'C'), param('bias', [C], 'C')] : [];
-      const buffers: ParamTensor[] = ctx.bool('trackRunningStats') ? [param('running_mean', [C], 'C'), param('running_var', [C], 'C')] : [];
+      const params: ParamTensor[] = ctx.bool('affine') ? [param('weight', [C], 'C', ONES), param('bias', [C], 'C', ZEROS)] : [];
+      const buffers: ParamTensor[] = ctx.bool('trackRunningStats') ? [param('running_mean', [C], 'C', ZEROS), param('running_var', [C], 'C', ONES)] : [];
       return { outputs: [x], params, buffers, macs: mulOrNull(perSample(x), 2) };
+    },
+    lower(ctx: LowerContext) {
+      const b = ctx.b;
+      const C = ctx.inputTypes[0]!.shape[1] as number;
+      const scale = ctx.bool('affine') ? ctx.weight('weight') : b.floats(new Array(C).fill(1), [C]);
+      const shift = ctx.bool('affine') ? ctx.weight('bias') : b.floats(new Array(C).fill(0), [C]);
+      const eps = { float: ctx.float('eps') };
+      if (ctx.bool('trackRunningStats') && !ctx.training) {
+        // ONNX's momentum weighs the running value, PyTorch's the new batch: they are complements.
+        b.op('BatchNormalization', [ctx.inputs[0], scale, shift, ctx.weight('running_mean'), ctx.weight('running_var')], { epsilon: eps, momentum: { float: 1 - ctx.float('momentum') } }, ctx.outputs[0]);
+        return;
+      }
+      // Batch statistics, written out (also PyTorch's evaluation behaviour without running stats).
+      const rank = ctx.inputTypes[0]!.shape.length;
+      const axes = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
+      const perChannel = (v: string) => b.reshape(v, [C, ...new Array(rank - 2).fill(1)]);
+      const centred = b.op('Sub', [ctx.inputs[0], b.reduce('ReduceMean', ctx.inputs[0], axes, true)]);
+      const variance = b.reduce('ReduceMean', b.op('Mul', [centred, centred]), axes, true);
+      const normalised = b.op('Div', [centred, b.op('Sqrt', [b.op('Add', [variance, b.floats([ctx.float('eps')])])])]);
+      b.op('Add', [b.op('Mul', [normalised, perChannel(scale)]), perChannel(shift)], {}, ctx.outputs[0]);
     },
   };
 }
@@ -63,10 +83,19 @@ const LayerNorm: LayerSpec = {
     const shape = normalizedShape(ctx, x.shape);
     const params: ParamTensor[] = [];
     if (ctx.bool('elementwiseAffine')) {
-      params.push(param('weight', shape, shape.join('·')));
-      if (ctx.bool('bias')) params.push(param('bias', shape, shape.join('·')));
+      params.push(param('weight', shape, shape.join('·'), ONES));
+      if (ctx.bool('bias')) params.push(param('bias', shape, shape.join('·'), ZEROS));
     }
     return { outputs: [x], params, macs: mulOrNull(perSample(x), 2) };
+  },
+  lower(ctx: LowerContext) {
+    const b = ctx.b;
+    const shape = normalizedOf(ctx);
+    const count = shape.reduce((a, c) => a * c, 1);
+    const affine = ctx.bool('elementwiseAffine');
+    const inputs = [ctx.inputs[0], affine ? ctx.weight('weight') : b.floats(new Array(count).fill(1), shape)];
+    if (affine && ctx.bool('bias')) inputs.push(ctx.weight('bias'));
+    b.op('LayerNormalization', inputs, { axis: -shape.length, epsilon: { float: ctx.float('eps') } }, ctx.outputs[0]);
   },
 };
 
@@ -86,9 +115,24 @@ const RMSNorm: LayerSpec = {
     const x = only(ctx);
     expectFloat(ctx, x);
     const shape = normalizedShape(ctx, x.shape);
-    const params = ctx.bool('elementwiseAffine') ? [param('weight', shape, shape.join('·'))] : [];
+    const params = ctx.bool('elementwiseAffine') ? [param('weight', shape, shape.join('·'), ONES)] : [];
     return { outputs: [x], params, macs: mulOrNull(perSample(x), 2) };
   },
+  lower(ctx: LowerContext) {
+    const b = ctx.b;
+    const shape = normalizedOf(ctx);
+    const axes = shape.map((_, i) => -shape.length + i);
+    const meanSquare = b.reduce('ReduceMean', b.op('Mul', [ctx.inputs[0], ctx.inputs[0]]), axes, true);
+    const scaled = b.op('Div', [ctx.inputs[0], b.op('Sqrt', [b.op('Add', [meanSquare, b.floats([ctx.float('eps')])])])], {}, ctx.bool('elementwiseAffine') ? undefined : ctx.outputs[0]);
+    if (ctx.bool('elementwiseAffine')) b.op('Mul', [scaled, ctx.weight('weight')], {}, ctx.outputs[0]);
+  },
 };
+
+/** The normalised trailing shape, at lowering time (already validated). */
+function normalizedOf(ctx: LowerContext): number[] {
+  const given = ctx.params.normalizedShape as number[] | null;
+  const shape = ctx.inputTypes[0]!.shape;
+  return given ?? [shape[shape.length - 1] as number];
+}
 
 export const normLayers: LayerSpec[] = [batchNorm(1), batchNorm(2), LayerNorm, RMSNorm];

@@ -1,6 +1,6 @@
 /** Checks a node's params against its spec's schema and fills in defaults. One place for parameter validation. */
 import type { ParamValue } from '../graph/types.ts';
-import type { Issue, ParamSchema } from './spec.ts';
+import type { Issue, ParamReader, ParamSchema } from './spec.ts';
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
@@ -96,4 +96,35 @@ export function resolveParams(schema: Record<string, ParamSchema>, given: Record
     else values[name] = value;
   }
   return { values, issues };
+}
+
+/** Typed getters over validated params (validation has already checked every type). */
+export class Params implements ParamReader {
+  constructor(readonly params: Record<string, ParamValue>) {}
+  int(n: string): number {
+    return this.params[n] as number;
+  }
+  float(n: string): number {
+    return this.params[n] as number;
+  }
+  bool(n: string): boolean {
+    return this.params[n] as boolean;
+  }
+  str(n: string): string {
+    return this.params[n] as string;
+  }
+  maybeInt(n: string): number | null {
+    return this.params[n] as number | null;
+  }
+  dims(n: string): (number | string)[] {
+    return this.params[n] as (number | string)[];
+  }
+  tuple(n: string, rank: number): number[] {
+    const value = this.params[n];
+    if (typeof value === 'number') return new Array(rank).fill(value);
+    const list = value as number[];
+    if (list.length === 1) return new Array(rank).fill(list[0]);
+    if (list.length !== rank) throw new Error(`${n} needs 1 or ${rank} values here, got ${list.length}`);
+    return list;
+  }
 }

@@ -1,7 +1,8 @@
 /** Recurrent layers: RNN, LSTM, GRU (batch-first, numLayers, bidirectional), with PyTorch's parameter layout. */
 import { formatShape } from '../shape/dim.ts';
-import type { InferContext, LayerSpec, ParamSchema, ParamTensor, PortSpec, TensorType } from './spec.ts';
-import { BIAS, expectFloat, knownDim, mulOrNull, param, tensor } from './common.ts';
+import type { AttrValue } from '../onnx/builder.ts';
+import type { InferContext, LayerSpec, LowerContext, ParamSchema, ParamTensor, PortSpec, TensorType } from './spec.ts';
+import { BIAS, fanInUniform, expectFloat, knownDim, mulOrNull, param, tensor } from './common.ts';
 
 function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: number, equation: string): LayerSpec {
   const extra: Record<string, ParamSchema> =
@@ -42,16 +43,17 @@ function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: number, equation: string):
         if (s && s.shape.join() !== stateShape.join()) ctx.fail(`${port.name} must be ${formatShape(stateShape)}, got ${formatShape(s.shape)}`);
       }
       const params: ParamTensor[] = [];
+      const init = fanInUniform(H); // PyTorch: every weight and bias U(−1/√H, 1/√H)
       let perStep = 0;
       for (let l = 0; l < L; l++) {
         const inL = l === 0 ? inF : H * dirs;
         for (let d = 0; d < dirs; d++) {
           const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
-          params.push(param(`weight_ih${sfx}`, [gates * H, inL], `${gates}H·in = ${gates * H}·${inL}`));
-          params.push(param(`weight_hh${sfx}`, [gates * H, H], `${gates}H·H = ${gates * H}·${H}`));
+          params.push(param(`weight_ih${sfx}`, [gates * H, inL], `${gates}H·in = ${gates * H}·${inL}`, init));
+          params.push(param(`weight_hh${sfx}`, [gates * H, H], `${gates}H·H = ${gates * H}·${H}`, init));
           if (ctx.bool('bias')) {
-            params.push(param(`bias_ih${sfx}`, [gates * H], `${gates}H`));
-            params.push(param(`bias_hh${sfx}`, [gates * H], `${gates}H`));
+            params.push(param(`bias_ih${sfx}`, [gates * H], `${gates}H`, init));
+            params.push(param(`bias_hh${sfx}`, [gates * H], `${gates}H`, init));
           }
           perStep += gates * H * (inL + H);
         }
@@ -61,7 +63,54 @@ function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: number, equation: string):
       if (op === 'LSTM') out.push(tensor(stateShape));
       return { outputs: out, params, macs: mulOrNull(typeof x.shape[1] === 'number' ? x.shape[1] : null, perStep) };
     },
+    lower(ctx: LowerContext) {
+      lowerRecurrent(ctx, op, gates);
+    },
   };
+}
+
+/** ONNX's gate order as indices into PyTorch's: LSTM iofc from ifgo, GRU zrh from rzn. */
+const GATE_ORDER: Record<string, number[]> = { RNN: [0], LSTM: [0, 3, 1, 2], GRU: [1, 0, 2] };
+
+/**
+ * One ONNX RNN/LSTM/GRU node per layer (ONNX's ops are single-layer), time-major inside, batch-first
+ * outside. The weights stay in PyTorch's layout and are regrouped in-graph (ONNX Runtime folds it).
+ */
+function lowerRecurrent(ctx: LowerContext, op: 'RNN' | 'LSTM' | 'GRU', gates: number): void {
+  const { b } = ctx;
+  const H = ctx.int('hiddenSize');
+  const L = ctx.int('numLayers');
+  const dirs = ctx.bool('bidirectional') ? 2 : 1;
+  const reorder = (w: string, cols: number) => {
+    const grouped = b.op('Gather', [b.reshape(w, cols ? [gates, H, cols] : [gates, H]), b.ints(GATE_ORDER[op])], { axis: 0 });
+    return b.reshape(grouped, cols ? [gates * H, cols] : [gates * H]);
+  };
+  const stack = (parts: string[]) => (parts.length === 1 ? parts[0] : b.op('Concat', parts, { axis: 0 }));
+  let x = b.op('Transpose', [ctx.inputs[0]], { perm: [1, 0, 2] });
+  const hs: string[] = [];
+  const cs: string[] = [];
+  for (let l = 0; l < L; l++) {
+    const inL = l === 0 ? (ctx.inputTypes[0]!.shape[2] as number) : H * dirs;
+    const suffixes = Array.from({ length: dirs }, (_, d) => `_l${l}${d === 1 ? '_reverse' : ''}`);
+    const W = stack(suffixes.map((s) => b.unsqueeze(reorder(ctx.weight(`weight_ih${s}`), inL), [0])));
+    const R = stack(suffixes.map((s) => b.unsqueeze(reorder(ctx.weight(`weight_hh${s}`), H), [0])));
+    const B = ctx.bool('bias') ? stack(suffixes.map((s) => b.unsqueeze(b.op('Concat', [reorder(ctx.weight(`bias_ih${s}`), 0), reorder(ctx.weight(`bias_hh${s}`), 0)], { axis: 0 }), [0]))) : '';
+    const initial = (port: number) => (ctx.inputs[port] ? b.slice(ctx.inputs[port], 0, l * dirs, (l + 1) * dirs) : '');
+    const inputs = [x, W, R, B, '', initial(1)];
+    if (op === 'LSTM') inputs.push(initial(2));
+    const attrs: Record<string, AttrValue> = { hidden_size: H, direction: dirs === 2 ? 'bidirectional' : 'forward' };
+    if (op === 'GRU') attrs.linear_before_reset = 1;
+    if (op === 'RNN') attrs.activations = new Array(dirs).fill(ctx.str('nonlinearity') === 'relu' ? 'Relu' : 'Tanh');
+    const [y, h, c] = b.node(op, inputs, attrs, op === 'LSTM' ? 3 : 2);
+    // Y is T×dirs×N×H: bring the directions next to H and merge them.
+    x = b.reshape(b.op('Transpose', [y], { perm: [0, 2, 1, 3] }), [0, 0, dirs * H]);
+    hs.push(h);
+    if (c) cs.push(c);
+  }
+  b.op('Transpose', [x], { perm: [1, 0, 2] }, ctx.outputs[0]);
+  const join = (parts: string[], out: string) => (parts.length === 1 ? b.op('Identity', parts, {}, out) : b.op('Concat', parts, { axis: 0 }, out));
+  join(hs, ctx.outputs[1]);
+  if (op === 'LSTM') join(cs, ctx.outputs[2]);
 }
 
 export const recurrentLayers: LayerSpec[] = [

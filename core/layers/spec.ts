@@ -3,6 +3,7 @@
  * Adding a layer means adding one spec (and its tests); nothing else changes.
  */
 import type { ParamValue } from '../graph/types.ts';
+import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { Dim, Shape, TensorType } from '../shape/dim.ts';
 
 export type Category =
@@ -58,8 +59,12 @@ export interface PortSpec {
   dtype?: 'int64' | 'any';
 }
 
+/** How a new model's tensor is initialised, as PyTorch's reset_parameters does for the layer. */
+export type ParamInit = { kind: 'uniform'; bound: number } | { kind: 'normal'; std: number } | { kind: 'constant'; value: number };
+
 /** One parameter tensor of a layer, as PyTorch names it. */
 export interface ParamTensor {
+  init: ParamInit;
   name: string;
   shape: number[];
   count: number;
@@ -94,10 +99,8 @@ export class ShapeError extends Error {
   }
 }
 
-export interface InferContext {
-  nodeId: string;
-  /** One entry per declared input port (undefined when an optional port is unconnected). For a variadic op, every edge in file order. */
-  inputs: (TensorType | undefined)[];
+/** Typed access to a node's validated params. */
+export interface ParamReader {
   params: Record<string, ParamValue>;
   int(name: string): number;
   float(name: string): number;
@@ -107,6 +110,12 @@ export interface InferContext {
   /** A 'size' or 'padding' param expanded to `rank` values. */
   tuple(name: string, rank: number): number[];
   dims(name: string): Dim[];
+}
+
+export interface InferContext extends ParamReader {
+  nodeId: string;
+  /** One entry per declared input port (undefined when an optional port is unconnected). For a variadic op, every edge in file order. */
+  inputs: (TensorType | undefined)[];
   /** Look up a node's inferred parameter tensors (for weight tying). */
   paramsOf(nodeId: string): ParamTensor[] | undefined;
   formula(text: string): void;
@@ -125,6 +134,23 @@ export interface LayerSpec {
   inputs: PortSpec[];
   outputs: PortSpec[];
   infer(ctx: InferContext): InferResult;
+  /** Emits the layer as standard ONNX ops; must produce every value named in `ctx.outputs`. */
+  lower(ctx: LowerContext): void;
+}
+
+export interface LowerContext extends ParamReader {
+  b: OnnxBuilder;
+  nodeId: string;
+  /** ONNX value per input port ('' for an unconnected optional port; every edge for a variadic op). */
+  inputs: string[];
+  inputTypes: (TensorType | undefined)[];
+  outputTypes: TensorType[];
+  /** The names the layer's outputs must have. */
+  outputs: string[];
+  /** The initializer holding this node's parameter or buffer `name` (a tied weight resolves to its owner's). */
+  weight(name: string): string;
+  /** Whether the graph is for training: Dropout active, BatchNorm using batch statistics. */
+  training: boolean;
 }
 
 export type { Dim, Shape, TensorType };

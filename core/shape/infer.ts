@@ -4,7 +4,7 @@
  * re-infers only what a parameter edit can change.
  */
 import type { ModelDocument, ModelNode, ParamValue } from '../graph/types.ts';
-import { resolveParams } from '../layers/params.ts';
+import { Params, resolveParams } from '../layers/params.ts';
 import { ShapeError, type InferContext, type InferResult, type Issue, type LayerSpec, type ParamTensor } from '../layers/spec.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { sameType, type TensorType } from './dim.ts';
@@ -40,40 +40,21 @@ export interface Totals {
 const ownCount = (params: ParamTensor[]): number => params.reduce((n, p) => n + (p.tiedTo ? 0 : p.count), 0);
 
 /** The context a spec's `infer` sees. A class, not closures: it is built once per node on every pass. */
-class NodeContext implements InferContext {
+class NodeContext extends Params implements InferContext {
   constructor(
     readonly nodeId: string,
     readonly inputs: (TensorType | undefined)[],
-    readonly params: Record<string, ParamValue>,
+    params: Record<string, ParamValue>,
     private readonly issues: Issue[],
     private readonly formulas: string[],
     private readonly lookup: (id: string) => ParamTensor[] | undefined,
-  ) {}
-  int(n: string): number {
-    return this.params[n] as number;
+  ) {
+    super(params);
   }
-  float(n: string): number {
-    return this.params[n] as number;
-  }
-  bool(n: string): boolean {
-    return this.params[n] as boolean;
-  }
-  str(n: string): string {
-    return this.params[n] as string;
-  }
-  maybeInt(n: string): number | null {
-    return this.params[n] as number | null;
-  }
-  dims(n: string): (number | string)[] {
-    return this.params[n] as (number | string)[];
-  }
-  tuple(n: string, rank: number): number[] {
+  override tuple(n: string, rank: number): number[] {
     const value = this.params[n];
-    if (typeof value === 'number') return new Array(rank).fill(value);
-    const list = value as number[];
-    if (list.length === 1) return new Array(rank).fill(list[0]);
-    if (list.length !== rank) this.fail(`${n} needs 1 or ${rank} values here, got ${list.length}`, { field: n });
-    return list;
+    if (Array.isArray(value) && value.length !== 1 && value.length !== rank) this.fail(`${n} needs 1 or ${rank} values here, got ${value.length}`, { field: n });
+    return super.tuple(n, rank);
   }
   paramsOf(id: string): ParamTensor[] | undefined {
     return this.lookup(id);
@@ -228,6 +209,13 @@ export class ShapeInference {
   /** Node ids in topological order (nodes on a cycle or with an unknown op are left out). */
   get order(): string[] {
     return this.wiring.order.map((i) => this.doc.nodes[i].id);
+  }
+
+  /** Where each input port of a node is fed from (for a variadic op, every edge in file order). */
+  incoming(id: string): ({ node: string; port: number } | undefined)[] {
+    const i = this.wiring.index.get(id);
+    if (i === undefined) return [];
+    return this.wiring.incoming[i].map((c) => (c ? { node: this.doc.nodes[c.from].id, port: c.fromPort } : undefined));
   }
 
   node(id: string): NodeReport | undefined {

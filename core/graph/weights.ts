@@ -1,0 +1,136 @@
+/**
+ * A model's tensors (parameters and buffers such as running statistics), keyed "<node id>.<param name>"
+ * like a PyTorch state_dict, with seeded PyTorch-style initialisation and the safetensors sidecar format.
+ */
+import type { ParamInit, ParamTensor } from '../layers/spec.ts';
+
+export interface WeightTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export type Weights = Map<string, WeightTensor>;
+
+export const weightKey = (nodeId: string, param: string): string => `${nodeId}.${param}`;
+
+/** xoshiro128**, seeded through splitmix32: fast, reproducible, the same in every JavaScript engine. */
+export class Rng {
+  private s = new Uint32Array(4);
+  private spare: number | null = null;
+
+  constructor(seed: number) {
+    let x = seed >>> 0;
+    for (let i = 0; i < 4; i++) {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      this.s[i] = (z ^ (z >>> 16)) >>> 0;
+    }
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
+    const t = s[1] << 9;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
+    return result / 4294967296;
+  }
+
+  /** Standard normal (Box–Muller). */
+  normal(): number {
+    if (this.spare !== null) {
+      const v = this.spare;
+      this.spare = null;
+      return v;
+    }
+    const u = 1 - this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    const theta = 2 * Math.PI * this.next();
+    this.spare = r * Math.sin(theta);
+    return r * Math.cos(theta);
+  }
+}
+
+const rotl = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
+
+export function initialTensor(shape: number[], init: ParamInit, rng: Rng): Float32Array {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  if (init.kind === 'constant') data.fill(init.value);
+  else if (init.kind === 'uniform') for (let i = 0; i < data.length; i++) data[i] = (2 * rng.next() - 1) * init.bound;
+  else for (let i = 0; i < data.length; i++) data[i] = rng.normal() * init.std;
+  return data;
+}
+
+/**
+ * Fresh tensors for every parameter and buffer of the given nodes, in order, from one seed.
+ * Tensors present in `keep` (an imported or trained model's) are kept as they are.
+ */
+export function initWeights(nodes: { id: string; params: ParamTensor[]; buffers: ParamTensor[] }[], seed: number, keep?: Weights): Weights {
+  const rng = new Rng(seed);
+  const weights: Weights = new Map();
+  for (const node of nodes) {
+    for (const p of [...node.params, ...node.buffers]) {
+      if (p.tiedTo) continue;
+      const key = weightKey(node.id, p.name);
+      const kept = keep?.get(key);
+      weights.set(key, kept && kept.shape.join() === p.shape.join() ? kept : { shape: p.shape, data: initialTensor(p.shape, p.init, rng) });
+    }
+  }
+  return weights;
+}
+
+// safetensors: an 8-byte little-endian header length, a JSON header, then the raw little-endian data.
+
+export class WeightsFormatError extends Error {}
+
+/** Encodes weights as safetensors chunks; tensor data is not copied. */
+export function encodeSafetensors(weights: Weights, metadata: Record<string, string> = {}): Uint8Array[] {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  const keys = [...weights.keys()].sort();
+  for (const key of keys) {
+    const t = weights.get(key)!;
+    header[key] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8); // keeps the data 8-byte aligned
+  const headerBytes = new TextEncoder().encode(json);
+  const prefix = new Uint8Array(8);
+  new DataView(prefix.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  return [prefix, headerBytes, ...keys.map((k) => new Uint8Array(weights.get(k)!.data.buffer, weights.get(k)!.data.byteOffset, weights.get(k)!.data.byteLength))];
+}
+
+export function decodeSafetensors(bytes: Uint8Array): { weights: Weights; metadata: Record<string, string> } {
+  if (bytes.length < 8) throw new WeightsFormatError('not a safetensors file (too short)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > bytes.length - 8) throw new WeightsFormatError('not a safetensors file (the header runs past the end; is it truncated?)');
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  } catch {
+    throw new WeightsFormatError('not a safetensors file (its header is not JSON)');
+  }
+  const { __metadata__: metadata = {}, ...tensors } = header as unknown as Record<string, never>;
+  const start = 8 + headerLength;
+  const weights: Weights = new Map();
+  for (const [key, t] of Object.entries(tensors) as [string, { dtype: string; shape: number[]; data_offsets: [number, number] }][]) {
+    if (t.dtype !== 'F32') throw new WeightsFormatError(`tensor "${key}" is ${t.dtype}; Netloom reads F32 tensors`);
+    const [from, to] = t.data_offsets;
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (to - from !== count * 4 || start + to > bytes.length) throw new WeightsFormatError(`tensor "${key}" does not fit the file (is it truncated?)`);
+    // Copy into an aligned buffer: the data may sit at any byte offset of the file.
+    const data = new Float32Array(count);
+    new Uint8Array(data.buffer).set(bytes.subarray(start + from, start + to));
+    weights.set(key, { shape: t.shape, data });
+  }
+  return { weights, metadata };
+}

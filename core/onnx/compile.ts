@@ -1,0 +1,155 @@
+/**
+ * Compiles a model document to ONNX: graph inputs from Input nodes, initializers from the weights,
+ * every other layer lowered by its spec, graph outputs from the sink layers.
+ */
+import type { ModelDocument, ParamValue } from '../graph/types.ts';
+import { initWeights, weightKey, type Weights } from '../graph/weights.ts';
+import { resolveParams, Params } from '../layers/params.ts';
+import type { LowerContext, TensorType } from '../layers/spec.ts';
+import type { Diagnostic } from '../shape/diagnostics.ts';
+import { inferShapes, type NodeReport, type ShapeInference } from '../shape/infer.ts';
+import { DEFAULT_OPSET, OnnxBuilder, SUPPORTED_OPSETS, floatTensor, irVersionFor, type LayerRecord } from './builder.ts';
+import { DataType, type ModelProto, type ValueInfoProto } from './proto.ts';
+import { getLayer } from '../layers/index.ts';
+
+export interface CompileOptions {
+  opset?: number;
+  /** Existing tensors (imported or trained); anything missing is initialised from `seed`. */
+  weights?: Weights;
+  seed?: number;
+  /** Training graphs keep Dropout active and BatchNorm on batch statistics. */
+  training?: boolean;
+}
+
+export interface GraphValue {
+  name: string;
+  nodeId: string;
+  port: number;
+  type: TensorType;
+}
+
+export interface CompiledModel {
+  model: ModelProto;
+  /** Per layer: the ONNX nodes and values it produced, and its outputs. */
+  layers: Map<string, LayerRecord>;
+  weights: Weights;
+  inputs: GraphValue[];
+  outputs: GraphValue[];
+  /** The ONNX value of each layer output, by "<id>:<port>". */
+  values: Map<string, string>;
+}
+
+export class CompileError extends Error {
+  constructor(
+    message: string,
+    readonly diagnostics: Diagnostic[] = [],
+  ) {
+    super(message);
+  }
+}
+
+const ELEM_TYPE = { float32: DataType.FLOAT, int64: DataType.INT64 } as const;
+
+export function valueInfo(name: string, type: TensorType): ValueInfoProto {
+  return {
+    name,
+    type: { tensor_type: { elem_type: ELEM_TYPE[type.dtype], shape: { dim: type.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
+  };
+}
+
+export function compileModel(doc: ModelDocument, options: CompileOptions = {}): CompiledModel {
+  const opset = options.opset ?? DEFAULT_OPSET;
+  if (!(SUPPORTED_OPSETS as readonly number[]).includes(opset)) throw new CompileError(`opset ${opset} is not supported; use ${SUPPORTED_OPSETS[0]} to ${SUPPORTED_OPSETS[SUPPORTED_OPSETS.length - 1]}`);
+  const inference = inferShapes(doc);
+  const errors = inference.diagnostics().filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new CompileError(`the model has ${errors.length} error(s); run "netloom info" to see them`, errors);
+
+  const reports = inference.nodes();
+  const weights = initWeights(reports, options.seed ?? 0, options.weights);
+  const b = new OnnxBuilder(opset);
+  const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+  const reportOf = new Map(reports.map((r) => [r.id, r]));
+
+  // Official value names: the node id, or "<id>.<port>" for multi-output layers.
+  const values = new Map<string, string>();
+  for (const r of reports) {
+    const spec = getLayer(r.op)!;
+    r.outputs!.forEach((_, port) => values.set(`${r.id}:${port}`, b.reserve(spec.outputs.length === 1 ? r.id : `${r.id}.${spec.outputs[port].name}`)));
+  }
+  for (const [key, t] of weights) b.addInitializer(floatTensor(key, t.shape, t.data));
+
+  const inputs: GraphValue[] = [];
+
+  for (const r of reports) {
+    const node = byId.get(r.id)!;
+    const spec = getLayer(r.op)!;
+    const params = resolveParams(spec.params, node.params ?? {}).values;
+    if (r.op === 'Input') {
+      inputs.push({ name: values.get(`${r.id}:0`)!, nodeId: r.id, port: 0, type: r.outputs![0] });
+      continue;
+    }
+    b.beginLayer(r.id, r.op, node.params ?? {});
+    const fed = inference.incoming(r.id).map((c) => (c ? values.get(`${c.node}:${c.port}`)! : ''));
+    const ctx = new Lowering(b, r, params, fed, r.outputs!.map((_, p) => values.get(`${r.id}:${p}`)!), options.training ?? false, reportOf);
+    try {
+      spec.lower(ctx);
+    } catch (e) {
+      throw new CompileError(`${r.id} (${r.op}) cannot be exported: ${(e as Error).message}`);
+    }
+    b.endLayer(ctx.outputs);
+  }
+
+  const outputs = sinkOutputs(inference, reports, values);
+  const model: ModelProto = {
+    ir_version: irVersionFor(opset),
+    opset_import: [{ domain: '', version: opset }],
+    producer_name: 'netloom',
+    producer_version: '0.1.0',
+    doc_string: `${doc.name} (exported by Netloom)`,
+    graph: {
+      name: doc.name,
+      node: b.nodes,
+      initializer: b.initializers,
+      input: inputs.map((v) => valueInfo(v.name, v.type)),
+      output: outputs.map((v) => valueInfo(v.name, v.type)),
+    },
+  };
+  return { model, layers: b.layers, weights, inputs, outputs, values };
+}
+
+/** Outputs of layers that nothing reads: the model's results. */
+function sinkOutputs(inference: ShapeInference, reports: NodeReport[], values: Map<string, string>): GraphValue[] {
+  const read = new Set(reports.flatMap((r) => inference.incoming(r.id).map((c) => c?.node)));
+  return reports
+    .filter((r) => !read.has(r.id) && r.op !== 'Input')
+    .flatMap((r) => r.outputs!.map((type, port) => ({ name: values.get(`${r.id}:${port}`)!, nodeId: r.id, port, type })));
+}
+
+class Lowering extends Params implements LowerContext {
+  constructor(
+    readonly b: OnnxBuilder,
+    private readonly report: NodeReport,
+    params: Record<string, ParamValue>,
+    readonly inputs: string[],
+    readonly outputs: string[],
+    readonly training: boolean,
+    private readonly reports: Map<string, NodeReport>,
+  ) {
+    super(params);
+  }
+  get nodeId(): string {
+    return this.report.id;
+  }
+  get inputTypes(): (TensorType | undefined)[] {
+    return this.report.inputs;
+  }
+  get outputTypes(): TensorType[] {
+    return this.report.outputs!;
+  }
+  weight(name: string): string {
+    const own = [...this.report.params, ...this.report.buffers].find((p) => p.name === name);
+    if (!own) throw new Error(`${this.report.op} has no parameter "${name}"`);
+    if (own.tiedTo && !this.reports.has(own.tiedTo)) throw new Error(`tied weight owner "${own.tiedTo}" is missing`);
+    return weightKey(own.tiedTo ?? this.report.id, name);
+  }
+}

@@ -1,0 +1,128 @@
+/** Lowering snippets shared by several layer specs: linear maps, activations, RoPE, attention. */
+import type { OnnxBuilder } from './builder.ts';
+
+/** y = x·Wᵀ + b with W in PyTorch's [out, in] layout: Gemm for 2-D inputs, MatMul otherwise. */
+export function linear(b: OnnxBuilder, x: string, rank: number, weight: string, bias: string | null, out?: string): string {
+  if (rank === 2) return b.op('Gemm', bias ? [x, weight, bias] : [x, weight], { transB: 1 }, out);
+  const product = b.op('MatMul', [x, b.op('Transpose', [weight], { perm: [1, 0] })], {}, bias ? undefined : out);
+  return bias ? b.op('Add', [product, bias], {}, out) : product;
+}
+
+export function gelu(b: OnnxBuilder, x: string, approximate: boolean, out?: string): string {
+  if (b.opset >= 20) return b.op('Gelu', [x], { approximate: approximate ? 'tanh' : 'none' }, out);
+  let inner: string;
+  if (approximate) {
+    // tanh(√(2/π)·(x + 0.044715·x³))
+    const cube = b.op('Mul', [b.op('Mul', [x, x]), x]);
+    const poly = b.op('Add', [x, b.op('Mul', [cube, b.floats([0.044715])])]);
+    inner = b.op('Tanh', [b.op('Mul', [poly, b.floats([Math.sqrt(2 / Math.PI)])])]);
+  } else {
+    inner = b.op('Erf', [b.op('Div', [x, b.floats([Math.SQRT2])])]);
+  }
+  return b.op('Mul', [b.op('Mul', [x, b.floats([0.5])]), b.op('Add', [inner, b.floats([1])])], {}, out);
+}
+
+export function silu(b: OnnxBuilder, x: string, out?: string): string {
+  return b.op('Mul', [x, b.op('Sigmoid', [x])], {}, out);
+}
+
+export function activation(b: OnnxBuilder, kind: string, x: string, out?: string): string {
+  if (kind === 'relu') return b.op('Relu', [x], {}, out);
+  if (kind === 'gelu') return gelu(b, x, false, out);
+  if (kind === 'silu') return silu(b, x, out);
+  throw new Error(`no lowering for activation ${kind}`);
+}
+
+/** The length of axis `axis` of x, as a 1-D int64 tensor of one element. */
+export function dimOf(b: OnnxBuilder, x: string, axis: number): string {
+  return b.op('Shape', [x], { start: axis, end: axis + 1 });
+}
+
+/** RoPE angles for positions 0..T−1 (T read from axis `axis` of x): cos and sin, each T×(headDim/2). */
+export function ropeTables(b: OnnxBuilder, x: string, axis: number, headDim: number, base: number): { cos: string; sin: string } {
+  const T = b.squeeze(dimOf(b, x, axis), [0]);
+  const positions = b.op('Cast', [b.op('Range', [b.ints([0], true), T, b.ints([1], true)])], { to: 1 });
+  const inverse = Array.from({ length: headDim / 2 }, (_, k) => base ** ((-2 * k) / headDim));
+  const angles = b.op('Mul', [b.unsqueeze(positions, [1]), b.floats(inverse, [headDim / 2])]);
+  return { cos: b.op('Cos', [angles]), sin: b.op('Sin', [angles]) };
+}
+
+/**
+ * Rotates each pair (x₂ₖ, x₂ₖ₊₁) of the last axis, split into heads of `headDim`. `x` is N×H×T×headDim
+ * (positions on axis 2) or N×T×D (positions on axis 1).
+ */
+export function rope(b: OnnxBuilder, x: string, rank: number, size: number, headDim: number, base: number, out?: string): string {
+  const half = headDim / 2;
+  const positionAxis = rank === 4 ? 2 : 1;
+  let { cos, sin } = ropeTables(b, x, positionAxis, headDim, base);
+  // Pairs on a new last axis: [..., heads?, half, 2].
+  const pairs = rank === 4 ? b.reshape(x, [0, 0, 0, half, 2]) : b.reshape(x, [0, 0, size / headDim, half, 2]);
+  if (rank === 3) {
+    cos = b.unsqueeze(cos, [1]);
+    sin = b.unsqueeze(sin, [1]);
+  }
+  const even = b.op('Gather', [pairs, b.ints([0], true)], { axis: -1 });
+  const odd = b.op('Gather', [pairs, b.ints([1], true)], { axis: -1 });
+  const first = b.op('Sub', [b.op('Mul', [even, cos]), b.op('Mul', [odd, sin])]);
+  const second = b.op('Add', [b.op('Mul', [even, sin]), b.op('Mul', [odd, cos])]);
+  const joined = b.op('Concat', [b.unsqueeze(first, [-1]), b.unsqueeze(second, [-1])], { axis: -1 });
+  return b.reshape(joined, rank === 4 ? [0, 0, 0, headDim] : [0, 0, size], out);
+}
+
+export interface AttentionArgs {
+  query: string;
+  key: string;
+  value: string;
+  E: number;
+  heads: number;
+  kvHeads: number;
+  /** Projections (PyTorch layout [out, in]) and biases (null when absent). */
+  wq: string;
+  wk: string;
+  wv: string;
+  wo: string;
+  bq: string | null;
+  bk: string | null;
+  bv: string | null;
+  bo: string | null;
+  causal: boolean;
+  slidingWindow: number | null;
+  rotary: boolean;
+  out?: string;
+}
+
+/** Multi-head scaled dot-product attention, batch first, as torch.nn.MultiheadAttention computes it. */
+export function attention(b: OnnxBuilder, a: AttentionArgs): string {
+  const hd = a.E / a.heads;
+  const split = (x: string, heads: number) => b.op('Transpose', [b.reshape(x, [0, 0, heads, hd])], { perm: [0, 2, 1, 3] });
+  let q = split(linear(b, a.query, 3, a.wq, a.bq), a.heads);
+  let k = split(linear(b, a.key, 3, a.wk, a.bk), a.kvHeads);
+  let v = split(linear(b, a.value, 3, a.wv, a.bv), a.kvHeads);
+  if (a.rotary) {
+    q = rope(b, q, 4, a.E, hd, 10000);
+    k = rope(b, k, 4, a.E, hd, 10000);
+  }
+  if (a.kvHeads !== a.heads) {
+    // Each key/value head serves heads/kvHeads query heads (repeat_interleave on the head axis).
+    const repeat = (x: string) => b.reshape(b.op('Expand', [b.unsqueeze(x, [2]), b.ints([1, 1, a.heads / a.kvHeads, 1, 1])]), [0, a.heads, -1, hd]);
+    k = repeat(k);
+    v = repeat(v);
+  }
+  let scores = b.op('Mul', [b.op('MatMul', [q, b.op('Transpose', [k], { perm: [0, 1, 3, 2] })]), b.floats([1 / Math.sqrt(hd)])]);
+  if (a.causal || a.slidingWindow !== null) scores = b.op('Add', [scores, attentionMask(b, q, k, a.causal, a.slidingWindow)]);
+  const weights = b.op('Softmax', [scores], { axis: -1 });
+  const context = b.reshape(b.op('Transpose', [b.op('MatMul', [weights, v])], { perm: [0, 2, 1, 3] }), [0, 0, a.E]);
+  return linear(b, context, 3, a.wo, a.bo, a.out);
+}
+
+/** 0 where query i may attend to key j (j ≤ i, and i − j < window with a sliding window), −∞ elsewhere: Tq×Tk. */
+function attentionMask(b: OnnxBuilder, q: string, k: string, causal: boolean, window: number | null): string {
+  const range = (x: string) => b.op('Range', [b.ints([0], true), b.squeeze(dimOf(b, x, 2), [0]), b.ints([1], true)]);
+  const i = b.unsqueeze(range(q), [1]);
+  const j = b.unsqueeze(range(k), [0]);
+  const conditions: string[] = [];
+  if (causal || window !== null) conditions.push(b.op('LessOrEqual', [j, i]));
+  if (window !== null) conditions.push(b.op('Less', [b.op('Sub', [i, j]), b.ints([window], true)]));
+  const allowed = conditions.length === 2 ? b.op('And', conditions) : conditions[0];
+  return b.op('Where', [allowed, b.floats([0]), b.floats([-Infinity])]);
+}

@@ -1,0 +1,161 @@
+/**
+ * ONNX protobuf I/O through protobufjs and ONNX's own schema. Large tensors are never copied on
+ * encode: the model comes out as a list of chunks in which raw weight bytes are views of the
+ * caller's buffers, so a 500 MB model is written with little more than 500 MB in memory.
+ */
+import protobuf from 'protobufjs/light.js';
+import { ONNX_SCHEMA } from './schema.ts';
+
+export interface StringStringEntry {
+  key: string;
+  value: string;
+}
+
+export interface TensorProto {
+  name?: string;
+  dims?: number[];
+  data_type?: number;
+  raw_data?: Uint8Array;
+  float_data?: number[];
+  int32_data?: number[];
+  int64_data?: number[];
+  double_data?: number[];
+  uint64_data?: number[];
+  string_data?: Uint8Array[];
+  data_location?: number;
+  external_data?: StringStringEntry[];
+  doc_string?: string;
+}
+
+export interface AttributeProto {
+  name: string;
+  type: number;
+  f?: number;
+  i?: number;
+  s?: Uint8Array;
+  t?: TensorProto;
+  g?: GraphProto;
+  floats?: number[];
+  ints?: number[];
+  strings?: Uint8Array[];
+  tensors?: TensorProto[];
+  graphs?: GraphProto[];
+  doc_string?: string;
+}
+
+export interface NodeProto {
+  input: string[];
+  output: string[];
+  name?: string;
+  op_type: string;
+  domain?: string;
+  attribute?: AttributeProto[];
+  doc_string?: string;
+}
+
+export interface DimensionProto {
+  dim_value?: number;
+  dim_param?: string;
+}
+
+export interface TypeProto {
+  tensor_type?: { elem_type: number; shape?: { dim: DimensionProto[] } };
+}
+
+export interface ValueInfoProto {
+  name: string;
+  type?: TypeProto;
+  doc_string?: string;
+}
+
+export interface GraphProto {
+  name?: string;
+  node: NodeProto[];
+  initializer?: TensorProto[];
+  input: ValueInfoProto[];
+  output: ValueInfoProto[];
+  value_info?: ValueInfoProto[];
+  doc_string?: string;
+}
+
+export interface OperatorSetIdProto {
+  domain?: string;
+  version: number;
+}
+
+export interface ModelProto {
+  ir_version: number;
+  opset_import: OperatorSetIdProto[];
+  producer_name?: string;
+  producer_version?: string;
+  domain?: string;
+  model_version?: number;
+  doc_string?: string;
+  graph: GraphProto;
+  metadata_props?: StringStringEntry[];
+}
+
+/** ONNX TensorProto.DataType values used here. */
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11 } as const;
+
+/** ONNX AttributeProto.AttributeType values. */
+export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
+
+const root = protobuf.Root.fromJSON(ONNX_SCHEMA as unknown as protobuf.INamespace);
+const Model = root.lookupType('onnx.ModelProto');
+const Graph = root.lookupType('onnx.GraphProto');
+const Tensor = root.lookupType('onnx.TensorProto');
+
+export class OnnxFormatError extends Error {}
+
+/** Decodes a model. Raw tensor bytes stay views of `bytes`. */
+export function decodeModel(bytes: Uint8Array): ModelProto {
+  let message: protobuf.Message;
+  try {
+    message = Model.decode(bytes);
+  } catch (e) {
+    throw new OnnxFormatError(`not a valid ONNX model (${(e as Error).message.replace(/^index out of range.*/, 'the file is truncated')})`);
+  }
+  const model = Model.toObject(message, { longs: Number, arrays: true, defaults: false }) as ModelProto;
+  if (!model.graph) throw new OnnxFormatError('not a valid ONNX model (it has no graph)');
+  return model;
+}
+
+const frame = (field: number, length: number): Uint8Array => protobuf.Writer.create().uint32((field << 3) | 2).uint32(length).finish();
+
+const GRAPH_FIELD = 7; // ModelProto.graph
+const INITIALIZER_FIELD = 5; // GraphProto.initializer
+const RAW_DATA_FIELD = 9; // TensorProto.raw_data
+
+/** Encodes a model as chunks to be written one after another; raw tensor data is not copied. */
+export function encodeModel(model: ModelProto): Uint8Array[] {
+  const { graph, ...modelRest } = model;
+  const { initializer = [], ...graphRest } = graph;
+  const tensorChunks: Uint8Array[] = [];
+  let initializersLength = 0;
+  for (const tensor of initializer) {
+    const { raw_data, ...head } = tensor;
+    const headBytes = Tensor.encode(Tensor.fromObject(head)).finish();
+    const parts = raw_data ? [headBytes, frame(RAW_DATA_FIELD, raw_data.length), raw_data] : [headBytes];
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    const outer = frame(INITIALIZER_FIELD, length);
+    tensorChunks.push(outer, ...parts);
+    initializersLength += outer.length + length;
+  }
+  const graphHead = Graph.encode(Graph.fromObject(graphRest)).finish();
+  const modelHead = Model.encode(Model.fromObject(modelRest)).finish();
+  return [modelHead, frame(GRAPH_FIELD, graphHead.length + initializersLength), graphHead, ...tensorChunks];
+}
+
+/** The chunks joined into one buffer (for small models, tests and ONNX Runtime sessions). */
+export function concatChunks(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
+export const encodeModelBytes = (model: ModelProto): Uint8Array => concatChunks(encodeModel(model));
