@@ -1,0 +1,45 @@
+/** Reading the PyTorch-made fixtures (base64 little-endian tensors). */
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import type { Weights } from '../../core/graph/weights.ts';
+
+export interface FixtureTensor {
+  shape: number[];
+  dtype?: 'float32' | 'int64';
+  data: string;
+}
+
+export function loadFixture<T>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')) as T;
+}
+
+export function floats(t: FixtureTensor): Float32Array {
+  const bytes = Buffer.from(t.data, 'base64');
+  const out = new Float32Array(bytes.length / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+export function toOrt(t: FixtureTensor): ort.Tensor {
+  const bytes = Buffer.from(t.data, 'base64');
+  if (t.dtype === 'int64') {
+    const out = new BigInt64Array(bytes.length / 8);
+    new Uint8Array(out.buffer).set(bytes);
+    return new ort.Tensor('int64', out, t.shape);
+  }
+  return new ort.Tensor('float32', floats(t), t.shape);
+}
+
+export function weightsOf(prefix: string, tensors: Record<string, FixtureTensor>): Weights {
+  return new Map(Object.entries(tensors).map(([name, t]) => [`${prefix}.${name}`, { shape: t.shape, data: floats(t) }]));
+}
+
+/** The largest |a − b| beyond atol + rtol·|b|, or 0 when all are within tolerance. */
+export function worstError(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-4, rtol = 1e-4): number {
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const excess = Math.abs(actual[i] - expected[i]) - (atol + rtol * Math.abs(expected[i]));
+    if (!(excess <= 0)) worst = Math.max(worst, Number.isNaN(excess) ? Infinity : excess);
+  }
+  return worst;
+}
