@@ -8,6 +8,9 @@ import { formatProblem, parseModel, type ModelDocument } from '../core/index.ts'
 /** An error meant for a person: printed as one line, never with a stack trace. */
 export class UserError extends Error {}
 
+/** A mistake in the command line itself. */
+export class UsageError extends UserError {}
+
 export const TEMPLATE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'assets', 'templates');
 
 export async function readText(file: string): Promise<string> {
@@ -44,14 +47,35 @@ export async function loadTemplate(id: string): Promise<ModelDocument> {
   return loadModel(join(TEMPLATE_DIR, `${id}.json`));
 }
 
-/** Writes via a temporary file and a rename, so a crash never leaves a half-written file. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes via a temporary file and a rename, so a crash never leaves a half-written file. `data` may be
+ * a list of chunks (an ONNX model whose weights are views of their own buffers), written in turn.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array | Uint8Array[]): Promise<void> {
   const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await fs.writeFile(temp, data);
+    if (Array.isArray(data)) {
+      const handle = await fs.open(temp, 'w');
+      try {
+        for (const chunk of data) await handle.write(chunk);
+      } finally {
+        await handle.close();
+      }
+    } else {
+      await fs.writeFile(temp, data);
+    }
     await fs.rename(temp, file);
   } catch (e) {
     await fs.rm(temp, { force: true });
     throw new UserError(`${file}: could not write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+export async function readBytes(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await fs.readFile(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (e as Error).message}`);
   }
 }

@@ -1,31 +1,35 @@
 /** The `netloom` command. Every failure is one line on stderr and a non-zero exit; never a stack trace. */
-import { parseArgs } from 'node:util';
-import { formatSummary, inferShapes, summarize } from '../core/index.ts';
-import { UserError, loadModel, loadTemplate, templateIds } from './files.ts';
+import { exportCommand } from './commands/export.ts';
+import { importCommand } from './commands/import.ts';
+import { info } from './commands/info.ts';
+import { runCommand } from './commands/run.ts';
+import { templateIds, UsageError, UserError } from './files.ts';
 
-const HELP = `netloom — design neural networks, see every shape and parameter count
+const HELP = `netloom — design neural networks, see every shape and parameter count, compile them to ONNX
 
 Usage:
-  netloom info <model.json> [--json]       Summarise a model: output shapes, parameters, MACs, diagnostics
-  netloom info --template <id> [--json]    The same for a built-in template
-  netloom templates                        List the built-in templates
+  netloom info <model.json|model.onnx> [--json]        Summarise a model: shapes, parameters, MACs, diagnostics
+  netloom info --template <id> [--json]                The same for a built-in template
+  netloom export <model.json|model.onnx> -o out.onnx   Compile to ONNX [--opset 17..21] [--seed N] (or --template <id>)
+  netloom import <model.onnx> -o model.json            Open an ONNX model as a Netloom graph (+ model.safetensors)
+  netloom run <model.json|model.onnx> --input x.npy -o out.npy
+                                                       Run on ONNX Runtime [--input name=y.npy ...] [--ep cpu|cuda|dml]
+                                                       [--allow-fallback]; several outputs: -o names a folder
+  netloom templates                                    List the built-in templates
   netloom --help | --version
 
-Exit status: 0 when the model is valid, 1 when it has errors, 2 for bad usage or unreadable files.`;
+Exit status: 0 on success, 1 when a model has errors (info), 2 for bad usage, files or models.`;
 
-async function info(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, template: { type: 'string' } } });
-  if (positionals.length > 1 || (positionals.length === 1) === (values.template !== undefined)) {
-    throw new UsageError('info takes one model file, or --template <id>');
-  }
-  const doc = values.template !== undefined ? await loadTemplate(values.template) : await loadModel(positionals[0]);
-  const inference = inferShapes(doc);
-  const summary = summarize(inference);
-  console.log(values.json ? JSON.stringify(summary) : formatSummary(summary));
-  return inference.hasErrors() ? 1 : 0;
-}
-
-class UsageError extends UserError {}
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  info,
+  export: exportCommand,
+  import: importCommand,
+  run: runCommand,
+  templates: async () => {
+    console.log((await templateIds()).join('\n'));
+    return 0;
+  },
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -37,20 +41,15 @@ async function main(argv: string[]): Promise<number> {
     console.log('0.1.0');
     return 0;
   }
-  if (command === 'info') return info(rest);
-  if (command === 'templates') {
-    console.log((await templateIds()).join('\n'));
-    return 0;
-  }
-  throw new UsageError(`unknown command "${command}"; see netloom --help`);
+  const run = COMMANDS[command];
+  if (!run) throw new UsageError(`unknown command "${command}"; see netloom --help`);
+  return run(rest);
 }
 
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
-  // parseArgs reports unknown flags with a TypeError carrying an ERR_PARSE_ARGS code.
-  const usage = e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
-  const message = e instanceof UserError || usage ? (e as Error).message : `internal error: ${(e as Error).message ?? e}`;
+  const message = e instanceof UserError ? e.message : `internal error: ${(e as Error)?.message ?? e}`;
   console.error(`netloom: ${message}`);
   process.exitCode = 2;
 }

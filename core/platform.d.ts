@@ -8,3 +8,5 @@ declare class TextDecoder {
   decode(input?: Uint8Array): string;
 }
 declare function structuredClone<T>(value: T): T;
+declare function btoa(data: string): string;
+declare function atob(data: string): string;

@@ -3,7 +3,7 @@
 export const MODEL_FORMAT = 'netloom.model';
 export const MODEL_VERSION = 1;
 
-export type ParamValue = number | string | boolean | null | ParamValue[];
+export type ParamValue = number | string | boolean | null | ParamValue[] | { [key: string]: ParamValue };
 
 export interface ModelNode {
   id: string;

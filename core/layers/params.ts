@@ -64,6 +64,10 @@ export function checkParam(value: ParamValue, s: ParamSchema): string | null {
       return null;
     case 'nodeRef':
       return typeof value === 'string' && value.length > 0 ? null : `must be a node id, got ${JSON.stringify(value)}`;
+    case 'string':
+      return typeof value === 'string' ? null : `must be text, got ${JSON.stringify(value)}`;
+    case 'json':
+      return null;
   }
 }
 

@@ -31,7 +31,11 @@ export type ParamType =
   /** a list of dims: ints or symbols such as "T" */
   | 'dims'
   /** the id of another node */
-  | 'nodeRef';
+  | 'nodeRef'
+  /** free text */
+  | 'string'
+  /** any JSON value (the generic OnnxOp keeps attributes and constants this way) */
+  | 'json';
 
 export interface ParamSchema {
   type: ParamType;
@@ -55,6 +59,8 @@ export interface PortSpec {
   optional?: boolean;
   /** Takes any number of edges, in file order (Add, Mul, Concat). */
   variadic?: boolean;
+  /** For a variadic port: the fewest edges that make sense (2 unless given). */
+  minCount?: number;
   /** Integer tensors (token ids, class indices) rather than floats. */
   dtype?: 'int64' | 'any';
 }
@@ -133,6 +139,10 @@ export interface LayerSpec {
   params: Record<string, ParamSchema>;
   inputs: PortSpec[];
   outputs: PortSpec[];
+  /** For layers whose number of outputs depends on their params (OnnxOp); `outputs` otherwise. */
+  outputPorts?(params: Record<string, ParamValue>): PortSpec[];
+  /** Hidden from the palette (OnnxOp is made by the importer, not by hand). */
+  internal?: boolean;
   infer(ctx: InferContext): InferResult;
   /** Emits the layer as standard ONNX ops; must produce every value named in `ctx.outputs`. */
   lower(ctx: LowerContext): void;

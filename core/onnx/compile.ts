@@ -10,7 +10,7 @@ import type { Diagnostic } from '../shape/diagnostics.ts';
 import { inferShapes, type NodeReport, type ShapeInference } from '../shape/infer.ts';
 import { DEFAULT_OPSET, OnnxBuilder, SUPPORTED_OPSETS, floatTensor, irVersionFor, type LayerRecord } from './builder.ts';
 import { DataType, type ModelProto, type ValueInfoProto } from './proto.ts';
-import { getLayer } from '../layers/index.ts';
+import { getLayer, outputPorts } from '../layers/index.ts';
 
 export interface CompileOptions {
   opset?: number;
@@ -73,8 +73,8 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
   // Official value names: the node id, or "<id>.<port>" for multi-output layers.
   const values = new Map<string, string>();
   for (const r of reports) {
-    const spec = getLayer(r.op)!;
-    r.outputs!.forEach((_, port) => values.set(`${r.id}:${port}`, b.reserve(spec.outputs.length === 1 ? r.id : `${r.id}.${spec.outputs[port].name}`)));
+    const ports = outputPorts(getLayer(r.op)!, byId.get(r.id)!.params);
+    r.outputs!.forEach((_, port) => values.set(`${r.id}:${port}`, b.reserve(ports.length === 1 ? r.id : `${r.id}.${ports[port].name}`)));
   }
   for (const [key, t] of weights) b.addInitializer(floatTensor(key, t.shape, t.data));
 

@@ -106,6 +106,47 @@ const Model = root.lookupType('onnx.ModelProto');
 const Graph = root.lookupType('onnx.GraphProto');
 const Tensor = root.lookupType('onnx.TensorProto');
 
+/** A nested message (a tensor or graph attribute) as base64 protobuf, for keeping it in a JSON document. */
+export function messageToBase64(kind: 'TensorProto' | 'GraphProto', value: TensorProto | GraphProto): string {
+  const type = kind === 'TensorProto' ? Tensor : Graph;
+  let binary = '';
+  for (const byte of type.encode(type.fromObject(value)).finish()) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+export function messageFromBase64<T>(kind: 'TensorProto' | 'GraphProto', text: string): T {
+  const type = kind === 'TensorProto' ? Tensor : Graph;
+  const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  return type.toObject(type.decode(bytes), { longs: Number, arrays: true, defaults: false }) as T;
+}
+
+/** A tensor's values as numbers (any storage field, any numeric type); floats as a Float32Array. */
+export function tensorValues(t: TensorProto): Float32Array | number[] {
+  const type = t.data_type ?? DataType.FLOAT;
+  const count = (t.dims ?? []).reduce((a, b) => a * b, 1);
+  const raw = t.raw_data;
+  if (raw && raw.length > 0) {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    if (type === DataType.FLOAT) {
+      const out = new Float32Array(count);
+      new Uint8Array(out.buffer).set(raw.subarray(0, count * 4));
+      return out;
+    }
+    if (type === DataType.DOUBLE) return Float32Array.from({ length: count }, (_, i) => view.getFloat64(i * 8, true));
+    if (type === DataType.INT64) return Array.from({ length: count }, (_, i) => Number(view.getBigInt64(i * 8, true)));
+    if (type === DataType.INT32) return Array.from({ length: count }, (_, i) => view.getInt32(i * 4, true));
+    if (type === DataType.INT8) return Array.from({ length: count }, (_, i) => view.getInt8(i));
+    if (type === DataType.UINT8 || type === DataType.BOOL) return Array.from(raw.subarray(0, count));
+    throw new OnnxFormatError(`tensor "${t.name}" has data type ${type}, which Netloom cannot read`);
+  }
+  if (type === DataType.FLOAT) return Float32Array.from(t.float_data ?? []);
+  if (type === DataType.DOUBLE) return Float32Array.from(t.double_data ?? []);
+  if (type === DataType.INT64) return (t.int64_data ?? []).map(Number);
+  return (t.int32_data ?? []).map(Number);
+}
+
+export const isFloatTensor = (t: TensorProto): boolean => (t.data_type ?? DataType.FLOAT) === DataType.FLOAT || t.data_type === DataType.DOUBLE;
+
 export class OnnxFormatError extends Error {}
 
 /** Decodes a model. Raw tensor bytes stay views of `bytes`. */
@@ -159,3 +200,32 @@ export function concatChunks(chunks: Uint8Array[]): Uint8Array {
 }
 
 export const encodeModelBytes = (model: ModelProto): Uint8Array => concatChunks(encodeModel(model));
+
+/** Protobuf messages cannot pass 2 GiB: bigger models keep their weights in a side file. */
+export const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+/**
+ * Moves tensors of at least `minBytes` into external data (ONNX's data_location EXTERNAL), stored in
+ * `location` beside the model. Returns the model to write and the side file's chunks.
+ */
+export function externalizeTensors(model: ModelProto, location: string, minBytes = 1024): { model: ModelProto; data: Uint8Array[] } {
+  const data: Uint8Array[] = [];
+  let offset = 0;
+  const initializer = (model.graph.initializer ?? []).map((t) => {
+    if (!t.raw_data || t.raw_data.length < minBytes) return t;
+    const { raw_data, ...rest } = t;
+    // Keep each tensor 64-byte aligned in the side file, as ONNX's own writer does.
+    const pad = (64 - (offset % 64)) % 64;
+    if (pad) data.push(new Uint8Array(pad));
+    offset += pad;
+    const entry = { ...rest, data_location: 1, external_data: [{ key: 'location', value: location }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(raw_data.length) }] };
+    data.push(raw_data);
+    offset += raw_data.length;
+    return entry;
+  });
+  return { model: { ...model, graph: { ...model.graph, initializer } }, data };
+}
+
+export function initializerBytes(model: ModelProto): number {
+  return (model.graph.initializer ?? []).reduce((n, t) => n + (t.raw_data?.length ?? 0), 0);
+}

@@ -4,7 +4,7 @@
  * Nodes are addressed by their index in the document: arrays, not maps, on this hot path.
  */
 import { parseEdgeEnd, type ModelDocument, type ModelNode } from '../graph/types.ts';
-import { getLayer, LAYERS } from '../layers/index.ts';
+import { getLayer, LAYERS, outputPorts } from '../layers/index.ts';
 import { closest } from '../layers/params.ts';
 import type { LayerSpec, PortSpec } from '../layers/spec.ts';
 import type { Diagnostic } from './diagnostics.ts';
@@ -86,9 +86,10 @@ export function wire(doc: ModelDocument): Wiring {
     const fromSpec = specs[source];
     const toSpec = specs[target];
     if (!fromSpec || !toSpec) continue; // unknown op, already reported
-    const fromPort = from.port === undefined ? 0 : portIndex(fromSpec.outputs, from.port);
+    const fromPorts = outputPorts(fromSpec, nodes[source].params);
+    const fromPort = from.port === undefined ? 0 : portIndex(fromPorts, from.port);
     if (fromPort < 0) {
-      diagnostics.push({ nodeId: from.node, severity: 'error', message: `$.edges[${e}]: ${fromSpec.op} has no output "${from.port}" (outputs: ${fromSpec.outputs.map((p) => p.name).join(', ')})` });
+      diagnostics.push({ nodeId: from.node, severity: 'error', message: `$.edges[${e}]: ${fromSpec.op} has no output "${from.port}" (outputs: ${fromPorts.map((p) => p.name).join(', ')})` });
       continue;
     }
     const slots = incoming[target];
@@ -130,7 +131,8 @@ export function wire(doc: ModelDocument): Wiring {
     const id = nodes[i].id;
     const slots = incoming[i];
     if (spec.inputs[0]?.variadic) {
-      if (slots.length < 2) diagnostics.push({ nodeId: id, severity: 'error', message: `${spec.op} needs at least two inputs, got ${slots.length} (wrong arity)` });
+      const least = spec.inputs[0].minCount ?? 2;
+      if (slots.length < least) diagnostics.push({ nodeId: id, severity: 'error', message: `${spec.op} needs at least ${least === 2 ? 'two' : least} inputs, got ${slots.length} (wrong arity)` });
     } else {
       for (let p = 0; p < spec.inputs.length; p++) {
         const port = spec.inputs[p];

@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import { encodeNpy, NpyFormatError, parseNpy } from '../../core/data/npy.ts';
+import { EngineError, type Provider, type Tensor } from '../../core/engine/engine.ts';
+import { DataType, encodeModelBytes, type ValueInfoProto } from '../../core/onnx/proto.ts';
+import { formatShape, type Dim } from '../../core/shape/dim.ts';
+import { NodeEngine } from '../../engines/node/engine.ts';
+import { parse } from '../args.ts';
+import { readBytes, UsageError, UserError, writeFileAtomic } from '../files.ts';
+import { compile, ensureFolder, isOnnxPath, loadModelFile, readOnnx } from '../models.ts';
+
+interface ModelInput {
+  name: string;
+  dtype: string;
+  shape: Dim[];
+}
+
+const ELEM_NAMES: Record<number, string> = { [DataType.FLOAT]: 'float32', [DataType.INT64]: 'int64', [DataType.INT32]: 'int32', [DataType.DOUBLE]: 'float64', [DataType.UINT8]: 'uint8', [DataType.INT8]: 'int8', [DataType.BOOL]: 'bool' };
+
+function describeInput(v: ValueInfoProto): ModelInput {
+  const tt = v.type?.tensor_type;
+  return { name: v.name, dtype: ELEM_NAMES[tt?.elem_type ?? 0] ?? `type ${tt?.elem_type}`, shape: (tt?.shape?.dim ?? []).map((d) => d.dim_value ?? d.dim_param ?? '?') };
+}
+
+/** Checks a file's tensor against the model input; symbols must take one value across all inputs. */
+function checkInput(file: string, t: Tensor, input: ModelInput, symbols: Map<string, number>): void {
+  const mismatch = () => new UserError(`${file} is ${t.dtype} [${t.dims.join(', ')}] but the model input "${input.name}" is ${input.dtype} [${input.shape.join(', ')}]`);
+  if (t.dtype !== input.dtype || t.dims.length !== input.shape.length) throw mismatch();
+  input.shape.forEach((d, i) => {
+    if (typeof d === 'number' && d !== t.dims[i]) throw mismatch();
+    if (typeof d === 'string' && d !== '?') {
+      if (symbols.has(d) && symbols.get(d) !== t.dims[i]) throw new UserError(`${file}: dimension ${d} is ${t.dims[i]} here but ${symbols.get(d)} in another input`);
+      symbols.set(d, t.dims[i]);
+    }
+  });
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    input: { type: 'string', short: 'i', multiple: true },
+    output: { type: 'string', short: 'o' },
+    ep: { type: 'string' },
+    'allow-fallback': { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new UsageError('run takes one model file (.json or .onnx)');
+  if (!values.output) throw new UsageError('run needs -o <out.npy> (or a folder, for several outputs)');
+  const provider = (values.ep ?? 'cpu') as Provider;
+  if (!['cpu', 'cuda', 'dml'].includes(provider)) throw new UsageError(`--ep must be cpu, cuda or dml, got "${values.ep}"`);
+
+  const file = positionals[0];
+  let bytes: Uint8Array;
+  let inputs: ModelInput[];
+  if (isOnnxPath(file)) {
+    const onnx = await readOnnx(file);
+    const initialised = new Set((onnx.graph.initializer ?? []).map((t) => t.name));
+    inputs = onnx.graph.input.filter((v) => !initialised.has(v.name)).map(describeInput);
+    bytes = encodeModelBytes(onnx);
+  } else {
+    const compiled = compile(await loadModelFile(file));
+    inputs = compiled.inputs.map((v) => ({ name: v.name, dtype: v.type.dtype, shape: v.type.shape }));
+    bytes = encodeModelBytes(compiled.model);
+  }
+
+  // --input name=file.npy, or plain files for the remaining inputs in order.
+  const feeds: Record<string, Tensor> = {};
+  const symbols = new Map<string, number>();
+  const unnamed = inputs.filter((inp) => !(values.input ?? []).some((a) => a.startsWith(`${inp.name}=`)));
+  let next = 0;
+  for (const arg of values.input ?? []) {
+    const eq = arg.indexOf('=');
+    const named = eq > 0 && inputs.some((inp) => inp.name === arg.slice(0, eq));
+    const input = named ? inputs.find((inp) => inp.name === arg.slice(0, eq))! : unnamed[next++];
+    const path = named ? arg.slice(eq + 1) : arg;
+    if (!input) throw new UsageError(`too many --input files: the model takes ${inputs.map((i) => i.name).join(', ')}`);
+    if (input.name in feeds) throw new UsageError(`input "${input.name}" is given twice`);
+    let tensor: Tensor;
+    try {
+      tensor = parseNpy(await readBytes(path));
+    } catch (e) {
+      if (e instanceof NpyFormatError) throw new UserError(`${path}: ${e.message}`);
+      throw e;
+    }
+    checkInput(path, tensor, input, symbols);
+    feeds[input.name] = tensor;
+  }
+  const missing = inputs.filter((inp) => !(inp.name in feeds));
+  if (missing.length > 0) throw new UsageError(`missing --input for ${missing.map((m) => `"${m.name}" (${m.dtype} ${formatShape(m.shape)})`).join(', ')}`);
+
+  const engine = new NodeEngine();
+  try {
+    const session = await engine.createSession(bytes, { provider, allowFallback: values['allow-fallback'] });
+    if (session.provider !== provider) console.error(`netloom: ${provider} is not available; running on ${session.provider}`);
+    const results = await session.run(feeds);
+    const names = Object.keys(results);
+    if (names.length === 1) await writeFileAtomic(values.output as string, encodeNpy(results[names[0]]));
+    else {
+      await ensureFolder(values.output as string);
+      for (const name of names) await writeFileAtomic(join(values.output as string, `${name.replace(/[^\w.-]/g, '_')}.npy`), encodeNpy(results[name]));
+    }
+    for (const name of names) console.error(`${name}: ${results[name].dtype} [${results[name].dims.join(', ')}]`);
+    await session.release();
+  } catch (e) {
+    if (e instanceof EngineError) throw new UserError(e.message);
+    throw e;
+  } finally {
+    await engine.dispose();
+  }
+  return 0;
+}

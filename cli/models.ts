@@ -1,0 +1,113 @@
+/** Loading and saving models in either form: a model document with its weights sidecar, or an ONNX file. */
+import { promises as fs } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { serializeModel, type ModelDocument } from '../core/index.ts';
+import { decodeSafetensors, encodeSafetensors, WeightsFormatError, type Weights } from '../core/graph/weights.ts';
+import { compileModel, CompileError, type CompiledModel } from '../core/onnx/compile.ts';
+import { importOnnx } from '../core/onnx/import.ts';
+import { decodeModel, encodeModel, externalizeTensors, initializerBytes, OnnxFormatError, PROTOBUF_LIMIT, type ModelProto } from '../core/onnx/proto.ts';
+import { loadModelText, loadTemplate, readBytes, readText, UserError, writeFileAtomic } from './files.ts';
+
+export interface LoadedModel {
+  doc: ModelDocument;
+  /** Weights from the sidecar or the ONNX file; undefined for a new model (initialised from a seed). */
+  weights?: Weights;
+  /** The file as given, when it was ONNX. */
+  onnx?: ModelProto;
+}
+
+export const isOnnxPath = (file: string): boolean => extname(file).toLowerCase() === '.onnx';
+
+/** Reads an ONNX file, pulling in external data stored beside it. */
+export async function readOnnx(file: string): Promise<ModelProto> {
+  let model: ModelProto;
+  try {
+    model = decodeModel(await readBytes(file));
+  } catch (e) {
+    if (e instanceof OnnxFormatError) throw new UserError(`${file}: ${e.message}`);
+    throw e;
+  }
+  const opset = model.opset_import.find((o) => !o.domain || o.domain === 'ai.onnx')?.version;
+  if (opset !== undefined && opset > 21) throw new UserError(`${file}: opset ${opset} is newer than this Netloom supports (up to 21)`);
+  for (const t of model.graph.initializer ?? []) {
+    if (t.data_location !== 1) continue;
+    const entry = (key: string) => t.external_data?.find((e) => e.key === key)?.value;
+    const location = entry('location');
+    if (!location) throw new UserError(`${file}: tensor "${t.name}" has external data without a location`);
+    const data = await readBytes(resolve(dirname(file), location));
+    const offset = Number(entry('offset') ?? 0);
+    const length = entry('length') !== undefined ? Number(entry('length')) : data.length - offset;
+    if (offset + length > data.length) throw new UserError(`${location}: too short for tensor "${t.name}" (is it truncated?)`);
+    t.raw_data = data.subarray(offset, offset + length);
+    delete t.data_location;
+    delete t.external_data;
+  }
+  return model;
+}
+
+export async function loadModelFile(file: string): Promise<LoadedModel> {
+  if (isOnnxPath(file)) {
+    const onnx = await readOnnx(file);
+    try {
+      const { doc, weights } = importOnnx(onnx, basename(file, extname(file)));
+      return { doc, weights, onnx };
+    } catch (e) {
+      if (e instanceof OnnxFormatError) throw new UserError(`${file}: ${e.message}`);
+      throw e;
+    }
+  }
+  const doc = loadModelText(await readText(file), file);
+  if (!doc.weights) return { doc };
+  const sidecar = resolve(dirname(file), doc.weights);
+  try {
+    return { doc, weights: decodeSafetensors(await readBytes(sidecar)).weights };
+  } catch (e) {
+    if (e instanceof WeightsFormatError) throw new UserError(`${sidecar}: ${e.message}`);
+    if (e instanceof UserError) throw new UserError(`${e.message} (the weights file named by ${file})`);
+    throw e;
+  }
+}
+
+export async function loadModelOrTemplate(file: string | undefined, template: string | undefined): Promise<LoadedModel> {
+  return template !== undefined ? { doc: await loadTemplate(template) } : loadModelFile(file!);
+}
+
+export function compile(model: LoadedModel, options: { opset?: number; seed?: number } = {}): CompiledModel {
+  try {
+    return compileModel(model.doc, { ...options, weights: model.weights });
+  } catch (e) {
+    if (e instanceof CompileError) {
+      const first = e.diagnostics[0];
+      throw new UserError(first ? `${e.message}; first: ${first.nodeId ?? 'model'}: ${first.message}` : e.message);
+    }
+    throw e;
+  }
+}
+
+/** Writes an ONNX model atomically; over 2 GiB, the weights go to "<file>.data" beside it. */
+export async function writeOnnx(file: string, model: ModelProto): Promise<void> {
+  if (initializerBytes(model) > PROTOBUF_LIMIT - 64 * 1024 * 1024) {
+    const location = `${basename(file)}.data`;
+    const split = externalizeTensors(model, location);
+    await writeFileAtomic(join(dirname(file), location), split.data);
+    await writeFileAtomic(file, encodeModel(split.model));
+    return;
+  }
+  await writeFileAtomic(file, encodeModel(model));
+}
+
+/** Writes a model document and, when there are weights, its safetensors sidecar "<name>.safetensors". */
+export async function writeDocument(file: string, doc: ModelDocument, weights?: Weights): Promise<void> {
+  const out = { ...doc };
+  if (weights && weights.size > 0) {
+    out.weights = `${basename(file, extname(file))}.safetensors`;
+    await writeFileAtomic(join(dirname(file), out.weights), encodeSafetensors(weights, { format: 'netloom.weights', model: doc.name }));
+  } else {
+    delete out.weights;
+  }
+  await writeFileAtomic(file, serializeModel(out));
+}
+
+export async function ensureFolder(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+}

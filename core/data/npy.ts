@@ -1,0 +1,76 @@
+/** NumPy's .npy format (version 1–3): the arrays `numpy.save` writes, in the dtypes Netloom uses. */
+import type { Tensor, TensorArray, TensorDType } from '../engine/engine.ts';
+
+export class NpyFormatError extends Error {}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+const DESCR: Record<string, { dtype: TensorDType; bytes: number }> = {
+  '<f4': { dtype: 'float32', bytes: 4 },
+  '<f8': { dtype: 'float64', bytes: 8 },
+  '<i8': { dtype: 'int64', bytes: 8 },
+  '<i4': { dtype: 'int32', bytes: 4 },
+  '|i1': { dtype: 'int8', bytes: 1 },
+  '|u1': { dtype: 'uint8', bytes: 1 },
+  '|b1': { dtype: 'bool', bytes: 1 },
+};
+const DESCR_OF: Record<TensorDType, string> = Object.fromEntries(Object.entries(DESCR).map(([d, { dtype }]) => [dtype, d])) as Record<TensorDType, string>;
+
+function typedArray(dtype: TensorDType, buffer: ArrayBuffer, count: number): TensorArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(buffer, 0, count);
+    case 'float64':
+      return new Float64Array(buffer, 0, count);
+    case 'int64':
+      return new BigInt64Array(buffer, 0, count);
+    case 'int32':
+      return new Int32Array(buffer, 0, count);
+    case 'int8':
+      return new Int8Array(buffer, 0, count);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buffer, 0, count);
+  }
+}
+
+export function parseNpy(bytes: Uint8Array): Tensor {
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new NpyFormatError('not a .npy file (no NUMPY magic)');
+  const major = bytes[6];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = major === 1 ? 10 : 12;
+  if (start + headerLength > bytes.length) throw new NpyFormatError('truncated .npy header');
+  const header = new TextDecoder().decode(bytes.subarray(start, start + headerLength));
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (!descr || !fortran || shapeText === undefined) throw new NpyFormatError('unreadable .npy header');
+  const kind = DESCR[descr.replace(/^=/, '<')];
+  if (!kind) throw new NpyFormatError(`dtype ${descr} is not supported (use float32, float64, int64, int32, int8, uint8 or bool, little-endian)`);
+  if (fortran === 'True') throw new NpyFormatError('Fortran-ordered arrays are not supported; save with np.ascontiguousarray');
+  const dims = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const count = dims.reduce((a, b) => a * b, 1);
+  const dataStart = start + headerLength;
+  if (dataStart + count * kind.bytes > bytes.length) throw new NpyFormatError(`truncated .npy data: expected ${count * kind.bytes} bytes, found ${bytes.length - dataStart}`);
+  // Copy into a fresh, aligned buffer: the data may start at any offset of the file.
+  const buffer = bytes.slice(dataStart, dataStart + count * kind.bytes).buffer;
+  return { dtype: kind.dtype, dims, data: typedArray(kind.dtype, buffer, count) };
+}
+
+export function encodeNpy(t: Tensor): Uint8Array {
+  const shape = t.dims.length === 1 ? `(${t.dims[0]},)` : `(${t.dims.join(', ')})`;
+  let header = `{'descr': '${DESCR_OF[t.dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
+  const unpadded = 10 + header.length + 1;
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const headerBytes = new TextEncoder().encode(header);
+  const data = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const out = new Uint8Array(10 + headerBytes.length + data.length);
+  out.set(MAGIC);
+  out[6] = 1;
+  out[7] = 0;
+  new DataView(out.buffer).setUint16(8, headerBytes.length, true);
+  out.set(headerBytes, 10);
+  out.set(data, 10 + headerBytes.length);
+  return out;
+}

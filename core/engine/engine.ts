@@ -1,0 +1,43 @@
+/**
+ * The Engine seam: whatever runs ONNX (onnxruntime-node in a worker thread, onnxruntime-web in a Web
+ * Worker). The training loop and the debugger run against this interface only.
+ */
+export type Provider = 'cpu' | 'cuda' | 'dml' | 'wasm' | 'webgpu';
+
+export type TensorDType = 'float32' | 'float64' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
+
+export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
+
+export interface Tensor {
+  dtype: TensorDType;
+  dims: number[];
+  data: TensorArray;
+}
+
+export interface CreateSessionOptions {
+  provider?: Provider;
+  /** Run on the CPU if the provider asked for is not available (otherwise that is an error). */
+  allowFallback?: boolean;
+}
+
+export interface Session {
+  /** The provider the session actually runs on. */
+  readonly provider: Provider;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Runs the model; `fetches` picks outputs (all graph outputs by default). */
+  run(feeds: Record<string, Tensor>, fetches?: string[]): Promise<Record<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+export interface Engine {
+  /** The providers that can actually run here, CPU first. */
+  availableProviders(): Promise<Provider[]>;
+  createSession(model: Uint8Array, options?: CreateSessionOptions): Promise<Session>;
+  dispose(): Promise<void>;
+}
+
+/** A problem running a model, in words for a person (no stack trace). */
+export class EngineError extends Error {}
+
+export const elementCount = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);

@@ -1,0 +1,155 @@
+/**
+ * OnnxOp: any ONNX node the importer does not recognise as a catalogue layer. It keeps the op type,
+ * domain, attributes and constant inputs, so every ONNX model opens and re-exports to the same function.
+ */
+import { broadcast, formatShape, type Dim, type DType } from '../shape/dim.ts';
+import { AttrType, DataType, messageFromBase64, messageToBase64, type AttributeProto, type GraphProto, type TensorProto } from '../onnx/proto.ts';
+import { int64Tensor } from '../onnx/builder.ts';
+import type { InferContext, LayerSpec, LowerContext, ParamTensor, PortSpec, TensorType } from './spec.ts';
+import { ZEROS, tensor } from './common.ts';
+import type { ParamValue } from '../graph/types.ts';
+
+/** An attribute as kept in the document: its ONNX type and a JSON value (nested messages as base64). */
+export interface JsonAttribute {
+  type: 'float' | 'int' | 'string' | 'floats' | 'ints' | 'strings' | 'tensor' | 'graph';
+  value: number | string | number[] | string[];
+}
+
+/** How each ONNX input is fed: an edge, a weight tensor of the node, a constant, or nothing. */
+export type OnnxInput = 'edge' | { weight: string; shape: number[] } | { constant: number[]; shape: number[]; dtype: 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' } | null;
+
+const utf8 = new TextDecoder();
+const STRING_TYPES: Record<number, JsonAttribute['type']> = {
+  [AttrType.FLOAT]: 'float',
+  [AttrType.INT]: 'int',
+  [AttrType.STRING]: 'string',
+  [AttrType.FLOATS]: 'floats',
+  [AttrType.INTS]: 'ints',
+  [AttrType.STRINGS]: 'strings',
+  [AttrType.TENSOR]: 'tensor',
+  [AttrType.GRAPH]: 'graph',
+};
+
+export function attributeToJson(a: AttributeProto): JsonAttribute {
+  const type = STRING_TYPES[a.type];
+  switch (type) {
+    case 'float':
+      return { type, value: a.f ?? 0 };
+    case 'int':
+      return { type, value: a.i ?? 0 };
+    case 'string':
+      return { type, value: utf8.decode(a.s ?? new Uint8Array()) };
+    case 'floats':
+      return { type, value: a.floats ?? [] };
+    case 'ints':
+      return { type, value: a.ints ?? [] };
+    case 'strings':
+      return { type, value: (a.strings ?? []).map((s) => utf8.decode(s)) };
+    case 'tensor':
+      return { type, value: messageToBase64('TensorProto', a.t!) };
+    case 'graph':
+      return { type, value: messageToBase64('GraphProto', a.g!) };
+    default:
+      throw new Error(`attribute "${a.name}" has a type (${a.type}) Netloom cannot keep`);
+  }
+}
+
+export function attributeFromJson(name: string, a: JsonAttribute): AttributeProto {
+  const enc = new TextEncoder();
+  switch (a.type) {
+    case 'float':
+      return { name, type: AttrType.FLOAT, f: a.value as number };
+    case 'int':
+      return { name, type: AttrType.INT, i: a.value as number };
+    case 'string':
+      return { name, type: AttrType.STRING, s: enc.encode(a.value as string) };
+    case 'floats':
+      return { name, type: AttrType.FLOATS, floats: a.value as number[] };
+    case 'ints':
+      return { name, type: AttrType.INTS, ints: a.value as number[] };
+    case 'strings':
+      return { name, type: AttrType.STRINGS, strings: (a.value as string[]).map((s) => enc.encode(s)) };
+    case 'tensor':
+      return { name, type: AttrType.TENSOR, t: messageFromBase64<TensorProto>('TensorProto', a.value as string) };
+    case 'graph':
+      return { name, type: AttrType.GRAPH, g: messageFromBase64<GraphProto>('GraphProto', a.value as string) };
+  }
+}
+
+/** Inputs that hold settings rather than learned weights (not counted as parameters). */
+const SETTING_SLOTS: Record<string, number[]> = { Clip: [1, 2], BatchNormalization: [3, 4], Dropout: [1], Pad: [1, 2], Resize: [1, 2, 3], Pow: [1], InstanceNormalization: [], Range: [0, 1, 2] };
+
+const SHAPE_PRESERVING = new Set(['Relu', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Reciprocal', 'Softmax', 'LogSoftmax', 'Clip', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Elu', 'Selu', 'Gelu', 'Softplus', 'Identity', 'Dropout', 'Floor', 'Ceil', 'Round', 'Sin', 'Cos', 'Not', 'LRN', 'InstanceNormalization', 'LayerNormalization', 'BatchNormalization', 'PRelu']);
+const BROADCASTING = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Where', 'Equal', 'Less', 'Greater', 'And', 'Or', 'LessOrEqual', 'GreaterOrEqual']);
+const BOOLEAN_RESULT = new Set(['Equal', 'Less', 'Greater', 'And', 'Or', 'Not', 'LessOrEqual', 'GreaterOrEqual']);
+
+const ELEM: Record<string, number> = { int64: DataType.INT64, int32: DataType.INT32, bool: DataType.BOOL, uint8: DataType.UINT8, int8: DataType.INT8 };
+
+export const OnnxOp: LayerSpec = {
+  op: 'OnnxOp',
+  category: 'Input & structure',
+  summary: 'An ONNX operator kept as it is (made by import).',
+  doc: 'Any ONNX node that is not one of the catalogue layers: the op type, domain, attributes, constant inputs and weights are kept, so the model re-exports to the same function. Float weights (other than scalars and settings such as Clip bounds) count as parameters.',
+  internal: true,
+  params: {
+    opType: { type: 'string', label: 'ONNX op', help: 'The ONNX operator type, e.g. "Transpose".', key: true },
+    domain: { type: 'string', label: 'Domain', help: 'The operator set domain; empty for the standard ops.', default: '' },
+    attributes: { type: 'json', label: 'Attributes', help: 'ONNX attributes by name: { "perm": { "type": "ints", "value": [0, 2, 1] } }.', default: {} },
+    onnxInputs: { type: 'json', label: 'Inputs', help: 'Per ONNX input: "edge", a weight of this node, a constant, or null.', default: null, nullable: true },
+    outputCount: { type: 'int', label: 'Outputs', help: 'Number of ONNX outputs.', default: 1, min: 1 },
+    outputTypes: { type: 'json', label: 'Output types', help: 'Output shapes and dtypes as the file recorded them.', default: null, nullable: true },
+  },
+  inputs: [{ name: 'inputs', help: 'The ONNX inputs fed by edges, in order.', variadic: true, minCount: 0 }],
+  outputs: [{ name: 'output', help: 'The first output.' }],
+  outputPorts: (params: Record<string, ParamValue>): PortSpec[] =>
+    Array.from({ length: (params.outputCount as number | undefined) ?? 1 }, (_, i) => ({ name: i === 0 ? 'output' : `output${i}`, help: `ONNX output ${i}.` })),
+  infer(ctx: InferContext) {
+    const opType = ctx.str('opType');
+    const inputs = (ctx.params.onnxInputs as unknown as OnnxInput[] | null) ?? ctx.inputs.map(() => 'edge' as const);
+    const params: ParamTensor[] = [];
+    const buffers: ParamTensor[] = [];
+    const types: (TensorType | undefined)[] = [];
+    let edge = 0;
+    inputs.forEach((input, slot) => {
+      if (input === 'edge') types.push(ctx.inputs[edge++]);
+      else if (input === null) types.push(undefined);
+      else if ('weight' in input) {
+        const count = input.shape.reduce((a, b) => a * b, 1);
+        const t: ParamTensor = { name: input.weight, shape: input.shape, count, formula: input.shape.join('·') || '1', init: ZEROS };
+        (count > 1 && !(SETTING_SLOTS[opType] ?? []).includes(slot) ? params : buffers).push(t);
+        types.push(tensor(input.shape));
+      } else types.push(tensor(input.shape, input.dtype === 'int64' ? 'int64' : 'float32'));
+    });
+    if (edge !== ctx.inputs.length) ctx.fail(`has ${ctx.inputs.length} edges but its ONNX inputs take ${edge}`);
+    const recorded = ctx.params.outputTypes as unknown as { shape: Dim[]; dtype: DType }[] | null;
+    let outputs: TensorType[];
+    if (recorded) outputs = recorded.map((t) => tensor(t.shape, t.dtype));
+    else if (SHAPE_PRESERVING.has(opType) && types[0]) outputs = [types[0]];
+    else if (BROADCASTING.has(opType) && types.every(Boolean)) {
+      const operands = opType === 'Where' ? types.slice(1) : types;
+      const shape = operands.slice(1).reduce<Dim[] | null>((acc, t) => (acc ? broadcast(acc, t!.shape) : null), operands[0]!.shape);
+      if (!shape) ctx.fail(`inputs do not broadcast: ${types.map((t) => formatShape(t!.shape)).join(' vs ')}`);
+      outputs = [tensor(shape, BOOLEAN_RESULT.has(opType) ? 'int64' : types[opType === 'Where' ? 1 : 0]!.dtype)];
+    } else ctx.fail(`the output shape of ${opType} is unknown (the file records none)`, { suggestion: 'Run ONNX shape inference on the file before importing it.' });
+    return { outputs, params, buffers, macs: null };
+  },
+  lower(ctx: LowerContext) {
+    const { b } = ctx;
+    const specs = (ctx.params.onnxInputs as unknown as OnnxInput[] | null) ?? ctx.inputs.map(() => 'edge' as const);
+    let edge = 0;
+    const inputs = specs.map((input) => {
+      if (input === 'edge') return ctx.inputs[edge++];
+      if (input === null) return '';
+      if ('weight' in input) return ctx.weight(input.weight);
+      const name = b.fresh(`${ctx.nodeId}/const`);
+      if (input.dtype === 'int64') return b.addInitializer(int64Tensor(name, input.shape, input.constant));
+      const bytes = input.dtype === 'int32' ? new Uint8Array(new Int32Array(input.constant).buffer) : Uint8Array.from(input.constant.map((v) => v & 0xff));
+      return b.addInitializer({ name, dims: input.shape, data_type: ELEM[input.dtype], raw_data: bytes });
+    });
+    const attributes = Object.entries((ctx.params.attributes ?? {}) as unknown as Record<string, JsonAttribute>).map(([name, a]) => attributeFromJson(name, a));
+    b.node(ctx.str('opType'), inputs, {}, ctx.outputs);
+    const node = b.nodes[b.nodes.length - 1];
+    node.attribute = attributes;
+    if (ctx.str('domain')) node.domain = ctx.str('domain');
+  },
+};

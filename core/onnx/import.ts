@@ -1,0 +1,384 @@
+/**
+ * ONNX → Netloom graph. Nodes become catalogue layers where the pattern is unambiguous (Conv with its
+ * weights → Conv2d, Gemm or MatMul + Add → Linear, BatchNormalization → BatchNorm2d, activations, pools,
+ * Flatten, Reshape, Add, Concat, ...); everything else becomes an OnnxOp that keeps the node whole.
+ */
+import type { ModelDocument, ModelNode, ParamValue } from '../graph/types.ts';
+import { weightKey, type Weights } from '../graph/weights.ts';
+import { attributeToJson, type OnnxInput } from '../layers/onnxop.ts';
+import type { Dim, DType, TensorType } from '../shape/dim.ts';
+import { inferShapes } from '../shape/infer.ts';
+import { DataType, OnnxFormatError, isFloatTensor, tensorValues, type AttributeProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
+
+export interface ImportResult {
+  doc: ModelDocument;
+  weights: Weights;
+}
+
+const attr = (node: NodeProto, name: string): AttributeProto | undefined => node.attribute?.find((a) => a.name === name);
+const attrInt = (node: NodeProto, name: string, fallback: number): number => attr(node, name)?.i ?? fallback;
+const attrFloat = (node: NodeProto, name: string, fallback: number): number => attr(node, name)?.f ?? fallback;
+const attrInts = (node: NodeProto, name: string): number[] | undefined => attr(node, name)?.ints;
+const attrString = (node: NodeProto, name: string): string => new TextDecoder().decode(attr(node, name)?.s ?? new Uint8Array());
+
+/** Symmetric pads [b1, b2, ..., e1, e2, ...] as one number per axis, or null when they differ. */
+function symmetricPads(pads: number[] | undefined, rank: number): number[] | null {
+  if (!pads) return new Array(rank).fill(0);
+  const begin = pads.slice(0, rank);
+  return begin.every((p, i) => p === pads[rank + i]) ? begin : null;
+}
+
+/** A single number when all entries agree (PyTorch's int form), else the list. */
+const compact = (values: number[]): number | number[] => (values.every((v) => v === values[0]) ? values[0] : values);
+
+const floatArray = (t: TensorProto): Float32Array => tensorValues(t) as Float32Array;
+
+function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+class Importer {
+  readonly nodes: ModelNode[] = [];
+  readonly edges: { from: string; to: string }[] = [];
+  readonly weights: Weights = new Map();
+  private readonly ids = new Set<string>();
+  private readonly source = new Map<string, string>();
+  private readonly consumers = new Map<string, NodeProto[]>();
+  private readonly initializers: Map<string, TensorProto>;
+  private readonly types = new Map<string, TensorType>();
+  private readonly graphOutputs: Set<string>;
+  private readonly skip = new Set<NodeProto>();
+  private batchSymbol: string | undefined;
+
+  constructor(
+    private readonly model: ModelProto,
+    private readonly opset: number,
+  ) {
+    const g = model.graph;
+    this.initializers = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
+    this.graphOutputs = new Set(g.output.map((o) => o.name));
+    // Constant nodes, and Identity nodes that copy an initializer, are constants too (PyTorch emits both).
+    for (const n of g.node) {
+      const value = n.op_type === 'Constant' && !n.domain ? attr(n, 'value')?.t : n.op_type === 'Identity' ? this.initializers.get(n.input[0]) : undefined;
+      if (value && !this.graphOutputs.has(n.output[0])) {
+        this.initializers.set(n.output[0], { ...value, name: n.output[0] });
+        this.skip.add(n);
+      }
+    }
+    for (const n of g.node) for (const i of n.input) if (i) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
+    const firstInput = g.input.find((i) => !this.initializers.has(i.name));
+    this.batchSymbol = firstInput?.type?.tensor_type?.shape?.dim[0]?.dim_param;
+    for (const v of [...g.input, ...(g.value_info ?? []), ...g.output]) {
+      const t = this.typeOf(v);
+      if (t) this.types.set(v.name, t);
+    }
+  }
+
+  private typeOf(v: ValueInfoProto): TensorType | undefined {
+    const tt = v.type?.tensor_type;
+    if (!tt?.shape) return undefined;
+    const shape: Dim[] = [];
+    for (const d of tt.shape.dim) {
+      if (d.dim_value !== undefined) shape.push(d.dim_value);
+      else if (d.dim_param) shape.push(d.dim_param === this.batchSymbol ? 'N' : d.dim_param.replace(/[^\w]/g, '_'));
+      else return undefined;
+    }
+    const dtype: DType = tt.elem_type === DataType.FLOAT || tt.elem_type === DataType.DOUBLE ? 'float32' : 'int64';
+    return { shape, dtype };
+  }
+
+  id(base: string, fallback: string): string {
+    let id = base.replace(/[^\w.-]+/g, '_').replace(/^[^A-Za-z]+/, '').replace(/_+$/, '');
+    if (!id) id = fallback;
+    let unique = id;
+    for (let k = 2; this.ids.has(unique); k++) unique = `${id}_${k}`;
+    this.ids.add(unique);
+    return unique;
+  }
+
+  const(name: string): TensorProto | undefined {
+    return this.initializers.get(name);
+  }
+
+  /** Adds a node fed by the given ONNX values; its outputs become those ONNX values. */
+  add(op: string, params: Record<string, ParamValue>, inputs: string[], outputs: string[], onnxNode: NodeProto | null): string {
+    const exposed = outputs.find((o) => this.graphOutputs.has(o) && !this.consumers.has(o));
+    const id = this.id(exposed ?? onnxNode?.name ?? '', `${op.toLowerCase()}${this.nodes.length + 1}`);
+    this.nodes.push({ id, op, params });
+    for (const value of inputs) {
+      const from = this.source.get(value);
+      if (!from) throw new OnnxFormatError(`node "${onnxNode?.name ?? id}" reads "${value}", which no node, input or initializer produces`);
+      this.edges.push({ from, to: id });
+    }
+    outputs.forEach((o, port) => o && this.source.set(o, port === 0 ? id : `${id}:${port}`));
+    return id;
+  }
+
+  addInput(v: ValueInfoProto): void {
+    const t = this.typeOf(v);
+    if (!t || t.shape.length === 0) throw new OnnxFormatError(`input "${v.name}" has no known shape`);
+    const elem = v.type!.tensor_type!.elem_type;
+    if (elem !== DataType.FLOAT && elem !== DataType.INT64) throw new OnnxFormatError(`input "${v.name}" has element type ${elem}; Netloom reads float32 and int64 inputs`);
+    const id = this.id(v.name, 'input');
+    this.nodes.push({ id, op: 'Input', params: { shape: t.shape.slice(1), ...(t.dtype === 'int64' ? { dtype: 'int64' } : {}) } });
+    this.source.set(v.name, id);
+  }
+
+  setWeight(id: string, name: string, shape: number[], data: Float32Array): void {
+    this.weights.set(weightKey(id, name), { shape, data });
+  }
+
+  /** Tries the catalogue patterns; returns false when the node must stay an OnnxOp. */
+  recognise(n: NodeProto): boolean {
+    const [x] = n.input;
+    const isValue = (name: string) => !!name && !this.const(name);
+    const single = n.output.filter(Boolean).length === 1;
+    const activation: Record<string, [string, (n: NodeProto) => Record<string, ParamValue>]> = {
+      Relu: ['ReLU', () => ({})],
+      Sigmoid: ['Sigmoid', () => ({})],
+      Tanh: ['Tanh', () => ({})],
+      LeakyRelu: ['LeakyReLU', (m) => ({ negativeSlope: attrFloat(m, 'alpha', 0.01) })],
+      Elu: ['ELU', (m) => ({ alpha: attrFloat(m, 'alpha', 1) })],
+      Identity: ['Identity', () => ({})],
+    };
+    if (n.domain && n.domain !== 'ai.onnx') return false;
+    if (activation[n.op_type] && isValue(x)) {
+      const [op, params] = activation[n.op_type];
+      this.add(op, params(n), [x], n.output, n);
+      return true;
+    }
+    switch (n.op_type) {
+      case 'Softmax':
+      case 'LogSoftmax':
+        if (this.opset < 13 || !isValue(x)) return false;
+        this.add(n.op_type, { dim: attrInt(n, 'axis', -1) }, [x], n.output, n);
+        return true;
+      case 'Gelu':
+        if (!isValue(x)) return false;
+        this.add('GELU', { approximate: attrString(n, 'approximate') === 'tanh' ? 'tanh' : 'none' }, [x], n.output, n);
+        return true;
+      case 'Conv':
+        return this.conv(n);
+      case 'ConvTranspose':
+        return this.convTranspose(n);
+      case 'Gemm':
+        return this.gemm(n);
+      case 'MatMul':
+        return this.matmul(n);
+      case 'BatchNormalization': {
+        const [, s, b, m, v] = n.input.map((i) => this.const(i));
+        if (!single || !isValue(x) || !s || !b || !m || !v || attrInt(n, 'training_mode', 0) !== 0) return false;
+        const id = this.add('BatchNorm2d', { eps: attrFloat(n, 'epsilon', 1e-5), momentum: Math.round((1 - attrFloat(n, 'momentum', 0.9)) * 1e6) / 1e6 }, [x], n.output, n);
+        const C = s.dims![0];
+        this.setWeight(id, 'weight', [C], floatArray(s));
+        this.setWeight(id, 'bias', [C], floatArray(b));
+        this.setWeight(id, 'running_mean', [C], floatArray(m));
+        this.setWeight(id, 'running_var', [C], floatArray(v));
+        return true;
+      }
+      case 'LayerNormalization': {
+        const s = this.const(n.input[1]);
+        const b = n.input[2] ? this.const(n.input[2]) : undefined;
+        if (!single || !isValue(x) || !s || (n.input[2] && !b) || attrInt(n, 'axis', -1) !== -s.dims!.length) return false;
+        const shape = s.dims!;
+        const id = this.add('LayerNorm', { normalizedShape: shape, eps: attrFloat(n, 'epsilon', 1e-5), bias: !!b }, [x], n.output, n);
+        this.setWeight(id, 'weight', shape, floatArray(s));
+        if (b) this.setWeight(id, 'bias', shape, floatArray(b));
+        return true;
+      }
+      case 'MaxPool':
+      case 'AveragePool': {
+        const k = attrInts(n, 'kernel_shape');
+        const pads = symmetricPads(attrInts(n, 'pads'), 2);
+        const autoPad = attrString(n, 'auto_pad');
+        if (!single || !isValue(x) || k?.length !== 2 || !pads || (autoPad && autoPad !== 'NOTSET') || attrInt(n, 'storage_order', 0) !== 0) return false;
+        const params: Record<string, ParamValue> = { kernelSize: compact(k), stride: compact(attrInts(n, 'strides') ?? [1, 1]), padding: compact(pads), ceilMode: attrInt(n, 'ceil_mode', 0) === 1 };
+        if (n.op_type === 'MaxPool') params.dilation = compact(attrInts(n, 'dilations') ?? [1, 1]);
+        else params.countIncludePad = attrInt(n, 'count_include_pad', 0) === 1;
+        this.add(n.op_type === 'MaxPool' ? 'MaxPool2d' : 'AvgPool2d', params, [x], n.output, n);
+        return true;
+      }
+      case 'GlobalAveragePool':
+        if (!isValue(x)) return false;
+        this.add('AdaptiveAvgPool2d', { outputSize: 1 }, [x], n.output, n);
+        return true;
+      case 'Flatten':
+        if (!isValue(x) || attrInt(n, 'axis', 1) !== 1) return false;
+        this.add('Flatten', {}, [x], n.output, n);
+        return true;
+      case 'Reshape': {
+        const shape = this.const(n.input[1]);
+        if (!isValue(x) || !shape || attrInt(n, 'allowzero', 0) !== 0) return false;
+        const target = tensorValues(shape) as number[];
+        const rest = target.slice(1);
+        if (target.length < 2 || (target[0] !== 0 && target[0] !== -1) || rest.some((d) => d === 0) || rest.filter((d) => d === -1).length > (target[0] === -1 ? 0 : 1)) return false;
+        this.add('Reshape', { shape: rest }, [x], n.output, n);
+        return true;
+      }
+      case 'Add':
+      case 'Mul':
+      case 'Concat':
+        if (n.input.length < 2 || !n.input.every(isValue)) return false;
+        this.add(n.op_type, n.op_type === 'Concat' ? { dim: attrInt(n, 'axis', 1) } : {}, n.input, n.output, n);
+        return true;
+      case 'Dropout': {
+        if (!isValue(x) || n.output.slice(1).some((o) => o && this.consumers.has(o))) return false;
+        const ratio = n.input[1] ? this.const(n.input[1]) : undefined;
+        if (n.input[1] && !ratio) return false;
+        const p = ratio ? (tensorValues(ratio) as Float32Array)[0] : attrFloat(n, 'ratio', 0.5);
+        this.add('Dropout', { p: Math.round(p * 1e6) / 1e6 }, [x], n.output.slice(0, 1), n);
+        return true;
+      }
+      case 'LRN':
+        if (!isValue(x)) return false;
+        this.add('LocalResponseNorm', { size: attrInt(n, 'size', 5), alpha: attrFloat(n, 'alpha', 1e-4), beta: attrFloat(n, 'beta', 0.75), k: attrFloat(n, 'bias', 1) }, [x], n.output, n);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private conv(n: NodeProto): boolean {
+    const [x, wName, bName] = n.input;
+    const w = this.const(wName);
+    const b = bName ? this.const(bName) : undefined;
+    if (!w || !isFloatTensor(w) || (bName && !b) || this.const(x)) return false;
+    const rank = w.dims!.length - 2;
+    const autoPad = attrString(n, 'auto_pad');
+    const pads = symmetricPads(attrInts(n, 'pads'), rank);
+    if ((rank !== 1 && rank !== 2) || !pads || (autoPad && autoPad !== 'NOTSET')) return false;
+    const groups = attrInt(n, 'group', 1);
+    const ones = new Array(rank).fill(1);
+    const id = this.add(
+      `Conv${rank}d`,
+      { outChannels: w.dims![0], kernelSize: compact(w.dims!.slice(2)), stride: compact(attrInts(n, 'strides') ?? ones), padding: compact(pads), dilation: compact(attrInts(n, 'dilations') ?? ones), groups, bias: !!b },
+      [x],
+      n.output,
+      n,
+    );
+    this.setWeight(id, 'weight', w.dims!, floatArray(w));
+    if (b) this.setWeight(id, 'bias', b.dims!, floatArray(b));
+    return true;
+  }
+
+  private convTranspose(n: NodeProto): boolean {
+    const [x, wName, bName] = n.input;
+    const w = this.const(wName);
+    const b = bName ? this.const(bName) : undefined;
+    const pads = symmetricPads(attrInts(n, 'pads'), 2);
+    const autoPad = attrString(n, 'auto_pad');
+    if (!w || w.dims!.length !== 4 || (bName && !b) || this.const(x) || !pads || attr(n, 'output_shape') || (autoPad && autoPad !== 'NOTSET')) return false;
+    const groups = attrInt(n, 'group', 1);
+    const id = this.add(
+      'ConvTranspose2d',
+      { outChannels: w.dims![1] * groups, kernelSize: compact(w.dims!.slice(2)), stride: compact(attrInts(n, 'strides') ?? [1, 1]), padding: compact(pads), outputPadding: compact(attrInts(n, 'output_padding') ?? [0, 0]), dilation: compact(attrInts(n, 'dilations') ?? [1, 1]), groups, bias: !!b },
+      [x],
+      n.output,
+      n,
+    );
+    this.setWeight(id, 'weight', w.dims!, floatArray(w));
+    if (b) this.setWeight(id, 'bias', b.dims!, floatArray(b));
+    return true;
+  }
+
+  private linear(n: NodeProto, x: string, weight: Float32Array, out: number, inF: number, bias: TensorProto | undefined, outputs: string[]): void {
+    const id = this.add('Linear', { outFeatures: out, bias: !!bias }, [x], outputs, n);
+    this.setWeight(id, 'weight', [out, inF], weight);
+    if (bias) this.setWeight(id, 'bias', [out], floatArray(bias));
+  }
+
+  private gemm(n: NodeProto): boolean {
+    const [x, bName, cName] = n.input;
+    const w = this.const(bName);
+    const c = cName ? this.const(cName) : undefined;
+    if (!w || w.dims!.length !== 2 || this.const(x) || (cName && !c) || attrInt(n, 'transA', 0) !== 0 || attrFloat(n, 'alpha', 1) !== 1 || (c && attrFloat(n, 'beta', 1) !== 1)) return false;
+    const transB = attrInt(n, 'transB', 0) === 1;
+    const [out, inF] = transB ? w.dims! : [w.dims![1], w.dims![0]];
+    if (c && (tensorValues(c).length !== out || c.dims!.some((d, i) => d !== 1 && i !== c.dims!.length - 1))) return false;
+    this.linear(n, x, transB ? floatArray(w) : transpose2d(floatArray(w), inF, out), out, inF, c, n.output);
+    return true;
+  }
+
+  private matmul(n: NodeProto): boolean {
+    const [x, wName] = n.input;
+    const w = this.const(wName);
+    if (!w || !isFloatTensor(w) || w.dims!.length !== 2 || this.const(x)) return false;
+    const [inF, out] = w.dims!;
+    // MatMul followed by Add of a bias vector, with nothing else reading the product, is one Linear.
+    const readers = this.consumers.get(n.output[0]) ?? [];
+    const add = readers.length === 1 && readers[0].op_type === 'Add' && !this.graphOutputs.has(n.output[0]) ? readers[0] : undefined;
+    const biasName = add?.input.find((i) => i !== n.output[0]);
+    const bias = biasName ? this.const(biasName) : undefined;
+    const fuse = !!bias && bias.dims!.length === 1 && bias.dims![0] === out;
+    if (fuse) this.skip.add(add!);
+    this.linear(n, x, transpose2d(floatArray(w), inF, out), out, inF, fuse ? bias : undefined, fuse ? add!.output : n.output);
+    return true;
+  }
+
+  /** Keeps the node as it is. */
+  generic(n: NodeProto): void {
+    const onnxInputs: OnnxInput[] = [];
+    const edges: string[] = [];
+    const pendingWeights: [string, TensorProto][] = [];
+    n.input.forEach((name, slot) => {
+      const c = name ? this.const(name) : undefined;
+      if (!name) onnxInputs.push(null);
+      else if (!c) {
+        onnxInputs.push('edge');
+        edges.push(name);
+      } else if (isFloatTensor(c)) {
+        onnxInputs.push({ weight: `in${slot}`, shape: c.dims ?? [] });
+        pendingWeights.push([`in${slot}`, c]);
+      } else {
+        const dtype = ({ [DataType.INT64]: 'int64', [DataType.INT32]: 'int32', [DataType.BOOL]: 'bool', [DataType.UINT8]: 'uint8', [DataType.INT8]: 'int8' } as const)[c.data_type as 7];
+        if (!dtype) throw new OnnxFormatError(`node "${n.name}" has a constant input "${name}" of data type ${c.data_type}, which Netloom cannot keep`);
+        onnxInputs.push({ constant: tensorValues(c) as number[], shape: c.dims ?? [], dtype });
+      }
+    });
+    const outputs = n.output.map((o) => this.types.get(o));
+    const params: Record<string, ParamValue> = {
+      opType: n.op_type,
+      attributes: Object.fromEntries((n.attribute ?? []).map((a) => [a.name, attributeToJson(a) as unknown as ParamValue])),
+      onnxInputs: onnxInputs as unknown as ParamValue,
+      outputCount: n.output.length,
+      outputTypes: outputs.every(Boolean) ? (outputs as unknown as ParamValue) : null,
+    };
+    if (n.domain) params.domain = n.domain;
+    const id = this.add('OnnxOp', params, edges, n.output, n);
+    for (const [name, t] of pendingWeights) this.setWeight(id, name, t.dims ?? [], floatArray(t));
+  }
+
+  run(): void {
+    const g = this.model.graph;
+    for (const input of g.input) if (!this.initializers.has(input.name)) this.addInput(input);
+    for (const n of g.node) {
+      if (this.skip.has(n)) continue;
+      if (!this.recognise(n)) this.generic(n);
+    }
+    // Graph outputs that other nodes also read (or that are inputs) get an Identity, so they stay outputs.
+    for (const o of g.output) {
+      if (!this.consumers.has(o.name) && !this.nodes.some((n) => n.op === 'Input' && this.source.get(o.name) === n.id)) continue;
+      this.add('Identity', {}, [o.name], [''], { input: [], output: [], op_type: 'Identity', name: o.name });
+    }
+  }
+}
+
+/** Nodes imported optimistically whose input rank says otherwise are corrected here. */
+function fixByRank(doc: ModelDocument): void {
+  const inference = inferShapes(doc);
+  for (const node of doc.nodes) {
+    const rank = inference.node(node.id)?.inputs[0]?.shape.length;
+    if (node.op === 'BatchNorm2d' && (rank === 2 || rank === 3)) node.op = 'BatchNorm1d';
+  }
+}
+
+export function importOnnx(model: ModelProto, name?: string): ImportResult {
+  const opset = model.opset_import.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 1;
+  const importer = new Importer(model, opset);
+  importer.run();
+  const doc: ModelDocument = { format: 'netloom.model', version: 1, name: name ?? (model.graph.name || 'imported model'), nodes: importer.nodes, edges: importer.edges };
+  fixByRank(doc);
+  return { doc, weights: importer.weights };
+}

@@ -1,0 +1,164 @@
+/**
+ * The Engine on onnxruntime-node. Sessions live in a worker thread so that running a model never
+ * blocks the caller's event loop (the CLI's progress output, the desktop app's main process).
+ * Sessions are cached per model hash and provider.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { EngineError, type CreateSessionOptions, type Engine, type Provider, type Session, type Tensor } from '../../core/engine/engine.ts';
+import { OnnxBuilder, irVersionFor } from '../../core/onnx/builder.ts';
+import { valueInfo } from '../../core/onnx/compile.ts';
+import { encodeModelBytes } from '../../core/onnx/proto.ts';
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/** Where a provider's add-on would be, and how to get it. */
+const PROVIDER_HELP: Record<string, string> = {
+  cuda: 'CUDA needs Linux x64, an NVIDIA driver with CUDA 12, and onnxruntime-node\'s CUDA add-on: run "npm run setup:cuda" (see README, "GPU")',
+  dml: 'DirectML is available on Windows only',
+  wasm: 'wasm runs in the browser engine, not in Node',
+  webgpu: 'webgpu runs in the browser engine, not in Node',
+};
+
+export class NodeEngine implements Engine {
+  private worker: Worker | null = null;
+  private nextRequest = 1;
+  private pending = new Map<number, Pending>();
+  private cache = new Map<string, { session: NodeSession; users: number }>();
+  private providers: Promise<Provider[]> | null = null;
+
+  private call<T>(op: string, args: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (!this.worker) {
+      this.worker = new Worker(new URL('./worker.js', import.meta.url));
+      this.worker.on('message', ({ id, result, error }) => {
+        const p = this.pending.get(id)!;
+        this.pending.delete(id);
+        if (error !== undefined) p.reject(new EngineError(error));
+        else p.resolve(result);
+      });
+      this.worker.on('error', (e) => {
+        for (const p of this.pending.values()) p.reject(new EngineError(`the ONNX Runtime worker stopped: ${e.message}`));
+        this.pending.clear();
+        this.worker = null;
+      });
+      this.worker.unref();
+    }
+    const id = this.nextRequest++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker!.ref();
+      this.worker!.postMessage({ id, op, args }, transfer);
+    }).finally(() => {
+      if (this.pending.size === 0) this.worker?.unref();
+    });
+  }
+
+  /** CPU always; CUDA and DirectML only when a session really starts on them. */
+  availableProviders(): Promise<Provider[]> {
+    this.providers ??= (async () => {
+      const found: Provider[] = ['cpu'];
+      for (const p of ['cuda', 'dml'] as const) {
+        if (!this.mightHave(p)) continue;
+        try {
+          const { id } = await this.call<{ id: number }>('create', { bytes: probeModel(), provider: p });
+          await this.call('release', { id });
+          found.push(p);
+        } catch {
+          // not usable here
+        }
+      }
+      return found;
+    })();
+    return this.providers;
+  }
+
+  private mightHave(provider: 'cuda' | 'dml'): boolean {
+    if (provider === 'dml') return process.platform === 'win32';
+    if (process.platform !== 'linux' || process.arch !== 'x64') return false;
+    const ortDir = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    return existsSync(join(ortDir, 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'));
+  }
+
+  async createSession(model: Uint8Array, options: CreateSessionOptions = {}): Promise<Session> {
+    let provider = options.provider ?? 'cpu';
+    const available = await this.availableProviders();
+    if (!available.includes(provider)) {
+      const why = `the ${provider} execution provider is not available here (${PROVIDER_HELP[provider] ?? 'unknown provider'})`;
+      if (!options.allowFallback) throw new EngineError(`${why}; pass --allow-fallback to run on the CPU instead`);
+      provider = 'cpu';
+    }
+    const key = `${provider}:${createHash('sha256').update(model).digest('hex')}`;
+    const cached = this.cache.get(key);
+    if (cached) {
+      cached.users++;
+      return cached.session;
+    }
+    const copy = model.slice();
+    let info: { id: number; inputNames: string[]; outputNames: string[] };
+    try {
+      info = await this.call('create', { bytes: copy, provider }, [copy.buffer as ArrayBuffer]);
+    } catch (e) {
+      throw new EngineError(`ONNX Runtime could not load the model: ${(e as Error).message}`);
+    }
+    const session = new NodeSession(this, info.id, provider, info.inputNames, info.outputNames, () => {
+      const entry = this.cache.get(key);
+      if (entry && --entry.users > 0) return false;
+      this.cache.delete(key);
+      return true;
+    });
+    this.cache.set(key, { session, users: 1 });
+    return session;
+  }
+
+  /** @internal */
+  request<T>(op: string, args: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
+    return this.call<T>(op, args, transfer);
+  }
+
+  async dispose(): Promise<void> {
+    this.cache.clear();
+    await this.worker?.terminate();
+    this.worker = null;
+  }
+}
+
+class NodeSession implements Session {
+  constructor(
+    private readonly engine: NodeEngine,
+    private readonly id: number,
+    readonly provider: Provider,
+    readonly inputNames: readonly string[],
+    readonly outputNames: readonly string[],
+    private readonly lastUser: () => boolean,
+  ) {}
+
+  async run(feeds: Record<string, Tensor>, fetches?: string[]): Promise<Record<string, Tensor>> {
+    for (const name of this.inputNames) if (!(name in feeds)) throw new EngineError(`the model needs an input "${name}" (inputs: ${this.inputNames.join(', ')})`);
+    try {
+      return await this.engine.request('run', { id: this.id, feeds, fetches });
+    } catch (e) {
+      throw new EngineError(`running the model failed: ${(e as Error).message}`);
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.lastUser()) await this.engine.request('release', { id: this.id });
+  }
+}
+
+/** A one-node model for checking that a provider really starts. */
+function probeModel(): Uint8Array {
+  const b = new OnnxBuilder(17);
+  b.op('Relu', ['x'], {}, 'y');
+  return encodeModelBytes({
+    ir_version: irVersionFor(17),
+    opset_import: [{ domain: '', version: 17 }],
+    graph: { name: 'probe', node: b.nodes, input: [valueInfo('x', { shape: [1], dtype: 'float32' })], output: [valueInfo('y', { shape: [1], dtype: 'float32' })] },
+  });
+}

@@ -1,0 +1,48 @@
+// The onnxruntime-node side of the Node engine. It runs in a worker thread, because a session's run()
+// blocks the thread it is on; plain JavaScript so that it loads without the TypeScript loader.
+import { parentPort } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+
+const sessions = new Map();
+let nextId = 1;
+
+const PROVIDER_NAMES = { cpu: 'cpu', cuda: 'cuda', dml: 'dml' };
+
+function toOrt(t) {
+  return new ort.Tensor(t.dtype, t.data, t.dims);
+}
+
+function fromOrt(t) {
+  return { dtype: t.type, dims: [...t.dims], data: t.data };
+}
+
+const handlers = {
+  async create({ bytes, provider }) {
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: [PROVIDER_NAMES[provider] ?? provider] });
+    const id = nextId++;
+    sessions.set(id, session);
+    return { result: { id, inputNames: session.inputNames, outputNames: session.outputNames } };
+  },
+  async run({ id, feeds, fetches }) {
+    const session = sessions.get(id);
+    if (!session) throw new Error('the session was released');
+    const input = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, toOrt(t)]));
+    const output = fetches ? await session.run(input, fetches) : await session.run(input);
+    const result = Object.fromEntries(Object.entries(output).map(([name, t]) => [name, fromOrt(t)]));
+    return { result, transfer: Object.values(result).map((t) => t.data.buffer) };
+  },
+  async release({ id }) {
+    await sessions.get(id)?.release();
+    sessions.delete(id);
+    return { result: null };
+  },
+};
+
+parentPort.on('message', async ({ id, op, args }) => {
+  try {
+    const { result, transfer = [] } = await handlers[op](args);
+    parentPort.postMessage({ id, result }, transfer);
+  } catch (e) {
+    parentPort.postMessage({ id, error: String(e?.message ?? e) });
+  }
+});
