@@ -1,5 +1,7 @@
 /** `npm run bench`: prints every benchmark's figures. Targets are reported, never asserted in tests. */
+import { benchExport } from './export.bench.ts';
 import { benchInference } from './inference.bench.ts';
 
 console.log(`Netloom benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
 benchInference();
+benchExport();

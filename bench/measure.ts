@@ -5,6 +5,6 @@ export function median(runs: number, once: () => number): number {
 }
 
 export function report(what: string, value: number, unit: string, target?: number): void {
-  const verdict = target === undefined ? '' : value <= target ? `  (target < ${target} ${unit}: met)` : `  (target < ${target} ${unit}: MISSED)`;
+  const verdict = target === undefined ? '' : value <= target ? `  (target < ${+target.toFixed(1)} ${unit}: met)` : `  (target < ${+target.toFixed(1)} ${unit}: MISSED)`;
   console.log(`${what}: ${value.toFixed(3)} ${unit}${verdict}`);
 }

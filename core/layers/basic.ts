@@ -12,12 +12,13 @@ const Input: LayerSpec = {
   params: {
     shape: { type: 'dims', label: 'Shape', help: 'Shape without the batch dimension, e.g. [1, 32, 32]. Symbols such as "T" are allowed.', key: true },
     dtype: { type: 'enum', label: 'Data type', help: 'float32 for features, int64 for token ids and class labels.', default: 'float32', values: ['float32', 'int64'] },
+    batch: { type: 'bool', label: 'Batched', help: 'The tensor has the batch dimension N first (not written in shape). Off for imported inputs that have none.', default: true },
   },
   inputs: [],
   outputs: [{ name: 'output', help: 'The input tensor, with the batch dimension N first.' }],
   infer(ctx: InferContext) {
     const dtype = ctx.str('dtype') as 'float32' | 'int64';
-    return { outputs: [tensor(['N', ...ctx.dims('shape')], dtype)] };
+    return { outputs: [tensor(ctx.bool('batch') ? ['N', ...ctx.dims('shape')] : ctx.dims('shape'), dtype)] };
   },
   lower() {
     // The compiler declares Input nodes as graph inputs named after them; nothing to emit.

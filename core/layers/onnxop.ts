@@ -2,7 +2,8 @@
  * OnnxOp: any ONNX node the importer does not recognise as a catalogue layer. It keeps the op type,
  * domain, attributes and constant inputs, so every ONNX model opens and re-exports to the same function.
  */
-import { broadcast, formatShape, type Dim, type DType } from '../shape/dim.ts';
+import { formatShape, type Dim, type DType } from '../shape/dim.ts';
+import { inferOnnxOp } from '../onnx/opshapes.ts';
 import { AttrType, DataType, messageFromBase64, messageToBase64, type AttributeProto, type GraphProto, type TensorProto } from '../onnx/proto.ts';
 import { int64Tensor } from '../onnx/builder.ts';
 import type { InferContext, LayerSpec, LowerContext, ParamTensor, PortSpec, TensorType } from './spec.ts';
@@ -79,9 +80,8 @@ export function attributeFromJson(name: string, a: JsonAttribute): AttributeProt
 /** Inputs that hold settings rather than learned weights (not counted as parameters). */
 const SETTING_SLOTS: Record<string, number[]> = { Clip: [1, 2], BatchNormalization: [3, 4], Dropout: [1], Pad: [1, 2], Resize: [1, 2, 3], Pow: [1], InstanceNormalization: [], Range: [0, 1, 2] };
 
-const SHAPE_PRESERVING = new Set(['Relu', 'Sigmoid', 'Tanh', 'Erf', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Reciprocal', 'Softmax', 'LogSoftmax', 'Clip', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Elu', 'Selu', 'Gelu', 'Softplus', 'Identity', 'Dropout', 'Floor', 'Ceil', 'Round', 'Sin', 'Cos', 'Not', 'LRN', 'InstanceNormalization', 'LayerNormalization', 'BatchNormalization', 'PRelu']);
-const BROADCASTING = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Where', 'Equal', 'Less', 'Greater', 'And', 'Or', 'LessOrEqual', 'GreaterOrEqual']);
-const BOOLEAN_RESULT = new Set(['Equal', 'Less', 'Greater', 'And', 'Or', 'Not', 'LessOrEqual', 'GreaterOrEqual']);
+/** Ops whose inputs or meaning changed by opset 13 (attributes became inputs, Softmax stopped flattening). */
+const CHANGED_BY_13 = new Set(['Squeeze', 'Unsqueeze', 'ReduceSum', 'Split', 'Softmax', 'LogSoftmax', 'Hardmax', 'Clip', 'Pad', 'Dropout', 'Slice', 'TopK', 'Upsample', 'Resize', 'BatchNormalization']);
 
 const ELEM: Record<string, number> = { int64: DataType.INT64, int32: DataType.INT32, bool: DataType.BOOL, uint8: DataType.UINT8, int8: DataType.INT8 };
 
@@ -97,6 +97,7 @@ export const OnnxOp: LayerSpec = {
     attributes: { type: 'json', label: 'Attributes', help: 'ONNX attributes by name: { "perm": { "type": "ints", "value": [0, 2, 1] } }.', default: {} },
     onnxInputs: { type: 'json', label: 'Inputs', help: 'Per ONNX input: "edge", a weight of this node, a constant, or null.', default: null, nullable: true },
     outputCount: { type: 'int', label: 'Outputs', help: 'Number of ONNX outputs.', default: 1, min: 1 },
+    opset: { type: 'int', label: 'Opset', help: 'The ONNX opset whose version of the op this is.', default: 17, min: 1 },
     outputTypes: { type: 'json', label: 'Output types', help: 'Output shapes and dtypes as the file recorded them.', default: null, nullable: true },
   },
   inputs: [{ name: 'inputs', help: 'The ONNX inputs fed by edges, in order.', variadic: true, minCount: 0 }],
@@ -118,33 +119,37 @@ export const OnnxOp: LayerSpec = {
         const t: ParamTensor = { name: input.weight, shape: input.shape, count, formula: input.shape.join('·') || '1', init: ZEROS };
         (count > 1 && !(SETTING_SLOTS[opType] ?? []).includes(slot) ? params : buffers).push(t);
         types.push(tensor(input.shape));
-      } else types.push(tensor(input.shape, input.dtype === 'int64' ? 'int64' : 'float32'));
+      } else types.push({ ...tensor(input.shape, 'int64'), ...(input.constant.length <= 64 ? { value: input.constant } : {}) });
     });
     if (edge !== ctx.inputs.length) ctx.fail(`has ${ctx.inputs.length} edges but its ONNX inputs take ${edge}`);
+    const attributes = (ctx.params.attributes ?? {}) as unknown as Record<string, JsonAttribute>;
+    const computed = ctx.str('domain') ? null : inferOnnxOp(opType, attributes, types, ctx.int('opset'));
     const recorded = ctx.params.outputTypes as unknown as { shape: Dim[]; dtype: DType }[] | null;
-    let outputs: TensorType[];
-    if (recorded) outputs = recorded.map((t) => tensor(t.shape, t.dtype));
-    else if (SHAPE_PRESERVING.has(opType) && types[0]) outputs = [types[0]];
-    else if (BROADCASTING.has(opType) && types.every(Boolean)) {
-      const operands = opType === 'Where' ? types.slice(1) : types;
-      const shape = operands.slice(1).reduce<Dim[] | null>((acc, t) => (acc ? broadcast(acc, t!.shape) : null), operands[0]!.shape);
-      if (!shape) ctx.fail(`inputs do not broadcast: ${types.map((t) => formatShape(t!.shape)).join(' vs ')}`);
-      outputs = [tensor(shape, BOOLEAN_RESULT.has(opType) ? 'int64' : types[opType === 'Where' ? 1 : 0]!.dtype)];
-    } else ctx.fail(`the output shape of ${opType} is unknown (the file records none)`, { suggestion: 'Run ONNX shape inference on the file before importing it.' });
-    return { outputs, params, buffers, macs: null };
+    const count = ctx.int('outputCount');
+    const outputs = Array.from({ length: count }, (_, i) => computed?.[i] ?? (recorded?.[i] ? tensor(recorded[i].shape, recorded[i].dtype) : undefined));
+    const unknown = outputs.findIndex((o) => !o);
+    if (unknown >= 0) {
+      const why = computed === null ? `Netloom has no shape rule for ${opType} and the file records none` : `its inputs are not known well enough (${types.map((t) => (t ? formatShape(t.shape) : '?')).join(', ')})`;
+      ctx.fail(`cannot infer the shape of output ${unknown} of ${opType}: ${why}`, { suggestion: 'Run ONNX shape inference on the file (onnx.shape_inference.infer_shapes) before importing it.' });
+    }
+    return { outputs: outputs as TensorType[], params, buffers, macs: null };
   },
   lower(ctx: LowerContext) {
     const { b } = ctx;
+    const opType = ctx.str('opType');
+    if (ctx.int('opset') < 13 && CHANGED_BY_13.has(opType) && b.opset >= 13) {
+      throw new Error(`${opType} comes from opset ${ctx.int('opset')}, whose form opset ${b.opset} no longer accepts; convert the source model to opset 13 or later first`);
+    }
     const specs = (ctx.params.onnxInputs as unknown as OnnxInput[] | null) ?? ctx.inputs.map(() => 'edge' as const);
     let edge = 0;
     const inputs = specs.map((input) => {
       if (input === 'edge') return ctx.inputs[edge++];
       if (input === null) return '';
       if ('weight' in input) return ctx.weight(input.weight);
-      const name = b.fresh(`${ctx.nodeId}/const`);
-      if (input.dtype === 'int64') return b.addInitializer(int64Tensor(name, input.shape, input.constant));
+      const base = `${ctx.nodeId}/const`;
+      if (input.dtype === 'int64') return b.addConstant(base, int64Tensor('', input.shape, input.constant));
       const bytes = input.dtype === 'int32' ? new Uint8Array(new Int32Array(input.constant).buffer) : Uint8Array.from(input.constant.map((v) => v & 0xff));
-      return b.addInitializer({ name, dims: input.shape, data_type: ELEM[input.dtype], raw_data: bytes });
+      return b.addConstant(base, { dims: input.shape, data_type: ELEM[input.dtype], raw_data: bytes });
     });
     const attributes = Object.entries((ctx.params.attributes ?? {}) as unknown as Record<string, JsonAttribute>).map(([name, a]) => attributeFromJson(name, a));
     b.node(ctx.str('opType'), inputs, {}, ctx.outputs);

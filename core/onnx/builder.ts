@@ -47,6 +47,8 @@ export class OnnxBuilder {
   readonly outputs: ValueInfoProto[] = [];
   readonly layers = new Map<string, LayerRecord>();
   private readonly taken = new Set<string>();
+  /** Node names are a namespace of their own in ONNX: a layer's node and its output share the layer id. */
+  private readonly nodeNames = new Set<string>();
   private readonly constants = new Map<string, string>();
   private layer: { id: string; doc: string; record: LayerRecord; count: number } | null = null;
 
@@ -57,6 +59,13 @@ export class OnnxBuilder {
     let name = base;
     for (let k = 1; this.taken.has(name); k++) name = `${base}_${k}`;
     this.taken.add(name);
+    return name;
+  }
+
+  private freshNodeName(base: string): string {
+    let name = base;
+    for (let k = 1; this.nodeNames.has(name); k++) name = `${base}_${k}`;
+    this.nodeNames.add(name);
     return name;
   }
 
@@ -86,11 +95,11 @@ export class OnnxBuilder {
     const scope = this.layer;
     const base = scope ? `${scope.id}/${opType}` : opType;
     const outputs = typeof out === 'number' ? Array.from({ length: out }, () => this.fresh(base)) : out.map((n) => (this.taken.has(n) ? n : this.reserve(n)));
-    const name = scope ? (scope.count++ === 0 ? this.fresh(scope.id) : this.fresh(`${scope.id}/${opType}`)) : this.fresh(opType);
-    const attribute = Object.entries(attrs)
+    const name = this.freshNodeName(scope ? (scope.count++ === 0 ? scope.id : `${scope.id}/${opType}`) : opType);
+    const attributes = Object.entries(attrs)
       .filter((e): e is [string, AttrValue] => e[1] !== undefined)
-      .map(([k, v]) => attributeOf(k, v));
-    const node: NodeProto = { input: inputs, output: outputs, name, op_type: opType, attribute };
+      .map(([k, v]) => attribute(k, v));
+    const node: NodeProto = { input: inputs, output: outputs, name, op_type: opType, attribute: attributes };
     if (scope) {
       node.doc_string = scope.doc;
       scope.record.nodes.push(name);
@@ -109,6 +118,13 @@ export class OnnxBuilder {
     this.reserve(tensor.name!);
     this.initializers.push(tensor);
     return tensor.name!;
+  }
+
+  /** An initializer under a fresh name derived from `base`. */
+  addConstant(base: string, tensor: Omit<TensorProto, 'name'>): string {
+    const name = this.fresh(base);
+    this.initializers.push({ ...tensor, name });
+    return name;
   }
 
   /** A shared int64 constant (shapes, axes, indices). */
@@ -157,8 +173,4 @@ export class OnnxBuilder {
   slice(x: string, axis: number, start: number, end: number): string {
     return this.op('Slice', [x, this.ints([start]), this.ints([end]), this.ints([axis])]);
   }
-}
-
-function attributeOf(name: string, value: AttrValue): AttributeProto {
-  return attribute(name, value);
 }

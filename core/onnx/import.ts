@@ -50,7 +50,10 @@ class Importer {
   private readonly types = new Map<string, TensorType>();
   private readonly graphOutputs: Set<string>;
   private readonly skip = new Set<NodeProto>();
+  /** ONNX values holding integers (shape arithmetic): never turned into catalogue layers. */
+  private readonly integers = new Set<string>();
   private batchSymbol: string | undefined;
+  private batchedModel = true;
 
   constructor(
     private readonly model: ModelProto,
@@ -73,6 +76,39 @@ class Importer {
     for (const v of [...g.input, ...(g.value_info ?? []), ...g.output]) {
       const t = this.typeOf(v);
       if (t) this.types.set(v.name, t);
+    }
+    this.findIntegers();
+  }
+
+  /** Propagates "holds integers" through the graph, in node order (ONNX nodes are topologically sorted). */
+  private findIntegers(): void {
+    const g = this.model.graph;
+    const int = this.integers;
+    for (const v of g.input) if (v.type?.tensor_type?.elem_type !== DataType.FLOAT && v.type?.tensor_type?.elem_type !== DataType.DOUBLE) int.add(v.name);
+    for (const [name, t] of this.initializers) if (!isFloatTensor(t)) int.add(name);
+    const producesInts: Record<string, (n: NodeProto) => boolean> = {
+      Shape: () => true,
+      Size: () => true,
+      ArgMax: () => true,
+      ArgMin: () => true,
+      NonZero: () => true,
+      Equal: () => true,
+      Less: () => true,
+      Greater: () => true,
+      LessOrEqual: () => true,
+      GreaterOrEqual: () => true,
+      Not: () => true,
+      And: () => true,
+      Or: () => true,
+      Cast: (n) => ![DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16].includes(attrInt(n, 'to', DataType.FLOAT) as 1),
+      Where: (n) => int.has(n.input[1]),
+      ConstantOfShape: (n) => !!attr(n, 'value')?.t && !isFloatTensor(attr(n, 'value')!.t!),
+      Range: (n) => int.has(n.input[0]),
+    };
+    for (const n of g.node) {
+      const rule = producesInts[n.op_type];
+      const isInt = rule ? rule(n) : n.input[0] !== undefined && int.has(n.input[0]);
+      if (isInt) for (const o of n.output) int.add(o);
     }
   }
 
@@ -116,14 +152,34 @@ class Importer {
     return id;
   }
 
-  addInput(v: ValueInfoProto): void {
+  addInput(v: ValueInfoProto, batched: boolean): void {
     const t = this.typeOf(v);
-    if (!t || t.shape.length === 0) throw new OnnxFormatError(`input "${v.name}" has no known shape`);
+    if (!t || (batched && t.shape.length === 0)) throw new OnnxFormatError(`input "${v.name}" has no known shape`);
     const elem = v.type!.tensor_type!.elem_type;
     if (elem !== DataType.FLOAT && elem !== DataType.INT64) throw new OnnxFormatError(`input "${v.name}" has element type ${elem}; Netloom reads float32 and int64 inputs`);
     const id = this.id(v.name, 'input');
-    this.nodes.push({ id, op: 'Input', params: { shape: t.shape.slice(1), ...(t.dtype === 'int64' ? { dtype: 'int64' } : {}) } });
+    const params: Record<string, ParamValue> = { shape: batched ? t.shape.slice(1) : t.shape };
+    if (t.dtype === 'int64') params.dtype = 'int64';
+    if (!batched) params.batch = false;
+    this.nodes.push({ id, op: 'Input', params });
     this.source.set(v.name, id);
+  }
+
+  /**
+   * Whether the inputs' first dimension is a batch: symbolic in every input, or one number shared by
+   * inputs of rank 2 and more (a model exported with a fixed batch size).
+   */
+  private batched(inputs: ValueInfoProto[]): boolean {
+    const firsts = inputs.map((v) => v.type?.tensor_type?.shape?.dim ?? []);
+    if (firsts.every((dims) => dims[0]?.dim_param)) return firsts.length > 0;
+    const value = firsts[0]?.[0]?.dim_value;
+    return value !== undefined && firsts.every((dims) => dims.length >= 2 && dims[0].dim_value === value);
+  }
+
+  /** Whether an ONNX value carries the batch dimension first, as far as the file says. */
+  private hasBatch(name: string): boolean {
+    const first = this.types.get(name)?.shape[0];
+    return first === undefined ? this.batchedModel : first === 'N' || (this.batchedModel && typeof first === 'number');
   }
 
   setWeight(id: string, name: string, shape: number[], data: Float32Array): void {
@@ -133,7 +189,7 @@ class Importer {
   /** Tries the catalogue patterns; returns false when the node must stay an OnnxOp. */
   recognise(n: NodeProto): boolean {
     const [x] = n.input;
-    const isValue = (name: string) => !!name && !this.const(name);
+    const isValue = (name: string) => !!name && !this.const(name) && !this.integers.has(name);
     const single = n.output.filter(Boolean).length === 1;
     const activation: Record<string, [string, (n: NodeProto) => Record<string, ParamValue>]> = {
       Relu: ['ReLU', () => ({})],
@@ -181,7 +237,9 @@ class Importer {
       case 'LayerNormalization': {
         const s = this.const(n.input[1]);
         const b = n.input[2] ? this.const(n.input[2]) : undefined;
-        if (!single || !isValue(x) || !s || (n.input[2] && !b) || attrInt(n, 'axis', -1) !== -s.dims!.length) return false;
+        // The catalogue's LayerNorm normalises trailing dimensions of each sample, never across the batch.
+        const rank = this.types.get(x)?.shape.length;
+        if (!single || !isValue(x) || !s || (n.input[2] && !b) || attrInt(n, 'axis', -1) !== -s.dims!.length || (rank !== undefined && rank <= s.dims!.length)) return false;
         const shape = s.dims!;
         const id = this.add('LayerNorm', { normalizedShape: shape, eps: attrFloat(n, 'epsilon', 1e-5), bias: !!b }, [x], n.output, n);
         this.setWeight(id, 'weight', shape, floatArray(s));
@@ -193,7 +251,8 @@ class Importer {
         const k = attrInts(n, 'kernel_shape');
         const pads = symmetricPads(attrInts(n, 'pads'), 2);
         const autoPad = attrString(n, 'auto_pad');
-        if (!single || !isValue(x) || k?.length !== 2 || !pads || (autoPad && autoPad !== 'NOTSET') || attrInt(n, 'storage_order', 0) !== 0) return false;
+        // PyTorch (and so the catalogue) pads at most half a window.
+        if (!single || !isValue(x) || k?.length !== 2 || !pads || pads.some((p, i) => p > k[i] / 2) || (autoPad && autoPad !== 'NOTSET') || attrInt(n, 'storage_order', 0) !== 0) return false;
         const params: Record<string, ParamValue> = { kernelSize: compact(k), stride: compact(attrInts(n, 'strides') ?? [1, 1]), padding: compact(pads), ceilMode: attrInt(n, 'ceil_mode', 0) === 1 };
         if (n.op_type === 'MaxPool') params.dilation = compact(attrInts(n, 'dilations') ?? [1, 1]);
         else params.countIncludePad = attrInt(n, 'count_include_pad', 0) === 1;
@@ -210,19 +269,31 @@ class Importer {
         return true;
       case 'Reshape': {
         const shape = this.const(n.input[1]);
-        if (!isValue(x) || !shape || attrInt(n, 'allowzero', 0) !== 0) return false;
+        if (!isValue(x) || !shape || !this.hasBatch(x) || attrInt(n, 'allowzero', 0) !== 0) return false;
         const target = tensorValues(shape) as number[];
         const rest = target.slice(1);
-        if (target.length < 2 || (target[0] !== 0 && target[0] !== -1) || rest.some((d) => d === 0) || rest.filter((d) => d === -1).length > (target[0] === -1 ? 0 : 1)) return false;
+        // The catalogue's Reshape keeps the batch: fine for a leading 0, and for a leading -1 when the
+        // rest holds exactly one sample.
+        const sample = this.types.get(x)?.shape.slice(1);
+        const oneSample = sample?.every((d) => typeof d === 'number') && (sample as number[]).reduce((p, d) => p * d, 1) === rest.reduce((p, d) => p * d, 1);
+        if (target.length < 2 || !(target[0] === 0 || (target[0] === -1 && oneSample)) || rest.some((d) => d === 0) || rest.filter((d) => d === -1).length > (target[0] === -1 ? 0 : 1)) return false;
         this.add('Reshape', { shape: rest }, [x], n.output, n);
         return true;
       }
       case 'Add':
       case 'Mul':
-      case 'Concat':
         if (n.input.length < 2 || !n.input.every(isValue)) return false;
-        this.add(n.op_type, n.op_type === 'Concat' ? { dim: attrInt(n, 'axis', 1) } : {}, n.input, n.output, n);
+        this.add(n.op_type, {}, n.input, n.output, n);
         return true;
+      case 'Concat': {
+        // The catalogue's Concat never joins along the batch (dim 0).
+        const axis = attrInt(n, 'axis', 1);
+        const rank = this.types.get(x)?.shape.length;
+        const along = axis < 0 && rank !== undefined ? axis + rank : axis;
+        if (n.input.length < 2 || !n.input.every(isValue) || along < 1 || (axis < 0 && rank === undefined)) return false;
+        this.add('Concat', { dim: axis }, n.input, n.output, n);
+        return true;
+      }
       case 'Dropout': {
         if (!isValue(x) || n.output.slice(1).some((o) => o && this.consumers.has(o))) return false;
         const ratio = n.input[1] ? this.const(n.input[1]) : undefined;
@@ -244,7 +315,7 @@ class Importer {
     const [x, wName, bName] = n.input;
     const w = this.const(wName);
     const b = bName ? this.const(bName) : undefined;
-    if (!w || !isFloatTensor(w) || (bName && !b) || this.const(x)) return false;
+    if (!w || !isFloatTensor(w) || (bName && !b) || this.const(x) || this.integers.has(x)) return false;
     const rank = w.dims!.length - 2;
     const autoPad = attrString(n, 'auto_pad');
     const pads = symmetricPads(attrInts(n, 'pads'), rank);
@@ -346,13 +417,16 @@ class Importer {
       outputTypes: outputs.every(Boolean) ? (outputs as unknown as ParamValue) : null,
     };
     if (n.domain) params.domain = n.domain;
+    if (this.opset !== 17) params.opset = this.opset;
     const id = this.add('OnnxOp', params, edges, n.output, n);
     for (const [name, t] of pendingWeights) this.setWeight(id, name, t.dims ?? [], floatArray(t));
   }
 
   run(): void {
     const g = this.model.graph;
-    for (const input of g.input) if (!this.initializers.has(input.name)) this.addInput(input);
+    const inputs = g.input.filter((v) => !this.initializers.has(v.name));
+    this.batchedModel = this.batched(inputs);
+    for (const input of inputs) this.addInput(input, this.batchedModel);
     for (const n of g.node) {
       if (this.skip.has(n)) continue;
       if (!this.recognise(n)) this.generic(n);

@@ -106,6 +106,11 @@ const Model = root.lookupType('onnx.ModelProto');
 const Graph = root.lookupType('onnx.GraphProto');
 const Tensor = root.lookupType('onnx.TensorProto');
 
+/** A serialized TensorProto (ONNX's test data files, input_0.pb). */
+export function decodeTensor(bytes: Uint8Array): TensorProto {
+  return Tensor.toObject(Tensor.decode(bytes), { longs: Number, arrays: true, defaults: false }) as TensorProto;
+}
+
 /** A nested message (a tensor or graph attribute) as base64 protobuf, for keeping it in a JSON document. */
 export function messageToBase64(kind: 'TensorProto' | 'GraphProto', value: TensorProto | GraphProto): string {
   const type = kind === 'TensorProto' ? Tensor : Graph;

@@ -9,6 +9,8 @@ export type DType = 'float32' | 'int64';
 export interface TensorType {
   shape: Shape;
   dtype: DType;
+  /** The values of a small integer tensor when known (ONNX shape arithmetic in imported models). */
+  value?: Dim[];
 }
 
 export const BATCH: Dim = 'N';
@@ -34,7 +36,7 @@ export function sameShape(a: readonly Dim[], b: readonly Dim[]): boolean {
 }
 
 export function sameType(a: TensorType, b: TensorType): boolean {
-  return a.dtype === b.dtype && sameShape(a.shape, b.shape);
+  return a.dtype === b.dtype && sameShape(a.shape, b.shape) && sameShape(a.value ?? [], b.value ?? []);
 }
 
 /** "N×20×28×28", as nodes and edges show shapes. */

@@ -35,10 +35,11 @@ export function weightsOf(prefix: string, tensors: Record<string, FixtureTensor>
 }
 
 /** The largest |a − b| beyond atol + rtol·|b|, or 0 when all are within tolerance. */
-export function worstError(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-4, rtol = 1e-4): number {
+export function worstError(actual: ArrayLike<number | bigint>, expected: ArrayLike<number | bigint>, atol = 1e-4, rtol = 1e-4): number {
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
-    const excess = Math.abs(actual[i] - expected[i]) - (atol + rtol * Math.abs(expected[i]));
+    const [a, e] = [Number(actual[i]), Number(expected[i])];
+    const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
     if (!(excess <= 0)) worst = Math.max(worst, Number.isNaN(excess) ? Infinity : excess);
   }
   return worst;

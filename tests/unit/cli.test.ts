@@ -19,7 +19,8 @@ const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at |Error:/);
 test('--help lists the commands', () => {
   const r = run('--help');
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /netloom info <model.json>/);
+  assert.match(r.stdout, /netloom info <model\.json\|model\.onnx>/);
+  for (const command of ['export', 'import', 'run', 'templates']) assert.match(r.stdout, new RegExp(`netloom ${command}`));
 });
 
 test('info --template ca2-cnn --json prints exactly one object with the documented fields', () => {

@@ -1,0 +1,43 @@
+/** The Node engine: sessions in a worker thread, cached per model, with honest providers. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { compileModel } from '../../core/onnx/compile.ts';
+import { encodeModelBytes } from '../../core/onnx/proto.ts';
+import { NodeEngine } from '../../engines/node/engine.ts';
+import { doc, node } from '../unit/helpers.ts';
+
+// A chain of big matrix products: long enough to see whether the caller's event loop keeps turning.
+const heavy = encodeModelBytes(
+  compileModel(doc([node('x', 'Input', { shape: [1024] }), ...Array.from({ length: 8 }, (_, i) => node(`fc${i}`, 'Linear', { outFeatures: 1024 }))], Array.from({ length: 8 }, (_, i) => [i === 0 ? 'x' : `fc${i - 1}`, `fc${i}`])), { seed: 1 }).model,
+);
+
+test('running a model does not block the caller\'s event loop', async () => {
+  const engine = new NodeEngine();
+  const session = await engine.createSession(heavy);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const started = performance.now();
+  for (let i = 0; i < 5; i++) await session.run({ x: { dtype: 'float32', dims: [512, 1024], data: new Float32Array(512 * 1024).fill(0.01) } });
+  const elapsed = performance.now() - started;
+  clearInterval(timer);
+  assert.ok(ticks >= Math.min(10, elapsed / 10), `${ticks} timer ticks during ${elapsed.toFixed(0)} ms of inference`);
+  await engine.dispose();
+});
+
+test('sessions are cached per model and provider; CPU is always available', async () => {
+  const engine = new NodeEngine();
+  assert.equal((await engine.availableProviders())[0], 'cpu');
+  const a = await engine.createSession(heavy);
+  const b = await engine.createSession(heavy);
+  assert.equal(a, b);
+  assert.deepEqual([...a.inputNames], ['x']);
+  await a.release();
+  const out = await b.run({ x: { dtype: 'float32', dims: [1, 1024], data: new Float32Array(1024) } });
+  assert.deepEqual(out.fc7.dims, [1, 1024]);
+  await b.release();
+  await assert.rejects(() => engine.createSession(heavy, { provider: 'webgpu' }), /webgpu execution provider is not available here/);
+  const fallback = await engine.createSession(heavy, { provider: 'cuda', allowFallback: true });
+  assert.equal(fallback.provider, (await engine.availableProviders()).includes('cuda') ? 'cuda' : 'cpu');
+  await assert.rejects(() => fallback.run({}), /needs an input "x"/);
+  await engine.dispose();
+});
