@@ -1,0 +1,347 @@
+/**
+ * The editor's state: the model document (the single source of truth), the selection, and an undo
+ * history of whole documents. Every change to the document goes through `apply`, so every change can
+ * be undone. Shapes and counts are re-inferred on each change, incrementally for parameter edits.
+ * Plain TypeScript (no React, no DOM) so that it is unit-tested in Node.
+ */
+import { ShapeInference, getLayer, parseEdgeEnd, serializeModel, type ModelDocument, type ModelEdge, type ModelNode, type ParamValue } from '../../core/index.ts';
+import { outputPorts } from '../../core/layers/index.ts';
+import { nextId } from './ids.ts';
+
+export interface Group {
+  id: string;
+  label: string;
+  nodes: string[];
+  collapsed: boolean;
+}
+
+export interface EditorState {
+  doc: ModelDocument;
+  selection: string[];
+  /** Where the document was last saved (a path, or a file name in the browser). */
+  fileName: string | null;
+  /** Whether the document differs from the last save. */
+  dirty: boolean;
+  /** Bumped on every change, for subscribers. */
+  revision: number;
+}
+
+export const CLIPBOARD_FORMAT = 'netloom.clipboard';
+
+export interface ClipboardContent {
+  format: typeof CLIPBOARD_FORMAT;
+  nodes: ModelNode[];
+  edges: ModelEdge[];
+}
+
+export function emptyDocument(name = 'Untitled model'): ModelDocument {
+  return { format: 'netloom.model', version: 1, name, nodes: [], edges: [] };
+}
+
+export const groupsOf = (doc: ModelDocument): Group[] => (doc.groups as Group[] | undefined) ?? [];
+
+const HISTORY_LIMIT = 200;
+
+export class EditorStore {
+  private state: EditorState;
+  private past: ModelDocument[] = [];
+  private future: ModelDocument[] = [];
+  private listeners = new Set<() => void>();
+  readonly inference: ShapeInference;
+
+  constructor(doc: ModelDocument = emptyDocument()) {
+    this.state = { doc, selection: [], fileName: null, dirty: false, revision: 0 };
+    this.inference = new ShapeInference(structuredClone(doc));
+  }
+
+  get(): EditorState {
+    return this.state;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private set(patch: Partial<EditorState>): void {
+    this.state = { ...this.state, ...patch, revision: this.state.revision + 1 };
+    for (const l of this.listeners) l();
+  }
+
+  /** Replaces the document as one undoable step; `paramEdit` re-infers incrementally. */
+  private apply(next: ModelDocument, paramEdit?: { id: string; params: Record<string, ParamValue> }): void {
+    this.past.push(this.state.doc);
+    if (this.past.length > HISTORY_LIMIT) this.past.shift();
+    this.future = [];
+    this.reinfer(next, paramEdit);
+    const ids = new Set(next.nodes.map((n) => n.id));
+    this.set({ doc: next, dirty: true, selection: this.state.selection.filter((id) => ids.has(id)) });
+  }
+
+  private reinfer(doc: ModelDocument, paramEdit?: { id: string; params: Record<string, ParamValue> }): void {
+    if (paramEdit) this.inference.setParams(paramEdit.id, structuredClone(paramEdit.params));
+    else this.inference.rebuild(structuredClone(doc));
+  }
+
+  /** Opens a document: a fresh history. */
+  load(doc: ModelDocument, fileName: string | null = null): void {
+    this.past = [];
+    this.future = [];
+    this.reinfer(doc);
+    this.set({ doc, selection: [], fileName, dirty: false });
+  }
+
+  markSaved(fileName: string): void {
+    this.set({ fileName, dirty: false });
+  }
+
+  canUndo(): boolean {
+    return this.past.length > 0;
+  }
+
+  canRedo(): boolean {
+    return this.future.length > 0;
+  }
+
+  undo(): void {
+    const previous = this.past.pop();
+    if (!previous) return;
+    this.future.push(this.state.doc);
+    this.reinfer(previous);
+    this.set({ doc: previous, dirty: true });
+  }
+
+  redo(): void {
+    const next = this.future.pop();
+    if (!next) return;
+    this.past.push(this.state.doc);
+    this.reinfer(next);
+    this.set({ doc: next, dirty: true });
+  }
+
+  select(ids: string[]): void {
+    this.set({ selection: ids });
+  }
+
+  selectAll(): void {
+    this.select(this.state.doc.nodes.map((n) => n.id));
+  }
+
+  addNode(op: string, position: { x: number; y: number }, params: Record<string, ParamValue> = {}): string {
+    const spec = getLayer(op);
+    if (!spec) throw new Error(`unknown layer ${op}`);
+    const doc = this.state.doc;
+    const id = nextId(op, doc.nodes.map((n) => n.id));
+    // Required params get a sensible starting value so that a new node is valid where it can be.
+    const defaults: Record<string, ParamValue> = { ...STARTING_PARAMS[op], ...params };
+    this.apply({ ...doc, nodes: [...doc.nodes, { id, op, params: defaults, position }] });
+    this.select([id]);
+    return id;
+  }
+
+  setParams(id: string, params: Record<string, ParamValue>): void {
+    const doc = this.state.doc;
+    this.apply({ ...doc, nodes: doc.nodes.map((n) => (n.id === id ? { ...n, params } : n)) }, { id, params });
+  }
+
+  setParam(id: string, name: string, value: ParamValue | undefined): void {
+    const node = this.state.doc.nodes.find((n) => n.id === id)!;
+    const params = { ...node.params };
+    if (value === undefined) delete params[name];
+    else params[name] = value;
+    this.setParams(id, params);
+  }
+
+  rename(name: string): void {
+    this.apply({ ...this.state.doc, name });
+  }
+
+  /** Moves nodes (one undo step per drag, not per pixel). */
+  moveNodes(positions: Record<string, { x: number; y: number }>): void {
+    const doc = this.state.doc;
+    this.apply({ ...doc, nodes: doc.nodes.map((n) => (positions[n.id] ? { ...n, position: positions[n.id] } : n)) });
+  }
+
+  /** Why an edge may not be added, or null. */
+  connectionProblem(from: string, to: string): string | null {
+    const doc = this.state.doc;
+    const source = parseEdgeEnd(from);
+    const target = parseEdgeEnd(to);
+    if (source.node === target.node) return 'a layer cannot feed itself';
+    const spec = getLayer(doc.nodes.find((n) => n.id === target.node)?.op ?? '');
+    if (!spec) return `no layer "${target.node}"`;
+    if (spec.inputs.length === 0) return `${target.node} is an Input: it takes no edges`;
+    if (!spec.inputs[0].variadic) {
+      const port = target.port ?? 0;
+      const portName = typeof port === 'number' ? spec.inputs[port]?.name : port;
+      const taken = doc.edges.find((e) => {
+        const end = parseEdgeEnd(e.to);
+        if (end.node !== target.node) return false;
+        const p = end.port ?? 0;
+        return (typeof p === 'number' ? spec.inputs[p]?.name : p) === portName;
+      });
+      if (taken) return `${target.node}'s input "${portName}" is already connected to ${parseEdgeEnd(taken.from).node}; delete that edge first`;
+    }
+    // A path from the target back to the source would close a cycle.
+    const next = new Map<string, string[]>();
+    for (const e of doc.edges) {
+      const a = parseEdgeEnd(e.from).node;
+      next.set(a, [...(next.get(a) ?? []), parseEdgeEnd(e.to).node]);
+    }
+    const path = findPath(next, target.node, source.node);
+    if (path) return `this edge would make a cycle: ${[source.node, ...path].join(' → ')}`;
+    return null;
+  }
+
+  connect(from: string, to: string): string | null {
+    const problem = this.connectionProblem(from, to);
+    if (problem) return problem;
+    const doc = this.state.doc;
+    this.apply({ ...doc, edges: [...doc.edges, { from, to }] });
+    return null;
+  }
+
+  removeEdges(edges: ModelEdge[]): void {
+    const doc = this.state.doc;
+    const gone = new Set(edges.map((e) => `${e.from}>${e.to}`));
+    this.apply({ ...doc, edges: doc.edges.filter((e) => !gone.has(`${e.from}>${e.to}`)) });
+  }
+
+  /** Deletes the given nodes with their edges (and tiedTo references to them). */
+  deleteNodes(ids: string[]): void {
+    if (ids.length === 0) return;
+    const doc = this.state.doc;
+    const gone = new Set(ids);
+    const groups = groupsOf(doc)
+      .map((g) => ({ ...g, nodes: g.nodes.filter((n) => !gone.has(n)) }))
+      .filter((g) => g.nodes.length > 0);
+    this.apply({
+      ...doc,
+      nodes: doc.nodes.filter((n) => !gone.has(n.id)),
+      edges: doc.edges.filter((e) => !gone.has(parseEdgeEnd(e.from).node) && !gone.has(parseEdgeEnd(e.to).node)),
+      ...(groups.length > 0 || doc.groups ? { groups } : {}),
+    });
+  }
+
+  /** The selected nodes and the edges among them, for the clipboard. */
+  copy(ids = this.state.selection): ClipboardContent {
+    const chosen = new Set(ids);
+    const doc = this.state.doc;
+    return {
+      format: CLIPBOARD_FORMAT,
+      nodes: structuredClone(doc.nodes.filter((n) => chosen.has(n.id))),
+      edges: doc.edges.filter((e) => chosen.has(parseEdgeEnd(e.from).node) && chosen.has(parseEdgeEnd(e.to).node)),
+    };
+  }
+
+  cut(): ClipboardContent {
+    const content = this.copy();
+    this.deleteNodes(this.state.selection);
+    return content;
+  }
+
+  /** Pastes nodes with fresh ids, shifted so they do not cover the originals; selects them. */
+  paste(content: ClipboardContent, offset = { x: 40, y: 40 }): string[] {
+    const doc = this.state.doc;
+    const taken = doc.nodes.map((n) => n.id);
+    const rename = new Map<string, string>();
+    for (const n of content.nodes) {
+      const id = nextId(n.op, taken);
+      taken.push(id);
+      rename.set(n.id, id);
+    }
+    const end = (text: string) => {
+      const e = parseEdgeEnd(text);
+      return `${rename.get(e.node) ?? e.node}${e.port === undefined ? '' : `:${e.port}`}`;
+    };
+    const nodes = content.nodes.map((n) => ({
+      ...structuredClone(n),
+      id: rename.get(n.id)!,
+      position: { x: (n.position?.x ?? 0) + offset.x, y: (n.position?.y ?? 0) + offset.y },
+      params: retie(n.params, rename),
+    }));
+    this.apply({ ...doc, nodes: [...doc.nodes, ...nodes], edges: [...doc.edges, ...content.edges.map((e) => ({ from: end(e.from), to: end(e.to) }))] });
+    const ids = nodes.map((n) => n.id);
+    this.select(ids);
+    return ids;
+  }
+
+  duplicate(): string[] {
+    return this.paste(this.copy());
+  }
+
+  group(ids = this.state.selection, label = 'Block'): string | null {
+    if (ids.length < 2) return null;
+    const doc = this.state.doc;
+    const existing = groupsOf(doc);
+    const id = nextId('group', existing.map((g) => g.id));
+    const inOther = new Set(existing.flatMap((g) => g.nodes));
+    const members = ids.filter((n) => !inOther.has(n));
+    if (members.length < 2) return null;
+    this.apply({ ...doc, groups: [...existing, { id, label, nodes: members, collapsed: false }] });
+    return id;
+  }
+
+  ungroup(groupId: string): void {
+    const doc = this.state.doc;
+    this.apply({ ...doc, groups: groupsOf(doc).filter((g) => g.id !== groupId) });
+  }
+
+  toggleGroup(groupId: string): void {
+    const doc = this.state.doc;
+    this.apply({ ...doc, groups: groupsOf(doc).map((g) => (g.id === groupId ? { ...g, collapsed: !g.collapsed } : g)) });
+  }
+
+  /** Output port names of a node, for wiring from the keyboard. */
+  outputsOf(id: string): string[] {
+    const node = this.state.doc.nodes.find((n) => n.id === id);
+    const spec = node && getLayer(node.op);
+    return spec ? outputPorts(spec, node.params).map((p) => p.name) : [];
+  }
+
+  serialize(): string {
+    return serializeModel(this.state.doc);
+  }
+}
+
+/** Starting params for layers whose required params have no default, so a new node is valid. */
+const STARTING_PARAMS: Record<string, Record<string, ParamValue>> = {
+  Input: { shape: [1, 28, 28] },
+  Linear: { outFeatures: 10 },
+  Conv1d: { outChannels: 16, kernelSize: 3 },
+  Conv2d: { outChannels: 16, kernelSize: 3 },
+  ConvTranspose2d: { outChannels: 16, kernelSize: 2, stride: 2 },
+  MaxPool2d: { kernelSize: 2 },
+  AvgPool2d: { kernelSize: 2 },
+  Reshape: { shape: [-1] },
+  Embedding: { numEmbeddings: 1000, embeddingDim: 64 },
+  MultiheadAttention: { numHeads: 4 },
+  FeedForward: { hiddenFeatures: 256 },
+  TransformerEncoderLayer: { nhead: 4 },
+  TransformerDecoderLayer: { nhead: 4 },
+  RNN: { hiddenSize: 64 },
+  LSTM: { hiddenSize: 64 },
+  GRU: { hiddenSize: 64 },
+  OnnxOp: { opType: 'Identity' },
+};
+
+function retie(params: Record<string, ParamValue>, rename: Map<string, string>): Record<string, ParamValue> {
+  const out = structuredClone(params);
+  if (typeof out.tiedTo === 'string' && rename.has(out.tiedTo)) out.tiedTo = rename.get(out.tiedTo)!;
+  return out;
+}
+
+function findPath(next: Map<string, string[]>, from: string, to: string): string[] | null {
+  const seen = new Set<string>();
+  const walk = (at: string): string[] | null => {
+    if (at === to) return [at];
+    if (seen.has(at)) return null;
+    seen.add(at);
+    for (const n of next.get(at) ?? []) {
+      const rest = walk(n);
+      if (rest) return [at, ...rest];
+    }
+    return null;
+  };
+  return walk(from);
+}
