@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 const NODE_BUILTINS = ['assert', 'buffer', 'child_process', 'crypto', 'events', 'fs', 'http', 'https', 'net', 'os', 'path', 'process', 'stream', 'url', 'util', 'worker_threads', 'zlib'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.cache/', 'test-results/'] },
+  { ignores: ['node_modules/', 'dist/', '.cache/', 'test-results/', 'core/onnx/onnx-pb.js'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -3,8 +3,8 @@
  * encode: the model comes out as a list of chunks in which raw weight bytes are views of the
  * caller's buffers, so a 500 MB model is written with little more than 500 MB in memory.
  */
-import protobuf from 'protobufjs/light.js';
-import { ONNX_SCHEMA } from './schema.ts';
+import protobuf from 'protobufjs/minimal.js';
+import { onnx } from './onnx-pb.js';
 
 export interface StringStringEntry {
   key: string;
@@ -101,10 +101,10 @@ export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL:
 /** ONNX AttributeProto.AttributeType values. */
 export const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
-const root = protobuf.Root.fromJSON(ONNX_SCHEMA as unknown as protobuf.INamespace);
-const Model = root.lookupType('onnx.ModelProto');
-const Graph = root.lookupType('onnx.GraphProto');
-const Tensor = root.lookupType('onnx.TensorProto');
+// Static encoders and decoders generated from onnx.proto: nothing is compiled with eval at run time.
+const Model = onnx.ModelProto;
+const Graph = onnx.GraphProto;
+const Tensor = onnx.TensorProto;
 
 /** A serialized TensorProto (ONNX's test data files, input_0.pb). */
 export function decodeTensor(bytes: Uint8Array): TensorProto {
@@ -156,7 +156,7 @@ export class OnnxFormatError extends Error {}
 
 /** Decodes a model. Raw tensor bytes stay views of `bytes`. */
 export function decodeModel(bytes: Uint8Array): ModelProto {
-  let message: protobuf.Message;
+  let message: object;
   try {
     message = Model.decode(bytes);
   } catch (e) {

@@ -152,6 +152,11 @@ export class EditorStore {
     this.setParams(id, params);
   }
 
+  setTrainable(id: string, trainable: boolean): void {
+    const doc = this.state.doc;
+    this.apply({ ...doc, nodes: doc.nodes.map((n) => (n.id === id ? { ...n, trainable } : n)) });
+  }
+
   rename(name: string): void {
     this.apply({ ...this.state.doc, name });
   }

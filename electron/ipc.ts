@@ -1,0 +1,71 @@
+/**
+ * The typed IPC surface between the window and the main process. Every payload that crosses it is
+ * checked against these schemas on arrival (zod), in both directions where data comes from outside.
+ */
+import { z } from 'zod';
+
+export const IPC = {
+  openFile: 'netloom:open-file',
+  saveFile: 'netloom:save-file',
+  exportOnnx: 'netloom:export-onnx',
+  readRecovery: 'netloom:read-recovery',
+  writeRecovery: 'netloom:write-recovery',
+  clearRecovery: 'netloom:clear-recovery',
+  setTitle: 'netloom:set-title',
+  engineProviders: 'netloom:engine-providers',
+  command: 'netloom:command',
+} as const;
+
+export const SaveFileRequest = z.object({ text: z.string().max(512 * 1024 * 1024), path: z.string().min(1).nullable() }).strict();
+export const ExportOnnxRequest = z.object({ bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes'), suggestedName: z.string().min(1).max(255) }).strict();
+export const WriteRecoveryRequest = z.object({ text: z.string().max(512 * 1024 * 1024) }).strict();
+export const SetTitleRequest = z.object({ title: z.string().max(1000), dirty: z.boolean() }).strict();
+export const OpenedFileReply = z.object({ name: z.string(), text: z.string().optional(), bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes').optional() }).strict().nullable();
+export const Command = z.enum([
+  'new',
+  'new-from-template',
+  'open',
+  'save',
+  'save-as',
+  'export-onnx',
+  'undo',
+  'redo',
+  'cut',
+  'copy',
+  'paste',
+  'delete',
+  'select-all',
+  'duplicate',
+  'group',
+  'zoom-in',
+  'zoom-out',
+  'fit',
+  'auto-layout',
+  'toggle-panels',
+  'theme',
+  'help',
+]);
+export type CommandId = z.infer<typeof Command>;
+
+/** The API the preload script exposes to the window as `window.netloom`. */
+export interface NetloomBridge {
+  openFile(): Promise<z.infer<typeof OpenedFileReply>>;
+  saveFile(request: z.infer<typeof SaveFileRequest>): Promise<string | null>;
+  exportOnnx(request: z.infer<typeof ExportOnnxRequest>): Promise<string | null>;
+  readRecovery(): Promise<string | null>;
+  writeRecovery(request: z.infer<typeof WriteRecoveryRequest>): Promise<void>;
+  clearRecovery(): Promise<void>;
+  setTitle(request: z.infer<typeof SetTitleRequest>): void;
+  engineProviders(): Promise<string[]>;
+  onCommand(handler: (command: CommandId) => void): () => void;
+}
+
+/** Parses a payload, turning a schema failure into one clear line (and never trusting the input). */
+export function validate<T>(schema: z.ZodType<T>, payload: unknown, channel: string): T {
+  const result = schema.safeParse(payload);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`invalid ${channel} payload: ${issue.path.join('.') || 'value'}: ${issue.message}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,191 @@
+/** The React Flow canvas. It renders the document; every edit goes back to the store. */
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  applyNodeChanges,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type FinalConnectionState,
+  type Node,
+  type NodeChange,
+} from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { formatShape, getLayer, parseEdgeEnd, type Diagnostic } from '../../core/index.ts';
+import { outputPorts } from '../../core/layers/index.ts';
+import { groupsOf, type EditorState, type EditorStore } from '../state/store.ts';
+import { GroupNode, LayerNode, type GroupNodeData, type LayerNodeData } from './LayerNode.tsx';
+import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
+
+const nodeTypes = { layer: LayerNode, group: GroupNode };
+
+interface Props {
+  store: EditorStore;
+  state: EditorState;
+  onProblem: (message: string) => void;
+  onDropLayer: (op: string, position: { x: number; y: number }) => void;
+}
+
+export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
+  const { doc, selection, revision } = state;
+  const flow = useReactFlow();
+  const diagnostics = useMemo(() => store.inference.diagnostics(), [store, revision]);
+  const worst = useMemo(() => {
+    const map = new Map<string, Diagnostic>();
+    for (const d of diagnostics) if (d.nodeId && (!map.has(d.nodeId) || d.severity === 'error')) map.set(d.nodeId, d);
+    return map;
+  }, [diagnostics]);
+  const groups = useMemo(() => groupsOf(doc), [doc]);
+  const hidden = useMemo(() => new Map(groups.filter((g) => g.collapsed).flatMap((g) => g.nodes.map((n) => [n, g.id] as const))), [groups]);
+
+  const derived = useMemo((): Node[] => {
+    const selected = new Set(selection);
+    const layers: Node[] = doc.nodes
+      .filter((n) => !hidden.has(n.id))
+      .map((n, i) => {
+        const d = worst.get(n.id);
+        const data: LayerNodeData = { node: n, report: store.inference.node(n.id), severity: d?.severity ?? null, message: d?.message ?? null };
+        return { id: n.id, type: 'layer', position: n.position ?? { x: 40 + (i % 6) * (NODE_WIDTH + 60), y: 40 + Math.floor(i / 6) * (NODE_HEIGHT + 60) }, data, selected: selected.has(n.id), ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}` };
+      });
+    const boxes: Node[] = groups.map((g) => {
+      const members = doc.nodes.filter((n) => g.nodes.includes(n.id));
+      const xs = members.map((n) => n.position?.x ?? 0);
+      const ys = members.map((n) => n.position?.y ?? 0);
+      const x = Math.min(...xs) - 20;
+      const y = Math.min(...ys) - 44;
+      const params = members.reduce((sum, n) => sum + (store.inference.node(n.id)?.paramCount ?? 0), 0);
+      const data: GroupNodeData = { label: g.label, groupId: g.id, collapsed: g.collapsed, members: members.length, params, onToggle: (id) => store.toggleGroup(id) };
+      const style = g.collapsed ? { width: NODE_WIDTH, height: 64 } : { width: Math.max(...xs) - Math.min(...xs) + NODE_WIDTH + 40, height: Math.max(...ys) - Math.min(...ys) + NODE_HEIGHT + 64 };
+      // Not selectable or draggable, but its collapse button must still take clicks.
+      return { id: g.id, type: 'group', position: { x, y }, data, style: { ...style, pointerEvents: 'all' as const }, selectable: false, draggable: false, ariaLabel: `${g.id} group ${g.label}` };
+    });
+    return [...boxes, ...layers];
+  }, [doc, selection, worst, hidden, groups, store, revision]);
+
+  // Local copy so that dragging is smooth; the store gets the final positions on drag stop.
+  const [nodes, setNodes] = useState<Node[]>(derived);
+  useEffect(() => setNodes(derived), [derived]);
+  const onNodesChange = useCallback(
+    (changes: NodeChange[]) => {
+      setNodes((current) => applyNodeChanges(changes.filter((c) => c.type === 'position' || c.type === 'dimensions' || c.type === 'select'), current));
+      const picks = changes.filter((c): c is Extract<NodeChange, { type: 'select' }> => c.type === 'select');
+      if (picks.length === 0) return;
+      const selected = new Set(store.get().selection);
+      for (const c of picks) {
+        if (c.selected) selected.add(c.id);
+        else selected.delete(c.id);
+      }
+      const layers = new Set(store.get().doc.nodes.map((n) => n.id));
+      store.select([...selected].filter((id) => layers.has(id)));
+    },
+    [store],
+  );
+  const onNodeDragStop = useCallback(
+    (_: unknown, __: Node, dragged: Node[]) => {
+      const moved = Object.fromEntries(dragged.filter((n) => n.type === 'layer').map((n) => [n.id, { x: Math.round(n.position.x), y: Math.round(n.position.y) }]));
+      if (Object.keys(moved).length > 0) store.moveNodes(moved);
+    },
+    [store],
+  );
+
+  const edges = useMemo((): Edge[] => {
+    return doc.edges.flatMap((e, i) => {
+      const from = parseEdgeEnd(e.from);
+      const to = parseEdgeEnd(e.to);
+      const source = doc.nodes.find((n) => n.id === from.node);
+      const target = doc.nodes.find((n) => n.id === to.node);
+      if (!source || !target) return [];
+      const outs = getLayer(source.op) ? outputPorts(getLayer(source.op)!, source.params) : [];
+      const ins = getLayer(target.op)?.inputs ?? [];
+      const fromIndex = typeof from.port === 'number' ? from.port : Math.max(0, outs.findIndex((p) => p.name === (from.port ?? outs[0]?.name)));
+      const type = store.inference.node(source.id)?.outputs?.[fromIndex];
+      const sourceGroup = hidden.get(source.id);
+      const targetGroup = hidden.get(target.id);
+      if (sourceGroup && sourceGroup === targetGroup) return [];
+      const inName = ins[0]?.variadic ? ins[0].name : typeof to.port === 'number' ? ins[to.port]?.name : (to.port ?? ins[0]?.name);
+      return [
+        {
+          id: `${e.from}>${e.to}#${i}`,
+          source: sourceGroup ?? source.id,
+          target: targetGroup ?? target.id,
+          sourceHandle: sourceGroup ? 'out' : outs[fromIndex]?.name,
+          targetHandle: targetGroup ? 'in' : inName,
+          label: type ? formatShape(type.shape) : undefined,
+          data: { from: e.from, to: e.to },
+          className: worst.get(target.id)?.severity === 'error' ? 'edge-error' : undefined,
+        },
+      ];
+    });
+  }, [doc, hidden, store, revision, worst]);
+
+  const endOf = (nodeId: string, handle: string | null | undefined, side: 'source' | 'target'): string => {
+    const node = doc.nodes.find((n) => n.id === nodeId);
+    const spec = node && getLayer(node.op);
+    if (!spec || !handle) return nodeId;
+    const ports = side === 'source' ? outputPorts(spec, node.params) : spec.inputs;
+    if (ports.length <= 1 || ports[0].variadic) return nodeId;
+    return `${nodeId}:${handle}`;
+  };
+
+  const onConnect = useCallback(
+    (c: Connection) => {
+      const problem = store.connect(endOf(c.source, c.sourceHandle, 'source'), endOf(c.target, c.targetHandle, 'target'));
+      if (problem) onProblem(`Connection refused: ${problem}`);
+    },
+    [store, doc, onProblem],
+  );
+  // React Flow drops an invalid connection silently; say why instead.
+  const onConnectEnd = useCallback(
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid || !state.fromNode) return;
+      const point = 'changedTouches' in event ? event.changedTouches[0] : event;
+      const handle = document.elementFromPoint(point.clientX, point.clientY)?.closest('.react-flow__handle');
+      const toNode = handle?.getAttribute('data-nodeid');
+      if (!toNode || toNode === state.fromNode.id) return;
+      const problem = store.connectionProblem(endOf(state.fromNode.id, state.fromHandle?.id, 'source'), endOf(toNode, handle!.getAttribute('data-handleid'), 'target'));
+      if (problem) onProblem(`Connection refused: ${problem}`);
+    },
+    [store, doc, onProblem],
+  );
+  const isValidConnection = useCallback((c: Connection | Edge) => store.connectionProblem(endOf(c.source, c.sourceHandle, 'source'), endOf(c.target, c.targetHandle, 'target')) === null, [store, doc]);
+
+  const wrapper = useRef<HTMLDivElement>(null);
+  const onDrop = useCallback(
+    (e: React.DragEvent) => {
+      const op = e.dataTransfer.getData('application/x-netloom-layer');
+      if (!op) return;
+      e.preventDefault();
+      onDropLayer(op, flow.screenToFlowPosition({ x: e.clientX - NODE_WIDTH / 2, y: e.clientY - 20 }));
+    },
+    [flow, onDropLayer],
+  );
+
+  return (
+    <div className="canvas" ref={wrapper} onDrop={onDrop} onDragOver={(e) => e.preventDefault()} data-testid="canvas">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onNodeDragStop={onNodeDragStop}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        onEdgesDelete={(gone) => store.removeEdges(gone.map((e) => e.data as { from: string; to: string }))}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
+        defaultViewport={{ x: 0, y: 0, zoom: 1 }}
+        minZoom={0.05}
+        onlyRenderVisibleElements
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background gap={24} />
+        <MiniMap pannable zoomable ariaLabel="Minimap" />
+        <Controls />
+      </ReactFlow>
+    </div>
+  );
+}

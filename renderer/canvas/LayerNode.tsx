@@ -1,0 +1,80 @@
+/** A layer on the canvas: op, id, key params, output shape, parameter count, and its typed ports. */
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { memo } from 'react';
+import { formatCount, formatShape, getLayer, type ModelNode, type NodeReport } from '../../core/index.ts';
+import { outputPorts } from '../../core/layers/index.ts';
+
+export interface LayerNodeData extends Record<string, unknown> {
+  node: ModelNode;
+  report: NodeReport | undefined;
+  severity: 'error' | 'warning' | null;
+  message: string | null;
+}
+
+function keyParams(node: ModelNode): string {
+  const spec = getLayer(node.op);
+  if (!spec) return '';
+  return Object.entries(spec.params)
+    .filter(([, s]) => s.key)
+    .map(([name]) => node.params[name])
+    .filter((v) => v !== undefined && v !== null)
+    .map((v) => (Array.isArray(v) ? `[${v.join(',')}]` : String(v)))
+    .join(' · ');
+}
+
+export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps) {
+  const { node, report, severity, message } = data as LayerNodeData;
+  const spec = getLayer(node.op);
+  const inputs = spec?.inputs ?? [];
+  const outputs = spec ? outputPorts(spec, node.params) : [];
+  const shape = report?.outputs?.[0] ? formatShape(report.outputs[0].shape) : '?';
+  // The accessible name ("conv1 Conv2d") is on React Flow's node wrapper (Canvas sets ariaLabel).
+  return (
+    <div className={`layer-node ${severity ?? ''} ${selected ? 'selected' : ''}`} title={message ?? undefined} data-testid={`node-${node.id}`}>
+      {inputs.map((port, i) => (
+        <Handle key={port.name} type="target" position={Position.Left} id={port.name} style={{ top: `${((i + 1) * 100) / (inputs.length + 1)}%` }} title={`${port.name}: ${port.help}`} className={port.dtype === 'int64' ? 'port-int' : ''} />
+      ))}
+      <div className="layer-head">
+        <span className="layer-op">{node.op === 'OnnxOp' ? String(node.params.opType) : node.op}</span>
+        <span className="layer-id">{node.id}</span>
+      </div>
+      <div className="layer-params">{keyParams(node)}</div>
+      <div className="layer-foot">
+        <span className="layer-shape" data-testid="shape">{shape}</span>
+        <span className="layer-count" data-testid="params">{formatCount(report?.paramCount ?? 0)}</span>
+      </div>
+      {severity && <div className={`layer-badge ${severity}`} aria-hidden="true">{severity === 'error' ? '!' : '⚠'}</div>}
+      {outputs.map((port, i) => (
+        <Handle key={port.name} type="source" position={Position.Right} id={port.name} style={{ top: `${((i + 1) * 100) / (outputs.length + 1)}%` }} title={port.name} />
+      ))}
+    </div>
+  );
+});
+
+export interface GroupNodeData extends Record<string, unknown> {
+  label: string;
+  groupId: string;
+  collapsed: boolean;
+  members: number;
+  params: number;
+  onToggle: (id: string) => void;
+}
+
+export const GroupNode = memo(function GroupNode({ data }: NodeProps) {
+  const g = data as GroupNodeData;
+  return (
+    <div className={`group-node ${g.collapsed ? 'collapsed' : ''}`}>
+      {g.collapsed && <Handle type="target" position={Position.Left} id="in" />}
+      <div className="group-head">
+        <button type="button" className="nodrag" onClick={() => g.onToggle(g.groupId)} aria-label={`${g.collapsed ? 'Expand' : 'Collapse'} ${g.label}`}>
+          {g.collapsed ? '▸' : '▾'}
+        </button>
+        <span>{g.label}</span>
+        <span className="group-meta">
+          {g.members} layers · {formatCount(g.params)} params
+        </span>
+      </div>
+      {g.collapsed && <Handle type="source" position={Position.Right} id="out" />}
+    </div>
+  );
+});

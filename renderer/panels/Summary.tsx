@@ -1,0 +1,37 @@
+/** The torchinfo-style table of the model. */
+import { formatCount, formatShape, type ModelSummary } from '../../core/index.ts';
+
+export function Summary({ summary, onPick }: { summary: ModelSummary; onPick: (nodeId: string) => void }) {
+  return (
+    <div className="summary">
+      <table aria-label="Model summary">
+        <thead>
+          <tr>
+            <th>Layer</th>
+            <th>Op</th>
+            <th>Output shape</th>
+            <th className="num">Params</th>
+            <th className="num">MACs</th>
+          </tr>
+        </thead>
+        <tbody>
+          {summary.layers.map((l) => (
+            <tr key={l.id} onClick={() => onPick(l.id)}>
+              <td>{l.id}</td>
+              <td>{l.op}</td>
+              <td>{l.outputShape ? formatShape(l.outputShape) : '?'}</td>
+              <td className="num">{formatCount(l.params)}</td>
+              <td className="num">{l.macs === null ? '–' : formatCount(l.macs)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="totals" data-testid="total-params">
+        Total params: {formatCount(summary.totalParams)}
+      </p>
+      <p className="totals">
+        Trainable params: {formatCount(summary.trainableParams)} · Total MACs: {formatCount(summary.totalMacs)} per sample
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,69 @@
+/** Browser mode: file pickers and downloads, the recovery copy in localStorage. */
+import type { OpenedFile, Platform } from './platform.ts';
+
+const RECOVERY_KEY = 'netloom.recovery';
+
+function download(data: BlobPart, name: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([data], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export const browserPlatform: Platform = {
+  kind: 'browser',
+  open() {
+    return new Promise<OpenedFile | null>((resolve) => {
+      const input = document.createElement('input');
+      input.type = 'file';
+      input.accept = '.json,.onnx';
+      input.setAttribute('aria-label', 'Open model file');
+      input.style.display = 'none';
+      input.addEventListener('change', async () => {
+        const file = input.files?.[0];
+        input.remove();
+        if (!file) return resolve(null);
+        if (file.name.toLowerCase().endsWith('.onnx')) resolve({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
+        else resolve({ name: file.name, text: await file.text() });
+      });
+      input.addEventListener('cancel', () => {
+        input.remove();
+        resolve(null);
+      });
+      document.body.append(input);
+      input.click();
+    });
+  },
+  async save(text, current, saveAs) {
+    let name = current ?? 'model.json';
+    if (saveAs || !current) name = window.prompt('Save as', name) ?? '';
+    if (!name) return null;
+    if (!name.endsWith('.json')) name += '.json';
+    download(text, name, 'application/json');
+    return name;
+  },
+  async exportOnnx(bytes, suggestedName) {
+    download(bytes as BlobPart, suggestedName, 'application/octet-stream');
+    return suggestedName;
+  },
+  async readRecovery() {
+    return localStorage.getItem(RECOVERY_KEY);
+  },
+  async writeRecovery(text) {
+    localStorage.setItem(RECOVERY_KEY, text);
+  },
+  async clearRecovery() {
+    localStorage.removeItem(RECOVERY_KEY);
+  },
+  onCommand: () => () => {},
+  setTitle(title, dirty) {
+    document.title = `${dirty ? '• ' : ''}${title} — Netloom`;
+  },
+  async engineInfo() {
+    return 'Browser mode: editing, shapes, import and ONNX export all work here; running models on ONNX Runtime needs the desktop app.';
+  },
+};

@@ -1,0 +1,22 @@
+/** What the editor needs from where it runs: files, downloads, the recovery file, native menus. */
+export interface OpenedFile {
+  name: string;
+  text?: string;
+  bytes?: Uint8Array;
+}
+
+export interface Platform {
+  kind: 'browser' | 'desktop';
+  open(): Promise<OpenedFile | null>;
+  /** Saves the document text; returns the file name (or path) used, or null if cancelled. */
+  save(text: string, current: string | null, saveAs: boolean): Promise<string | null>;
+  exportOnnx(bytes: Uint8Array, suggestedName: string): Promise<string | null>;
+  readRecovery(): Promise<string | null>;
+  writeRecovery(text: string): Promise<void>;
+  clearRecovery(): Promise<void>;
+  /** Native menu commands (desktop); the browser shows its own menu bar instead. */
+  onCommand(handler: (command: string) => void): () => void;
+  setTitle(title: string, dirty: boolean): void;
+  /** One line about what runs models here. */
+  engineInfo(): Promise<string>;
+}

@@ -1,0 +1,25 @@
+// `npm start`: the desktop app when Electron's binary is installed; otherwise the editor in a browser.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { buildElectron, buildRenderer } from './build.js';
+import { startWeb } from './web.js';
+
+function electronBinary() {
+  try {
+    // electron's index.js returns the binary's path, and throws when the download never happened.
+    return createRequire(import.meta.url)('electron');
+  } catch {
+    return null;
+  }
+}
+
+const binary = electronBinary();
+if (binary) {
+  await buildRenderer();
+  await buildElectron();
+  const app = spawn(binary, ['dist/electron/main.cjs'], { stdio: 'inherit' });
+  app.on('exit', (code) => process.exit(code ?? 0));
+} else {
+  console.log('Electron is not installed here (its binary could not be downloaded), so the editor opens in your browser instead.');
+  await startWeb(Number(process.env.PORT ?? 5173));
+}

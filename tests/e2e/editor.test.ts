@@ -1,0 +1,239 @@
+/**
+ * The editor in a real browser (Debian's Chromium, browser mode): build the CA2 CNN by drag and drop,
+ * edit it, break it, undo and redo, save and reopen, templates, export. Screenshots go to test-results/.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import type { Page } from 'playwright-core';
+import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+
+let session: Session;
+const errors: string[] = [];
+
+const node = (page: Page, id: string) => page.getByTestId(`rf__node-${id}`);
+const shapeOf = (page: Page, id: string) => node(page, id).getByTestId('shape').textContent();
+const paramsOf = (page: Page, id: string) => node(page, id).getByTestId('params').textContent();
+const shot = (page: Page, name: string) => page.screenshot({ path: `${ARTIFACTS}${name}.png` });
+
+async function dropLayer(page: Page, op: string, x: number, y: number): Promise<void> {
+  const canvas = await page.getByTestId('canvas').boundingBox();
+  await page.getByRole('button', { name: op, exact: true }).dragTo(page.getByTestId('canvas'), { targetPosition: { x: x, y: y } });
+  assert.ok(canvas);
+}
+
+async function setField(page: Page, label: string, value: string): Promise<void> {
+  const field = page.getByLabel(label, { exact: true });
+  await field.fill(value);
+  await field.press('Enter');
+}
+
+async function connect(page: Page, from: string, to: string): Promise<void> {
+  await node(page, from).locator('.react-flow__handle.source').first().dragTo(node(page, to).locator('.react-flow__handle.target').first());
+}
+
+async function select(page: Page, id: string): Promise<void> {
+  await node(page, id).click();
+  await page.getByRole('heading', { name: new RegExp(`^${id} `) }).waitFor();
+}
+
+describe('the editor in Chromium', { skip: chromiumMissing }, () => {
+  before(async () => {
+    session = await startSession();
+  });
+  after(async () => {
+    if (session) await stopSession(session);
+    assert.deepEqual(errors, [], 'no page errors');
+  });
+
+  test('build the CA2 CNN by drag and drop: every shape and the total', async () => {
+    const page = await openEditor(session, errors);
+    const layers: [string, string, Record<string, string>][] = [
+      ['Input', 'input1', { Shape: '1, 32, 32' }],
+      ['Conv2d', 'conv1', { 'Out channels': '20', 'Kernel size': '5' }],
+      ['ReLU', 'relu1', {}],
+      ['MaxPool2d', 'maxpool1', { 'Kernel size': '2' }],
+      ['Conv2d', 'conv2', { 'Out channels': '50', 'Kernel size': '5' }],
+      ['ReLU', 'relu2', {}],
+      ['MaxPool2d', 'maxpool2', { 'Kernel size': '2' }],
+      ['Flatten', 'flatten1', {}],
+      ['Linear', 'linear1', { 'Out features': '500' }],
+      ['ReLU', 'relu3', {}],
+      ['Linear', 'linear2', { 'Out features': '21' }],
+    ];
+    for (const [i, [op, id, fields]] of layers.entries()) {
+      await dropLayer(page, op, 130 + (i % 4) * 250, 80 + Math.floor(i / 4) * 190);
+      await node(page, id).waitFor();
+      for (const [label, value] of Object.entries(fields)) await setField(page, label, value);
+    }
+    for (let i = 1; i < layers.length; i++) await connect(page, layers[i - 1][1], layers[i][1]);
+    const expected: Record<string, [string, string]> = {
+      input1: ['N×1×32×32', '0'],
+      conv1: ['N×20×28×28', '520'],
+      relu1: ['N×20×28×28', '0'],
+      maxpool1: ['N×20×14×14', '0'],
+      conv2: ['N×50×10×10', '25,050'],
+      relu2: ['N×50×10×10', '0'],
+      maxpool2: ['N×50×5×5', '0'],
+      flatten1: ['N×1250', '0'],
+      linear1: ['N×500', '625,500'],
+      relu3: ['N×500', '0'],
+      linear2: ['N×21', '10,521'],
+    };
+    for (const [id, [shape, params]] of Object.entries(expected)) {
+      assert.equal(await shapeOf(page, id), shape, `${id} shape`);
+      assert.equal(await paramsOf(page, id), params, `${id} params`);
+    }
+    assert.equal(await page.locator('.react-flow__edge').count(), 10);
+    assert.ok(await page.locator('.react-flow__edge-text', { hasText: 'N×20×28×28' }).count() >= 1, 'edges are labelled with shapes');
+    await page.getByRole('tab', { name: 'Summary' }).click();
+    assert.equal(await page.getByTestId('total-params').textContent(), 'Total params: 661,591');
+    await shot(page, 'ca2-built');
+
+    // A kernel-size edit updates shapes and counts downstream.
+    await select(page, 'conv1');
+    await setField(page, 'Kernel size', '3');
+    assert.equal(await shapeOf(page, 'conv1'), 'N×20×30×30');
+    assert.equal(await paramsOf(page, 'conv1'), '200');
+    assert.equal(await page.getByTestId('total-params').textContent(), 'Total params: 661,271');
+    assert.match((await page.getByTestId('formulas').textContent())!, /W2 = \(W1 − F \+ 2P\)\/S \+ 1 = \(32 − 3\)\/1 \+ 1 = 30/);
+
+    // An impossible kernel: the error is on the node and in Problems; clicking it selects the node.
+    await setField(page, 'Kernel size', '40');
+    await page.getByRole('tab', { name: /Problems \(1\)/ }).click();
+    assert.match((await node(page, 'conv1').getAttribute('aria-label'))!, /conv1 Conv2d \(error: output H would be -7/);
+    assert.match((await node(page, 'conv1').locator('.layer-node').getAttribute('class'))!, /error/);
+    await page.getByRole('button', { name: /error conv1 output H would be -7/ }).click();
+    assert.equal(await page.getByRole('heading', { name: /^conv1 / }).count(), 1);
+    assert.equal(await shapeOf(page, 'linear2'), '?', 'downstream shapes are unknown, not wrong');
+    await shot(page, 'ca2-error');
+
+    // Undo and redo, from the keyboard.
+    await page.getByTestId('canvas').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+z');
+    assert.equal(await shapeOf(page, 'conv1'), 'N×20×30×30');
+    await page.keyboard.press('Control+z');
+    assert.equal(await shapeOf(page, 'conv1'), 'N×20×28×28');
+    await page.keyboard.press('Control+Shift+z');
+    assert.equal(await shapeOf(page, 'conv1'), 'N×20×30×30');
+    await page.keyboard.press('Control+y');
+    assert.equal(await page.getByRole('tab', { name: /Problems \(1\)/ }).count(), 1);
+    await page.keyboard.press('Control+z');
+    await page.keyboard.press('Control+z');
+    assert.equal(await paramsOf(page, 'conv1'), '520');
+
+    // A second edge into a single-input layer is refused, with the reason.
+    await page.keyboard.press('Control+0');
+    await page.waitForTimeout(300);
+    await connect(page, 'relu3', 'conv2');
+    await page.getByRole('alert').filter({ hasText: /Connection refused: conv2's input "input" is already connected to maxpool1/ }).waitFor();
+    await page.context().close();
+  });
+
+  test('save, reopen and compare; export ONNX that ONNX Runtime loads', async () => {
+    const page = await openEditor(session, errors);
+    await page.getByRole('button', { name: 'Templates' }).click();
+    await page.getByRole('button', { name: 'Template lenet5' }).click();
+    await node(page, 'conv1').waitFor();
+    page.once('dialog', (d) => void d.accept('lenet.json'));
+    const saving = page.waitForEvent('download');
+    await page.keyboard.press('Control+s');
+    const saved = await saving;
+    assert.equal(saved.suggestedFilename(), 'lenet.json');
+    const path = `${ARTIFACTS}lenet.json`;
+    await saved.saveAs(path);
+    const text = readFileSync(path, 'utf8');
+    assert.equal(JSON.parse(text).name, 'LeNet-5');
+
+    await page.keyboard.press('Control+n');
+    assert.equal(await page.locator('.react-flow__node').count(), 0);
+    const choosing = page.waitForEvent('filechooser');
+    await page.getByRole('menuitem', { name: 'File' }).click();
+    await page.getByRole('menuitem', { name: /^Open…/ }).click();
+    await (await choosing).setFiles(path);
+    await node(page, 'linear3').waitFor();
+    page.once('dialog', (d) => void d.accept());
+    const again = page.waitForEvent('download');
+    await page.keyboard.press('Control+s');
+    await (await again).saveAs(`${ARTIFACTS}lenet-again.json`);
+    assert.equal(readFileSync(`${ARTIFACTS}lenet-again.json`, 'utf8'), text, 'saving what was opened gives the same bytes');
+
+    const exporting = page.waitForEvent('download');
+    await page.keyboard.press('Control+e');
+    const onnxFile = await exporting;
+    assert.equal(onnxFile.suggestedFilename(), 'LeNet-5.onnx');
+    await onnxFile.saveAs(`${ARTIFACTS}lenet.onnx`);
+    const ortSession = await ort.InferenceSession.create(readFileSync(`${ARTIFACTS}lenet.onnx`));
+    assert.deepEqual(ortSession.outputNames, ['linear3']);
+    await page.context().close();
+  });
+
+  test('every template opens with its parameter count', async () => {
+    const page = await openEditor(session, errors);
+    for (const [id, total] of [
+      ['ca2-cnn', '661,591'],
+      ['resnet18', '11,689,512'],
+      ['gpt1', '116,534,784'],
+      ['bert-base', '109,482,240'],
+      ['llama-block', '2,769,920'],
+    ]) {
+      await page.getByRole('button', { name: 'Templates' }).click();
+      await page.getByRole('button', { name: `Template ${id}` }).click();
+      await page.getByRole('status').filter({ hasText: `Total params: ${total}` }).waitFor();
+    }
+    await shot(page, 'template-llama-block');
+    await page.context().close();
+  });
+
+  test('keyboard: add from the palette with Enter, wire with the inspector, copy and paste, group', async () => {
+    const page = await openEditor(session, errors);
+    await page.getByRole('button', { name: 'Input', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await setField(page, 'Shape', '784');
+    await page.getByRole('button', { name: 'Linear', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await node(page, 'linear1').waitFor();
+    await page.getByLabel('Input input').selectOption('input1');
+    assert.equal(await shapeOf(page, 'linear1'), 'N×10');
+    assert.equal(await paramsOf(page, 'linear1'), '7,850');
+    await node(page, 'linear1').focus();
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await node(page, 'linear2').waitFor();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.press('Control+g');
+    await page.getByRole('button', { name: 'Collapse Block' }).click();
+    assert.equal(await node(page, 'linear1').count(), 0, 'collapsed members are hidden');
+    await page.getByRole('button', { name: 'Expand Block' }).click();
+    await node(page, 'linear1').waitFor();
+    await shot(page, 'keyboard-and-group');
+    await page.context().close();
+  });
+
+  test('autosave: after a reload the editor offers the unsaved work back', async () => {
+    const page = await openEditor(session, errors);
+    await page.getByRole('button', { name: 'Templates' }).click();
+    await page.getByRole('button', { name: 'Template mlp-3-4-2' }).click();
+    await select(page, 'linear1');
+    await setField(page, 'Out features', '7');
+    await page.waitForTimeout(1500);
+    await page.reload();
+    await page.getByRole('button', { name: 'Recover' }).click();
+    await node(page, 'linear1').waitFor();
+    assert.equal(await shapeOf(page, 'linear1'), 'N×7');
+    await page.context().close();
+  });
+
+  test('dark and light themes follow the OS, and switch from the View menu', async () => {
+    const page = await openEditor(session, errors);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.reload();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    await page.getByRole('menuitem', { name: 'View' }).click();
+    await page.getByRole('menuitem', { name: 'Switch Theme' }).click();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+    await shot(page, 'theme-light');
+    await page.context().close();
+  });
+});
