@@ -32,4 +32,26 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The renderer talks to an Engine; it never loads ONNX Runtime, Node or Electron itself.
+    files: ['renderer/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'renderer/ reaches Electron through the preload bridge (window.netloom).' }, ...NODE_BUILTINS.map((name) => ({ name, message: 'renderer/ has no Node APIs.' }))],
+          patterns: [
+            { group: ['onnxruntime-*', 'node:*'], message: 'renderer/ reaches ONNX Runtime, files and the OS through the Platform and Engine interfaces.' },
+            { group: ['**/cli/**', '**/engines/**', '**/electron/main*', '**/electron/preload*'], message: 'renderer/ must not import the CLI, the Node engine or the main process.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['electron/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/renderer/**'], message: 'electron/ talks to the window over IPC only.' }] }],
+    },
+  },
 );

@@ -13,6 +13,7 @@ export const IPC = {
   clearRecovery: 'netloom:clear-recovery',
   setTitle: 'netloom:set-title',
   engineProviders: 'netloom:engine-providers',
+  takePendingDocument: 'netloom:take-pending-document',
   command: 'netloom:command',
 } as const;
 
@@ -57,6 +58,8 @@ export interface NetloomBridge {
   clearRecovery(): Promise<void>;
   setTitle(request: z.infer<typeof SetTitleRequest>): void;
   engineProviders(): Promise<string[]>;
+  /** A document the main process opened for this window (Open Recent, files opened with the app). */
+  takePendingDocument(): Promise<z.infer<typeof OpenedFileReply>>;
   onCommand(handler: (command: CommandId) => void): () => void;
 }
 

@@ -15,7 +15,7 @@ import { Palette } from './panels/Palette.tsx';
 import { Problems } from './panels/Problems.tsx';
 import { Summary } from './panels/Summary.tsx';
 import { TemplatesDialog } from './panels/TemplatesDialog.tsx';
-import type { Platform } from './platform/platform.ts';
+import type { OpenedFile, Platform } from './platform/platform.ts';
 import { CLIPBOARD_FORMAT, emptyDocument, type ClipboardContent, type EditorStore } from './state/store.ts';
 import { TEMPLATES } from './templates.ts';
 import { useEditor } from './useEditor.ts';
@@ -88,6 +88,25 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
 
   const confirmDiscard = () => !store.get().dirty || window.confirm('Discard the unsaved changes?');
 
+  /** A model document (.json) or an ONNX file (.onnx, imported with its weights). */
+  const openFile = useCallback(
+    async (file: OpenedFile) => {
+      if (file.bytes) {
+        try {
+          const { doc, weights: w } = importOnnx(decodeModel(file.bytes), file.name.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, ''));
+          await openDocument(doc, null, w);
+        } catch (e) {
+          say(`${file.name}: ${e instanceof OnnxFormatError ? e.message : `cannot import (${(e as Error).message})`}`);
+        }
+        return;
+      }
+      const result = parseModel(file.text ?? '');
+      if (!result.ok) return say(`${file.name}: ${result.problems[0].path} ${result.problems[0].message}`);
+      await openDocument(result.doc, file.name);
+    },
+    [openDocument, say],
+  );
+
   const paste = useCallback(async () => {
     let content = memoryClipboard.current;
     try {
@@ -127,19 +146,7 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
     open: async () => {
       if (!confirmDiscard()) return;
       const file = await platform.open();
-      if (!file) return;
-      if (file.bytes) {
-        try {
-          const { doc, weights: w } = importOnnx(decodeModel(file.bytes), file.name.replace(/\.onnx$/i, ''));
-          await openDocument(doc, null, w);
-        } catch (e) {
-          say(`${file.name}: ${e instanceof OnnxFormatError ? e.message : `cannot import (${(e as Error).message})`}`);
-        }
-        return;
-      }
-      const result = parseModel(file.text ?? '');
-      if (!result.ok) return say(`${file.name}: ${result.problems[0].path} ${result.problems[0].message}`);
-      await openDocument(result.doc, file.name);
+      if (file) await openFile(file);
     },
     save: async () => {
       const name = await platform.save(store.serialize(), store.get().fileName, false);
@@ -239,6 +246,7 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
       }
     });
     void platform.engineInfo().then(setEngine);
+    void platform.takePendingDocument().then((file) => file && openFile(file));
   }, [platform]);
 
   useEffect(() => platform.setTitle(state.fileName ?? state.doc.name, state.dirty), [platform, state.fileName, state.doc.name, state.dirty]);

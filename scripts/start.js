@@ -17,7 +17,7 @@ const binary = electronBinary();
 if (binary) {
   await buildRenderer();
   await buildElectron();
-  const app = spawn(binary, ['dist/electron/main.cjs'], { stdio: 'inherit' });
+  const app = spawn(binary, ['dist/electron/main.mjs'], { stdio: 'inherit' });
   app.on('exit', (code) => process.exit(code ?? 0));
 } else {
   console.log('Electron is not installed here (its binary could not be downloaded), so the editor opens in your browser instead.');

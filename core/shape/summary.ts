@@ -29,8 +29,9 @@ export function summarize(inference: ShapeInference): ModelSummary {
   const inOrder = new Set(inference.order);
   // Execution order first, then nodes that could not be ordered (unknown ops, cycles) in file order.
   const ids = [...inference.order, ...doc.nodes.map((n) => n.id).filter((id) => !inOrder.has(id))];
+  const byId = new Map(doc.nodes.map((n) => [n.id, n]));
   const layers = ids.map((id): SummaryRow => {
-    const node = doc.nodes.find((n) => n.id === id)!;
+    const node = byId.get(id)!;
     const r = inference.node(id);
     return { id, op: node.op, outputShape: r?.outputs?.[0]?.shape ?? null, params: r?.paramCount ?? 0, macs: r?.outputs ? r.macs : null };
   });

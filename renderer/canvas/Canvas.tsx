@@ -6,6 +6,7 @@ import {
   ReactFlow,
   applyNodeChanges,
   useReactFlow,
+  useStore,
   type Connection,
   type Edge,
   type FinalConnectionState,
@@ -20,6 +21,11 @@ import { GroupNode, LayerNode, type GroupNodeData, type LayerNodeData } from './
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 
 const nodeTypes = { layer: LayerNode, group: GroupNode };
+
+/** The minimap redraws every node on each edit: past this size it costs more than it shows. */
+const MINIMAP_LIMIT = 300;
+/** Below this zoom the details are too small to read, so nodes draw their op only (far less to paint). */
+const DETAIL_ZOOM = 0.45;
 
 interface Props {
   store: EditorStore;
@@ -40,15 +46,30 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
   const groups = useMemo(() => groupsOf(doc), [doc]);
   const hidden = useMemo(() => new Map(groups.filter((g) => g.collapsed).flatMap((g) => g.nodes.map((n) => [n, g.id] as const))), [groups]);
 
+  // React Flow node objects are reused while their layer, report and status are unchanged, so that
+  // an edit re-renders only the nodes it touched.
+  const cache = useRef(new Map<string, { key: unknown[]; node: Node }>());
   const derived = useMemo((): Node[] => {
     const selected = new Set(selection);
+    const previous = cache.current;
+    const next = new Map<string, { key: unknown[]; node: Node }>();
     const layers: Node[] = doc.nodes
       .filter((n) => !hidden.has(n.id))
       .map((n, i) => {
         const d = worst.get(n.id);
-        const data: LayerNodeData = { node: n, report: store.inference.node(n.id), severity: d?.severity ?? null, message: d?.message ?? null };
-        return { id: n.id, type: 'layer', position: n.position ?? { x: 40 + (i % 6) * (NODE_WIDTH + 60), y: 40 + Math.floor(i / 6) * (NODE_HEIGHT + 60) }, data, selected: selected.has(n.id), ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}` };
+        const report = store.inference.node(n.id);
+        const key = [n, report, d, selected.has(n.id)];
+        const old = previous.get(n.id);
+        if (old && old.key.every((k, j) => k === key[j])) {
+          next.set(n.id, old);
+          return old.node;
+        }
+        const data: LayerNodeData = { node: n, report, severity: d?.severity ?? null, message: d?.message ?? null };
+        const node: Node = { id: n.id, type: 'layer', position: n.position ?? { x: 40 + (i % 6) * (NODE_WIDTH + 60), y: 40 + Math.floor(i / 6) * (NODE_HEIGHT + 60) }, data, selected: selected.has(n.id), ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}` };
+        next.set(n.id, { key, node });
+        return node;
       });
+    cache.current = next;
     const boxes: Node[] = groups.map((g) => {
       const members = doc.nodes.filter((n) => g.nodes.includes(n.id));
       const xs = members.map((n) => n.position?.x ?? 0);
@@ -90,12 +111,17 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
     [store],
   );
 
+  // Edges too are reused while unchanged: React Flow measures every label it re-renders.
+  const edgeCache = useRef(new Map<string, Edge>());
   const edges = useMemo((): Edge[] => {
-    return doc.edges.flatMap((e, i) => {
+    const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+    const previous = edgeCache.current;
+    const next = new Map<string, Edge>();
+    const built = doc.edges.flatMap((e, i) => {
       const from = parseEdgeEnd(e.from);
       const to = parseEdgeEnd(e.to);
-      const source = doc.nodes.find((n) => n.id === from.node);
-      const target = doc.nodes.find((n) => n.id === to.node);
+      const source = byId.get(from.node);
+      const target = byId.get(to.node);
       if (!source || !target) return [];
       const outs = getLayer(source.op) ? outputPorts(getLayer(source.op)!, source.params) : [];
       const ins = getLayer(target.op)?.inputs ?? [];
@@ -105,19 +131,23 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
       const targetGroup = hidden.get(target.id);
       if (sourceGroup && sourceGroup === targetGroup) return [];
       const inName = ins[0]?.variadic ? ins[0].name : typeof to.port === 'number' ? ins[to.port]?.name : (to.port ?? ins[0]?.name);
-      return [
-        {
-          id: `${e.from}>${e.to}#${i}`,
-          source: sourceGroup ?? source.id,
-          target: targetGroup ?? target.id,
-          sourceHandle: sourceGroup ? 'out' : outs[fromIndex]?.name,
-          targetHandle: targetGroup ? 'in' : inName,
-          label: type ? formatShape(type.shape) : undefined,
-          data: { from: e.from, to: e.to },
-          className: worst.get(target.id)?.severity === 'error' ? 'edge-error' : undefined,
-        },
-      ];
+      const edge: Edge = {
+        id: `${e.from}>${e.to}#${i}`,
+        source: sourceGroup ?? source.id,
+        target: targetGroup ?? target.id,
+        sourceHandle: sourceGroup ? 'out' : outs[fromIndex]?.name,
+        targetHandle: targetGroup ? 'in' : inName,
+        label: type ? formatShape(type.shape) : undefined,
+        data: { from: e.from, to: e.to },
+        className: worst.get(target.id)?.severity === 'error' ? 'edge-error' : undefined,
+      };
+      const old = previous.get(edge.id);
+      const same = old && old.source === edge.source && old.target === edge.target && old.sourceHandle === edge.sourceHandle && old.targetHandle === edge.targetHandle && old.label === edge.label && old.className === edge.className;
+      next.set(edge.id, same ? old : edge);
+      return [same ? old : edge];
     });
+    edgeCache.current = next;
+    return built;
   }, [doc, hidden, store, revision, worst]);
 
   const endOf = (nodeId: string, handle: string | null | undefined, side: 'source' | 'target'): string => {
@@ -152,6 +182,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
   const isValidConnection = useCallback((c: Connection | Edge) => store.connectionProblem(endOf(c.source, c.sourceHandle, 'source'), endOf(c.target, c.targetHandle, 'target')) === null, [store, doc]);
 
   const wrapper = useRef<HTMLDivElement>(null);
+  const overview = useStore((s) => s.transform[2] < DETAIL_ZOOM);
   const onDrop = useCallback(
     (e: React.DragEvent) => {
       const op = e.dataTransfer.getData('application/x-netloom-layer');
@@ -163,7 +194,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
   );
 
   return (
-    <div className="canvas" ref={wrapper} onDrop={onDrop} onDragOver={(e) => e.preventDefault()} data-testid="canvas">
+    <div className={`canvas ${overview ? 'overview' : ''}`} ref={wrapper} onDrop={onDrop} onDragOver={(e) => e.preventDefault()} data-testid="canvas">
       <ReactFlow
         nodes={nodes}
         edges={edges}
@@ -183,7 +214,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={24} />
-        <MiniMap pannable zoomable ariaLabel="Minimap" />
+        {doc.nodes.length <= MINIMAP_LIMIT && <MiniMap pannable zoomable ariaLabel="Minimap" />}
         <Controls />
       </ReactFlow>
     </div>

@@ -60,6 +60,7 @@ export const browserPlatform: Platform = {
     localStorage.removeItem(RECOVERY_KEY);
   },
   onCommand: () => () => {},
+  takePendingDocument: async () => null,
   setTitle(title, dirty) {
     document.title = `${dirty ? '• ' : ''}${title} — Netloom`;
   },

@@ -18,6 +18,7 @@ export function desktopPlatform(bridge: NetloomBridge): Platform {
     writeRecovery: (text) => bridge.writeRecovery({ text }),
     clearRecovery: () => bridge.clearRecovery(),
     onCommand: (handler) => bridge.onCommand(handler),
+    takePendingDocument: () => bridge.takePendingDocument(),
     setTitle: (title, dirty) => bridge.setTitle({ title, dirty }),
     engineInfo: async () => `Engine: ONNX Runtime (${(await bridge.engineProviders()).join(', ')}) in a utility process.`,
   };

@@ -17,6 +17,8 @@ export interface Platform {
   /** Native menu commands (desktop); the browser shows its own menu bar instead. */
   onCommand(handler: (command: string) => void): () => void;
   setTitle(title: string, dirty: boolean): void;
+  /** A document handed over at start (desktop: Open Recent opens a new window with it). */
+  takePendingDocument(): Promise<OpenedFile | null>;
   /** One line about what runs models here. */
   engineInfo(): Promise<string>;
 }

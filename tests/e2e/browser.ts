@@ -19,7 +19,7 @@ export interface Session {
 export async function startSession(): Promise<Session> {
   if (!existsSync(`${DIST}index.html`)) throw new Error('the editor is not built: run "node scripts/build.js" first (npm test does)');
   mkdirSync(ARTIFACTS, { recursive: true });
-  const { server, url } = (await serve(DIST, 0)) as { server: Server; url: string };
+  const { server, url } = await serve(DIST, 0);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-dev-shm-usage'] });
   return { browser, server, url };
 }

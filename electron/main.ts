@@ -1,0 +1,201 @@
+/**
+ * The desktop shell: one window per document, the native menu, file dialogs, atomic saves, the recovery
+ * file, a prompt for unsaved changes, and ONNX Runtime in a utility process. Security as Electron's
+ * checklist asks: context isolation, sandbox, no Node in the window, a strict CSP (in index.html), no
+ * remote content or navigation, and every IPC payload validated.
+ */
+import { app, BrowserWindow, dialog, ipcMain, Menu, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type UtilityProcess } from 'electron';
+import { promises as fs } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readBytes, writeFileAtomic } from '../cli/fs.ts';
+import { ExportOnnxRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from './ipc.ts';
+import { MENUS } from './menu-model.ts';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const RENDERER = join(HERE, '..', 'renderer', 'index.html');
+const RENDERER_URL = pathToFileURL(RENDERER).href;
+const dirty = new Map<number, boolean>();
+const pendingDocuments = new Map<number, { name: string; text?: string; bytes?: Uint8Array }>();
+const recent: string[] = [];
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    show: false,
+    title: 'Netloom',
+    webPreferences: { preload: join(HERE, 'preload.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false },
+  });
+  win.webContents.on('will-navigate', (event) => event.preventDefault());
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  win.once('ready-to-show', () => win.show());
+  win.on('close', (event) => {
+    if (!dirty.get(win.id)) return;
+    const choice = dialog.showMessageBoxSync(win, { type: 'warning', message: 'This model has unsaved changes.', detail: 'Save them before closing?', buttons: ['Save', 'Discard', 'Cancel'], defaultId: 0, cancelId: 2 });
+    if (choice === 1) return;
+    event.preventDefault();
+    if (choice === 0) win.webContents.send(IPC.command, 'save');
+  });
+  const id = win.id;
+  win.on('closed', () => {
+    dirty.delete(id);
+    pendingDocuments.delete(id);
+  });
+  void win.loadFile(RENDERER);
+  return win;
+}
+
+/** Only our own page may call in: no other frame or origin. */
+function windowOf(event: IpcMainInvokeEvent): BrowserWindow {
+  if (event.senderFrame?.url !== RENDERER_URL) throw new Error('IPC from an unexpected sender');
+  const win = BrowserWindow.fromWebContents(event.sender);
+  if (!win) throw new Error('IPC from a closed window');
+  return win;
+}
+
+const recoveryFile = (win: BrowserWindow) => join(app.getPath('userData'), 'recovery', `window-${win.id}.json`);
+
+function remember(path: string): void {
+  const at = recent.indexOf(path);
+  if (at >= 0) recent.splice(at, 1);
+  recent.unshift(path);
+  recent.splice(10);
+  app.addRecentDocument(path);
+  buildMenu();
+}
+
+async function openPath(path: string) {
+  remember(path);
+  const bytes = await readBytes(path);
+  return path.toLowerCase().endsWith('.onnx') ? { name: path, bytes } : { name: path, text: new TextDecoder().decode(bytes) };
+}
+
+function registerIpc(): void {
+  ipcMain.handle(IPC.openFile, async (event) => {
+    const win = windowOf(event);
+    const picked = await dialog.showOpenDialog(win, { filters: [{ name: 'Models', extensions: ['json', 'onnx'] }], properties: ['openFile'] });
+    return picked.canceled ? null : openPath(picked.filePaths[0]);
+  });
+  ipcMain.handle(IPC.saveFile, async (event, payload) => {
+    const win = windowOf(event);
+    const request = validate(SaveFileRequest, payload, IPC.saveFile);
+    let path = request.path;
+    if (!path) {
+      const picked = await dialog.showSaveDialog(win, { defaultPath: 'model.json', filters: [{ name: 'Netloom model', extensions: ['json'] }] });
+      if (picked.canceled || !picked.filePath) return null;
+      path = picked.filePath;
+    }
+    await writeFileAtomic(path, request.text);
+    remember(path);
+    return path;
+  });
+  ipcMain.handle(IPC.exportOnnx, async (event, payload) => {
+    const win = windowOf(event);
+    const request = validate(ExportOnnxRequest, payload, IPC.exportOnnx);
+    const picked = await dialog.showSaveDialog(win, { defaultPath: request.suggestedName, filters: [{ name: 'ONNX model', extensions: ['onnx'] }] });
+    if (picked.canceled || !picked.filePath) return null;
+    await writeFileAtomic(picked.filePath, request.bytes);
+    return basename(picked.filePath);
+  });
+  ipcMain.handle(IPC.readRecovery, async (event) => {
+    const files = await fs.readdir(join(app.getPath('userData'), 'recovery')).catch(() => [] as string[]);
+    const own = recoveryFile(windowOf(event));
+    // A crashed session's recovery file is offered to the first window that asks.
+    const candidate = files.map((f) => join(app.getPath('userData'), 'recovery', f)).find((f) => f === own) ?? (files[0] ? join(app.getPath('userData'), 'recovery', files[0]) : null);
+    return candidate ? fs.readFile(candidate, 'utf8').catch(() => null) : null;
+  });
+  ipcMain.handle(IPC.writeRecovery, async (event, payload) => {
+    const file = recoveryFile(windowOf(event));
+    await fs.mkdir(join(app.getPath('userData'), 'recovery'), { recursive: true });
+    await writeFileAtomic(file, validate(WriteRecoveryRequest, payload, IPC.writeRecovery).text);
+  });
+  ipcMain.handle(IPC.clearRecovery, async (event) => {
+    await fs.rm(recoveryFile(windowOf(event)), { force: true });
+  });
+  ipcMain.on(IPC.setTitle, (event, payload) => {
+    const win = windowOf(event);
+    const request = validate(SetTitleRequest, payload, IPC.setTitle);
+    dirty.set(win.id, request.dirty);
+    win.setTitle(`${request.dirty ? '• ' : ''}${request.title} — Netloom`);
+    win.setDocumentEdited(request.dirty);
+  });
+  ipcMain.handle(IPC.takePendingDocument, async (event) => {
+    const win = windowOf(event);
+    const file = pendingDocuments.get(win.id) ?? null;
+    pendingDocuments.delete(win.id);
+    return file;
+  });
+  ipcMain.handle(IPC.engineProviders, async (event) => {
+    windowOf(event);
+    return engineRequest('providers');
+  });
+}
+
+// ONNX Runtime lives in a utility process, so neither the window nor the main process ever blocks on it.
+let engine: UtilityProcess | null = null;
+let nextRequest = 1;
+const pending = new Map<number, (reply: { result?: unknown; error?: string }) => void>();
+
+function engineRequest(op: string): Promise<unknown> {
+  if (!engine) {
+    engine = utilityProcess.fork(join(HERE, 'engine-host.mjs'), [], { serviceName: 'Netloom engine' });
+    engine.on('message', (message) => {
+      const reply = message as { id: number; result?: unknown; error?: string };
+      pending.get(reply.id)?.(reply);
+      pending.delete(reply.id);
+    });
+    engine.on('exit', () => (engine = null));
+  }
+  const id = nextRequest++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, (reply) => (reply.error ? reject(new Error(reply.error)) : resolve(reply.result)));
+    engine!.postMessage({ id, op });
+  });
+}
+
+function send(command: CommandId): void {
+  const win = BrowserWindow.getFocusedWindow();
+  if (command === 'new') return void createWindow();
+  win?.webContents.send(IPC.command, command);
+}
+
+function buildMenu(): void {
+  const template: MenuItemConstructorOptions[] = MENUS.map((menu) => ({
+    label: menu.label,
+    submenu: menu.items.flatMap((item): MenuItemConstructorOptions[] => {
+      if (item === 'separator') return [{ type: 'separator' }];
+      const entry: MenuItemConstructorOptions = { label: item.label, accelerator: item.accelerator, click: () => send(item.command) };
+      if (item.command !== 'open') return [entry];
+      const openRecent: MenuItemConstructorOptions = {
+        label: 'Open Recent',
+        submenu: recent.length === 0 ? [{ label: 'No recent files' }] : recent.map((path) => ({ label: path, click: () => void openRecentFile(path) })),
+      };
+      return [entry, openRecent];
+    }),
+  }));
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
+
+async function openRecentFile(path: string): Promise<void> {
+  try {
+    const file = await openPath(path);
+    pendingDocuments.set(createWindow().id, file);
+  } catch (e) {
+    dialog.showErrorBox('Cannot open the file', (e as Error).message);
+  }
+}
+
+void app.whenReady().then(() => {
+  registerIpc();
+  buildMenu();
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});
+
+app.on('window-all-closed', () => {
+  engine?.kill();
+  if (process.platform !== 'darwin') app.quit();
+});

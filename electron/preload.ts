@@ -1,0 +1,28 @@
+/**
+ * The preload bridge: a small typed API (window.netloom), through contextBridge. The window never gets
+ * Node or Electron itself; every call is a named IPC channel that the main process validates.
+ */
+import { contextBridge, ipcRenderer } from 'electron';
+import { Command, IPC, OpenedFileReply, type CommandId, type NetloomBridge } from './ipc.ts';
+
+const bridge: NetloomBridge = {
+  openFile: async () => OpenedFileReply.parse(await ipcRenderer.invoke(IPC.openFile)),
+  saveFile: async (request) => (await ipcRenderer.invoke(IPC.saveFile, request)) as string | null,
+  exportOnnx: async (request) => (await ipcRenderer.invoke(IPC.exportOnnx, request)) as string | null,
+  readRecovery: async () => (await ipcRenderer.invoke(IPC.readRecovery)) as string | null,
+  writeRecovery: async (request) => void (await ipcRenderer.invoke(IPC.writeRecovery, request)),
+  clearRecovery: async () => void (await ipcRenderer.invoke(IPC.clearRecovery)),
+  setTitle: (request) => ipcRenderer.send(IPC.setTitle, request),
+  engineProviders: async () => (await ipcRenderer.invoke(IPC.engineProviders)) as string[],
+  takePendingDocument: async () => OpenedFileReply.parse(await ipcRenderer.invoke(IPC.takePendingDocument)),
+  onCommand(handler) {
+    const listener = (_: unknown, command: unknown) => {
+      const parsed = Command.safeParse(command);
+      if (parsed.success) handler(parsed.data as CommandId);
+    };
+    ipcRenderer.on(IPC.command, listener);
+    return () => ipcRenderer.removeListener(IPC.command, listener);
+  },
+};
+
+contextBridge.exposeInMainWorld('netloom', bridge);

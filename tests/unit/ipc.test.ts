@@ -1,0 +1,33 @@
+/** Every IPC payload is validated: good ones pass, bad ones are refused with one clear line. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Command, ExportOnnxRequest, OpenedFileReply, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest } from '../../electron/ipc.ts';
+import { MENUS, matchesAccelerator } from '../../electron/menu-model.ts';
+
+test('valid payloads pass', () => {
+  assert.deepEqual(validate(SaveFileRequest, { text: '{}', path: null }, 'save'), { text: '{}', path: null });
+  assert.equal(validate(ExportOnnxRequest, { bytes: new Uint8Array([1, 2]), suggestedName: 'm.onnx' }, 'export').bytes.length, 2);
+  assert.equal(validate(SetTitleRequest, { title: 'm', dirty: true }, 'title').dirty, true);
+  assert.equal(validate(OpenedFileReply, null, 'open'), null);
+});
+
+test('bad payloads are refused, naming the field', () => {
+  assert.throws(() => validate(SaveFileRequest, { text: 3, path: null }, 'netloom:save-file'), /invalid netloom:save-file payload: text: /);
+  assert.throws(() => validate(SaveFileRequest, { text: '', path: '' }, 'save'), /path/);
+  assert.throws(() => validate(SaveFileRequest, { text: '', path: null, extra: 1 }, 'save'), /Unrecognized key/);
+  assert.throws(() => validate(ExportOnnxRequest, { bytes: [1, 2], suggestedName: 'x' }, 'export'), /bytes: expected bytes/);
+  assert.throws(() => validate(WriteRecoveryRequest, 'text', 'recovery'), /invalid recovery payload/);
+  assert.throws(() => validate(SetTitleRequest, { title: 'x' }, 'title'), /dirty/);
+  assert.equal(Command.safeParse('rm -rf').success, false);
+});
+
+test('every menu command is a known command, and accelerators match key events', () => {
+  for (const menu of MENUS) for (const item of menu.items) if (item !== 'separator') assert.ok(Command.safeParse(item.command).success, item.command);
+  const key = (k: string, mods: Partial<{ ctrlKey: boolean; shiftKey: boolean; metaKey: boolean }> = {}) => ({ key: k, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...mods });
+  assert.ok(matchesAccelerator('CmdOrCtrl+Z', key('z', { ctrlKey: true })));
+  assert.ok(matchesAccelerator('CmdOrCtrl+Z', key('z', { metaKey: true })));
+  assert.ok(!matchesAccelerator('CmdOrCtrl+Z', key('z', { ctrlKey: true, shiftKey: true })));
+  assert.ok(matchesAccelerator('CmdOrCtrl+Shift+Z', key('Z', { ctrlKey: true, shiftKey: true })));
+  assert.ok(matchesAccelerator('Delete', key('Delete')));
+  assert.ok(!matchesAccelerator('Delete', key('Delete', { ctrlKey: true })));
+});
