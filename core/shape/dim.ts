@@ -13,10 +13,6 @@ export interface TensorType {
   value?: Dim[];
 }
 
-export const BATCH: Dim = 'N';
-
-export const isKnown = (d: Dim): d is number => typeof d === 'number';
-
 /** Product of dimensions, or null if any is symbolic. */
 export function numel(shape: readonly Dim[]): number | null {
   let n = 1;
@@ -25,10 +21,6 @@ export function numel(shape: readonly Dim[]): number | null {
     n *= d;
   }
   return n;
-}
-
-export function sameDim(a: Dim, b: Dim): boolean {
-  return a === b;
 }
 
 export function sameShape(a: readonly Dim[], b: readonly Dim[]): boolean {
