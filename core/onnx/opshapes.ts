@@ -388,6 +388,12 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
       const keep = int(a, 'keepdims', 1) === 1;
       return [t(keep ? X!.map((d, i) => (axes.includes(i) ? 1 : d)) : X!.filter((_, i) => !axes.includes(i)), x.dtype)];
     }
+    case 'NegativeLogLikelihoodLoss':
+    case 'SoftmaxCrossEntropyLoss': {
+      if (!x) return null;
+      const reduction = (a.reduction?.value as string | undefined) ?? 'mean';
+      return [t(reduction === 'none' ? [X![0], ...X!.slice(2)] : [], x.dtype)];
+    }
     case 'ArgMax':
     case 'ArgMin': {
       if (!x) return null;

@@ -1,0 +1,73 @@
+/**
+ * Reverse-mode differentiation of an ONNX graph, into the same graph: from a scalar loss back to the
+ * chosen values (the parameters), one gradient rule per forward node. Only nodes between the
+ * parameters and the loss are differentiated; gradients of unused branches are never built.
+ */
+import type { OnnxBuilder } from '../onnx/builder.ts';
+import type { NodeProto } from '../onnx/proto.ts';
+import type { TensorType } from '../shape/dim.ts';
+import { GradientError, RULES } from './rules.ts';
+import { addInitializers, addNodes } from './types.ts';
+
+export interface BackwardOptions {
+  /** The forward nodes, in topological order. */
+  nodes: NodeProto[];
+  /** A scalar value. */
+  loss: string;
+  /** The values to differentiate with respect to. */
+  wrt: string[];
+  types: Map<string, TensorType>;
+}
+
+/** Builds the backward pass; returns each `wrt` value's gradient (absent when the loss does not depend on it). */
+export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types }: BackwardOptions): Map<string, string> {
+  const fromParams = new Set(wrt);
+  for (const n of nodes) if (n.input.some((i) => fromParams.has(i))) for (const o of n.output) if (o) fromParams.add(o);
+  const toLoss = new Set([loss]);
+  for (let i = nodes.length - 1; i >= 0; i--) if (nodes[i].output.some((o) => toLoss.has(o))) for (const x of nodes[i].input) if (x) toLoss.add(x);
+
+  // Values made by the rules get their types as they are made, so later rules can rely on them.
+  let seenNodes = b.nodes.length;
+  let seenInitializers = b.initializers.length;
+  const track = () => {
+    addInitializers(types, b.initializers.slice(seenInitializers));
+    addNodes(types, b.nodes.slice(seenNodes), b.opset);
+    seenNodes = b.nodes.length;
+    seenInitializers = b.initializers.length;
+  };
+  const contributions = new Map<string, string[]>([[loss, [b.floats([1])]]]);
+  track();
+  const total = (value: string): string | null => {
+    const parts = contributions.get(value);
+    if (!parts || parts.length === 0) return null;
+    if (parts.length > 1) {
+      contributions.set(value, [b.op('Sum', parts)]);
+      track();
+    }
+    return contributions.get(value)![0];
+  };
+  const typeOf = (v: string) => types.get(v);
+
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i];
+    const needs = node.input.map((x) => !!x && fromParams.has(x) && toLoss.has(x));
+    if (!needs.some(Boolean)) continue;
+    const grads = node.output.map((o) => (o && fromParams.has(o) ? total(o) : null));
+    if (grads.every((g) => g === null)) continue;
+    const rule = RULES[node.op_type];
+    if (!rule) throw new GradientError(`no gradient rule for ${node.op_type} (node ${node.name}); it cannot be trained through yet`);
+    const inputGrads = rule({ b, node, grads, needs, typeOf: (v) => (track(), typeOf(v)) });
+    track();
+    node.input.forEach((x, k) => {
+      const g = inputGrads[k];
+      if (!needs[k] || !g) return;
+      contributions.set(x, [...(contributions.get(x) ?? []), g]);
+    });
+  }
+  const result = new Map<string, string>();
+  for (const p of wrt) {
+    const g = total(p);
+    if (g) result.set(p, g);
+  }
+  return result;
+}

@@ -1,0 +1,250 @@
+/**
+ * Gradient rules, one per ONNX op, each written in standard ONNX ops (no training-only kernels), so
+ * every execution provider runs the backward pass. A rule gets the forward node and the gradients of
+ * its outputs, and returns the gradient of each input (null where it has none or none is needed).
+ */
+import type { OnnxBuilder } from '../onnx/builder.ts';
+import type { AttributeProto, NodeProto } from '../onnx/proto.ts';
+import type { TensorType } from '../shape/dim.ts';
+
+export interface GradContext {
+  b: OnnxBuilder;
+  node: NodeProto;
+  /** Gradients of the node's outputs (null where no gradient flows back). */
+  grads: (string | null)[];
+  /** Which inputs need a gradient. */
+  needs: boolean[];
+  typeOf(value: string): TensorType | undefined;
+}
+
+export type GradientRule = (ctx: GradContext) => (string | null)[];
+
+export class GradientError extends Error {}
+
+const attr = (n: NodeProto, name: string): AttributeProto | undefined => n.attribute?.find((a) => a.name === name);
+const int = (n: NodeProto, name: string, fallback: number) => attr(n, name)?.i ?? fallback;
+const ints = (n: NodeProto, name: string) => attr(n, name)?.ints;
+
+function rankOf(ctx: GradContext, value: string): number {
+  const t = ctx.typeOf(value);
+  if (!t) throw new GradientError(`the rank of "${value}" (input of ${ctx.node.op_type} ${ctx.node.name}) is unknown`);
+  return t.shape.length;
+}
+
+function staticDims(ctx: GradContext, value: string, what: string): number[] {
+  const t = ctx.typeOf(value);
+  if (!t || t.shape.some((d) => typeof d !== 'number')) throw new GradientError(`${ctx.node.op_type} ${ctx.node.name}: the gradient needs a known ${what} (got ${t ? t.shape.join('×') : 'unknown'})`);
+  return t.shape as number[];
+}
+
+/** Sums a broadcast gradient back to the shape of `x`: over the axes where x had size 1 or no axis at all. */
+export function unbroadcast(b: OnnxBuilder, grad: string, x: string, typeOf: (v: string) => TensorType | undefined): string {
+  const tx = typeOf(x);
+  const tg = typeOf(grad);
+  if (!tx || !tg) throw new GradientError(`cannot sum a broadcast gradient back: the shape of "${!tx ? x : grad}" is unknown`);
+  const padded = [...new Array(tg.shape.length - tx.shape.length).fill(1), ...tx.shape];
+  const axes = padded.flatMap((d, i) => (d === 1 && tg.shape[i] !== 1 ? [i] : []));
+  if (axes.length === 0 && tx.shape.length === tg.shape.length) return grad;
+  const summed = axes.length > 0 ? b.reduce('ReduceSum', grad, axes, true) : grad;
+  return b.op('Reshape', [summed, b.op('Shape', [x])]);
+}
+
+const only = (needs: boolean[], i: number, make: () => string): string | null => (needs[i] ? make() : null);
+
+/** Element-wise ops whose gradient is g·f'(x), f' written with the input x and the output y. */
+function unary(derivative: (b: OnnxBuilder, x: string, y: string) => string): GradientRule {
+  return ({ b, node, grads: [g] }) => [g ? b.op('Mul', [g, derivative(b, node.input[0], node.output[0])]) : null];
+}
+
+function lastTwoSwapped(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+  return perm;
+}
+
+export const RULES: Record<string, GradientRule> = {
+  Identity: ({ grads: [g] }) => [g],
+  Add: ({ b, node, grads: [g], needs, typeOf }) => node.input.map((x, i) => (g && needs[i] ? unbroadcast(b, g, x, typeOf) : null)),
+  Sub: ({ b, node, grads: [g], needs, typeOf }) => [
+    g && needs[0] ? unbroadcast(b, g, node.input[0], typeOf) : null,
+    g && needs[1] ? unbroadcast(b, b.op('Neg', [g]), node.input[1], typeOf) : null,
+  ],
+  Mul: ({ b, node, grads: [g], needs, typeOf }) => {
+    const [x, y] = node.input;
+    return [g && needs[0] ? unbroadcast(b, b.op('Mul', [g, y]), x, typeOf) : null, g && needs[1] ? unbroadcast(b, b.op('Mul', [g, x]), y, typeOf) : null];
+  },
+  Div: ({ b, node, grads: [g], needs, typeOf }) => {
+    const [x, y] = node.input;
+    return [
+      g && needs[0] ? unbroadcast(b, b.op('Div', [g, y]), x, typeOf) : null,
+      g && needs[1] ? unbroadcast(b, b.op('Neg', [b.op('Div', [b.op('Mul', [g, node.output[0]]), y])]), y, typeOf) : null,
+    ];
+  },
+  Neg: ({ b, grads: [g] }) => [g ? b.op('Neg', [g]) : null],
+  Relu: ({ b, node, grads: [g] }) => [g ? b.op('Mul', [g, b.op('Cast', [b.op('Greater', [node.input[0], b.floats([0])])], { to: 1 })]) : null],
+  LeakyRelu: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const slope = attr(node, 'alpha')?.f ?? 0.01;
+    return [b.op('Mul', [g, b.op('Where', [b.op('Greater', [node.input[0], b.floats([0])]), b.floats([1]), b.floats([slope])])])];
+  },
+  Sigmoid: unary((b, _x, y) => b.op('Mul', [y, b.op('Sub', [b.floats([1]), y])])),
+  Tanh: unary((b, _x, y) => b.op('Sub', [b.floats([1]), b.op('Mul', [y, y])])),
+  Exp: unary((_b, _x, y) => y),
+  Log: unary((b, x) => b.op('Reciprocal', [x])),
+  Sqrt: unary((b, _x, y) => b.op('Div', [b.floats([0.5]), y])),
+  Abs: unary((b, x) => b.op('Sign', [x])),
+  Erf: unary((b, x) => b.op('Mul', [b.floats([2 / Math.sqrt(Math.PI)]), b.op('Exp', [b.op('Neg', [b.op('Mul', [x, x])])])])),
+  Softplus: unary((b, x) => b.op('Sigmoid', [x])),
+  Reciprocal: unary((b, _x, y) => b.op('Neg', [b.op('Mul', [y, y])])),
+  Where: ({ b, node, grads: [g], needs, typeOf }) => {
+    const [c, x, y] = node.input;
+    const zero = b.floats([0]);
+    return [null, g && needs[1] ? unbroadcast(b, b.op('Where', [c, g, zero]), x, typeOf) : null, g && needs[2] ? unbroadcast(b, b.op('Where', [c, zero, g]), y, typeOf) : null];
+  },
+  Reshape: ({ b, node, grads: [g] }) => [g ? b.op('Reshape', [g, b.op('Shape', [node.input[0]])]) : null, null],
+  Flatten: ({ b, node, grads: [g] }) => [g ? b.op('Reshape', [g, b.op('Shape', [node.input[0]])]) : null],
+  Squeeze: ({ b, node, grads: [g] }) => [g ? b.op('Reshape', [g, b.op('Shape', [node.input[0]])]) : null, null],
+  Unsqueeze: ({ b, node, grads: [g] }) => [g ? b.op('Reshape', [g, b.op('Shape', [node.input[0]])]) : null, null],
+  Transpose: (ctx) => {
+    const [g] = ctx.grads;
+    if (!g) return [null];
+    const rank = rankOf(ctx, ctx.node.input[0]);
+    const perm = ints(ctx.node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+    const inverse = perm.map((_, i) => perm.indexOf(i));
+    return [ctx.b.op('Transpose', [g], { perm: inverse })];
+  },
+  MatMul: (ctx) => {
+    const { b, node, grads: [g], needs, typeOf } = ctx;
+    if (!g) return [null, null];
+    const [x, w] = node.input;
+    const rx = rankOf(ctx, x);
+    const rw = rankOf(ctx, w);
+    let dx: string | null = null;
+    let dw: string | null = null;
+    if (needs[0]) dx = unbroadcast(b, b.op('MatMul', [g, b.op('Transpose', [w], { perm: lastTwoSwapped(rw) })]), x, typeOf);
+    if (needs[1]) {
+      if (rw === 2 && rx > 2) {
+        // A batch of rows against one matrix: flatten the batch, then one product.
+        const k = typeOf(w)!.shape[0] as number;
+        const n = typeOf(w)!.shape[1] as number;
+        dw = b.op('MatMul', [b.op('Transpose', [b.reshape(x, [-1, k])], { perm: [1, 0] }), b.reshape(g, [-1, n])]);
+      } else dw = unbroadcast(b, b.op('MatMul', [b.op('Transpose', [x], { perm: lastTwoSwapped(rx) }), g]), w, typeOf);
+    }
+    return [dx, dw];
+  },
+  Gemm: ({ b, node, grads: [g], needs }) => {
+    if (!g) return [null, null, null];
+    if (int(node, 'transA', 0) !== 0 || (attr(node, 'alpha')?.f ?? 1) !== 1 || (attr(node, 'beta')?.f ?? 1) !== 1) throw new GradientError(`Gemm ${node.name}: gradients are written for transA = 0 and alpha = beta = 1`);
+    const [a, w] = node.input;
+    const transB = int(node, 'transB', 0) === 1;
+    return [
+      only(needs, 0, () => b.op('Gemm', [g, w], { transB: transB ? 0 : 1 })),
+      only(needs, 1, () => (transB ? b.op('Gemm', [g, a], { transA: 1 }) : b.op('Gemm', [a, g], { transA: 1 }))),
+      node.input[2] ? only(needs, 2, () => b.reduce('ReduceSum', g, [0], false)) : null,
+    ];
+  },
+  ReduceSum: (ctx) => reduceGrad(ctx, false),
+  ReduceMean: (ctx) => reduceGrad(ctx, true),
+  LogSoftmax: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const axis = int(node, 'axis', -1);
+    return [b.op('Sub', [g, b.op('Mul', [b.op('Exp', [node.output[0]]), b.reduce('ReduceSum', g, [axis], true)])])];
+  },
+  Softmax: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const axis = int(node, 'axis', -1);
+    const y = node.output[0];
+    return [b.op('Mul', [y, b.op('Sub', [g, b.reduce('ReduceSum', b.op('Mul', [g, y]), [axis], true)])])];
+  },
+  NegativeLogLikelihoodLoss: (ctx) => {
+    const { b, node, grads: [g] } = ctx;
+    if (!g) return [null, null];
+    if (attr(node, 'reduction') && new TextDecoder().decode(attr(node, 'reduction')!.s) !== 'none') throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for reduction 'none'`);
+    if (rankOf(ctx, node.input[0]) !== 2 || node.input[2]) throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for N×C scores without class weights`);
+    const [logp, target] = node.input;
+    const ignore = attr(node, 'ignore_index')?.i;
+    let index = target;
+    let value = b.op('Neg', [g]);
+    if (ignore !== undefined) {
+      // Ignored targets get no gradient (and a safe index for the scatter).
+      const ignored = b.op('Equal', [target, b.ints([ignore], true)]);
+      index = b.op('Where', [ignored, b.ints([0], true), target]);
+      value = b.op('Where', [ignored, b.floats([0]), value]);
+    }
+    const zeros = b.op('Mul', [logp, b.floats([0])]);
+    return [b.op('ScatterElements', [zeros, b.unsqueeze(index, [1]), b.unsqueeze(value, [1])], { axis: 1 }), null];
+  },
+  Gather: (ctx) => {
+    const { b, node, grads: [g], needs } = ctx;
+    if (!g || !needs[0]) return [null, null];
+    if (int(node, 'axis', 0) !== 0 || rankOf(ctx, node.input[0]) !== 2) throw new GradientError(`Gather ${node.name}: gradients are written for row lookups in a 2-D table (Embedding)`);
+    const [table, ids] = node.input;
+    const D = staticDims(ctx, table, 'table size')[1];
+    const rows = b.reshape(g, [-1, D]);
+    const index = b.op('Expand', [b.reshape(ids, [-1, 1]), b.op('Shape', [rows])]);
+    const zeros = b.op('Mul', [table, b.floats([0])]);
+    return [b.op('ScatterElements', [zeros, index, rows], { axis: 0, reduction: 'add' }), null];
+  },
+  Conv: (ctx) => {
+    const { b, node, grads: [g], needs } = ctx;
+    if (!g) return [null, null, null];
+    const [x, w] = node.input;
+    const group = int(node, 'group', 1);
+    const xs = staticDims(ctx, x, 'input size');
+    const ws = staticDims(ctx, w, 'kernel size');
+    const ys = staticDims(ctx, node.output[0], 'output size');
+    const rank = ws.length - 2;
+    const strides = ints(node, 'strides') ?? new Array(rank).fill(1);
+    const dilations = ints(node, 'dilations') ?? new Array(rank).fill(1);
+    const pads = ints(node, 'pads') ?? new Array(2 * rank).fill(0);
+    const grads: (string | null)[] = [null, null, null];
+    if (needs[0]) {
+      // The input's gradient is the transposed convolution of the output's gradient.
+      const outputPadding = xs.slice(2).map((size, i) => size - ((ys[2 + i] - 1) * strides[i] - pads[i] - pads[i + rank] + dilations[i] * (ws[2 + i] - 1) + 1));
+      grads[0] = b.op('ConvTranspose', [g, w], { strides, dilations, pads, group, output_padding: outputPadding, kernel_shape: ws.slice(2) });
+    }
+    if (needs[1]) {
+      if (group !== 1) throw new GradientError(`Conv ${node.name}: the weight gradient is written for groups = 1`);
+      // dW[k, c] = Σₙ x[n, c] ⋆ g[n, k]: a convolution over the batch, strides and dilations swapped.
+      const swapped = b.op('Conv', [b.op('Transpose', [x], { perm: [1, 0, ...Array.from({ length: rank }, (_, i) => i + 2)] }), b.op('Transpose', [g], { perm: [1, 0, ...Array.from({ length: rank }, (_, i) => i + 2)] })], { strides: dilations, dilations: strides, pads });
+      const cropped = b.op('Slice', [swapped, b.ints(new Array(rank).fill(0)), b.ints(ws.slice(2)), b.ints(Array.from({ length: rank }, (_, i) => i + 2))]);
+      grads[1] = b.op('Transpose', [cropped], { perm: [1, 0, ...Array.from({ length: rank }, (_, i) => i + 2)] });
+    }
+    if (node.input[2] && needs[2]) grads[2] = b.reduce('ReduceSum', g, [0, ...Array.from({ length: rank }, (_, i) => i + 2)], false);
+    return grads;
+  },
+  MaxPool: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    // Recompute the pool with its Indices output and scatter the gradient to the winners.
+    const attrs = Object.fromEntries((node.attribute ?? []).filter((a) => a.name !== 'storage_order').map((a) => [a.name, a.ints ?? a.i]));
+    const [, indices] = b.node('MaxPool', [node.input[0]], attrs as Record<string, number | number[]>, 2);
+    const flat = b.op('Mul', [b.reshape(node.input[0], [-1]), b.floats([0])]);
+    const scattered = b.op('ScatterElements', [flat, b.reshape(indices, [-1]), b.reshape(g, [-1])], { axis: 0, reduction: 'add' });
+    return [b.op('Reshape', [scattered, b.op('Shape', [node.input[0]])])];
+  },
+  GlobalAveragePool: (ctx) => {
+    const { b, node, grads: [g] } = ctx;
+    if (!g) return [null];
+    const xs = staticDims(ctx, node.input[0], 'input size');
+    const area = xs.slice(2).reduce((p, d) => p * d, 1);
+    return [b.op('Mul', [b.op('Expand', [g, b.op('Shape', [node.input[0]])]), b.floats([1 / area])])];
+  },
+};
+
+function reduceGrad(ctx: GradContext, mean: boolean): (string | null)[] {
+  const { b, node, grads: [g] } = ctx;
+  if (!g) return [null, null];
+  const x = node.input[0];
+  const rank = rankOf(ctx, x);
+  const axesFromInput = node.op_type === 'ReduceSum' || b.opset >= 18;
+  const given = axesFromInput ? (node.input[1] ? ctx.typeOf(node.input[1])?.value : undefined) : ints(node, 'axes');
+  if (axesFromInput && node.input[1] && !given) throw new GradientError(`${node.op_type} ${node.name}: the gradient needs constant axes`);
+  const axes = ((given as number[] | undefined) ?? Array.from({ length: rank }, (_, i) => i)).map((a) => (a < 0 ? a + rank : a));
+  const kept = int(node, 'keepdims', 1) === 1 ? g : b.unsqueeze(g, axes);
+  let spread = b.op('Expand', [kept, b.op('Shape', [x])]);
+  if (mean) {
+    const count = b.op('Div', [b.op('Cast', [b.op('Size', [x])], { to: 1 }), b.op('Cast', [b.op('Size', [node.output[0]])], { to: 1 })]);
+    spread = b.op('Div', [spread, count]);
+  }
+  return [spread, null];
+}
