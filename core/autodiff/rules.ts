@@ -31,10 +31,11 @@ function rankOf(ctx: GradContext, value: string): number {
   return t.shape.length;
 }
 
+/** The dims of a value, all known except perhaps the first (the batch); the first comes back as -1 then. */
 function staticDims(ctx: GradContext, value: string, what: string): number[] {
   const t = ctx.typeOf(value);
-  if (!t || t.shape.some((d) => typeof d !== 'number')) throw new GradientError(`${ctx.node.op_type} ${ctx.node.name}: the gradient needs a known ${what} (got ${t ? t.shape.join('×') : 'unknown'})`);
-  return t.shape as number[];
+  if (!t || t.shape.some((d, i) => i > 0 && typeof d !== 'number')) throw new GradientError(`${ctx.node.op_type} ${ctx.node.name}: the gradient needs a known ${what} (got ${t ? t.shape.join('×') : 'unknown'})`);
+  return t.shape.map((d) => (typeof d === 'number' ? d : -1));
 }
 
 /** Sums a broadcast gradient back to the shape of `x`: over the axes where x had size 1 or no axis at all. */

@@ -37,6 +37,10 @@ export interface CompiledModel {
   outputs: GraphValue[];
   /** The ONNX value of each layer output, by "<id>:<port>". */
   values: Map<string, string>;
+  /** The builder, for appending to the graph (the training step adds the backward pass and updates). */
+  builder: OnnxBuilder;
+  /** The shape inference the graph was compiled from. */
+  inference: ShapeInference;
 }
 
 export class CompileError extends Error {
@@ -114,7 +118,7 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
       output: outputs.map((v) => valueInfo(v.name, v.type)),
     },
   };
-  return { model, layers: b.layers, weights, inputs, outputs, values };
+  return { model, layers: b.layers, weights, inputs, outputs, values, builder: b, inference };
 }
 
 /** Outputs of layers that nothing reads: the model's results. */

@@ -1,0 +1,122 @@
+/**
+ * Optimisers as ONNX update subgraphs, with torch.optim's defaults and update formulas. The learning
+ * rate and the step count are graph inputs, so schedules change them without rebuilding the graph.
+ */
+import type { OnnxBuilder } from '../onnx/builder.ts';
+
+export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'adagrad', 'rmsprop', 'adadelta'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+export interface OptimizerConfig {
+  name: OptimizerName;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  betas: [number, number];
+  eps: number;
+  /** RMSprop's smoothing constant. */
+  alpha: number;
+  /** Adadelta's decay. */
+  rho: number;
+}
+
+/** torch.optim's defaults, per optimiser. */
+export function optimizerConfig(name: OptimizerName, given: Partial<Omit<OptimizerConfig, 'name'>> = {}): OptimizerConfig {
+  const base: Record<OptimizerName, Partial<OptimizerConfig>> = {
+    sgd: { lr: 0.01, momentum: 0 },
+    momentum: { lr: 0.01, momentum: 0.9 },
+    nesterov: { lr: 0.01, momentum: 0.9 },
+    adam: { lr: 1e-3, eps: 1e-8 },
+    adamw: { lr: 1e-3, eps: 1e-8, weightDecay: 1e-2 },
+    adagrad: { lr: 1e-2, eps: 1e-10 },
+    rmsprop: { lr: 1e-2, eps: 1e-8 },
+    adadelta: { lr: 1.0, eps: 1e-6 },
+  };
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  return { name, lr: 0.01, momentum: 0, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, alpha: 0.99, rho: 0.9, ...base[name], ...defined } as OptimizerConfig;
+}
+
+/** The state each parameter carries between steps (PyTorch's names), all starting at zero. */
+export function stateSlots(name: OptimizerName): string[] {
+  switch (name) {
+    case 'sgd':
+      return [];
+    case 'momentum':
+    case 'nesterov':
+      return ['momentum_buffer'];
+    case 'adam':
+    case 'adamw':
+      return ['exp_avg', 'exp_avg_sq'];
+    case 'adagrad':
+      return ['sum'];
+    case 'rmsprop':
+      return ['square_avg'];
+    case 'adadelta':
+      return ['square_avg', 'acc_delta'];
+  }
+}
+
+export interface UpdateValues {
+  param: string;
+  grad: string;
+  state: Record<string, string>;
+  /** Scalar float graph inputs. */
+  lr: string;
+  step: string;
+}
+
+/** Emits one parameter's update; returns the new parameter and state values. */
+export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues): { param: string; state: Record<string, string> } {
+  const c = (x: number) => b.floats([x]);
+  const mul = (x: string, y: string) => b.op('Mul', [x, y]);
+  const add = (x: string, y: string) => b.op('Add', [x, y]);
+  const lerp = (old: string, fresh: string, keep: number) => add(mul(old, c(keep)), mul(fresh, c(1 - keep)));
+  const step = (direction: string) => b.op('Sub', [v.param, mul(v.lr, direction)]);
+  let param = v.param;
+  let g = v.grad;
+  if (cfg.weightDecay > 0 && cfg.name === 'adamw') param = b.op('Sub', [param, mul(mul(v.lr, c(cfg.weightDecay)), param)]);
+  else if (cfg.weightDecay > 0) g = add(g, mul(c(cfg.weightDecay), param));
+  switch (cfg.name) {
+    case 'sgd':
+      return { param: step(g), state: {} };
+    case 'momentum':
+    case 'nesterov': {
+      // PyTorch: buf = momentum·buf + g (the first step sets buf = g, which a zero buffer gives too).
+      const buf = add(mul(v.state.momentum_buffer, c(cfg.momentum)), g);
+      const direction = cfg.name === 'nesterov' ? add(g, mul(buf, c(cfg.momentum))) : buf;
+      return { param: step(direction), state: { momentum_buffer: buf } };
+    }
+    case 'adam':
+    case 'adamw': {
+      const [b1, b2] = cfg.betas;
+      const m = lerp(v.state.exp_avg, g, b1);
+      const s = lerp(v.state.exp_avg_sq, mul(g, g), b2);
+      const correction = (beta: number) => b.op('Sub', [c(1), b.op('Pow', [c(beta), v.step])]);
+      const denom = add(b.op('Div', [b.op('Sqrt', [s]), b.op('Sqrt', [correction(b2)])]), c(cfg.eps));
+      const direction = b.op('Div', [b.op('Div', [m, denom]), correction(b1)]);
+      return { param: b.op('Sub', [param, mul(v.lr, direction)]), state: { exp_avg: m, exp_avg_sq: s } };
+    }
+    case 'adagrad': {
+      const sum = add(v.state.sum, mul(g, g));
+      return { param: step(b.op('Div', [g, add(b.op('Sqrt', [sum]), c(cfg.eps))])), state: { sum } };
+    }
+    case 'rmsprop': {
+      const sq = lerp(v.state.square_avg, mul(g, g), cfg.alpha);
+      return { param: step(b.op('Div', [g, add(b.op('Sqrt', [sq]), c(cfg.eps))])), state: { square_avg: sq } };
+    }
+    case 'adadelta': {
+      const sq = lerp(v.state.square_avg, mul(g, g), cfg.rho);
+      const delta = mul(b.op('Div', [b.op('Sqrt', [add(v.state.acc_delta, c(cfg.eps))]), b.op('Sqrt', [add(sq, c(cfg.eps))])]), g);
+      const acc = lerp(v.state.acc_delta, mul(delta, delta), cfg.rho);
+      return { param: step(delta), state: { square_avg: sq, acc_delta: acc } };
+    }
+  }
+}
+
+/** Scales all gradients so that their global L2 norm is at most `maxNorm` (torch.nn.utils.clip_grad_norm_). */
+export function clipByGlobalNorm(b: OnnxBuilder, grads: string[], maxNorm: number): string[] {
+  const squares = grads.map((g) => b.op('ReduceSum', [b.op('Mul', [g, g])], { keepdims: 0 }));
+  const norm = b.op('Sqrt', [squares.length === 1 ? squares[0] : b.op('Sum', squares)]);
+  const scale = b.op('Min', [b.floats([1]), b.op('Div', [b.floats([maxNorm]), b.op('Add', [norm, b.floats([1e-6])])])]);
+  return grads.map((g) => b.op('Mul', [g, scale]));
+}

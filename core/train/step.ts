@@ -1,0 +1,176 @@
+/**
+ * The training-step graph: forward, loss (the model's own loss node, or one attached to its output),
+ * regularisation, the backward pass, gradient clipping and the optimiser update, as one ONNX graph that an
+ * ordinary inference session runs. Trainable parameters and optimiser state are graph inputs and outputs.
+ * A second graph, for evaluation, runs the forward pass with Dropout off.
+ */
+import type { ModelDocument } from '../graph/types.ts';
+import type { Weights } from '../graph/weights.ts';
+import { getLayer } from '../layers/index.ts';
+import { buildBackward } from '../autodiff/backward.ts';
+import { annotate } from '../autodiff/types.ts';
+import { compileModel, valueInfo, CompileError, type CompiledModel, type GraphValue } from '../onnx/compile.ts';
+import type { ModelProto } from '../onnx/proto.ts';
+import { inferShapes } from '../shape/infer.ts';
+import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig } from './optimizers.ts';
+
+export const LOSSES = { 'cross-entropy': 'CrossEntropyLoss', mse: 'MSELoss', l1: 'L1Loss', hinge: 'MultiMarginLoss', bce: 'BCEWithLogitsLoss' } as const;
+export type LossName = keyof typeof LOSSES;
+
+export interface Regularization {
+  l1?: number;
+  l2?: number;
+  /** Parameter keys ("fc1.weight"); default: every weight (not biases or norm parameters). */
+  params?: string[];
+}
+
+export interface TrainingGraphOptions {
+  optimizer: OptimizerConfig;
+  /** Needed when the model does not end in a loss node. */
+  loss?: LossName;
+  regularization?: Regularization;
+  clipNorm?: number;
+  weights?: Weights;
+  seed?: number;
+  opset?: number;
+}
+
+export interface TrainingGraph {
+  step: ModelProto;
+  eval: ModelProto;
+  /** Trainable parameters, fed as inputs under their keys and returned as "next/<key>". */
+  params: { key: string; shape: number[] }[];
+  slots: string[];
+  /** The model's data inputs and the target input. */
+  inputs: GraphValue[];
+  target: GraphValue;
+  /** Output names (the same in both graphs). */
+  loss: string;
+  prediction: string;
+  /** Every tensor of the model at the start (frozen parameters and buffers included). */
+  weights: Weights;
+  /** The document actually trained (with the attached loss, if any). */
+  doc: ModelDocument;
+}
+
+export const nextName = (key: string) => `next/${key}`;
+export const stateName = (slot: string, key: string) => `state/${slot}/${key}`;
+
+/** The document with a loss node: its own, or `loss` attached to its single output with a new target input. */
+export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocument; lossId: string; targetId: string } {
+  const own = doc.nodes.find((n) => getLayer(n.op)?.category === 'Loss');
+  if (own) {
+    const target = doc.edges.find((e) => e.to === `${own.id}:1` || e.to === `${own.id}:target`);
+    if (!target) throw new CompileError(`the loss ${own.id} has no target connected`);
+    return { doc, lossId: own.id, targetId: target.from.split(':')[0] };
+  }
+  if (!loss) throw new CompileError('the model has no loss node; choose a loss (--loss cross-entropy|mse|l1|hinge|bce)');
+  const inference = inferShapes(doc);
+  const read = new Set(doc.edges.map((e) => e.from.split(':')[0]));
+  const sinks = inference.nodes().filter((r) => !read.has(r.id) && r.op !== 'Input');
+  if (sinks.length !== 1 || !sinks[0].outputs) throw new CompileError(`a loss attaches to a model with exactly one output; this one has ${sinks.length}`);
+  const prediction = sinks[0].outputs[0];
+  const classes = loss === 'cross-entropy' || loss === 'hinge';
+  const taken = new Set(doc.nodes.map((n) => n.id));
+  const targetId = taken.has('target') ? 'target_' : 'target';
+  const lossId = taken.has('loss') ? 'loss_' : 'loss';
+  return {
+    lossId,
+    targetId,
+    doc: {
+      ...doc,
+      nodes: [
+        ...doc.nodes,
+        { id: targetId, op: 'Input', params: classes ? { shape: prediction.shape.slice(2), dtype: 'int64' } : { shape: prediction.shape.slice(1) } },
+        { id: lossId, op: LOSSES[loss], params: {} },
+      ],
+      edges: [...doc.edges, { from: sinks[0].id, to: `${lossId}:input` }, { from: targetId, to: `${lossId}:target` }],
+    },
+  };
+}
+
+/** Turns the trainable parameters' initializers into graph inputs. */
+function paramsAsInputs(compiled: CompiledModel): { key: string; shape: number[] }[] {
+  const trainable = new Set(
+    compiled.inference
+      .nodes()
+      .filter((r) => r.trainable)
+      .flatMap((r) => r.params.filter((p) => !p.tiedTo).map((p) => `${r.id}.${p.name}`)),
+  );
+  const graph = compiled.model.graph;
+  const params = (graph.initializer ?? []).filter((t) => trainable.has(t.name!)).map((t) => ({ key: t.name!, shape: t.dims ?? [] }));
+  const moved = new Set(params.map((p) => p.key));
+  graph.initializer = (graph.initializer ?? []).filter((t) => !moved.has(t.name!));
+  graph.input.push(...params.map((p) => valueInfo(p.key, { shape: p.shape, dtype: 'float32' })));
+  return params;
+}
+
+export function buildTrainingGraph(source: ModelDocument, options: TrainingGraphOptions): TrainingGraph {
+  const { doc, lossId, targetId } = withLoss(source, options.loss);
+  const compiled = compileModel(doc, { weights: options.weights, seed: options.seed, opset: options.opset, training: true });
+  const b = compiled.builder;
+  const graph = compiled.model.graph;
+  const params = paramsAsInputs(compiled);
+  const loss = compiled.values.get(`${lossId}:0`)!;
+  const feed = compiled.inference.incoming(lossId)[0]!;
+  const prediction = compiled.values.get(`${feed.node}:${feed.port}`)!;
+  if (compiled.inference.node(lossId)!.outputs![0].shape.length !== 0) throw new CompileError(`the loss ${lossId} must reduce to a scalar (reduction 'mean' or 'sum') to train`);
+
+  // λR(W): L2 and L1 penalties on the chosen parameters, added to the loss.
+  let objective = loss;
+  const reg = options.regularization;
+  if (reg && (reg.l1 || reg.l2)) {
+    const chosen = reg.params ?? params.map((p) => p.key).filter((k) => /(^|\.)weight$|_weight$|weight_(ih|hh)/.test(k) && !/norm/.test(k));
+    const terms: string[] = [];
+    for (const key of chosen) {
+      if (reg.l2) terms.push(b.op('Mul', [b.floats([reg.l2]), b.op('ReduceSum', [b.op('Mul', [key, key])], { keepdims: 0 })]));
+      if (reg.l1) terms.push(b.op('Mul', [b.floats([reg.l1]), b.op('ReduceSum', [b.op('Abs', [key])], { keepdims: 0 })]));
+    }
+    objective = b.op('Sum', [loss, ...terms]);
+  }
+
+  const forward = [...b.nodes];
+  const types = annotate(graph, b.opset);
+  const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: params.map((p) => p.key), types });
+  let keys = params.map((p) => p.key).filter((k) => grads.has(k));
+  let gradValues = keys.map((k) => grads.get(k)!);
+  if (options.clipNorm) gradValues = clipByGlobalNorm(b, gradValues, options.clipNorm);
+
+  const slots = stateSlots(options.optimizer.name);
+  const lr = 'lr';
+  const step = 'step';
+  graph.input.push(valueInfo(lr, { shape: [], dtype: 'float32' }), valueInfo(step, { shape: [], dtype: 'float32' }));
+  const outputs = [valueInfo(loss, { shape: [], dtype: 'float32' }), valueInfo(prediction, compiled.inference.node(feed.node)!.outputs![feed.port])];
+  keys.forEach((key, i) => {
+    const shape = params.find((p) => p.key === key)!.shape;
+    const state = Object.fromEntries(slots.map((s) => [s, stateName(s, key)]));
+    for (const s of slots) graph.input.push(valueInfo(stateName(s, key), { shape, dtype: 'float32' }));
+    const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step });
+    outputs.push(valueInfo(b.op('Identity', [next.param], {}, nextName(key)), { shape, dtype: 'float32' }));
+    for (const s of slots) outputs.push(valueInfo(b.op('Identity', [next.state[s]], {}, nextName(stateName(s, key))), { shape, dtype: 'float32' }));
+  });
+  // Parameters the loss does not reach keep their values (and get no state).
+  keys = keys.concat(params.map((p) => p.key).filter((k) => !grads.has(k)));
+  for (const key of params.map((p) => p.key).filter((k) => !grads.has(k))) outputs.push(valueInfo(b.op('Identity', [key], {}, nextName(key)), { shape: params.find((p) => p.key === key)!.shape, dtype: 'float32' }));
+  graph.node = b.nodes;
+  graph.initializer = b.initializers.filter((t) => !params.some((p) => p.key === t.name));
+  graph.output = outputs;
+
+  const evaluation = compileModel(doc, { weights: compiled.weights, opset: options.opset, training: false });
+  paramsAsInputs(evaluation);
+  evaluation.model.graph.output = [valueInfo(loss, { shape: [], dtype: 'float32' }), outputs[1]];
+
+  const target = compiled.inputs.find((v) => v.nodeId === targetId)!;
+  return {
+    step: compiled.model,
+    eval: evaluation.model,
+    params: params.filter((p) => keys.includes(p.key)),
+    slots,
+    inputs: compiled.inputs.filter((v) => v.nodeId !== targetId),
+    target,
+    loss,
+    prediction,
+    weights: compiled.weights,
+    doc,
+  };
+}
