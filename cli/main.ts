@@ -3,6 +3,7 @@ import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { info } from './commands/info.ts';
 import { runCommand } from './commands/run.ts';
+import { trainCommand } from './commands/train.ts';
 import { templateIds, UsageError, UserError } from './files.ts';
 
 const HELP = `netloom — design neural networks, see every shape and parameter count, compile them to ONNX
@@ -15,6 +16,11 @@ Usage:
   netloom run <model.json|model.onnx> --input x.npy -o out.npy
                                                        Run on ONNX Runtime [--input name=y.npy ...] [--ep cpu|cuda|dml]
                                                        [--allow-fallback]; several outputs: -o names a folder
+  netloom train <model.json|model.onnx> (--data train.npz [--val val.npz] | --dataset mnist|fashion-mnist|spiral|xor|moons|blobs)
+               --epochs E --batch-size B --optimizer sgd|momentum|nesterov|adam|adamw|adagrad|rmsprop|adadelta --lr X
+               [--momentum M] [--weight-decay W] [--loss cross-entropy|mse|l1|hinge|bce] [--clip-norm C] [--l1 λ] [--l2 λ]
+               [--schedule step|cosine] [--warmup N] [--no-shuffle] [--seed S] [--ep cpu|cuda|dml] [--checkpoint file]
+               -o trained.onnx|trained.json [--json]            Train on ONNX Runtime
   netloom templates                                    List the built-in templates
   netloom --help | --version
 
@@ -25,6 +31,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   export: exportCommand,
   import: importCommand,
   run: runCommand,
+  train: trainCommand,
   templates: async () => {
     console.log((await templateIds()).join('\n'));
     return 0;

@@ -10,3 +10,4 @@ declare class TextDecoder {
 declare function structuredClone<T>(value: T): T;
 declare function btoa(data: string): string;
 declare function atob(data: string): string;
+declare const performance: { now(): number };

@@ -25,8 +25,8 @@ describe('training steps match torch.optim', () => {
       const initial = new Map([...weightsOf('', model.weights)].map(([k, v]) => [k.slice(1), v]));
       const graph = buildTrainingGraph(model.doc, { optimizer: optimizerConfig(run.optimizer, run.config), loss: 'cross-entropy', weights: initial });
       const session = await ort.InferenceSession.create(encodeModelBytes(graph.step));
-      const params = new Map(graph.params.map((p) => [p.key, initial.get(p.key)!.data]));
-      const state = new Map(graph.params.flatMap((p) => graph.slots.map((s) => [stateName(s, p.key), new Float32Array(p.shape.reduce((a, b) => a * b, 1))] as const)));
+      const params = new Map<string, Float32Array>(graph.params.map((p) => [p.key, initial.get(p.key)!.data]));
+      const state = new Map<string, Float32Array>(graph.params.flatMap((p) => graph.slots.map((s) => [stateName(s, p.key), new Float32Array(p.shape.reduce((a, b) => a * b, 1))] as const)));
       const shapeOf = (key: string) => graph.params.find((p) => p.key === key)!.shape;
       for (let step = 1; step <= 3; step++) {
         const feeds: Record<string, ort.Tensor> = {

@@ -1,0 +1,135 @@
+import { extname } from 'node:path';
+import { checkTarget, DatasetError, shapedTo, type Dataset } from '../../core/data/dataset.ts';
+import { EngineError, type Provider } from '../../core/engine/engine.ts';
+import { GradientError } from '../../core/autodiff/rules.ts';
+import { compileModel, CompileError } from '../../core/onnx/compile.ts';
+import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
+import { buildTrainingGraph, LOSSES, type LossName, type TrainingGraph } from '../../core/train/step.ts';
+import { train, type Schedule, type TrainingEvent } from '../../core/train/trainer.ts';
+import { encodeSafetensors } from '../../core/graph/weights.ts';
+import { NodeEngine } from '../../engines/node/engine.ts';
+import { intOption, parse } from '../args.ts';
+import { builtIn, loadNpz } from '../datasets.ts';
+import { UsageError, UserError, writeFileAtomic } from '../fs.ts';
+import { loadModelFile, writeDocument, writeOnnx } from '../models.ts';
+
+function number(value: unknown, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number of at least ${min}, got "${value}"`);
+  return n;
+}
+
+const pct = (v: number | null) => (v === null ? '   –  ' : `${(100 * v).toFixed(2)}%`);
+
+export async function trainCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    data: { type: 'string' },
+    val: { type: 'string' },
+    dataset: { type: 'string' },
+    epochs: { type: 'string' },
+    'batch-size': { type: 'string' },
+    optimizer: { type: 'string' },
+    lr: { type: 'string' },
+    momentum: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    loss: { type: 'string' },
+    'clip-norm': { type: 'string' },
+    l1: { type: 'string' },
+    l2: { type: 'string' },
+    schedule: { type: 'string' },
+    warmup: { type: 'string' },
+    'no-shuffle': { type: 'boolean' },
+    seed: { type: 'string' },
+    ep: { type: 'string' },
+    'allow-fallback': { type: 'boolean' },
+    checkpoint: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    json: { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new UsageError('train takes one model file (.json or .onnx)');
+  if ((values.data === undefined) === (values.dataset === undefined)) throw new UsageError('train needs --data train.npz or --dataset <name>');
+  if (!values.output) throw new UsageError('train needs -o trained.onnx or -o trained.json');
+  const optimizer = (values.optimizer ?? 'adam') as OptimizerName;
+  if (!OPTIMIZERS.includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}`);
+  const loss = values.loss as LossName | undefined;
+  if (loss !== undefined && !(loss in LOSSES)) throw new UsageError(`--loss must be one of ${Object.keys(LOSSES).join(', ')}`);
+  const provider = (values.ep ?? 'cpu') as Provider;
+  if (!['cpu', 'cuda', 'dml'].includes(provider)) throw new UsageError(`--ep must be cpu, cuda or dml, got "${values.ep}"`);
+  const epochs = intOption(values.epochs, 'epochs', 1, 100000, 1);
+  const batchSize = intOption(values['batch-size'], 'batch-size', 1, 1 << 20, 32);
+  const seed = intOption(values.seed, 'seed', 0, 2 ** 32 - 1, 0);
+  const schedule: Schedule = values.schedule === undefined ? { kind: 'constant' } : values.schedule === 'cosine' ? { kind: 'cosine', etaMin: 0 } : values.schedule === 'step' ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochs / 3)), gamma: 0.1 } : (() => { throw new UsageError('--schedule must be step or cosine'); })();
+  const config = optimizerConfig(optimizer, { lr: number(values.lr, 'lr', 0), momentum: number(values.momentum, 'momentum', 0), weightDecay: number(values['weight-decay'], 'weight-decay', 0) });
+
+  const model = await loadModelFile(positionals[0]);
+  let graph: TrainingGraph;
+  try {
+    graph = buildTrainingGraph(model.doc, { optimizer: config, loss, weights: model.weights, seed, clipNorm: number(values['clip-norm'], 'clip-norm', 0), regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) } });
+  } catch (e) {
+    if (e instanceof CompileError) throw new UserError(e.diagnostics[0] ? `${e.message}; first: ${e.diagnostics[0].nodeId}: ${e.diagnostics[0].message}` : e.message);
+    if (e instanceof GradientError) throw new UserError(`cannot train this model yet: ${e.message}`);
+    throw e;
+  }
+
+  let data: { train: Dataset; val?: Dataset };
+  try {
+    const input = graph.inputs[0];
+    const raw = values.dataset !== undefined ? builtIn(values.dataset, seed) : { train: await loadNpz(values.data!, input.name), val: values.val ? await loadNpz(values.val, input.name) : undefined };
+    const fit = (d: Dataset) => {
+      const shaped = shapedTo(d, input.type);
+      checkTarget(shaped, graph.target.type, graph.step.graph.output[1] ? { shape: graph.step.graph.output[1].type!.tensor_type!.shape!.dim.map((d) => d.dim_value ?? d.dim_param ?? '?'), dtype: 'float32' } : input.type);
+      return shaped;
+    };
+    data = { train: fit(raw.train), val: raw.val ? fit(raw.val) : undefined };
+  } catch (e) {
+    if (e instanceof DatasetError) throw new UserError(e.message);
+    throw e;
+  }
+
+  const json = values.json === true;
+  const tty = !json && process.stderr.isTTY;
+  const stepsPerEpoch = Math.ceil(data.train.size / batchSize);
+  const onEvent = (e: TrainingEvent) => {
+    if (json) {
+      if (e.event !== 'step' || e.step % Math.max(1, Math.floor(stepsPerEpoch / 10)) === 0 || e.step === 1) console.log(JSON.stringify(e));
+      return;
+    }
+    if (e.event === 'step' && tty) {
+      const done = ((e.step - 1) % stepsPerEpoch) + 1;
+      const bar = '█'.repeat(Math.round((20 * done) / stepsPerEpoch)).padEnd(20, '·');
+      process.stderr.write(`\r${bar} ${done}/${stepsPerEpoch}  loss ${e.loss.toFixed(4)}`);
+    }
+    if (e.event === 'epoch') {
+      if (tty) process.stderr.write('\r'.padEnd(60) + '\r');
+      console.log(`epoch ${String(e.epoch).padStart(3)}/${epochs}  loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy)}  val_loss ${e.valLoss === null ? '  –   ' : e.valLoss.toFixed(4)}  val_acc ${pct(e.valAccuracy)}  ${Math.round(e.samplesPerSec)} samples/s`);
+    }
+  };
+
+  const engine = new NodeEngine();
+  let result;
+  try {
+    result = await train(engine, graph, data, { epochs, batchSize, lr: config.lr, shuffle: !values['no-shuffle'], seed, schedule, warmupSteps: values.warmup ? intOption(values.warmup, 'warmup', 0, 1e9, 0) : undefined, provider, allowFallback: values['allow-fallback'] }, onEvent, undefined, values.checkpoint
+      ? async (c) => {
+          const tensors = new Map(c.weights);
+          for (const [name, data] of c.state) tensors.set(name, { shape: [data.length], data });
+          await writeFileAtomic(values.checkpoint!, encodeSafetensors(tensors, { epoch: String(c.epoch), step: String(c.step), optimizer }));
+        }
+      : undefined);
+  } catch (e) {
+    if (e instanceof EngineError) throw new UserError(e.message);
+    throw e;
+  } finally {
+    await engine.dispose();
+  }
+  // The trained model without any loss that was attached for training.
+  const out = values.output as string;
+  if (extname(out).toLowerCase() === '.onnx') await writeOnnx(out, compileModel(model.doc, { weights: result.weights }).model);
+  else await writeDocument(out, model.doc, result.weights);
+  if (result.stopped) {
+    console.error(`netloom: training stopped: ${result.stopped}. The model as it was before that step is in ${out}.`);
+    return 1;
+  }
+  if (!json) console.error(`wrote ${out}`);
+  return 0;
+}

@@ -1,0 +1,176 @@
+/**
+ * The training loop, against the Engine interface: epochs, seeded shuffling, batches (the last one
+ * smaller), validation each epoch, loss and accuracy, learning-rate schedules, pause, resume and stop,
+ * checkpoints, and a stop with a clear message when the loss is no longer finite. It streams events
+ * to whoever listens (the CLI now, the app's panels later).
+ */
+import { batchOf, permutation, type Dataset } from '../data/dataset.ts';
+import type { Engine, Provider, Session, Tensor } from '../engine/engine.ts';
+import type { Weights } from '../graph/weights.ts';
+import { encodeModelBytes } from '../onnx/proto.ts';
+import { nextName, stateName, type TrainingGraph } from './step.ts';
+
+export type Schedule = { kind: 'constant' } | { kind: 'step'; stepSize: number; gamma: number } | { kind: 'cosine'; etaMin: number };
+
+export interface TrainerOptions {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  shuffle?: boolean;
+  seed?: number;
+  schedule?: Schedule;
+  /** Linear warm-up over this many steps, from 0 to the scheduled rate. */
+  warmupSteps?: number;
+  provider?: Provider;
+  allowFallback?: boolean;
+}
+
+export type TrainingEvent =
+  | { event: 'step'; step: number; loss: number }
+  | { event: 'epoch'; epoch: number; loss: number; accuracy: number | null; valLoss: number | null; valAccuracy: number | null; samplesPerSec: number }
+  | { event: 'done'; epochs: number; steps: number; loss: number; valLoss: number | null; valAccuracy: number | null; stopped: string | null };
+
+export interface Checkpoint {
+  epoch: number;
+  step: number;
+  weights: Weights;
+  /** Optimiser state by "state/<slot>/<param>". */
+  state: Map<string, Float32Array>;
+}
+
+/** Pause, resume and stop a running training from outside. */
+export class TrainingControl {
+  private paused: Promise<void> | null = null;
+  private resumeNow: (() => void) | null = null;
+  stopped = false;
+  pause(): void {
+    this.paused ??= new Promise((resolve) => (this.resumeNow = resolve));
+  }
+  resume(): void {
+    this.resumeNow?.();
+    this.paused = null;
+  }
+  stop(): void {
+    this.stopped = true;
+    this.resume();
+  }
+  async checkpoint(): Promise<void> {
+    if (this.paused) await this.paused;
+  }
+}
+
+export function learningRate(o: TrainerOptions, step: number, epoch: number): number {
+  const s = o.schedule ?? { kind: 'constant' };
+  let lr = o.lr;
+  if (s.kind === 'step') lr = o.lr * s.gamma ** Math.floor(epoch / s.stepSize);
+  if (s.kind === 'cosine') lr = s.etaMin + ((o.lr - s.etaMin) * (1 + Math.cos((Math.PI * epoch) / o.epochs))) / 2;
+  if (o.warmupSteps && step < o.warmupSteps) lr *= (step + 1) / o.warmupSteps;
+  return lr;
+}
+
+const scalar = (v: number): Tensor => ({ dtype: 'float32', dims: [], data: new Float32Array([v]) });
+
+/** Correct predictions in a batch: argmax over the classes against integer targets. */
+function correct(prediction: Tensor, target: Tensor): number {
+  const [n, c] = prediction.dims;
+  const p = prediction.data as Float32Array;
+  const y = target.data as BigInt64Array;
+  let hits = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let k = 1; k < c; k++) if (p[i * c + k] > p[i * c + best]) best = k;
+    if (BigInt(best) === y[i]) hits++;
+  }
+  return hits;
+}
+
+export async function train(
+  engine: Engine,
+  graph: TrainingGraph,
+  data: { train: Dataset; val?: Dataset },
+  options: TrainerOptions,
+  onEvent: (e: TrainingEvent) => void,
+  control = new TrainingControl(),
+  onCheckpoint?: (c: Checkpoint) => Promise<void>,
+): Promise<{ weights: Weights; stopped: string | null }> {
+  const sessionOptions = { provider: options.provider, allowFallback: options.allowFallback };
+  const stepSession = await engine.createSession(encodeModelBytes(graph.step), sessionOptions);
+  const evalSession: Session | null = data.val ? await engine.createSession(encodeModelBytes(graph.eval), sessionOptions) : null;
+  const params = new Map<string, Float32Array>(graph.params.map((p) => [p.key, graph.weights.get(p.key)!.data]));
+  const shapes = new Map(graph.params.map((p) => [p.key, p.shape]));
+  const state = new Map<string, Float32Array>(graph.params.flatMap((p) => graph.slots.map((s) => [stateName(s, p.key), new Float32Array(params.get(p.key)!.length)] as const)));
+  const classification = graph.target.type.dtype === 'int64' && graph.target.type.shape.length === 1;
+  const inputName = graph.inputs[0].name;
+  const feedsFor = (batch: { x: Tensor; y: Tensor }): Record<string, Tensor> => {
+    const feeds: Record<string, Tensor> = { [inputName]: batch.x, [graph.target.name]: batch.y };
+    for (const [key, data] of params) feeds[key] = { dtype: 'float32', dims: shapes.get(key)!, data };
+    return feeds;
+  };
+  let step = 0;
+  let stopped: string | null = null;
+  let lastLoss = NaN;
+  let valLoss: number | null = null;
+  let valAccuracy: number | null = null;
+  const { batchSize } = options;
+  try {
+    for (let epoch = 0; epoch < options.epochs && !stopped; epoch++) {
+      const order = options.shuffle === false ? Array.from({ length: data.train.size }, (_, i) => i) : permutation(data.train.size, (options.seed ?? 0) * 100003 + epoch);
+      const started = performance.now();
+      let lossSum = 0;
+      let hits = 0;
+      for (let start = 0; start < order.length; start += batchSize) {
+        await control.checkpoint();
+        if (control.stopped) {
+          stopped = 'stopped';
+          break;
+        }
+        const batch = batchOf(data.train, order.slice(start, start + batchSize));
+        const feeds = feedsFor(batch);
+        const lr = learningRate(options, step, epoch);
+        feeds.lr = scalar(lr);
+        feeds.step = scalar(step + 1);
+        for (const [name, data] of state) feeds[name] = { dtype: 'float32', dims: shapes.get(name.split('/').slice(2).join('/'))!, data };
+        const out = await stepSession.run(feeds);
+        const loss = (out[graph.loss].data as Float32Array)[0];
+        step++;
+        if (!Number.isFinite(loss)) {
+          stopped = `the loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'} at step ${step} (epoch ${epoch + 1}); try a smaller learning rate than ${lr}`;
+          break;
+        }
+        for (const key of params.keys()) params.set(key, out[nextName(key)].data as Float32Array);
+        for (const name of state.keys()) state.set(name, out[nextName(name)].data as Float32Array);
+        lossSum += loss * batch.x.dims[0];
+        if (classification) hits += correct(out[graph.prediction], batch.y);
+        lastLoss = loss;
+        onEvent({ event: 'step', step, loss });
+      }
+      if (stopped) break;
+      const seconds = (performance.now() - started) / 1000;
+      if (evalSession && data.val) {
+        let sum = 0;
+        let valHits = 0;
+        for (let start = 0; start < data.val.size; start += batchSize) {
+          const indices = Array.from({ length: Math.min(batchSize, data.val.size - start) }, (_, i) => start + i);
+          const batch = batchOf(data.val, indices);
+          const out = await evalSession.run(feedsFor(batch));
+          sum += (out[graph.loss].data as Float32Array)[0] * indices.length;
+          if (classification) valHits += correct(out[graph.prediction], batch.y);
+        }
+        valLoss = sum / data.val.size;
+        valAccuracy = classification ? valHits / data.val.size : null;
+      }
+      onEvent({ event: 'epoch', epoch: epoch + 1, loss: lossSum / data.train.size, accuracy: classification ? hits / data.train.size : null, valLoss, valAccuracy, samplesPerSec: data.train.size / seconds });
+      if (onCheckpoint) await onCheckpoint({ epoch: epoch + 1, step, weights: trained(), state });
+    }
+  } finally {
+    await stepSession.release();
+    await evalSession?.release();
+  }
+  function trained(): Weights {
+    const out: Weights = new Map(graph.weights);
+    for (const [key, data] of params) out.set(key, { shape: shapes.get(key)!, data });
+    return out;
+  }
+  onEvent({ event: 'done', epochs: options.epochs, steps: step, loss: lastLoss, valLoss, valAccuracy, stopped });
+  return { weights: trained(), stopped };
+}
