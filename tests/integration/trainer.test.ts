@@ -1,0 +1,118 @@
+/** The training loop on ONNX Runtime: it learns, stops cleanly on NaN, pauses and stops, and checks data. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { checkTarget, DatasetError, shapedTo, split, synthetic } from '../../core/data/dataset.ts';
+import { decodeSafetensors } from '../../core/graph/weights.ts';
+import { optimizerConfig } from '../../core/train/optimizers.ts';
+import { buildTrainingGraph } from '../../core/train/step.ts';
+import { learningRate, train, TrainingControl, type TrainingEvent } from '../../core/train/trainer.ts';
+import { NodeEngine } from '../../engines/node/engine.ts';
+import { doc, node } from '../unit/helpers.ts';
+
+const mlp = () =>
+  doc(
+    [node('x', 'Input', { shape: [2] }), node('fc1', 'Linear', { outFeatures: 32 }), node('act', 'Tanh'), node('fc2', 'Linear', { outFeatures: 3 })],
+    [['x', 'fc1'], ['fc1', 'act'], ['act', 'fc2']],
+  );
+
+describe('the trainer', () => {
+  test('learns the spiral, streaming step and epoch events', async () => {
+    const data = split(synthetic('spiral', 600, 1), 480, 120, 1);
+    const graph = buildTrainingGraph(mlp(), { optimizer: optimizerConfig('adam', { lr: 0.02 }), loss: 'cross-entropy', seed: 1 });
+    const events: TrainingEvent[] = [];
+    const engine = new NodeEngine();
+    const { stopped } = await train(engine, graph, data, { epochs: 40, batchSize: 32, lr: 0.02, seed: 1 }, (e) => events.push(e));
+    await engine.dispose();
+    assert.equal(stopped, null);
+    const epochs = events.filter((e) => e.event === 'epoch');
+    assert.equal(epochs.length, 40);
+    assert.equal(events.filter((e) => e.event === 'step').length, 40 * 15, '480 samples in batches of 32');
+    const last = epochs[epochs.length - 1] as Extract<TrainingEvent, { event: 'epoch' }>;
+    assert.ok(last.valAccuracy! > 0.9, `validation accuracy ${last.valAccuracy}`);
+    assert.ok(last.loss < (epochs[0] as typeof last).loss / 3, 'the loss falls');
+  });
+
+  test('stops at the step where the loss stops being finite, and says to lower the rate', async () => {
+    const data = split(synthetic('blobs', 200, 2), 160, 40, 2);
+    const graph = buildTrainingGraph(mlp(), { optimizer: optimizerConfig('sgd', { lr: 1e38 }), loss: 'cross-entropy' });
+    const engine = new NodeEngine();
+    const { stopped } = await train(engine, graph, data, { epochs: 3, batchSize: 16, lr: 1e38 }, () => {});
+    await engine.dispose();
+    assert.match(stopped!, /the loss became (NaN|infinite) at step \d+ \(epoch 1\); try a smaller learning rate than 1e\+38/);
+  });
+
+  test('pauses, resumes and stops', async () => {
+    const data = split(synthetic('xor', 400, 3), 320, 80, 3);
+    const graph = buildTrainingGraph(mlp(), { optimizer: optimizerConfig('momentum', { lr: 0.1 }), loss: 'cross-entropy' });
+    const control = new TrainingControl();
+    let steps = 0;
+    const engine = new NodeEngine();
+    const running = train(engine, graph, data, { epochs: 5, batchSize: 8, lr: 0.1 }, (e) => {
+      if (e.event !== 'step') return;
+      steps++;
+      if (steps === 3) control.pause();
+    }, control);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(steps, 3, 'nothing runs while paused');
+    control.resume();
+    await new Promise((r) => setTimeout(r, 50));
+    control.stop();
+    const { stopped } = await running;
+    await engine.dispose();
+    assert.equal(stopped, 'stopped');
+    assert.ok(steps > 3 && steps < 5 * 40);
+  });
+
+  test('learning-rate schedules: step, cosine and warm-up', () => {
+    const base = { epochs: 10, batchSize: 1, lr: 1 };
+    assert.equal(learningRate({ ...base, schedule: { kind: 'step', stepSize: 3, gamma: 0.1 } }, 0, 7), 0.1 ** 2);
+    assert.ok(Math.abs(learningRate({ ...base, schedule: { kind: 'cosine', etaMin: 0 } }, 0, 5) - 0.5) < 1e-12);
+    assert.equal(learningRate({ ...base, warmupSteps: 4 }, 1, 0), 0.5);
+  });
+
+  test('data that does not fit the model is refused, naming the dimension', () => {
+    const spiral = synthetic('spiral', 30);
+    assert.throws(() => shapedTo(spiral, { shape: ['N', 3], dtype: 'float32' }), /samples are 2 \(2 values\) but the model input is N×3 \(3 per sample\)/);
+    assert.throws(() => checkTarget(spiral, { shape: ['N'], dtype: 'int64' }, { shape: ['N', 2], dtype: 'float32' }), /has class 2 but the model predicts 2 classes/);
+    assert.throws(() => checkTarget(spiral, { shape: ['N', 3], dtype: 'float32' }, { shape: ['N', 3], dtype: 'float32' }), DatasetError);
+  });
+});
+
+describe('netloom train', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'netloom-train-'));
+  const BIN = new URL('../../bin/netloom.js', import.meta.url).pathname;
+  const netloom = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir });
+  writeFileSync(join(dir, 'mlp.json'), JSON.stringify(mlp()));
+
+  test('--json prints one event per line, ends with done, and writes the model and a checkpoint', () => {
+    const r = netloom('train', 'mlp.json', '--dataset', 'moons', '--epochs', '3', '--batch-size', '16', '--optimizer', 'adamw', '--lr', '0.01', '--loss', 'cross-entropy', '--checkpoint', 'ckpt.safetensors', '-o', 'out.json', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(Object.keys(events.find((e) => e.event === 'epoch')), ['event', 'epoch', 'loss', 'accuracy', 'valLoss', 'valAccuracy', 'samplesPerSec']);
+    assert.deepEqual(Object.keys(events.find((e) => e.event === 'step')), ['event', 'step', 'loss']);
+    assert.equal(events[events.length - 1].event, 'done');
+    const saved = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
+    assert.equal(saved.weights, 'out.safetensors');
+    const checkpoint = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'ckpt.safetensors'))));
+    assert.equal(checkpoint.metadata.epoch, '3');
+    assert.ok(checkpoint.weights.has('state/exp_avg/fc1.weight'), 'the optimiser state is in the checkpoint');
+  });
+
+  test('bad options and data are one-line errors', () => {
+    for (const [args, pattern] of [
+      [['train', 'mlp.json', '--dataset', 'mnist', '--epochs', '1', '-o', 'o.json'], /the model has no loss node; choose a loss/],
+      [['train', 'mlp.json', '--dataset', 'mnist', '--loss', 'cross-entropy', '-o', 'o.json'], /mnist \(train\)'s samples are 1×28×28 \(784 values\) but the model input is N×2/],
+      [['train', 'mlp.json', '--dataset', 'nope', '--loss', 'mse', '-o', 'o.json'], /no built-in dataset "nope"/],
+      [['train', 'mlp.json', '--dataset', 'xor', '--optimizer', 'lion', '-o', 'o.json'], /--optimizer must be one of sgd, momentum/],
+    ] as const) {
+      const r = netloom(...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    }
+  });
+});
