@@ -127,7 +127,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   if (extname(out).toLowerCase() === '.onnx') await writeOnnx(out, compileModel(model.doc, { weights: result.weights }).model);
   else await writeDocument(out, model.doc, result.weights);
   if (result.stopped) {
-    console.error(`netloom: training stopped: ${result.stopped}. The model as it was before that step is in ${out}.`);
+    console.error(`netloom: training stopped: ${result.stopped}. The model from the last complete epoch is in ${out}.`);
     return 1;
   }
   if (!json) console.error(`wrote ${out}`);

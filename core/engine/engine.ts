@@ -25,8 +25,19 @@ export interface Session {
   readonly provider: Provider;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /** Runs the model; `fetches` picks outputs (all graph outputs by default). */
+  /**
+   * Runs the model; `fetches` picks outputs (all graph outputs by default). Carried inputs (see
+   * `carry`) are fed from the engine's own copy, and carried outputs are kept there, not returned.
+   */
   run(feeds: Record<string, Tensor>, fetches?: string[]): Promise<Record<string, Tensor>>;
+  /**
+   * Keeps tensors inside the engine between runs: `initial` feeds the named inputs, and after each run
+   * output `loop[input]` becomes that input's next value. A training step's parameters and optimiser
+   * state stay where the runtime is, instead of crossing to the caller and back on every step.
+   */
+  carry(initial: Record<string, Tensor>, loop: Record<string, string>): Promise<void>;
+  /** The current values of carried inputs. */
+  carried(names?: string[]): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
 }
 

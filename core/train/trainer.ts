@@ -101,10 +101,18 @@ export async function train(
   const state = new Map<string, Float32Array>(graph.params.flatMap((p) => graph.slots.map((s) => [stateName(s, p.key), new Float32Array(params.get(p.key)!.length)] as const)));
   const classification = graph.target.type.dtype === 'int64' && graph.target.type.shape.length === 1;
   const inputName = graph.inputs[0].name;
-  const feedsFor = (batch: { x: Tensor; y: Tensor }): Record<string, Tensor> => {
-    const feeds: Record<string, Tensor> = { [inputName]: batch.x, [graph.target.name]: batch.y };
-    for (const [key, data] of params) feeds[key] = { dtype: 'float32', dims: shapes.get(key)!, data };
-    return feeds;
+  const tensorOf = (name: string, data: Float32Array): Tensor => ({ dtype: 'float32', dims: shapes.get(name) ?? shapes.get(name.split('/').slice(2).join('/'))!, data });
+  const paramFeeds = () => Object.fromEntries([...params].map(([key, data]) => [key, tensorOf(key, data)]));
+  // Parameters and optimiser state stay inside the engine from step to step; they are read back for
+  // validation, checkpoints and the result.
+  await stepSession.carry(
+    { ...paramFeeds(), ...Object.fromEntries([...state].map(([name, data]) => [name, tensorOf(name, data)])) },
+    Object.fromEntries([...params.keys(), ...state.keys()].map((name) => [name, nextName(name)])),
+  );
+  const readBack = async () => {
+    const values = await stepSession.carried();
+    for (const name of params.keys()) params.set(name, values[name].data as Float32Array);
+    for (const name of state.keys()) state.set(name, values[name].data as Float32Array);
   };
   let step = 0;
   let stopped: string | null = null;
@@ -122,23 +130,20 @@ export async function train(
         await control.checkpoint();
         if (control.stopped) {
           stopped = 'stopped';
+          await readBack();
           break;
         }
         const batch = batchOf(data.train, order.slice(start, start + batchSize));
-        const feeds = feedsFor(batch);
         const lr = learningRate(options, step, epoch);
-        feeds.lr = scalar(lr);
-        feeds.step = scalar(step + 1);
-        for (const [name, data] of state) feeds[name] = { dtype: 'float32', dims: shapes.get(name.split('/').slice(2).join('/'))!, data };
-        const out = await stepSession.run(feeds);
+        const feeds = { [inputName]: batch.x, [graph.target.name]: batch.y, lr: scalar(lr), step: scalar(step + 1) };
+        const out = await stepSession.run(feeds, classification ? [graph.loss, graph.prediction] : [graph.loss]);
         const loss = (out[graph.loss].data as Float32Array)[0];
         step++;
         if (!Number.isFinite(loss)) {
+          // The engine's copy now holds the damaged values; the result keeps the last complete epoch's.
           stopped = `the loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'} at step ${step} (epoch ${epoch + 1}); try a smaller learning rate than ${lr}`;
           break;
         }
-        for (const key of params.keys()) params.set(key, out[nextName(key)].data as Float32Array);
-        for (const name of state.keys()) state.set(name, out[nextName(name)].data as Float32Array);
         lossSum += loss * batch.x.dims[0];
         if (classification) hits += correct(out[graph.prediction], batch.y);
         lastLoss = loss;
@@ -146,13 +151,14 @@ export async function train(
       }
       if (stopped) break;
       const seconds = (performance.now() - started) / 1000;
+      await readBack();
       if (evalSession && data.val) {
         let sum = 0;
         let valHits = 0;
         for (let start = 0; start < data.val.size; start += batchSize) {
           const indices = Array.from({ length: Math.min(batchSize, data.val.size - start) }, (_, i) => start + i);
           const batch = batchOf(data.val, indices);
-          const out = await evalSession.run(feedsFor(batch));
+          const out = await evalSession.run({ [inputName]: batch.x, [graph.target.name]: batch.y, ...paramFeeds() });
           sum += (out[graph.loss].data as Float32Array)[0] * indices.length;
           if (classification) valHits += correct(out[graph.prediction], batch.y);
         }

@@ -138,8 +138,19 @@ class NodeSession implements Session {
     private readonly lastUser: () => boolean,
   ) {}
 
+  private carriedInputs = new Set<string>();
+
+  async carry(initial: Record<string, Tensor>, loop: Record<string, string>): Promise<void> {
+    this.carriedInputs = new Set(Object.keys(initial));
+    await this.engine.request('carry', { id: this.id, initial, loop });
+  }
+
+  carried(names?: string[]): Promise<Record<string, Tensor>> {
+    return this.engine.request('carried', { id: this.id, names });
+  }
+
   async run(feeds: Record<string, Tensor>, fetches?: string[]): Promise<Record<string, Tensor>> {
-    for (const name of this.inputNames) if (!(name in feeds)) throw new EngineError(`the model needs an input "${name}" (inputs: ${this.inputNames.join(', ')})`);
+    for (const name of this.inputNames) if (!(name in feeds) && !this.carriedInputs.has(name)) throw new EngineError(`the model needs an input "${name}" (inputs: ${this.inputNames.join(', ')})`);
     try {
       return await this.engine.request('run', { id: this.id, feeds, fetches });
     } catch (e) {

@@ -4,6 +4,8 @@ import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 
 const sessions = new Map();
+// Per session: carried inputs (ORT tensors kept here between runs) and which output feeds each of them.
+const carried = new Map();
 let nextId = 1;
 
 const PROVIDER_NAMES = { cpu: 'cpu', cuda: 'cuda', dml: 'dml' };
@@ -26,14 +28,31 @@ const handlers = {
   async run({ id, feeds, fetches }) {
     const session = sessions.get(id);
     if (!session) throw new Error('the session was released');
-    const input = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, toOrt(t)]));
-    const output = fetches ? await session.run(input, fetches) : await session.run(input);
-    const result = Object.fromEntries(Object.entries(output).map(([name, t]) => [name, fromOrt(t)]));
+    const state = carried.get(id);
+    const input = { ...state?.values, ...Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, toOrt(t)])) };
+    const loopOutputs = state ? Object.values(state.loop) : [];
+    const wanted = fetches ? [...new Set([...fetches, ...loopOutputs])] : undefined;
+    const output = wanted ? await session.run(input, wanted) : await session.run(input);
+    if (state) for (const [inputName, outputName] of Object.entries(state.loop)) state.values[inputName] = output[outputName];
+    const returned = Object.entries(output).filter(([name]) => !loopOutputs.includes(name) || fetches?.includes(name));
+    const result = Object.fromEntries(returned.map(([name, t]) => [name, fromOrt(t)]));
+    return { result, transfer: Object.values(result).map((t) => t.data.buffer) };
+  },
+  async carry({ id, initial, loop }) {
+    carried.set(id, { values: Object.fromEntries(Object.entries(initial).map(([name, t]) => [name, toOrt(t)])), loop });
+    return { result: null };
+  },
+  async carried({ id, names }) {
+    const values = carried.get(id)?.values ?? {};
+    const result = Object.fromEntries(Object.entries(values).filter(([name]) => !names || names.includes(name)).map(([name, t]) => [name, fromOrt(t)]));
+    // Copies: the kept tensors stay usable here.
+    for (const t of Object.values(result)) t.data = t.data.slice();
     return { result, transfer: Object.values(result).map((t) => t.data.buffer) };
   },
   async release({ id }) {
     await sessions.get(id)?.release();
     sessions.delete(id);
+    carried.delete(id);
     return { result: null };
   },
 };

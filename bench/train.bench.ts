@@ -1,0 +1,82 @@
+/**
+ * Training throughput against this machine's fp32 MatMul peak through ONNX Runtime, measured in one run:
+ * the MLP 784-1024-10 and the CA2-style CNN (batch 64, Adam), as samples/s, GFLOP/s and a fraction of the peak.
+ */
+import * as ort from 'onnxruntime-node';
+import { inferShapes, type ModelDocument } from '../core/index.ts';
+import { OnnxBuilder, floatTensor } from '../core/onnx/builder.ts';
+import { valueInfo } from '../core/onnx/compile.ts';
+import { encodeModelBytes } from '../core/onnx/proto.ts';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Dataset } from '../core/data/dataset.ts';
+import { optimizerConfig } from '../core/train/optimizers.ts';
+import { buildTrainingGraph } from '../core/train/step.ts';
+import { train } from '../core/train/trainer.ts';
+import { NodeEngine } from '../engines/node/engine.ts';
+import { doc, node } from '../tests/unit/helpers.ts';
+
+/** Best GFLOP/s of a square MatMul through ONNX Runtime's CPU provider, over a few sizes. */
+async function matmulPeak(): Promise<number> {
+  let best = 0;
+  for (const n of [256, 512, 1024]) {
+    const b = new OnnxBuilder(17);
+    b.addInitializer(floatTensor('w', [n, n], Float32Array.from({ length: n * n }, (_, i) => Math.sin(i) * 0.01)));
+    b.op('MatMul', ['x', 'w'], {}, 'y');
+    const model = { ir_version: 8, opset_import: [{ domain: '', version: 17 }], graph: { name: 'mm', node: b.nodes, initializer: b.initializers, input: [valueInfo('x', { shape: [n, n], dtype: 'float32' })], output: [valueInfo('y', { shape: [n, n], dtype: 'float32' })] } };
+    const session = await ort.InferenceSession.create(encodeModelBytes(model));
+    const x = new ort.Tensor('float32', new Float32Array(n * n).fill(0.5), [n, n]);
+    for (let i = 0; i < 3; i++) await session.run({ x });
+    const runs = Math.max(5, Math.round(2e10 / (2 * n ** 3)));
+    const t = performance.now();
+    for (let i = 0; i < runs; i++) await session.run({ x });
+    best = Math.max(best, (2 * n ** 3 * runs) / ((performance.now() - t) / 1000) / 1e9);
+    await session.release();
+  }
+  return best;
+}
+
+/** Training FLOPs per sample: forward, weight gradients, and input gradients for all but the first layer. */
+function trainingFlops(model: ModelDocument): number {
+  const inference = inferShapes(model);
+  const macs = inference.nodes().map((r) => r.macs ?? 0);
+  const first = inference.nodes().find((r) => (r.macs ?? 0) > 0)?.macs ?? 0;
+  const total = macs.reduce((a, b) => a + b, 0);
+  return 2 * total + 2 * total + 2 * (total - first);
+}
+
+function randomImages(size: number, dims: number[], classes: number): Dataset {
+  const per = dims.reduce((a, b) => a * b, 1);
+  const x = Float32Array.from({ length: size * per }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1);
+  const y = BigInt64Array.from({ length: size }, (_, i) => BigInt(i % classes));
+  return { name: 'random', size, x: { dims, dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y }, classes };
+}
+
+async function throughput(name: string, model: ModelDocument, data: Dataset, peak: number): Promise<void> {
+  const graph = buildTrainingGraph(model, { optimizer: optimizerConfig('adam'), loss: 'cross-entropy' });
+  const engine = new NodeEngine();
+  const rates: number[] = [];
+  await train(engine, graph, { train: data }, { epochs: 3, batchSize: 64, lr: 1e-3 }, (e) => e.event === 'epoch' && rates.push(e.samplesPerSec));
+  await engine.dispose();
+  const samplesPerSec = Math.max(...rates.slice(1));
+  const gflops = (samplesPerSec * trainingFlops(model)) / 1e9;
+  console.log(`${name} training (batch 64, Adam): ${Math.round(samplesPerSec)} samples/s, ${gflops.toFixed(1)} GFLOP/s = ${((100 * gflops) / peak).toFixed(1)}% of the MatMul peak${name.startsWith('MLP') ? ' (target 70%)' : ''}`);
+}
+
+export async function benchTraining(): Promise<void> {
+  const peak = await matmulPeak();
+  console.log(`fp32 MatMul peak through ONNX Runtime (CPU): ${peak.toFixed(1)} GFLOP/s`);
+  const mlp = doc([node('x', 'Input', { shape: [784] }), node('fc1', 'Linear', { outFeatures: 1024 }), node('relu', 'ReLU'), node('fc2', 'Linear', { outFeatures: 10 })], [['x', 'fc1'], ['fc1', 'relu'], ['relu', 'fc2']]);
+  await throughput('MLP 784-1024-10', mlp, randomImages(6400, [784], 10), peak);
+  const layers: [string, string, Record<string, number>][] = [
+    ['conv1', 'Conv2d', { outChannels: 20, kernelSize: 5 }], ['relu1', 'ReLU', {}], ['pool1', 'MaxPool2d', { kernelSize: 2 }],
+    ['conv2', 'Conv2d', { outChannels: 50, kernelSize: 5 }], ['relu2', 'ReLU', {}], ['pool2', 'MaxPool2d', { kernelSize: 2 }],
+    ['flat', 'Flatten', {}], ['fc1', 'Linear', { outFeatures: 500 }], ['relu3', 'ReLU', {}], ['fc2', 'Linear', { outFeatures: 10 }],
+  ];
+  const cnn = doc([node('image', 'Input', { shape: [1, 28, 28] }), ...layers.map(([id, op, p]) => node(id, op, p))], layers.map(([id], i) => [i === 0 ? 'image' : layers[i - 1][0], id]));
+  await throughput('CA2-style CNN', cnn, randomImages(3200, [1, 28, 28], 10), peak);
+  const tfjs = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./tfjs-mlp.ts', import.meta.url))], { encoding: 'utf8' });
+  if (tfjs.status !== 0) return void console.log(`TensorFlow.js comparison failed: ${tfjs.stderr.split('\n').find((l) => /Error/.test(l)) ?? tfjs.status}`);
+  const r = JSON.parse(tfjs.stdout.trim().split('\n').pop()!);
+  console.log(`MLP 784-1024-10 in TensorFlow.js (${r.backend} backend, batch 64, Adam): ${Math.round(r.samplesPerSec)} samples/s, ${((r.samplesPerSec * trainingFlops(mlp)) / 1e9).toFixed(1)} GFLOP/s`);
+}
