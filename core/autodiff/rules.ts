@@ -102,6 +102,13 @@ export const RULES: Record<string, GradientRule> = {
     const zero = b.floats([0]);
     return [null, g && needs[1] ? unbroadcast(b, b.op('Where', [c, g, zero]), x, typeOf) : null, g && needs[2] ? unbroadcast(b, b.op('Where', [c, zero, g]), y, typeOf) : null];
   },
+  Dropout: ({ b, node, grads: [g] }) => {
+    if (!g) return [null, null, null];
+    // Training mode: y = x·mask/(1 − ratio), so dx = g·mask/(1 − ratio); without a mask it is the identity.
+    if (!node.output[1]) return [g, null, null];
+    const keep = node.input[1] ? b.op('Sub', [b.floats([1]), node.input[1]]) : b.floats([0.5]);
+    return [b.op('Div', [b.op('Mul', [g, b.op('Cast', [node.output[1]], { to: 1 })]), keep]), null, null];
+  },
   Reshape: ({ b, node, grads: [g] }) => [g ? b.op('Reshape', [g, b.op('Shape', [node.input[0]])]) : null, null],
   Flatten: ({ b, node, grads: [g] }) => [g ? b.op('Reshape', [g, b.op('Shape', [node.input[0]])]) : null],
   Squeeze: ({ b, node, grads: [g] }) => [g ? b.op('Reshape', [g, b.op('Shape', [node.input[0]])]) : null, null],

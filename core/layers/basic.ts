@@ -255,8 +255,13 @@ const Dropout: LayerSpec = {
   outputs: ONE_OUTPUT,
   infer: (ctx: InferContext) => ({ outputs: [only(ctx)] }),
   lower(ctx: LowerContext) {
-    // Inference graphs: Dropout with training_mode off is the identity (and shows in Netron).
-    ctx.b.op('Dropout', [ctx.inputs[0], ctx.b.floats([ctx.float('p')])], {}, ctx.outputs[0]);
+    const { b } = ctx;
+    const ratio = b.floats([ctx.float('p')]);
+    // Inference graphs: training_mode off, the identity (and the node still shows in Netron).
+    if (!ctx.training) return void b.op('Dropout', [ctx.inputs[0], ratio], {}, ctx.outputs[0]);
+    // Training graphs: active, with its mask as a second output, which the backward pass reads.
+    const on = b.addConstant(`${ctx.nodeId}/training`, { dims: [], data_type: 9, raw_data: new Uint8Array([1]) });
+    b.node('Dropout', [ctx.inputs[0], ratio, on], {}, [ctx.outputs[0], b.fresh(`${ctx.nodeId}/mask`)]);
   },
 };
 

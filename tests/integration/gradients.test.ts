@@ -82,6 +82,8 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string][] =
   ['Reciprocal', { x: { shape: [4], kind: 'positive' } }, (b) => b.op('Reciprocal', ['x'])],
   ['Where', { a: { shape: [2, 2] }, c: { shape: [2] } }, (b) => b.op('Where', [b.op('Greater', ['a', b.floats([0])]), 'a', 'c'])],
   ['Identity', { x: { shape: [3] } }, (b) => b.op('Identity', ['x'])],
+  // Inference-mode Dropout (no mask): the identity. The training form is random, so the trainer test covers it.
+  ['Dropout', { x: { shape: [3] } }, (b) => b.op('Dropout', ['x', b.floats([0.3])])],
   ['Reshape', { x: { shape: [2, 3] } }, (b) => b.reshape('x', [3, 2])],
   ['Flatten', { x: { shape: [2, 2, 2] } }, (b) => b.op('Flatten', ['x'], { axis: 1 })],
   ['Squeeze', { x: { shape: [2, 1, 3] } }, (b) => b.squeeze('x', [1])],

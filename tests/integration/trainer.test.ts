@@ -67,6 +67,22 @@ describe('the trainer', () => {
     assert.ok(steps > 3 && steps < 5 * 40);
   });
 
+  test('frozen layers keep their weights; Dropout is active in training and off in evaluation', async () => {
+    const model = doc(
+      [node('x', 'Input', { shape: [2] }), { ...node('fc1', 'Linear', { outFeatures: 16 }), trainable: false }, node('act', 'ReLU'), node('drop', 'Dropout', { p: 0.5 }), node('fc2', 'Linear', { outFeatures: 3 })],
+      [['x', 'fc1'], ['fc1', 'act'], ['act', 'drop'], ['drop', 'fc2']],
+    );
+    const graph = buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', { lr: 0.1 }), loss: 'cross-entropy', seed: 4 });
+    assert.deepEqual(graph.params.map((p) => p.key), ['fc2.weight', 'fc2.bias']);
+    assert.ok(graph.step.graph.node.some((n) => n.op_type === 'Dropout' && n.output.length === 2), 'training Dropout outputs its mask');
+    assert.ok(graph.eval.graph.node.every((n) => n.op_type !== 'Dropout' || n.input.length === 2), 'evaluation Dropout is off');
+    const engine = new NodeEngine();
+    const { weights } = await train(engine, graph, split(synthetic('blobs', 200, 4), 160, 40, 4), { epochs: 2, batchSize: 16, lr: 0.1 }, () => {});
+    await engine.dispose();
+    assert.deepEqual(weights.get('fc1.weight')!.data, graph.weights.get('fc1.weight')!.data);
+    assert.notDeepEqual(weights.get('fc2.weight')!.data, graph.weights.get('fc2.weight')!.data);
+  });
+
   test('learning-rate schedules: step, cosine and warm-up', () => {
     const base = { epochs: 10, batchSize: 1, lr: 1 };
     assert.equal(learningRate({ ...base, schedule: { kind: 'step', stepSize: 3, gamma: 0.1 } }, 0, 7), 0.1 ** 2);
