@@ -61,7 +61,7 @@ const Maxout: LayerSpec = {
     const size = knownDim(ctx, x.shape[axis], 'feature size');
     const k = ctx.int('poolSize');
     if (size % k !== 0) ctx.fail(`feature size ${size} is not divisible by poolSize ${k}`, { field: 'poolSize', suggestion: `Give the layer before this one a multiple of ${k} outputs.` });
-    ctx.formula(`features = ${size}/k = ${size}/${k} = ${size / k}`);
+    ctx.formula(() => `features = ${size}/k = ${size}/${k} = ${size / k}`);
     const shape = x.shape.slice();
     shape[axis] = size / k;
     return { outputs: [tensor(shape)], macs: 0 };

@@ -74,7 +74,7 @@ function attentionMacs(a: AttentionDims, Tq: Dim, Tk: Dim): number | null {
 function checkHeads(ctx: InferContext, E: number, heads: number, kvHeads: number, headsField: string): void {
   if (E % heads !== 0) ctx.fail(`embedding size ${E} is not divisible by ${heads} heads`, { field: headsField, formula: `headDim = E/heads = ${E}/${heads}` });
   if (heads % kvHeads !== 0) ctx.fail(`${heads} query heads are not a multiple of ${kvHeads} key/value heads`, { field: 'numKeyValueHeads' });
-  ctx.formula(`headDim = E/heads = ${E}/${heads} = ${E / heads}`);
+  ctx.formula(() => `headDim = E/heads = ${E}/${heads} = ${E / heads}`);
 }
 
 const sequence = (ctx: InferContext, t: TensorType, what: string): void => {
@@ -120,7 +120,7 @@ const MultiheadAttention: LayerSpec = {
     checkHeads(ctx, E, heads, kvHeads, 'numHeads');
     if (ctx.bool('rotary') && (E / heads) % 2 !== 0) ctx.fail(`rotary positions need an even head dimension, got ${E / heads}`, { field: 'rotary' });
     const dims: AttentionDims = { E, kdim: knownDim(ctx, k.shape[2], 'key size'), vdim: knownDim(ctx, v.shape[2], 'value size'), heads, kvHeads, bias: ctx.bool('bias') };
-    ctx.formula(`scores = QKᵀ/√${E / heads}: ${heads}×${q.shape[1]}×${k.shape[1]} per sample`);
+    ctx.formula(() => `scores = QKᵀ/√${E / heads}: ${heads}×${q.shape[1]}×${k.shape[1]} per sample`);
     return { outputs: [tensor(['N', q.shape[1], E])], params: attentionParams(dims), macs: attentionMacs(dims, q.shape[1], k.shape[1]) };
   },
   lower(ctx: LowerContext) {

@@ -56,7 +56,7 @@ const Linear: LayerSpec = {
     }
     const params = [weight];
     if (ctx.bool('bias')) params.push(param('bias', [outF], 'out', fanInUniform(inF)));
-    ctx.formula(`out shape = [${x.shape.slice(0, -1).join(', ')}, outFeatures] = ${formatShape([...x.shape.slice(0, -1), outF])}`);
+    ctx.formula(() => `out shape = [${x.shape.slice(0, -1).join(', ')}, outFeatures] = ${formatShape([...x.shape.slice(0, -1), outF])}`);
     const rows = numel(x.shape.slice(1, -1));
     const macs = mulOrNull(rows, inF, outF);
     return { outputs: [tensor([...x.shape.slice(0, -1), outF])], params, macs, macsFormula: `rows·in·out = ${rows ?? '?'}·${inF}·${outF}` };
@@ -88,7 +88,7 @@ const Flatten: LayerSpec = {
     const merged = x.shape.slice(start, end + 1);
     const n = numel(merged);
     const dim: Dim = n ?? symbolic(merged.join('·'));
-    ctx.formula(`flattened = ${merged.join('·')} = ${dim}`);
+    ctx.formula(() => `flattened = ${merged.join('·')} = ${dim}`);
     return { outputs: [tensor([...x.shape.slice(0, start), dim, ...x.shape.slice(end + 1)], x.dtype)] };
   },
   lower(ctx: LowerContext) {
@@ -131,7 +131,7 @@ const Reshape: LayerSpec = {
         formula: `${x.shape.slice(1).join('·')} = ${total} ≠ ${target.join('·')}`,
       });
     }
-    ctx.formula(`${x.shape.slice(1).join('·')} = ${total} = ${out.join('·')}`);
+    ctx.formula(() => `${x.shape.slice(1).join('·')} = ${total} = ${out.join('·')}`);
     return { outputs: [tensor(['N', ...out], x.dtype)] };
   },
   lower(ctx: LowerContext) {
@@ -162,7 +162,7 @@ function elementwise(op: 'Add' | 'Mul', word: string): LayerSpec {
         }
         shape = next;
       }
-      ctx.formula(`${xs.map((t) => formatShape(t.shape)).join(' ⊕ ')} → ${formatShape(shape)}`);
+      ctx.formula(() => `${xs.map((t) => formatShape(t.shape)).join(' ⊕ ')} → ${formatShape(shape)}`);
       const macs = op === 'Mul' ? mulOrNull(numel(shape.slice(1)), xs.length - 1) : 0;
       return { outputs: [tensor(shape, xs[0].dtype)], macs };
     },
@@ -196,7 +196,7 @@ const Concat: LayerSpec = {
     }
     const parts = xs.map((t) => t.shape[axis]);
     const sum = parts.every((d) => typeof d === 'number') ? (parts as number[]).reduce((a, b) => a + b, 0) : symbolic(parts.join(' + '));
-    ctx.formula(`size along dim ${axis} = ${parts.join(' + ')} = ${sum}`);
+    ctx.formula(() => `size along dim ${axis} = ${parts.join(' + ')} = ${sum}`);
     const shape = xs[0].shape.slice();
     shape[axis] = sum;
     return { outputs: [tensor(shape, xs[0].dtype)] };

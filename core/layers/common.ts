@@ -16,8 +16,17 @@ export function param(name: string, shape: number[], formula: string, init: Para
   return { name, shape, count, formula, init };
 }
 
-/** PyTorch's default for Linear, Conv and their biases: U(−1/√fanIn, 1/√fanIn) (kaiming_uniform with a = √5). */
-export const fanInUniform = (fanIn: number): ParamInit => ({ kind: 'uniform', bound: 1 / Math.sqrt(fanIn) });
+const byFanIn = new Map<number, ParamInit>();
+
+/**
+ * PyTorch's default for Linear, Conv and their biases: U(−1/√fanIn, 1/√fanIn) (kaiming_uniform with a = √5).
+ * Shared per fan-in: inference builds these for every layer on every pass.
+ */
+export function fanInUniform(fanIn: number): ParamInit {
+  let init = byFanIn.get(fanIn);
+  if (!init) byFanIn.set(fanIn, (init = { kind: 'uniform', bound: 1 / Math.sqrt(fanIn) }));
+  return init;
+}
 /** xavier_uniform: U(−√(6/(fanIn + fanOut)), ...), as nn.MultiheadAttention initialises its input projection. */
 export const xavierUniform = (fanIn: number, fanOut: number): ParamInit => ({ kind: 'uniform', bound: Math.sqrt(6 / (fanIn + fanOut)) });
 export const normalInit = (std: number): ParamInit => ({ kind: 'normal', std });
@@ -105,26 +114,27 @@ export interface WindowArgs {
  */
 export function windowOut(ctx: InferContext, a: WindowArgs): Dim {
   const { axis, kernel: F, stride: S, padding: P, dilation: D } = a;
-  const general = D === 1 ? `(${axis}1 − F + 2P)/S + 1` : `(${axis}1 + 2P − D(F − 1) − 1)/S + 1`;
+  // The texts are built only when shown, or for a warning or an error: not on every inference pass.
+  const general = () => (D === 1 ? `(${axis}1 − F + 2P)/S + 1` : `(${axis}1 + 2P − D(F − 1) − 1)/S + 1`);
   if (typeof a.size !== 'number') {
     const offset = (k: number): string => (k === 0 ? '' : ` ${k < 0 ? '−' : '+'} ${Math.abs(k)}`);
     const delta = 2 * P - D * (F - 1) - 1; // numerator = size + delta
     const out = symbolic(S === 1 ? `${a.size}${offset(delta + 1)}` : `⌊(${a.size}${offset(delta)})/${S}⌋ + 1`);
-    ctx.formula(`${axis}2 = ${general} = ${out}`);
+    ctx.formula(() => `${axis}2 = ${general()} = ${out}`);
     return out;
   }
   const W1 = a.size;
   const numerator = D === 1 ? W1 - F + 2 * P : W1 + 2 * P - D * (F - 1) - 1;
   const exact = numerator / S + 1;
-  const shown = D === 1 ? `(${W1} − ${F}${P ? ` + ${2 * P}` : ''})/${S} + 1` : `(${W1} + ${2 * P} − ${D}·(${F} − 1) − 1)/${S} + 1`;
+  const shown = () => (D === 1 ? `(${W1} − ${F}${P ? ` + ${2 * P}` : ''})/${S} + 1` : `(${W1} + ${2 * P} − ${D}·(${F} − 1) − 1)/${S} + 1`);
   let out = a.ceil ? Math.ceil(numerator / S) + 1 : Math.floor(numerator / S) + 1;
   // PyTorch's ceil mode never starts a window inside the right padding.
   if (a.ceil && (out - 1) * S >= W1 + P) out -= 1;
-  const formula = `${axis}2 = ${general} = ${shown} = ${fmtNum(exact)}`;
-  ctx.formula(Number.isInteger(exact) ? formula : `${formula} → ${out}`);
+  const formula = () => `${axis}2 = ${general()} = ${shown()} = ${fmtNum(exact)}`;
+  ctx.formula(() => (Number.isInteger(exact) ? formula() : `${formula()} → ${out}`));
   if (out <= 0) {
     ctx.fail(`output ${axis} would be ${out}: the window (${F}) is larger than the padded input (${W1} + 2·${P})`, {
-      formula,
+      formula: formula(),
       suggestion: 'Use a smaller kernel or stride, add padding, or remove a pooling layer before this one.',
     });
   }
@@ -133,9 +143,9 @@ export function windowOut(ctx: InferContext, a: WindowArgs): Dim {
   const reach = D * (F - 1) + 1;
   const unused = P + W1 - ((out - 1) * S + reach);
   if (!Number.isInteger(exact) && unused > 0 && reach >= S) {
-    ctx.warn(`the stride does not fit: ${shown} = ${fmtNum(exact)}, so the output ${a.ceil ? 'rounds up' : 'floors'} to ${out} (as PyTorch and ONNX do) and ${unused} input position${unused > 1 ? 's' : ''} at the edge ${unused > 1 ? 'are' : 'is'} never used`, {
+    ctx.warn(`the stride does not fit: ${shown()} = ${fmtNum(exact)}, so the output ${a.ceil ? 'rounds up' : 'floors'} to ${out} (as PyTorch and ONNX do) and ${unused} input position${unused > 1 ? 's' : ''} at the edge ${unused > 1 ? 'are' : 'is'} never used`, {
       field: 'stride',
-      formula,
+      formula: formula(),
       suggestion: 'Change the padding or stride so the windows tile the input exactly.',
     });
   }

@@ -55,7 +55,7 @@ function conv(rank: 1 | 2): LayerSpec {
       const d = ctx.tuple('dilation', rank);
       const p = paddingOf(ctx, k, d, s, rank);
       const spatial = x.shape.slice(2).map((size, i) => windowOut(ctx, { axis: AXES[rank][i], size, kernel: k[i], stride: s[i], padding: p[i], dilation: d[i] }));
-      ctx.formula(`D2 = K = ${outC}`);
+      ctx.formula(() => `D2 = K = ${outC}`);
       const perGroup = inC / groups;
       const kText = k.join('·');
       const params: ParamTensor[] = [param('weight', [outC, perGroup, ...k], `K·(C/groups)·${rank === 2 ? 'F·F' : 'F'} = ${outC}·${perGroup}·${kText}`, fanInUniform(perGroup * k.reduce((a, b) => a * b, 1)))];
@@ -114,11 +114,11 @@ const ConvTranspose2d: LayerSpec = {
       const axis = AXES[2][i];
       const general = `${axis}2 = (${axis}1 − 1)·S − 2P + D·(F − 1) + outputPadding + 1`;
       if (typeof size !== 'number') {
-        ctx.formula(`${general} (symbolic ${size})`);
+        ctx.formula(() => `${general} (symbolic ${size})`);
         return `(${size}·${s[i]} + ${-s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1})`;
       }
       const out = (size - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1;
-      ctx.formula(`${general} = (${size} − 1)·${s[i]} − ${2 * p[i]} + ${d[i]}·(${k[i]} − 1) + ${op[i]} + 1 = ${out}`);
+      ctx.formula(() => `${general} = (${size} − 1)·${s[i]} − ${2 * p[i]} + ${d[i]}·(${k[i]} − 1) + ${op[i]} + 1 = ${out}`);
       if (out <= 0) ctx.fail(`output ${axis} would be ${out}`, { field: 'padding' });
       return out;
     });
@@ -193,7 +193,7 @@ const AdaptiveAvgPool2d: LayerSpec = {
     const x = only(ctx);
     expectRank(ctx, x, [4], LAYOUT[2]);
     const out = ctx.tuple('outputSize', 2);
-    ctx.formula(`H2×W2 = outputSize = ${out.join('×')}`);
+    ctx.formula(() => `H2×W2 = outputSize = ${out.join('×')}`);
     const macs = mulOrNull(knownOr(x.shape[1]), numel(x.shape.slice(2)));
     return { outputs: [tensor([x.shape[0], x.shape[1], ...out])], macs };
   },

@@ -22,7 +22,7 @@ const Embedding: LayerSpec = {
     const D = ctx.int('embeddingDim');
     const pad = ctx.maybeInt('paddingIdx');
     if (pad !== null && (pad >= V || pad < -V)) ctx.fail(`paddingIdx ${pad} is outside the vocabulary of ${V}`, { field: 'paddingIdx' });
-    ctx.formula(`out shape = input shape × embeddingDim = [${x.shape.join(', ')}, ${D}]`);
+    ctx.formula(() => `out shape = input shape × embeddingDim = [${x.shape.join(', ')}, ${D}]`);
     return { outputs: [tensor([...x.shape, D])], params: [param('weight', [V, D], `V·D = ${V}·${D}`, normalInit(1))], macs: 0 };
   },
   lower(ctx: LowerContext) {

@@ -35,7 +35,7 @@ function classLoss(op: string, summary: string, doc: string, params: LayerSpec['
       } else if (y.shape.join() !== x.shape.join()) {
         ctx.fail(`a probability target must match the input ${formatShape(x.shape)}, got ${formatShape(y.shape)}`);
       }
-      ctx.formula(ctx.str('reduction') === 'none' ? `loss per sample: ${formatShape(expected)}` : `loss = ${ctx.str('reduction')} over ${formatShape(expected)} → scalar`);
+      ctx.formula(() => ctx.str('reduction') === 'none' ? `loss per sample: ${formatShape(expected)}` : `loss = ${ctx.str('reduction')} over ${formatShape(expected)} → scalar`);
       return { outputs: [reduced(ctx, expected)], macs: 0 };
     },
     lower,

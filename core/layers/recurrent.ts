@@ -58,7 +58,7 @@ function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: number, equation: string):
           perStep += gates * H * (inL + H);
         }
       }
-      ctx.formula(`output = N×T×(directions·H) = N×${x.shape[1]}×${dirs * H}`);
+      ctx.formula(() => `output = N×T×(directions·H) = N×${x.shape[1]}×${dirs * H}`);
       const out = [tensor(['N', x.shape[1], dirs * H]), tensor(stateShape)];
       if (op === 'LSTM') out.push(tensor(stateShape));
       return { outputs: out, params, macs: mulOrNull(typeof x.shape[1] === 'number' ? x.shape[1] : null, perStep) };

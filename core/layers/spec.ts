@@ -124,7 +124,8 @@ export interface InferContext extends ParamReader {
   inputs: (TensorType | undefined)[];
   /** Look up a node's inferred parameter tensors (for weight tying). */
   paramsOf(nodeId: string): ParamTensor[] | undefined;
-  formula(text: string): void;
+  /** A formula line for the inspector. Pass a function: it is only called when formulas are being shown. */
+  formula(text: () => string): void;
   warn(message: string, extra?: Omit<Issue, 'severity' | 'message'>): void;
   fail(message: string, extra?: Omit<Issue, 'severity' | 'message'>): never;
 }

@@ -24,7 +24,6 @@ export interface NodeReport {
   trainable: boolean;
   macs: number | null;
   macsFormula?: string;
-  formulas: string[];
   diagnostics: Diagnostic[];
 }
 
@@ -46,7 +45,8 @@ class NodeContext extends Params implements InferContext {
     readonly inputs: (TensorType | undefined)[],
     params: Record<string, ParamValue>,
     private readonly issues: Issue[],
-    private readonly formulas: string[],
+    /** Null on ordinary passes: formulas are built only when asked for (ShapeInference.formulas). */
+    private readonly formulas: string[] | null,
     private readonly lookup: (id: string) => ParamTensor[] | undefined,
   ) {
     super(params);
@@ -59,8 +59,8 @@ class NodeContext extends Params implements InferContext {
   paramsOf(id: string): ParamTensor[] | undefined {
     return this.lookup(id);
   }
-  formula(text: string): void {
-    this.formulas.push(text);
+  formula(text: () => string): void {
+    this.formulas?.push(text());
   }
   warn(message: string, extra?: Omit<Issue, 'severity' | 'message'>): void {
     this.issues.push({ severity: 'warning', message, ...extra });
@@ -71,8 +71,8 @@ class NodeContext extends Params implements InferContext {
 }
 
 /** Runs one node's spec. Never throws: problems become diagnostics. */
-export function inferNode(node: ModelNode, spec: LayerSpec, inputs: (TensorType | undefined)[], paramsOf: (id: string) => ParamTensor[] | undefined): NodeReport {
-  const report: NodeReport = { id: node.id, op: node.op, inputs, outputs: null, params: [], buffers: [], paramCount: 0, trainable: node.trainable !== false, macs: null, formulas: [], diagnostics: [] };
+export function inferNode(node: ModelNode, spec: LayerSpec, inputs: (TensorType | undefined)[], paramsOf: (id: string) => ParamTensor[] | undefined, formulas: string[] | null = null): NodeReport {
+  const report: NodeReport = { id: node.id, op: node.op, inputs, outputs: null, params: [], buffers: [], paramCount: 0, trainable: node.trainable !== false, macs: null, diagnostics: [] };
   const { values, issues } = resolveParams(spec.params, node.params ?? {});
   const toDiagnostic = (i: Issue): Diagnostic => ({ nodeId: node.id, ...i });
   if (issues.length > 0) {
@@ -82,7 +82,7 @@ export function inferNode(node: ModelNode, spec: LayerSpec, inputs: (TensorType 
   const found: Issue[] = [];
   let result: InferResult;
   try {
-    result = spec.infer(new NodeContext(node.id, inputs, values, found, report.formulas, paramsOf));
+    result = spec.infer(new NodeContext(node.id, inputs, values, found, formulas, paramsOf));
   } catch (e) {
     // A bug in a spec must not take the editor down: it shows up on the node instead.
     const issue = e instanceof ShapeError ? e.issue : { message: `internal error in ${spec.op}: ${(e as Error).message}` };
@@ -189,7 +189,7 @@ export class ShapeInference {
       for (let p = 0; p < spec.inputs.length; p++) if (!spec.inputs[p].optional && !connected[p]) blocked = true;
     }
     const report: NodeReport = blocked
-      ? { id: node.id, op: node.op, inputs, outputs: null, params: [], buffers: [], paramCount: 0, trainable: node.trainable !== false, macs: null, formulas: [], diagnostics: [] }
+      ? { id: node.id, op: node.op, inputs, outputs: null, params: [], buffers: [], paramCount: 0, trainable: node.trainable !== false, macs: null, diagnostics: [] }
       : inferNode(node, spec, inputs, this.paramsOf);
     return (this.reports[i] = report);
   }
@@ -216,6 +216,17 @@ export class ShapeInference {
     const i = this.wiring.index.get(id);
     if (i === undefined) return [];
     return this.wiring.incoming[i].map((c) => (c ? { node: this.doc.nodes[c.from].id, port: c.fromPort } : undefined));
+  }
+
+  /** The formula trace of a node ("W2 = (W1 − F + 2P)/S + 1 = ..."), derived when asked for. */
+  formulas(id: string): string[] {
+    const i = this.wiring.index.get(id);
+    const spec = i === undefined ? undefined : this.wiring.specs[i];
+    const report = i === undefined ? undefined : this.reports[i];
+    if (!spec || !report) return [];
+    const lines: string[] = [];
+    inferNode(this.doc.nodes[i!], spec, report.inputs, this.paramsOf, lines);
+    return lines;
   }
 
   node(id: string): NodeReport | undefined {

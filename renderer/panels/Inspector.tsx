@@ -161,6 +161,7 @@ export function Inspector({ store, state }: { store: EditorStore; state: EditorS
   const spec = node && getLayer(node.op);
   if (!node || !spec) return <aside className="inspector" aria-label="Inspector" />;
   const report = store.inference.node(node.id);
+  const formulas = store.inference.formulas(node.id);
   const problems = store.inference.diagnostics().filter((d) => d.nodeId === node.id);
   return (
     <aside className="inspector" aria-label="Inspector">
@@ -179,9 +180,9 @@ export function Inspector({ store, state }: { store: EditorStore; state: EditorS
       <section aria-label="Shapes and formulas">
         <h3>Output</h3>
         <p data-testid="inspector-shape">{report?.outputs ? report.outputs.map((o) => formatShape(o.shape)).join(', ') : 'not inferred'}</p>
-        {report && report.formulas.length > 0 && (
+        {formulas.length > 0 && (
           <ul className="formulas" data-testid="formulas">
-            {report.formulas.map((f, i) => (
+            {formulas.map((f, i) => (
               <li key={i}>
                 <code>{f}</code>
               </li>

@@ -5,10 +5,12 @@ import { describeParam } from '../../core/index.ts';
 import { chain } from './helpers.ts';
 
 test('conv example: 32×32×3, ten 5×5 filters, stride 1, pad 2 → 32×32×10 and 760 parameters', () => {
-  const r = chain([3, 32, 32], ['Conv2d', { outChannels: 10, kernelSize: 5, stride: 1, padding: 2 }]).node('l1')!;
+  const inference = chain([3, 32, 32], ['Conv2d', { outChannels: 10, kernelSize: 5, stride: 1, padding: 2 }]);
+  const r = inference.node('l1')!;
+  const formulas = inference.formulas('l1');
   assert.deepEqual(r.outputs![0].shape, ['N', 10, 32, 32]);
   assert.equal(r.paramCount, 760);
-  assert.ok(r.formulas.includes('W2 = (W1 − F + 2P)/S + 1 = (32 − 5 + 4)/1 + 1 = 32'), r.formulas.join('\n'));
+  assert.ok(formulas.includes('W2 = (W1 − F + 2P)/S + 1 = (32 − 5 + 4)/1 + 1 = 32'), formulas.join('\n'));
   // "each filter has 5*5*3 + 1 = 76 params => 76*10 = 760"
   assert.deepEqual(r.params.map((p) => p.count), [750, 10]);
   assert.equal(describeParam(r.params[0]), 'K·(C/groups)·F·F = 10·3·5·5 = 750');
