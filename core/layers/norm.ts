@@ -43,10 +43,20 @@ function batchNorm(rank: 1 | 2): LayerSpec {
       const rank = ctx.inputTypes[0]!.shape.length;
       const axes = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
       const perChannel = (v: string) => b.reshape(v, [C, ...new Array(rank - 2).fill(1)]);
-      const centred = b.op('Sub', [ctx.inputs[0], b.reduce('ReduceMean', ctx.inputs[0], axes, true)]);
+      const mean = b.reduce('ReduceMean', ctx.inputs[0], axes, true);
+      const centred = b.op('Sub', [ctx.inputs[0], mean]);
       const variance = b.reduce('ReduceMean', b.op('Mul', [centred, centred]), axes, true);
       const normalised = b.op('Div', [centred, b.op('Sqrt', [b.op('Add', [variance, b.floats([ctx.float('eps')])])])]);
       b.op('Add', [b.op('Mul', [normalised, perChannel(scale)]), perChannel(shift)], {}, ctx.outputs[0]);
+      if (ctx.training && ctx.bool('trackRunningStats')) {
+        // PyTorch: running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance.
+        const m = ctx.float('momentum');
+        const count = b.op('Cast', [b.op('Div', [b.op('Size', [ctx.inputs[0]]), b.ints([C], true)])], { to: 1 });
+        const unbiased = b.op('Div', [b.op('Mul', [variance, count]), b.op('Sub', [count, b.floats([1])])]);
+        const blend = (running: string, batch: string) => b.op('Add', [b.op('Mul', [ctx.weight(running), b.floats([1 - m])]), b.op('Mul', [b.reshape(batch, [C]), b.floats([m])])]);
+        ctx.updateBuffer('running_mean', blend('running_mean', mean));
+        ctx.updateBuffer('running_var', blend('running_var', unbiased));
+      }
     },
   };
 }

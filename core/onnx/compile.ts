@@ -37,6 +37,8 @@ export interface CompiledModel {
   outputs: GraphValue[];
   /** The ONNX value of each layer output, by "<id>:<port>". */
   values: Map<string, string>;
+  /** Training graphs: each buffer's value after the step, by weight key ("bn1.running_mean"). */
+  bufferUpdates: Map<string, string>;
   /** The builder, for appending to the graph (the training step adds the backward pass and updates). */
   builder: OnnxBuilder;
   /** The shape inference the graph was compiled from. */
@@ -83,6 +85,7 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
   for (const [key, t] of weights) b.addInitializer(floatTensor(key, t.shape, t.data));
 
   const inputs: GraphValue[] = [];
+  const bufferUpdates = new Map<string, string>();
 
   for (const r of reports) {
     const node = byId.get(r.id)!;
@@ -94,7 +97,7 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
     }
     b.beginLayer(r.id, r.op, node.params ?? {});
     const fed = inference.incoming(r.id).map((c) => (c ? values.get(`${c.node}:${c.port}`)! : ''));
-    const ctx = new Lowering(b, r, params, fed, r.outputs!.map((_, p) => values.get(`${r.id}:${p}`)!), options.training ?? false, reportOf);
+    const ctx = new Lowering(b, r, params, fed, r.outputs!.map((_, p) => values.get(`${r.id}:${p}`)!), options.training ?? false, reportOf, bufferUpdates);
     try {
       spec.lower(ctx);
     } catch (e) {
@@ -118,7 +121,7 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
       output: outputs.map((v) => valueInfo(v.name, v.type)),
     },
   };
-  return { model, layers: b.layers, weights, inputs, outputs, values, builder: b, inference };
+  return { model, layers: b.layers, weights, inputs, outputs, values, bufferUpdates, builder: b, inference };
 }
 
 /** Outputs of layers that nothing reads: the model's results. */
@@ -138,6 +141,7 @@ class Lowering extends Params implements LowerContext {
     readonly outputs: string[],
     readonly training: boolean,
     private readonly reports: Map<string, NodeReport>,
+    private readonly bufferUpdates: Map<string, string>,
   ) {
     super(params);
   }
@@ -150,6 +154,11 @@ class Lowering extends Params implements LowerContext {
   get outputTypes(): TensorType[] {
     return this.report.outputs!;
   }
+  updateBuffer(name: string, value: string): void {
+    if (!this.report.buffers.some((p) => p.name === name)) throw new Error(`${this.report.op} has no buffer "${name}"`);
+    this.bufferUpdates.set(weightKey(this.report.id, name), value);
+  }
+
   weight(name: string): string {
     const own = [...this.report.params, ...this.report.buffers].find((p) => p.name === name);
     if (!own) throw new Error(`${this.report.op} has no parameter "${name}"`);

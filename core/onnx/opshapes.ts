@@ -361,6 +361,27 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
       if (!x || !y) return null;
       return [t(windows(X!, a, ints(a, 'kernel_shape') ?? (y.shape.slice(2) as number[]), y.shape[0]), x.dtype)];
     }
+    case 'ScatterElements':
+    case 'ScatterND':
+      return same();
+    case 'GatherElements':
+      return x && y ? [t(y.shape, x.dtype)] : null;
+    case 'NonZero':
+      return x ? [t([X!.length, 'nonzero'], 'int64')] : null;
+    case 'ConvTranspose': {
+      if (!x || !y) return null;
+      const kernel = ints(a, 'kernel_shape') ?? (y.shape.slice(2) as number[]);
+      const rank = kernel.length;
+      const strides = ints(a, 'strides') ?? new Array(rank).fill(1);
+      const dilations = ints(a, 'dilations') ?? new Array(rank).fill(1);
+      const pads = ints(a, 'pads') ?? new Array(2 * rank).fill(0);
+      const extra = ints(a, 'output_padding') ?? new Array(rank).fill(0);
+      const spatial = X!.slice(2).map((d, i) => {
+        const n = num(d);
+        return n === null ? `convT(${d})` : (n - 1) * strides[i] - pads[i] - pads[i + rank] + dilations[i] * (kernel[i] - 1) + extra[i] + 1;
+      });
+      return [t([X![0], arith('Mul', y.shape[1], int(a, 'group', 1)), ...spatial], x.dtype)];
+    }
     case 'MaxPool':
     case 'AveragePool':
     case 'LpPool': {

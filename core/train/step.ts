@@ -40,6 +40,8 @@ export interface TrainingGraph {
   eval: ModelProto;
   /** Trainable parameters, fed as inputs under their keys and returned as "next/<key>". */
   params: { key: string; shape: number[] }[];
+  /** Buffers the step updates (BatchNorm's running statistics): inputs and "next/<key>" outputs too, but never differentiated. */
+  buffers: { key: string; shape: number[] }[];
   slots: string[];
   /** The model's data inputs and the target input. */
   inputs: GraphValue[];
@@ -152,12 +154,23 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   // Parameters the loss does not reach keep their values (and get no state).
   keys = keys.concat(params.map((p) => p.key).filter((k) => !grads.has(k)));
   for (const key of params.map((p) => p.key).filter((k) => !grads.has(k))) outputs.push(valueInfo(b.op('Identity', [key], {}, nextName(key)), { shape: params.find((p) => p.key === key)!.shape, dtype: 'float32' }));
+  // Running statistics: fed in, updated by the forward pass, carried out (not differentiated).
+  const buffers = [...compiled.bufferUpdates.keys()].map((key) => ({ key, shape: compiled.weights.get(key)!.shape }));
+  for (const { key, shape } of buffers) {
+    graph.input.push(valueInfo(key, { shape, dtype: 'float32' }));
+    outputs.push(valueInfo(b.op('Identity', [compiled.bufferUpdates.get(key)!], {}, nextName(key)), { shape, dtype: 'float32' }));
+  }
+  const fed = new Set([...params.map((p) => p.key), ...buffers.map((p) => p.key)]);
   graph.node = b.nodes;
-  graph.initializer = b.initializers.filter((t) => !params.some((p) => p.key === t.name));
+  graph.initializer = b.initializers.filter((t) => !fed.has(t.name!));
   graph.output = outputs;
 
   const evaluation = compileModel(doc, { weights: compiled.weights, opset: options.opset, training: false });
   paramsAsInputs(evaluation);
+  const evalGraph = evaluation.model.graph;
+  const buffered = new Set(buffers.map((p) => p.key));
+  evalGraph.initializer = (evalGraph.initializer ?? []).filter((t) => !buffered.has(t.name!));
+  evalGraph.input.push(...buffers.map((p) => valueInfo(p.key, { shape: p.shape, dtype: 'float32' })));
   evaluation.model.graph.output = [valueInfo(loss, { shape: [], dtype: 'float32' }), outputs[1]];
 
   const target = compiled.inputs.find((v) => v.nodeId === targetId)!;
@@ -165,6 +178,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     step: compiled.model,
     eval: evaluation.model,
     params: params.filter((p) => keys.includes(p.key)),
+    buffers,
     slots,
     inputs: compiled.inputs.filter((v) => v.nodeId !== targetId),
     target,

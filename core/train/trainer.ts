@@ -96,9 +96,10 @@ export async function train(
   const sessionOptions = { provider: options.provider, allowFallback: options.allowFallback };
   const stepSession = await engine.createSession(encodeModelBytes(graph.step), sessionOptions);
   const evalSession: Session | null = data.val ? await engine.createSession(encodeModelBytes(graph.eval), sessionOptions) : null;
-  const params = new Map<string, Float32Array>(graph.params.map((p) => [p.key, graph.weights.get(p.key)!.data]));
-  const shapes = new Map(graph.params.map((p) => [p.key, p.shape]));
-  const state = new Map<string, Float32Array>(graph.params.flatMap((p) => graph.slots.map((s) => [stateName(s, p.key), new Float32Array(params.get(p.key)!.length)] as const)));
+  // Parameters, and buffers the step updates (running statistics): both carried, both fed to evaluation.
+  const params = new Map<string, Float32Array>([...graph.params, ...graph.buffers].map((p) => [p.key, graph.weights.get(p.key)!.data]));
+  const shapes = new Map([...graph.params, ...graph.buffers].map((p) => [p.key, p.shape]));
+  const state = new Map<string, Float32Array>(graph.params.flatMap((p) => graph.slots.map((s) => [stateName(s, p.key), new Float32Array(graph.weights.get(p.key)!.data.length)] as const)));
   const classification = graph.target.type.dtype === 'int64' && graph.target.type.shape.length === 1;
   const inputName = graph.inputs[0].name;
   const tensorOf = (name: string, data: Float32Array): Tensor => ({ dtype: 'float32', dims: shapes.get(name) ?? shapes.get(name.split('/').slice(2).join('/'))!, data });

@@ -1,6 +1,7 @@
 /**
  * The training-step graph against torch.optim: for an MLP and a CNN with fixed weights and one batch,
- * the parameters after one and after three steps of each optimiser match PyTorch's to 1e-5 relative.
+ * the parameters after one and after three steps of each optimiser match PyTorch's to 1e-5 relative;
+ * with BatchNorm, its running statistics too.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -25,9 +26,10 @@ describe('training steps match torch.optim', () => {
       const initial = new Map([...weightsOf('', model.weights)].map(([k, v]) => [k.slice(1), v]));
       const graph = buildTrainingGraph(model.doc, { optimizer: optimizerConfig(run.optimizer, run.config), loss: 'cross-entropy', weights: initial });
       const session = await ort.InferenceSession.create(encodeModelBytes(graph.step));
-      const params = new Map<string, Float32Array>(graph.params.map((p) => [p.key, initial.get(p.key)!.data]));
+      // Parameters and the buffers the step updates (BatchNorm's running statistics) go round together.
+      const params = new Map<string, Float32Array>([...graph.params, ...graph.buffers].map((p) => [p.key, initial.get(p.key)!.data]));
       const state = new Map<string, Float32Array>(graph.params.flatMap((p) => graph.slots.map((s) => [stateName(s, p.key), new Float32Array(p.shape.reduce((a, b) => a * b, 1))] as const)));
-      const shapeOf = (key: string) => graph.params.find((p) => p.key === key)!.shape;
+      const shapeOf = (key: string) => [...graph.params, ...graph.buffers].find((p) => p.key === key)!.shape;
       for (let step = 1; step <= 3; step++) {
         const feeds: Record<string, ort.Tensor> = {
           [graph.inputs[0].name]: toOrt(model.x),
@@ -42,6 +44,7 @@ describe('training steps match torch.optim', () => {
         for (const name of state.keys()) state.set(name, out[nextName(name)].data as Float32Array);
         if (step === 1 || step === 3) {
           const expected = step === 1 ? run.after1 : run.after3;
+          assert.deepEqual([...params.keys()].sort(), Object.keys(expected).sort(), 'every parameter and running statistic is updated');
           for (const [key, data] of params) assert.equal(worstError(data, floats(expected[key]), 1e-6, 1e-5), 0, `${key} after step ${step}`);
         }
       }
