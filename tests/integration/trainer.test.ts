@@ -50,16 +50,19 @@ describe('the trainer', () => {
     const graph = buildTrainingGraph(mlp(), { optimizer: optimizerConfig('momentum', { lr: 0.1 }), loss: 'cross-entropy' });
     const control = new TrainingControl();
     let steps = 0;
+    let onStep: (() => void) | null = null;
     const engine = new NodeEngine();
     const running = train(engine, graph, data, { epochs: 5, batchSize: 8, lr: 0.1 }, (e) => {
       if (e.event !== 'step') return;
       steps++;
       if (steps === 3) control.pause();
+      onStep?.();
     }, control);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(steps, 3, 'nothing runs while paused');
+    const resumed = new Promise<void>((r) => (onStep = r));
     control.resume();
-    await new Promise((r) => setTimeout(r, 50));
+    await resumed;
     control.stop();
     const { stopped } = await running;
     await engine.dispose();
