@@ -19,10 +19,13 @@ export interface BackwardOptions {
   types: Map<string, TensorType>;
 }
 
+/** Ops whose outputs carry no gradient (shapes, indices, comparisons): nothing flows back through them. */
+const NON_DIFFERENTIABLE = new Set(['Shape', 'Size', 'Range', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'NonZero', 'ArgMax', 'ArgMin', 'ConstantOfShape', 'EyeLike', 'RandomNormalLike', 'RandomUniformLike']);
+
 /** Builds the backward pass; returns each `wrt` value's gradient (absent when the loss does not depend on it). */
 export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types }: BackwardOptions): Map<string, string> {
   const fromParams = new Set(wrt);
-  for (const n of nodes) if (n.input.some((i) => fromParams.has(i))) for (const o of n.output) if (o) fromParams.add(o);
+  for (const n of nodes) if (!NON_DIFFERENTIABLE.has(n.op_type) && n.input.some((i) => fromParams.has(i))) for (const o of n.output) if (o) fromParams.add(o);
   const toLoss = new Set([loss]);
   for (let i = nodes.length - 1; i >= 0; i--) if (nodes[i].output.some((o) => toLoss.has(o))) for (const x of nodes[i].input) if (x) toLoss.add(x);
 

@@ -185,13 +185,82 @@ export const RULES: Record<string, GradientRule> = {
   Gather: (ctx) => {
     const { b, node, grads: [g], needs } = ctx;
     if (!g || !needs[0]) return [null, null];
-    if (int(node, 'axis', 0) !== 0 || rankOf(ctx, node.input[0]) !== 2) throw new GradientError(`Gather ${node.name}: gradients are written for row lookups in a 2-D table (Embedding)`);
     const [table, ids] = node.input;
+    const rank = rankOf(ctx, table);
+    const axis = int(node, 'axis', 0) < 0 ? int(node, 'axis', 0) + rank : int(node, 'axis', 0);
+    const index = ctx.typeOf(ids);
+    if (index?.shape.length === 0 && typeof index.value?.[0] === 'number') {
+      // One constant index (RoPE's even and odd halves): the gradient padded back around it.
+      const size = staticDims(ctx, table, 'input size')[axis];
+      const k = (index.value[0] as number) < 0 ? (index.value[0] as number) + size : (index.value[0] as number);
+      const pads = new Array(2 * rank).fill(0);
+      pads[axis] = k;
+      pads[axis + rank] = size - k - 1;
+      return [b.op('Pad', [b.unsqueeze(g, [axis]), b.ints(pads)]), null];
+    }
+    if (axis !== 0 || rank !== 2) throw new GradientError(`Gather ${node.name}: gradients are written for row lookups in a 2-D table (Embedding) and single constant indices`);
     const D = staticDims(ctx, table, 'table size')[1];
     const rows = b.reshape(g, [-1, D]);
-    const index = b.op('Expand', [b.reshape(ids, [-1, 1]), b.op('Shape', [rows])]);
+    const expanded = b.op('Expand', [b.reshape(ids, [-1, 1]), b.op('Shape', [rows])]);
     const zeros = b.op('Mul', [table, b.floats([0])]);
-    return [b.op('ScatterElements', [zeros, index, rows], { axis: 0, reduction: 'add' }), null];
+    return [b.op('ScatterElements', [zeros, expanded, rows], { axis: 0, reduction: 'add' }), null];
+  },
+  Expand: ({ b, node, grads: [g], needs, typeOf }) => [g && needs[0] ? unbroadcast(b, g, node.input[0], typeOf) : null, null],
+  Slice: (ctx) => {
+    const { b, node, grads: [g] } = ctx;
+    if (!g) return [null];
+    // The gradient of a slice is the gradient padded with zeros back to the input's size.
+    const dims = staticDims(ctx, node.input[0], 'input size');
+    const constant = (i: number) => (node.input[i] ? (ctx.typeOf(node.input[i])?.value as number[] | undefined) : undefined);
+    const starts = constant(1);
+    const ends = constant(2);
+    const axes = constant(3) ?? starts?.map((_, i) => i);
+    const steps = constant(4);
+    if (!starts || !ends || !axes || steps?.some((s) => s !== 1)) throw new GradientError(`Slice ${node.name}: the gradient needs constant starts, ends and axes, and steps of 1`);
+    const rank = dims.length;
+    const pads = new Array(2 * rank).fill(0);
+    axes.forEach((axis, i) => {
+      const k = axis < 0 ? axis + rank : axis;
+      const size = dims[k];
+      if (size < 0) throw new GradientError(`Slice ${node.name}: the gradient needs a known size along axis ${k}`);
+      const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+      pads[k] = clamp(starts[i]);
+      pads[k + rank] = size - clamp(ends[i]);
+    });
+    return [b.op('Pad', [g, b.ints(pads)]), null, null, null, null];
+  },
+  Concat: (ctx) => {
+    const { b, node, grads: [g], needs } = ctx;
+    if (!g) return node.input.map(() => null);
+    const rank = rankOf(ctx, node.input[0]);
+    const axis = (attr(node, 'axis')?.i ?? 0) < 0 ? (attr(node, 'axis')!.i ?? 0) + rank : (attr(node, 'axis')?.i ?? 0);
+    let offset = 0;
+    return node.input.map((x, i) => {
+      const size = ctx.typeOf(x)?.shape[axis];
+      if (typeof size !== 'number') throw new GradientError(`Concat ${node.name}: the gradient needs known sizes along axis ${axis}`);
+      const start = offset;
+      offset += size;
+      return needs[i] ? b.slice(g, axis, start, start + size) : null;
+    });
+  },
+  LayerNormalization: (ctx) => {
+    const { b, node, grads: [g], needs } = ctx;
+    if (!g) return [null, null, null];
+    const [x, scale, bias] = node.input;
+    const rank = rankOf(ctx, x);
+    const axis = int(node, 'axis', -1) < 0 ? int(node, 'axis', -1) + rank : int(node, 'axis', -1);
+    const normAxes = Array.from({ length: rank - axis }, (_, i) => axis + i);
+    const batchAxes = Array.from({ length: axis }, (_, i) => i);
+    const eps = attr(node, 'epsilon')?.f ?? 1e-5;
+    // x̂ = (x − μ)/σ, recomputed; dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/σ with ĝ = g·γ.
+    const centred = b.op('Sub', [x, b.reduce('ReduceMean', x, normAxes, true)]);
+    const inverse = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [b.reduce('ReduceMean', b.op('Mul', [centred, centred]), normAxes, true), b.floats([eps])])])]);
+    const xhat = b.op('Mul', [centred, inverse]);
+    const gs = b.op('Mul', [g, scale]);
+    const dx = needs[0] ? b.op('Mul', [inverse, b.op('Sub', [b.op('Sub', [gs, b.reduce('ReduceMean', gs, normAxes, true)]), b.op('Mul', [xhat, b.reduce('ReduceMean', b.op('Mul', [gs, xhat]), normAxes, true)])])]) : null;
+    const dscale = needs[1] ? b.reduce('ReduceSum', b.op('Mul', [g, xhat]), batchAxes, false) : null;
+    const dbias = bias && needs[2] ? b.reduce('ReduceSum', g, batchAxes, false) : null;
+    return [dx, dscale, dbias];
   },
   Conv: (ctx) => {
     const { b, node, grads: [g], needs } = ctx;

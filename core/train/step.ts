@@ -68,10 +68,12 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
   }
   if (!loss) throw new CompileError('the model has no loss node; choose a loss (--loss cross-entropy|mse|l1|hinge|bce)');
   const inference = inferShapes(doc);
+  const errors = inference.diagnostics().filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new CompileError(`the model has ${errors.length} error(s); run "netloom info" to see them`, errors);
   const read = new Set(doc.edges.map((e) => e.from.split(':')[0]));
   const sinks = inference.nodes().filter((r) => !read.has(r.id) && r.op !== 'Input');
-  if (sinks.length !== 1 || !sinks[0].outputs) throw new CompileError(`a loss attaches to a model with exactly one output; this one has ${sinks.length}`);
-  const prediction = sinks[0].outputs[0];
+  if (sinks.length !== 1) throw new CompileError(`a loss attaches to a model with exactly one output; this one has ${sinks.length} (${sinks.map((r) => r.id).join(', ')})`);
+  const prediction = sinks[0].outputs![0];
   const classes = loss === 'cross-entropy' || loss === 'hinge';
   const taken = new Set(doc.nodes.map((n) => n.id));
   const targetId = taken.has('target') ? 'target_' : 'target';

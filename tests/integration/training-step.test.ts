@@ -14,7 +14,7 @@ import { floats, loadFixture, toOrt, weightsOf, worstError, type FixtureTensor }
 
 interface Fixture {
   models: Record<string, { doc: ModelDocument; weights: Record<string, FixtureTensor>; x: FixtureTensor; y: FixtureTensor & { dtype?: 'int64' } }>;
-  runs: { model: string; optimizer: OptimizerName; config: { lr: number; momentum?: number; weightDecay?: number }; after1: Record<string, FixtureTensor>; after3: Record<string, FixtureTensor> }[];
+  runs: { model: string; optimizer: OptimizerName; config: { lr: number; momentum?: number; weightDecay?: number; eps?: number }; after1: Record<string, FixtureTensor>; after3: Record<string, FixtureTensor> }[];
 }
 
 const fixture = loadFixture<Fixture>('training.json');
