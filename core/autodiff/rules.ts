@@ -280,15 +280,64 @@ export const RULES: Record<string, GradientRule> = {
       const outputPadding = xs.slice(2).map((size, i) => size - ((ys[2 + i] - 1) * strides[i] - pads[i] - pads[i + rank] + dilations[i] * (ws[2 + i] - 1) + 1));
       grads[0] = b.op('ConvTranspose', [g, w], { strides, dilations, pads, group, output_padding: outputPadding, kernel_shape: ws.slice(2) });
     }
-    if (needs[1]) {
-      if (group !== 1) throw new GradientError(`Conv ${node.name}: the weight gradient is written for groups = 1`);
-      // dW[k, c] = Σₙ x[n, c] ⋆ g[n, k]: a convolution over the batch, strides and dilations swapped.
-      const swapped = b.op('Conv', [b.op('Transpose', [x], { perm: [1, 0, ...Array.from({ length: rank }, (_, i) => i + 2)] }), b.op('Transpose', [g], { perm: [1, 0, ...Array.from({ length: rank }, (_, i) => i + 2)] })], { strides: dilations, dilations: strides, pads });
-      const cropped = b.op('Slice', [swapped, b.ints(new Array(rank).fill(0)), b.ints(ws.slice(2)), b.ints(Array.from({ length: rank }, (_, i) => i + 2))]);
-      grads[1] = b.op('Transpose', [cropped], { perm: [1, 0, ...Array.from({ length: rank }, (_, i) => i + 2)] });
-    }
+    if (needs[1]) grads[1] = convWeightGrad(b, x, g, { rank, group, strides, dilations, pads, kernel: ws.slice(2), inPerGroup: ws[1], outChannels: ws[0] });
     if (node.input[2] && needs[2]) grads[2] = b.reduce('ReduceSum', g, [0, ...Array.from({ length: rank }, (_, i) => i + 2)], false);
     return grads;
+  },
+  ConvTranspose: (ctx) => {
+    const { b, node, grads: [g], needs } = ctx;
+    if (!g) return [null, null, null];
+    const [x, w] = node.input;
+    const group = int(node, 'group', 1);
+    const ws = staticDims(ctx, w, 'kernel size');
+    const rank = ws.length - 2;
+    const strides = ints(node, 'strides') ?? new Array(rank).fill(1);
+    const dilations = ints(node, 'dilations') ?? new Array(rank).fill(1);
+    const pads = ints(node, 'pads') ?? new Array(2 * rank).fill(0);
+    const grads: (string | null)[] = [null, null, null];
+    // A transposed convolution's adjoint is the convolution with the same kernel.
+    if (needs[0]) grads[0] = b.op('Conv', [g, w], { strides, dilations, pads, group, kernel_shape: ws.slice(2) });
+    // Its weight gradient is a convolution's with the roles of input and output swapped ([C_in, C_out/g, k…]).
+    if (needs[1]) grads[1] = convWeightGrad(b, g, x, { rank, group, strides, dilations, pads, kernel: ws.slice(2), inPerGroup: ws[1], outChannels: ws[0] });
+    if (node.input[2] && needs[2]) grads[2] = b.reduce('ReduceSum', g, [0, ...Array.from({ length: rank }, (_, i) => i + 2)], false);
+    return grads;
+  },
+  AveragePool: (ctx) => {
+    const { b, node, grads: [g] } = ctx;
+    if (!g) return [null];
+    const x = node.input[0];
+    const xs = staticDims(ctx, x, 'input size');
+    const ys = staticDims(ctx, node.output[0], 'output size');
+    const kernel = ints(node, 'kernel_shape')!;
+    const rank = kernel.length;
+    const strides = ints(node, 'strides') ?? new Array(rank).fill(1);
+    const pads = ints(node, 'pads') ?? new Array(2 * rank).fill(0);
+    const C = xs[1];
+    // Each output spreads g/count evenly over its window: a transposed convolution with a ones kernel per
+    // channel. The count is the window size, or (count_include_pad = 0) the real elements in it.
+    let share = b.op('Div', [g, b.floats([kernel.reduce((p, k) => p * k, 1)])]);
+    if (int(node, 'count_include_pad', 0) === 0 && pads.some((p) => p > 0)) {
+      const attrs = Object.fromEntries((node.attribute ?? []).filter((a) => a.name !== 'count_include_pad').map((a) => [a.name, a.ints ?? a.i]));
+      const inside = b.node('AveragePool', [b.op('Add', [b.op('Mul', [x, b.floats([0])]), b.floats([1])])], { ...(attrs as Record<string, number | number[]>), count_include_pad: 1 }, 1)[0];
+      share = b.op('Div', [g, b.op('Mul', [inside, b.floats([kernel.reduce((p, k) => p * k, 1)])])]);
+    }
+    const ones = b.floats(new Array(C * kernel.reduce((p, k) => p * k, 1)).fill(1), [C, 1, ...kernel]);
+    const outputPadding = xs.slice(2).map((size, i) => size - ((ys[2 + i] - 1) * strides[i] - pads[i] - pads[i + rank] + kernel[i]));
+    return [b.op('ConvTranspose', [share, ones], { strides, pads, group: C, kernel_shape: kernel, output_padding: outputPadding.map((p) => Math.max(0, p)) })];
+  },
+  GatherElements: ({ b, node, grads: [g], needs }) => {
+    if (!g || !needs[0]) return [null, null];
+    const zeros = b.op('Mul', [node.input[0], b.floats([0])]);
+    return [b.op('ScatterElements', [zeros, node.input[1], g], { axis: int(node, 'axis', 0), reduction: 'add' }), null];
+  },
+  ReduceMax: (ctx) => {
+    const { b, node, grads: [g] } = ctx;
+    if (!g) return [null, null];
+    // The gradient goes to the elements equal to the maximum.
+    const [spread] = reduceGrad(ctx, false);
+    const keptMax = int(node, 'keepdims', 1) === 1 ? node.output[0] : b.unsqueeze(node.output[0], axesOf(ctx));
+    const winners = b.op('Cast', [b.op('Equal', [node.input[0], keptMax])], { to: 1 });
+    return [b.op('Mul', [spread!, winners]), null];
   },
   MaxPool: ({ b, node, grads: [g] }) => {
     if (!g) return [null];
@@ -308,15 +357,51 @@ export const RULES: Record<string, GradientRule> = {
   },
 };
 
+/** The axes a Reduce* node reduces over, normalised. */
+function axesOf(ctx: GradContext): number[] {
+  const { b, node } = ctx;
+  const rank = rankOf(ctx, node.input[0]);
+  const axesFromInput = node.op_type === 'ReduceSum' || b.opset >= 18;
+  const given = axesFromInput ? (node.input[1] ? ctx.typeOf(node.input[1])?.value : undefined) : ints(node, 'axes');
+  if (axesFromInput && node.input[1] && !given) throw new GradientError(`${node.op_type} ${node.name}: the gradient needs constant axes`);
+  return ((given as number[] | undefined) ?? Array.from({ length: rank }, (_, i) => i)).map((a) => (a < 0 ? a + rank : a));
+}
+
+interface ConvGeometry {
+  rank: number;
+  group: number;
+  strides: number[];
+  dilations: number[];
+  pads: number[];
+  kernel: number[];
+  /** The weight's second dimension and first dimension. */
+  inPerGroup: number;
+  outChannels: number;
+}
+
+/**
+ * A convolution's weight gradient: dW[k, c] = Σₙ x[n, c] ⋆ g[n, k], a convolution over the batch with
+ * strides and dilations swapped, per group, cropped to the kernel. (`x` and `g` swap for ConvTranspose.)
+ */
+function convWeightGrad(b: OnnxBuilder, x: string, g: string, c: ConvGeometry): string {
+  const spatial = Array.from({ length: c.rank }, (_, i) => i + 2);
+  const batchFirst = (v: string) => b.op('Transpose', [v], { perm: [1, 0, ...spatial] });
+  const perGroup = (xs: string, gs: string) => {
+    const swapped = b.op('Conv', [batchFirst(xs), batchFirst(gs)], { strides: c.dilations, dilations: c.strides, pads: c.pads });
+    const cropped = b.op('Slice', [swapped, b.ints(new Array(c.rank).fill(0)), b.ints(c.kernel), b.ints(spatial)]);
+    return b.op('Transpose', [cropped], { perm: [1, 0, ...spatial] });
+  };
+  if (c.group === 1) return perGroup(x, g);
+  const outPerGroup = c.outChannels / c.group;
+  const parts = Array.from({ length: c.group }, (_, k) => perGroup(b.slice(x, 1, k * c.inPerGroup, (k + 1) * c.inPerGroup), b.slice(g, 1, k * outPerGroup, (k + 1) * outPerGroup)));
+  return b.op('Concat', parts, { axis: 0 });
+}
+
 function reduceGrad(ctx: GradContext, mean: boolean): (string | null)[] {
   const { b, node, grads: [g] } = ctx;
   if (!g) return [null, null];
   const x = node.input[0];
-  const rank = rankOf(ctx, x);
-  const axesFromInput = node.op_type === 'ReduceSum' || b.opset >= 18;
-  const given = axesFromInput ? (node.input[1] ? ctx.typeOf(node.input[1])?.value : undefined) : ints(node, 'axes');
-  if (axesFromInput && node.input[1] && !given) throw new GradientError(`${node.op_type} ${node.name}: the gradient needs constant axes`);
-  const axes = ((given as number[] | undefined) ?? Array.from({ length: rank }, (_, i) => i)).map((a) => (a < 0 ? a + rank : a));
+  const axes = axesOf(ctx);
   const kept = int(node, 'keepdims', 1) === 1 ? g : b.unsqueeze(g, axes);
   let spread = b.op('Expand', [kept, b.op('Shape', [x])]);
   if (mean) {

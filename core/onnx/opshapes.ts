@@ -361,6 +361,15 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
       if (!x || !y) return null;
       return [t(windows(X!, a, ints(a, 'kernel_shape') ?? (y.shape.slice(2) as number[]), y.shape[0]), x.dtype)];
     }
+    case 'RNN':
+    case 'GRU':
+    case 'LSTM': {
+      if (!x) return null;
+      const H = int(a, 'hidden_size', 0);
+      const dirs = (a.direction?.value as string | undefined) === 'bidirectional' ? 2 : 1;
+      const state = t([dirs, X![1], H], x.dtype);
+      return [t([X![0], dirs, X![1], H], x.dtype), state, state];
+    }
     case 'ScatterElements':
     case 'ScatterND':
       return same();
