@@ -64,7 +64,8 @@ function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: number, equation: string):
       return { outputs: out, params, macs: mulOrNull(typeof x.shape[1] === 'number' ? x.shape[1] : null, perStep) };
     },
     lower(ctx: LowerContext) {
-      lowerRecurrent(ctx, op, gates);
+      if (ctx.training) lowerUnrolled(ctx, op);
+      else lowerRecurrent(ctx, op, gates);
     },
   };
 }
@@ -118,3 +119,63 @@ export const recurrentLayers: LayerSpec[] = [
   recurrent('LSTM', 4, 'Input, forget, cell and output gates: cₜ = f⊙cₜ₋₁ + i⊙g, hₜ = o⊙tanh(cₜ).'),
   recurrent('GRU', 3, 'Reset and update gates: hₜ = (1 − z)⊙n + z⊙hₜ₋₁.'),
 ];
+
+/**
+ * Training graphs: the recurrence unrolled over the (known) sequence length in PyTorch's own gate order,
+ * so that backpropagation through time is the ordinary backward pass over these ops.
+ */
+function lowerUnrolled(ctx: LowerContext, op: 'RNN' | 'LSTM' | 'GRU'): void {
+  const { b } = ctx;
+  const H = ctx.int('hiddenSize');
+  const L = ctx.int('numLayers');
+  const dirs = ctx.bool('bidirectional') ? 2 : 1;
+  const T = ctx.inputTypes[0]!.shape[1];
+  if (typeof T !== 'number') throw new Error(`training ${op} unrolls it over time, which needs a known sequence length (got ${T})`);
+  const bias = ctx.bool('bias');
+  const gate = (v: string, k: number) => b.slice(v, 1, k * H, (k + 1) * H);
+  const sigmoid = (v: string) => b.op('Sigmoid', [v]);
+  const tanh = (v: string) => b.op('Tanh', [v]);
+  const add = (x: string, y: string) => b.op('Add', [x, y]);
+  const mul = (x: string, y: string) => b.op('Mul', [x, y]);
+  let steps = Array.from({ length: T }, (_, t) => b.op('Gather', [ctx.inputs[0], b.ints([t], true)], { axis: 1 }));
+  const zeros = b.op('ConstantOfShape', [b.op('Concat', [b.op('Shape', [steps[0]], { start: 0, end: 1 }), b.ints([H])], { axis: 0 })], { value: { name: 'zero', dims: [1], data_type: 1, raw_data: new Uint8Array(4) } });
+  const initial = (port: number, index: number) => (ctx.inputs[port] ? b.op('Gather', [ctx.inputs[port], b.ints([index], true)], { axis: 0 }) : zeros);
+  const finalH: string[] = [];
+  const finalC: string[] = [];
+  for (let l = 0; l < L; l++) {
+    const perDirection: string[][] = [];
+    for (let d = 0; d < dirs; d++) {
+      const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+      const affine = (x: string, w: string, bv: string) => b.op('Gemm', bias ? [x, ctx.weight(w), ctx.weight(bv)] : [x, ctx.weight(w)], { transB: 1 });
+      let h = initial(1, l * dirs + d);
+      let c = op === 'LSTM' ? initial(2, l * dirs + d) : '';
+      const outputs: string[] = new Array(T);
+      for (let k = 0; k < T; k++) {
+        const t = d === 0 ? k : T - 1 - k;
+        const fromInput = affine(steps[t], `weight_ih${sfx}`, `bias_ih${sfx}`);
+        const fromState = affine(h, `weight_hh${sfx}`, `bias_hh${sfx}`);
+        if (op === 'LSTM') {
+          const pre = add(fromInput, fromState);
+          c = add(mul(sigmoid(gate(pre, 1)), c), mul(sigmoid(gate(pre, 0)), tanh(gate(pre, 2))));
+          h = mul(sigmoid(gate(pre, 3)), tanh(c));
+        } else if (op === 'GRU') {
+          const r = sigmoid(add(gate(fromInput, 0), gate(fromState, 0)));
+          const z = sigmoid(add(gate(fromInput, 1), gate(fromState, 1)));
+          const n = tanh(add(gate(fromInput, 2), mul(r, gate(fromState, 2))));
+          h = add(mul(b.op('Sub', [b.floats([1]), z]), n), mul(z, h));
+        } else {
+          const pre = add(fromInput, fromState);
+          h = ctx.str('nonlinearity') === 'relu' ? b.op('Relu', [pre]) : tanh(pre);
+        }
+        outputs[t] = h;
+      }
+      perDirection.push(outputs);
+      finalH.push(h);
+      if (op === 'LSTM') finalC.push(c);
+    }
+    steps = steps.map((_, t) => (dirs === 2 ? b.op('Concat', [perDirection[0][t], perDirection[1][t]], { axis: 1 }) : perDirection[0][t]));
+  }
+  b.op('Concat', steps.map((s) => b.unsqueeze(s, [1])), { axis: 1 }, ctx.outputs[0]);
+  b.op('Concat', finalH.map((s) => b.unsqueeze(s, [0])), { axis: 0 }, ctx.outputs[1]);
+  if (op === 'LSTM') b.op('Concat', finalC.map((s) => b.unsqueeze(s, [0])), { axis: 0 }, ctx.outputs[2]);
+}
