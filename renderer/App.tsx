@@ -299,7 +299,8 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
           <button
             type="button"
             onClick={() => {
-              void openDocument(recovered.doc, recovered.fileName).then(() => store.moveNodes({}));
+              // Recovered work is unsaved work: the document opens marked as changed.
+              void openDocument(recovered.doc, recovered.fileName).then(() => store.markUnsaved());
               setRecovered(null);
             }}
           >

@@ -95,6 +95,10 @@ export class EditorStore {
     this.set({ fileName, dirty: false });
   }
 
+  markUnsaved(): void {
+    this.set({ dirty: true });
+  }
+
   canUndo(): boolean {
     return this.past.length > 0;
   }
