@@ -78,7 +78,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     const raw = values.dataset !== undefined ? builtIn(values.dataset, seed) : { train: await loadNpz(values.data!, input.name), val: values.val ? await loadNpz(values.val, input.name) : undefined };
     const fit = (d: Dataset) => {
       const shaped = shapedTo(d, input.type);
-      checkTarget(shaped, graph.target.type, graph.step.graph.output[1] ? { shape: graph.step.graph.output[1].type!.tensor_type!.shape!.dim.map((d) => d.dim_value ?? d.dim_param ?? '?'), dtype: 'float32' } : input.type);
+      checkTarget(shaped, graph.target.type, graph.predictionType);
       return shaped;
     };
     data = { train: fit(raw.train), val: raw.val ? fit(raw.val) : undefined };

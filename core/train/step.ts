@@ -11,6 +11,7 @@ import { buildBackward } from '../autodiff/backward.ts';
 import { annotate } from '../autodiff/types.ts';
 import { compileModel, valueInfo, CompileError, type CompiledModel, type GraphValue } from '../onnx/compile.ts';
 import type { ModelProto } from '../onnx/proto.ts';
+import type { TensorType } from '../shape/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
 import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig } from './optimizers.ts';
 
@@ -49,6 +50,7 @@ export interface TrainingGraph {
   /** Output names (the same in both graphs). */
   loss: string;
   prediction: string;
+  predictionType: TensorType;
   /** Every tensor of the model at the start (frozen parameters and buffers included). */
   weights: Weights;
   /** The document actually trained (with the attached loss, if any). */
@@ -186,6 +188,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     target,
     loss,
     prediction,
+    predictionType: compiled.inference.node(feed.node)!.outputs![feed.port],
     weights: compiled.weights,
     doc,
   };
