@@ -95,13 +95,14 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
   };
 }
 
-/** Turns the trainable parameters' initializers into graph inputs. */
-function paramsAsInputs(compiled: CompiledModel): { key: string; shape: number[] }[] {
+/** Turns the trainable parameters' initializers (or just `only`) into graph inputs. */
+function paramsAsInputs(compiled: CompiledModel, only?: Set<string>): { key: string; shape: number[] }[] {
   const trainable = new Set(
     compiled.inference
       .nodes()
       .filter((r) => r.trainable)
-      .flatMap((r) => r.params.filter((p) => !p.tiedTo).map((p) => `${r.id}.${p.name}`)),
+      .flatMap((r) => r.params.filter((p) => !p.tiedTo).map((p) => `${r.id}.${p.name}`))
+      .filter((key) => !only || only.has(key)),
   );
   const graph = compiled.model.graph;
   const params = (graph.initializer ?? []).filter((t) => trainable.has(t.name!)).map((t) => ({ key: t.name!, shape: t.dims ?? [] }));
@@ -138,7 +139,10 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const forward = [...b.nodes];
   const types = annotate(graph, b.opset);
   const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: params.map((p) => p.key), types });
-  let keys = params.map((p) => p.key).filter((k) => grads.has(k));
+  // Parameters the loss never reaches are pruned: they go back to being constants of the graph.
+  const trained = params.filter((p) => grads.has(p.key));
+  graph.input = graph.input.filter((v) => !params.some((p) => p.key === v.name) || grads.has(v.name));
+  const keys = trained.map((p) => p.key);
   let gradValues = keys.map((k) => grads.get(k)!);
   if (options.clipNorm) gradValues = clipByGlobalNorm(b, gradValues, options.clipNorm);
 
@@ -155,22 +159,19 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     outputs.push(valueInfo(b.op('Identity', [next.param], {}, nextName(key)), { shape, dtype: 'float32' }));
     for (const s of slots) outputs.push(valueInfo(b.op('Identity', [next.state[s]], {}, nextName(stateName(s, key))), { shape, dtype: 'float32' }));
   });
-  // Parameters the loss does not reach keep their values (and get no state).
-  keys = keys.concat(params.map((p) => p.key).filter((k) => !grads.has(k)));
-  for (const key of params.map((p) => p.key).filter((k) => !grads.has(k))) outputs.push(valueInfo(b.op('Identity', [key], {}, nextName(key)), { shape: params.find((p) => p.key === key)!.shape, dtype: 'float32' }));
   // Running statistics: fed in, updated by the forward pass, carried out (not differentiated).
   const buffers = [...compiled.bufferUpdates.keys()].map((key) => ({ key, shape: compiled.weights.get(key)!.shape }));
   for (const { key, shape } of buffers) {
     graph.input.push(valueInfo(key, { shape, dtype: 'float32' }));
     outputs.push(valueInfo(b.op('Identity', [compiled.bufferUpdates.get(key)!], {}, nextName(key)), { shape, dtype: 'float32' }));
   }
-  const fed = new Set([...params.map((p) => p.key), ...buffers.map((p) => p.key)]);
+  const fed = new Set([...keys, ...buffers.map((p) => p.key)]);
   graph.node = b.nodes;
   graph.initializer = b.initializers.filter((t) => !fed.has(t.name!));
   graph.output = outputs;
 
   const evaluation = compileModel(doc, { weights: compiled.weights, opset: options.opset, training: false });
-  paramsAsInputs(evaluation);
+  paramsAsInputs(evaluation, new Set(keys));
   const evalGraph = evaluation.model.graph;
   const buffered = new Set(buffers.map((p) => p.key));
   evalGraph.initializer = (evalGraph.initializer ?? []).filter((t) => !buffered.has(t.name!));
@@ -181,7 +182,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   return {
     step: compiled.model,
     eval: evaluation.model,
-    params: params.filter((p) => keys.includes(p.key)),
+    params: trained,
     buffers,
     slots,
     inputs: compiled.inputs.filter((v) => v.nodeId !== targetId),

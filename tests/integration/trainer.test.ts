@@ -135,3 +135,17 @@ describe('netloom train', () => {
     }
   });
 });
+
+test('a loss attaches to a model with one output (naming the outputs otherwise); every trainable parameter is fed and updated', () => {
+  const model = doc(
+    [node('x', 'Input', { shape: [2] }), node('fc1', 'Linear', { outFeatures: 3 }), node('unused', 'Linear', { outFeatures: 4 }), node('join', 'Mul'), node('out', 'Linear', { outFeatures: 3 })],
+    [['x', 'fc1'], ['x', 'unused'], ['fc1', 'join'], ['fc1', 'join'], ['join', 'out']],
+  );
+  // "unused" feeds nothing: it is a second output, so there is no single output to attach the loss to.
+  assert.throws(() => buildTrainingGraph(model, { optimizer: optimizerConfig('sgd'), loss: 'mse' }), /exactly one output; this one has 2 \(unused, out\)/);
+  const single = { ...model, nodes: model.nodes.filter((n) => n.id !== 'unused'), edges: model.edges.filter((e) => e.to !== 'unused') };
+  const graph = buildTrainingGraph(single, { optimizer: optimizerConfig('adam'), loss: 'mse' });
+  assert.deepEqual(graph.params.map((p) => p.key), ['fc1.weight', 'fc1.bias', 'out.weight', 'out.bias']);
+  const inputs = graph.step.graph.input.map((v) => v.name);
+  for (const p of graph.params) assert.ok(inputs.includes(p.key) && inputs.includes(`state/exp_avg/${p.key}`), p.key);
+});
