@@ -109,6 +109,19 @@ export class OnnxBuilder {
     return outputs;
   }
 
+  /**
+   * Gives an existing value a new name everywhere (its producer and its readers), so that a graph output
+   * can carry a chosen name without an Identity copy.
+   */
+  rename(from: string, to: string): string {
+    this.reserve(to);
+    for (const n of this.nodes) {
+      n.output = n.output.map((o) => (o === from ? to : o));
+      n.input = n.input.map((i) => (i === from ? to : i));
+    }
+    return to;
+  }
+
   /** Shorthand for single-output nodes. */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue | undefined> = {}, out?: string): string {
     return this.node(opType, inputs, attrs, out === undefined ? 1 : [out])[0];

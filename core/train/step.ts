@@ -156,14 +156,15 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     const state = Object.fromEntries(slots.map((s) => [s, stateName(s, key)]));
     for (const s of slots) graph.input.push(valueInfo(stateName(s, key), { shape, dtype: 'float32' }));
     const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step });
-    outputs.push(valueInfo(b.op('Identity', [next.param], {}, nextName(key)), { shape, dtype: 'float32' }));
-    for (const s of slots) outputs.push(valueInfo(b.op('Identity', [next.state[s]], {}, nextName(stateName(s, key))), { shape, dtype: 'float32' }));
+    // Renamed rather than copied through an Identity: these are megabytes on every step.
+    outputs.push(valueInfo(b.rename(next.param, nextName(key)), { shape, dtype: 'float32' }));
+    for (const s of slots) outputs.push(valueInfo(b.rename(next.state[s], nextName(stateName(s, key))), { shape, dtype: 'float32' }));
   });
   // Running statistics: fed in, updated by the forward pass, carried out (not differentiated).
   const buffers = [...compiled.bufferUpdates.keys()].map((key) => ({ key, shape: compiled.weights.get(key)!.shape }));
   for (const { key, shape } of buffers) {
     graph.input.push(valueInfo(key, { shape, dtype: 'float32' }));
-    outputs.push(valueInfo(b.op('Identity', [compiled.bufferUpdates.get(key)!], {}, nextName(key)), { shape, dtype: 'float32' }));
+    outputs.push(valueInfo(b.rename(compiled.bufferUpdates.get(key)!, nextName(key)), { shape, dtype: 'float32' }));
   }
   const fed = new Set([...keys, ...buffers.map((p) => p.key)]);
   graph.node = b.nodes;
