@@ -112,29 +112,46 @@ export interface WindowArgs {
  * Output length of a sliding window (conv or pool), with the course's formula
  * "W2 = (W1 − F + 2P)/S + 1". A stride that does not fit is a warning; an empty output is an error.
  */
+// The formula texts live in top-level functions, not closures made on every call, so an inference
+// pass allocates nothing for texts it never shows.
+function generalWindowFormula(axis: string, D: number): string {
+  return D === 1 ? `(${axis}1 − F + 2P)/S + 1` : `(${axis}1 + 2P − D(F − 1) − 1)/S + 1`;
+}
+
+function signedTerm(k: number): string {
+  return k === 0 ? '' : ` ${k < 0 ? '−' : '+'} ${Math.abs(k)}`;
+}
+
+function filledWindowFormula(W1: number, F: number, P: number, S: number, D: number): string {
+  return D === 1 ? `(${W1} − ${F}${P ? ` + ${2 * P}` : ''})/${S} + 1` : `(${W1} + ${2 * P} − ${D}·(${F} − 1) − 1)/${S} + 1`;
+}
+
+function windowFormula(a: WindowArgs, W1: number, exact: number): string {
+  return `${a.axis}2 = ${generalWindowFormula(a.axis, a.dilation)} = ${filledWindowFormula(W1, a.kernel, a.padding, a.stride, a.dilation)} = ${fmtNum(exact)}`;
+}
+
+/**
+ * Output length of a sliding window (conv or pool), with the course's formula
+ * "W2 = (W1 − F + 2P)/S + 1". A stride that does not fit is a warning; an empty output is an error.
+ */
 export function windowOut(ctx: InferContext, a: WindowArgs): Dim {
   const { axis, kernel: F, stride: S, padding: P, dilation: D } = a;
-  // The texts are built only when shown, or for a warning or an error: not on every inference pass.
-  const general = () => (D === 1 ? `(${axis}1 − F + 2P)/S + 1` : `(${axis}1 + 2P − D(F − 1) − 1)/S + 1`);
   if (typeof a.size !== 'number') {
-    const offset = (k: number): string => (k === 0 ? '' : ` ${k < 0 ? '−' : '+'} ${Math.abs(k)}`);
     const delta = 2 * P - D * (F - 1) - 1; // numerator = size + delta
-    const out = symbolic(S === 1 ? `${a.size}${offset(delta + 1)}` : `⌊(${a.size}${offset(delta)})/${S}⌋ + 1`);
-    ctx.formula(() => `${axis}2 = ${general()} = ${out}`);
+    const out = symbolic(S === 1 ? `${a.size}${signedTerm(delta + 1)}` : `⌊(${a.size}${signedTerm(delta)})/${S}⌋ + 1`);
+    ctx.formula(() => `${axis}2 = ${generalWindowFormula(axis, D)} = ${out}`);
     return out;
   }
   const W1 = a.size;
   const numerator = D === 1 ? W1 - F + 2 * P : W1 + 2 * P - D * (F - 1) - 1;
   const exact = numerator / S + 1;
-  const shown = () => (D === 1 ? `(${W1} − ${F}${P ? ` + ${2 * P}` : ''})/${S} + 1` : `(${W1} + ${2 * P} − ${D}·(${F} − 1) − 1)/${S} + 1`);
   let out = a.ceil ? Math.ceil(numerator / S) + 1 : Math.floor(numerator / S) + 1;
   // PyTorch's ceil mode never starts a window inside the right padding.
   if (a.ceil && (out - 1) * S >= W1 + P) out -= 1;
-  const formula = () => `${axis}2 = ${general()} = ${shown()} = ${fmtNum(exact)}`;
-  ctx.formula(() => (Number.isInteger(exact) ? formula() : `${formula()} → ${out}`));
+  ctx.formula(() => (Number.isInteger(exact) ? windowFormula(a, W1, exact) : `${windowFormula(a, W1, exact)} → ${out}`));
   if (out <= 0) {
     ctx.fail(`output ${axis} would be ${out}: the window (${F}) is larger than the padded input (${W1} + 2·${P})`, {
-      formula: formula(),
+      formula: windowFormula(a, W1, exact),
       suggestion: 'Use a smaller kernel or stride, add padding, or remove a pooling layer before this one.',
     });
   }
@@ -143,9 +160,9 @@ export function windowOut(ctx: InferContext, a: WindowArgs): Dim {
   const reach = D * (F - 1) + 1;
   const unused = P + W1 - ((out - 1) * S + reach);
   if (!Number.isInteger(exact) && unused > 0 && reach >= S) {
-    ctx.warn(`the stride does not fit: ${shown()} = ${fmtNum(exact)}, so the output ${a.ceil ? 'rounds up' : 'floors'} to ${out} (as PyTorch and ONNX do) and ${unused} input position${unused > 1 ? 's' : ''} at the edge ${unused > 1 ? 'are' : 'is'} never used`, {
+    ctx.warn(`the stride does not fit: ${filledWindowFormula(W1, F, P, S, D)} = ${fmtNum(exact)}, so the output ${a.ceil ? 'rounds up' : 'floors'} to ${out} (as PyTorch and ONNX do) and ${unused} input position${unused > 1 ? 's' : ''} at the edge ${unused > 1 ? 'are' : 'is'} never used`, {
       field: 'stride',
-      formula: formula(),
+      formula: windowFormula(a, W1, exact),
       suggestion: 'Change the padding or stride so the windows tile the input exactly.',
     });
   }

@@ -70,13 +70,16 @@ class NodeContext extends Params implements InferContext {
   }
 }
 
+function onNode(nodeId: string, issues: Issue[]): Diagnostic[] {
+  return issues.map((i) => ({ nodeId, ...i }));
+}
+
 /** Runs one node's spec. Never throws: problems become diagnostics. */
 export function inferNode(node: ModelNode, spec: LayerSpec, inputs: (TensorType | undefined)[], paramsOf: (id: string) => ParamTensor[] | undefined, formulas: string[] | null = null): NodeReport {
   const report: NodeReport = { id: node.id, op: node.op, inputs, outputs: null, params: [], buffers: [], paramCount: 0, trainable: node.trainable !== false, macs: null, diagnostics: [] };
   const { values, issues } = resolveParams(spec.params, node.params ?? {});
-  const toDiagnostic = (i: Issue): Diagnostic => ({ nodeId: node.id, ...i });
   if (issues.length > 0) {
-    report.diagnostics = issues.map(toDiagnostic);
+    report.diagnostics = onNode(node.id, issues);
     return report;
   }
   const found: Issue[] = [];
@@ -86,7 +89,7 @@ export function inferNode(node: ModelNode, spec: LayerSpec, inputs: (TensorType 
   } catch (e) {
     // A bug in a spec must not take the editor down: it shows up on the node instead.
     const issue = e instanceof ShapeError ? e.issue : { message: `internal error in ${spec.op}: ${(e as Error).message}` };
-    report.diagnostics = [...found, { severity: 'error' as const, ...issue }].map(toDiagnostic);
+    report.diagnostics = onNode(node.id, [...found, { severity: 'error' as const, ...issue }]);
     return report;
   }
   report.outputs = result.outputs;
@@ -96,7 +99,7 @@ export function inferNode(node: ModelNode, spec: LayerSpec, inputs: (TensorType 
   report.macs = result.macs === undefined ? 0 : result.macs;
   report.macsFormula = result.macsFormula;
   // Square windows give the same warning for H and W: say it once.
-  report.diagnostics = found.length === 0 ? [] : found.filter((f, i) => found.findIndex((g) => g.message === f.message) === i).map(toDiagnostic);
+  report.diagnostics = found.length === 0 ? [] : onNode(node.id, found.filter((f, i) => found.findIndex((g) => g.message === f.message) === i));
   return report;
 }
 
