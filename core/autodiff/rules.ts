@@ -63,9 +63,13 @@ function lastTwoSwapped(rank: number): number[] {
   return perm;
 }
 
+/** Add and Sum: every input receives the output's gradient, summed back over the axes it was broadcast along. */
+const passToEveryInput: GradientRule = ({ b, node, grads: [g], needs, typeOf }) => node.input.map((x, i) => (g && needs[i] ? unbroadcast(b, g, x, typeOf) : null));
+
 export const RULES: Record<string, GradientRule> = {
   Identity: ({ grads: [g] }) => [g],
-  Add: ({ b, node, grads: [g], needs, typeOf }) => node.input.map((x, i) => (g && needs[i] ? unbroadcast(b, g, x, typeOf) : null)),
+  Add: passToEveryInput,
+  Sum: passToEveryInput,
   Sub: ({ b, node, grads: [g], needs, typeOf }) => [
     g && needs[0] ? unbroadcast(b, g, node.input[0], typeOf) : null,
     g && needs[1] ? unbroadcast(b, b.op('Neg', [g]), node.input[1], typeOf) : null,

@@ -137,7 +137,8 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   }
 
   const forward = [...b.nodes];
-  const types = annotate(graph, b.opset);
+  // The builder's initializers, not the graph's: the penalties above added constants to the builder only.
+  const types = annotate({ ...graph, initializer: b.initializers }, b.opset);
   const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: params.map((p) => p.key), types });
   // Parameters the loss never reaches are pruned: they go back to being constants of the graph.
   const trained = params.filter((p) => grads.has(p.key));

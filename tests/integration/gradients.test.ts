@@ -65,6 +65,7 @@ async function check(op: string, inputs: Record<string, InputSpec>, body: (b: On
 
 const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string][] = [
   ['Add', { a: { shape: [2, 3] }, c: { shape: [3] } }, (b) => b.op('Add', ['a', 'c'])],
+  ['Sum', { a: { shape: [2, 3] }, c: { shape: [3] }, d: { shape: [] } }, (b) => b.op('Sum', ['a', 'c', 'd'])],
   ['Sub', { a: { shape: [2, 1] }, c: { shape: [2, 3] } }, (b) => b.op('Sub', ['a', 'c'])],
   ['Mul', { a: { shape: [2, 3] }, c: { shape: [1, 3] } }, (b) => b.op('Mul', ['a', 'c'])],
   ['Div', { a: { shape: [2, 3] }, c: { shape: [3], kind: 'positive' } }, (b) => b.op('Div', ['a', 'c'])],

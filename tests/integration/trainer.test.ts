@@ -121,6 +121,14 @@ describe('netloom train', () => {
     assert.ok(checkpoint.weights.has('state/exp_avg/fc1.weight'), 'the optimiser state is in the checkpoint');
   });
 
+  test('weight penalties and gradient clipping train from the command line', () => {
+    const r = netloom('train', 'mlp.json', '--dataset', 'moons', '--epochs', '2', '--loss', 'cross-entropy', '--l1', '0.0001', '--l2', '0.001', '--clip-norm', '1', '-o', 'penalised.json', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const epochs = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'epoch');
+    assert.equal(epochs.length, 2);
+    assert.ok(epochs.every((e) => Number.isFinite(e.loss)));
+  });
+
   test('bad options and data are one-line errors', () => {
     for (const [args, pattern] of [
       [['train', 'mlp.json', '--dataset', 'mnist', '--epochs', '1', '-o', 'o.json'], /the model has no loss node; choose a loss/],

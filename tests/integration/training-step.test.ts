@@ -1,7 +1,7 @@
 /**
  * The training-step graph against torch.optim: for an MLP and a CNN with fixed weights and one batch,
  * the parameters after one and after three steps of each optimiser match PyTorch's to 1e-5 relative;
- * with BatchNorm, its running statistics too.
+ * with BatchNorm, its running statistics too; and with gradient clipping and L1/L2 penalties.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -9,22 +9,25 @@ import * as ort from 'onnxruntime-node';
 import type { ModelDocument } from '../../core/index.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
 import { optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
-import { buildTrainingGraph, nextName, stateName } from '../../core/train/step.ts';
+import { buildTrainingGraph, nextName, stateName, type TrainingGraphOptions } from '../../core/train/step.ts';
 import { floats, loadFixture, toOrt, weightsOf, worstError, type FixtureTensor } from './fixtures.ts';
 
 interface Fixture {
   models: Record<string, { doc: ModelDocument; weights: Record<string, FixtureTensor>; x: FixtureTensor; y: FixtureTensor & { dtype?: 'int64' } }>;
-  runs: { model: string; optimizer: OptimizerName; config: { lr: number; momentum?: number; weightDecay?: number; eps?: number }; after1: Record<string, FixtureTensor>; after3: Record<string, FixtureTensor> }[];
+  runs: { model: string; optimizer: OptimizerName; config: { lr: number; momentum?: number; weightDecay?: number; eps?: number };
+    training?: Pick<TrainingGraphOptions, 'clipNorm' | 'regularization'>;
+    after1: Record<string, FixtureTensor>; after3: Record<string, FixtureTensor> }[];
 }
 
 const fixture = loadFixture<Fixture>('training.json');
 
 describe('training steps match torch.optim', () => {
   for (const run of fixture.runs) {
-    test(`${run.model} · ${run.optimizer}`, async () => {
+    const extras = Object.entries({ ...run.training?.regularization, clipNorm: run.training?.clipNorm }).filter(([, v]) => v !== undefined);
+    test(`${run.model} · ${run.optimizer}${extras.map(([k, v]) => ` · ${k} ${v}`).join('')}`, async () => {
       const model = fixture.models[run.model];
       const initial = new Map([...weightsOf('', model.weights)].map(([k, v]) => [k.slice(1), v]));
-      const graph = buildTrainingGraph(model.doc, { optimizer: optimizerConfig(run.optimizer, run.config), loss: 'cross-entropy', weights: initial });
+      const graph = buildTrainingGraph(model.doc, { optimizer: optimizerConfig(run.optimizer, run.config), loss: 'cross-entropy', weights: initial, ...run.training });
       const session = await ort.InferenceSession.create(encodeModelBytes(graph.step));
       // Parameters and the buffers the step updates (BatchNorm's running statistics) go round together.
       const params = new Map<string, Float32Array>([...graph.params, ...graph.buffers].map((p) => [p.key, initial.get(p.key)!.data]));
