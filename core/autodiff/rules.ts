@@ -359,7 +359,37 @@ export const RULES: Record<string, GradientRule> = {
     const area = xs.slice(2).reduce((p, d) => p * d, 1);
     return [b.op('Mul', [b.op('Expand', [g, b.op('Shape', [node.input[0]])]), b.floats([1 / area])])];
   },
+  // y = x·d^−β with d = bias + (α/size)·Σ x² over a window of channels. Each x also sits in its
+  // neighbours' windows, so its gradient gathers g·x·d^(−β−1) over the mirrored window.
+  LRN: (ctx) => {
+    const { b, node, grads: [g] } = ctx;
+    if (!g) return [null];
+    const x = node.input[0];
+    const size = int(node, 'size', 1);
+    const alpha = attr(node, 'alpha')?.f ?? 1e-4;
+    const beta = attr(node, 'beta')?.f ?? 0.75;
+    const bias = attr(node, 'bias')?.f ?? 1;
+    const channels = staticDims(ctx, x, 'channel count')[1];
+    const below = Math.floor((size - 1) / 2);
+    const above = Math.ceil((size - 1) / 2);
+    const d = b.op('Add', [b.floats([bias]), b.op('Mul', [b.floats([alpha / size]), channelWindowSum(ctx, b.op('Mul', [x, x]), channels, below, above)])]);
+    const direct = b.op('Mul', [g, b.op('Pow', [d, b.floats([-beta])])]);
+    const fromNeighbours = channelWindowSum(ctx, b.op('Mul', [b.op('Mul', [g, x]), b.op('Pow', [d, b.floats([-beta - 1])])]), channels, above, below);
+    return [b.op('Sub', [direct, b.op('Mul', [b.floats([(2 * alpha * beta) / size]), b.op('Mul', [x, fromNeighbours])])])];
+  },
 };
+
+/** Σ v[:, c − before … c + after] along the channel axis (1), zero outside: a padded copy, sliced once per offset. */
+function channelWindowSum(ctx: GradContext, v: string, channels: number, before: number, after: number): string {
+  const { b } = ctx;
+  const rank = rankOf(ctx, ctx.node.input[0]);
+  const pads = new Array(2 * rank).fill(0);
+  pads[1] = before;
+  pads[rank + 1] = after;
+  const padded = b.op('Pad', [v, b.ints(pads)]);
+  const shifted = Array.from({ length: before + after + 1 }, (_, k) => b.op('Slice', [padded, b.ints([k]), b.ints([k + channels]), b.ints([1])]));
+  return shifted.length === 1 ? shifted[0] : b.op('Sum', shifted);
+}
 
 /** The axes a Reduce* node reduces over, normalised. */
 function axesOf(ctx: GradContext): number[] {

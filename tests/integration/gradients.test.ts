@@ -65,6 +65,8 @@ async function check(op: string, inputs: Record<string, InputSpec>, body: (b: On
 
 const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string][] = [
   ['Add', { a: { shape: [2, 3] }, c: { shape: [3] } }, (b) => b.op('Add', ['a', 'c'])],
+  ['LRN', { x: { shape: [2, 5, 2, 2] } }, (b) => b.op('LRN', ['x'], { size: 3, alpha: { float: 0.5 }, beta: { float: 0.75 }, bias: { float: 1 } })],
+  ['LRN window wider than the channels', { x: { shape: [1, 3, 2, 1] } }, (b) => b.op('LRN', ['x'], { size: 5, alpha: { float: 0.8 }, beta: { float: 0.6 }, bias: { float: 2 } })],
   ['Sum', { a: { shape: [2, 3] }, c: { shape: [3] }, d: { shape: [] } }, (b) => b.op('Sum', ['a', 'c', 'd'])],
   ['Sub', { a: { shape: [2, 1] }, c: { shape: [2, 3] } }, (b) => b.op('Sub', ['a', 'c'])],
   ['Mul', { a: { shape: [2, 3] }, c: { shape: [1, 3] } }, (b) => b.op('Mul', ['a', 'c'])],
