@@ -2,7 +2,7 @@
 import { broadcast, formatShape, normAxis, numel, symbolic, type Dim } from '../shape/dim.ts';
 import { linear } from '../onnx/lowering.ts';
 import type { InferContext, LayerSpec, LowerContext, PortSpec } from './spec.ts';
-import { BIAS, fanInUniform, ONE_INPUT, ONE_OUTPUT, expectFloat, formatCount, knownDim, mulOrNull, only, param, tensor } from './common.ts';
+import { BIAS, fanInUniform, ONE_INPUT, ONE_OUTPUT, expectFloat, formatCount, knownDim, mulOrNull, activeDropout, only, param, tensor } from './common.ts';
 
 const Input: LayerSpec = {
   op: 'Input',
@@ -255,13 +255,9 @@ const Dropout: LayerSpec = {
   outputs: ONE_OUTPUT,
   infer: (ctx: InferContext) => ({ outputs: [only(ctx)] }),
   lower(ctx: LowerContext) {
-    const { b } = ctx;
-    const ratio = b.floats([ctx.float('p')]);
     // Inference graphs: training_mode off, the identity (and the node still shows in Netron).
-    if (!ctx.training) return void b.op('Dropout', [ctx.inputs[0], ratio], {}, ctx.outputs[0]);
-    // Training graphs: active, with its mask as a second output, which the backward pass reads.
-    const on = b.addConstant(`${ctx.nodeId}/training`, { dims: [], data_type: 9, raw_data: new Uint8Array([1]) });
-    b.node('Dropout', [ctx.inputs[0], ratio, on], {}, [ctx.outputs[0], b.fresh(`${ctx.nodeId}/mask`)]);
+    if (!ctx.training) return void ctx.b.op('Dropout', [ctx.inputs[0], ctx.b.floats([ctx.float('p')])], {}, ctx.outputs[0]);
+    activeDropout(ctx, ctx.inputs[0], ctx.float('p'), ctx.outputs[0]);
   },
 };
 

@@ -1,6 +1,6 @@
 /** Small helpers shared by the layer specs. */
 import { numel, formatShape, symbolic, type Dim, type DType, type TensorType } from '../shape/dim.ts';
-import type { InferContext, ParamInit, ParamSchema, ParamTensor, PortSpec } from './spec.ts';
+import type { InferContext, LowerContext, ParamInit, ParamSchema, ParamTensor, PortSpec } from './spec.ts';
 
 export const tensor = (shape: Dim[], dtype: DType = 'float32'): TensorType => ({ shape, dtype });
 
@@ -167,4 +167,11 @@ export function windowOut(ctx: InferContext, a: WindowArgs): Dim {
     });
   }
   return out;
+}
+
+/** Dropout in a training graph: active, with its mask as a second output, which the backward pass reads. */
+export function activeDropout(ctx: LowerContext, x: string, p: number, out = ctx.b.fresh(`${ctx.nodeId}/dropout`)): string {
+  const { b } = ctx;
+  const on = b.addConstant(`${ctx.nodeId}/training`, { dims: [], data_type: 9, raw_data: new Uint8Array([1]) });
+  return b.node('Dropout', [x, b.floats([p]), on], {}, [out, b.fresh(`${ctx.nodeId}/mask`)])[0];
 }

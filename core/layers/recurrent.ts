@@ -2,7 +2,7 @@
 import { formatShape } from '../shape/dim.ts';
 import type { AttrValue } from '../onnx/builder.ts';
 import type { InferContext, LayerSpec, LowerContext, ParamSchema, ParamTensor, PortSpec, TensorType } from './spec.ts';
-import { BIAS, fanInUniform, expectFloat, knownDim, mulOrNull, param, tensor } from './common.ts';
+import { BIAS, activeDropout, fanInUniform, expectFloat, knownDim, mulOrNull, param, tensor } from './common.ts';
 
 function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: number, equation: string): LayerSpec {
   const extra: Record<string, ParamSchema> =
@@ -132,6 +132,7 @@ function lowerUnrolled(ctx: LowerContext, op: 'RNN' | 'LSTM' | 'GRU'): void {
   const T = ctx.inputTypes[0]!.shape[1];
   if (typeof T !== 'number') throw new Error(`training ${op} unrolls it over time, which needs a known sequence length (got ${T})`);
   const bias = ctx.bool('bias');
+  const dropout = ctx.float('dropout');
   const gate = (v: string, k: number) => b.slice(v, 1, k * H, (k + 1) * H);
   const sigmoid = (v: string) => b.op('Sigmoid', [v]);
   const tanh = (v: string) => b.op('Tanh', [v]);
@@ -174,6 +175,8 @@ function lowerUnrolled(ctx: LowerContext, op: 'RNN' | 'LSTM' | 'GRU'): void {
       if (op === 'LSTM') finalC.push(c);
     }
     steps = steps.map((_, t) => (dirs === 2 ? b.op('Concat', [perDirection[0][t], perDirection[1][t]], { axis: 1 }) : perDirection[0][t]));
+    // PyTorch drops out each layer's output but the last's, every element independently.
+    if (dropout > 0 && l < L - 1) steps = steps.map((s) => activeDropout(ctx, s, dropout));
   }
   b.op('Concat', steps.map((s) => b.unsqueeze(s, [1])), { axis: 1 }, ctx.outputs[0]);
   b.op('Concat', finalH.map((s) => b.unsqueeze(s, [0])), { axis: 0 }, ctx.outputs[1]);

@@ -55,3 +55,56 @@ describe('training steps match torch.optim', () => {
     });
   }
 });
+
+describe('dropout between stacked recurrent layers', () => {
+  const lstm = (numLayers: number, dropout: number): ModelDocument => ({
+    format: 'netloom.model',
+    version: 1,
+    name: 'stacked',
+    nodes: [
+      { id: 'x', op: 'Input', params: { shape: [5, 3] } },
+      { id: 'lstm1', op: 'LSTM', params: { hiddenSize: 4, numLayers, dropout } },
+      { id: 'last', op: 'Select', params: { dim: 1, index: -1 } },
+      { id: 'linear1', op: 'Linear', params: { outFeatures: 3 } },
+    ],
+    edges: [
+      { from: 'x', to: 'lstm1' },
+      { from: 'lstm1:0', to: 'last' },
+      { from: 'last', to: 'linear1' },
+    ],
+  });
+
+  /** The loss of two runs of the step graph on the same batch and weights (lr 0, so nothing moves). */
+  async function twoLosses(model: ModelDocument): Promise<[number, number]> {
+    const graph = buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', { lr: 0 }), loss: 'cross-entropy', seed: 2 });
+    const session = await ort.InferenceSession.create(encodeModelBytes(graph.step));
+    const feeds: Record<string, ort.Tensor> = {
+      [graph.inputs[0].name]: new ort.Tensor('float32', Float32Array.from({ length: 4 * 5 * 3 }, (_, i) => Math.sin(i)), [4, 5, 3]),
+      [graph.target.name]: new ort.Tensor('int64', BigInt64Array.from([0n, 1n, 2n, 1n]), [4]),
+      lr: new ort.Tensor('float32', new Float32Array([0]), []),
+      step: new ort.Tensor('float32', new Float32Array([1]), []),
+    };
+    for (const p of graph.params) feeds[p.key] = new ort.Tensor('float32', graph.weights.get(p.key)!.data, p.shape);
+    const loss = async () => ((await session.run(feeds))[graph.loss].data as Float32Array)[0];
+    const losses: [number, number] = [await loss(), await loss()];
+    await session.release();
+    return losses;
+  }
+
+  const activeDropouts = (model: ModelDocument, which: 'step' | 'eval') => buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', {}), loss: 'cross-entropy' })[which].graph.node.filter((n) => n.op_type === 'Dropout' && n.input.length === 3).length;
+
+  test('one active Dropout per time step after every layer but the last, none in evaluation', () => {
+    assert.equal(activeDropouts(lstm(2, 0.5), 'step'), 5);
+    assert.equal(activeDropouts(lstm(3, 0.5), 'step'), 10);
+    assert.equal(activeDropouts(lstm(1, 0.5), 'step'), 0, 'PyTorch applies none after the last layer');
+    assert.equal(activeDropouts(lstm(2, 0), 'step'), 0);
+    assert.equal(activeDropouts(lstm(2, 0.5), 'eval'), 0);
+  });
+
+  test('training steps are random with it and repeatable without it', async () => {
+    const [a, b] = await twoLosses(lstm(2, 0.5));
+    assert.notEqual(a, b);
+    const [c, d] = await twoLosses(lstm(2, 0));
+    assert.equal(c, d);
+  });
+});
