@@ -37,6 +37,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     'clip-norm': { type: 'string' },
     l1: { type: 'string' },
     l2: { type: 'string' },
+    'truncate-bptt': { type: 'string' },
     schedule: { type: 'string' },
     warmup: { type: 'string' },
     'no-shuffle': { type: 'boolean' },
@@ -65,7 +66,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   const model = await loadModelFile(positionals[0]);
   let graph: TrainingGraph;
   try {
-    graph = buildTrainingGraph(model.doc, { optimizer: config, loss, weights: model.weights, seed, clipNorm: number(values['clip-norm'], 'clip-norm', 0), regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) } });
+    graph = buildTrainingGraph(model.doc, { optimizer: config, loss, weights: model.weights, seed, clipNorm: number(values['clip-norm'], 'clip-norm', 0), regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) }, truncateBptt: intOption(values['truncate-bptt'], 'truncate-bptt', 1, 1 << 20, 0) });
   } catch (e) {
     if (e instanceof CompileError) throw new UserError(e.diagnostics[0] ? `${e.message}; first: ${e.diagnostics[0].nodeId}: ${e.diagnostics[0].message}` : e.message);
     if (e instanceof GradientError) throw new UserError(`cannot train this model yet: ${e.message}`);

@@ -25,7 +25,8 @@ const NON_DIFFERENTIABLE = new Set(['Shape', 'Size', 'Range', 'Equal', 'Less', '
 /** Builds the backward pass; returns each `wrt` value's gradient (absent when the loss does not depend on it). */
 export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types }: BackwardOptions): Map<string, string> {
   const fromParams = new Set(wrt);
-  for (const n of nodes) if (!NON_DIFFERENTIABLE.has(n.op_type) && n.input.some((i) => fromParams.has(i))) for (const o of n.output) if (o) fromParams.add(o);
+  const carriesGradient = (n: NodeProto) => !NON_DIFFERENTIABLE.has(n.op_type) && !n.output.every((o) => b.detached.has(o));
+  for (const n of nodes) if (carriesGradient(n) && n.input.some((i) => fromParams.has(i))) for (const o of n.output) if (o) fromParams.add(o);
   const toLoss = new Set([loss]);
   for (let i = nodes.length - 1; i >= 0; i--) if (nodes[i].output.some((o) => toLoss.has(o))) for (const x of nodes[i].input) if (x) toLoss.add(x);
 

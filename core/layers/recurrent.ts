@@ -133,6 +133,8 @@ function lowerUnrolled(ctx: LowerContext, op: 'RNN' | 'LSTM' | 'GRU'): void {
   if (typeof T !== 'number') throw new Error(`training ${op} unrolls it over time, which needs a known sequence length (got ${T})`);
   const bias = ctx.bool('bias');
   const dropout = ctx.float('dropout');
+  const truncation = ctx.truncateBptt;
+  if (truncation > 0 && dirs === 2) throw new Error(`truncated backpropagation through time needs a one-directional ${op}: a bidirectional one reads the whole sequence`);
   const gate = (v: string, k: number) => b.slice(v, 1, k * H, (k + 1) * H);
   const sigmoid = (v: string) => b.op('Sigmoid', [v]);
   const tanh = (v: string) => b.op('Tanh', [v]);
@@ -153,6 +155,11 @@ function lowerUnrolled(ctx: LowerContext, op: 'RNN' | 'LSTM' | 'GRU'): void {
       const outputs: string[] = new Array(T);
       for (let k = 0; k < T; k++) {
         const t = d === 0 ? k : T - 1 - k;
+        // Truncated BPTT, as PyTorch users write it: the state entering each window of steps is detached.
+        if (truncation > 0 && k > 0 && k % truncation === 0) {
+          h = b.detach(h);
+          if (c) c = b.detach(c);
+        }
         const fromInput = affine(steps[t], `weight_ih${sfx}`, `bias_ih${sfx}`);
         const fromState = affine(h, `weight_hh${sfx}`, `bias_hh${sfx}`);
         if (op === 'LSTM') {

@@ -162,6 +162,8 @@ export interface LowerContext extends ParamReader {
   weight(name: string): string;
   /** Whether the graph is for training: Dropout active, BatchNorm using batch statistics. */
   training: boolean;
+  /** In training graphs: how many time steps recurrent layers pass gradients back (0: the whole sequence). */
+  truncateBptt: number;
   /** In training graphs: the new value of one of this node's buffers after the step (BatchNorm's running statistics). */
   updateBuffer(name: string, value: string): void;
 }

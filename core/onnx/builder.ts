@@ -140,6 +140,16 @@ export class OnnxBuilder {
     return name;
   }
 
+  /** Values that pass no gradient back (truncated backpropagation through time). */
+  readonly detached = new Set<string>();
+
+  /** A copy of `value` that the backward pass treats as a constant. */
+  detach(value: string): string {
+    const copy = this.op('Identity', [value]);
+    this.detached.add(copy);
+    return copy;
+  }
+
   /** A shared int64 constant (shapes, axes, indices). */
   ints(values: number[], scalar = false): string {
     const key = `i${scalar ? 's' : ''}:${values.join(',')}`;

@@ -19,6 +19,8 @@ export interface CompileOptions {
   seed?: number;
   /** Training graphs keep Dropout active and BatchNorm on batch statistics. */
   training?: boolean;
+  /** Training graphs: recurrent layers pass gradients back at most this many time steps (0: the whole sequence). */
+  truncateBptt?: number;
 }
 
 export interface GraphValue {
@@ -97,11 +99,11 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
     }
     b.beginLayer(r.id, r.op, node.params ?? {});
     const fed = inference.incoming(r.id).map((c) => (c ? values.get(`${c.node}:${c.port}`)! : ''));
-    const ctx = new Lowering(b, r, params, fed, r.outputs!.map((_, p) => values.get(`${r.id}:${p}`)!), options.training ?? false, reportOf, bufferUpdates);
+    const ctx = new Lowering(b, r, params, fed, r.outputs!.map((_, p) => values.get(`${r.id}:${p}`)!), options.training ?? false, options.truncateBptt ?? 0, reportOf, bufferUpdates);
     try {
       spec.lower(ctx);
     } catch (e) {
-      throw new CompileError(`${r.id} (${r.op}) cannot be exported: ${(e as Error).message}`);
+      throw new CompileError(`${r.id} (${r.op}) cannot be ${options.training ? 'trained' : 'exported'}: ${(e as Error).message}`);
     }
     b.endLayer(ctx.outputs);
   }
@@ -140,6 +142,7 @@ class Lowering extends Params implements LowerContext {
     readonly inputs: string[],
     readonly outputs: string[],
     readonly training: boolean,
+    readonly truncateBptt: number,
     private readonly reports: Map<string, NodeReport>,
     private readonly bufferUpdates: Map<string, string>,
   ) {

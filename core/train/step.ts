@@ -31,6 +31,8 @@ export interface TrainingGraphOptions {
   loss?: LossName;
   regularization?: Regularization;
   clipNorm?: number;
+  /** Recurrent layers pass gradients back at most this many time steps (0 or absent: the whole sequence). */
+  truncateBptt?: number;
   weights?: Weights;
   seed?: number;
   opset?: number;
@@ -114,7 +116,7 @@ function paramsAsInputs(compiled: CompiledModel, only?: Set<string>): { key: str
 
 export function buildTrainingGraph(source: ModelDocument, options: TrainingGraphOptions): TrainingGraph {
   const { doc, lossId, targetId } = withLoss(source, options.loss);
-  const compiled = compileModel(doc, { weights: options.weights, seed: options.seed, opset: options.opset, training: true });
+  const compiled = compileModel(doc, { weights: options.weights, seed: options.seed, opset: options.opset, training: true, truncateBptt: options.truncateBptt });
   const b = compiled.builder;
   const graph = compiled.model.graph;
   const params = paramsAsInputs(compiled);

@@ -135,6 +135,7 @@ describe('netloom train', () => {
       [['train', 'mlp.json', '--dataset', 'mnist', '--loss', 'cross-entropy', '-o', 'o.json'], /mnist \(train\)'s samples are 1×28×28 \(784 values\) but the model input is N×2/],
       [['train', 'mlp.json', '--dataset', 'nope', '--loss', 'mse', '-o', 'o.json'], /no built-in dataset "nope"/],
       [['train', 'mlp.json', '--dataset', 'xor', '--optimizer', 'lion', '-o', 'o.json'], /--optimizer must be one of sgd, momentum/],
+      [['train', 'mlp.json', '--dataset', 'xor', '--loss', 'cross-entropy', '--truncate-bptt', '0', '-o', 'o.json'], /--truncate-bptt must be an integer from 1/],
     ] as const) {
       const r = netloom(...args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);

@@ -15,7 +15,7 @@ import { floats, loadFixture, toOrt, weightsOf, worstError, type FixtureTensor }
 interface Fixture {
   models: Record<string, { doc: ModelDocument; weights: Record<string, FixtureTensor>; x: FixtureTensor; y: FixtureTensor & { dtype?: 'int64' } }>;
   runs: { model: string; optimizer: OptimizerName; config: { lr: number; momentum?: number; weightDecay?: number; eps?: number };
-    training?: Pick<TrainingGraphOptions, 'clipNorm' | 'regularization'>;
+    training?: Pick<TrainingGraphOptions, 'clipNorm' | 'regularization' | 'truncateBptt'>;
     after1: Record<string, FixtureTensor>; after3: Record<string, FixtureTensor> }[];
 }
 
@@ -23,7 +23,7 @@ const fixture = loadFixture<Fixture>('training.json');
 
 describe('training steps match torch.optim', () => {
   for (const run of fixture.runs) {
-    const extras = Object.entries({ ...run.training?.regularization, clipNorm: run.training?.clipNorm }).filter(([, v]) => v !== undefined);
+    const extras = Object.entries({ ...run.training?.regularization, clipNorm: run.training?.clipNorm, truncateBptt: run.training?.truncateBptt }).filter(([, v]) => v !== undefined);
     test(`${run.model} · ${run.optimizer}${extras.map(([k, v]) => ` · ${k} ${v}`).join('')}`, async () => {
       const model = fixture.models[run.model];
       const initial = new Map([...weightsOf('', model.weights)].map(([k, v]) => [k.slice(1), v]));
@@ -107,4 +107,25 @@ describe('dropout between stacked recurrent layers', () => {
     const [c, d] = await twoLosses(lstm(2, 0));
     assert.equal(c, d);
   });
+});
+
+test('truncated backpropagation through time refuses a bidirectional layer, naming it', () => {
+  const model: ModelDocument = {
+    format: 'netloom.model',
+    version: 1,
+    name: 'bidirectional',
+    nodes: [
+      { id: 'x', op: 'Input', params: { shape: [5, 3] } },
+      { id: 'lstm1', op: 'LSTM', params: { hiddenSize: 4, bidirectional: true } },
+      { id: 'flatten1', op: 'Flatten', params: {} },
+      { id: 'linear1', op: 'Linear', params: { outFeatures: 2 } },
+    ],
+    edges: [
+      { from: 'x', to: 'lstm1' },
+      { from: 'lstm1:0', to: 'flatten1' },
+      { from: 'flatten1', to: 'linear1' },
+    ],
+  };
+  assert.throws(() => buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', {}), loss: 'cross-entropy', truncateBptt: 2 }), /lstm1 \(LSTM\) cannot be trained: truncated backpropagation through time needs a one-directional LSTM/);
+  assert.doesNotThrow(() => buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', {}), loss: 'cross-entropy' }));
 });
