@@ -19,8 +19,10 @@ import { outputPorts } from '../../core/layers/index.ts';
 import { groupsOf, type EditorState, type EditorStore } from '../state/store.ts';
 import { GroupNode, LayerNode, type GroupNodeData, type LayerNodeData } from './LayerNode.tsx';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
+import { ShapeEdge } from './ShapeEdge.tsx';
 
 const nodeTypes = { layer: LayerNode, group: GroupNode };
+const edgeTypes = { shape: ShapeEdge };
 
 /** The minimap redraws every node on each edit: past this size it costs more than it shows. */
 const MINIMAP_LIMIT = 300;
@@ -133,6 +135,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
       const inName = ins[0]?.variadic ? ins[0].name : typeof to.port === 'number' ? ins[to.port]?.name : (to.port ?? ins[0]?.name);
       const edge: Edge = {
         id: `${e.from}>${e.to}#${i}`,
+        type: 'shape',
         source: sourceGroup ?? source.id,
         target: targetGroup ?? target.id,
         sourceHandle: sourceGroup ? 'out' : outs[fromIndex]?.name,
@@ -199,6 +202,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onNodeDragStop={onNodeDragStop}
         onConnect={onConnect}

@@ -86,7 +86,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
       assert.equal(await paramsOf(page, id), params, `${id} params`);
     }
     assert.equal(await page.locator('.react-flow__edge').count(), 10);
-    assert.ok(await page.locator('.react-flow__edge-text', { hasText: 'N×20×28×28' }).count() >= 1, 'edges are labelled with shapes');
+    assert.ok(await page.locator('.edge-shape', { hasText: 'N×20×28×28' }).count() >= 1, 'edges are labelled with shapes');
     await page.getByRole('tab', { name: 'Summary' }).click();
     assert.equal(await page.getByTestId('total-params').textContent(), 'Total params: 661,591');
     await shot(page, 'ca2-built');
