@@ -97,29 +97,27 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
   };
 }
 
-/** Turns the trainable parameters' initializers (or just `only`) into graph inputs. */
-function paramsAsInputs(compiled: CompiledModel, only?: Set<string>): { key: string; shape: number[] }[] {
+/** The trainable parameters (tied copies left out), as the compiled graph's initializers name them. */
+function trainableParams(compiled: CompiledModel): { key: string; shape: number[] }[] {
   const trainable = new Set(
     compiled.inference
       .nodes()
       .filter((r) => r.trainable)
-      .flatMap((r) => r.params.filter((p) => !p.tiedTo).map((p) => `${r.id}.${p.name}`))
-      .filter((key) => !only || only.has(key)),
+      .flatMap((r) => r.params.filter((p) => !p.tiedTo).map((p) => `${r.id}.${p.name}`)),
   );
-  const graph = compiled.model.graph;
-  const params = (graph.initializer ?? []).filter((t) => trainable.has(t.name!)).map((t) => ({ key: t.name!, shape: t.dims ?? [] }));
-  const moved = new Set(params.map((p) => p.key));
-  graph.initializer = (graph.initializer ?? []).filter((t) => !moved.has(t.name!));
-  graph.input.push(...params.map((p) => valueInfo(p.key, { shape: p.shape, dtype: 'float32' })));
-  return params;
+  return (compiled.model.graph.initializer ?? []).filter((t) => trainable.has(t.name!)).map((t) => ({ key: t.name!, shape: t.dims ?? [] }));
 }
+
+const floatInput = (p: { key: string; shape: number[] }) => valueInfo(p.key, { shape: p.shape, dtype: 'float32' });
 
 export function buildTrainingGraph(source: ModelDocument, options: TrainingGraphOptions): TrainingGraph {
   const { doc, lossId, targetId } = withLoss(source, options.loss);
   const compiled = compileModel(doc, { weights: options.weights, seed: options.seed, opset: options.opset, training: true, truncateBptt: options.truncateBptt });
   const b = compiled.builder;
   const graph = compiled.model.graph;
-  const params = paramsAsInputs(compiled);
+  // Parameters stay initializers while the backward pass is built (so their types are known); the
+  // ones that train become inputs at the end.
+  const params = trainableParams(compiled);
   const loss = compiled.values.get(`${lossId}:0`)!;
   const feed = compiled.inference.incoming(lossId)[0]!;
   const prediction = compiled.values.get(`${feed.node}:${feed.port}`)!;
@@ -139,12 +137,11 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   }
 
   const forward = [...b.nodes];
-  // The builder's initializers, not the graph's: the penalties above added constants to the builder only.
-  const types = annotate({ ...graph, initializer: b.initializers }, b.opset);
+  const types = annotate(graph, b.opset);
   const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: params.map((p) => p.key), types });
-  // Parameters the loss never reaches are pruned: they go back to being constants of the graph.
+  // Parameters the loss never reaches stay constants of the graph.
   const trained = params.filter((p) => grads.has(p.key));
-  graph.input = graph.input.filter((v) => !params.some((p) => p.key === v.name) || grads.has(v.name));
+  graph.input.push(...trained.map(floatInput));
   const keys = trained.map((p) => p.key);
   let gradValues = keys.map((k) => grads.get(k)!);
   if (options.clipNorm) gradValues = clipByGlobalNorm(b, gradValues, options.clipNorm);
@@ -166,7 +163,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   // Running statistics: fed in, updated by the forward pass, carried out (not differentiated).
   const buffers = [...compiled.bufferUpdates.keys()].map((key) => ({ key, shape: compiled.weights.get(key)!.shape }));
   for (const { key, shape } of buffers) {
-    graph.input.push(valueInfo(key, { shape, dtype: 'float32' }));
+    graph.input.push(floatInput({ key, shape }));
     outputs.push(valueInfo(b.rename(compiled.bufferUpdates.get(key)!, nextName(key)), { shape, dtype: 'float32' }));
   }
   const fed = new Set([...keys, ...buffers.map((p) => p.key)]);
@@ -174,12 +171,11 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   graph.initializer = b.initializers.filter((t) => !fed.has(t.name!));
   graph.output = outputs;
 
+  // The evaluation graph reads the same parameters and buffers, fed from the step's outputs.
   const evaluation = compileModel(doc, { weights: compiled.weights, opset: options.opset, training: false });
-  paramsAsInputs(evaluation, new Set(keys));
   const evalGraph = evaluation.model.graph;
-  const buffered = new Set(buffers.map((p) => p.key));
-  evalGraph.initializer = (evalGraph.initializer ?? []).filter((t) => !buffered.has(t.name!));
-  evalGraph.input.push(...buffers.map((p) => valueInfo(p.key, { shape: p.shape, dtype: 'float32' })));
+  evalGraph.initializer = (evalGraph.initializer ?? []).filter((t) => !fed.has(t.name!));
+  evalGraph.input.push(...[...trained, ...buffers].map(floatInput));
   evaluation.model.graph.output = [valueInfo(loss, { shape: [], dtype: 'float32' }), outputs[1]];
 
   const target = compiled.inputs.find((v) => v.nodeId === targetId)!;
