@@ -72,14 +72,17 @@ export async function loadModelOrTemplate(file: string | undefined, template: st
   return template !== undefined ? { doc: await loadTemplate(template) } : loadModelFile(file!);
 }
 
+/** A compile error as one line for a person: the message and the first diagnostic behind it. */
+export function compileFailure(e: CompileError): UserError {
+  const first = e.diagnostics[0];
+  return new UserError(first ? `${e.message}; first: ${first.nodeId ?? 'model'}: ${first.message}` : e.message);
+}
+
 export function compile(model: LoadedModel, options: { opset?: number; seed?: number } = {}): CompiledModel {
   try {
     return compileModel(model.doc, { ...options, weights: model.weights });
   } catch (e) {
-    if (e instanceof CompileError) {
-      const first = e.diagnostics[0];
-      throw new UserError(first ? `${e.message}; first: ${first.nodeId ?? 'model'}: ${first.message}` : e.message);
-    }
+    if (e instanceof CompileError) throw compileFailure(e);
     throw e;
   }
 }

@@ -11,7 +11,7 @@ import { NodeEngine } from '../../engines/node/engine.ts';
 import { intOption, parse } from '../args.ts';
 import { builtIn, loadNpz } from '../datasets.ts';
 import { UsageError, UserError, writeFileAtomic } from '../fs.ts';
-import { loadModelFile, writeDocument, writeOnnx } from '../models.ts';
+import { compileFailure, loadModelFile, writeDocument, writeOnnx } from '../models.ts';
 
 function number(value: unknown, name: string, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -68,7 +68,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   try {
     graph = buildTrainingGraph(model.doc, { optimizer: config, loss, weights: model.weights, seed, clipNorm: number(values['clip-norm'], 'clip-norm', 0), regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) }, truncateBptt: intOption(values['truncate-bptt'], 'truncate-bptt', 1, 1 << 20, 0) });
   } catch (e) {
-    if (e instanceof CompileError) throw new UserError(e.diagnostics[0] ? `${e.message}; first: ${e.diagnostics[0].nodeId}: ${e.diagnostics[0].message}` : e.message);
+    if (e instanceof CompileError) throw compileFailure(e);
     if (e instanceof GradientError) throw new UserError(`cannot train this model yet: ${e.message}`);
     throw e;
   }
