@@ -369,20 +369,20 @@ export const RULES: Record<string, GradientRule> = {
     const alpha = attr(node, 'alpha')?.f ?? 1e-4;
     const beta = attr(node, 'beta')?.f ?? 0.75;
     const bias = attr(node, 'bias')?.f ?? 1;
-    const channels = staticDims(ctx, x, 'channel count')[1];
+    const dims = staticDims(ctx, x, 'channel count');
     const below = Math.floor((size - 1) / 2);
     const above = Math.ceil((size - 1) / 2);
-    const d = b.op('Add', [b.floats([bias]), b.op('Mul', [b.floats([alpha / size]), channelWindowSum(ctx, b.op('Mul', [x, x]), channels, below, above)])]);
+    const d = b.op('Add', [b.floats([bias]), b.op('Mul', [b.floats([alpha / size]), channelWindowSum(b, b.op('Mul', [x, x]), dims, below, above)])]);
     const direct = b.op('Mul', [g, b.op('Pow', [d, b.floats([-beta])])]);
-    const fromNeighbours = channelWindowSum(ctx, b.op('Mul', [b.op('Mul', [g, x]), b.op('Pow', [d, b.floats([-beta - 1])])]), channels, above, below);
+    const fromNeighbours = channelWindowSum(b, b.op('Mul', [b.op('Mul', [g, x]), b.op('Pow', [d, b.floats([-beta - 1])])]), dims, above, below);
     return [b.op('Sub', [direct, b.op('Mul', [b.floats([(2 * alpha * beta) / size]), b.op('Mul', [x, fromNeighbours])])])];
   },
 };
 
-/** Σ v[:, c − before … c + after] along the channel axis (1), zero outside: a padded copy, sliced once per offset. */
-function channelWindowSum(ctx: GradContext, v: string, channels: number, before: number, after: number): string {
-  const { b } = ctx;
-  const rank = rankOf(ctx, ctx.node.input[0]);
+/** Σ v[:, c − before … c + after] along the channel axis (1) of a value shaped `dims`, zero outside: a padded copy, sliced once per offset. */
+function channelWindowSum(b: OnnxBuilder, v: string, dims: number[], before: number, after: number): string {
+  const rank = dims.length;
+  const channels = dims[1];
   const pads = new Array(2 * rank).fill(0);
   pads[1] = before;
   pads[rank + 1] = after;
