@@ -25,6 +25,11 @@ const attr = (n: NodeProto, name: string): AttributeProto | undefined => n.attri
 const int = (n: NodeProto, name: string, fallback: number) => attr(n, name)?.i ?? fallback;
 const ints = (n: NodeProto, name: string) => attr(n, name)?.ints;
 
+/** A sliding window's strides, dilations and pads, with ONNX's defaults filled in. */
+function windowAttributes(n: NodeProto, rank: number): { strides: number[]; dilations: number[]; pads: number[] } {
+  return { strides: ints(n, 'strides') ?? new Array(rank).fill(1), dilations: ints(n, 'dilations') ?? new Array(rank).fill(1), pads: ints(n, 'pads') ?? new Array(2 * rank).fill(0) };
+}
+
 function rankOf(ctx: GradContext, value: string): number {
   const t = ctx.typeOf(value);
   if (!t) throw new GradientError(`the rank of "${value}" (input of ${ctx.node.op_type} ${ctx.node.name}) is unknown`);
@@ -275,9 +280,7 @@ export const RULES: Record<string, GradientRule> = {
     const ws = staticDims(ctx, w, 'kernel size');
     const ys = staticDims(ctx, node.output[0], 'output size');
     const rank = ws.length - 2;
-    const strides = ints(node, 'strides') ?? new Array(rank).fill(1);
-    const dilations = ints(node, 'dilations') ?? new Array(rank).fill(1);
-    const pads = ints(node, 'pads') ?? new Array(2 * rank).fill(0);
+    const { strides, dilations, pads } = windowAttributes(node, rank);
     const grads: (string | null)[] = [null, null, null];
     if (needs[0]) {
       // The input's gradient is the transposed convolution of the output's gradient.
@@ -295,9 +298,7 @@ export const RULES: Record<string, GradientRule> = {
     const group = int(node, 'group', 1);
     const ws = staticDims(ctx, w, 'kernel size');
     const rank = ws.length - 2;
-    const strides = ints(node, 'strides') ?? new Array(rank).fill(1);
-    const dilations = ints(node, 'dilations') ?? new Array(rank).fill(1);
-    const pads = ints(node, 'pads') ?? new Array(2 * rank).fill(0);
+    const { strides, dilations, pads } = windowAttributes(node, rank);
     const grads: (string | null)[] = [null, null, null];
     // A transposed convolution's adjoint is the convolution with the same kernel.
     if (needs[0]) grads[0] = b.op('Conv', [g, w], { strides, dilations, pads, group, kernel_shape: ws.slice(2) });
@@ -314,8 +315,7 @@ export const RULES: Record<string, GradientRule> = {
     const ys = staticDims(ctx, node.output[0], 'output size');
     const kernel = ints(node, 'kernel_shape')!;
     const rank = kernel.length;
-    const strides = ints(node, 'strides') ?? new Array(rank).fill(1);
-    const pads = ints(node, 'pads') ?? new Array(2 * rank).fill(0);
+    const { strides, pads } = windowAttributes(node, rank);
     const C = xs[1];
     // Each output spreads g/count evenly over its window: a transposed convolution with a ones kernel per
     // channel. The count is the window size, or (count_include_pad = 0) the real elements in it.
