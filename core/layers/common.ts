@@ -172,6 +172,5 @@ export function windowOut(ctx: InferContext, a: WindowArgs): Dim {
 /** Dropout in a training graph: active, with its mask as a second output, which the backward pass reads. */
 export function activeDropout(ctx: LowerContext, x: string, p: number, out = ctx.b.fresh(`${ctx.nodeId}/dropout`)): string {
   const { b } = ctx;
-  const on = b.addConstant(`${ctx.nodeId}/training`, { dims: [], data_type: 9, raw_data: new Uint8Array([1]) });
-  return b.node('Dropout', [x, b.floats([p]), on], {}, [out, b.fresh(`${ctx.nodeId}/mask`)])[0];
+  return b.node('Dropout', [x, b.floats([p]), b.trueScalar()], {}, [out, b.fresh(`${ctx.nodeId}/mask`)])[0];
 }

@@ -174,6 +174,16 @@ export class OnnxBuilder {
     return name;
   }
 
+  /** The shared boolean scalar `true` (Dropout's training_mode). */
+  trueScalar(): string {
+    let name = this.constants.get('b:1');
+    if (!name) {
+      name = this.addConstant('const_true', { dims: [], data_type: DataType.BOOL, raw_data: new Uint8Array([1]) });
+      this.constants.set('b:1', name);
+    }
+    return name;
+  }
+
   /** ReduceMean/ReduceMax/...: `axes` moved from attribute to input in opset 18 (ReduceSum in 13). */
   reduce(opType: 'ReduceMean' | 'ReduceMax' | 'ReduceSum' | 'ReduceSumSquare', x: string, axes: number[], keepdims: boolean, out?: string): string {
     const asInput = opType === 'ReduceSum' || this.opset >= 18;
