@@ -78,7 +78,7 @@ export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues
   else if (cfg.weightDecay > 0) g = add(g, mul(c(cfg.weightDecay), param));
   switch (cfg.name) {
     case 'sgd':
-      return { param: step(g), state: {} };
+      return { param: (g === v.grad && gemmStep(b, v)) || step(g), state: {} };
     case 'momentum':
     case 'nesterov': {
       // PyTorch: buf = momentum·buf + g (the first step sets buf = g, which a zero buffer gives too).
@@ -111,6 +111,23 @@ export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues
       return { param: step(delta), state: { square_avg: sq, acc_delta: acc } };
     }
   }
+}
+
+/**
+ * Plain SGD on a weight whose gradient is a single Gemm (a Linear layer's Aᵀ·B): W − lr·Aᵀ·B becomes that
+ * Gemm, with W as C, alpha −1 and lr folded into A, a batch-sized operand far smaller than W. It saves two
+ * passes over the weight on every step, and a Linear layer's weights are most of an MLP's memory traffic.
+ */
+function gemmStep(b: OnnxBuilder, v: UpdateValues): string | null {
+  const index = b.nodes.findIndex((n) => n.output?.[0] === v.grad);
+  const gemm = b.nodes[index];
+  if (gemm?.op_type !== 'Gemm' || gemm.input!.length !== 2) return null;
+  if (gemm.attribute?.some((a) => a.name === 'alpha' || a.name === 'beta')) return null;
+  if (b.nodes.some((n) => n.input?.includes(v.grad))) return null;
+  b.nodes.splice(index, 1);
+  const [a, other] = gemm.input!;
+  const transposes = Object.fromEntries((gemm.attribute ?? []).map((t) => [t.name!, Number(t.i)]));
+  return b.op('Gemm', [b.op('Mul', [a, v.lr]), other, v.param], { ...transposes, alpha: { float: -1 }, beta: { float: 1 } });
 }
 
 /** Scales all gradients so that their global L2 norm is at most `maxNorm` (torch.nn.utils.clip_grad_norm_). */

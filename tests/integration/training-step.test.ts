@@ -23,7 +23,7 @@ const fixture = loadFixture<Fixture>('training.json');
 
 describe('training steps match torch.optim', () => {
   for (const run of fixture.runs) {
-    const extras = Object.entries({ ...run.training?.regularization, clipNorm: run.training?.clipNorm, truncateBptt: run.training?.truncateBptt }).filter(([, v]) => v !== undefined);
+    const extras = Object.entries({ weightDecay: run.config.weightDecay, ...run.training?.regularization, clipNorm: run.training?.clipNorm, truncateBptt: run.training?.truncateBptt }).filter(([, v]) => v !== undefined);
     test(`${run.model} · ${run.optimizer}${extras.map(([k, v]) => ` · ${k} ${v}`).join('')}`, async () => {
       const model = fixture.models[run.model];
       const initial = new Map([...weightsOf('', model.weights)].map(([k, v]) => [k.slice(1), v]));
@@ -128,4 +128,16 @@ test('truncated backpropagation through time refuses a bidirectional layer, nami
   };
   assert.throws(() => buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', {}), loss: 'cross-entropy', truncateBptt: 2 }), /lstm1 \(LSTM\) cannot be trained: truncated backpropagation through time needs a one-directional LSTM/);
   assert.doesNotThrow(() => buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', {}), loss: 'cross-entropy' }));
+});
+
+test('plain SGD updates a Linear weight inside its weight-gradient Gemm; weight decay keeps the separate update', () => {
+  const model = fixture.models.mlp.doc;
+  const producer = (options: Parameters<typeof optimizerConfig>[1]) => {
+    const graph = buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', options), loss: 'cross-entropy' });
+    return graph.step.graph.node.find((n) => n.output!.includes(nextName('linear1.weight')))!;
+  };
+  const fused = producer({ lr: 0.1 });
+  assert.equal(fused.op_type, 'Gemm');
+  assert.equal(fused.input![2], 'linear1.weight', 'the weight is the Gemm’s C');
+  assert.equal(producer({ lr: 0.1, weightDecay: 0.01 }).op_type, 'Sub');
 });
