@@ -1,6 +1,8 @@
 /**
  * Training throughput against this machine's fp32 MatMul peak through ONNX Runtime, measured in one run:
- * the MLP 784-1024-10 and the CA2-style CNN (batch 64, Adam), as samples/s, GFLOP/s and a fraction of the peak.
+ * the MLP 784-1024-10 and the CA2-style CNN (batch 64) under plain SGD and under Adam, as samples/s,
+ * GFLOP/s and a fraction of the peak. SGD shows what the compiled step itself costs; Adam adds a dozen
+ * element-wise passes over every parameter, which memory bandwidth, not arithmetic, limits.
  */
 import * as ort from 'onnxruntime-node';
 import { inferShapes, type ModelDocument } from '../core/index.ts';
@@ -10,7 +12,7 @@ import { encodeModelBytes } from '../core/onnx/proto.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Dataset } from '../core/data/dataset.ts';
-import { optimizerConfig } from '../core/train/optimizers.ts';
+import { optimizerConfig, type OptimizerName } from '../core/train/optimizers.ts';
 import { buildTrainingGraph } from '../core/train/step.ts';
 import { train } from '../core/train/trainer.ts';
 import { NodeEngine } from '../engines/node/engine.ts';
@@ -52,29 +54,32 @@ function randomImages(size: number, dims: number[], classes: number): Dataset {
   return { name: 'random', size, x: { dims, dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y }, classes };
 }
 
-async function throughput(name: string, model: ModelDocument, data: Dataset, peak: number): Promise<void> {
-  const graph = buildTrainingGraph(model, { optimizer: optimizerConfig('adam'), loss: 'cross-entropy' });
+async function throughput(name: string, model: ModelDocument, data: Dataset, optimizer: OptimizerName, peak: number): Promise<void> {
+  const graph = buildTrainingGraph(model, { optimizer: optimizerConfig(optimizer), loss: 'cross-entropy' });
   const engine = new NodeEngine();
   const rates: number[] = [];
   await train(engine, graph, { train: data }, { epochs: 3, batchSize: 64, lr: 1e-3 }, (e) => e.event === 'epoch' && rates.push(e.samplesPerSec));
   await engine.dispose();
   const samplesPerSec = Math.max(...rates.slice(1));
   const gflops = (samplesPerSec * trainingFlops(model)) / 1e9;
-  console.log(`${name} training (batch 64, Adam): ${Math.round(samplesPerSec)} samples/s, ${gflops.toFixed(1)} GFLOP/s = ${((100 * gflops) / peak).toFixed(1)}% of the MatMul peak${name.startsWith('MLP') ? ' (target 70%)' : ''}`);
+  const label = optimizer === 'sgd' ? 'SGD' : 'Adam';
+  console.log(`${name} training (batch 64, ${label}): ${Math.round(samplesPerSec)} samples/s, ${gflops.toFixed(1)} GFLOP/s = ${((100 * gflops) / peak).toFixed(1)}% of the MatMul peak${name.startsWith('MLP') ? ' (target 70%)' : ''}`);
 }
 
 export async function benchTraining(): Promise<void> {
   const peak = await matmulPeak();
   console.log(`fp32 MatMul peak through ONNX Runtime (CPU): ${peak.toFixed(1)} GFLOP/s`);
   const mlp = doc([node('x', 'Input', { shape: [784] }), node('fc1', 'Linear', { outFeatures: 1024 }), node('relu', 'ReLU'), node('fc2', 'Linear', { outFeatures: 10 })], [['x', 'fc1'], ['fc1', 'relu'], ['relu', 'fc2']]);
-  await throughput('MLP 784-1024-10', mlp, randomImages(6400, [784], 10), peak);
+  const digits = randomImages(6400, [784], 10);
+  for (const optimizer of ['sgd', 'adam'] as const) await throughput('MLP 784-1024-10', mlp, digits, optimizer, peak);
   const layers: [string, string, Record<string, number>][] = [
     ['conv1', 'Conv2d', { outChannels: 20, kernelSize: 5 }], ['relu1', 'ReLU', {}], ['pool1', 'MaxPool2d', { kernelSize: 2 }],
     ['conv2', 'Conv2d', { outChannels: 50, kernelSize: 5 }], ['relu2', 'ReLU', {}], ['pool2', 'MaxPool2d', { kernelSize: 2 }],
     ['flat', 'Flatten', {}], ['fc1', 'Linear', { outFeatures: 500 }], ['relu3', 'ReLU', {}], ['fc2', 'Linear', { outFeatures: 10 }],
   ];
   const cnn = doc([node('image', 'Input', { shape: [1, 28, 28] }), ...layers.map(([id, op, p]) => node(id, op, p))], layers.map(([id], i) => [i === 0 ? 'image' : layers[i - 1][0], id]));
-  await throughput('CA2-style CNN', cnn, randomImages(3200, [1, 28, 28], 10), peak);
+  const images = randomImages(3200, [1, 28, 28], 10);
+  for (const optimizer of ['sgd', 'adam'] as const) await throughput('CA2-style CNN', cnn, images, optimizer, peak);
   const tfjs = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./tfjs-mlp.ts', import.meta.url))], { encoding: 'utf8' });
   if (tfjs.status !== 0) return void console.log(`TensorFlow.js comparison failed: ${tfjs.stderr.split('\n').find((l) => /Error/.test(l)) ?? tfjs.status}`);
   const r = JSON.parse(tfjs.stdout.trim().split('\n').pop()!);
