@@ -13,7 +13,7 @@ import {
   type Node,
   type NodeChange,
 } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import { formatShape, getLayer, parseEdgeEnd, type Diagnostic } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
 import { groupsOf, type EditorState, type EditorStore } from '../state/store.ts';
@@ -87,9 +87,25 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
     return [...boxes, ...layers];
   }, [doc, selection, worst, hidden, groups, store, revision]);
 
-  // Local copy so that dragging is smooth; the store gets the final positions on drag stop.
+  // Local copy so that dragging is smooth; the store gets the final positions on drag stop. It follows
+  // `derived` during render (not in an effect, which would draw the old shapes first). Layers that did
+  // not change keep the object React Flow has measured, and changed ones keep its measured size: a node
+  // without one is measured again, and its edges are not drawn until then, so replacing every object on
+  // each edit re-measured all nodes and rebuilt every edge.
   const [nodes, setNodes] = useState<Node[]>(derived);
-  useEffect(() => setNodes(derived), [derived]);
+  const [followed, setFollowed] = useState(derived);
+  if (followed !== derived) {
+    const before = new Map(followed.map((n) => [n.id, n]));
+    const shown = new Map(nodes.map((n) => [n.id, n]));
+    setFollowed(derived);
+    setNodes(
+      derived.map((n) => {
+        const current = shown.get(n.id);
+        if (!current) return n;
+        return before.get(n.id) === n ? current : { ...n, measured: current.measured };
+      }),
+    );
+  }
   const onNodesChange = useCallback(
     (changes: NodeChange[]) => {
       setNodes((current) => applyNodeChanges(changes.filter((c) => c.type === 'position' || c.type === 'dimensions' || c.type === 'select'), current));

@@ -91,10 +91,14 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
     assert.equal(await page.getByTestId('total-params').textContent(), 'Total params: 661,591');
     await shot(page, 'ca2-built');
 
-    // A kernel-size edit updates shapes and counts downstream.
+    // A kernel-size edit updates shapes and counts downstream, in place: no node is measured again and
+    // no edge is rebuilt (React Flow drops and redraws the edges of a node it has to measure again).
     await select(page, 'conv1');
+    await page.evaluate(`window.__rebuiltEdges = 0; new MutationObserver((ms) => { for (const m of ms) for (const n of m.addedNodes) if (n.nodeType === 1 && (n.matches('.react-flow__edge, .edge-shape') || n.querySelector('.react-flow__edge, .edge-shape'))) window.__rebuiltEdges++; }).observe(document.querySelector('.react-flow'), { childList: true, subtree: true });`);
     await setField(page, 'Kernel size', '3');
     assert.equal(await shapeOf(page, 'conv1'), 'N×20×30×30');
+    assert.equal(await page.locator('.edge-shape', { hasText: 'N×20×30×30' }).count(), 2, 'the edges out of conv1 and its ReLU show the new shape');
+    assert.equal(await page.evaluate('window.__rebuiltEdges'), 0, 'edges rebuilt by the edit');
     assert.equal(await paramsOf(page, 'conv1'), '200');
     assert.equal(await page.getByTestId('total-params').textContent(), 'Total params: 661,271');
     assert.match((await page.getByTestId('formulas').textContent())!, /W2 = \(W1 − F \+ 2P\)\/S \+ 1 = \(32 − 3\)\/1 \+ 1 = 30/);
