@@ -43,6 +43,40 @@ export class Rng {
     return result / 4294967296;
   }
 
+  /**
+   * out[i] = (2u − 1)·bound for successive uniforms u: the values next() would give, with the state in
+   * locals, which is several times faster over the millions of weights of a large model.
+   */
+  fillUniform(out: Float32Array, bound: number): void {
+    const s = this.s;
+    let [s0, s1, s2, s3] = [s[0] | 0, s[1] | 0, s[2] | 0, s[3] | 0];
+    for (let i = 0; i < out.length; i++) {
+      const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+      out[i] = (2 * (result / 4294967296) - 1) * bound;
+    }
+    [s[0], s[1], s[2], s[3]] = [s0, s1, s2, s3];
+  }
+
+  /** out[i] = std·z for successive standard normals z: the values normal() would give, a pair at a time. */
+  fillNormal(out: Float32Array, std: number): void {
+    let i = 0;
+    if (this.spare !== null && out.length > 0) out[i++] = this.normal() * std;
+    for (; i + 1 < out.length; i += 2) {
+      const r = Math.sqrt(-2 * Math.log(1 - this.next()));
+      const theta = 2 * Math.PI * this.next();
+      out[i] = r * Math.cos(theta) * std;
+      out[i + 1] = r * Math.sin(theta) * std;
+    }
+    if (i < out.length) out[i] = this.normal() * std;
+  }
+
   /** Standard normal (Box–Muller). */
   normal(): number {
     if (this.spare !== null) {
@@ -63,8 +97,8 @@ const rotl = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
 export function initialTensor(shape: number[], init: ParamInit, rng: Rng): Float32Array {
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
   if (init.kind === 'constant') data.fill(init.value);
-  else if (init.kind === 'uniform') for (let i = 0; i < data.length; i++) data[i] = (2 * rng.next() - 1) * init.bound;
-  else for (let i = 0; i < data.length; i++) data[i] = rng.normal() * init.std;
+  else if (init.kind === 'uniform') rng.fillUniform(data, init.bound);
+  else rng.fillNormal(data, init.std);
   return data;
 }
 

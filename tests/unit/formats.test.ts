@@ -62,6 +62,16 @@ test('seeded initialisation is reproducible and has the asked-for spread', () =>
   assert.ok(Math.abs(mean) < 0.05 && Math.abs(std - 2) < 0.05, `mean ${mean}, std ${std}`);
 });
 
+test('bulk initialisation gives the values of one draw at a time, odd lengths and a carried normal included', () => {
+  const one = new Rng(11);
+  const bulk = new Rng(11);
+  for (const [kind, length] of [['normal', 5], ['uniform', 7], ['normal', 4], ['normal', 3], ['uniform', 2]] as const) {
+    const expected = Float32Array.from({ length }, () => (kind === 'uniform' ? (2 * one.next() - 1) * 0.5 : one.normal() * 0.5));
+    const actual = initialTensor([length], kind === 'uniform' ? { kind, bound: 0.5 } : { kind, std: 0.5 }, bulk);
+    assert.deepEqual(actual, expected, `${kind} × ${length}`);
+  }
+});
+
 test('large tensors move to external data, aligned, and the rest stays inline', () => {
   const model = {
     ir_version: 8,
