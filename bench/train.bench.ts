@@ -30,9 +30,12 @@ async function matmulPeak(): Promise<number> {
     const x = new ort.Tensor('float32', new Float32Array(n * n).fill(0.5), [n, n]);
     for (let i = 0; i < 3; i++) await session.run({ x });
     const runs = Math.max(5, Math.round(2e10 / (2 * n ** 3)));
-    const t = performance.now();
-    for (let i = 0; i < runs; i++) await session.run({ x });
-    best = Math.max(best, (2 * n ** 3 * runs) / ((performance.now() - t) / 1000) / 1e9);
+    // Best of three, as the training figures are best of three epochs: the same statistic on both sides.
+    for (let repeat = 0; repeat < 3; repeat++) {
+      const t = performance.now();
+      for (let i = 0; i < runs; i++) await session.run({ x });
+      best = Math.max(best, (2 * n ** 3 * runs) / ((performance.now() - t) / 1000) / 1e9);
+    }
     await session.release();
   }
   return best;
@@ -58,7 +61,7 @@ async function throughput(name: string, model: ModelDocument, data: Dataset, opt
   const graph = buildTrainingGraph(model, { optimizer: optimizerConfig(optimizer), loss: 'cross-entropy' });
   const engine = new NodeEngine();
   const rates: number[] = [];
-  await train(engine, graph, { train: data }, { epochs: 3, batchSize: 64, lr: 1e-3 }, (e) => e.event === 'epoch' && rates.push(e.samplesPerSec));
+  await train(engine, graph, { train: data }, { epochs: 4, batchSize: 64, lr: 1e-3 }, (e) => e.event === 'epoch' && rates.push(e.samplesPerSec));
   await engine.dispose();
   const samplesPerSec = Math.max(...rates.slice(1));
   const gflops = (samplesPerSec * trainingFlops(model)) / 1e9;
