@@ -91,7 +91,8 @@ export const RULES: Record<string, GradientRule> = {
     ];
   },
   Neg: ({ b, grads: [g] }) => [g ? b.op('Neg', [g]) : null],
-  Relu: ({ b, node, grads: [g] }) => [g ? b.op('Mul', [g, b.op('Cast', [b.op('Greater', [node.input[0], b.floats([0])])], { to: 1 })]) : null],
+  // Where, as PyTorch's threshold_backward: no gradient where x ≤ 0, even a NaN one.
+  Relu: ({ b, node, grads: [g] }) => [g ? b.op('Where', [b.op('Greater', [node.input[0], b.floats([0])]), g, b.floats([0])]) : null],
   LeakyRelu: ({ b, node, grads: [g] }) => {
     if (!g) return [null];
     const slope = attr(node, 'alpha')?.f ?? 0.01;

@@ -20,6 +20,14 @@ export interface CreateSessionOptions {
   allowFallback?: boolean;
 }
 
+export interface RunOptions {
+  /**
+   * Feeds the caller will not read again (a training chunk's stacked batch): the engine may take their
+   * buffers instead of copying them, which leaves the caller's arrays empty.
+   */
+  consumed?: string[];
+}
+
 export interface Session {
   /** The provider the session actually runs on. */
   readonly provider: Provider;
@@ -29,7 +37,7 @@ export interface Session {
    * Runs the model; `fetches` picks outputs (all graph outputs by default). Carried inputs (see
    * `carry`) are fed from the engine's own copy, and carried outputs are kept there, not returned.
    */
-  run(feeds: Record<string, Tensor>, fetches?: string[]): Promise<Record<string, Tensor>>;
+  run(feeds: Record<string, Tensor>, fetches?: string[], options?: RunOptions): Promise<Record<string, Tensor>>;
   /**
    * Keeps tensors inside the engine between runs: `initial` feeds the named inputs, and after each run
    * output `loop[input]` becomes that input's next value. A training step's parameters and optimiser

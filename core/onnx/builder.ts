@@ -2,9 +2,9 @@
  * Builds an ONNX graph: unique value names, initializers, constants, attributes, and the map from each
  * layer to the ONNX nodes and values it produced (step-through debugging and training use it).
  */
-import { AttrType, DataType, type AttributeProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
+import { AttrType, DataType, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
 
-export type AttrValue = number | string | number[] | string[] | { float: number } | { floats: number[] } | TensorProto;
+export type AttrValue = number | string | number[] | string[] | { float: number } | { floats: number[] } | TensorProto | GraphProto;
 
 export interface LayerRecord {
   /** The layer's op, as in the model document. */
@@ -28,6 +28,7 @@ function attribute(name: string, value: AttrValue): AttributeProto {
   }
   if ('float' in value) return { name, type: AttrType.FLOAT, f: value.float };
   if ('floats' in value) return { name, type: AttrType.FLOATS, floats: value.floats };
+  if ('node' in value) return { name, type: AttrType.GRAPH, g: value };
   return { name, type: AttrType.TENSOR, t: value as TensorProto };
 }
 

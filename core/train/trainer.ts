@@ -8,6 +8,7 @@ import { batchOf, permutation, type Dataset } from '../data/dataset.ts';
 import type { Engine, Provider, Session, Tensor } from '../engine/engine.ts';
 import type { Weights } from '../graph/weights.ts';
 import { encodeModelBytes } from '../onnx/proto.ts';
+import { multiStepModel } from './multistep.ts';
 import { nextName, stateName, type TrainingGraph } from './step.ts';
 
 export type Schedule = { kind: 'constant' } | { kind: 'step'; stepSize: number; gamma: number } | { kind: 'cosine'; etaMin: number };
@@ -68,7 +69,25 @@ export function learningRate(o: TrainerOptions, step: number, epoch: number): nu
   return lr;
 }
 
-const scalar = (v: number): Tensor => ({ dtype: 'float32', dims: [], data: new Float32Array([v]) });
+/** A chunk of steps should take about this long: long enough to make the per-call cost small, short enough that pause and stop answer at once. */
+const CHUNK_SECONDS = 0.1;
+const MAX_CHUNK = 64;
+
+/** The next chunk's step count, from how long the last one took. */
+function nextChunk(count: number, steps: number, seconds: number): number {
+  const perStep = seconds / steps;
+  return Math.max(1, Math.min(MAX_CHUNK, 2 * count, Math.floor(CHUNK_SECONDS / perStep)));
+}
+
+/** `count` consecutive batches of a gathered tensor as one tensor with a leading steps axis. */
+const stack = (t: Tensor, count: number): Tensor => ({ ...t, dims: [count, t.dims[0] / count, ...t.dims.slice(1)] });
+
+/** Step `i` of a stacked tensor. */
+function unstack(t: Tensor, i: number): Tensor {
+  const dims = t.dims.slice(1);
+  const per = dims.reduce((a, b) => a * b, 1);
+  return { dtype: t.dtype, dims, data: t.data.subarray(i * per, (i + 1) * per) as Tensor['data'] };
+}
 
 /** Correct predictions in a batch: argmax over the classes against integer targets. */
 function correct(prediction: Tensor, target: Tensor): number {
@@ -94,7 +113,8 @@ export async function train(
   onCheckpoint?: (c: Checkpoint) => Promise<void>,
 ): Promise<{ weights: Weights; stopped: string | null }> {
   const sessionOptions = { provider: options.provider, allowFallback: options.allowFallback };
-  const stepSession = await engine.createSession(encodeModelBytes(graph.step), sessionOptions);
+  // Steps run a chunk at a time (see multistep.ts); the chunk grows until one takes about CHUNK_SECONDS.
+  const stepSession = await engine.createSession(encodeModelBytes(multiStepModel(graph)), sessionOptions);
   const evalSession: Session | null = data.val ? await engine.createSession(encodeModelBytes(graph.eval), sessionOptions) : null;
   // Parameters, and buffers the step updates (running statistics): both carried, both fed to evaluation.
   const params = new Map<string, Float32Array>([...graph.params, ...graph.buffers].map((p) => [p.key, graph.weights.get(p.key)!.data]));
@@ -116,6 +136,7 @@ export async function train(
     for (const name of state.keys()) state.set(name, values[name].data as Float32Array);
   };
   let step = 0;
+  let chunk = 1;
   let stopped: string | null = null;
   let lastLoss = NaN;
   let valLoss: number | null = null;
@@ -127,28 +148,42 @@ export async function train(
       const started = performance.now();
       let lossSum = 0;
       let hits = 0;
-      for (let start = 0; start < order.length; start += batchSize) {
+      for (let start = 0; start < order.length && !stopped; ) {
         await control.checkpoint();
         if (control.stopped) {
           stopped = 'stopped';
           await readBack();
           break;
         }
-        const batch = batchOf(data.train, order.slice(start, start + batchSize));
-        const lr = learningRate(options, step, epoch);
-        const feeds = { [inputName]: batch.x, [graph.target.name]: batch.y, lr: scalar(lr), step: scalar(step + 1) };
-        const out = await stepSession.run(feeds, classification ? [graph.loss, graph.prediction] : [graph.loss]);
-        const loss = (out[graph.loss].data as Float32Array)[0];
-        step++;
-        if (!Number.isFinite(loss)) {
-          // The engine's copy now holds the damaged values; the result keeps the last complete epoch's.
-          stopped = `the loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'} at step ${step} (epoch ${epoch + 1}); try a smaller learning rate than ${lr}`;
-          break;
+        // Full batches stack; the smaller last batch runs alone.
+        const full = Math.floor((order.length - start) / batchSize);
+        const count = full === 0 ? 1 : Math.min(chunk, full);
+        const size = full === 0 ? order.length - start : batchSize;
+        const batch = batchOf(data.train, order.slice(start, start + count * size));
+        const rates = Array.from({ length: count }, (_, i) => learningRate(options, step + i, epoch));
+        const feeds = {
+          [inputName]: stack(batch.x, count),
+          [graph.target.name]: stack(batch.y, count),
+          lr: { dtype: 'float32' as const, dims: [count], data: Float32Array.from(rates) },
+          step: { dtype: 'float32' as const, dims: [count], data: Float32Array.from({ length: count }, (_, i) => step + i + 1) },
+        };
+        const began = performance.now();
+        const out = await stepSession.run(feeds, classification ? [graph.loss, graph.prediction] : [graph.loss], { consumed: [inputName] });
+        chunk = nextChunk(chunk, count, (performance.now() - began) / 1000);
+        start += count * size;
+        for (let i = 0; i < count; i++) {
+          const loss = (out[graph.loss].data as Float32Array)[i];
+          step++;
+          if (!Number.isFinite(loss)) {
+            // The engine's copy now holds the damaged values; the result keeps the last complete epoch's.
+            stopped = `the loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'} at step ${step} (epoch ${epoch + 1}); try a smaller learning rate than ${rates[i]}`;
+            break;
+          }
+          lossSum += loss * size;
+          if (classification) hits += correct(unstack(out[graph.prediction], i), unstack(feeds[graph.target.name], i));
+          lastLoss = loss;
+          onEvent({ event: 'step', step, loss });
         }
-        lossSum += loss * batch.x.dims[0];
-        if (classification) hits += correct(out[graph.prediction], batch.y);
-        lastLoss = loss;
-        onEvent({ event: 'step', step, loss });
       }
       if (stopped) break;
       const seconds = (performance.now() - started) / 1000;
@@ -159,7 +194,7 @@ export async function train(
         for (let start = 0; start < data.val.size; start += batchSize) {
           const indices = Array.from({ length: Math.min(batchSize, data.val.size - start) }, (_, i) => start + i);
           const batch = batchOf(data.val, indices);
-          const out = await evalSession.run({ [inputName]: batch.x, [graph.target.name]: batch.y, ...paramFeeds() });
+          const out = await evalSession.run({ [inputName]: batch.x, [graph.target.name]: batch.y, ...paramFeeds() }, undefined, { consumed: [inputName] });
           sum += (out[graph.loss].data as Float32Array)[0] * indices.length;
           if (classification) valHits += correct(out[graph.prediction], batch.y);
         }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { EngineError, type CreateSessionOptions, type Engine, type Provider, type Session, type Tensor } from '../../core/engine/engine.ts';
+import { EngineError, type CreateSessionOptions, type Engine, type Provider, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
 import { OnnxBuilder, irVersionFor } from '../../core/onnx/builder.ts';
 import { valueInfo } from '../../core/onnx/compile.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
@@ -149,10 +149,12 @@ class NodeSession implements Session {
     return this.engine.request('carried', { id: this.id, names });
   }
 
-  async run(feeds: Record<string, Tensor>, fetches?: string[]): Promise<Record<string, Tensor>> {
+  async run(feeds: Record<string, Tensor>, fetches?: string[], options: RunOptions = {}): Promise<Record<string, Tensor>> {
     for (const name of this.inputNames) if (!(name in feeds) && !this.carriedInputs.has(name)) throw new EngineError(`the model needs an input "${name}" (inputs: ${this.inputNames.join(', ')})`);
+    // Consumed feeds move to the worker thread instead of being copied there.
+    const moved = new Set((options.consumed ?? []).filter((name) => name in feeds).map((name) => feeds[name].data.buffer as ArrayBuffer));
     try {
-      return await this.engine.request('run', { id: this.id, feeds, fetches });
+      return await this.engine.request('run', { id: this.id, feeds, fetches }, [...moved]);
     } catch (e) {
       throw new EngineError(`running the model failed: ${(e as Error).message}`);
     }

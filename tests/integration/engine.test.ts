@@ -41,3 +41,16 @@ test('sessions are cached per model and provider; CPU is always available', asyn
   await assert.rejects(() => fallback.run({}), /needs an input "x"/);
   await engine.dispose();
 });
+
+test('a consumed feed moves to the engine instead of being copied; other feeds stay the caller\'s', async () => {
+  const engine = new NodeEngine();
+  const session = await engine.createSession(heavy);
+  const kept = new Float32Array(2 * 1024).fill(0.01);
+  const given = kept.slice();
+  const copied = await session.run({ x: { dtype: 'float32', dims: [2, 1024], data: kept } });
+  const moved = await session.run({ x: { dtype: 'float32', dims: [2, 1024], data: given } }, undefined, { consumed: ['x'] });
+  assert.equal(kept.length, 2 * 1024, 'a feed not consumed keeps its data');
+  assert.equal(given.length, 0, 'the consumed feed now belongs to the engine');
+  assert.deepEqual(moved.fc7.data, copied.fc7.data);
+  await engine.dispose();
+});

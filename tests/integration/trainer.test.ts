@@ -5,10 +5,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { checkTarget, DatasetError, shapedTo, split, synthetic } from '../../core/data/dataset.ts';
+import { batchOf, checkTarget, DatasetError, shapedTo, split, synthetic } from '../../core/data/dataset.ts';
+import type { Tensor } from '../../core/engine/engine.ts';
 import { decodeSafetensors } from '../../core/graph/weights.ts';
 import { optimizerConfig } from '../../core/train/optimizers.ts';
-import { buildTrainingGraph } from '../../core/train/step.ts';
+import { carriedNames } from '../../core/train/multistep.ts';
+import { buildTrainingGraph, nextName } from '../../core/train/step.ts';
+import { encodeModelBytes } from '../../core/onnx/proto.ts';
 import { learningRate, train, TrainingControl, type TrainingEvent } from '../../core/train/trainer.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { doc, node } from '../unit/helpers.ts';
@@ -58,8 +61,12 @@ describe('the trainer', () => {
       if (steps === 3) control.pause();
       onStep?.();
     }, control);
+    // Steps run in chunks: the pause lands at the end of the chunk that step 3 belongs to.
     await new Promise((r) => setTimeout(r, 200));
-    assert.equal(steps, 3, 'nothing runs while paused');
+    const paused = steps;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(steps, paused, 'nothing runs while paused');
+    assert.ok(paused >= 3 && paused < 5 * 40);
     const resumed = new Promise<void>((r) => (onStep = r));
     control.resume();
     await resumed;
@@ -68,6 +75,34 @@ describe('the trainer', () => {
     await engine.dispose();
     assert.equal(stopped, 'stopped');
     assert.ok(steps > 3 && steps < 5 * 40);
+  });
+
+  test('chunked steps give exactly the weights of one step at a time, a smaller last batch included', async () => {
+    const data = split(synthetic('blobs', 200, 2), 160, 40, 2);
+    const graph = buildTrainingGraph(mlp(), { optimizer: optimizerConfig('adam', { lr: 0.01 }), loss: 'cross-entropy', seed: 4 });
+    const engine = new NodeEngine();
+    let steps = 0;
+    const { weights } = await train(engine, graph, { train: data.train }, { epochs: 3, batchSize: 48, lr: 0.01, shuffle: false, warmupSteps: 5 }, (e) => e.event === 'step' && steps++);
+    assert.equal(steps, 3 * 4, '160 samples: three batches of 48 and one of 16 per epoch');
+
+    // The same steps by hand, one session run each, through the single-step graph.
+    const session = await engine.createSession(encodeModelBytes(graph.step));
+    const values = new Map<string, Tensor>(carriedNames(graph).map((n) => {
+      const p = graph.params.find((q) => n === q.key || n.endsWith(`/${q.key}`))!;
+      return [n, { dtype: 'float32', dims: p.shape, data: n === p.key ? graph.weights.get(p.key)!.data.slice() : new Float32Array(graph.weights.get(p.key)!.data.length) }];
+    }));
+    let step = 0;
+    for (let epoch = 0; epoch < 3; epoch++) {
+      for (let start = 0; start < 160; start += 48) {
+        const batch = batchOf(data.train, Array.from({ length: Math.min(48, 160 - start) }, (_, i) => start + i));
+        const lr = learningRate({ epochs: 3, batchSize: 48, lr: 0.01, warmupSteps: 5 }, step, epoch);
+        step++;
+        const out = await session.run({ ...Object.fromEntries(values), [graph.inputs[0].name]: batch.x, [graph.target.name]: batch.y, lr: { dtype: 'float32', dims: [], data: Float32Array.of(lr) }, step: { dtype: 'float32', dims: [], data: Float32Array.of(step) } });
+        for (const n of values.keys()) values.set(n, out[nextName(n)]);
+      }
+    }
+    await engine.dispose();
+    for (const p of graph.params) assert.deepEqual(weights.get(p.key)!.data, values.get(p.key)!.data, p.key);
   });
 
   test('frozen layers keep their weights; Dropout is active in training and off in evaluation', async () => {

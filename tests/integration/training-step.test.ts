@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import type { ModelDocument } from '../../core/index.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
 import { optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
+import { carriedNames, multiStepModel } from '../../core/train/multistep.ts';
 import { buildTrainingGraph, nextName, stateName, type TrainingGraphOptions } from '../../core/train/step.ts';
 import { floats, loadFixture, toOrt, weightsOf, worstError, type FixtureTensor } from './fixtures.ts';
 
@@ -140,4 +141,44 @@ test('plain SGD updates a Linear weight inside its weight-gradient Gemm; weight 
   assert.equal(fused.op_type, 'Gemm');
   assert.equal(fused.input![2], 'linear1.weight', 'the weight is the Gemm’s C');
   assert.equal(producer({ lr: 0.1, weightDecay: 0.01 }).op_type, 'Sub');
+});
+
+test('a chunk of steps run as one Loop gives exactly the parameters, statistics and losses of single steps', async () => {
+  for (const [name, optimizer] of [['mlp', 'adam'], ['cnn-bn', 'momentum'], ['lstm', 'sgd']] as const) {
+    const model = fixture.models[name];
+    const initial = new Map([...weightsOf('', model.weights)].map(([k, v]) => [k.slice(1), v]));
+    const graph = buildTrainingGraph(model.doc, { optimizer: optimizerConfig(optimizer, { lr: 0.05, momentum: 0.9 }), loss: 'cross-entropy', weights: initial });
+    const carried = carriedNames(graph);
+    const start = (): Record<string, ort.Tensor> => Object.fromEntries(carried.map((n) => {
+      const key = [...graph.params, ...graph.buffers].find((p) => n === p.key || n.endsWith(`/${p.key}`))!;
+      return [n, new ort.Tensor('float32', n === key.key ? initial.get(key.key)!.data.slice() : new Float32Array(key.shape.reduce((a, b) => a * b, 1)), key.shape)];
+    }));
+    const x = toOrt(model.x);
+    const y = toOrt({ ...model.y, dtype: 'int64' });
+    const scalar = (v: number) => new ort.Tensor('float32', Float32Array.of(v), []);
+
+    const single = await ort.InferenceSession.create(encodeModelBytes(graph.step));
+    let values = start();
+    const losses: number[] = [];
+    for (let step = 1; step <= 3; step++) {
+      const out = await single.run({ ...values, [graph.inputs[0].name]: x, [graph.target.name]: y, lr: scalar(0.05), step: scalar(step) });
+      values = Object.fromEntries(carried.map((n) => [n, out[nextName(n)] as ort.Tensor]));
+      losses.push((out[graph.loss].data as Float32Array)[0]);
+    }
+
+    const chunked = await ort.InferenceSession.create(encodeModelBytes(multiStepModel(graph)));
+    // The same batch for each of the three steps.
+    const thrice = (t: ort.Tensor) => {
+      const one = t.data as Float32Array;
+      const bytes = new Uint8Array(3 * one.byteLength);
+      for (let i = 0; i < 3; i++) bytes.set(new Uint8Array(one.buffer, one.byteOffset, one.byteLength), i * one.byteLength);
+      const data = t.type === 'int64' ? new BigInt64Array(bytes.buffer) : new Float32Array(bytes.buffer);
+      return new ort.Tensor(t.type as 'float32', data as Float32Array, [3, ...t.dims]);
+    };
+    const out = await chunked.run({ ...start(), [graph.inputs[0].name]: thrice(x), [graph.target.name]: thrice(y), lr: new ort.Tensor('float32', new Float32Array(3).fill(0.05), [3]), step: new ort.Tensor('float32', Float32Array.of(1, 2, 3), [3]) });
+    assert.deepEqual([...(out[graph.loss].data as Float32Array)], losses, `${name}: losses`);
+    for (const n of carried) assert.deepEqual(out[nextName(n)].data, values[n].data, `${name}: ${n}`);
+    await single.release();
+    await chunked.release();
+  }
 });
