@@ -91,10 +91,13 @@ export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues
       const [b1, b2] = cfg.betas;
       const m = lerp(v.state.exp_avg, g, b1);
       const s = lerp(v.state.exp_avg_sq, mul(g, g), b2);
+      // PyTorch: p − lr/c₁ · m / (√s/√c₂ + ε). Written as p − (lr·√c₂/c₁) · m / (√s + ε·√c₂), the bias
+      // corrections c = 1 − βᵗ stay on scalars: two fewer passes over every parameter.
       const correction = (beta: number) => b.op('Sub', [c(1), b.op('Pow', [c(beta), v.step])]);
-      const denom = add(b.op('Div', [b.op('Sqrt', [s]), b.op('Sqrt', [correction(b2)])]), c(cfg.eps));
-      const direction = b.op('Div', [b.op('Div', [m, denom]), correction(b1)]);
-      return { param: b.op('Sub', [param, mul(v.lr, direction)]), state: { exp_avg: m, exp_avg_sq: s } };
+      const root2 = b.op('Sqrt', [correction(b2)]);
+      const denom = add(b.op('Sqrt', [s]), mul(c(cfg.eps), root2));
+      const stepSize = b.op('Div', [mul(v.lr, root2), correction(b1)]);
+      return { param: b.op('Sub', [param, mul(b.op('Div', [m, denom]), stepSize)]), state: { exp_avg: m, exp_avg_sq: s } };
     }
     case 'adagrad': {
       const sum = add(v.state.sum, mul(g, g));
