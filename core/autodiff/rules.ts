@@ -22,6 +22,8 @@ export type GradientRule = (ctx: GradContext) => (string | null)[];
 export class GradientError extends Error {}
 
 const attr = (n: NodeProto, name: string): AttributeProto | undefined => n.attribute?.find((a) => a.name === name);
+/** float32 zeros of x's shape, written without reading x (and without its NaNs). */
+const zerosLike = (b: OnnxBuilder, x: string): string => b.op('ConstantOfShape', [b.op('Shape', [x])]);
 const int = (n: NodeProto, name: string, fallback: number) => attr(n, name)?.i ?? fallback;
 const ints = (n: NodeProto, name: string) => attr(n, name)?.ints;
 
@@ -189,7 +191,7 @@ export const RULES: Record<string, GradientRule> = {
       index = b.op('Where', [ignored, b.ints([0], true), target]);
       value = b.op('Where', [ignored, b.floats([0]), value]);
     }
-    const zeros = b.op('Mul', [logp, b.floats([0])]);
+    const zeros = zerosLike(b, logp);
     return [b.op('ScatterElements', [zeros, b.unsqueeze(index, [1]), b.unsqueeze(value, [1])], { axis: 1 }), null];
   },
   Gather: (ctx) => {
@@ -212,7 +214,7 @@ export const RULES: Record<string, GradientRule> = {
     const D = staticDims(ctx, table, 'table size')[1];
     const rows = b.reshape(g, [-1, D]);
     const expanded = b.op('Expand', [b.reshape(ids, [-1, 1]), b.op('Shape', [rows])]);
-    const zeros = b.op('Mul', [table, b.floats([0])]);
+    const zeros = zerosLike(b, table);
     return [b.op('ScatterElements', [zeros, expanded, rows], { axis: 0, reduction: 'add' }), null];
   },
   Expand: ({ b, node, grads: [g], needs, typeOf }) => [g && needs[0] ? unbroadcast(b, g, node.input[0], typeOf) : null, null],
@@ -332,7 +334,7 @@ export const RULES: Record<string, GradientRule> = {
   },
   GatherElements: ({ b, node, grads: [g], needs }) => {
     if (!g || !needs[0]) return [null, null];
-    const zeros = b.op('Mul', [node.input[0], b.floats([0])]);
+    const zeros = zerosLike(b, node.input[0]);
     return [b.op('ScatterElements', [zeros, node.input[1], g], { axis: int(node, 'axis', 0), reduction: 'add' }), null];
   },
   ReduceMax: (ctx) => {
@@ -349,7 +351,7 @@ export const RULES: Record<string, GradientRule> = {
     // Recompute the pool with its Indices output and scatter the gradient to the winners.
     const attrs = Object.fromEntries((node.attribute ?? []).filter((a) => a.name !== 'storage_order').map((a) => [a.name, a.ints ?? a.i]));
     const [, indices] = b.node('MaxPool', [node.input[0]], attrs as Record<string, number | number[]>, 2);
-    const flat = b.op('Mul', [b.reshape(node.input[0], [-1]), b.floats([0])]);
+    const flat = zerosLike(b, b.reshape(node.input[0], [-1]));
     const scattered = b.op('ScatterElements', [flat, b.reshape(indices, [-1]), b.reshape(g, [-1])], { axis: 0, reduction: 'add' });
     return [b.op('Reshape', [scattered, b.op('Shape', [node.input[0]])])];
   },
