@@ -66,32 +66,41 @@ function randomImages(size: number, dims: number[], classes: number): Dataset {
   return { name: 'random', size, x: { dims, dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y }, classes };
 }
 
-async function throughput(name: string, model: ModelDocument, data: Dataset, optimizer: OptimizerName, peak: number): Promise<void> {
+/** Best training throughput over epochs 2–10, in samples/s. */
+async function throughput(model: ModelDocument, data: Dataset, optimizer: OptimizerName): Promise<number> {
   const graph = buildTrainingGraph(model, { optimizer: optimizerConfig(optimizer), loss: 'cross-entropy' });
   const engine = new NodeEngine();
   const rates: number[] = [];
   await train(engine, graph, { train: data }, { epochs: 10, batchSize: 64, lr: 1e-3 }, (e) => e.event === 'epoch' && rates.push(e.samplesPerSec));
   await engine.dispose();
-  const samplesPerSec = Math.max(...rates.slice(1));
-  const gflops = (samplesPerSec * trainingFlops(model)) / 1e9;
-  const label = optimizer === 'sgd' ? 'SGD' : 'Adam';
-  console.log(`${name} training (batch 64, ${label}): ${Math.round(samplesPerSec)} samples/s, ${gflops.toFixed(1)} GFLOP/s = ${((100 * gflops) / peak).toFixed(1)}% of the MatMul peak${name.startsWith('MLP') ? ' (target 70%)' : ''}`);
+  return Math.max(...rates.slice(1));
 }
 
 export async function benchTraining(): Promise<void> {
-  const peak = await matmulPeak();
-  console.log(`fp32 MatMul peak through ONNX Runtime (CPU): ${peak.toFixed(1)} GFLOP/s`);
   const mlp = doc([node('x', 'Input', { shape: [784] }), node('fc1', 'Linear', { outFeatures: 1024 }), node('relu', 'ReLU'), node('fc2', 'Linear', { outFeatures: 10 })], [['x', 'fc1'], ['fc1', 'relu'], ['relu', 'fc2']]);
-  const digits = randomImages(6400, [784], 10);
-  for (const optimizer of ['sgd', 'adam'] as const) await throughput('MLP 784-1024-10', mlp, digits, optimizer, peak);
   const layers: [string, string, Record<string, number>][] = [
     ['conv1', 'Conv2d', { outChannels: 20, kernelSize: 5 }], ['relu1', 'ReLU', {}], ['pool1', 'MaxPool2d', { kernelSize: 2 }],
     ['conv2', 'Conv2d', { outChannels: 50, kernelSize: 5 }], ['relu2', 'ReLU', {}], ['pool2', 'MaxPool2d', { kernelSize: 2 }],
     ['flat', 'Flatten', {}], ['fc1', 'Linear', { outFeatures: 500 }], ['relu3', 'ReLU', {}], ['fc2', 'Linear', { outFeatures: 10 }],
   ];
   const cnn = doc([node('image', 'Input', { shape: [1, 28, 28] }), ...layers.map(([id, op, p]) => node(id, op, p))], layers.map(([id], i) => [i === 0 ? 'image' : layers[i - 1][0], id]));
-  const images = randomImages(3200, [1, 28, 28], 10);
-  for (const optimizer of ['sgd', 'adam'] as const) await throughput('CA2-style CNN', cnn, images, optimizer, peak);
+  const runs = [
+    { name: 'MLP 784-1024-10', model: mlp, data: randomImages(6400, [784], 10), target: ' (target 70%)' },
+    { name: 'CA2-style CNN', model: cnn, data: randomImages(3200, [1, 28, 28], 10), target: '' },
+  ].flatMap((r) => (['sgd', 'adam'] as const).map((optimizer) => ({ ...r, optimizer })));
+  // The peak is measured before and after every training run and the best kept: a slow spell of this
+  // shared machine during one measurement must not lower the bar the others are held to.
+  let peak = await matmulPeak();
+  const rates: number[] = [];
+  for (const r of runs) {
+    rates.push(await throughput(r.model, r.data, r.optimizer));
+    peak = Math.max(peak, await matmulPeak());
+  }
+  console.log(`fp32 MatMul peak through ONNX Runtime (CPU): ${peak.toFixed(1)} GFLOP/s (best of ${runs.length + 1} measurements between the training runs)`);
+  runs.forEach((r, i) => {
+    const gflops = (rates[i] * trainingFlops(r.model)) / 1e9;
+    console.log(`${r.name} training (batch 64, ${r.optimizer === 'sgd' ? 'SGD' : 'Adam'}): ${Math.round(rates[i])} samples/s, ${gflops.toFixed(1)} GFLOP/s = ${((100 * gflops) / peak).toFixed(1)}% of the MatMul peak${r.target}`);
+  });
   const tfjs = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./tfjs-mlp.ts', import.meta.url))], { encoding: 'utf8' });
   if (tfjs.status !== 0) return void console.log(`TensorFlow.js comparison failed: ${tfjs.stderr.split('\n').find((l) => /Error/.test(l)) ?? tfjs.status}`);
   const r = JSON.parse(tfjs.stdout.trim().split('\n').pop()!);
