@@ -194,6 +194,29 @@ export const RULES: Record<string, GradientRule> = {
     const zeros = zerosLike(b, logp);
     return [b.op('ScatterElements', [zeros, b.unsqueeze(index, [1]), b.unsqueeze(value, [1])], { axis: 1 }), null];
   },
+  SoftmaxCrossEntropyLoss: (ctx) => {
+    const { b, node, grads: [g, gLogProb] } = ctx;
+    if (!g) return [null, null];
+    if (gLogProb || node.input[2]) throw new GradientError(`SoftmaxCrossEntropyLoss ${node.name}: gradients are written for the loss output without class weights`);
+    const [scores, labels] = node.input;
+    const reduction = attr(node, 'reduction') ? new TextDecoder().decode(attr(node, 'reduction')!.s) : 'mean';
+    const ignore = attr(node, 'ignore_index')?.i;
+    // d loss / d scores = (softmax − one-hot(label)) × each sample's weight in the reduction.
+    let index = labels;
+    let counted: string | null = null;
+    if (ignore !== undefined) {
+      const kept = b.op('Not', [b.op('Equal', [labels, b.ints([ignore], true)])]);
+      index = b.op('Where', [kept, labels, b.ints([0], true)]);
+      counted = b.op('Cast', [kept], { to: 1 });
+    }
+    const classes = b.op('Gather', [b.op('Shape', [scores]), b.ints([1], true)], { axis: 0 });
+    const oneHot = b.op('OneHot', [index, classes, b.floats([0, 1], [2])], { axis: 1 });
+    let scale = g;
+    if (reduction === 'mean') scale = b.op('Div', [g, counted ? b.op('ReduceSum', [counted], { keepdims: 0 }) : b.op('Cast', [b.op('Size', [labels])], { to: 1 })]);
+    if (counted) scale = b.op('Mul', [counted, scale]);
+    const perSample = counted || reduction === 'none' ? b.unsqueeze(scale, [1]) : scale;
+    return [b.op('Mul', [b.op('Sub', [b.op('Softmax', [scores], { axis: 1 }), oneHot]), perSample]), null];
+  },
   Gather: (ctx) => {
     const { b, node, grads: [g], needs } = ctx;
     if (!g || !needs[0]) return [null, null];

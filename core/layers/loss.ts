@@ -90,9 +90,11 @@ function lowerCrossEntropy(ctx: LowerContext): void {
   const rank = xt.shape.length;
   const C = xt.shape[1] as number;
   const eps = ctx.float('labelSmoothing');
-  const logp = b.op('LogSoftmax', [x], { axis: 1 });
   if (yt.dtype === 'int64') {
     const ignore = ctx.int('ignoreIndex');
+    // ONNX's own op where it means the same: one node, and the shortest gradient (softmax − one-hot).
+    if (eps === 0) return void b.op('SoftmaxCrossEntropyLoss', [x, y], { reduction: ctx.str('reduction'), ignore_index: ignore }, ctx.outputs[0]);
+    const logp = b.op('LogSoftmax', [x], { axis: 1 });
     const nll = b.op('NegativeLogLikelihoodLoss', [logp, y], { reduction: 'none', ignore_index: ignore });
     let perSample = nll;
     if (eps > 0) {
@@ -105,6 +107,7 @@ function lowerCrossEntropy(ctx: LowerContext): void {
     const counted = b.reduce('ReduceSum', b.op('Cast', [b.op('Not', [b.op('Equal', [y, b.ints([ignore], true)])])], { to: 1 }), Array.from({ length: rank - 1 }, (_, i) => i), false);
     return reduce(ctx, perSample, rank - 1, counted);
   }
+  const logp = b.op('LogSoftmax', [x], { axis: 1 });
   const target = eps > 0 ? b.op('Add', [b.op('Mul', [y, b.floats([1 - eps])]), b.floats([eps / C])]) : y;
   reduce(ctx, b.op('Neg', [b.reduce('ReduceSum', b.op('Mul', [target, logp]), [1], false)]), rank - 1);
 }

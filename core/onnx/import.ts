@@ -280,6 +280,16 @@ class Importer {
         this.add('Reshape', { shape: rest }, [x], n.output, n);
         return true;
       }
+      case 'SoftmaxCrossEntropyLoss': {
+        // The catalogue's cross-entropy on class indices: no class weights, and no log-probability output read.
+        const [scores, labels] = n.input;
+        if (n.input.length !== 2 || !isValue(scores) || !labels || this.const(labels) || this.types.get(labels)?.dtype !== 'int64' || (n.output[1] ?? '') !== '') return false;
+        const reduction = attrString(n, 'reduction') || 'mean';
+        const id = this.add('CrossEntropyLoss', { reduction, ignoreIndex: attrInt(n, 'ignore_index', -100) }, n.input, n.output.slice(0, 1), n);
+        // Its two inputs go to named ports.
+        this.edges.slice(-2).forEach((e, i) => (e.to = `${id}:${i === 0 ? 'input' : 'target'}`));
+        return true;
+      }
       case 'Add':
       case 'Mul':
         if (n.input.length < 2 || !n.input.every(isValue)) return false;

@@ -232,6 +232,17 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
     }
     case 'Size':
       return X ? [t([], 'int64', [product(X)])] : null;
+    case 'Size': {
+      if (!x) return null;
+      const count = product(X!);
+      return [t([], 'int64', [count])];
+    }
+    case 'OneHot': {
+      const depth = y?.value?.[0];
+      if (!x || depth === undefined) return null;
+      const axis = norm(int(a, 'axis', -1), X!.length + 1);
+      return [t([...X!.slice(0, axis), depth, ...X!.slice(axis)], inputs[2]?.dtype ?? 'float32')];
+    }
     case 'ConstantOfShape': {
       const shape = x?.value;
       if (!shape) return null;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { inferShapes } from '../../core/index.ts';
+import { inferShapes, type ModelDocument } from '../../core/index.ts';
 import { OnnxBuilder, floatTensor, int64Tensor } from '../../core/onnx/builder.ts';
 import { compileModel, valueInfo } from '../../core/onnx/compile.ts';
 import { importOnnx } from '../../core/onnx/import.ts';
@@ -81,4 +81,30 @@ test('asymmetric padding and other unrecognised forms stay OnnxOp, with their sh
 test('a damaged graph (a node reading nothing) is a clear error', () => {
   const m = model([3], ['N', 3], (b) => void b.op('Relu', ['nowhere'], {}, 'y'));
   assert.throws(() => importOnnx(m), /reads "nowhere", which no node, input or initializer produces/);
+});
+
+test('SoftmaxCrossEntropyLoss on class indices imports as the catalogue\'s CrossEntropyLoss, the same loss on ONNX Runtime', async () => {
+  const source: ModelDocument = {
+    format: 'netloom.model',
+    version: 1,
+    name: 'ce',
+    nodes: [
+      { id: 'x', op: 'Input', params: { shape: [5] } },
+      { id: 'labels', op: 'Input', params: { shape: [], dtype: 'int64' } },
+      { id: 'fc', op: 'Linear', params: { outFeatures: 4 } },
+      { id: 'ce', op: 'CrossEntropyLoss', params: { reduction: 'sum', ignoreIndex: 2 } },
+    ],
+    edges: [{ from: 'x', to: 'fc' }, { from: 'fc', to: 'ce:input' }, { from: 'labels', to: 'ce:target' }],
+  };
+  const exported = compileModel(source, { seed: 3 });
+  assert.ok(exported.model.graph.node.some((n) => n.op_type === 'SoftmaxCrossEntropyLoss'));
+  const { doc, weights } = importOnnx(exported.model);
+  const ce = doc.nodes.find((n) => n.op === 'CrossEntropyLoss')!;
+  assert.deepEqual(ce.params, { reduction: 'sum', ignoreIndex: 2 });
+  assert.deepEqual(doc.edges.filter((e) => e.to.startsWith(`${ce.id}:`)).map((e) => e.to).sort(), [`${ce.id}:input`, `${ce.id}:target`]);
+  const reimported = compileModel(doc, { weights });
+  const feeds = { x: new ort.Tensor('float32', random(15, 1), [3, 5]), labels: new ort.Tensor('int64', BigInt64Array.of(1n, 2n, 3n), [3]) };
+  const [a, b] = await Promise.all([ort.InferenceSession.create(encodeModelBytes(exported.model)), ort.InferenceSession.create(encodeModelBytes(reimported.model))]);
+  const loss = async (s: ort.InferenceSession, name: string) => ((await s.run(feeds))[name].data as Float32Array)[0];
+  assert.equal(await loss(b, reimported.outputs[0].name), await loss(a, exported.outputs[0].name));
 });
