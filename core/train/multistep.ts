@@ -10,7 +10,7 @@ import { DataType, type GraphProto, type ModelProto, type NodeProto, type ValueI
 import { nextName, stateName, type TrainingGraph } from './step.ts';
 
 /** The inputs and outputs of one step that the stacked graph takes and gives once per step. */
-export function perStepNames(graph: TrainingGraph): { inputs: string[]; outputs: string[] } {
+function perStepNames(graph: TrainingGraph): { inputs: string[]; outputs: string[] } {
   return { inputs: [graph.inputs[0].name, graph.target.name, 'lr', 'step'], outputs: [graph.loss, graph.prediction] };
 }
 

@@ -69,14 +69,16 @@ export function learningRate(o: TrainerOptions, step: number, epoch: number): nu
   return lr;
 }
 
-/** A chunk of steps should take about this long: long enough to make the per-call cost small, short enough that pause and stop answer at once. */
+/**
+ * A chunk of steps should take about this long: long enough that the cost of each engine call is small
+ * beside it, short enough that pause and stop still answer at once.
+ */
 const CHUNK_SECONDS = 0.1;
 const MAX_CHUNK = 64;
 
-/** The next chunk's step count, from how long the last one took. */
-function nextChunk(count: number, steps: number, seconds: number): number {
-  const perStep = seconds / steps;
-  return Math.max(1, Math.min(MAX_CHUNK, 2 * count, Math.floor(CHUNK_SECONDS / perStep)));
+/** The next chunk's length: at most double the current one, and about CHUNK_SECONDS at the last chunk's pace. */
+function nextChunk(current: number, ran: number, seconds: number): number {
+  return Math.max(1, Math.min(MAX_CHUNK, 2 * current, Math.floor((CHUNK_SECONDS * ran) / seconds)));
 }
 
 /** `count` consecutive batches of a gathered tensor as one tensor with a leading steps axis. */
