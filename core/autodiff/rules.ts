@@ -26,6 +26,10 @@ const attr = (n: NodeProto, name: string): AttributeProto | undefined => n.attri
 const zerosLike = (b: OnnxBuilder, x: string): string => b.op('ConstantOfShape', [b.op('Shape', [x])]);
 const int = (n: NodeProto, name: string, fallback: number) => attr(n, name)?.i ?? fallback;
 const ints = (n: NodeProto, name: string) => attr(n, name)?.ints;
+const str = (n: NodeProto, name: string, fallback: string): string => {
+  const a = attr(n, name);
+  return a?.s ? new TextDecoder().decode(a.s) : fallback;
+};
 
 /** A sliding window's strides, dilations and pads, with ONNX's defaults filled in. */
 function windowAttributes(n: NodeProto, rank: number): { strides: number[]; dilations: number[]; pads: number[] } {
@@ -179,7 +183,7 @@ export const RULES: Record<string, GradientRule> = {
   NegativeLogLikelihoodLoss: (ctx) => {
     const { b, node, grads: [g] } = ctx;
     if (!g) return [null, null];
-    if (attr(node, 'reduction') && new TextDecoder().decode(attr(node, 'reduction')!.s) !== 'none') throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for reduction 'none'`);
+    if (str(node, 'reduction', 'none') !== 'none') throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for reduction 'none'`);
     if (rankOf(ctx, node.input[0]) !== 2 || node.input[2]) throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for N×C scores without class weights`);
     const [logp, target] = node.input;
     const ignore = attr(node, 'ignore_index')?.i;
@@ -199,7 +203,7 @@ export const RULES: Record<string, GradientRule> = {
     if (!g) return [null, null];
     if (gLogProb || node.input[2]) throw new GradientError(`SoftmaxCrossEntropyLoss ${node.name}: gradients are written for the loss output without class weights`);
     const [scores, labels] = node.input;
-    const reduction = attr(node, 'reduction') ? new TextDecoder().decode(attr(node, 'reduction')!.s) : 'mean';
+    const reduction = str(node, 'reduction', 'mean');
     const ignore = attr(node, 'ignore_index')?.i;
     // d loss / d scores = (softmax − one-hot(label)) × each sample's weight in the reduction.
     let index = labels;
