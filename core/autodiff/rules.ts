@@ -183,7 +183,7 @@ export const RULES: Record<string, GradientRule> = {
   NegativeLogLikelihoodLoss: (ctx) => {
     const { b, node, grads: [g] } = ctx;
     if (!g) return [null, null];
-    if (str(node, 'reduction', 'none') !== 'none') throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for reduction 'none'`);
+    if (str(node, 'reduction', 'mean') !== 'none') throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for reduction 'none'`);
     if (rankOf(ctx, node.input[0]) !== 2 || node.input[2]) throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for N×C scores without class weights`);
     const [logp, target] = node.input;
     const ignore = attr(node, 'ignore_index')?.i;

@@ -134,3 +134,10 @@ describe('gradient rules agree with finite differences', () => {
     assert.deepEqual(Object.keys(RULES).filter((op) => !covered.has(op)), []);
   });
 });
+
+test('NegativeLogLikelihoodLoss at ONNX\'s default reduction (mean) is refused, not differentiated as if per sample', () => {
+  const b = new OnnxBuilder(17);
+  const loss = b.op('NegativeLogLikelihoodLoss', ['x', b.addInitializer(int64Tensor('t', [3], [1, 0, 2]))]);
+  const graph = { name: 'g', node: [...b.nodes], initializer: [...b.initializers], input: [valueInfo('x', { shape: [3, 4], dtype: 'float32' })], output: [] };
+  assert.throws(() => buildBackward(b, { nodes: [...b.nodes], loss, wrt: ['x'], types: annotate(graph, 17) }), /NegativeLogLikelihoodLoss .*: gradients are written for reduction 'none'/);
+});
