@@ -7,16 +7,11 @@
  */
 import { OnnxBuilder } from '../onnx/builder.ts';
 import { DataType, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from '../onnx/proto.ts';
-import { nextName, stateName, type TrainingGraph } from './step.ts';
+import { carriedNames, nextName, type TrainingGraph } from './step.ts';
 
 /** The inputs and outputs of one step that the stacked graph takes and gives once per step. */
 function perStepNames(graph: TrainingGraph): { inputs: string[]; outputs: string[] } {
   return { inputs: [graph.inputs[0].name, graph.target.name, 'lr', 'step'], outputs: [graph.loss, graph.prediction] };
-}
-
-/** The values each step hands to the next: trained parameters, their optimiser state, running statistics. */
-export function carriedNames(graph: TrainingGraph): string[] {
-  return [...graph.params.flatMap((p) => [p.key, ...graph.slots.map((s) => stateName(s, p.key))]), ...graph.buffers.map((b) => b.key)];
 }
 
 /**

@@ -61,6 +61,23 @@ export interface TrainingGraph {
 
 export const nextName = (key: string) => `next/${key}`;
 export const stateName = (slot: string, key: string) => `state/${slot}/${key}`;
+/** The parameter or buffer a carried value belongs to: itself, or the parameter whose optimiser state it is. */
+const ownerOf = (name: string) => (name.startsWith('state/') ? name.split('/').slice(2).join('/') : name);
+
+/** The values each step hands to the next: trained parameters, their optimiser state, running statistics. */
+export function carriedNames(graph: TrainingGraph): string[] {
+  return [...graph.params.flatMap((p) => [p.key, ...graph.slots.map((s) => stateName(s, p.key))]), ...graph.buffers.map((b) => b.key)];
+}
+
+/** Each carried value as training starts: parameters and running statistics as the graph has them, optimiser state at zero. */
+export function initialCarried(graph: TrainingGraph): Weights {
+  return new Map(
+    carriedNames(graph).map((name) => {
+      const owner = graph.weights.get(ownerOf(name))!;
+      return [name, name === ownerOf(name) ? owner : { shape: owner.shape, data: new Float32Array(owner.data.length) }];
+    }),
+  );
+}
 
 /** The document with a loss node: its own, or `loss` attached to its single output with a new target input. */
 export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocument; lossId: string; targetId: string } {

@@ -9,7 +9,7 @@ import type { Engine, Provider, Session, Tensor } from '../engine/engine.ts';
 import type { Weights } from '../graph/weights.ts';
 import { encodeModelBytes } from '../onnx/proto.ts';
 import { multiStepModel } from './multistep.ts';
-import { nextName, stateName, type TrainingGraph } from './step.ts';
+import { initialCarried, nextName, stateName, type TrainingGraph } from './step.ts';
 
 export type Schedule = { kind: 'constant' } | { kind: 'step'; stepSize: number; gamma: number } | { kind: 'cosine'; etaMin: number };
 
@@ -118,24 +118,18 @@ export async function train(
   // Steps run a chunk at a time (see multistep.ts); the chunk grows until one takes about CHUNK_SECONDS.
   const stepSession = await engine.createSession(encodeModelBytes(multiStepModel(graph)), sessionOptions);
   const evalSession: Session | null = data.val ? await engine.createSession(encodeModelBytes(graph.eval), sessionOptions) : null;
-  // Parameters, and buffers the step updates (running statistics): both carried, both fed to evaluation.
-  const params = new Map<string, Float32Array>([...graph.params, ...graph.buffers].map((p) => [p.key, graph.weights.get(p.key)!.data]));
-  const shapes = new Map([...graph.params, ...graph.buffers].map((p) => [p.key, p.shape]));
-  const state = new Map<string, Float32Array>(graph.params.flatMap((p) => graph.slots.map((s) => [stateName(s, p.key), new Float32Array(graph.weights.get(p.key)!.data.length)] as const)));
   const classification = graph.target.type.dtype === 'int64' && graph.target.type.shape.length === 1;
   const inputName = graph.inputs[0].name;
-  const tensorOf = (name: string, data: Float32Array): Tensor => ({ dtype: 'float32', dims: shapes.get(name) ?? shapes.get(name.split('/').slice(2).join('/'))!, data });
-  const paramFeeds = () => Object.fromEntries([...params].map(([key, data]) => [key, tensorOf(key, data)]));
-  // Parameters and optimiser state stay inside the engine from step to step; they are read back for
-  // validation, checkpoints and the result.
-  await stepSession.carry(
-    { ...paramFeeds(), ...Object.fromEntries([...state].map(([name, data]) => [name, tensorOf(name, data)])) },
-    Object.fromEntries([...params.keys(), ...state.keys()].map((name) => [name, nextName(name)])),
-  );
+  // Parameters, optimiser state and running statistics stay inside the engine from step to step; this
+  // copy is read back for validation, checkpoints and the result.
+  const carried = initialCarried(graph);
+  const feedsOf = (names: string[]): Record<string, Tensor> => Object.fromEntries(names.map((n) => [n, { dtype: 'float32', dims: carried.get(n)!.shape, data: carried.get(n)!.data }]));
+  // What the evaluation graph reads: the parameters and running statistics.
+  const weightKeys = [...graph.params, ...graph.buffers].map((p) => p.key);
+  const stateNames = graph.params.flatMap((p) => graph.slots.map((s) => stateName(s, p.key)));
+  await stepSession.carry(feedsOf([...carried.keys()]), Object.fromEntries([...carried.keys()].map((name) => [name, nextName(name)])));
   const readBack = async () => {
-    const values = await stepSession.carried();
-    for (const name of params.keys()) params.set(name, values[name].data as Float32Array);
-    for (const name of state.keys()) state.set(name, values[name].data as Float32Array);
+    for (const [name, value] of Object.entries(await stepSession.carried())) carried.set(name, { shape: carried.get(name)!.shape, data: value.data as Float32Array });
   };
   let step = 0;
   let chunk = 1;
@@ -196,7 +190,7 @@ export async function train(
         for (let start = 0; start < data.val.size; start += batchSize) {
           const indices = Array.from({ length: Math.min(batchSize, data.val.size - start) }, (_, i) => start + i);
           const batch = batchOf(data.val, indices);
-          const out = await evalSession.run({ [inputName]: batch.x, [graph.target.name]: batch.y, ...paramFeeds() }, undefined, { consumed: [inputName] });
+          const out = await evalSession.run({ [inputName]: batch.x, [graph.target.name]: batch.y, ...feedsOf(weightKeys) }, undefined, { consumed: [inputName] });
           sum += (out[graph.loss].data as Float32Array)[0] * indices.length;
           if (classification) valHits += correct(out[graph.prediction], batch.y);
         }
@@ -204,16 +198,14 @@ export async function train(
         valAccuracy = classification ? valHits / data.val.size : null;
       }
       onEvent({ event: 'epoch', epoch: epoch + 1, loss: lossSum / data.train.size, accuracy: classification ? hits / data.train.size : null, valLoss, valAccuracy, samplesPerSec: data.train.size / seconds });
-      if (onCheckpoint) await onCheckpoint({ epoch: epoch + 1, step, weights: trained(), state });
+      if (onCheckpoint) await onCheckpoint({ epoch: epoch + 1, step, weights: trained(), state: new Map(stateNames.map((n) => [n, carried.get(n)!.data])) });
     }
   } finally {
     await stepSession.release();
     await evalSession?.release();
   }
   function trained(): Weights {
-    const out: Weights = new Map(graph.weights);
-    for (const [key, data] of params) out.set(key, { shape: shapes.get(key)!, data });
-    return out;
+    return new Map([...graph.weights, ...weightKeys.map((key) => [key, carried.get(key)!] as const)]);
   }
   onEvent({ event: 'done', epochs: options.epochs, steps: step, loss: lastLoss, valLoss, valAccuracy, stopped });
   return { weights: trained(), stopped };

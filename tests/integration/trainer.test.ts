@@ -9,8 +9,7 @@ import { batchOf, checkTarget, DatasetError, shapedTo, split, synthetic } from '
 import type { Tensor } from '../../core/engine/engine.ts';
 import { decodeSafetensors } from '../../core/graph/weights.ts';
 import { optimizerConfig } from '../../core/train/optimizers.ts';
-import { carriedNames } from '../../core/train/multistep.ts';
-import { buildTrainingGraph, nextName } from '../../core/train/step.ts';
+import { buildTrainingGraph, initialCarried, nextName } from '../../core/train/step.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
 import { learningRate, train, TrainingControl, type TrainingEvent } from '../../core/train/trainer.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
@@ -87,10 +86,7 @@ describe('the trainer', () => {
 
     // The same steps by hand, one session run each, through the single-step graph.
     const session = await engine.createSession(encodeModelBytes(graph.step));
-    const values = new Map<string, Tensor>(carriedNames(graph).map((n) => {
-      const p = graph.params.find((q) => n === q.key || n.endsWith(`/${q.key}`))!;
-      return [n, { dtype: 'float32', dims: p.shape, data: n === p.key ? graph.weights.get(p.key)!.data.slice() : new Float32Array(graph.weights.get(p.key)!.data.length) }];
-    }));
+    const values = new Map<string, Tensor>([...initialCarried(graph)].map(([n, { shape, data }]) => [n, { dtype: 'float32', dims: shape, data }]));
     let step = 0;
     for (let epoch = 0; epoch < 3; epoch++) {
       for (let start = 0; start < 160; start += 48) {

@@ -9,8 +9,8 @@ import * as ort from 'onnxruntime-node';
 import type { ModelDocument } from '../../core/index.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
 import { optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
-import { carriedNames, multiStepModel } from '../../core/train/multistep.ts';
-import { buildTrainingGraph, nextName, stateName, type TrainingGraphOptions } from '../../core/train/step.ts';
+import { multiStepModel } from '../../core/train/multistep.ts';
+import { buildTrainingGraph, carriedNames, initialCarried, nextName, stateName, type TrainingGraphOptions } from '../../core/train/step.ts';
 import { floats, loadFixture, toOrt, weightsOf, worstError, type FixtureTensor } from './fixtures.ts';
 
 interface Fixture {
@@ -149,10 +149,7 @@ test('a chunk of steps run as one Loop gives exactly the parameters, statistics 
     const initial = new Map([...weightsOf('', model.weights)].map(([k, v]) => [k.slice(1), v]));
     const graph = buildTrainingGraph(model.doc, { optimizer: optimizerConfig(optimizer, { lr: 0.05, momentum: 0.9 }), loss: 'cross-entropy', weights: initial });
     const carried = carriedNames(graph);
-    const start = (): Record<string, ort.Tensor> => Object.fromEntries(carried.map((n) => {
-      const key = [...graph.params, ...graph.buffers].find((p) => n === p.key || n.endsWith(`/${p.key}`))!;
-      return [n, new ort.Tensor('float32', n === key.key ? initial.get(key.key)!.data.slice() : new Float32Array(key.shape.reduce((a, b) => a * b, 1)), key.shape)];
-    }));
+    const start = (): Record<string, ort.Tensor> => Object.fromEntries([...initialCarried(graph)].map(([n, { shape, data }]) => [n, new ort.Tensor('float32', data, shape)]));
     const x = toOrt(model.x);
     const y = toOrt({ ...model.y, dtype: 'int64' });
     const scalar = (v: number) => new ort.Tensor('float32', Float32Array.of(v), []);
