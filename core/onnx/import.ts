@@ -5,6 +5,7 @@
  */
 import type { ModelDocument, ModelNode, ParamValue } from '../graph/types.ts';
 import { weightKey, type Weights } from '../graph/weights.ts';
+import { getLayer } from '../layers/index.ts';
 import { attributeToJson, type OnnxInput } from '../layers/onnxop.ts';
 import type { Dim, DType, TensorType } from '../shape/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
@@ -143,11 +144,14 @@ class Importer {
     const exposed = outputs.find((o) => this.graphOutputs.has(o) && !this.consumers.has(o));
     const id = this.id(exposed ?? onnxNode?.name ?? '', `${op.toLowerCase()}${this.nodes.length + 1}`);
     this.nodes.push({ id, op, params });
-    for (const value of inputs) {
+    // A layer with several named inputs (a loss: input, target) takes the ONNX inputs on its ports, in order.
+    const ports = getLayer(op)?.inputs ?? [];
+    const byPort = ports.length > 1 && !ports[0].variadic;
+    inputs.forEach((value, i) => {
       const from = this.source.get(value);
       if (!from) throw new OnnxFormatError(`node "${onnxNode?.name ?? id}" reads "${value}", which no node, input or initializer produces`);
-      this.edges.push({ from, to: id });
-    }
+      this.edges.push({ from, to: byPort ? `${id}:${ports[i].name}` : id });
+    });
     outputs.forEach((o, port) => o && this.source.set(o, port === 0 ? id : `${id}:${port}`));
     return id;
   }
@@ -285,9 +289,7 @@ class Importer {
         const [scores, labels] = n.input;
         if (n.input.length !== 2 || !isValue(scores) || !labels || this.const(labels) || this.types.get(labels)?.dtype !== 'int64' || (n.output[1] ?? '') !== '') return false;
         const reduction = attrString(n, 'reduction') || 'mean';
-        const id = this.add('CrossEntropyLoss', { reduction, ignoreIndex: attrInt(n, 'ignore_index', -100) }, n.input, n.output.slice(0, 1), n);
-        // Its two inputs go to named ports.
-        this.edges.slice(-2).forEach((e, i) => (e.to = `${id}:${i === 0 ? 'input' : 'target'}`));
+        this.add('CrossEntropyLoss', { reduction, ignoreIndex: attrInt(n, 'ignore_index', -100) }, n.input, n.output.slice(0, 1), n);
         return true;
       }
       case 'Add':
