@@ -7,7 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import { inferShapes, type ModelDocument } from '../core/index.ts';
 import { OnnxBuilder, floatTensor } from '../core/onnx/builder.ts';
-import { valueInfo } from '../core/onnx/compile.ts';
+import { valueInfo } from '../core/onnx/builder.ts';
 import { encodeModelBytes, type GraphProto } from '../core/onnx/proto.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

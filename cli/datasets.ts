@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { parseNpz } from '../core/data/npz.ts';
 import { SYNTHETIC, split, synthetic, type Dataset, type SampleArray } from '../core/data/dataset.ts';
 import type { Tensor } from '../core/engine/engine.ts';
-import { readBytes, UserError } from './fs.ts';
+import { readBytes, UserError } from '../host/fs.ts';
 
 const require = createRequire(import.meta.url);
 

@@ -3,9 +3,9 @@ import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, parseModel, type ModelDocument } from '../core/index.ts';
-import { UserError } from './fs.ts';
+import { UserError } from '../host/fs.ts';
 
-export { readBytes, UsageError, UserError, writeFileAtomic } from './fs.ts';
+export { readBytes, UsageError, UserError, writeFileAtomic } from '../host/fs.ts';
 
 export const TEMPLATE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'assets', 'templates');
 

@@ -3,8 +3,8 @@ import { promises as fs } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { serializeModel, type ModelDocument } from '../core/index.ts';
 import { decodeSafetensors, encodeSafetensors, WeightsFormatError, type Weights } from '../core/graph/weights.ts';
-import { compileModel, CompileError, type CompiledModel } from '../core/onnx/compile.ts';
-import { importOnnx } from '../core/onnx/import.ts';
+import { compileModel, CompileError, type CompiledModel } from '../core/convert/compile.ts';
+import { importOnnx } from '../core/convert/import.ts';
 import { decodeModel, encodeModel, externalizeTensors, initializerBytes, OnnxFormatError, PROTOBUF_LIMIT, type ModelProto } from '../core/onnx/proto.ts';
 import { loadModelText, loadTemplate, readBytes, readText, UserError, writeFileAtomic } from './files.ts';
 

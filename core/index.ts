@@ -1,8 +1,8 @@
 /** Netloom's platform-free core: the model document, the layer catalogue and shape inference. */
 export * from './graph/types.ts';
 export * from './graph/document.ts';
-export * from './shape/dim.ts';
-export * from './shape/diagnostics.ts';
+export * from './graph/dim.ts';
+export * from './graph/diagnostics.ts';
 export * from './shape/infer.ts';
 export * from './shape/summary.ts';
 export { LAYERS, getLayer } from './layers/index.ts';

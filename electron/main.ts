@@ -8,9 +8,9 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, utilityProcess, type IpcMain
 import { promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { readBytes, writeFileAtomic } from '../cli/fs.ts';
-import { ExportOnnxRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from './ipc.ts';
-import { MENUS } from './menu-model.ts';
+import { readBytes, writeFileAtomic } from '../host/fs.ts';
+import { ExportOnnxRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from '../common/ipc.ts';
+import { MENUS } from '../common/menu-model.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const RENDERER = join(HERE, '..', 'renderer', 'index.html');

@@ -3,7 +3,7 @@
  * Node or Electron itself; every call is a named IPC channel that the main process validates.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { Command, IPC, OpenedFileReply, type CommandId, type NetloomBridge } from './ipc.ts';
+import { Command, IPC, OpenedFileReply, type CommandId, type NetloomBridge } from '../common/ipc.ts';
 
 const bridge: NetloomBridge = {
   openFile: async () => OpenedFileReply.parse(await ipcRenderer.invoke(IPC.openFile)),

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { encodeNpy, NpyFormatError, parseNpy } from '../../core/data/npy.ts';
 import { EngineError, type Provider, type Tensor } from '../../core/engine/engine.ts';
 import { DataType, encodeModelBytes, type ValueInfoProto } from '../../core/onnx/proto.ts';
-import { formatShape, type Dim } from '../../core/shape/dim.ts';
+import { formatShape, type Dim } from '../../core/graph/dim.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { parse } from '../args.ts';
 import { readBytes, UsageError, UserError, writeFileAtomic } from '../files.ts';

@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { checkTarget, DatasetError, shapedTo, type Dataset } from '../../core/data/dataset.ts';
 import { EngineError, type Provider } from '../../core/engine/engine.ts';
 import { GradientError } from '../../core/autodiff/rules.ts';
-import { compileModel, CompileError } from '../../core/onnx/compile.ts';
+import { compileModel, CompileError } from '../../core/convert/compile.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
 import { buildTrainingGraph, LOSSES, type LossName, type TrainingGraph } from '../../core/train/step.ts';
 import { train, type Schedule, type TrainingEvent } from '../../core/train/trainer.ts';
@@ -10,7 +10,7 @@ import { encodeSafetensors } from '../../core/graph/weights.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { intOption, parse } from '../args.ts';
 import { builtIn, loadNpz } from '../datasets.ts';
-import { UsageError, UserError, writeFileAtomic } from '../fs.ts';
+import { UsageError, UserError, writeFileAtomic } from '../../host/fs.ts';
 import { compileFailure, loadModelFile, writeDocument, writeOnnx } from '../models.ts';
 
 function number(value: unknown, name: string, min: number): number | undefined {

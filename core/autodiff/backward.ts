@@ -5,7 +5,7 @@
  */
 import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { NodeProto } from '../onnx/proto.ts';
-import type { TensorType } from '../shape/dim.ts';
+import type { TensorType } from '../graph/dim.ts';
 import { GradientError, RULES } from './rules.ts';
 import { addInitializers, addNodes } from './types.ts';
 

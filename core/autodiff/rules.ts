@@ -3,9 +3,10 @@
  * every execution provider runs the backward pass. A rule gets the forward node and the gradients of
  * its outputs, and returns the gradient of each input (null where it has none or none is needed).
  */
+import { attr, attrInt, attrInts, attrString } from '../onnx/attributes.ts';
 import type { OnnxBuilder } from '../onnx/builder.ts';
-import type { AttributeProto, NodeProto } from '../onnx/proto.ts';
-import type { TensorType } from '../shape/dim.ts';
+import type { NodeProto } from '../onnx/proto.ts';
+import type { TensorType } from '../graph/dim.ts';
 
 export interface GradContext {
   b: OnnxBuilder;
@@ -21,19 +22,12 @@ export type GradientRule = (ctx: GradContext) => (string | null)[];
 
 export class GradientError extends Error {}
 
-const attr = (n: NodeProto, name: string): AttributeProto | undefined => n.attribute?.find((a) => a.name === name);
 /** float32 zeros of x's shape, written without reading x (and without its NaNs). */
 const zerosLike = (b: OnnxBuilder, x: string): string => b.op('ConstantOfShape', [b.op('Shape', [x])]);
-const int = (n: NodeProto, name: string, fallback: number) => attr(n, name)?.i ?? fallback;
-const ints = (n: NodeProto, name: string) => attr(n, name)?.ints;
-const str = (n: NodeProto, name: string, fallback: string): string => {
-  const a = attr(n, name);
-  return a?.s ? new TextDecoder().decode(a.s) : fallback;
-};
 
 /** A sliding window's strides, dilations and pads, with ONNX's defaults filled in. */
 function windowAttributes(n: NodeProto, rank: number): { strides: number[]; dilations: number[]; pads: number[] } {
-  return { strides: ints(n, 'strides') ?? new Array(rank).fill(1), dilations: ints(n, 'dilations') ?? new Array(rank).fill(1), pads: ints(n, 'pads') ?? new Array(2 * rank).fill(0) };
+  return { strides: attrInts(n, 'strides') ?? new Array(rank).fill(1), dilations: attrInts(n, 'dilations') ?? new Array(rank).fill(1), pads: attrInts(n, 'pads') ?? new Array(2 * rank).fill(0) };
 }
 
 function rankOf(ctx: GradContext, value: string): number {
@@ -133,7 +127,7 @@ export const RULES: Record<string, GradientRule> = {
     const [g] = ctx.grads;
     if (!g) return [null];
     const rank = rankOf(ctx, ctx.node.input[0]);
-    const perm = ints(ctx.node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+    const perm = attrInts(ctx.node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
     const inverse = perm.map((_, i) => perm.indexOf(i));
     return [ctx.b.op('Transpose', [g], { perm: inverse })];
   },
@@ -158,9 +152,9 @@ export const RULES: Record<string, GradientRule> = {
   },
   Gemm: ({ b, node, grads: [g], needs }) => {
     if (!g) return [null, null, null];
-    if (int(node, 'transA', 0) !== 0 || (attr(node, 'alpha')?.f ?? 1) !== 1 || (attr(node, 'beta')?.f ?? 1) !== 1) throw new GradientError(`Gemm ${node.name}: gradients are written for transA = 0 and alpha = beta = 1`);
+    if (attrInt(node, 'transA', 0) !== 0 || (attr(node, 'alpha')?.f ?? 1) !== 1 || (attr(node, 'beta')?.f ?? 1) !== 1) throw new GradientError(`Gemm ${node.name}: gradients are written for transA = 0 and alpha = beta = 1`);
     const [a, w] = node.input;
-    const transB = int(node, 'transB', 0) === 1;
+    const transB = attrInt(node, 'transB', 0) === 1;
     return [
       only(needs, 0, () => b.op('Gemm', [g, w], { transB: transB ? 0 : 1 })),
       only(needs, 1, () => (transB ? b.op('Gemm', [g, a], { transA: 1 }) : b.op('Gemm', [a, g], { transA: 1 }))),
@@ -171,19 +165,19 @@ export const RULES: Record<string, GradientRule> = {
   ReduceMean: (ctx) => reduceGrad(ctx, true),
   LogSoftmax: ({ b, node, grads: [g] }) => {
     if (!g) return [null];
-    const axis = int(node, 'axis', -1);
+    const axis = attrInt(node, 'axis', -1);
     return [b.op('Sub', [g, b.op('Mul', [b.op('Exp', [node.output[0]]), b.reduce('ReduceSum', g, [axis], true)])])];
   },
   Softmax: ({ b, node, grads: [g] }) => {
     if (!g) return [null];
-    const axis = int(node, 'axis', -1);
+    const axis = attrInt(node, 'axis', -1);
     const y = node.output[0];
     return [b.op('Mul', [y, b.op('Sub', [g, b.reduce('ReduceSum', b.op('Mul', [g, y]), [axis], true)])])];
   },
   NegativeLogLikelihoodLoss: (ctx) => {
     const { b, node, grads: [g] } = ctx;
     if (!g) return [null, null];
-    if (str(node, 'reduction', 'mean') !== 'none') throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for reduction 'none'`);
+    if (attrString(node, 'reduction', 'mean') !== 'none') throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for reduction 'none'`);
     if (rankOf(ctx, node.input[0]) !== 2 || node.input[2]) throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for N×C scores without class weights`);
     const [logp, target] = node.input;
     const ignore = attr(node, 'ignore_index')?.i;
@@ -203,7 +197,7 @@ export const RULES: Record<string, GradientRule> = {
     if (!g) return [null, null];
     if (gLogProb || node.input[2]) throw new GradientError(`SoftmaxCrossEntropyLoss ${node.name}: gradients are written for the loss output without class weights`);
     const [scores, labels] = node.input;
-    const reduction = str(node, 'reduction', 'mean');
+    const reduction = attrString(node, 'reduction', 'mean');
     const ignore = attr(node, 'ignore_index')?.i;
     // d loss / d scores = (softmax − one-hot(label)) × each sample's weight in the reduction.
     let index = labels;
@@ -226,7 +220,7 @@ export const RULES: Record<string, GradientRule> = {
     if (!g || !needs[0]) return [null, null];
     const [table, ids] = node.input;
     const rank = rankOf(ctx, table);
-    const axis = int(node, 'axis', 0) < 0 ? int(node, 'axis', 0) + rank : int(node, 'axis', 0);
+    const axis = attrInt(node, 'axis', 0) < 0 ? attrInt(node, 'axis', 0) + rank : attrInt(node, 'axis', 0);
     const index = ctx.typeOf(ids);
     if (index?.shape.length === 0 && typeof index.value?.[0] === 'number') {
       // One constant index (RoPE's even and odd halves): the gradient padded back around it.
@@ -287,7 +281,7 @@ export const RULES: Record<string, GradientRule> = {
     if (!g) return [null, null, null];
     const [x, scale, bias] = node.input;
     const rank = rankOf(ctx, x);
-    const axis = int(node, 'axis', -1) < 0 ? int(node, 'axis', -1) + rank : int(node, 'axis', -1);
+    const axis = attrInt(node, 'axis', -1) < 0 ? attrInt(node, 'axis', -1) + rank : attrInt(node, 'axis', -1);
     const normAxes = Array.from({ length: rank - axis }, (_, i) => axis + i);
     const batchAxes = Array.from({ length: axis }, (_, i) => i);
     const eps = attr(node, 'epsilon')?.f ?? 1e-5;
@@ -305,7 +299,7 @@ export const RULES: Record<string, GradientRule> = {
     const { b, node, grads: [g], needs } = ctx;
     if (!g) return [null, null, null];
     const [x, w] = node.input;
-    const group = int(node, 'group', 1);
+    const group = attrInt(node, 'group', 1);
     const xs = staticDims(ctx, x, 'input size');
     const ws = staticDims(ctx, w, 'kernel size');
     const ys = staticDims(ctx, node.output[0], 'output size');
@@ -325,7 +319,7 @@ export const RULES: Record<string, GradientRule> = {
     const { b, node, grads: [g], needs } = ctx;
     if (!g) return [null, null, null];
     const [x, w] = node.input;
-    const group = int(node, 'group', 1);
+    const group = attrInt(node, 'group', 1);
     const ws = staticDims(ctx, w, 'kernel size');
     const rank = ws.length - 2;
     const { strides, dilations, pads } = windowAttributes(node, rank);
@@ -343,14 +337,14 @@ export const RULES: Record<string, GradientRule> = {
     const x = node.input[0];
     const xs = staticDims(ctx, x, 'input size');
     const ys = staticDims(ctx, node.output[0], 'output size');
-    const kernel = ints(node, 'kernel_shape')!;
+    const kernel = attrInts(node, 'kernel_shape')!;
     const rank = kernel.length;
     const { strides, pads } = windowAttributes(node, rank);
     const C = xs[1];
     // Each output spreads g/count evenly over its window: a transposed convolution with a ones kernel per
     // channel. The count is the window size, or (count_include_pad = 0) the real elements in it.
     let share = b.op('Div', [g, b.floats([kernel.reduce((p, k) => p * k, 1)])]);
-    if (int(node, 'count_include_pad', 0) === 0 && pads.some((p) => p > 0)) {
+    if (attrInt(node, 'count_include_pad', 0) === 0 && pads.some((p) => p > 0)) {
       const attrs = Object.fromEntries((node.attribute ?? []).filter((a) => a.name !== 'count_include_pad').map((a) => [a.name, a.ints ?? a.i]));
       const inside = b.node('AveragePool', [b.op('Add', [b.op('Mul', [x, b.floats([0])]), b.floats([1])])], { ...(attrs as Record<string, number | number[]>), count_include_pad: 1 }, 1)[0];
       share = b.op('Div', [g, b.op('Mul', [inside, b.floats([kernel.reduce((p, k) => p * k, 1)])])]);
@@ -362,14 +356,14 @@ export const RULES: Record<string, GradientRule> = {
   GatherElements: ({ b, node, grads: [g], needs }) => {
     if (!g || !needs[0]) return [null, null];
     const zeros = zerosLike(b, node.input[0]);
-    return [b.op('ScatterElements', [zeros, node.input[1], g], { axis: int(node, 'axis', 0), reduction: 'add' }), null];
+    return [b.op('ScatterElements', [zeros, node.input[1], g], { axis: attrInt(node, 'axis', 0), reduction: 'add' }), null];
   },
   ReduceMax: (ctx) => {
     const { b, node, grads: [g] } = ctx;
     if (!g) return [null, null];
     // The gradient goes to the elements equal to the maximum.
     const [spread] = reduceGrad(ctx, false);
-    const keptMax = int(node, 'keepdims', 1) === 1 ? node.output[0] : b.unsqueeze(node.output[0], axesOf(ctx));
+    const keptMax = attrInt(node, 'keepdims', 1) === 1 ? node.output[0] : b.unsqueeze(node.output[0], axesOf(ctx));
     const winners = b.op('Cast', [b.op('Equal', [node.input[0], keptMax])], { to: 1 });
     return [b.op('Mul', [spread!, winners]), null];
   },
@@ -395,7 +389,7 @@ export const RULES: Record<string, GradientRule> = {
     const { b, node, grads: [g] } = ctx;
     if (!g) return [null];
     const x = node.input[0];
-    const size = int(node, 'size', 1);
+    const size = attrInt(node, 'size', 1);
     const alpha = attr(node, 'alpha')?.f ?? 1e-4;
     const beta = attr(node, 'beta')?.f ?? 0.75;
     const bias = attr(node, 'bias')?.f ?? 1;
@@ -426,7 +420,7 @@ function axesOf(ctx: GradContext): number[] {
   const { b, node } = ctx;
   const rank = rankOf(ctx, node.input[0]);
   const axesFromInput = node.op_type === 'ReduceSum' || b.opset >= 18;
-  const given = axesFromInput ? (node.input[1] ? ctx.typeOf(node.input[1])?.value : undefined) : ints(node, 'axes');
+  const given = axesFromInput ? (node.input[1] ? ctx.typeOf(node.input[1])?.value : undefined) : attrInts(node, 'axes');
   if (axesFromInput && node.input[1] && !given) throw new GradientError(`${node.op_type} ${node.name}: the gradient needs constant axes`);
   return ((given as number[] | undefined) ?? Array.from({ length: rank }, (_, i) => i)).map((a) => (a < 0 ? a + rank : a));
 }
@@ -466,7 +460,7 @@ function reduceGrad(ctx: GradContext, mean: boolean): (string | null)[] {
   if (!g) return [null, null];
   const x = node.input[0];
   const axes = axesOf(ctx);
-  const kept = int(node, 'keepdims', 1) === 1 ? g : b.unsqueeze(g, axes);
+  const kept = attrInt(node, 'keepdims', 1) === 1 ? g : b.unsqueeze(g, axes);
   let spread = b.op('Expand', [kept, b.op('Shape', [x])]);
   if (mean) {
     const count = b.op('Div', [b.op('Cast', [b.op('Size', [x])], { to: 1 }), b.op('Cast', [b.op('Size', [node.output[0]])], { to: 1 })]);

@@ -1,8 +1,8 @@
 /** Static types (shape and dtype, symbols allowed) of every value in an ONNX graph, from Netloom's ONNX shape rules. */
-import { attributeToJson } from '../layers/onnxop.ts';
+import { attributesOf } from '../onnx/attributes.ts';
 import { inferOnnxOp } from '../onnx/opshapes.ts';
 import { DataType, isFloatTensor, tensorValues, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/proto.ts';
-import type { Dim, TensorType } from '../shape/dim.ts';
+import type { Dim, TensorType } from '../graph/dim.ts';
 
 function fromValueInfo(v: ValueInfoProto): TensorType | undefined {
   const tt = v.type?.tensor_type;
@@ -32,8 +32,7 @@ export function addInitializers(types: Map<string, TensorType>, initializers: Te
 
 export function addNodes(types: Map<string, TensorType>, nodes: NodeProto[], opset: number): void {
   for (const n of nodes) {
-    const attrs = Object.fromEntries((n.attribute ?? []).map((a) => [a.name, attributeToJson(a)]));
-    const outs = inferOnnxOp(n.op_type, attrs, n.input.map((i) => (i ? types.get(i) : undefined)), opset);
+    const outs = inferOnnxOp(n.op_type, attributesOf(n), n.input.map((i) => (i ? types.get(i) : undefined)), opset);
     outs?.forEach((t, i) => t && n.output[i] && types.set(n.output[i], t));
   }
 }

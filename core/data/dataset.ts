@@ -1,7 +1,7 @@
 /** Datasets: samples with one input array x and a target array y, batching, splits, and fit checks. */
 import { Rng } from '../graph/weights.ts';
 import type { Tensor } from '../engine/engine.ts';
-import { formatShape, type TensorType } from '../shape/dim.ts';
+import { formatShape, type TensorType } from '../graph/dim.ts';
 
 export interface SampleArray {
   /** Per-sample shape. */

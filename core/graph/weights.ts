@@ -2,7 +2,21 @@
  * A model's tensors (parameters and buffers such as running statistics), keyed "<node id>.<param name>"
  * like a PyTorch state_dict, with seeded PyTorch-style initialisation and the safetensors sidecar format.
  */
-import type { ParamInit, ParamTensor } from '../layers/spec.ts';
+
+/** How a new model's tensor is initialised, as PyTorch's reset_parameters does for the layer. */
+export type ParamInit = { kind: 'uniform'; bound: number } | { kind: 'normal'; std: number } | { kind: 'constant'; value: number };
+
+/** One parameter tensor of a layer, as PyTorch names it. */
+export interface ParamTensor {
+  init: ParamInit;
+  name: string;
+  shape: number[];
+  count: number;
+  /** How the count comes about, e.g. "F·F·C·K = 5·5·3·10". */
+  formula: string;
+  /** Shared with another node's tensor (weight tying): counted there, once, as PyTorch does. */
+  tiedTo?: string;
+}
 
 export interface WeightTensor {
   shape: number[];

@@ -1,5 +1,5 @@
 /** Activations: ReLU, LeakyReLU, ELU, Sigmoid, Tanh, GELU, SiLU, Softmax, LogSoftmax, Maxout. */
-import { normAxis } from '../shape/dim.ts';
+import { normAxis } from '../graph/dim.ts';
 import type { AttrValue } from '../onnx/builder.ts';
 import { gelu, silu } from '../onnx/lowering.ts';
 import type { InferContext, LayerSpec, LowerContext, ParamSchema } from './spec.ts';

@@ -1,5 +1,5 @@
 /** Attention and Transformers: MultiheadAttention, FeedForward, TransformerEncoderLayer, TransformerDecoderLayer. */
-import { formatShape, type Dim } from '../shape/dim.ts';
+import { formatShape, type Dim } from '../graph/dim.ts';
 import { activation, attention, linear, silu } from '../onnx/lowering.ts';
 import type { InferContext, LayerSpec, LowerContext, ParamSchema, ParamTensor, TensorType } from './spec.ts';
 import { BIAS, ONES, ZEROS, fanInUniform, xavierUniform, ONE_OUTPUT, addOrNull, expectFloat, knownDim, mulOrNull, param, tensor } from './common.ts';

@@ -1,5 +1,5 @@
 /** Inputs and structural layers: Input, Linear, Flatten, Reshape, Add, Mul, Concat, Identity, Select, Dropout. */
-import { broadcast, formatShape, normAxis, numel, symbolic, type Dim } from '../shape/dim.ts';
+import { broadcast, formatShape, normAxis, numel, symbolic, type Dim } from '../graph/dim.ts';
 import { linear } from '../onnx/lowering.ts';
 import type { InferContext, LayerSpec, LowerContext, PortSpec } from './spec.ts';
 import { BIAS, fanInUniform, ONE_INPUT, ONE_OUTPUT, expectFloat, formatCount, knownDim, mulOrNull, activeDropout, only, param, tensor } from './common.ts';

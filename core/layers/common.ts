@@ -1,5 +1,5 @@
 /** Small helpers shared by the layer specs. */
-import { numel, formatShape, symbolic, type Dim, type DType, type TensorType } from '../shape/dim.ts';
+import { numel, formatShape, symbolic, type Dim, type DType, type TensorType } from '../graph/dim.ts';
 import type { InferContext, LowerContext, ParamInit, ParamSchema, ParamTensor, PortSpec } from './spec.ts';
 
 export const tensor = (shape: Dim[], dtype: DType = 'float32'): TensorType => ({ shape, dtype });

@@ -1,5 +1,5 @@
 /** Convolution and pooling: Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, LocalResponseNorm. */
-import { formatShape, numel, type Dim } from '../shape/dim.ts';
+import { formatShape, numel, type Dim } from '../graph/dim.ts';
 import type { InferContext, LayerSpec, LowerContext, ParamReader, ParamSchema, ParamTensor } from './spec.ts';
 import { BIAS, fanInUniform, ONE_INPUT, ONE_OUTPUT, expectFloat, expectRank, knownDim, mulOrNull, only, param, tensor, windowOut } from './common.ts';
 

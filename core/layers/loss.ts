@@ -1,5 +1,5 @@
 /** Losses, as nodes that take a prediction and a target: CrossEntropyLoss, MSELoss, L1Loss, MultiMarginLoss, BCEWithLogitsLoss. */
-import { broadcast, formatShape } from '../shape/dim.ts';
+import { broadcast, formatShape } from '../graph/dim.ts';
 import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { InferContext, LayerSpec, LowerContext, TensorType } from './spec.ts';
 import { expectFloat, tensor } from './common.ts';

@@ -1,5 +1,5 @@
 /** Normalisation: BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm. */
-import { formatShape } from '../shape/dim.ts';
+import { formatShape } from '../graph/dim.ts';
 import type { InferContext, LayerSpec, LowerContext, ParamSchema, ParamTensor } from './spec.ts';
 import { ONES, ZEROS, ONE_INPUT, ONE_OUTPUT, expectFloat, expectRank, knownDim, mulOrNull, only, param, perSample } from './common.ts';
 

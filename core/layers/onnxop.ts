@@ -2,80 +2,17 @@
  * OnnxOp: any ONNX node the importer does not recognise as a catalogue layer. It keeps the op type,
  * domain, attributes and constant inputs, so every ONNX model opens and re-exports to the same function.
  */
-import { formatShape, type Dim, type DType } from '../shape/dim.ts';
+import { formatShape, type Dim, type DType } from '../graph/dim.ts';
 import { inferOnnxOp } from '../onnx/opshapes.ts';
-import { AttrType, DataType, messageFromBase64, messageToBase64, type AttributeProto, type GraphProto, type TensorProto } from '../onnx/proto.ts';
+import { DataType } from '../onnx/proto.ts';
+import { attributeFromJson, jsonAttributes, type JsonAttribute } from '../onnx/attributes.ts';
 import { int64Tensor } from '../onnx/builder.ts';
 import type { InferContext, LayerSpec, LowerContext, ParamTensor, PortSpec, TensorType } from './spec.ts';
 import { ZEROS, tensor } from './common.ts';
 import type { ParamValue } from '../graph/types.ts';
 
-/** An attribute as kept in the document: its ONNX type and a JSON value (nested messages as base64). */
-export interface JsonAttribute {
-  type: 'float' | 'int' | 'string' | 'floats' | 'ints' | 'strings' | 'tensor' | 'graph';
-  value: number | string | number[] | string[];
-}
-
 /** How each ONNX input is fed: an edge, a weight tensor of the node, a constant, or nothing. */
 export type OnnxInput = 'edge' | { weight: string; shape: number[] } | { constant: number[]; shape: number[]; dtype: 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' } | null;
-
-const utf8 = new TextDecoder();
-const STRING_TYPES: Record<number, JsonAttribute['type']> = {
-  [AttrType.FLOAT]: 'float',
-  [AttrType.INT]: 'int',
-  [AttrType.STRING]: 'string',
-  [AttrType.FLOATS]: 'floats',
-  [AttrType.INTS]: 'ints',
-  [AttrType.STRINGS]: 'strings',
-  [AttrType.TENSOR]: 'tensor',
-  [AttrType.GRAPH]: 'graph',
-};
-
-export function attributeToJson(a: AttributeProto): JsonAttribute {
-  const type = STRING_TYPES[a.type];
-  switch (type) {
-    case 'float':
-      return { type, value: a.f ?? 0 };
-    case 'int':
-      return { type, value: a.i ?? 0 };
-    case 'string':
-      return { type, value: utf8.decode(a.s ?? new Uint8Array()) };
-    case 'floats':
-      return { type, value: a.floats ?? [] };
-    case 'ints':
-      return { type, value: a.ints ?? [] };
-    case 'strings':
-      return { type, value: (a.strings ?? []).map((s) => utf8.decode(s)) };
-    case 'tensor':
-      return { type, value: messageToBase64('TensorProto', a.t!) };
-    case 'graph':
-      return { type, value: messageToBase64('GraphProto', a.g!) };
-    default:
-      throw new Error(`attribute "${a.name}" has a type (${a.type}) Netloom cannot keep`);
-  }
-}
-
-export function attributeFromJson(name: string, a: JsonAttribute): AttributeProto {
-  const enc = new TextEncoder();
-  switch (a.type) {
-    case 'float':
-      return { name, type: AttrType.FLOAT, f: a.value as number };
-    case 'int':
-      return { name, type: AttrType.INT, i: a.value as number };
-    case 'string':
-      return { name, type: AttrType.STRING, s: enc.encode(a.value as string) };
-    case 'floats':
-      return { name, type: AttrType.FLOATS, floats: a.value as number[] };
-    case 'ints':
-      return { name, type: AttrType.INTS, ints: a.value as number[] };
-    case 'strings':
-      return { name, type: AttrType.STRINGS, strings: (a.value as string[]).map((s) => enc.encode(s)) };
-    case 'tensor':
-      return { name, type: AttrType.TENSOR, t: messageFromBase64<TensorProto>('TensorProto', a.value as string) };
-    case 'graph':
-      return { name, type: AttrType.GRAPH, g: messageFromBase64<GraphProto>('GraphProto', a.value as string) };
-  }
-}
 
 /** Inputs that hold settings rather than learned weights (not counted as parameters). */
 const SETTING_SLOTS: Record<string, number[]> = { Clip: [1, 2], BatchNormalization: [3, 4], Dropout: [1], Pad: [1, 2], Resize: [1, 2, 3], Pow: [1], InstanceNormalization: [], Range: [0, 1, 2] };
@@ -122,7 +59,7 @@ export const OnnxOp: LayerSpec = {
       } else types.push({ ...tensor(input.shape, 'int64'), ...(input.constant.length <= 64 ? { value: input.constant } : {}) });
     });
     if (edge !== ctx.inputs.length) ctx.fail(`has ${ctx.inputs.length} edges but its ONNX inputs take ${edge}`);
-    const attributes = (ctx.params.attributes ?? {}) as unknown as Record<string, JsonAttribute>;
+    const attributes = jsonAttributes((ctx.params.attributes ?? {}) as unknown as Record<string, JsonAttribute>);
     const computed = ctx.str('domain') ? null : inferOnnxOp(opType, attributes, types, ctx.int('opset'));
     const recorded = ctx.params.outputTypes as unknown as { shape: Dim[]; dtype: DType }[] | null;
     const count = ctx.int('outputCount');

@@ -1,5 +1,5 @@
 /** Recurrent layers: RNN, LSTM, GRU (batch-first, numLayers, bidirectional), with PyTorch's parameter layout. */
-import { formatShape } from '../shape/dim.ts';
+import { formatShape } from '../graph/dim.ts';
 import type { AttrValue } from '../onnx/builder.ts';
 import type { InferContext, LayerSpec, LowerContext, ParamSchema, ParamTensor, PortSpec, TensorType } from './spec.ts';
 import { BIAS, activeDropout, fanInUniform, expectFloat, knownDim, mulOrNull, param, tensor } from './common.ts';

@@ -4,7 +4,7 @@
  */
 import type { ParamValue } from '../graph/types.ts';
 import type { OnnxBuilder } from '../onnx/builder.ts';
-import type { Dim, Shape, TensorType } from '../shape/dim.ts';
+import type { Dim, Shape, TensorType } from '../graph/dim.ts';
 
 export type Category =
   | 'Input & structure'
@@ -65,20 +65,8 @@ export interface PortSpec {
   dtype?: 'int64' | 'any';
 }
 
-/** How a new model's tensor is initialised, as PyTorch's reset_parameters does for the layer. */
-export type ParamInit = { kind: 'uniform'; bound: number } | { kind: 'normal'; std: number } | { kind: 'constant'; value: number };
-
-/** One parameter tensor of a layer, as PyTorch names it. */
-export interface ParamTensor {
-  init: ParamInit;
-  name: string;
-  shape: number[];
-  count: number;
-  /** How the count comes about, e.g. "F·F·C·K = 5·5·3·10". */
-  formula: string;
-  /** Shared with another node's tensor (weight tying): counted there, once, as PyTorch does. */
-  tiedTo?: string;
-}
+export type { ParamInit, ParamTensor } from '../graph/weights.ts';
+import type { ParamTensor } from '../graph/weights.ts';
 
 export interface InferResult {
   outputs: TensorType[];

@@ -2,6 +2,7 @@
  * Builds an ONNX graph: unique value names, initializers, constants, attributes, and the map from each
  * layer to the ONNX nodes and values it produced (step-through debugging and training use it).
  */
+import type { TensorType } from '../graph/dim.ts';
 import { AttrType, DataType, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
 
 export type AttrValue = number | string | number[] | string[] | { float: number } | { floats: number[] } | TensorProto | GraphProto;
@@ -207,4 +208,13 @@ export class OnnxBuilder {
   slice(x: string, axis: number, start: number, end: number): string {
     return this.op('Slice', [x, this.ints([start]), this.ints([end]), this.ints([axis])]);
   }
+}
+
+const ELEM_TYPE = { float32: DataType.FLOAT, int64: DataType.INT64 } as const;
+
+export function valueInfo(name: string, type: TensorType): ValueInfoProto {
+  return {
+    name,
+    type: { tensor_type: { elem_type: ELEM_TYPE[type.dtype], shape: { dim: type.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
+  };
 }

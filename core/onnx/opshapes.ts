@@ -3,9 +3,9 @@
  * older attribute forms where they differ). Small integer tensors carry their values, symbols included,
  * so that the Shape → Gather → Concat → Reshape chains PyTorch emits resolve to real shapes.
  */
-import { broadcast, type Dim, type DType, type TensorType } from '../shape/dim.ts';
-import type { JsonAttribute } from '../layers/onnxop.ts';
-import { DataType, messageFromBase64, tensorValues, type TensorProto } from './proto.ts';
+import { broadcast, type Dim, type DType, type TensorType } from '../graph/dim.ts';
+import type { Attributes } from './attributes.ts';
+import { DataType, tensorValues } from './proto.ts';
 
 export type OnnxValue = TensorType | undefined;
 
@@ -50,12 +50,6 @@ function product(dims: Dim[]): Dim {
 
 const t = (shape: Dim[], dtype: DType, value?: Dim[]): TensorType => (value && value.length <= MAX_TRACKED ? { shape, dtype, value } : { shape, dtype });
 
-function ints(a: Record<string, JsonAttribute>, name: string): number[] | undefined {
-  return a[name]?.value as number[] | undefined;
-}
-function int(a: Record<string, JsonAttribute>, name: string, fallback: number): number {
-  return (a[name]?.value as number | undefined) ?? fallback;
-}
 
 /** Known integer values of an input (or undefined), as numbers. */
 function numbers(v: OnnxValue): number[] | undefined {
@@ -112,13 +106,13 @@ function sliceDim(size: Dim, start: number, end: number, step: number): Dim {
 }
 
 /** The window arithmetic of Conv and the pools, ONNX's way (explicit pads or auto_pad). */
-function windows(x: Dim[], a: Record<string, JsonAttribute>, kernel: number[], channels: Dim): Dim[] {
+function windows(x: Dim[], a: Attributes, kernel: number[], channels: Dim): Dim[] {
   const rank = kernel.length;
-  const strides = ints(a, 'strides') ?? new Array(rank).fill(1);
-  const dilations = ints(a, 'dilations') ?? new Array(rank).fill(1);
-  const pads = ints(a, 'pads') ?? new Array(2 * rank).fill(0);
-  const autoPad = (a.auto_pad?.value as string | undefined) ?? 'NOTSET';
-  const ceil = int(a, 'ceil_mode', 0) === 1;
+  const strides = a.ints('strides') ?? new Array(rank).fill(1);
+  const dilations = a.ints('dilations') ?? new Array(rank).fill(1);
+  const pads = a.ints('pads') ?? new Array(2 * rank).fill(0);
+  const autoPad = a.string('auto_pad', 'NOTSET');
+  const ceil = a.int('ceil_mode', 0) === 1;
   const spatial = x.slice(2).map((size, i) => {
     const n = num(size);
     if (n === null) return `conv(${size})`;
@@ -132,7 +126,7 @@ function windows(x: Dim[], a: Record<string, JsonAttribute>, kernel: number[], c
 }
 
 /** Output types of an ONNX node, or null when this op is not covered. */
-export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs: OnnxValue[], opset: number): OnnxValue[] | null {
+export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opset: number): OnnxValue[] | null {
   const [x, y] = inputs;
   const X = x?.shape;
   const same = () => [x ? t(X!, x.dtype, x.value) : undefined];
@@ -179,7 +173,7 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
     case 'BatchNormalization':
       return [x, undefined, undefined, undefined, undefined];
     case 'Cast': {
-      const to = int(a, 'to', DataType.FLOAT);
+      const to = a.int('to', DataType.FLOAT);
       return [x ? t(X!, to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16 ? 'float32' : 'int64', x.value) : undefined];
     }
     case 'Add':
@@ -225,8 +219,8 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
     }
     case 'Shape': {
       if (!X) return null;
-      const start = norm(int(a, 'start', 0), X.length);
-      const endAttr = a.end ? norm(int(a, 'end', X.length), X.length) : X.length;
+      const start = norm(a.int('start', 0), X.length);
+      const endAttr = norm(a.int('end', X.length), X.length);
       const dims = X.slice(Math.max(0, start), Math.min(X.length, endAttr));
       return [t([dims.length], 'int64', dims)];
     }
@@ -240,20 +234,20 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
     case 'OneHot': {
       const depth = y?.value?.[0];
       if (!x || depth === undefined) return null;
-      const axis = norm(int(a, 'axis', -1), X!.length + 1);
+      const axis = norm(a.int('axis', -1), X!.length + 1);
       return [t([...X!.slice(0, axis), depth, ...X!.slice(axis)], inputs[2]?.dtype ?? 'float32')];
     }
     case 'ConstantOfShape': {
       const shape = x?.value;
       if (!shape) return null;
-      const valueTensor = a.value ? messageFromBase64<TensorProto>('TensorProto', a.value.value as string) : undefined;
+      const valueTensor = a.tensor('value');
       const dtype: DType = !valueTensor || valueTensor.data_type === DataType.FLOAT ? 'float32' : 'int64';
       const fill = valueTensor && dtype === 'int64' ? (tensorValues(valueTensor) as number[])[0] : undefined;
       const count = num(product(shape));
       return [t(shape, dtype, fill !== undefined && count !== null ? new Array(count).fill(fill) : undefined)];
     }
     case 'Constant': {
-      const tensor = a.value ? messageFromBase64<TensorProto>('TensorProto', a.value.value as string) : undefined;
+      const tensor = a.tensor('value');
       if (!tensor) return null;
       const dims = tensor.dims ?? [];
       const float = tensor.data_type === DataType.FLOAT || tensor.data_type === DataType.DOUBLE;
@@ -261,7 +255,7 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
     }
     case 'Gather': {
       if (!x || !y) return null;
-      const axis = norm(int(a, 'axis', 0), X!.length);
+      const axis = norm(a.int('axis', 0), X!.length);
       const shape = [...X!.slice(0, axis), ...y.shape, ...X!.slice(axis + 1)];
       const idx = numbers(y);
       const value = x.value && axis === 0 && idx ? idx.map((i) => x.value![i < 0 ? i + x.value!.length : i]) : undefined;
@@ -269,7 +263,7 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
     }
     case 'Unsqueeze': {
       if (!x) return null;
-      const axes = opset >= 13 ? numbers(y) : ints(a, 'axes');
+      const axes = opset >= 13 ? numbers(y) : a.ints('axes');
       if (!axes) return null;
       const out = [...X!];
       const rank = X!.length + axes.length;
@@ -278,14 +272,14 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
     }
     case 'Squeeze': {
       if (!x) return null;
-      const given = opset >= 13 ? (y ? numbers(y) : undefined) : ints(a, 'axes');
+      const given = opset >= 13 ? (y ? numbers(y) : undefined) : a.ints('axes');
       if (opset >= 13 && y && !given) return null;
       const axes = (given ?? X!.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((v) => norm(v, X!.length));
       return [t(X!.filter((_, i) => !axes.includes(i)), x.dtype, x.value)];
     }
     case 'Concat': {
       if (inputs.some((v) => !v)) return null;
-      const axis = norm(int(a, 'axis', 0), X!.length);
+      const axis = norm(a.int('axis', 0), X!.length);
       const shape = [...X!];
       shape[axis] = inputs.slice(1).reduce<Dim>((acc, v) => arith('Add', acc, v!.shape[axis]), X![axis]);
       const value = inputs.every((v) => v!.value) && X!.length === 1 ? inputs.flatMap((v) => v!.value!) : undefined;
@@ -294,17 +288,17 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
     case 'Reshape': {
       const target = y?.value;
       if (!x || !target) return null;
-      const shape = reshape(X!, target, int(a, 'allowzero', 0) === 1);
+      const shape = reshape(X!, target, a.int('allowzero', 0) === 1);
       return shape ? [t(shape, x.dtype, x.value)] : null;
     }
     case 'Flatten': {
       if (!x) return null;
-      const axis = norm(int(a, 'axis', 1), X!.length);
+      const axis = norm(a.int('axis', 1), X!.length);
       return [t([product(X!.slice(0, axis)), product(X!.slice(axis))], x.dtype)];
     }
     case 'Transpose': {
       if (!x) return null;
-      const perm = ints(a, 'perm') ?? X!.map((_, i) => X!.length - 1 - i);
+      const perm = a.ints('perm') ?? X!.map((_, i) => X!.length - 1 - i);
       return [t(perm.map((p) => X![p]), x.dtype)];
     }
     case 'Expand': {
@@ -321,10 +315,10 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
     case 'Slice': {
       if (!x) return null;
       const [, s, e, ax, st] = inputs;
-      const starts = opset >= 10 ? numbers(s) : ints(a, 'starts');
-      const ends = opset >= 10 ? numbers(e) : ints(a, 'ends');
+      const starts = opset >= 10 ? numbers(s) : a.ints('starts');
+      const ends = opset >= 10 ? numbers(e) : a.ints('ends');
       if (!starts || !ends) return null;
-      const axes = (opset >= 10 ? (ax ? numbers(ax) : undefined) : ints(a, 'axes')) ?? starts.map((_, i) => i);
+      const axes = (opset >= 10 ? (ax ? numbers(ax) : undefined) : a.ints('axes')) ?? starts.map((_, i) => i);
       const steps = (st ? numbers(st) : undefined) ?? starts.map(() => 1);
       const shape = [...X!];
       let value = x.value;
@@ -341,9 +335,9 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
     }
     case 'Split': {
       if (!x) return null;
-      const axis = norm(int(a, 'axis', 0), X!.length);
-      const count = (a.num_outputs?.value as number | undefined) ?? inputs.length;
-      const sizes = (opset >= 13 ? numbers(y) : ints(a, 'split')) ?? null;
+      const axis = norm(a.int('axis', 0), X!.length);
+      const count = a.int('num_outputs', inputs.length);
+      const sizes = (opset >= 13 ? numbers(y) : a.ints('split')) ?? null;
       const size = X![axis];
       return Array.from({ length: sizes?.length ?? count }, (_, i) => {
         const shape = [...X!];
@@ -364,20 +358,20 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
     }
     case 'Gemm': {
       if (!x || !y) return null;
-      const m = int(a, 'transA', 0) ? X![1] : X![0];
-      const n = int(a, 'transB', 0) ? y.shape[0] : y.shape[1];
+      const m = a.int('transA', 0) ? X![1] : X![0];
+      const n = a.int('transB', 0) ? y.shape[0] : y.shape[1];
       return [t([m, n], x.dtype)];
     }
     case 'Conv': {
       if (!x || !y) return null;
-      return [t(windows(X!, a, ints(a, 'kernel_shape') ?? (y.shape.slice(2) as number[]), y.shape[0]), x.dtype)];
+      return [t(windows(X!, a, a.ints('kernel_shape') ?? (y.shape.slice(2) as number[]), y.shape[0]), x.dtype)];
     }
     case 'RNN':
     case 'GRU':
     case 'LSTM': {
       if (!x) return null;
-      const H = int(a, 'hidden_size', 0);
-      const dirs = (a.direction?.value as string | undefined) === 'bidirectional' ? 2 : 1;
+      const H = a.int('hidden_size', 0);
+      const dirs = a.string('direction', 'forward') === 'bidirectional' ? 2 : 1;
       const state = t([dirs, X![1], H], x.dtype);
       return [t([X![0], dirs, X![1], H], x.dtype), state, state];
     }
@@ -390,23 +384,23 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
       return x ? [t([X!.length, 'nonzero'], 'int64')] : null;
     case 'ConvTranspose': {
       if (!x || !y) return null;
-      const kernel = ints(a, 'kernel_shape') ?? (y.shape.slice(2) as number[]);
+      const kernel = a.ints('kernel_shape') ?? (y.shape.slice(2) as number[]);
       const rank = kernel.length;
-      const strides = ints(a, 'strides') ?? new Array(rank).fill(1);
-      const dilations = ints(a, 'dilations') ?? new Array(rank).fill(1);
-      const pads = ints(a, 'pads') ?? new Array(2 * rank).fill(0);
-      const extra = ints(a, 'output_padding') ?? new Array(rank).fill(0);
+      const strides = a.ints('strides') ?? new Array(rank).fill(1);
+      const dilations = a.ints('dilations') ?? new Array(rank).fill(1);
+      const pads = a.ints('pads') ?? new Array(2 * rank).fill(0);
+      const extra = a.ints('output_padding') ?? new Array(rank).fill(0);
       const spatial = X!.slice(2).map((d, i) => {
         const n = num(d);
         return n === null ? `convT(${d})` : (n - 1) * strides[i] - pads[i] - pads[i + rank] + dilations[i] * (kernel[i] - 1) + extra[i] + 1;
       });
-      return [t([X![0], arith('Mul', y.shape[1], int(a, 'group', 1)), ...spatial], x.dtype)];
+      return [t([X![0], arith('Mul', y.shape[1], a.int('group', 1)), ...spatial], x.dtype)];
     }
     case 'MaxPool':
     case 'AveragePool':
     case 'LpPool': {
       if (!x) return null;
-      const out = t(windows(X!, a, ints(a, 'kernel_shape')!, X![1]), x.dtype);
+      const out = t(windows(X!, a, a.ints('kernel_shape')!, X![1]), x.dtype);
       return op === 'MaxPool' ? [out, t(out.shape, 'int64')] : [out];
     }
     case 'GlobalAveragePool':
@@ -423,26 +417,26 @@ export function inferOnnxOp(op: string, a: Record<string, JsonAttribute>, inputs
     case 'ReduceLogSumExp': {
       if (!x) return null;
       const fromInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
-      const given = fromInput ? (y ? numbers(y) : undefined) : ints(a, 'axes');
+      const given = fromInput ? (y ? numbers(y) : undefined) : a.ints('axes');
       if (fromInput && y && !given) return null;
       const axes = (given ?? X!.map((_, i) => i)).map((v) => norm(v, X!.length));
-      const keep = int(a, 'keepdims', 1) === 1;
+      const keep = a.int('keepdims', 1) === 1;
       return [t(keep ? X!.map((d, i) => (axes.includes(i) ? 1 : d)) : X!.filter((_, i) => !axes.includes(i)), x.dtype)];
     }
     case 'NegativeLogLikelihoodLoss':
     case 'SoftmaxCrossEntropyLoss': {
       if (!x) return null;
-      const reduction = (a.reduction?.value as string | undefined) ?? 'mean';
+      const reduction = a.string('reduction', 'mean');
       return [t(reduction === 'none' ? [X![0], ...X!.slice(2)] : [], x.dtype)];
     }
     case 'ArgMax':
     case 'ArgMin': {
       if (!x) return null;
-      const axis = norm(int(a, 'axis', 0), X!.length);
-      return [t(int(a, 'keepdims', 1) ? X!.map((d, i) => (i === axis ? 1 : d)) : X!.filter((_, i) => i !== axis), 'int64')];
+      const axis = norm(a.int('axis', 0), X!.length);
+      return [t(a.int('keepdims', 1) ? X!.map((d, i) => (i === axis ? 1 : d)) : X!.filter((_, i) => i !== axis), 'int64')];
     }
     case 'Pad': {
-      const pads = opset >= 11 ? numbers(y) : ints(a, 'pads');
+      const pads = opset >= 11 ? numbers(y) : a.ints('pads');
       if (!x || !pads) return null;
       const rank = X!.length;
       return [t(X!.map((d, i) => arith('Add', d, pads[i] + pads[i + rank])), x.dtype)];

@@ -6,8 +6,8 @@
 import type { ModelDocument, ModelNode, ParamValue } from '../graph/types.ts';
 import { Params, resolveParams } from '../layers/params.ts';
 import { ShapeError, type InferContext, type InferResult, type Issue, type LayerSpec, type ParamTensor } from '../layers/spec.ts';
-import type { Diagnostic } from './diagnostics.ts';
-import { sameType, type TensorType } from './dim.ts';
+import type { Diagnostic } from '../graph/diagnostics.ts';
+import { sameType, type TensorType } from '../graph/dim.ts';
 import { wire, type Wiring } from './wiring.ts';
 
 export interface NodeReport {

@@ -1,8 +1,8 @@
 /** The torchinfo-style summary: one row per layer, the totals and the diagnostics. */
 import { formatCount } from '../layers/common.ts';
-import type { Diagnostic } from './diagnostics.ts';
-import { formatDiagnostic } from './diagnostics.ts';
-import { formatShape, type Dim } from './dim.ts';
+import type { Diagnostic } from '../graph/diagnostics.ts';
+import { formatDiagnostic } from '../graph/diagnostics.ts';
+import { formatShape, type Dim } from '../graph/dim.ts';
 import type { ShapeInference } from './infer.ts';
 
 export interface SummaryRow {

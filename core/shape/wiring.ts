@@ -7,7 +7,7 @@ import { parseEdgeEnd, type ModelDocument, type ModelNode } from '../graph/types
 import { getLayer, LAYERS, outputPorts } from '../layers/index.ts';
 import { closest } from '../layers/params.ts';
 import type { LayerSpec, PortSpec } from '../layers/spec.ts';
-import type { Diagnostic } from './diagnostics.ts';
+import type { Diagnostic } from '../graph/diagnostics.ts';
 
 export interface Connection {
   /** Index of the source node. */

@@ -9,9 +9,10 @@ import type { Weights } from '../graph/weights.ts';
 import { getLayer } from '../layers/index.ts';
 import { buildBackward } from '../autodiff/backward.ts';
 import { annotate } from '../autodiff/types.ts';
-import { compileModel, valueInfo, CompileError, type CompiledModel, type GraphValue } from '../onnx/compile.ts';
+import { compileModel, CompileError, type CompiledModel, type GraphValue } from '../convert/compile.ts';
+import { valueInfo } from '../onnx/builder.ts';
 import type { ModelProto } from '../onnx/proto.ts';
-import type { TensorType } from '../shape/dim.ts';
+import type { TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
 import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig } from './optimizers.ts';
 

@@ -9,8 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EngineError, type CreateSessionOptions, type Engine, type Provider, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
-import { OnnxBuilder, irVersionFor } from '../../core/onnx/builder.ts';
-import { valueInfo } from '../../core/onnx/compile.ts';
+import { OnnxBuilder, irVersionFor, valueInfo } from '../../core/onnx/builder.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
 
 interface Pending {

@@ -1,5 +1,5 @@
 /** Desktop mode: everything goes through the preload bridge to the main process. */
-import type { NetloomBridge } from '../../electron/ipc.ts';
+import type { NetloomBridge } from '../../common/ipc.ts';
 import type { Platform } from './platform.ts';
 
 declare global {

@@ -1,7 +1,7 @@
 /** The Node engine: sessions in a worker thread, cached per model, with honest providers. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileModel } from '../../core/onnx/compile.ts';
+import { compileModel } from '../../core/convert/compile.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { doc, node } from '../unit/helpers.ts';

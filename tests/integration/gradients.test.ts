@@ -10,7 +10,7 @@ import { annotate } from '../../core/autodiff/types.ts';
 import { buildBackward } from '../../core/autodiff/backward.ts';
 import { RULES } from '../../core/autodiff/rules.ts';
 import { OnnxBuilder, floatTensor, int64Tensor } from '../../core/onnx/builder.ts';
-import { valueInfo } from '../../core/onnx/compile.ts';
+import { valueInfo } from '../../core/onnx/builder.ts';
 import { encodeModelBytes, type ModelProto } from '../../core/onnx/proto.ts';
 
 interface InputSpec {

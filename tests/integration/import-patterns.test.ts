@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { inferShapes, type ModelDocument } from '../../core/index.ts';
 import { OnnxBuilder, floatTensor, int64Tensor } from '../../core/onnx/builder.ts';
-import { compileModel, valueInfo } from '../../core/onnx/compile.ts';
-import { importOnnx } from '../../core/onnx/import.ts';
+import { compileModel } from '../../core/convert/compile.ts';
+import { valueInfo } from '../../core/onnx/builder.ts';
+import { importOnnx } from '../../core/convert/import.ts';
 import { encodeModelBytes, type ModelProto } from '../../core/onnx/proto.ts';
 
 const random = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed + i * 1.7));

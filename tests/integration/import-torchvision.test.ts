@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { inferShapes } from '../../core/index.ts';
-import { compileModel } from '../../core/onnx/compile.ts';
-import { importOnnx } from '../../core/onnx/import.ts';
+import { compileModel } from '../../core/convert/compile.ts';
+import { importOnnx } from '../../core/convert/import.ts';
 import { decodeModel, encodeModelBytes } from '../../core/onnx/proto.ts';
 import { MODEL_CACHE, torchvisionModels } from './model-cache.ts';
 

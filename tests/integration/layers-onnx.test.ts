@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { LAYERS, type ParamValue } from '../../core/index.ts';
-import { compileModel } from '../../core/onnx/compile.ts';
+import { compileModel } from '../../core/convert/compile.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
 import { doc, node } from '../unit/helpers.ts';
 import { floats, loadFixture, toOrt, weightsOf, worstError, type FixtureTensor } from './fixtures.ts';

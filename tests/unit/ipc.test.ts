@@ -1,8 +1,8 @@
 /** Every IPC payload is validated: good ones pass, bad ones are refused with one clear line. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Command, ExportOnnxRequest, OpenedFileReply, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest } from '../../electron/ipc.ts';
-import { MENUS, matchesAccelerator } from '../../electron/menu-model.ts';
+import { Command, ExportOnnxRequest, OpenedFileReply, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest } from '../../common/ipc.ts';
+import { MENUS, matchesAccelerator } from '../../common/menu-model.ts';
 
 test('valid payloads pass', () => {
   assert.deepEqual(validate(SaveFileRequest, { text: '{}', path: null }, 'save'), { text: '{}', path: null });

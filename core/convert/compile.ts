@@ -6,10 +6,10 @@ import type { ModelDocument, ParamValue } from '../graph/types.ts';
 import { initWeights, weightKey, type Weights } from '../graph/weights.ts';
 import { resolveParams, Params } from '../layers/params.ts';
 import type { LowerContext, TensorType } from '../layers/spec.ts';
-import type { Diagnostic } from '../shape/diagnostics.ts';
+import type { Diagnostic } from '../graph/diagnostics.ts';
 import { inferShapes, type NodeReport, type ShapeInference } from '../shape/infer.ts';
-import { DEFAULT_OPSET, OnnxBuilder, SUPPORTED_OPSETS, floatTensor, irVersionFor, type LayerRecord } from './builder.ts';
-import { DataType, type ModelProto, type ValueInfoProto } from './proto.ts';
+import { DEFAULT_OPSET, OnnxBuilder, SUPPORTED_OPSETS, floatTensor, irVersionFor, valueInfo, type LayerRecord } from '../onnx/builder.ts';
+import type { ModelProto } from '../onnx/proto.ts';
 import { getLayer, outputPorts } from '../layers/index.ts';
 
 export interface CompileOptions {
@@ -54,15 +54,6 @@ export class CompileError extends Error {
   ) {
     super(message);
   }
-}
-
-const ELEM_TYPE = { float32: DataType.FLOAT, int64: DataType.INT64 } as const;
-
-export function valueInfo(name: string, type: TensorType): ValueInfoProto {
-  return {
-    name,
-    type: { tensor_type: { elem_type: ELEM_TYPE[type.dtype], shape: { dim: type.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
-  };
 }
 
 export function compileModel(doc: ModelDocument, options: CompileOptions = {}): CompiledModel {

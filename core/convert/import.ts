@@ -6,21 +6,17 @@
 import type { ModelDocument, ModelNode, ParamValue } from '../graph/types.ts';
 import { weightKey, type Weights } from '../graph/weights.ts';
 import { getLayer } from '../layers/index.ts';
-import { attributeToJson, type OnnxInput } from '../layers/onnxop.ts';
-import type { Dim, DType, TensorType } from '../shape/dim.ts';
+import type { OnnxInput } from '../layers/onnxop.ts';
+import { attr, attrFloat, attrInt, attrInts, attrString, attributeToJson } from '../onnx/attributes.ts';
+import type { Dim, DType, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
-import { DataType, OnnxFormatError, isFloatTensor, tensorValues, type AttributeProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
+import { DataType, OnnxFormatError, isFloatTensor, tensorValues, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/proto.ts';
 
 export interface ImportResult {
   doc: ModelDocument;
   weights: Weights;
 }
 
-const attr = (node: NodeProto, name: string): AttributeProto | undefined => node.attribute?.find((a) => a.name === name);
-const attrInt = (node: NodeProto, name: string, fallback: number): number => attr(node, name)?.i ?? fallback;
-const attrFloat = (node: NodeProto, name: string, fallback: number): number => attr(node, name)?.f ?? fallback;
-const attrInts = (node: NodeProto, name: string): number[] | undefined => attr(node, name)?.ints;
-const attrString = (node: NodeProto, name: string): string => new TextDecoder().decode(attr(node, name)?.s ?? new Uint8Array());
 
 /** Symmetric pads [b1, b2, ..., e1, e2, ...] as one number per axis, or null when they differ. */
 function symmetricPads(pads: number[] | undefined, rank: number): number[] | null {
