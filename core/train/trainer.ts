@@ -43,6 +43,8 @@ export interface Checkpoint {
 export class TrainingControl {
   private paused: Promise<void> | null = null;
   private resumeNow: (() => void) | null = null;
+  private parkedListeners: (() => void)[] = [];
+  private isParked = false;
   stopped = false;
   pause(): void {
     this.paused ??= new Promise((resolve) => (this.resumeNow = resolve));
@@ -55,8 +57,16 @@ export class TrainingControl {
     this.stopped = true;
     this.resume();
   }
+  /** Resolves once the trainer has stopped between chunks for a pause (a UI shows "Paused" then, not at the click). */
+  parked(): Promise<void> {
+    return this.isParked ? Promise.resolve() : new Promise((resolve) => this.parkedListeners.push(resolve));
+  }
   async checkpoint(): Promise<void> {
-    if (this.paused) await this.paused;
+    if (!this.paused) return;
+    this.isParked = true;
+    for (const listener of this.parkedListeners.splice(0)) listener();
+    await this.paused;
+    this.isParked = false;
   }
 }
 

@@ -39,3 +39,20 @@ export async function openEditor(s: Session, errors: string[]): Promise<Page> {
   await page.getByRole('button', { name: 'Templates' }).waitFor();
   return page;
 }
+
+/** Waits until the canvas viewport stops moving (a fit or zoom animation has ended): frames, not a sleep. */
+export async function viewportSettled(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const read = () => document.querySelector('.react-flow__viewport')?.getAttribute('style') ?? '';
+        const before = read();
+        requestAnimationFrame(() => requestAnimationFrame(() => resolve(read() === before)));
+      }),
+  );
+}
+
+/** Waits until the autosave has written a recovery copy that contains `text`. */
+export async function recoverySaved(page: Page, text: string): Promise<void> {
+  await page.waitForFunction((t) => (localStorage.getItem('netloom.recovery') ?? '').includes(t), text);
+}

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, openEditor, recoverySaved, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -129,7 +129,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
 
     // A second edge into a single-input layer is refused, with the reason.
     await page.keyboard.press('Control+0');
-    await page.waitForTimeout(300);
+    await viewportSettled(page);
     await connect(page, 'relu3', 'conv2');
     await page.getByRole('alert').filter({ hasText: /Connection refused: conv2's input "input" is already connected to maxpool1/ }).waitFor();
     await page.context().close();
@@ -221,7 +221,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('button', { name: 'Template mlp-3-4-2' }).click();
     await select(page, 'linear1');
     await setField(page, 'Out features', '7');
-    await page.waitForTimeout(1500);
+    await recoverySaved(page, '"outFeatures": 7');
     await page.reload();
     await page.getByRole('button', { name: 'Recover' }).click();
     await node(page, 'linear1').waitFor();

@@ -60,10 +60,11 @@ describe('the trainer', () => {
       if (steps === 3) control.pause();
       onStep?.();
     }, control);
-    // Steps run in chunks: the pause lands at the end of the chunk that step 3 belongs to.
-    await new Promise((r) => setTimeout(r, 200));
+    // Steps run in chunks: the pause lands at the end of the chunk that step 3 belongs to. Wait for the
+    // trainer to park there (an event, not a sleep), then let the event loop turn: nothing may run.
+    await control.parked();
     const paused = steps;
-    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     assert.equal(steps, paused, 'nothing runs while paused');
     assert.ok(paused >= 3 && paused < 5 * 40);
     const resumed = new Promise<void>((r) => (onStep = r));
