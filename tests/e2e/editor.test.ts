@@ -221,7 +221,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('button', { name: 'Template mlp-3-4-2' }).click();
     await select(page, 'linear1');
     await setField(page, 'Out features', '7');
-    await recoverySaved(page, '"outFeatures": 7');
+    await recoverySaved(page, '"outFeatures":7');
     await page.reload();
     await page.getByRole('button', { name: 'Recover' }).click();
     await node(page, 'linear1').waitFor();
