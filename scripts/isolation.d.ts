@@ -1,0 +1,1 @@
+export const ISOLATION_HEADERS: Record<string, string>;
