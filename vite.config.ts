@@ -1,7 +1,7 @@
 // Builds the renderer (the editor) for the desktop window and for browser mode.
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
-import { ISOLATION_HEADERS } from './scripts/isolation.js';
+import { ISOLATION_HEADERS } from './scripts/http-headers.js';
 
 export default defineConfig({
   root: 'renderer',

@@ -2,9 +2,8 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
-import { ISOLATION_HEADERS } from './isolation.js';
+import { CONTENT_TYPES, ISOLATION_HEADERS } from './http-headers.js';
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.wasm': 'application/wasm' };
 
 /** Serves `root` at http://127.0.0.1:port/ (port 0 picks a free one); resolves with the server and its URL. */
 export function serve(root, port = 0) {
@@ -13,7 +12,7 @@ export function serve(root, port = 0) {
     let file = normalize(join(root, path));
     if (!file.startsWith(root)) return void res.writeHead(403, ISOLATION_HEADERS).end();
     if (!existsSync(file) || statSync(file).isDirectory()) file = join(root, 'index.html');
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store', ...ISOLATION_HEADERS });
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store', ...ISOLATION_HEADERS });
     createReadStream(file).pipe(res);
   });
   return new Promise((resolve, reject) => {
