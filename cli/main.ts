@@ -16,7 +16,7 @@ Usage:
   netloom run <model.json|model.onnx> --input x.npy -o out.npy
                                                        Run on ONNX Runtime [--input name=y.npy ...] [--ep cpu|cuda|dml]
                                                        [--allow-fallback]; several outputs: -o names a folder
-  netloom train <model.json|model.onnx> (--data train.npz [--val val.npz] | --dataset mnist|fashion-mnist|spiral|xor|moons|blobs)
+  netloom train <model.json|model.onnx|--template id> (--data train.npz|train.csv|images/ [--val …] [--label column] | --dataset mnist|fashion-mnist|spiral|xor|moons|blobs)
                --epochs E --batch-size B --optimizer sgd|momentum|nesterov|adam|adamw|adagrad|rmsprop|adadelta --lr X
                [--momentum M] [--weight-decay W] [--loss cross-entropy|mse|l1|hinge|bce] [--clip-norm C] [--l1 λ] [--l2 λ]
                [--truncate-bptt K]
