@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
-import { checkTarget, DatasetError, shapedTo, type Dataset } from '../../core/data/dataset.ts';
-import { fitImages } from '../../core/data/images.ts';
+import { DatasetError, type Dataset } from '../../core/data/dataset.ts';
+import { fitData } from '../../core/train/fit.ts';
 import { EngineError, type Provider } from '../../core/engine/engine.ts';
 import { GradientError } from '../../core/autodiff/rules.ts';
 import { getLayer } from '../../core/index.ts';
@@ -92,14 +92,9 @@ export async function trainCommand(args: string[]): Promise<number> {
       return dataset;
     };
     const raw = values.dataset !== undefined ? await builtIn(values.dataset, seed) : { train: await file(values.data!), val: values.val ? await file(values.val) : undefined };
-    const fit = (d: Dataset) => {
-      const images = fitImages(d, input.type);
-      images.adapted.forEach((a) => adapted.add(a));
-      const shaped = shapedTo(images.dataset, input.type);
-      checkTarget(shaped, graph.target.type, graph.predictionType);
-      return shaped;
-    };
-    data = { train: fit(raw.train), val: raw.val ? fit(raw.val) : undefined };
+    const fitted = fitData(raw, graph);
+    data = fitted.data;
+    fitted.adapted.forEach((a) => adapted.add(a));
     if (adapted.size > 0) console.error(`${values.dataset ?? values.data}: ${[...adapted].join(', ')} for the model input "${input.name}"`);
   } catch (e) {
     if (e instanceof DatasetError) throw new UserError(e.message);

@@ -6,16 +6,17 @@
 import { EngineError, type Tensor } from '../../core/engine/engine.ts';
 import type { TrainingEvent } from '../../core/train/trainer.ts';
 import type { ProviderStatus } from './engine.ts';
-import { buffersOf, type RunRequest, type RunResult, type TrainRequest, type TrainResult, type WorkerReply } from './protocol.ts';
+import { buffersOf, type PreparedData, type RunRequest, type RunResult, type TrainRequest, type TrainResult, type WorkerReply } from './protocol.ts';
 
 export type { ProviderStatus } from './engine.ts';
-export type { RunRequest, RunResult, TrainRequest, TrainResult } from './protocol.ts';
+export type { PreparedData, RunRequest, RunResult, TrainRequest, TrainResult } from './protocol.ts';
 
 interface Pending {
   resolve: (value: never) => void;
   reject: (error: Error) => void;
   onEvents?: (events: TrainingEvent[]) => void;
   onParked?: () => void;
+  onPrepared?: (p: PreparedData) => void;
 }
 
 /** A training run in the worker: pause (resolves once the trainer has parked), resume, stop, and its result. */
@@ -23,6 +24,8 @@ export interface TrainingRun {
   pause(): Promise<void>;
   resume(): void;
   stop(): void;
+  /** The data's sizes and how it was adapted to the model, once the worker has it ready. */
+  readonly prepared: Promise<PreparedData>;
   /** The trained weights, and why training stopped early (null when it ran to the end). */
   readonly result: Promise<TrainResult>;
 }
@@ -48,6 +51,7 @@ export class WebEngineClient {
     if (!p) return;
     if ('events' in message) return p.onEvents?.(message.events);
     if ('parked' in message) return p.onParked?.();
+    if ('prepared' in message) return p.onPrepared?.(message.prepared);
     this.pending.delete(message.id);
     if ('error' in message) p.reject(new EngineError(message.error));
     else p.resolve(message.result as never);
@@ -70,12 +74,15 @@ export class WebEngineClient {
    * transferred, which leaves the caller's arrays empty): pass copies to keep them.
    */
   train(request: TrainRequest, onEvent: (e: TrainingEvent) => void): TrainingRun {
-    const datasets = [request.data.train, request.data.val].filter((d) => d !== undefined);
+    const datasets = 'builtIn' in request.data ? [] : [request.data.train, request.data.val].filter((d) => d !== undefined);
     const transfer = buffersOf([...datasets.flatMap((d) => [d.x, d.y]), ...(request.weights?.values() ?? [])]);
     let parked: (() => void) | null = null;
+    let prepared: (p: PreparedData) => void = () => {};
+    const preparedData = new Promise<PreparedData>((resolve) => (prepared = resolve));
     const { id, reply } = this.send<TrainResult>({ op: 'train', request }, transfer, {
       onEvents: (events) => events.forEach(onEvent),
       onParked: () => parked?.(),
+      onPrepared: (p) => prepared(p),
     });
     const control = (action: 'pause' | 'resume' | 'stop') => void this.send({ op: 'control', run: id, action });
     return {
@@ -87,6 +94,7 @@ export class WebEngineClient {
       },
       resume: () => control('resume'),
       stop: () => control('stop'),
+      prepared: Promise.race([preparedData, reply.then(() => preparedData)]),
       result: reply,
     };
   }

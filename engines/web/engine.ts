@@ -56,6 +56,18 @@ async function webgpuStatus(): Promise<ProviderStatus> {
 const toOrt = (ort: OrtModule, t: Tensor): Ort.Tensor => new ort.Tensor(t.dtype, t.data, t.dims);
 const fromOrt = (t: Ort.Tensor): Tensor => ({ dtype: t.type as Tensor['dtype'], dims: [...t.dims], data: t.data as Tensor['data'] });
 
+const yielder = new MessageChannel();
+const waiting: (() => void)[] = [];
+yielder.port1.onmessage = () => waiting.shift()?.();
+
+/** Resolves in a new task, after messages already queued for this thread (a message, not a 4 ms-clamped timer). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    yielder.port2.postMessage(null);
+  });
+}
+
 export class WebEngine implements Engine {
   private report: Promise<ProviderStatus[]> | null = null;
 
@@ -116,6 +128,9 @@ class WebSession implements Session {
   }
 
   async run(feeds: Record<string, Tensor>, fetches?: string[], _options?: RunOptions): Promise<Record<string, Tensor>> {
+    // A run may finish without ever giving the thread back; yielding first lets the worker read its
+    // messages (pause, stop) between the trainer's chunks.
+    await nextTask();
     for (const name of this.inputNames) if (!(name in feeds) && !(name in this.values)) throw new EngineError(`the model needs an input "${name}" (inputs: ${this.inputNames.join(', ')})`);
     const input = { ...this.values, ...Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, toOrt(this.ort, t)])) };
     const loopOutputs = Object.values(this.loop);

@@ -14,7 +14,15 @@ export interface TrainRequest {
   weights?: Weights;
   graph: Omit<TrainingGraphOptions, 'weights'>;
   options: TrainerOptions;
-  data: { train: Dataset; val?: Dataset };
+  /** The data itself, or a built-in set (loaded in the worker, split as the CLI splits it). */
+  data: { train: Dataset; val?: Dataset } | { builtIn: string; seed?: number };
+}
+
+/** The data as training starts: sizes, and what was done to fit it to the model (in words). */
+export interface PreparedData {
+  train: number;
+  val: number | null;
+  adapted: string[];
 }
 
 export interface TrainResult {
@@ -49,6 +57,8 @@ export type WorkerReply =
   | { id: number; error: string }
   /** Training events in order; the steps of one chunk come in one message. */
   | { id: number; events: TrainingEvent[] }
+  /** The data is ready and training starts. */
+  | { id: number; prepared: PreparedData }
   /** The trainer has stopped between chunks for a pause. */
   | { id: number; parked: true };
 

@@ -7,8 +7,10 @@ import { DatasetError } from '../../core/data/dataset.ts';
 import { EngineError } from '../../core/engine/engine.ts';
 import { CompileError } from '../../core/convert/compile.ts';
 import { GradientError } from '../../core/autodiff/rules.ts';
+import { fitData } from '../../core/train/fit.ts';
 import { buildTrainingGraph } from '../../core/train/step.ts';
 import { train, TrainingControl, type TrainingEvent } from '../../core/train/trainer.ts';
+import { builtInData } from './datasets.ts';
 import { WebEngine } from './engine.ts';
 import { webgpuProblem } from './webgpu.ts';
 import { buffersOf, type RunRequest, type TrainRequest, type WorkerReply, type WorkerRequest } from './protocol.ts';
@@ -28,29 +30,36 @@ function describe(e: unknown): string {
 }
 
 async function runTraining(id: number, request: TrainRequest): Promise<void> {
+  // Registered first, so that a pause or stop sent while the data loads already counts.
+  const control = new TrainingControl();
+  runs.set(id, control);
+  try {
+    await trainWith(id, request, control);
+  } finally {
+    runs.delete(id);
+  }
+}
+
+async function trainWith(id: number, request: TrainRequest, control: TrainingControl): Promise<void> {
   const graph = buildTrainingGraph(request.doc, { ...request.graph, weights: request.weights });
   let options = request.options;
   const problem = options.provider === 'webgpu' ? webgpuProblem(graph.step) : null;
   if (problem && !options.allowFallback) throw new EngineError(problem);
   if (problem) options = { ...options, provider: 'wasm' };
-  const control = new TrainingControl();
-  runs.set(id, control);
+  const { data, adapted } = fitData('builtIn' in request.data ? await builtInData(request.data.builtIn, request.data.seed) : request.data, graph);
+  reply({ id, prepared: { train: data.train.size, val: data.val?.size ?? null, adapted } });
   // Step events are gathered and sent once per chunk of steps: one message, not hundreds.
   let pending: TrainingEvent[] = [];
   const flush = () => {
     if (pending.length) reply({ id, events: pending });
     pending = [];
   };
-  try {
-    const result = await train(engine, graph, request.data, options, (e) => {
-      pending.push(e);
-      if (pending.length === 1) queueMicrotask(flush);
-    }, control);
-    flush();
-    reply({ id, result }, buffersOf(result.weights.values()));
-  } finally {
-    runs.delete(id);
-  }
+  const result = await train(engine, graph, data, options, (e) => {
+    pending.push(e);
+    if (pending.length === 1) queueMicrotask(flush);
+  }, control);
+  flush();
+  reply({ id, result }, buffersOf(result.weights.values()));
 }
 
 async function runModel(request: RunRequest) {

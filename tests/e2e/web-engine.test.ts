@@ -143,6 +143,21 @@ describe('the browser engine', { skip: chromiumMissing }, () => {
         });
       }
 
+      if (provider === 'wasm')
+        test('trains on the built-in MNIST, fetched and fitted in the worker (padded to 32×32), and pauses and resumes', async () => {
+          const model = chain([1, 32, 32], [['flat', 'Flatten', {}], ['fc1', 'Linear', { outFeatures: 10 }]]);
+          const spec = { doc: model, dataset: 'mnist', graph: { optimizer: optimizerConfig('adam', { lr: 0.01 }), loss: 'cross-entropy', seed: 1 }, options: { epochs: 1, batchSize: 100, lr: 0.01 }, pauseAt: 0 };
+          type Result = { prepared: { train: number; val: number; adapted: string[] }; epochs: { valAccuracy: number }[]; pause: { parkedAt: number; afterRoundTrip: number }; steps: number; stopped: string | null };
+          const r = await page.evaluate((json) => (window as unknown as { harness: { trainBuiltIn(s: unknown): Promise<Result> } }).harness.trainBuiltIn(JSON.parse(json)), JSON.stringify(spec));
+          assert.deepEqual(r.prepared, { train: 8000, val: 2000, adapted: ['zero-padded 28×28 to 32×32, centred'] });
+          // Paused as soon as sent (while the data loaded), so the trainer parks before its first step.
+          assert.equal(r.pause.parkedAt, 0);
+          assert.equal(r.pause.afterRoundTrip, 0, 'no steps while paused');
+          assert.equal(r.steps, 80, 'all steps after resuming');
+          assert.equal(r.stopped, null);
+          assert.ok(r.epochs[0].valAccuracy > 0.8, `validation accuracy ${r.epochs[0].valAccuracy}`);
+        });
+
       if (provider === 'webgpu')
         test('a CNN with max pooling stops before training with a clear message naming MaxPool', async () => {
           const spec = specOf(MODELS.find((m) => m.name.includes('max pooling'))!);

@@ -35,5 +35,36 @@ async function train(spec: PlainTrainSpec): Promise<{ weights: [string, number[]
   return { weights: [...result.weights].map(([key, t]) => [key, Array.from(t.data)]), events, stopped: result.stopped };
 }
 
-Object.assign(window, { harness: { providers: () => client.providers(), train, isolated: () => self.crossOriginIsolated } });
+/**
+ * Trains on a built-in dataset (loaded and fitted in the worker). With `pauseAt`, pauses once that many
+ * steps have arrived (0: at once, before the first step), counts the steps again after a round trip to
+ * the worker, and resumes.
+ */
+async function trainBuiltIn(spec: { doc: ModelDocument; dataset: string; graph: PlainTrainSpec['graph']; options: TrainerOptions; pauseAt?: number }) {
+  let steps = 0;
+  let pausing: Promise<void> | null = null;
+  const epochs: TrainingEvent[] = [];
+  const run = client.train({ doc: spec.doc, graph: spec.graph, options: spec.options, data: { builtIn: spec.dataset } }, (e) => {
+    if (e.event === 'epoch') epochs.push(e);
+    if (e.event === 'step' && ++steps === spec.pauseAt) pausing = run.pause();
+  });
+  if (spec.pauseAt === 0) pausing = run.pause();
+  const prepared = await run.prepared;
+  let pause: { parkedAt: number; afterRoundTrip: number } | null = null;
+  if (spec.pauseAt !== undefined) {
+    await new Promise<void>((resolve) => {
+      const wait = () => (pausing ? resolve() : requestAnimationFrame(wait));
+      wait();
+    });
+    await pausing;
+    const parkedAt = steps;
+    await client.providers();
+    pause = { parkedAt, afterRoundTrip: steps };
+    run.resume();
+  }
+  const result = await run.result;
+  return { prepared, epochs, pause, steps, stopped: result.stopped };
+}
+
+Object.assign(window, { harness: { providers: () => client.providers(), train, trainBuiltIn, isolated: () => self.crossOriginIsolated } });
 document.body.dataset.ready = 'true';
