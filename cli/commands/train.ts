@@ -52,7 +52,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     template: { type: 'string' },
     label: { type: 'string' },
   });
-  if (positionals.length > 1 || (positionals.length === 1) === (values.template !== undefined)) throw new UsageError('train takes one model file (.json or .onnx), or --template <id>');
+  if (positionals.length > 1 || (positionals.length === 1) === (values.template !== undefined)) throw new UsageError('train takes one model file (.json, .netloom or .onnx), or --template <id>');
   if ((values.data === undefined) === (values.dataset === undefined)) throw new UsageError('train needs --data train.npz or --dataset <name>');
   if (!values.output) throw new UsageError('train needs -o trained.onnx or -o trained.json');
   const optimizer = (values.optimizer ?? 'adam') as OptimizerName;
