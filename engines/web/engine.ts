@@ -4,6 +4,7 @@
  * engines/web/worker.ts — so that neither a run nor the trainer ever blocks the page.
  */
 import { EngineError, type CreateSessionOptions, type Engine, type Provider, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
+import { probeModel } from '../../core/onnx/probe.ts';
 import type * as Ort from 'onnxruntime-web';
 // The runtime's WebAssembly, served by the app itself (no CDN): Vite copies it into the build.
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
@@ -31,9 +32,15 @@ function loadOrt(): Promise<OrtModule> {
   return ortModule;
 }
 
+/** Each provider's status; WebAssembly is started here with a one-node model, so a first run does not wait for it. */
 export async function providerReport(): Promise<ProviderStatus[]> {
   const ort = await loadOrt();
   const threads = ort.env.wasm.numThreads as number;
+  try {
+    await (await ort.InferenceSession.create(probeModel(), { executionProviders: ['wasm'] })).release();
+  } catch (e) {
+    return [{ provider: 'wasm', available: false, detail: `ONNX Runtime's WebAssembly did not start: ${(e as Error).message}` }, await webgpuStatus()];
+  }
   const wasm: ProviderStatus = {
     provider: 'wasm',
     available: true,

@@ -66,5 +66,38 @@ async function trainBuiltIn(spec: { doc: ModelDocument; dataset: string; graph: 
   return { prepared, epochs, pause, steps, stopped: result.stopped };
 }
 
-Object.assign(window, { harness: { providers: () => client.providers(), train, trainBuiltIn, isolated: () => self.crossOriginIsolated } });
+/**
+ * For the benchmark: trains on pseudo-random images made here (bench/train.bench.ts makes the same in
+ * Node), after the providers have been listed (which starts WebAssembly, as opening the Train panel
+ * will), and measures on this page the time to the first step event and the longest gap between
+ * animation frames while training runs in the worker.
+ */
+async function trainRandom(spec: { doc: ModelDocument; graph: PlainTrainSpec['graph']; options: TrainerOptions; size: number; dims: number[]; classes: number }) {
+  const per = spec.dims.reduce((a, b) => a * b, 1);
+  const x = Float32Array.from({ length: spec.size * per }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1);
+  const y = BigInt64Array.from({ length: spec.size }, (_, i) => BigInt(i % spec.classes));
+  const rates: number[] = [];
+  const started = performance.now();
+  let firstStep = 0;
+  let running = true;
+  let longestFrame = 0;
+  let frames = 0;
+  let last = performance.now();
+  const frame = (now: number) => {
+    if (frames++ > 0) longestFrame = Math.max(longestFrame, now - last);
+    last = now;
+    if (running) requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+  const run = client.train({ doc: spec.doc, graph: spec.graph, options: spec.options, data: { train: { name: 'random', size: spec.size, x: { dims: spec.dims, dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y } } } }, (e) => {
+    if (e.event === 'step' && !firstStep) firstStep = performance.now() - started;
+    if (e.event === 'epoch') rates.push(e.samplesPerSec);
+  });
+  const prepared = await run.prepared.then(() => performance.now() - started);
+  await run.result;
+  running = false;
+  return { rates, prepared, firstStep, longestFrame, frames };
+}
+
+Object.assign(window, { harness: { trainRandom, providers: () => client.providers(), train, trainBuiltIn, isolated: () => self.crossOriginIsolated } });
 document.body.dataset.ready = 'true';
