@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ModelDocument } from '../../core/index.ts';
 import { compileModel } from '../../core/convert/compile.ts';
+import type { Tensor } from '../../core/engine/engine.ts';
+import { encodeModelBytes } from '../../core/onnx/proto.ts';
 import { optimizerConfig } from '../../core/train/optimizers.ts';
 import { buildTrainingGraph } from '../../core/train/step.ts';
 import { train } from '../../core/train/trainer.ts';
@@ -67,6 +69,16 @@ async function nodeWeights(spec: PlainTrainSpec): Promise<Map<string, Float32Arr
   try {
     const result = await train(engine, graph, { train: data }, spec.options, () => {});
     return new Map([...result.weights].map(([k, t]) => [k, t.data]));
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function nodeOutputs(model: Uint8Array, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  const engine = new NodeEngine();
+  try {
+    const session = await engine.createSession(model);
+    return await session.run(feeds);
   } finally {
     await engine.dispose();
   }
@@ -142,6 +154,21 @@ describe('the browser engine', { skip: chromiumMissing }, () => {
           }
         });
       }
+
+      test('runs a model for inference as onnxruntime-node does', async () => {
+        const m = MODELS.find((x) => x.name.includes('average'))!;
+        const compiled = compileModel(m.doc, { seed: 2 });
+        const bytes = encodeModelBytes(compiled.model);
+        const values = Array.from({ length: 2 * 144 }, (_, i) => Math.cos(i * 0.37));
+        const expected = await nodeOutputs(bytes, { x: { dtype: 'float32', dims: [2, 1, 12, 12], data: Float32Array.from(values) } });
+        type Ran = { provider: string; outputs: Record<string, { dims: number[]; values: number[] }> };
+        const ran = await page.evaluate(([b, v, p]) => (window as unknown as { harness: { runModel(...a: unknown[]): Promise<Ran> } }).harness.runModel(b, 'x', [2, 1, 12, 12], v, p), [Array.from(bytes), values, provider] as const);
+        assert.equal(ran.provider, provider);
+        for (const [name, t] of Object.entries(expected)) {
+          assert.deepEqual(ran.outputs[name].dims, t.dims);
+          assert.ok(relativeError(ran.outputs[name].values, t.data as Float32Array) <= tolerance, name);
+        }
+      });
 
       if (provider === 'wasm')
         test('trains on the built-in MNIST, fetched and fitted in the worker (padded to 32×32), and pauses and resumes', async () => {

@@ -99,5 +99,11 @@ async function trainRandom(spec: { doc: ModelDocument; graph: PlainTrainSpec['gr
   return { rates, prepared, firstStep, longestFrame, frames };
 }
 
-Object.assign(window, { harness: { trainRandom, providers: () => client.providers(), train, trainBuiltIn, isolated: () => self.crossOriginIsolated } });
+/** Runs a model (bytes as numbers) on one float input; the outputs as arrays, and the provider. */
+async function runModel(model: number[], input: string, dims: number[], values: number[], provider: 'wasm' | 'webgpu') {
+  const result = await client.run({ model: Uint8Array.from(model), feeds: { [input]: { dtype: 'float32', dims, data: Float32Array.from(values) } }, provider });
+  return { provider: result.provider, outputs: Object.fromEntries(Object.entries(result.outputs).map(([name, t]) => [name, { dims: t.dims, values: Array.from(t.data as Float32Array) }])) };
+}
+
+Object.assign(window, { harness: { runModel, trainRandom, providers: () => client.providers(), train, trainBuiltIn, isolated: () => self.crossOriginIsolated } });
 document.body.dataset.ready = 'true';
