@@ -8,6 +8,7 @@ import type { EditorState } from '../state/store.ts';
 import type { Workspace } from '../workspace.ts';
 import { Problems } from './Problems.tsx';
 import { Summary } from './Summary.tsx';
+import { TrainPanel } from './TrainPanel.tsx';
 
 export type Dock = 'main' | 'bottom';
 
@@ -36,5 +37,11 @@ export const PANELS: PanelSpec[] = [
     dock: 'bottom',
     title: () => 'Summary',
     render: ({ workspace, state }) => createElement(Summary, { summary: state.inferred.summary, onPick: workspace.pick }),
+  },
+  {
+    id: 'train',
+    dock: 'bottom',
+    title: () => 'Train',
+    render: ({ workspace, state }) => createElement(TrainPanel, { workspace, state }),
   },
 ];

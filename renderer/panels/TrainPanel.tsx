@@ -1,0 +1,259 @@
+/**
+ * The Train panel: dataset, loss, optimiser and its fields, epochs, batch size, seed and provider;
+ * Start, Pause, Resume and Stop; progress (epoch, step, samples/s, time left) and live charts. Training
+ * runs in the browser engine's worker (engines/web), so the page never blocks; when it ends, the trained
+ * weights become the document's weights (Export ONNX writes them).
+ */
+import { useEffect, useRef, useState } from 'react';
+import { getLayer } from '../../core/index.ts';
+import { BUILT_IN } from '../../core/data/builtin.ts';
+import type { Provider } from '../../core/engine/engine.ts';
+import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
+import { LOSSES, type LossName } from '../../core/train/step.ts';
+import type { TrainingEvent } from '../../core/train/trainer.ts';
+import { WebEngineClient, type ProviderStatus, type TrainingRun } from '../../engines/web/client.ts';
+import type { PanelProps } from './registry.ts';
+import { TrainChart, type ChartHandle } from './TrainChart.tsx';
+
+let client: WebEngineClient | null = null;
+/** One engine worker per window, started when the panel is first shown. */
+const engine = () => (client ??= new WebEngineClient());
+
+type Status = 'idle' | 'preparing' | 'training' | 'pausing' | 'paused' | 'stopping' | 'done' | 'failed';
+
+interface Progress {
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number;
+  samplesPerSec: number | null;
+  secondsLeft: number | null;
+}
+
+const MOMENTUM: OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'rmsprop'];
+const SMOOTHING = 0.9;
+
+const percent = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(1)}%`);
+const duration = (s: number) => (s < 90 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
+
+export function TrainPanel({ workspace, state }: PanelProps) {
+  const ownLoss = state.doc.nodes.some((n) => getLayer(n.op)?.category === 'Loss');
+  const [dataset, setDataset] = useState('mnist');
+  const [loss, setLoss] = useState<LossName>('cross-entropy');
+  const [optimizer, setOptimizer] = useState<OptimizerName>('adam');
+  const [lr, setLr] = useState(String(optimizerConfig('adam').lr));
+  const [momentum, setMomentum] = useState('0.9');
+  const [weightDecay, setWeightDecay] = useState('0');
+  const [epochs, setEpochs] = useState('3');
+  const [batchSize, setBatchSize] = useState('64');
+  const [seed, setSeed] = useState('0');
+  const [providers, setProviders] = useState<ProviderStatus[] | null>(null);
+  const [provider, setProvider] = useState<Provider>('wasm');
+  const [status, setStatus] = useState<Status>('idle');
+  const [message, setMessage] = useState('');
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [result, setResult] = useState<{ valAccuracy: number | null; valLoss: number | null; loss: number } | null>(null);
+  const run = useRef<TrainingRun | null>(null);
+  const steps = useRef<ChartHandle>(null);
+  const epochChart = useRef<ChartHandle>(null);
+
+  useEffect(() => {
+    engine()
+      .providers()
+      .then(setProviders, (e: Error) => setMessage(`The browser engine did not start: ${e.message}`));
+  }, []);
+
+  const running = status === 'preparing' || status === 'training' || status === 'pausing' || status === 'paused' || status === 'stopping';
+
+  const chooseOptimizer = (name: OptimizerName) => {
+    setOptimizer(name);
+    setLr(String(optimizerConfig(name).lr));
+  };
+
+  function number(text: string, what: string, min: number, integer = false): number {
+    const n = Number(text);
+    if (text.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw new Error(`${what} must be ${integer ? 'a whole number' : 'a number'} of at least ${min}`);
+    return n;
+  }
+
+  async function start() {
+    let settings;
+    try {
+      const rate = number(lr, 'The learning rate', 0);
+      const config = optimizerConfig(optimizer, { lr: rate, momentum: MOMENTUM.includes(optimizer) ? number(momentum, 'Momentum', 0) : undefined, weightDecay: number(weightDecay, 'Weight decay', 0) });
+      settings = { config, epochs: number(epochs, 'Epochs', 1, true), batchSize: number(batchSize, 'The batch size', 1, true), seed: number(seed, 'The seed', 0, true) };
+    } catch (e) {
+      return setMessage((e as Error).message);
+    }
+    steps.current?.clear();
+    epochChart.current?.clear();
+    setResult(null);
+    setProgress(null);
+    setMessage('');
+    setStatus('preparing');
+    let smoothed = 0;
+    let stepsPerEpoch = 0;
+    let epoch = 0;
+    let epochStarted = performance.now();
+    const onEvent = (e: TrainingEvent) => {
+      if (e.event === 'step') {
+        smoothed = SMOOTHING * smoothed + (1 - SMOOTHING) * e.loss;
+        steps.current?.push(e.step, [e.loss, smoothed / (1 - SMOOTHING ** e.step)]);
+        const inEpoch = e.step - epoch * stepsPerEpoch;
+        const rate = inEpoch > 0 ? (inEpoch * settings.batchSize) / ((performance.now() - epochStarted) / 1000) : null;
+        const left = rate ? ((settings.epochs * stepsPerEpoch - e.step) * settings.batchSize) / rate : null;
+        setProgress({ epoch: epoch + 1, step: e.step, stepsPerEpoch, samplesPerSec: rate, secondsLeft: left });
+      } else if (e.event === 'epoch') {
+        epoch = e.epoch;
+        epochStarted = performance.now();
+        epochChart.current?.push(e.epoch, [e.loss, e.valLoss, e.accuracy, e.valAccuracy]);
+      } else {
+        setResult({ valAccuracy: e.valAccuracy, valLoss: e.valLoss, loss: e.loss });
+      }
+    };
+    const handle = engine().train(
+      { doc: state.doc, weights: workspace.weights.current && new Map([...workspace.weights.current].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])), graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed }, options: { epochs: settings.epochs, batchSize: settings.batchSize, lr: settings.config.lr, seed: settings.seed, provider }, data: { builtIn: dataset, seed: settings.seed } },
+      onEvent,
+    );
+    run.current = handle;
+    try {
+      const prepared = await handle.prepared;
+      stepsPerEpoch = Math.ceil(prepared.train / settings.batchSize);
+      setStatus((s) => (s === 'preparing' ? 'training' : s));
+      if (prepared.adapted.length > 0) setMessage(`${dataset}: ${prepared.adapted.join(', ')} to fit the model's input.`);
+      const { weights, stopped } = await handle.result;
+      workspace.weights.current = weights;
+      setStatus('done');
+      if (stopped && stopped !== 'stopped') setMessage(`Training stopped: ${stopped}. The weights of the last complete epoch are kept.`);
+      else workspace.say(`Training ${stopped ? 'stopped' : 'done'}: the trained weights are the model's now (Export ONNX writes them).`);
+    } catch (e) {
+      setStatus('failed');
+      setMessage((e as Error).message);
+    } finally {
+      run.current = null;
+    }
+  }
+
+  async function pause() {
+    setStatus('pausing');
+    await run.current?.pause();
+    setStatus((s) => (s === 'pausing' ? 'paused' : s));
+  }
+
+  function resume() {
+    run.current?.resume();
+    setStatus('training');
+  }
+
+  function stop() {
+    run.current?.stop();
+    setStatus('stopping');
+  }
+
+  const statusText: Record<Status, string> = { idle: 'Ready', preparing: 'Preparing the data and the training graph…', training: 'Training', pausing: 'Pausing…', paused: 'Paused', stopping: 'Stopping…', done: 'Done', failed: 'Failed' };
+  const total = progress ? progress.stepsPerEpoch * Number(epochs) : 0;
+
+  return (
+    <div className="train-panel">
+      <form className="train-settings" aria-label="Training settings" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Dataset
+          <select value={dataset} disabled={running} onChange={(e) => setDataset(e.target.value)}>
+            {BUILT_IN.map((d) => (
+              <option key={d}>{d}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Loss
+          <select value={ownLoss ? 'model' : loss} disabled={running || ownLoss} onChange={(e) => setLoss(e.target.value as LossName)}>
+            {ownLoss && <option value="model">the model's loss node</option>}
+            {Object.keys(LOSSES).map((l) => (
+              <option key={l}>{l}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Optimizer
+          <select value={optimizer} disabled={running} onChange={(e) => chooseOptimizer(e.target.value as OptimizerName)}>
+            {OPTIMIZERS.map((o) => (
+              <option key={o}>{o}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Learning rate
+          <input value={lr} disabled={running} inputMode="decimal" onChange={(e) => setLr(e.target.value)} />
+        </label>
+        {MOMENTUM.includes(optimizer) && (
+          <label>
+            Momentum
+            <input value={momentum} disabled={running} inputMode="decimal" onChange={(e) => setMomentum(e.target.value)} />
+          </label>
+        )}
+        <label>
+          Weight decay
+          <input value={weightDecay} disabled={running} inputMode="decimal" onChange={(e) => setWeightDecay(e.target.value)} />
+        </label>
+        <label>
+          Epochs
+          <input value={epochs} disabled={running} inputMode="numeric" onChange={(e) => setEpochs(e.target.value)} />
+        </label>
+        <label>
+          Batch size
+          <input value={batchSize} disabled={running} inputMode="numeric" onChange={(e) => setBatchSize(e.target.value)} />
+        </label>
+        <label>
+          Seed
+          <input value={seed} disabled={running} inputMode="numeric" onChange={(e) => setSeed(e.target.value)} />
+        </label>
+        <label>
+          Provider
+          <select value={provider} disabled={running || !providers} onChange={(e) => setProvider(e.target.value as Provider)}>
+            {(providers ?? []).map((p) => (
+              <option key={p.provider} value={p.provider} disabled={!p.available}>
+                {p.provider} — {p.available ? p.detail : `unavailable: ${p.detail}`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <div className="train-buttons">
+          <button type="button" disabled={running || !providers} onClick={() => void start()}>
+            Start
+          </button>
+          <button type="button" disabled={status !== 'training'} onClick={() => void pause()}>
+            Pause
+          </button>
+          <button type="button" disabled={status !== 'paused'} onClick={resume}>
+            Resume
+          </button>
+          <button type="button" disabled={!running || status === 'stopping'} onClick={stop}>
+            Stop
+          </button>
+        </div>
+      </form>
+      <div className="train-progress">
+        <p role="status" aria-label="Training status">
+          {statusText[status]}
+          {progress && ` · epoch ${progress.epoch} of ${epochs} · step ${progress.step} of ${total}`}
+          {progress?.samplesPerSec && ` · ${Math.round(progress.samplesPerSec)} samples/s`}
+          {progress?.secondsLeft !== null && progress?.secondsLeft !== undefined && running && ` · ${duration(progress.secondsLeft)} left`}
+          {result && ` · final loss ${result.loss.toFixed(4)} · validation accuracy ${percent(result.valAccuracy)}`}
+        </p>
+        <progress aria-label="Training progress" max={total || 1} value={progress?.step ?? 0} />
+        {message && <p className="train-message">{message}</p>}
+        <TrainChart ref={steps} title="Training loss per step" xLabel="step" series={[{ label: 'loss', color: '#9aa7b8' }, { label: 'smoothed', color: '#2f6fd6' }]} />
+        <TrainChart
+          ref={epochChart}
+          title="Loss and accuracy per epoch"
+          xLabel="epoch"
+          series={[
+            { label: 'training loss', color: '#2f6fd6' },
+            { label: 'validation loss', color: '#2f6fd6', dashed: true },
+            { label: 'training accuracy', color: '#2a9d5b', right: true },
+            { label: 'validation accuracy', color: '#2a9d5b', dashed: true, right: true },
+          ]}
+        />
+      </div>
+    </div>
+  );
+}
