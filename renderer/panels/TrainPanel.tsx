@@ -1,5 +1,6 @@
 /**
- * The Train panel: dataset, loss, optimiser and its fields, epochs, batch size, seed and provider;
+ * The Train panel: dataset, loss, optimiser and its fields, schedule and warm-up, clipping, L1/L2,
+ * epochs, batch size, seed and provider (the CLI's settings and defaults);
  * Start, Pause, Resume and Stop; progress (epoch, step, samples/s, time left) and live charts. Training
  * runs in the browser engine's worker (engines/web), so the page never blocks; when it ends, the trained
  * weights become the document's weights (Export ONNX writes them).
@@ -10,7 +11,7 @@ import { BUILT_IN } from '../../core/data/builtin.ts';
 import type { Provider } from '../../core/engine/engine.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
 import { LOSSES, type LossName } from '../../core/train/step.ts';
-import type { TrainingEvent } from '../../core/train/trainer.ts';
+import type { Schedule, TrainingEvent } from '../../core/train/trainer.ts';
 import { WebEngineClient, type ProviderStatus, type TrainingRun } from '../../engines/web/client.ts';
 import type { PanelProps } from './registry.ts';
 import { TrainChart, type ChartHandle } from './TrainChart.tsx';
@@ -46,6 +47,11 @@ export function TrainPanel({ workspace, state }: PanelProps) {
   const [epochs, setEpochs] = useState('3');
   const [batchSize, setBatchSize] = useState('64');
   const [seed, setSeed] = useState('0');
+  const [schedule, setSchedule] = useState<'constant' | 'step' | 'cosine'>('constant');
+  const [warmup, setWarmup] = useState('0');
+  const [clipNorm, setClipNorm] = useState('0');
+  const [l1, setL1] = useState('0');
+  const [l2, setL2] = useState('0');
   const [providers, setProviders] = useState<ProviderStatus[] | null>(null);
   const [provider, setProvider] = useState<Provider>('wasm');
   const [status, setStatus] = useState<Status>('idle');
@@ -80,7 +86,19 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     try {
       const rate = number(lr, 'The learning rate', 0);
       const config = optimizerConfig(optimizer, { lr: rate, momentum: MOMENTUM.includes(optimizer) ? number(momentum, 'Momentum', 0) : undefined, weightDecay: number(weightDecay, 'Weight decay', 0) });
-      settings = { config, epochs: number(epochs, 'Epochs', 1, true), batchSize: number(batchSize, 'The batch size', 1, true), seed: number(seed, 'The seed', 0, true) };
+      const epochCount = number(epochs, 'Epochs', 1, true);
+      // The CLI's schedules: step divides the rate by 10 every third of the epochs, cosine anneals it to 0.
+      const scheduled: Schedule = schedule === 'step' ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochCount / 3)), gamma: 0.1 } : schedule === 'cosine' ? { kind: 'cosine', etaMin: 0 } : { kind: 'constant' };
+      settings = {
+        config,
+        epochs: epochCount,
+        batchSize: number(batchSize, 'The batch size', 1, true),
+        seed: number(seed, 'The seed', 0, true),
+        schedule: scheduled,
+        warmupSteps: number(warmup, 'Warm-up', 0, true),
+        clipNorm: number(clipNorm, 'Clipping', 0),
+        regularization: { l1: number(l1, 'L1', 0), l2: number(l2, 'L2', 0) },
+      };
     } catch (e) {
       return setMessage((e as Error).message);
     }
@@ -111,7 +129,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
       }
     };
     const handle = engine().train(
-      { doc: state.doc, weights: workspace.weights.current && new Map([...workspace.weights.current].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])), graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed }, options: { epochs: settings.epochs, batchSize: settings.batchSize, lr: settings.config.lr, seed: settings.seed, provider }, data: { builtIn: dataset, seed: settings.seed } },
+      { doc: state.doc, weights: workspace.weights.current && new Map([...workspace.weights.current].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])), graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed, clipNorm: settings.clipNorm || undefined, regularization: settings.regularization }, options: { epochs: settings.epochs, batchSize: settings.batchSize, lr: settings.config.lr, seed: settings.seed, provider, schedule: settings.schedule, warmupSteps: settings.warmupSteps || undefined }, data: { builtIn: dataset, seed: settings.seed } },
       onEvent,
     );
     run.current = handle;
@@ -193,6 +211,30 @@ export function TrainPanel({ workspace, state }: PanelProps) {
         <label>
           Weight decay
           <input value={weightDecay} disabled={running} inputMode="decimal" onChange={(e) => setWeightDecay(e.target.value)} />
+        </label>
+        <label>
+          Schedule
+          <select value={schedule} disabled={running} onChange={(e) => setSchedule(e.target.value as typeof schedule)}>
+            <option>constant</option>
+            <option>step</option>
+            <option>cosine</option>
+          </select>
+        </label>
+        <label>
+          Warm-up steps
+          <input value={warmup} disabled={running} inputMode="numeric" onChange={(e) => setWarmup(e.target.value)} />
+        </label>
+        <label>
+          Clip norm
+          <input value={clipNorm} disabled={running} inputMode="decimal" onChange={(e) => setClipNorm(e.target.value)} />
+        </label>
+        <label>
+          L1
+          <input value={l1} disabled={running} inputMode="decimal" onChange={(e) => setL1(e.target.value)} />
+        </label>
+        <label>
+          L2
+          <input value={l2} disabled={running} inputMode="decimal" onChange={(e) => setL2(e.target.value)} />
         </label>
         <label>
           Epochs
