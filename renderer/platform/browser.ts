@@ -65,6 +65,6 @@ export const browserPlatform: Platform = {
     document.title = `${dirty ? '• ' : ''}${title} — Netloom`;
   },
   async engineInfo() {
-    return 'Browser mode: editing, shapes, import and ONNX export all work here; running models on ONNX Runtime needs the desktop app.';
+    return 'Browser mode: editing, shapes, import and ONNX export all work here; training runs here too, on ONNX Runtime Web (Train panel).';
   },
 };
