@@ -1,7 +1,8 @@
 /**
- * A live line chart (uPlot): the panel appends points as events arrive, and the chart redraws at most
- * once per animation frame, so it keeps up with training without slowing the page. Hovering shows the
- * values in the legend. The number of points drawn is on the element (data-points) for tests.
+ * A live line chart (uPlot) that compares training runs: each run adds its own series (same kinds, its
+ * own colour), and the panel appends points as events arrive. The chart redraws at most once per
+ * animation frame, so it keeps up with training without slowing the page; hovering shows the values in
+ * the legend. The current run's number of points is on the element (data-points) for tests.
  */
 import { forwardRef, useEffect, useImperativeHandle, useRef } from 'react';
 import uPlot from 'uplot';
@@ -9,7 +10,8 @@ import 'uplot/dist/uPlot.min.css';
 
 export interface ChartSeries {
   label: string;
-  color: string;
+  /** Drawn lighter (the raw loss under its smoothed curve). */
+  faint?: boolean;
   /** Dashed, for validation. */
   dashed?: boolean;
   /** The right-hand axis (accuracy), not the left (loss). */
@@ -17,9 +19,10 @@ export interface ChartSeries {
 }
 
 export interface ChartHandle {
-  /** Adds one x value and a value per series (null: no point). */
+  /** Starts a run's series; earlier runs stay on the chart for comparison. */
+  startRun(run: number): void;
+  /** Adds the current run's values (null: no point) at x = 1, 2, 3… */
   push(x: number, values: (number | null)[]): void;
-  clear(): void;
 }
 
 interface Props {
@@ -28,10 +31,14 @@ interface Props {
   series: ChartSeries[];
 }
 
+const RUN_HUES = [215, 145, 20, 280, 50, 330];
+
 export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ title, xLabel, series }, ref) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const data = useRef<(number | null)[][]>([[], ...series.map(() => [])]);
+  /** x = 1…n, then one array per series of every run so far. */
+  const data = useRef<(number | null)[][]>([[]]);
+  const current = useRef({ first: 1, points: 0 });
   const frame = useRef(0);
 
   useEffect(() => {
@@ -44,7 +51,7 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
         legend: { live: true },
         scales: { x: { time: false }, ...(right ? { acc: { range: [0, 1] as [number, number] } } : {}) },
         axes: [{ label: xLabel, size: 36 }, { label: 'loss', size: 48 }, ...(right ? [{ scale: 'acc', side: 1 as const, label: 'accuracy', size: 48 }] : [])],
-        series: [{ label: xLabel }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, dash: s.dashed ? [6, 4] : undefined, scale: s.right ? 'acc' : undefined, spanGaps: true }))],
+        series: [{ label: xLabel }],
       },
       data.current as uPlot.AlignedData,
       element,
@@ -57,7 +64,7 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
       cancelAnimationFrame(frame.current);
       chart.destroy();
     };
-    // The chart is made once; its series are fixed for the panel's life.
+    // The chart is made once; runs add series to it.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
@@ -67,17 +74,25 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
       frame.current = requestAnimationFrame(() => {
         frame.current = 0;
         plot.current?.setData(data.current as uPlot.AlignedData);
-        host.current?.setAttribute('data-points', String(data.current[0].length));
+        host.current?.setAttribute('data-points', String(current.current.points));
       });
     };
     return {
-      push(x, values) {
-        data.current[0].push(x);
-        values.forEach((v, i) => data.current[i + 1].push(v));
+      startRun(run) {
+        const hue = RUN_HUES[(run - 1) % RUN_HUES.length];
+        current.current = { first: data.current.length, points: 0 };
+        for (const s of series) {
+          data.current.push(data.current[0].map(() => null));
+          // Every option given a value or left out: uPlot takes an explicit undefined (scale, dash) as a value.
+          plot.current?.addSeries({ label: `${s.label} (run ${run})`, stroke: `hsl(${hue} 65% ${s.faint ? 75 : 45}%)`, width: 1.5, spanGaps: true, ...(s.dashed ? { dash: [6, 4] } : {}), scale: s.right ? 'acc' : 'y' }, data.current.length - 1);
+        }
         redraw();
       },
-      clear() {
-        data.current = [[], ...series.map(() => [])];
+      push(x, values) {
+        const d = data.current;
+        while (d[0].length < x) for (let i = 0; i < d.length; i++) d[i].push(i === 0 ? d[0].length + 1 : null);
+        values.forEach((v, i) => (d[current.current.first + i][x - 1] = v));
+        current.current.points++;
         redraw();
       },
     };

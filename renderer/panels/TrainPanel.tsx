@@ -59,6 +59,8 @@ export function TrainPanel({ workspace, state }: PanelProps) {
   const [progress, setProgress] = useState<Progress | null>(null);
   const [result, setResult] = useState<{ valAccuracy: number | null; valLoss: number | null; loss: number } | null>(null);
   const run = useRef<TrainingRun | null>(null);
+  /** Every run of this session, with its settings and outcome, for comparing on the charts. */
+  const [runs, setRuns] = useState<{ settings: string; outcome: string }[]>([]);
   const steps = useRef<ChartHandle>(null);
   const epochChart = useRef<ChartHandle>(null);
 
@@ -102,12 +104,16 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     } catch (e) {
       return setMessage((e as Error).message);
     }
-    steps.current?.clear();
-    epochChart.current?.clear();
+    const runNumber = runs.length + 1;
+    steps.current?.startRun(runNumber);
+    epochChart.current?.startRun(runNumber);
     setResult(null);
     setProgress(null);
     setMessage('');
     setStatus('preparing');
+    const summary = `${dataset}, ${optimizer} lr ${settings.config.lr}${settings.schedule.kind !== 'constant' ? ` (${settings.schedule.kind})` : ''}, batch ${settings.batchSize}, ${settings.epochs} epoch${settings.epochs > 1 ? 's' : ''}, ${provider}`;
+    setRuns((r) => [...r, { settings: summary, outcome: 'running' }]);
+    const finish = (outcome: string) => setRuns((r) => r.map((x, i) => (i === r.length - 1 ? { ...x, outcome } : x)));
     let smoothed = 0;
     let stepsPerEpoch = 0;
     let epoch = 0;
@@ -126,6 +132,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
         epochChart.current?.push(e.epoch, [e.loss, e.valLoss, e.accuracy, e.valAccuracy]);
       } else {
         setResult({ valAccuracy: e.valAccuracy, valLoss: e.valLoss, loss: e.loss });
+        finish(e.stopped ? `stopped at step ${e.steps}` : `validation accuracy ${percent(e.valAccuracy)}`);
       }
     };
     const handle = engine().train(
@@ -146,6 +153,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     } catch (e) {
       setStatus('failed');
       setMessage((e as Error).message);
+      finish('failed');
     } finally {
       run.current = null;
     }
@@ -283,16 +291,25 @@ export function TrainPanel({ workspace, state }: PanelProps) {
         </p>
         <progress aria-label="Training progress" max={total || 1} value={progress?.step ?? 0} />
         {message && <p className="train-message">{message}</p>}
-        <TrainChart ref={steps} title="Training loss per step" xLabel="step" series={[{ label: 'loss', color: '#9aa7b8' }, { label: 'smoothed', color: '#2f6fd6' }]} />
+        {runs.length > 0 && (
+          <ol className="train-runs" aria-label="Runs">
+            {runs.map((r, i) => (
+              <li key={i}>
+                run {i + 1}: {r.settings} — {r.outcome}
+              </li>
+            ))}
+          </ol>
+        )}
+        <TrainChart ref={steps} title="Training loss per step" xLabel="step" series={[{ label: 'loss', faint: true }, { label: 'smoothed' }]} />
         <TrainChart
           ref={epochChart}
           title="Loss and accuracy per epoch"
           xLabel="epoch"
           series={[
-            { label: 'training loss', color: '#2f6fd6' },
-            { label: 'validation loss', color: '#2f6fd6', dashed: true },
-            { label: 'training accuracy', color: '#2a9d5b', right: true },
-            { label: 'validation accuracy', color: '#2a9d5b', dashed: true, right: true },
+            { label: 'training loss' },
+            { label: 'validation loss', dashed: true },
+            { label: 'training accuracy', faint: true, right: true },
+            { label: 'validation accuracy', faint: true, dashed: true, right: true },
           ]}
         />
       </div>

@@ -74,6 +74,19 @@ describe('the Train panel', { skip: chromiumMissing }, () => {
     const trained = await exportedConv1(page, 'lenet5-trained.onnx');
     assert.equal(trained.length, untrained.length);
     assert.ok(trained.some((v, i) => Math.abs(v - untrained[i]) > 1e-4), 'Export ONNX writes the trained weights');
+
+    // A second run, stopped early, joins the first on the charts and in the list of runs.
+    await settings.getByLabel('Optimizer').selectOption('sgd');
+    assert.equal(await settings.getByLabel('Learning rate').inputValue(), '0.01', "the optimiser's default rate");
+    await start.click();
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Training loss per step"]')?.getAttribute('data-points')) > 0);
+    await settings.getByRole('button', { name: 'Stop' }).click();
+    await status.filter({ hasText: /^Done/ }).waitFor();
+    const runs = page.getByRole('list', { name: 'Runs' }).getByRole('listitem');
+    assert.match((await runs.nth(0).textContent())!, /^run 1: mnist, adam lr 0\.002, batch 32, 1 epoch, wasm — validation accuracy \d+\.\d%$/);
+    assert.match((await runs.nth(1).textContent())!, /^run 2: mnist, sgd lr 0\.01, batch 32, 1 epoch, wasm — stopped at step \d+$/);
+    const legend = await page.getByRole('figure', { name: 'Training loss per step' }).textContent();
+    assert.ok(legend!.includes('smoothed (run 1)') && legend!.includes('smoothed (run 2)'), legend!);
     await page.context().close();
   });
 });
