@@ -2,10 +2,14 @@
 import { benchConvSteps } from './conv-step.bench.ts';
 import { benchExport } from './export.bench.ts';
 import { benchInference } from './inference.bench.ts';
-import { benchTraining } from './train.bench.ts';
+import { benchTraining, profileTraining } from './train.bench.ts';
 import { benchUi } from './ui.bench.ts';
 
 console.log(`Netloom benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
+if (process.argv.includes('--profile')) {
+  await profileTraining();
+  process.exit(0);
+}
 benchInference();
 benchExport();
 await benchUi();
