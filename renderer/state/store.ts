@@ -51,7 +51,7 @@ export class EditorStore {
 
   constructor(doc: ModelDocument = emptyDocument()) {
     this.state = { doc, selection: [], fileName: null, dirty: false, revision: 0 };
-    this.inference = new ShapeInference(structuredClone(doc));
+    this.inference = new ShapeInference(doc);
   }
 
   get(): EditorState {
@@ -79,8 +79,9 @@ export class EditorStore {
   }
 
   private reinfer(doc: ModelDocument, paramEdit?: { id: string; params: Record<string, ParamValue> }): void {
-    if (paramEdit) this.inference.setParams(paramEdit.id, structuredClone(paramEdit.params));
-    else this.inference.rebuild(structuredClone(doc));
+    // Inference reads documents without changing them: no copies.
+    if (paramEdit) this.inference.setParams(paramEdit.id, paramEdit.params);
+    else this.inference.rebuild(doc);
   }
 
   /** Opens a document: a fresh history. */
