@@ -14,13 +14,13 @@ Usage:
   netloom export <model.json|model.onnx> -o out.onnx   Compile to ONNX [--opset 17..21] [--seed N] (or --template <id>)
   netloom import <model.onnx> -o model.json            Open an ONNX model as a Netloom graph (+ model.safetensors)
   netloom run <model.json|model.onnx> --input x.npy -o out.npy
-                                                       Run on ONNX Runtime [--input name=y.npy ...] [--ep cpu|cuda|dml]
+                                                       Run on ONNX Runtime [--input name=y.npy ...] [--ep cpu|cuda|dml|webgpu]
                                                        [--allow-fallback]; several outputs: -o names a folder
   netloom train <model.json|model.onnx> (--data train.npz [--val val.npz] | --dataset mnist|fashion-mnist|spiral|xor|moons|blobs)
                --epochs E --batch-size B --optimizer sgd|momentum|nesterov|adam|adamw|adagrad|rmsprop|adadelta --lr X
                [--momentum M] [--weight-decay W] [--loss cross-entropy|mse|l1|hinge|bce] [--clip-norm C] [--l1 λ] [--l2 λ]
                [--truncate-bptt K]
-               [--schedule step|cosine] [--warmup N] [--no-shuffle] [--seed S] [--ep cpu|cuda|dml] [--checkpoint file]
+               [--schedule step|cosine] [--warmup N] [--no-shuffle] [--seed S] [--ep cpu|cuda|dml|webgpu] [--checkpoint file]
                -o trained.onnx|trained.json [--json]            Train on ONNX Runtime
   netloom templates                                    List the built-in templates
   netloom --help | --version
