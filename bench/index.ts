@@ -1,5 +1,6 @@
 /** `npm run bench`: prints every benchmark's figures. Targets are reported, never asserted in tests. */
 import { benchConvSteps } from './conv-step.bench.ts';
+import { benchEngine } from './engine.bench.ts';
 import { benchExport } from './export.bench.ts';
 import { benchInference } from './inference.bench.ts';
 import { benchTraining, profileTraining } from './train.bench.ts';
@@ -15,3 +16,4 @@ benchExport();
 await benchUi();
 await benchTraining();
 await benchConvSteps();
+await benchEngine();

@@ -89,7 +89,8 @@ export async function runCommand(args: string[]): Promise<number> {
   try {
     const session = await engine.createSession(bytes, { provider, allowFallback: values['allow-fallback'] });
     if (session.provider !== provider) console.error(`netloom: ${provider} is not available (${await engine.unavailable(provider)}); running on ${session.provider}`);
-    const results = await session.run(feeds);
+    // The inputs are read once: their buffers move to the engine's thread instead of being copied.
+    const results = await session.run(feeds, undefined, { consumed: Object.keys(feeds) });
     const names = Object.keys(results);
     if (names.length === 1) await writeFileAtomic(values.output as string, encodeNpy(results[names[0]]));
     else {
