@@ -81,12 +81,39 @@ function origin(n: NodeProto): { phase: string; layer: string } {
   return { phase: 'backward', layer: '(gradient sums)' };
 }
 
-/** Profiles `RUNS` steps of the graph at this batch (after two unprofiled-in-effect warm-up runs). */
-export async function profileStep(graph: TrainingGraph, batch: number, x: ort.Tensor, target: ort.Tensor, peakGflops: number, bandwidthGBs: number): Promise<StepProfile> {
-  const dir = mkdtempSync(join(tmpdir(), 'netloom-profile-'));
-  const session = await ort.InferenceSession.create(encodeModelBytes(graph.step), { enableProfiling: true, profileFilePrefix: join(dir, 'step') });
+function stepFeeds(graph: TrainingGraph, x: ort.Tensor, target: ort.Tensor): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = { [graph.inputs[0].name]: x, [graph.target.name]: target, lr: new ort.Tensor('float32', [1e-3], []), step: new ort.Tensor('float32', [1], []) };
   for (const [name, w] of initialCarried(graph)) feeds[name] = new ort.Tensor('float32', w.data, w.shape);
+  return feeds;
+}
+
+/**
+ * The median CPU time of one run on a single ONNX Runtime thread, in ms. On a machine shared with other
+ * work, wall-clock times swing several-fold from minute to minute; the CPU time a single-threaded run
+ * consumes barely does (no waiting, no thread pool spinning), so ratios of these are what one can compare.
+ */
+export async function cpuTimePerRun(model: Uint8Array, feeds: Record<string, ort.Tensor>, runs = 30): Promise<number> {
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  for (let i = 0; i < 3; i++) await session.run(feeds);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const before = process.cpuUsage();
+    await session.run(feeds);
+    const used = process.cpuUsage(before);
+    times.push((used.user + used.system) / 1000);
+  }
+  await session.release();
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+/** The training step's CPU time on one thread (see cpuTimePerRun). */
+export const stepCpuTime = (graph: TrainingGraph, x: ort.Tensor, target: ort.Tensor): Promise<number> => cpuTimePerRun(encodeModelBytes(graph.step), stepFeeds(graph, x, target));
+
+/** Profiles `RUNS` steps of the graph at this batch (after two unprofiled-in-effect warm-up runs). */
+export async function profileStep(graph: TrainingGraph, batch: number, x: ort.Tensor, target: ort.Tensor, peakGflops: number, bandwidthGBs: number, threads = 0): Promise<StepProfile> {
+  const dir = mkdtempSync(join(tmpdir(), 'netloom-profile-'));
+  const session = await ort.InferenceSession.create(encodeModelBytes(graph.step), { enableProfiling: true, profileFilePrefix: join(dir, 'step'), intraOpNumThreads: threads });
+  const feeds = stepFeeds(graph, x, target);
   for (let i = 0; i < 2 + RUNS; i++) await session.run(feeds);
   session.endProfiling();
   await session.release();
