@@ -32,7 +32,7 @@ export async function benchConvSteps(only?: string[]): Promise<void> {
   if (torch.status !== 0) return void console.log(`convolutional steps: torch reference failed (${torch.stderr.split('\n').filter(Boolean).pop() ?? torch.status})`);
   const torchTimes = JSON.parse(torch.stdout.trim().split('\n').pop()!) as Record<string, number>;
   for (const [name, torchSeconds] of Object.entries(torchTimes)) {
-    if (only && !only.includes(name)) continue;
+    if (only?.length && !only.includes(name)) continue;
     const file = decodeModel(readFileSync(`${CACHE}/${name}.onnx`));
     const { doc, weights } = importOnnx(file, name);
     let t = performance.now();
