@@ -15,13 +15,13 @@ Usage:
   netloom import <model.onnx> -o model.json|model.netloom
                                                        Open an ONNX model as a Netloom graph (+ model.safetensors)
   netloom run <model> --input x.npy -o out.npy
-                                                       Run on ONNX Runtime [--input name=y.npy ...] [--ep cpu|cuda|dml]
+                                                       Run on ONNX Runtime [--input name=y.npy ...] [--ep cpu|cuda|dml|webgpu]
                                                        [--allow-fallback]; several outputs: -o names a folder
   netloom train <model|--template id> (--data train.npz|train.csv|images/ [--val …] [--label column] | --dataset mnist|fashion-mnist|spiral|xor|moons|blobs)
                --epochs E --batch-size B --optimizer sgd|momentum|nesterov|adam|adamw|adagrad|rmsprop|adadelta --lr X
                [--momentum M] [--weight-decay W] [--loss cross-entropy|mse|l1|hinge|bce] [--clip-norm C] [--l1 λ] [--l2 λ]
                [--truncate-bptt K]
-               [--schedule step|cosine] [--warmup N] [--no-shuffle] [--seed S] [--ep cpu|cuda|dml] [--checkpoint file]
+               [--schedule step|cosine] [--warmup N] [--no-shuffle] [--seed S] [--ep cpu|cuda|dml|webgpu] [--checkpoint file]
                -o trained.onnx|trained.json|trained.netloom [--json]            Train on ONNX Runtime
   netloom templates                                    List the built-in templates
   netloom --help | --version

@@ -60,7 +60,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   let loss = values.loss as LossName | undefined;
   if (loss !== undefined && !(loss in LOSSES)) throw new UsageError(`--loss must be one of ${Object.keys(LOSSES).join(', ')}`);
   const provider = (values.ep ?? 'cpu') as Provider;
-  if (!['cpu', 'cuda', 'dml'].includes(provider)) throw new UsageError(`--ep must be cpu, cuda or dml, got "${values.ep}"`);
+  if (!['cpu', 'cuda', 'dml', 'webgpu'].includes(provider)) throw new UsageError(`--ep must be cpu, cuda, dml or webgpu, got "${values.ep}"`);
   const epochs = intOption(values.epochs, 'epochs', 1, 100000, 1);
   const batchSize = intOption(values['batch-size'], 'batch-size', 1, 1 << 20, 32);
   const seed = intOption(values.seed, 'seed', 0, 2 ** 32 - 1, 0);

@@ -5,20 +5,18 @@
  * runs in the browser engine's worker (engines/web), so the page never blocks; when it ends, the trained
  * weights become the document's weights (Export ONNX writes them).
  */
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { getLayer } from '../../core/index.ts';
 import { BUILT_IN } from '../../core/data/builtin.ts';
 import type { Provider } from '../../core/engine/engine.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
 import { LOSSES, type LossName } from '../../core/train/step.ts';
 import type { Schedule, TrainingEvent } from '../../core/train/trainer.ts';
-import { WebEngineClient, type ProviderStatus, type TrainingRun } from '../../engines/web/client.ts';
+import type { TrainingRun } from '../../engines/web/client.ts';
+import { webEngine } from '../run/engine.ts';
+import { ProviderPicker } from '../run/ProviderPicker.tsx';
 import type { PanelProps } from './registry.ts';
 import { TrainChart, type ChartHandle } from './TrainChart.tsx';
-
-let client: WebEngineClient | null = null;
-/** One engine worker per window, started when the panel is first shown. */
-const engine = () => (client ??= new WebEngineClient());
 
 type Status = 'idle' | 'preparing' | 'training' | 'pausing' | 'paused' | 'stopping' | 'done' | 'failed';
 
@@ -52,7 +50,6 @@ export function TrainPanel({ workspace, state }: PanelProps) {
   const [clipNorm, setClipNorm] = useState('0');
   const [l1, setL1] = useState('0');
   const [l2, setL2] = useState('0');
-  const [providers, setProviders] = useState<ProviderStatus[] | null>(null);
   const [provider, setProvider] = useState<Provider>('wasm');
   const [status, setStatus] = useState<Status>('idle');
   const [message, setMessage] = useState('');
@@ -63,12 +60,6 @@ export function TrainPanel({ workspace, state }: PanelProps) {
   const [runs, setRuns] = useState<{ settings: string; outcome: string }[]>([]);
   const steps = useRef<ChartHandle>(null);
   const epochChart = useRef<ChartHandle>(null);
-
-  useEffect(() => {
-    engine()
-      .providers()
-      .then(setProviders, (e: Error) => setMessage(`The browser engine did not start: ${e.message}`));
-  }, []);
 
   const running = status === 'preparing' || status === 'training' || status === 'pausing' || status === 'paused' || status === 'stopping';
 
@@ -135,7 +126,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
         finish(e.stopped ? `stopped at step ${e.steps}` : `validation accuracy ${percent(e.valAccuracy)}`);
       }
     };
-    const handle = engine().train(
+    const handle = webEngine().train(
       { doc: state.doc, weights: workspace.weights.current && new Map([...workspace.weights.current].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])), graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed, clipNorm: settings.clipNorm || undefined, regularization: settings.regularization }, options: { epochs: settings.epochs, batchSize: settings.batchSize, lr: settings.config.lr, seed: settings.seed, provider, schedule: settings.schedule, warmupSteps: settings.warmupSteps || undefined }, data: { builtIn: dataset, seed: settings.seed } },
       onEvent,
     );
@@ -256,18 +247,11 @@ export function TrainPanel({ workspace, state }: PanelProps) {
           Seed
           <input value={seed} disabled={running} inputMode="numeric" onChange={(e) => setSeed(e.target.value)} />
         </label>
-        <label>
-          Provider
-          <select value={provider} disabled={running || !providers} onChange={(e) => setProvider(e.target.value as Provider)}>
-            {(providers ?? []).map((p) => (
-              <option key={p.provider} value={p.provider} disabled={!p.available}>
-                {p.provider} — {p.available ? p.detail : `unavailable: ${p.detail}`}
-              </option>
-            ))}
-          </select>
-        </label>
+        <div className="train-provider">
+          <ProviderPicker value={provider} onChange={setProvider} />
+        </div>
         <div className="train-buttons">
-          <button type="button" disabled={running || !providers} onClick={() => void start()}>
+          <button type="button" disabled={running} onClick={() => void start()}>
             Start
           </button>
           <button type="button" disabled={status !== 'training'} onClick={() => void pause()}>

@@ -9,6 +9,7 @@ import type { Workspace } from '../workspace.ts';
 import { Problems } from './Problems.tsx';
 import { Summary } from './Summary.tsx';
 import { TrainPanel } from './TrainPanel.tsx';
+import { RunPanel } from '../run/RunPanel.tsx';
 
 export type Dock = 'main' | 'bottom';
 
@@ -44,4 +45,5 @@ export const PANELS: PanelSpec[] = [
     title: () => 'Train',
     render: ({ workspace, state }) => createElement(TrainPanel, { workspace, state }),
   },
+  { id: 'run', dock: 'bottom', title: () => 'Run', render: (props) => createElement(RunPanel, props) },
 ];
