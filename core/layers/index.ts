@@ -8,6 +8,8 @@ import { lossLayers } from './loss.ts';
 import { normLayers } from './norm.ts';
 import { OnnxOp } from './onnxop.ts';
 import { recurrentLayers } from './recurrent.ts';
+import { tensorLayers } from './tensorops.ts';
+import { thresholdLayers } from './threshold.ts';
 import type { ParamValue } from '../graph/types.ts';
 import type { LayerSpec, PortSpec } from './spec.ts';
 
@@ -15,9 +17,11 @@ export const LAYERS: readonly LayerSpec[] = [
   ...basicLayers,
   ...convLayers,
   ...activationLayers,
+  ...thresholdLayers,
   ...normLayers,
   ...embeddingLayers,
   ...attentionLayers,
+  ...tensorLayers,
   ...recurrentLayers,
   ...lossLayers,
   OnnxOp,

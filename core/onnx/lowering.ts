@@ -76,11 +76,11 @@ export interface AttentionArgs {
   E: number;
   heads: number;
   kvHeads: number;
-  /** Projections (PyTorch layout [out, in]) and biases (null when absent). */
-  wq: string;
-  wk: string;
-  wv: string;
-  wo: string;
+  /** Projections (PyTorch layout [out, in]) and biases (null when absent; a null projection is the identity). */
+  wq: string | null;
+  wk: string | null;
+  wv: string | null;
+  wo: string | null;
   bq: string | null;
   bk: string | null;
   bv: string | null;
@@ -88,6 +88,8 @@ export interface AttentionArgs {
   causal: boolean;
   slidingWindow: number | null;
   rotary: boolean;
+  /** Divide the scores by √headDim (the default); deck 000's attention is unscaled. */
+  scaled?: boolean;
   out?: string;
 }
 
@@ -95,9 +97,10 @@ export interface AttentionArgs {
 export function attention(b: OnnxBuilder, a: AttentionArgs): string {
   const hd = a.E / a.heads;
   const split = (x: string, heads: number) => b.op('Transpose', [b.reshape(x, [0, 0, heads, hd])], { perm: [0, 2, 1, 3] });
-  let q = split(linear(b, a.query, 3, a.wq, a.bq), a.heads);
-  let k = split(linear(b, a.key, 3, a.wk, a.bk), a.kvHeads);
-  let v = split(linear(b, a.value, 3, a.wv, a.bv), a.kvHeads);
+  const project = (x: string, w: string | null, bias: string | null, out?: string) => (w === null ? x : linear(b, x, 3, w, bias, out));
+  let q = split(project(a.query, a.wq, a.bq), a.heads);
+  let k = split(project(a.key, a.wk, a.bk), a.kvHeads);
+  let v = split(project(a.value, a.wv, a.bv), a.kvHeads);
   if (a.rotary) {
     q = rope(b, q, 4, a.E, hd, 10000);
     k = rope(b, k, 4, a.E, hd, 10000);
@@ -108,18 +111,27 @@ export function attention(b: OnnxBuilder, a: AttentionArgs): string {
     k = repeat(k);
     v = repeat(v);
   }
-  let scores = b.op('Mul', [b.op('MatMul', [q, b.op('Transpose', [k], { perm: [0, 1, 3, 2] })]), b.floats([1 / Math.sqrt(hd)])]);
+  let scores = b.op('MatMul', [q, b.op('Transpose', [k], { perm: [0, 1, 3, 2] })]);
+  if (a.scaled !== false) scores = b.op('Mul', [scores, b.floats([1 / Math.sqrt(hd)])]);
   if (a.causal || a.slidingWindow !== null) scores = b.op('Add', [scores, attentionMask(b, q, k, a.causal, a.slidingWindow)]);
   const weights = b.op('Softmax', [scores], { axis: -1 });
-  const context = b.reshape(b.op('Transpose', [b.op('MatMul', [weights, v])], { perm: [0, 2, 1, 3] }), [0, 0, a.E]);
-  return linear(b, context, 3, a.wo, a.bo, a.out);
+  const context = b.reshape(b.op('Transpose', [b.op('MatMul', [weights, v])], { perm: [0, 2, 1, 3] }), [0, 0, a.E], a.wo === null ? a.out : undefined);
+  return project(context, a.wo, a.bo, a.out);
 }
 
 /** 0 where query i may attend to key j (j ≤ i, and i − j < window with a sliding window), −∞ elsewhere: Tq×Tk. */
 function attentionMask(b: OnnxBuilder, q: string, k: string, causal: boolean, window: number | null): string {
-  const range = (x: string) => b.op('Range', [b.ints([0], true), b.squeeze(dimOf(b, x, 2), [0]), b.ints([1], true)]);
-  const i = b.unsqueeze(range(q), [1]);
-  const j = b.unsqueeze(range(k), [0]);
+  return positionMask(b, b.squeeze(dimOf(b, q, 2), [0]), b.squeeze(dimOf(b, k, 2), [0]), causal, window);
+}
+
+/**
+ * The additive mask for Tq queries and Tk keys (int64 scalars): 0 where query i may see key j, −∞ elsewhere.
+ * Causal: j ≤ i. A sliding window of w: also i − j < w, so each query sees w keys, itself included.
+ */
+export function positionMask(b: OnnxBuilder, Tq: string, Tk: string, causal: boolean, window: number | null): string {
+  const range = (T: string) => b.op('Range', [b.ints([0], true), T, b.ints([1], true)]);
+  const i = b.unsqueeze(range(Tq), [1]);
+  const j = b.unsqueeze(range(Tk), [0]);
   const conditions: string[] = [];
   if (causal || window !== null) conditions.push(b.op('LessOrEqual', [j, i]));
   if (window !== null) conditions.push(b.op('Less', [b.op('Sub', [i, j]), b.ints([window], true)]));
