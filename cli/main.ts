@@ -17,8 +17,8 @@ Usage:
                                                        Run on ONNX Runtime [--input name=y.npy ...] [--ep cpu|cuda|dml]
                                                        [--allow-fallback]; several outputs: -o names a folder
   netloom train <model.json|model.onnx> (--data train.npz [--val val.npz] | --dataset mnist|fashion-mnist|spiral|xor|moons|blobs)
-               --epochs E --batch-size B --optimizer sgd|momentum|nesterov|adam|adamw|adagrad|rmsprop|adadelta --lr X
-               [--momentum M] [--weight-decay W] [--loss cross-entropy|mse|l1|hinge|bce] [--clip-norm C] [--l1 λ] [--l2 λ]
+               --epochs E --batch-size B --optimizer sgd|momentum|nesterov|adam|adamw|adagrad|rmsprop|adadelta|perceptron --lr X
+               [--momentum M] [--weight-decay W] [--loss cross-entropy|mse|l1|hinge|bce|binary-hinge|perceptron] [--clip-norm C] [--l1 λ] [--l2 λ]
                [--truncate-bptt K]
                [--schedule step|cosine] [--warmup N] [--no-shuffle] [--seed S] [--ep cpu|cuda|dml] [--checkpoint file]
                -o trained.onnx|trained.json [--json]            Train on ONNX Runtime

@@ -160,6 +160,19 @@ function llamaBlock(): ModelDocument {
   return m.doc();
 }
 
+/** Deck 001's self-attention from primitives: q = xW_q, k = xW_k, v = xW_v, e = qkᵀ/√D, a = softmax(e), y = a·v (3D² parameters). */
+function attentionFromScratch(): ModelDocument {
+  const m = new Model('Self-attention from scratch (deck 001)');
+  const D = 64;
+  const x = m.add('Input', { shape: ['T', D] }, undefined, 'x');
+  const project = (id: string) => m.add('Linear', { outFeatures: D, bias: false }, x, id);
+  const [q, k, v] = [project('W_q'), project('W_k'), project('W_v')];
+  const scores = m.add('MatMul', {}, [q, m.add('Transpose', { dim0: -2, dim1: -1 }, k, 'k_T')], 'scores');
+  const weights = m.add('Softmax', { dim: -1 }, m.add('Scale', { sqrtOf: D }, scores, 'scaled'), 'attention');
+  m.add('MatMul', {}, [weights, v], 'y');
+  return m.doc();
+}
+
 export const TEMPLATES: Record<string, () => ModelDocument> = {
   'mlp-3-4-2': mlp342,
   'conv-example': convExample,
@@ -173,6 +186,7 @@ export const TEMPLATES: Record<string, () => ModelDocument> = {
   gpt1,
   'bert-base': bertBase,
   'llama-block': llamaBlock,
+  'attention-from-scratch': attentionFromScratch,
 };
 
 for (const [id, make] of Object.entries(TEMPLATES)) await writeFileAtomic(join(TEMPLATE_DIR, `${id}.json`), serializeModel(make()));
