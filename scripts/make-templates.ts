@@ -173,6 +173,60 @@ function attentionFromScratch(): ModelDocument {
   return m.doc();
 }
 
+/** Krizhevsky et al. 2012 as published: 96-256-384-384-256 filters, LRN after conv1 and conv2, conv2/4/5 split over two GPUs (groups = 2), 227×227 input. */
+function alexnet2012(): ModelDocument {
+  const m = new Model('AlexNet (2012 original: LRN, groups = 2)');
+  const pool: [string, Record<string, ParamValue>] = ['MaxPool2d', { kernelSize: 3, stride: 2 }];
+  const lrn: [string, Record<string, ParamValue>] = ['LocalResponseNorm', { size: 5, alpha: 1e-4, beta: 0.75, k: 2 }];
+  const drop: [string, Record<string, ParamValue>] = ['Dropout', { p: 0.5 }];
+  m.chain(
+    m.add('Input', { shape: [3, 227, 227] }, undefined, 'image'),
+    conv(96, 11, { stride: 4 }), relu, lrn, pool,
+    conv(256, 5, { padding: 2, groups: 2 }), relu, lrn, pool,
+    conv(384, 3, { padding: 1 }), relu,
+    conv(384, 3, { padding: 1, groups: 2 }), relu,
+    conv(256, 3, { padding: 1, groups: 2 }), relu, pool,
+    ['Flatten'],
+    drop, linear(4096), relu, drop, linear(4096), relu, linear(1000),
+  );
+  return m.doc();
+}
+
+interface DecoderSizes {
+  name: string;
+  vocab: number;
+  d: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  hidden: number;
+  eps: number;
+  slidingWindow?: number;
+  /** Mixture of experts in place of the feed-forward block: [experts, chosen per token]. */
+  experts?: [number, number];
+}
+
+/** A Llama-family decoder at its real size: pre-RMSNorm blocks of rotary causal (GQA) attention and a SwiGLU feed-forward (or a mixture of them), then RMSNorm and an untied LM head. */
+function llamaFamily(s: DecoderSizes): ModelDocument {
+  const m = new Model(s.name);
+  let x = m.add('Embedding', { numEmbeddings: s.vocab, embeddingDim: s.d }, m.add('Input', { shape: ['T'], dtype: 'int64' }, undefined, 'tokens'), 'embed_tokens');
+  for (let i = 1; i <= s.layers; i++) {
+    const attention = { numHeads: s.heads, numKeyValueHeads: s.kvHeads, bias: false, causal: true, rotary: true, ...(s.slidingWindow ? { slidingWindow: s.slidingWindow } : {}) };
+    const h = m.add('Add', {}, [x, m.add('MultiheadAttention', attention, m.add('RMSNorm', { eps: s.eps }, x, `layer${i}_attn_norm`), `layer${i}_attn`)], `layer${i}_residual1`);
+    const normed = m.add('RMSNorm', { eps: s.eps }, h, `layer${i}_ffn_norm`);
+    const ff = s.experts
+      ? m.add('MixtureOfExperts', { numExperts: s.experts[0], topK: s.experts[1], hiddenFeatures: s.hidden }, normed, `layer${i}_moe`)
+      : m.add('FeedForward', { hiddenFeatures: s.hidden, activation: 'swiglu', bias: false }, normed, `layer${i}_ffn`);
+    x = m.add('Add', {}, [h, ff], `layer${i}_residual2`);
+  }
+  m.add('Linear', { outFeatures: s.vocab, bias: false }, m.add('RMSNorm', { eps: s.eps }, x, 'norm'), 'lm_head');
+  return m.doc();
+}
+
+const LLAMA2_7B: DecoderSizes = { name: 'Llama-2 7B', vocab: 32000, d: 4096, layers: 32, heads: 32, kvHeads: 32, hidden: 11008, eps: 1e-5 };
+const MIXTRAL_8X7B: DecoderSizes = { name: 'Mixtral 8×7B (8 experts, top 2)', vocab: 32000, d: 4096, layers: 32, heads: 32, kvHeads: 8, hidden: 14336, eps: 1e-5, experts: [8, 2] };
+const MISTRAL_7B: DecoderSizes = { name: 'Mistral 7B (v0.1: sliding window 4,096)', vocab: 32000, d: 4096, layers: 32, heads: 32, kvHeads: 8, hidden: 14336, eps: 1e-5, slidingWindow: 4096 };
+
 export const TEMPLATES: Record<string, () => ModelDocument> = {
   'mlp-3-4-2': mlp342,
   'conv-example': convExample,
@@ -187,6 +241,10 @@ export const TEMPLATES: Record<string, () => ModelDocument> = {
   'bert-base': bertBase,
   'llama-block': llamaBlock,
   'attention-from-scratch': attentionFromScratch,
+  'alexnet-2012': alexnet2012,
+  'llama2-7b': () => llamaFamily(LLAMA2_7B),
+  'mistral-7b': () => llamaFamily(MISTRAL_7B),
+  'mixtral-8x7b': () => llamaFamily(MIXTRAL_8X7B),
 };
 
 for (const [id, make] of Object.entries(TEMPLATES)) await writeFileAtomic(join(TEMPLATE_DIR, `${id}.json`), serializeModel(make()));

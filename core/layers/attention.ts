@@ -147,7 +147,7 @@ const MultiheadAttention: LayerSpec = {
 };
 
 /** Parameters of a position-wise feed-forward block. */
-function feedForwardParams(D: number, F: number, gated: boolean, bias: boolean, names: [string, string, string]): ParamTensor[] {
+export function feedForwardParams(D: number, F: number, gated: boolean, bias: boolean, names: [string, string, string]): ParamTensor[] {
   const [up, down, gate] = names;
   const p = [param(`${up}.weight`, [F, D], `F·D = ${F}·${D}`, fanInUniform(D))];
   if (bias) p.push(param(`${up}.bias`, [F], 'F', fanInUniform(D)));
@@ -192,7 +192,7 @@ const FeedForward: LayerSpec = {
 };
 
 /** The feed-forward block: down(act(up(x))), or down(SiLU(up(x)) ⊙ gate(x)) for SwiGLU. */
-function feedForward(ctx: LowerContext, x: string, rank: number, activationKind: string, bias: boolean, [up, down, gate]: [string, string, string], prefix: string, out?: string): string {
+export function feedForward(ctx: LowerContext, x: string, rank: number, activationKind: string, bias: boolean, [up, down, gate]: [string, string, string], prefix: string, out?: string): string {
   const { b } = ctx;
   const lin = (input: string, name: string, o?: string) => linear(b, input, rank, ctx.weight(`${prefix}${name}.weight`), bias ? ctx.weight(`${prefix}${name}.bias`) : null, o);
   const hidden = activationKind === 'swiglu' ? b.op('Mul', [silu(b, lin(x, up)), lin(x, gate)]) : activation(b, activationKind, lin(x, up));

@@ -5,6 +5,7 @@ import { basicLayers } from './basic.ts';
 import { convLayers } from './conv.ts';
 import { embeddingLayers } from './embedding.ts';
 import { lossLayers } from './loss.ts';
+import { moeLayers } from './moe.ts';
 import { normLayers } from './norm.ts';
 import { OnnxOp } from './onnxop.ts';
 import { recurrentLayers } from './recurrent.ts';
@@ -22,6 +23,7 @@ export const LAYERS: readonly LayerSpec[] = [
   ...embeddingLayers,
   ...attentionLayers,
   ...tensorLayers,
+  ...moeLayers,
   ...recurrentLayers,
   ...lossLayers,
   OnnxOp,
