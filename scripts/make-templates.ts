@@ -192,6 +192,19 @@ function alexnet2012(): ModelDocument {
   return m.doc();
 }
 
+/** Deck 001's image captioning: CNN features z, h₀ = f_w(z) (a Linear), an RNN over the caption's word embeddings, word scores. */
+function imageCaptioning(): ModelDocument {
+  const m = new Model('Image captioning (deck 001: CNN features → RNN initial state)');
+  const pool: [string, Record<string, ParamValue>] = ['MaxPool2d', { kernelSize: 2 }];
+  const features = m.chain(m.add('Input', { shape: [3, 64, 64] }, undefined, 'image'), conv(16, 3, { padding: 1 }), relu, pool, conv(32, 3, { padding: 1 }), relu, pool, ['AdaptiveAvgPool2d', { outputSize: 1 }], ['Flatten']);
+  const h0 = m.add('Linear', { outFeatures: 256 }, features, 'f_w');
+  const words = m.add('Embedding', { numEmbeddings: 1000, embeddingDim: 128 }, m.add('Input', { shape: ['T'], dtype: 'int64' }, undefined, 'caption'), 'word_emb');
+  const rnn = m.add('RNN', { hiddenSize: 256 }, words, 'rnn');
+  m.edge(h0, `${rnn}:h0`);
+  m.add('Linear', { outFeatures: 1000 }, `${rnn}:output`, 'word_scores');
+  return m.doc();
+}
+
 interface DecoderSizes {
   name: string;
   vocab: number;
@@ -242,6 +255,7 @@ export const TEMPLATES: Record<string, () => ModelDocument> = {
   'llama-block': llamaBlock,
   'attention-from-scratch': attentionFromScratch,
   'alexnet-2012': alexnet2012,
+  'image-captioning': imageCaptioning,
   'llama2-7b': () => llamaFamily(LLAMA2_7B),
   'mistral-7b': () => llamaFamily(MISTRAL_7B),
   'mixtral-8x7b': () => llamaFamily(MIXTRAL_8X7B),
