@@ -1,6 +1,6 @@
 /** Attention and Transformers: MultiheadAttention, FeedForward, TransformerEncoderLayer, TransformerDecoderLayer. */
 import { formatShape, type Dim } from '../graph/dim.ts';
-import { activation, attention, linear, silu } from '../onnx/lowering.ts';
+import { activation, attention, linear, silu, type KeyValueCache } from '../onnx/lowering.ts';
 import type { InferContext, LayerSpec, LowerContext, ParamSchema, ParamTensor, TensorType } from './spec.ts';
 import { BIAS, ONES, ZEROS, fanInUniform, xavierUniform, ONE_OUTPUT, addOrNull, expectFloat, knownDim, mulOrNull, param, tensor } from './common.ts';
 
@@ -65,6 +65,16 @@ function attentionWeights(ctx: LowerContext, a: AttentionDims, prefix = '') {
     return { ...out, ...biases, wq: third(packed, 0)!, wk: third(packed, 1)!, wv: third(packed, 2)! };
   }
   return { ...out, ...biases, wq: w('q_proj_weight'), wk: w('k_proj_weight'), wv: w('v_proj_weight') };
+}
+
+/** In a decoder step, the key/value cache of a causal self-attention (named `<prefix>keys` and `<prefix>values`); otherwise none. */
+function kvCache(ctx: LowerContext, a: AttentionDims, prefix: string, causal: boolean, crossAttention: boolean): KeyValueCache | undefined {
+  const step = ctx.decode;
+  if (!step) return undefined;
+  if (crossAttention) throw new Error('cross-attention has no decoder step; generate with full recomputation');
+  if (!causal) throw new Error('only causal attention generates token by token (without a causal mask a query sees later tokens)');
+  const type = { shape: ['N', a.kvHeads, step.capacity, a.E / a.heads], dtype: 'float32' as const };
+  return { position: step.position, capacity: step.capacity, keys: step.cache(`${prefix}keys`, type), values: step.cache(`${prefix}values`, type) };
 }
 
 /** Per-sample MACs: the four projections plus QKᵀ and A·V. */
@@ -142,7 +152,9 @@ const MultiheadAttention: LayerSpec = {
     const E = qt!.shape[2] as number;
     const heads = ctx.int('numHeads');
     const dims: AttentionDims = { E, kdim: (kt ?? qt)!.shape[2] as number, vdim: (vt ?? kt ?? qt)!.shape[2] as number, heads, kvHeads: ctx.maybeInt('numKeyValueHeads') ?? heads, bias: ctx.bool('bias'), inputProjection: ctx.bool('inputProjection'), outputProjection: ctx.bool('outputProjection') };
-    attention(ctx.b, { query, key, value, ...dims, ...attentionWeights(ctx, dims), causal: ctx.bool('causal'), slidingWindow: ctx.maybeInt('slidingWindow'), rotary: ctx.bool('rotary'), scaled: ctx.bool('scaled'), out: ctx.outputs[0] });
+    const slidingWindow = ctx.maybeInt('slidingWindow');
+    const cache = kvCache(ctx, dims, '', ctx.bool('causal') || slidingWindow !== null, !!(ctx.inputs[1] || ctx.inputs[2]));
+    attention(ctx.b, { query, key, value, ...dims, ...attentionWeights(ctx, dims), causal: ctx.bool('causal'), slidingWindow, rotary: ctx.bool('rotary'), scaled: ctx.bool('scaled'), cache, out: ctx.outputs[0] });
   },
 };
 
@@ -261,7 +273,7 @@ function transformerLayer(decoder: boolean): LayerSpec {
       const norm = (x: string, i: number, out?: string) =>
         b.op('LayerNormalization', bias ? [x, ctx.weight(`norm${i}.weight`), ctx.weight(`norm${i}.bias`)] : [x, ctx.weight(`norm${i}.weight`)], { axis: -1, epsilon: eps }, out);
       const attend = (query: string, memory: string, prefix: string, causal: boolean) =>
-        attention(b, { query, key: memory, value: memory, ...dims, ...attentionWeights(ctx, dims, prefix), causal, slidingWindow: null, rotary: false });
+        attention(b, { query, key: memory, value: memory, ...dims, ...attentionWeights(ctx, dims, prefix), causal, slidingWindow: null, rotary: false, cache: kvCache(ctx, dims, prefix, causal, prefix === 'multihead_attn.') });
       const ff = (x: string) => feedForward(ctx, x, 3, ctx.str('activation'), bias, ['linear1', 'linear2', 'unused'], '');
       const memory = ctx.inputs[1];
       // Each sub-block is x + f(norm(x)) (pre-norm) or norm(x + f(x)) (post-norm, PyTorch's default).

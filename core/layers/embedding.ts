@@ -61,11 +61,14 @@ const PositionalEncoding: LayerSpec = {
     const x = ctx.inputs[0];
     const D = ctx.inputTypes[0]!.shape[2] as number;
     let table: string;
+    // A decoder step's one token sits at ctx.decode.position; a whole sequence starts at 0.
+    const start = ctx.decode?.position;
     if (ctx.str('kind') === 'learned') {
-      table = b.op('Slice', [ctx.weight('weight'), b.ints([0]), dimOf(b, x, 1), b.ints([0])]);
+      const first = start ? b.unsqueeze(start, [0]) : b.ints([0]);
+      table = b.op('Slice', [ctx.weight('weight'), first, start ? b.op('Add', [first, dimOf(b, x, 1)]) : dimOf(b, x, 1), b.ints([0])]);
     } else {
       // p(i, 2k) = sin(i·θₖ), p(i, 2k+1) = cos(i·θₖ), θₖ = 10000^(−2k/d), interleaved.
-      const { cos, sin } = ropeTables(b, x, 1, D, 10000);
+      const { cos, sin } = ropeTables(b, x, 1, D, 10000, start);
       table = b.reshape(b.op('Concat', [b.unsqueeze(sin, [2]), b.unsqueeze(cos, [2])], { axis: 2 }), [-1, D]);
     }
     b.op('Add', [x, table], {}, ctx.outputs[0]);
@@ -96,7 +99,7 @@ const RotaryEmbedding: LayerSpec = {
   lower(ctx: LowerContext) {
     const shape = ctx.inputTypes[0]!.shape;
     const D = shape[shape.length - 1] as number;
-    rope(ctx.b, ctx.inputs[0], shape.length, D, ctx.maybeInt('headDim') ?? D, ctx.float('base'), ctx.outputs[0]);
+    rope(ctx.b, ctx.inputs[0], shape.length, D, ctx.maybeInt('headDim') ?? D, ctx.float('base'), ctx.outputs[0], ctx.decode?.position);
   },
 };
 

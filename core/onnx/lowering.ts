@@ -38,10 +38,14 @@ export function dimOf(b: OnnxBuilder, x: string, axis: number): string {
   return b.op('Shape', [x], { start: axis, end: axis + 1 });
 }
 
-/** RoPE angles for positions 0..T−1 (T read from axis `axis` of x): cos and sin, each T×(headDim/2). */
-export function ropeTables(b: OnnxBuilder, x: string, axis: number, headDim: number, base: number): { cos: string; sin: string } {
+/**
+ * RoPE angles for positions start..start+T−1 (T read from axis `axis` of x; start an int64 scalar value,
+ * 0 when absent): cos and sin, each T×(headDim/2).
+ */
+export function ropeTables(b: OnnxBuilder, x: string, axis: number, headDim: number, base: number, start?: string): { cos: string; sin: string } {
   const T = b.squeeze(dimOf(b, x, axis), [0]);
-  const positions = b.op('Cast', [b.op('Range', [b.ints([0], true), T, b.ints([1], true)])], { to: 1 });
+  const first = start ?? b.ints([0], true);
+  const positions = b.op('Cast', [b.op('Range', [first, start ? b.op('Add', [start, T]) : T, b.ints([1], true)])], { to: 1 });
   const inverse = Array.from({ length: headDim / 2 }, (_, k) => base ** ((-2 * k) / headDim));
   const angles = b.op('Mul', [b.unsqueeze(positions, [1]), b.floats(inverse, [headDim / 2])]);
   return { cos: b.op('Cos', [angles]), sin: b.op('Sin', [angles]) };
@@ -51,10 +55,10 @@ export function ropeTables(b: OnnxBuilder, x: string, axis: number, headDim: num
  * Rotates each pair (x₂ₖ, x₂ₖ₊₁) of the last axis, split into heads of `headDim`. `x` is N×H×T×headDim
  * (positions on axis 2) or N×T×D (positions on axis 1).
  */
-export function rope(b: OnnxBuilder, x: string, rank: number, size: number, headDim: number, base: number, out?: string): string {
+export function rope(b: OnnxBuilder, x: string, rank: number, size: number, headDim: number, base: number, out?: string, start?: string): string {
   const half = headDim / 2;
   const positionAxis = rank === 4 ? 2 : 1;
-  let { cos, sin } = ropeTables(b, x, positionAxis, headDim, base);
+  let { cos, sin } = ropeTables(b, x, positionAxis, headDim, base, start);
   // Pairs on a new last axis: [..., heads?, half, 2].
   const pairs = rank === 4 ? b.reshape(x, [0, 0, 0, half, 2]) : b.reshape(x, [0, 0, size / headDim, half, 2]);
   if (rank === 3) {
@@ -90,7 +94,51 @@ export interface AttentionArgs {
   rotary: boolean;
   /** Divide the scores by √headDim (the default); deck 000's attention is unscaled. */
   scaled?: boolean;
+  /** A decoder step: one query at `position`, keys and values kept in a cache (see KeyValueCache). */
+  cache?: KeyValueCache;
   out?: string;
+}
+
+/** A cache tensor of a decoder step: its value before the step (a graph input) and where its value after goes. */
+export interface CacheSlot {
+  past: string;
+  store(present: string): void;
+}
+
+/**
+ * Keys and values of the tokens seen so far, N×kvHeads×capacity×headDim each (deck 004: queries and
+ * scores are not kept). The token at position i goes to slot i mod capacity, so with capacity = the
+ * sliding window the cache is a rolling buffer; with capacity ≥ the sequence, slot i is position i.
+ */
+export interface KeyValueCache {
+  /** int64 scalar: the position of this step's token. */
+  position: string;
+  capacity: number;
+  keys: CacheSlot;
+  values: CacheSlot;
+}
+
+/** Writes this step's key or value (N×h×1×d) into its slot, and returns the whole updated cache. */
+function storeInCache(b: OnnxBuilder, cache: KeyValueCache, slot: CacheSlot, fresh: string): string {
+  const slots = b.op('Range', [b.ints([0], true), b.ints([cache.capacity], true), b.ints([1], true)]);
+  const here = b.reshape(b.op('Equal', [slots, b.op('Mod', [cache.position, b.ints([cache.capacity], true)])]), [1, 1, cache.capacity, 1]);
+  const updated = b.op('Where', [here, fresh, slot.past]);
+  slot.store(updated);
+  return updated;
+}
+
+/**
+ * The additive mask over the cache's slots for the query at `position`: slot s holds position
+ * p = position − ((position − s) mod capacity); it counts when p ≥ 0 (written already) and, with a
+ * sliding window w, when position − p < w. 1×1×1×capacity.
+ */
+function cacheMask(b: OnnxBuilder, cache: KeyValueCache, window: number | null): string {
+  const slots = b.op('Range', [b.ints([0], true), b.ints([cache.capacity], true), b.ints([1], true)]);
+  const age = b.op('Mod', [b.op('Sub', [cache.position, slots]), b.ints([cache.capacity], true)]);
+  const conditions = [b.op('LessOrEqual', [age, cache.position])];
+  if (window !== null) conditions.push(b.op('Less', [age, b.ints([window], true)]));
+  const allowed = conditions.length === 2 ? b.op('And', conditions) : conditions[0];
+  return b.reshape(b.op('Where', [allowed, b.floats([0]), b.floats([-Infinity])]), [1, 1, 1, cache.capacity]);
 }
 
 /** Multi-head scaled dot-product attention, batch first, as torch.nn.MultiheadAttention computes it. */
@@ -102,8 +150,12 @@ export function attention(b: OnnxBuilder, a: AttentionArgs): string {
   let k = split(project(a.key, a.wk, a.bk), a.kvHeads);
   let v = split(project(a.value, a.wv, a.bv), a.kvHeads);
   if (a.rotary) {
-    q = rope(b, q, 4, a.E, hd, 10000);
-    k = rope(b, k, 4, a.E, hd, 10000);
+    q = rope(b, q, 4, a.E, hd, 10000, undefined, a.cache?.position);
+    k = rope(b, k, 4, a.E, hd, 10000, undefined, a.cache?.position);
+  }
+  if (a.cache) {
+    k = storeInCache(b, a.cache, a.cache.keys, k);
+    v = storeInCache(b, a.cache, a.cache.values, v);
   }
   if (a.kvHeads !== a.heads) {
     // Each key/value head serves heads/kvHeads query heads (repeat_interleave on the head axis).
@@ -113,7 +165,8 @@ export function attention(b: OnnxBuilder, a: AttentionArgs): string {
   }
   let scores = b.op('MatMul', [q, b.op('Transpose', [k], { perm: [0, 1, 3, 2] })]);
   if (a.scaled !== false) scores = b.op('Mul', [scores, b.floats([1 / Math.sqrt(hd)])]);
-  if (a.causal || a.slidingWindow !== null) scores = b.op('Add', [scores, attentionMask(b, q, k, a.causal, a.slidingWindow)]);
+  if (a.cache) scores = b.op('Add', [scores, cacheMask(b, a.cache, a.slidingWindow)]);
+  else if (a.causal || a.slidingWindow !== null) scores = b.op('Add', [scores, attentionMask(b, q, k, a.causal, a.slidingWindow)]);
   const weights = b.op('Softmax', [scores], { axis: -1 });
   const context = b.reshape(b.op('Transpose', [b.op('MatMul', [weights, v])], { perm: [0, 2, 1, 3] }), [0, 0, a.E], a.wo === null ? a.out : undefined);
   return project(context, a.wo, a.bo, a.out);
