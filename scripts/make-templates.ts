@@ -205,6 +205,16 @@ function imageCaptioning(): ModelDocument {
   return m.doc();
 }
 
+/** A character-level GPT small enough to train and sample here: 65 symbols, 4 pre-LN causal layers of width 128, tied head. */
+function charGpt(): ModelDocument {
+  const m = new Model('Character-level GPT (65 symbols, 4 layers, d 128)');
+  const tok = m.add('Embedding', { numEmbeddings: 65, embeddingDim: 128 }, m.add('Input', { shape: ['T'], dtype: 'int64' }, undefined, 'chars'), 'tok_emb');
+  let x = m.add('PositionalEncoding', { kind: 'learned', maxLen: 256, dropout: 0.1 }, tok, 'pos_emb');
+  for (let i = 1; i <= 4; i++) x = m.add('TransformerEncoderLayer', { nhead: 4, dimFeedforward: 512, activation: 'gelu', causal: true, normFirst: true }, x, `block${i}`);
+  m.add('Linear', { outFeatures: 65, bias: false, tiedTo: tok }, m.add('LayerNorm', {}, x, 'norm'), 'lm_head');
+  return m.doc();
+}
+
 interface DecoderSizes {
   name: string;
   vocab: number;
@@ -256,6 +266,7 @@ export const TEMPLATES: Record<string, () => ModelDocument> = {
   'attention-from-scratch': attentionFromScratch,
   'alexnet-2012': alexnet2012,
   'image-captioning': imageCaptioning,
+  'char-gpt': charGpt,
   'llama2-7b': () => llamaFamily(LLAMA2_7B),
   'mistral-7b': () => llamaFamily(MISTRAL_7B),
   'mixtral-8x7b': () => llamaFamily(MIXTRAL_8X7B),

@@ -1,5 +1,8 @@
 import { extname } from 'node:path';
 import { checkTarget, DatasetError, shapedTo, type Dataset } from '../../core/data/dataset.ts';
+import { buildVocabulary, describeVocabulary, textDataset, type TextLevel } from '../../core/data/text.ts';
+import type { TensorType } from '../../core/graph/dim.ts';
+import type { ModelDocument, ModelNode } from '../../core/graph/types.ts';
 import { EngineError, type Provider } from '../../core/engine/engine.ts';
 import { GradientError } from '../../core/autodiff/rules.ts';
 import { compileModel, CompileError } from '../../core/convert/compile.ts';
@@ -11,6 +14,7 @@ import { NodeEngine } from '../../engines/node/engine.ts';
 import { intOption, parse } from '../args.ts';
 import { builtIn, loadNpz } from '../datasets.ts';
 import { UsageError, UserError, writeFileAtomic } from '../../host/fs.ts';
+import { readText } from '../files.ts';
 import { compileFailure, loadModelFile, writeDocument, writeOnnx } from '../models.ts';
 
 function number(value: unknown, name: string, min: number): number | undefined {
@@ -20,6 +24,23 @@ function number(value: unknown, name: string, min: number): number | undefined {
   return n;
 }
 
+/** The document with a symbolic token-sequence length (["T"]) fixed to `length` for training on text, so every size in the step graph is known. */
+function withSequenceLength(doc: ModelDocument, length: number): ModelDocument {
+  const symbolic = (n: ModelNode) => n.op === 'Input' && n.params.dtype === 'int64' && Array.isArray(n.params.shape) && n.params.shape.length === 1 && typeof n.params.shape[0] === 'string';
+  return { ...doc, nodes: doc.nodes.map((n) => (symbolic(n) ? { ...n, params: { ...n.params, shape: [length] } } : n)) };
+}
+
+/** A text file as next-token pairs, as long as the model's input (or --seq-len for a symbolic length); the vocabulary is shown. */
+async function textData(file: string, level: string | undefined, seqLen: string | undefined, input: TensorType): Promise<{ train: Dataset; val?: Dataset }> {
+  if (level !== undefined && level !== 'char' && level !== 'word') throw new UsageError(`--level must be char or word, got "${level}"`);
+  const text = await readText(file);
+  const vocabulary = buildVocabulary(text, (level ?? 'char') as TextLevel);
+  const fixed = input.shape[1];
+  const length = typeof fixed === 'number' ? fixed : intOption(seqLen, 'seq-len', 1, 1 << 20, 64);
+  console.error(`vocabulary (${file}, ${vocabulary.level} level): ${describeVocabulary(vocabulary)}`);
+  return { train: textDataset(file, vocabulary, text, length) };
+}
+
 const pct = (v: number | null) => (v === null ? '   –  ' : `${(100 * v).toFixed(2)}%`);
 
 export async function trainCommand(args: string[]): Promise<number> {
@@ -27,6 +48,9 @@ export async function trainCommand(args: string[]): Promise<number> {
     data: { type: 'string' },
     val: { type: 'string' },
     dataset: { type: 'string' },
+    text: { type: 'string' },
+    level: { type: 'string' },
+    'seq-len': { type: 'string' },
     epochs: { type: 'string' },
     'batch-size': { type: 'string' },
     optimizer: { type: 'string' },
@@ -49,7 +73,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     json: { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError('train takes one model file (.json or .onnx)');
-  if ((values.data === undefined) === (values.dataset === undefined)) throw new UsageError('train needs --data train.npz or --dataset <name>');
+  if ([values.data, values.dataset, values.text].filter((v) => v !== undefined).length !== 1) throw new UsageError('train needs one of --data train.npz, --dataset <name> or --text file.txt');
   if (!values.output) throw new UsageError('train needs -o trained.onnx or -o trained.json');
   const optimizer = (values.optimizer ?? 'adam') as OptimizerName;
   if (!OPTIMIZERS.includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}`);
@@ -66,7 +90,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   const model = await loadModelFile(positionals[0]);
   let graph: TrainingGraph;
   try {
-    graph = buildTrainingGraph(model.doc, { optimizer: config, loss, weights: model.weights, seed, clipNorm: number(values['clip-norm'], 'clip-norm', 0), regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) }, truncateBptt: intOption(values['truncate-bptt'], 'truncate-bptt', 1, 1 << 20, 0) });
+    graph = buildTrainingGraph(values.text !== undefined ? withSequenceLength(model.doc, intOption(values['seq-len'], 'seq-len', 1, 1 << 20, 64)) : model.doc, { optimizer: config, loss, weights: model.weights, seed, clipNorm: number(values['clip-norm'], 'clip-norm', 0), regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) }, truncateBptt: intOption(values['truncate-bptt'], 'truncate-bptt', 1, 1 << 20, 0) });
   } catch (e) {
     if (e instanceof CompileError) throw compileFailure(e);
     if (e instanceof GradientError) throw new UserError(`cannot train this model yet: ${e.message}`);
@@ -76,7 +100,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   let data: { train: Dataset; val?: Dataset };
   try {
     const input = graph.inputs[0];
-    const raw = values.dataset !== undefined ? builtIn(values.dataset, seed) : { train: await loadNpz(values.data!, input.name), val: values.val ? await loadNpz(values.val, input.name) : undefined };
+    const raw = values.text !== undefined ? await textData(values.text, values.level, values['seq-len'], input.type) : values.dataset !== undefined ? builtIn(values.dataset, seed) : { train: await loadNpz(values.data!, input.name), val: values.val ? await loadNpz(values.val, input.name) : undefined };
     const fit = (d: Dataset) => {
       const shaped = shapedTo(d, input.type);
       checkTarget(shaped, graph.target.type, graph.predictionType);

@@ -110,6 +110,14 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
   }
   const classes = loss === 'cross-entropy' || loss === 'hinge';
   const taken = new Set(doc.nodes.map((n) => n.id));
+  // A language model's scores N×T×V meet cross-entropy as PyTorch's cross_entropy wants them, N×V×T
+  // (targets N×T), through a Permute.
+  const sequence = loss === 'cross-entropy' && prediction.shape.length === 3 && inference.nodes().some((r) => r.op === 'Input' && r.outputs![0].dtype === 'int64');
+  const permuteId = taken.has('scores_by_class') ? 'scores_by_class_' : 'scores_by_class';
+  const extraNodes = sequence ? [{ id: permuteId, op: 'Permute', params: { dims: [0, 2, 1] } }] : [];
+  const extraEdges = sequence ? [{ from, to: permuteId }] : [];
+  const lossInput = sequence ? permuteId : from;
+  const targetShape = sequence ? [prediction.shape[1]] : classes ? prediction.shape.slice(2) : prediction.shape.slice(1);
   const targetId = taken.has('target') ? 'target_' : 'target';
   const lossId = taken.has('loss') ? 'loss_' : 'loss';
   return {
@@ -119,10 +127,11 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
       ...doc,
       nodes: [
         ...doc.nodes,
-        { id: targetId, op: 'Input', params: classes ? { shape: prediction.shape.slice(2), dtype: 'int64' } : { shape: prediction.shape.slice(1) } },
+        ...extraNodes,
+        { id: targetId, op: 'Input', params: classes ? { shape: targetShape, dtype: 'int64' } : { shape: targetShape } },
         { id: lossId, op: LOSSES[loss], params: {} },
       ],
-      edges: [...doc.edges, { from, to: `${lossId}:input` }, { from: targetId, to: `${lossId}:target` }],
+      edges: [...doc.edges, ...extraEdges, { from: lossInput, to: `${lossId}:input` }, { from: targetId, to: `${lossId}:target` }],
     },
   };
 }
