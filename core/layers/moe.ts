@@ -20,6 +20,7 @@ const MixtureOfExperts: LayerSpec = {
     topK: { type: 'int', label: 'Top k', help: 'Experts used per token (2 in Mixtral).', default: 2, min: 1, key: true },
     hiddenFeatures: { type: 'int', label: 'Hidden features', help: 'Hidden width F of each SwiGLU expert.', min: 1, key: true },
   },
+  starting: { hiddenFeatures: 256 },
   inputs: [{ name: 'input', help: 'N×…×D.' }],
   outputs: ONE_OUTPUT,
   infer(ctx: InferContext) {

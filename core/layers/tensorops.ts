@@ -81,6 +81,7 @@ const Permute: LayerSpec = {
   params: {
     dims: { type: 'ints', label: 'Dims', help: 'A permutation of 0…rank−1, starting with 0 (the batch).', key: true },
   },
+  starting: { dims: [0, 2, 1] },
   inputs: ONE_INPUT,
   outputs: ONE_OUTPUT,
   infer(ctx: InferContext) {
