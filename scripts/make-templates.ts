@@ -215,6 +215,61 @@ function charGpt(): ModelDocument {
   return m.doc();
 }
 
+/** GoogLeNet (Inception v1) as torchvision builds it without the auxiliary classifiers: BN after every conv, 3×3 in the "5×5" branch. */
+function googlenet(): ModelDocument {
+  const m = new Model('GoogLeNet / Inception v1 (torchvision, no auxiliary classifiers)');
+  const basic = (from: string, out: number, kernelSize: number, more: Record<string, ParamValue> = {}) =>
+    m.chain(from, conv(out, kernelSize, { bias: false, ...more }), ['BatchNorm2d', { eps: 1e-3 }], relu);
+  const pool = (from: string, kernelSize = 3) => m.add('MaxPool2d', { kernelSize, stride: 2, ceilMode: true }, from);
+  const inception = (x: string, name: string, [c1, r3, c3, r5, c5, proj]: number[]) => {
+    const branches = [
+      basic(x, c1, 1),
+      basic(basic(x, r3, 1), c3, 3, { padding: 1 }),
+      basic(basic(x, r5, 1), c5, 3, { padding: 1 }),
+      basic(m.add('MaxPool2d', { kernelSize: 3, stride: 1, padding: 1, ceilMode: true }, x), proj, 1),
+    ];
+    return m.add('Concat', { dim: 1 }, branches, name);
+  };
+  let x = pool(basic(m.add('Input', { shape: [3, 224, 224] }, undefined, 'image'), 64, 7, { stride: 2, padding: 3 }));
+  x = pool(basic(basic(x, 64, 1), 192, 3, { padding: 1 }));
+  x = inception(x, 'inception3a', [64, 96, 128, 16, 32, 32]);
+  x = pool(inception(x, 'inception3b', [128, 128, 192, 32, 96, 64]));
+  x = inception(x, 'inception4a', [192, 96, 208, 16, 48, 64]);
+  x = inception(x, 'inception4b', [160, 112, 224, 24, 64, 64]);
+  x = inception(x, 'inception4c', [128, 128, 256, 24, 64, 64]);
+  x = inception(x, 'inception4d', [112, 144, 288, 32, 64, 64]);
+  x = pool(inception(x, 'inception4e', [256, 160, 320, 32, 128, 128]), 2);
+  x = inception(x, 'inception5a', [256, 160, 320, 32, 128, 128]);
+  x = inception(x, 'inception5b', [384, 192, 384, 48, 128, 128]);
+  m.chain(x, ['AdaptiveAvgPool2d', { outputSize: 1 }], ['Flatten'], ['Dropout', { p: 0.2 }], linear(1000));
+  return m.doc();
+}
+
+/**
+ * Vaswani et al. (2017), base: 6 + 6 post-LN layers, d 512, 8 heads, FF 2048, dropout 0.1, embeddings scaled
+ * by √d with sinusoidal positions, one 37,000-token table shared by source, target and output (as the
+ * paper), and the final LayerNorms of torch.nn.Transformer.
+ */
+function vaswaniBase(): ModelDocument {
+  const m = new Model('Transformer base (Vaswani et al. 2017), encoder-decoder');
+  const d = 512;
+  const embed = (input: string, side: string, tiedTo: string | null) => {
+    const table = m.add('Embedding', { numEmbeddings: 37000, embeddingDim: d, tiedTo }, m.add('Input', { shape: [side === 'src' ? 'S' : 'T'], dtype: 'int64' }, undefined, input), `${side}_emb`);
+    return m.add('PositionalEncoding', { kind: 'sinusoidal', dropout: 0.1 }, m.add('Scale', { factor: Math.sqrt(d) }, table, `${side}_scaled`), `${side}_pos`);
+  };
+  let memory = embed('source', 'src', null);
+  for (let i = 1; i <= 6; i++) memory = m.add('TransformerEncoderLayer', { nhead: 8, dimFeedforward: 2048 }, memory, `encoder${i}`);
+  memory = m.add('LayerNorm', {}, memory, 'encoder_norm');
+  let y = embed('target', 'tgt', 'src_emb');
+  for (let i = 1; i <= 6; i++) {
+    const layer = m.add('TransformerDecoderLayer', { nhead: 8, dimFeedforward: 2048 }, y, `decoder${i}`);
+    m.edge(memory, `${layer}:memory`);
+    y = layer;
+  }
+  m.add('Linear', { outFeatures: 37000, bias: false, tiedTo: 'src_emb' }, m.add('LayerNorm', {}, y, 'decoder_norm'), 'generator');
+  return m.doc();
+}
+
 interface DecoderSizes {
   name: string;
   vocab: number;
@@ -265,6 +320,8 @@ export const TEMPLATES: Record<string, () => ModelDocument> = {
   'llama-block': llamaBlock,
   'attention-from-scratch': attentionFromScratch,
   'alexnet-2012': alexnet2012,
+  googlenet,
+  'transformer-base': vaswaniBase,
   'image-captioning': imageCaptioning,
   'char-gpt': charGpt,
   'llama2-7b': () => llamaFamily(LLAMA2_7B),

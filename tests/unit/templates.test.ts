@@ -19,6 +19,8 @@ const STATED: Record<string, number> = {
   'bert-base': 109_482_240,
   'attention-from-scratch': 3 * 64 * 64,
   'alexnet-2012': 60_965_224,
+  googlenet: 6_624_904,
+  'transformer-base': 63_084_544,
   'llama2-7b': 6_738_415_616,
   'mistral-7b': 7_241_732_096,
   'mixtral-8x7b': 46_702_792_704,
