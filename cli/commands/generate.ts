@@ -48,12 +48,12 @@ export async function generateCommand(args: string[]): Promise<number> {
     if (vocabulary.tokens.length > lm.vocabulary) throw new UserError(`the model predicts ${lm.vocabulary} tokens but the vocabulary of ${textFile} has ${vocabulary.tokens.length}`);
     console.error(`vocabulary (${textFile}, ${level} level): ${describeVocabulary(vocabulary)}`);
     const options = { length, temperature, topK, seed, vocabularySize: vocabulary.tokens.length, weights: model.weights };
-    // Attention models generate with the KV cache where every layer has a decoder step; others recompute.
+    // Attention models generate with the KV cache where every layer has a decoder step and the positions fit; others recompute.
     let ids: number[];
     try {
       ids = await generate(engine, model.doc, prompt, { ...options, cache: !values['no-cache'] });
     } catch (e) {
-      if (!(e instanceof CompileError) || values['no-cache'] || !/has no decoder step/.test(e.message)) throw e;
+      if (!(e instanceof CompileError) || values['no-cache'] || !/has no decoder step|reads at most/.test(e.message)) throw e;
       ids = await generate(engine, model.doc, prompt, { ...options, cache: false });
     }
     process.stdout.write(`${decode(vocabulary, [...prompt, ...ids])}\n`);

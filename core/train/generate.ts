@@ -83,6 +83,13 @@ export function slidingWindowOf(doc: ModelDocument): number | null {
   return windows.length > 0 && windows.every((w) => w !== null) ? Math.min(...(windows as number[])) : null;
 }
 
+/** The most tokens the model reads at once: its fixed input length, and the rows of its learned position tables; null when unlimited. */
+export function contextLimit(doc: ModelDocument, lm: LanguageModel): number | null {
+  const tables = doc.nodes.filter((n) => n.op === 'PositionalEncoding' && n.params.kind === 'learned').map((n) => (typeof n.params.maxLen === 'number' ? n.params.maxLen : 5000));
+  const limits = [...(lm.length === null ? [] : [lm.length]), ...tables];
+  return limits.length > 0 ? Math.min(...limits) : null;
+}
+
 /** One token from the scores: argmax at temperature 0, else a seeded draw from softmax(scores/T) over the top k. */
 export function sampleToken(scores: Float32Array, options: SamplingOptions, rng: Rng): number {
   const V = Math.min(scores.length, options.vocabularySize ?? scores.length);
@@ -108,6 +115,7 @@ export async function generate(engine: Engine, doc: ModelDocument, prompt: numbe
   const rng = new Rng(options.seed);
   const out: number[] = [];
   const total = prompt.length + options.length;
+  const limit = contextLimit(doc, lm);
   let session: Session | null = null;
   try {
     if (!options.cache) {
@@ -116,8 +124,8 @@ export async function generate(engine: Engine, doc: ModelDocument, prompt: numbe
       const scoresName = compiled.outputs[0].name;
       const context = [...prompt];
       for (let i = 0; i < options.length; i++) {
-        // A fixed-length input takes the last T tokens, padded on the right (a causal model never reads the padding).
-        const window = lm.length === null ? context : context.slice(-lm.length);
+        // The context slides over the last `limit` tokens; a fixed-length input is padded on the right (a causal model never reads the padding).
+        const window = limit === null ? context : context.slice(-limit);
         const fed = lm.length === null ? window : [...window, ...new Array(lm.length - window.length).fill(0)];
         const result = await session.run({ [compiled.inputs[0].name]: ids(fed) }, [scoresName]);
         const scores = (result[scoresName].data as Float32Array).subarray((window.length - 1) * lm.vocabulary, window.length * lm.vocabulary);
@@ -127,6 +135,7 @@ export async function generate(engine: Engine, doc: ModelDocument, prompt: numbe
       }
       return out;
     }
+    if (limit !== null && total > limit) throw new CompileError(`the model reads at most ${limit} positions: with the cache, prompt + length (${total}) must not exceed that (without it, the context slides)`);
     const capacity = slidingWindowOf(doc) ?? total;
     const step = decoderStep(doc, capacity, options.weights, options.weightSeed);
     session = await engine.createSession(encodeModelBytes(step.model));

@@ -79,6 +79,13 @@ describe('generation', () => {
     assert.equal(decoderStep(gpt('learned'), 17).caches.length, 4, 'two layers, keys and values each');
   });
 
+  test('past the learned positions (32), recomputation slides the context while the cache refuses in words', async () => {
+    const engine = new NodeEngine();
+    assert.equal((await generate(engine, gpt('learned'), [1, 2, 3], { ...sampling, length: 40, cache: false })).length, 40);
+    await assert.rejects(generate(engine, gpt('learned'), [1, 2, 3], { ...sampling, length: 40, cache: true }), /reads at most 32 positions: with the cache, prompt \+ length \(43\) must not exceed that/);
+    await engine.dispose();
+  });
+
   test('a layer that mixes positions without a cache is refused by name', () => {
     const lstm = doc([node('tokens', 'Input', { shape: [10], dtype: 'int64' }), node('emb', 'Embedding', { numEmbeddings: V, embeddingDim: 8 }), node('lstm', 'LSTM', { hiddenSize: 8 }), node('head', 'Linear', { outFeatures: V })], [['tokens', 'emb'], ['emb', 'lstm'], ['lstm:output', 'head']]);
     assert.throws(() => decoderStep(lstm, 10), /lstm \(LSTM\) has no decoder step/);
