@@ -403,6 +403,8 @@ export const RULES: Record<string, GradientRule> = {
     const fromNeighbours = channelWindowSum(b, b.op('Mul', [b.op('Mul', [g, x]), b.op('Pow', [d, b.floats([-beta - 1])])]), dims, above, below);
     return [b.op('Sub', [direct, b.op('Mul', [b.floats([(2 * alpha * beta) / size]), b.op('Mul', [x, fromNeighbours])])])];
   },
+  // Sign (and Heaviside, lowered through it) is flat wherever it has a derivative; at 0 the subgradient taken is 0 too.
+  Sign: ({ b, node, grads: [g] }) => [g ? zerosLike(b, node.input[0]) : null],
 };
 
 /** Σ v[:, c − before … c + after] along the channel axis (1) of a value shaped `dims`, zero outside: a padded copy, sliced once per offset. */

@@ -127,6 +127,8 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string][] =
   ['ReduceMax', { x: { shape: [2, 3, 4], kind: 'distinct' } }, (b) => b.reduce('ReduceMax', 'x', [2], false)],
   ['MaxPool', { x: { shape: [1, 2, 5, 5], kind: 'distinct' } }, (b) => b.op('MaxPool', ['x'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })],
   ['GlobalAveragePool', { x: { shape: [2, 2, 3, 3] } }, (b) => b.op('GlobalAveragePool', ['x'])],
+  // Flat wherever it is differentiable (the values stay away from 0): the stated zero gradient.
+  ['Sign', { x: { shape: [2, 3] } }, (b) => b.op('Sign', ['x'])],
 ];
 
 describe('gradient rules agree with finite differences', () => {
