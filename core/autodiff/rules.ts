@@ -180,7 +180,7 @@ export const RULES: Record<string, GradientRule> = {
     if (attrString(node, 'reduction', 'mean') !== 'none') throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for reduction 'none'`);
     if (rankOf(ctx, node.input[0]) !== 2 || node.input[2]) throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for N×C scores without class weights`);
     const [logp, target] = node.input;
-    const ignore = attr(node, 'ignore_index')?.i;
+    const ignore = attr(node, 'ignore_index') ? attrInt(node, 'ignore_index', 0) : undefined;
     let index = target;
     let value = b.op('Neg', [g]);
     if (ignore !== undefined) {
@@ -198,7 +198,7 @@ export const RULES: Record<string, GradientRule> = {
     if (gLogProb || node.input[2]) throw new GradientError(`SoftmaxCrossEntropyLoss ${node.name}: gradients are written for the loss output without class weights`);
     const [scores, labels] = node.input;
     const reduction = attrString(node, 'reduction', 'mean');
-    const ignore = attr(node, 'ignore_index')?.i;
+    const ignore = attr(node, 'ignore_index') ? attrInt(node, 'ignore_index', 0) : undefined;
     // d loss / d scores = (softmax − one-hot(label)) × each sample's weight in the reduction.
     let index = labels;
     let counted: string | null = null;
@@ -266,7 +266,7 @@ export const RULES: Record<string, GradientRule> = {
     const { b, node, grads: [g], needs } = ctx;
     if (!g) return node.input.map(() => null);
     const rank = rankOf(ctx, node.input[0]);
-    const axis = (attr(node, 'axis')?.i ?? 0) < 0 ? (attr(node, 'axis')!.i ?? 0) + rank : (attr(node, 'axis')?.i ?? 0);
+    const axis = attrInt(node, 'axis', 0) < 0 ? attrInt(node, 'axis', 0) + rank : attrInt(node, 'axis', 0);
     let offset = 0;
     return node.input.map((x, i) => {
       const size = ctx.typeOf(x)?.shape[axis];

@@ -10,7 +10,7 @@ import type { OnnxInput } from '../layers/onnxop.ts';
 import { attr, attrFloat, attrInt, attrInts, attrString, attributeToJson } from '../onnx/attributes.ts';
 import type { Dim, DType, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
-import { DataType, OnnxFormatError, isFloatTensor, tensorValues, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/proto.ts';
+import { DataType, OnnxFormatError, int64Values, isFloatTensor, tensorValues, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/proto.ts';
 
 export interface ImportResult {
   doc: ModelDocument;
@@ -35,6 +35,9 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;
 }
+
+/** Float inputs that hold sizes (not weights), by op: kept as constants so shapes can be computed from them. */
+const SHAPE_SETTINGS: Record<string, number[]> = { Resize: [1, 2], Upsample: [1] };
 
 class Importer {
   readonly nodes: ModelNode[] = [];
@@ -407,13 +410,16 @@ class Importer {
       else if (!c) {
         onnxInputs.push('edge');
         edges.push(name);
+      } else if (isFloatTensor(c) && SHAPE_SETTINGS[n.op_type]?.includes(slot)) {
+        // Resize's scales are shape arithmetic, not weights: kept as values the shape rules can read.
+        onnxInputs.push({ constant: [...floatArray(c)], shape: c.dims ?? [], dtype: 'float32' });
       } else if (isFloatTensor(c)) {
         onnxInputs.push({ weight: `in${slot}`, shape: c.dims ?? [] });
         pendingWeights.push([`in${slot}`, c]);
       } else {
         const dtype = ({ [DataType.INT64]: 'int64', [DataType.INT32]: 'int32', [DataType.BOOL]: 'bool', [DataType.UINT8]: 'uint8', [DataType.INT8]: 'int8' } as const)[c.data_type as 7];
         if (!dtype) throw new OnnxFormatError(`node "${n.name}" has a constant input "${name}" of data type ${c.data_type}, which Netloom cannot keep`);
-        onnxInputs.push({ constant: tensorValues(c) as number[], shape: c.dims ?? [], dtype });
+        onnxInputs.push({ constant: dtype === 'int64' ? int64Values(c) : (tensorValues(c) as number[]), shape: c.dims ?? [], dtype });
       }
     });
     const outputs = n.output.map((o) => this.types.get(o));

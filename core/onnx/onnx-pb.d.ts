@@ -4,7 +4,7 @@ export interface StaticMessageType {
   decode(bytes: Uint8Array): object;
   encode(message: object): { finish(): Uint8Array };
   fromObject(object: object): object;
-  toObject(message: object, options: { longs?: NumberConstructor; arrays?: boolean; defaults?: boolean }): object;
+  toObject(message: object, options: { longs?: NumberConstructor | StringConstructor; arrays?: boolean; defaults?: boolean }): object;
 }
 
 export declare const onnx: {
