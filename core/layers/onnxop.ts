@@ -63,7 +63,7 @@ export const OnnxOp: LayerSpec = {
     });
     if (edge !== ctx.inputs.length) ctx.fail(`has ${ctx.inputs.length} edges but its ONNX inputs take ${edge}`);
     const attributes = jsonAttributes((ctx.params.attributes ?? {}) as unknown as Record<string, JsonAttribute>);
-    const computed = ctx.str('domain') ? null : inferOnnxOp(opType, attributes, types, ctx.int('opset'));
+    const computed = ctx.str('domain') ? null : inferOnnxOp(opType, attributes, types, ctx.int('opset'), ctx.int('outputCount'));
     const recorded = ctx.params.outputTypes as unknown as { shape: Dim[]; dtype: DType }[] | null;
     const count = ctx.int('outputCount');
     const outputs = Array.from({ length: count }, (_, i) => computed?.[i] ?? (recorded?.[i] ? tensor(recorded[i].shape, recorded[i].dtype) : undefined));

@@ -126,7 +126,7 @@ function windows(x: Dim[], a: Attributes, kernel: number[], channels: Dim): Dim[
 }
 
 /** Output types of an ONNX node, or null when this op is not covered. */
-export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opset: number): OnnxValue[] | null {
+export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opset: number, outputCount = 1): OnnxValue[] | null {
   const [x, y] = inputs;
   const X = x?.shape;
   const same = () => [x ? t(X!, x.dtype, x.value) : undefined];
@@ -173,9 +173,17 @@ export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opse
       return [x ? t(X!, 'int64', x.value?.map((d) => (d === 0 ? 1 : 0))) : undefined];
     case 'Dropout':
       return [x, x ? t(X!, 'int64') : undefined];
-    case 'LayerNormalization':
-    case 'BatchNormalization':
-      return [x, undefined, undefined, undefined, undefined];
+    case 'LayerNormalization': {
+      // The optional Mean and InvStdDev keep the dimensions before the axis, with 1 for the rest.
+      const axis = X ? norm(a.int('axis', -1), X.length) : 0;
+      const stat = x ? t(X!.map((d, i) => (i < axis ? d : 1)), x.dtype) : undefined;
+      return [x, stat, stat];
+    }
+    case 'BatchNormalization': {
+      // Training mode also gives the running mean and variance, one per channel.
+      const channels = inputs[1] ? t(inputs[1].shape, inputs[1].dtype) : undefined;
+      return [x, channels, channels];
+    }
     case 'Cast': {
       const to = a.int('to', DataType.FLOAT);
       const float = to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16;
@@ -365,12 +373,14 @@ export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opse
     case 'Split': {
       if (!x) return null;
       const axis = norm(a.int('axis', 0), X!.length);
-      const count = a.int('num_outputs', inputs.length);
+      const count = a.int('num_outputs', outputCount);
       const sizes = (opset >= 13 ? numbers(y) : a.ints('split')) ?? null;
       const size = X![axis];
+      // Without sizes: equal parts, the last one smaller when they do not divide evenly (opset 18).
+      const part = typeof size === 'number' ? Math.ceil(size / count) : `(${size}/${count})`;
       return Array.from({ length: sizes?.length ?? count }, (_, i) => {
         const shape = [...X!];
-        shape[axis] = sizes ? sizes[i] : typeof size === 'number' ? Math.ceil(size / count) : `(${size}/${count})`;
+        shape[axis] = sizes ? sizes[i] : typeof size === 'number' && typeof part === 'number' && i === count - 1 ? size - part * (count - 1) : part;
         return t(shape, x.dtype);
       });
     }
@@ -402,6 +412,11 @@ export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opse
       if (!x) return null;
       const H = a.int('hidden_size', 0);
       const dirs = a.string('direction', 'forward') === 'bidirectional' ? 2 : 1;
+      // layout 1: batch first in X, Y and the states.
+      if (a.int('layout', 0) === 1) {
+        const state = t([X![0], dirs, H], x.dtype);
+        return [t([X![0], X![1], dirs, H], x.dtype), state, state];
+      }
       const state = t([dirs, X![1], H], x.dtype);
       return [t([X![0], dirs, X![1], H], x.dtype), state, state];
     }
@@ -420,9 +435,14 @@ export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opse
       const dilations = a.ints('dilations') ?? new Array(rank).fill(1);
       const pads = a.ints('pads') ?? new Array(2 * rank).fill(0);
       const extra = a.ints('output_padding') ?? new Array(rank).fill(0);
+      // An explicit output_shape, or auto_pad SAME (input × stride), decides the size; else the window arithmetic.
+      const outputShape = a.ints('output_shape');
+      const same = a.string('auto_pad', 'NOTSET').startsWith('SAME');
       const spatial = X!.slice(2).map((d, i) => {
         const n = num(d);
-        return n === null ? `convT(${d})` : (n - 1) * strides[i] - pads[i] - pads[i + rank] + dilations[i] * (kernel[i] - 1) + extra[i] + 1;
+        if (outputShape) return outputShape[outputShape.length - rank + i];
+        if (n === null) return `convT(${d})`;
+        return same ? n * strides[i] : (n - 1) * strides[i] - pads[i] - pads[i + rank] + dilations[i] * (kernel[i] - 1) + extra[i] + 1;
       });
       return [t([X![0], arith('Mul', y.shape[1], a.int('group', 1)), ...spatial], x.dtype)];
     }
@@ -450,7 +470,9 @@ export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opse
       const fromInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
       const given = fromInput ? (y ? numbers(y) : undefined) : a.ints('axes');
       if (fromInput && y && !given) return null;
-      const axes = (given ?? X!.map((_, i) => i)).map((v) => norm(v, X!.length));
+      // No axes (or an empty list) reduces everything, unless noop_with_empty_axes says to do nothing.
+      if (given?.length === 0 && a.int('noop_with_empty_axes', 0) === 1) return same();
+      const axes = (given?.length ? given : X!.map((_, i) => i)).map((v) => norm(v, X!.length));
       const keep = a.int('keepdims', 1) === 1;
       return [t(keep ? X!.map((d, i) => (axes.includes(i) ? 1 : d)) : X!.filter((_, i) => !axes.includes(i)), x.dtype)];
     }
@@ -458,7 +480,7 @@ export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opse
     case 'SoftmaxCrossEntropyLoss': {
       if (!x) return null;
       const reduction = a.string('reduction', 'mean');
-      return [t(reduction === 'none' ? [X![0], ...X!.slice(2)] : [], x.dtype)];
+      return [t(reduction === 'none' ? [X![0], ...X!.slice(2)] : [], x.dtype), t(X!, x.dtype)];
     }
     case 'ArgMax':
     case 'ArgMin': {

@@ -1,0 +1,81 @@
+/**
+ * Small torch.nn blocks exported by PyTorch 1.13 (tests/fixtures/torch-blocks, made by
+ * scripts/fixtures/make_torch_blocks.py): each imports without errors, counts what PyTorch counts, and
+ * re-exports to the same function on ONNX Runtime, at the exported batch size and at another one.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { inferShapes } from '../../core/index.ts';
+import { compileModel } from '../../core/convert/compile.ts';
+import { importOnnx } from '../../core/convert/import.ts';
+import { attributeFromJson, attributeToJson } from '../../core/onnx/attributes.ts';
+import { OnnxBuilder, valueInfo } from '../../core/onnx/builder.ts';
+import { decodeModel, encodeModelBytes, int64Values, type ModelProto } from '../../core/onnx/proto.ts';
+
+const DIR = new URL('../fixtures/torch-blocks/', import.meta.url);
+interface Entry {
+  params: number;
+  input: number[];
+  dtype: 'float' | 'long';
+  inputs: string[];
+  batchAxis: number | null;
+}
+const MANIFEST = JSON.parse(readFileSync(new URL('manifest.json', DIR), 'utf8')) as Record<string, Entry>;
+const load = (name: string) => readFileSync(new URL(`${name}.onnx`, DIR));
+
+function feeds(entry: Entry, shape: number[]): ort.Tensor[] {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return entry.inputs.map((_, k) =>
+    entry.dtype === 'long' ? new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt((i * 7 + k) % 48)), shape) : new ort.Tensor('float32', Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + k)), shape),
+  );
+}
+
+/** Import, count, re-export and run both files at the exported batch and (when it is dynamic) at batch 3. */
+async function roundTrip(name: string): Promise<void> {
+  const entry = MANIFEST[name];
+  const bytes = load(name);
+  const { doc, weights } = importOnnx(decodeModel(bytes), name);
+  const inference = inferShapes(doc);
+  assert.deepEqual(inference.diagnostics().map((d) => `${d.nodeId}: ${d.message}`), []);
+  assert.equal(inference.getTotals().totalParams, entry.params, 'parameters, as PyTorch counts them');
+  const compiled = compileModel(doc, { weights });
+  const [original, reexported] = await Promise.all([ort.InferenceSession.create(bytes), ort.InferenceSession.create(encodeModelBytes(compiled.model))]);
+  const shapes = [entry.input];
+  if (entry.batchAxis !== null) shapes.push(entry.input.map((d, i) => (i === entry.batchAxis ? 3 : d)));
+  for (const shape of shapes) {
+    const x = feeds(entry, shape);
+    const expected = (await original.run(Object.fromEntries(entry.inputs.map((n, i) => [n, x[i]])))).y;
+    const actual = (await reexported.run(Object.fromEntries(compiled.inputs.map((v, i) => [v.name, x[i]]))))[compiled.outputs[0].name];
+    assert.deepEqual(actual.dims, expected.dims, `output shape at input ${shape.join('×')}`);
+    assert.deepEqual([...(actual.data as Float32Array)], [...(expected.data as Float32Array)], `outputs at input ${shape.join('×')}`);
+  }
+}
+
+describe('torch.nn blocks import, count and re-export exactly', () => {
+  for (const name of ['slice_to_end', 'lstm', 'transformer_encoder', 'layer_scale', 'causal_block', 'pad_einsum_resize']) test(name, () => roundTrip(name));
+});
+
+test('x[:, 1:] keeps PyTorch\'s INT64_MAX end bit-exact: in the document and in the re-exported file', () => {
+  const { doc, weights } = importOnnx(decodeModel(load('slice_to_end')));
+  assert.match(JSON.stringify(doc), /"9223372036854775807"/);
+  const compiled = compileModel(doc, { weights });
+  const slice = compiled.model.graph.node.find((n) => n.op_type === 'Slice')!;
+  const end = [...compiled.model.graph.initializer!, ...compiled.model.graph.node.filter((n) => n.op_type === 'Constant').map((n) => ({ ...n.attribute![0].t!, name: n.output[0] }))].find((t) => t.name === slice.input[2])!;
+  assert.deepEqual(int64Values(end), ['9223372036854775807']);
+});
+
+test('int64 attributes beyond 2^53 round-trip exactly through the document form', () => {
+  const b = new OnnxBuilder(9);
+  b.op('Slice', ['x'], { starts: [1], ends: [0], axes: [1] }, 'y');
+  const node = b.nodes[0];
+  node.attribute!.find((a) => a.name === 'ends')!.ints = ['9223372036854775807'];
+  const model: ModelProto = { ir_version: 4, opset_import: [{ domain: '', version: 9 }], graph: { name: 'g', node: [node], input: [valueInfo('x', { shape: [2, 5], dtype: 'float32' })], output: [valueInfo('y', { shape: [2, 4], dtype: 'float32' })] } };
+  const decoded = decodeModel(encodeModelBytes(model));
+  const ends = decoded.graph.node[0].attribute!.find((a) => a.name === 'ends')!;
+  const json = attributeToJson(ends);
+  assert.deepEqual(json.value, ['9223372036854775807']);
+  const back = decodeModel(encodeModelBytes({ ...decoded, graph: { ...decoded.graph, node: [{ ...decoded.graph.node[0], attribute: [attributeFromJson('ends', JSON.parse(JSON.stringify(json)))] }] } }));
+  assert.deepEqual(back.graph.node[0].attribute![0].ints, ['9223372036854775807']);
+});
