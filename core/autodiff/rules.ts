@@ -242,25 +242,39 @@ export const RULES: Record<string, GradientRule> = {
   Slice: (ctx) => {
     const { b, node, grads: [g] } = ctx;
     if (!g) return [null];
-    // The gradient of a slice is the gradient padded with zeros back to the input's size.
-    const dims = staticDims(ctx, node.input[0], 'input size');
+    // The gradient of a slice is the gradient padded with zeros back to the input's size. Only the sliced
+    // axes matter; a size not known statically is read at run time.
+    const x = node.input[0];
+    const rank = rankOf(ctx, x);
     const constant = (i: number) => (node.input[i] ? (ctx.typeOf(node.input[i])?.value as number[] | undefined) : undefined);
     const starts = constant(1);
     const ends = constant(2);
     const axes = constant(3) ?? starts?.map((_, i) => i);
     const steps = constant(4);
-    if (!starts || !ends || !axes || steps?.some((s) => s !== 1)) throw new GradientError(`Slice ${node.name}: the gradient needs constant starts, ends and axes, and steps of 1`);
-    const rank = dims.length;
-    const pads = new Array(2 * rank).fill(0);
+    if (!starts || !ends || !axes || [starts, ends, axes].some((v) => v.some((d) => typeof d !== 'number')) || steps?.some((s) => s !== 1)) {
+      throw new GradientError(`Slice ${node.name}: the gradient needs constant starts, ends and axes, and steps of 1`);
+    }
+    const shape = ctx.typeOf(x)!.shape;
+    const begin: (number | string)[] = new Array(rank).fill(0);
+    const after: (number | string)[] = new Array(rank).fill(0);
     axes.forEach((axis, i) => {
       const k = axis < 0 ? axis + rank : axis;
-      const size = dims[k];
-      if (size < 0) throw new GradientError(`Slice ${node.name}: the gradient needs a known size along axis ${k}`);
-      const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
-      pads[k] = clamp(starts[i]);
-      pads[k + rank] = size - clamp(ends[i]);
+      const size = shape[k];
+      if (typeof size === 'number') {
+        const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+        begin[k] = clamp(starts[i]);
+        after[k] = size - clamp(ends[i]);
+        return;
+      }
+      // size − clamp(v) and clamp(v), written as ONNX int64 arithmetic on the run-time size.
+      const n = b.op('Gather', [b.op('Shape', [x]), b.ints([k])], { axis: 0 });
+      const clamp = (v: number) => (v >= 0 ? b.op('Min', [b.ints([v]), n]) : b.op('Max', [b.op('Add', [n, b.ints([v])]), b.ints([0])]));
+      begin[k] = starts[i] >= 0 && typeof starts[i] === 'number' ? starts[i] : clamp(starts[i]);
+      after[k] = ends[i] >= 2 ** 62 ? 0 : b.op('Sub', [n, clamp(ends[i])]);
     });
-    return [b.op('Pad', [g, b.ints(pads)]), null, null, null, null];
+    const all = [...begin, ...after];
+    const pads = all.every((p) => typeof p === 'number') ? b.ints(all as number[]) : b.op('Concat', all.map((p) => (typeof p === 'number' ? b.ints([p]) : p)), { axis: 0 });
+    return [b.op('Pad', [g, pads]), null, null, null, null];
   },
   Concat: (ctx) => {
     const { b, node, grads: [g], needs } = ctx;
@@ -468,3 +482,201 @@ function reduceGrad(ctx: GradContext, mean: boolean): (string | null)[] {
   }
   return [spread, null];
 }
+
+// ---- Gradient rules for the ops of imported models: MobileNet's hard activations and ReLU6, Pad,
+// Trilu masks, Resize, Einsum, and the element-wise ops of §2 of issue 13. ----
+
+/** 1 where `mask` holds, else 0, as float32. */
+const indicator = (b: OnnxBuilder, mask: string): string => b.op('Cast', [mask], { to: 1 });
+
+/** The known values of a constant input, or null. */
+function constantValues(ctx: GradContext, slot: number): number[] | null {
+  const name = ctx.node.input[slot];
+  const value = name ? ctx.typeOf(name)?.value : undefined;
+  return value && value.every((v) => typeof v === 'number') ? (value as number[]) : null;
+}
+
+/** Einsum's terms with the output written out (the implicit form: letters used once, sorted). */
+function einsumTerms(equation: string): { inputs: string[]; output: string } {
+  const [lhs, rhs] = equation.replace(/\s/g, '').split('->');
+  const letters = lhs.replace(/[^A-Za-z]/g, '');
+  const output = rhs ?? (lhs.includes('...') ? '...' : '') + [...new Set(letters)].filter((c) => letters.split(c).length === 2).sort().join('');
+  return { inputs: lhs.split(','), output };
+}
+
+const IMPORTED_OP_RULES: Record<string, GradientRule> = {
+  // y = max(0, min(1, αx + β)): slope α strictly inside, 0 where clipped (as PyTorch's hardsigmoid_backward).
+  HardSigmoid: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const alpha = attr(node, 'alpha')?.f ?? 0.2;
+    const beta = attr(node, 'beta')?.f ?? 0.5;
+    const t = b.op('Add', [b.op('Mul', [node.input[0], b.floats([alpha])]), b.floats([beta])]);
+    const inside = b.op('And', [b.op('Greater', [t, b.floats([0])]), b.op('Less', [t, b.floats([1])])]);
+    return [b.op('Mul', [g, b.op('Mul', [indicator(b, inside), b.floats([alpha])])])];
+  },
+  // y = x·relu6(x + 3)/6: 0 below −3, x/3 + 1/2 up to 3, 1 above (PyTorch's hardswish_backward).
+  HardSwish: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const x = node.input[0];
+    const middle = b.op('Add', [b.op('Div', [x, b.floats([3])]), b.floats([0.5])]);
+    const slope = b.op('Where', [b.op('Less', [x, b.floats([-3])]), b.floats([0]), b.op('Where', [b.op('LessOrEqual', [x, b.floats([3])]), middle, b.floats([1])])]);
+    return [b.op('Mul', [g, slope])];
+  },
+  // The gradient passes where min ≤ x ≤ max (PyTorch's clamp_backward); the bounds are settings.
+  Clip: ({ b, node, grads: [g] }) => {
+    if (!g) return [null, null, null];
+    const x = node.input[0];
+    const [low, high] = b.opset >= 11 ? [node.input[1], node.input[2]] : [attr(node, 'min') ? b.floats([attr(node, 'min')!.f!]) : '', attr(node, 'max') ? b.floats([attr(node, 'max')!.f!]) : ''];
+    let pass: string | null = null;
+    if (low) pass = b.op('GreaterOrEqual', [x, low]);
+    if (high) pass = pass ? b.op('And', [pass, b.op('LessOrEqual', [x, high])]) : b.op('LessOrEqual', [x, high]);
+    return [pass ? b.op('Where', [pass, g, b.floats([0])]) : g, null, null];
+  },
+  // Constant padding: the gradient is the padded gradient cut back to the input.
+  Pad: (ctx) => {
+    const { b, node, grads: [g] } = ctx;
+    if (!g) return [null, null, null, null];
+    const mode = attrString(node, 'mode', 'constant');
+    const pads = b.opset >= 11 ? constantValues(ctx, 1) : (attrInts(node, 'pads') ?? null);
+    if (mode !== 'constant' || !pads || pads.some((p) => p < 0)) throw new GradientError(`Pad ${node.name}: gradients are written for constant padding by known, non-negative amounts`);
+    const rank = rankOf(ctx, node.input[0]);
+    const axes = (node.input[3] ? constantValues(ctx, 3) : null)?.map((a) => (a < 0 ? a + rank : a)) ?? Array.from({ length: rank }, (_, i) => i);
+    const n = axes.length;
+    const kept = axes.map((_, i) => i).filter((i) => pads[i] > 0 || pads[i + n] > 0);
+    if (kept.length === 0) return [g, null, null, null];
+    // Ends counted from the back (−after), or to the end (INT64_MAX saturated) where nothing was added.
+    const starts = kept.map((i) => pads[i]);
+    const ends = kept.map((i) => (pads[i + n] > 0 ? -pads[i + n] : Number.MAX_SAFE_INTEGER));
+    return [b.op('Slice', [g, b.ints(starts), b.ints(ends), b.ints(kept.map((i) => axes[i]))]), null, null, null];
+  },
+  // Trilu keeps a triangle: its gradient is the same triangle of the output's gradient.
+  Trilu: ({ b, node, grads: [g] }) => [g ? b.op('Trilu', node.input[1] ? [g, node.input[1]] : [g], { upper: attrInt(node, 'upper', 1) }) : null, null],
+  /**
+   * Resize is linear and separable: along each resized axis y = M·x. Mᵀ comes from resizing an identity
+   * with the same settings (each row of the identity one "image"), and the gradient is g multiplied by
+   * it along each axis. Works for every mode and coordinate transformation that does not crop.
+   */
+  Resize: (ctx) => {
+    const { b, node, grads: [g] } = ctx;
+    if (!g) return [null, null, null, null];
+    const x = node.input[0];
+    const rank = rankOf(ctx, x);
+    const scales0 = node.input[2] ? constantValues(ctx, 2)?.[0] : 1;
+    if (b.opset < 11 || attrString(node, 'coordinate_transformation_mode', 'half_pixel') === 'tf_crop_and_resize' || attr(node, 'axes') || attrInt(node, 'antialias', 0) !== 0 || (node.input[2] && scales0 !== 1)) {
+      throw new GradientError(`Resize ${node.name}: gradients are written for resizes (opset ≥ 11) by known scales or sizes that keep the batch, without cropping or antialiasing`);
+    }
+    const scales = node.input[2] ? constantValues(ctx, 2) : null;
+    const sizeOf = (v: string, k: number) => b.op('Gather', [b.op('Shape', [v]), b.ints([k])], { axis: 0 });
+    let grad = g;
+    for (let k = 1; k < rank; k++) {
+      if (scales?.[k] === 1) continue;
+      const n = sizeOf(x, k);
+      // The identity as n one-dimensional images along axis k: shaped [n, 1, …, n (axis k), …, 1].
+      const eye = b.op('EyeLike', [b.op('ConstantOfShape', [b.op('Concat', [n, n], { axis: 0 })])]);
+      const images = b.op('Reshape', [eye, b.op('Concat', [n, b.ints(Array.from({ length: rank - 1 }, (_, i) => (i + 1 === k ? -1 : 1)))], { axis: 0 })]);
+      const resizeInputs = scales
+        ? [images, '', b.floats(Array.from({ length: rank }, (_, i) => (i === k ? scales[k] : 1)), [rank])]
+        : [images, '', '', b.op('Concat', Array.from({ length: rank }, (_, i) => (i === 0 ? n : i === k ? sizeOf(node.output[0], k) : b.ints([1]))), { axis: 0 })];
+      const resized = b.op('Resize', resizeInputs);
+      b.nodes[b.nodes.length - 1].attribute = node.attribute;
+      // Mᵀ as [n, out]; along axis k the gradient is g ×ₖ Mᵀ: move axis k last, multiply, move it back.
+      const mT = b.op('Reshape', [resized, b.op('Concat', [n, b.ints([-1])], { axis: 0 })]);
+      const perm = Array.from({ length: rank }, (_, i) => i).filter((i) => i !== k).concat(k);
+      const product = b.op('MatMul', [b.op('Transpose', [grad], { perm }), b.op('Transpose', [mT], { perm: [1, 0] })]);
+      grad = b.op('Transpose', [product], { perm: perm.map((_, i) => perm.indexOf(i)) });
+    }
+    return [grad, null, null, null];
+  },
+  // Each operand's gradient is the Einsum of the output's gradient with the other operands.
+  Einsum: (ctx) => {
+    const { b, node, grads: [g], needs, typeOf } = ctx;
+    if (!g) return node.input.map(() => null);
+    const { inputs, output } = einsumTerms(attrString(node, 'equation', ''));
+    return node.input.map((x, k) => {
+      if (!needs[k]) return null;
+      const term = inputs[k];
+      const others = inputs.filter((_, i) => i !== k);
+      const elsewhere = output + others.join('');
+      if (new Set(term.replace('...', '')).size !== term.replace('...', '').length || [...term.replace('...', '')].some((c) => !elsewhere.includes(c))) {
+        throw new GradientError(`Einsum ${node.name}: gradients are written for operands without repeated or operand-only subscripts ("${term}")`);
+      }
+      const equation = `${[output, ...others].join(',')}->${term}`;
+      const result = b.op('Einsum', [g, ...node.input.filter((_, i) => i !== k)], { equation });
+      return term.includes('...') ? unbroadcast(b, result, x, typeOf) : result;
+    });
+  },
+  Cast: ({ grads: [g], node }) => [g && [1, 10, 11].includes(attrInt(node, 'to', 1)) ? g : null],
+  Sin: unary((b, x) => b.op('Cos', [x])),
+  Cos: unary((b, x) => b.op('Neg', [b.op('Sin', [x])])),
+  Softsign: unary((b, x) => {
+    const d = b.op('Add', [b.floats([1]), b.op('Abs', [x])]);
+    return b.op('Reciprocal', [b.op('Mul', [d, d])]);
+  }),
+  Elu: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const alpha = attr(node, 'alpha')?.f ?? 1;
+    const x = node.input[0];
+    return [b.op('Mul', [g, b.op('Where', [b.op('Greater', [x, b.floats([0])]), b.floats([1]), b.op('Add', [node.output[0], b.floats([alpha])])])])];
+  },
+  Selu: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const alpha = attr(node, 'alpha')?.f ?? 1.67326319217681884765625;
+    const gamma = attr(node, 'gamma')?.f ?? 1.05070102214813232421875;
+    const x = node.input[0];
+    return [b.op('Mul', [g, b.op('Where', [b.op('Greater', [x, b.floats([0])]), b.floats([gamma]), b.op('Add', [node.output[0], b.floats([alpha * gamma])])])])];
+  },
+  Pow: ({ b, node, grads: [g], needs, typeOf }) => {
+    if (!g) return [null, null];
+    const [x, p] = node.input;
+    // d/dx xᵖ = p·xᵖ⁻¹; d/dp xᵖ = xᵖ·ln x (for positive x).
+    const dx = needs[0] ? unbroadcast(b, b.op('Mul', [g, b.op('Mul', [p, b.op('Pow', [x, b.op('Sub', [p, b.floats([1])])])])]), x, typeOf) : null;
+    const dp = needs[1] ? unbroadcast(b, b.op('Mul', [g, b.op('Mul', [node.output[0], b.op('Log', [x])])]), p, typeOf) : null;
+    return [dx, dp];
+  },
+  Max: (ctx) => extremumGrad(ctx),
+  Min: (ctx) => extremumGrad(ctx),
+  Split: (ctx) => {
+    const { b, node, grads } = ctx;
+    if (grads.every((g) => !g)) return [null, null];
+    const rank = rankOf(ctx, node.input[0]);
+    const axis = attrInt(node, 'axis', 0) < 0 ? attrInt(node, 'axis', 0) + rank : attrInt(node, 'axis', 0);
+    // The pieces' gradients side by side, zeros for pieces the loss does not read.
+    const parts = node.output.map((o, i) => grads[i] ?? zerosLike(b, o));
+    return [b.op('Concat', parts, { axis }), null];
+  },
+  Tile: (ctx) => {
+    const { b, node, grads: [g] } = ctx;
+    if (!g) return [null, null];
+    const x = node.input[0];
+    const reps = constantValues(ctx, 1);
+    const dims = ctx.typeOf(x)?.shape;
+    if (!reps || !dims) throw new GradientError(`Tile ${node.name}: the gradient needs constant repeats`);
+    // [r0·d0, r1·d1, …] → [r0, d0, r1, d1, …], summed over the repeat axes.
+    const split = dims.flatMap((d, i) => [reps[i], typeof d === 'number' ? d : -1]);
+    if (split.filter((d) => d === -1).length > 1) throw new GradientError(`Tile ${node.name}: the gradient needs known sizes (all but one)`);
+    const summed = b.reduce('ReduceSum', b.reshape(g, split), dims.map((_, i) => 2 * i), false);
+    return [b.op('Reshape', [summed, b.op('Shape', [x])]), null];
+  },
+  CumSum: ({ b, node, grads: [g] }) => {
+    if (!g) return [null, null];
+    // The adjoint of a running sum is the running sum taken the other way.
+    return [b.op('CumSum', [g, node.input[1]], { exclusive: attrInt(node, 'exclusive', 0), reverse: 1 - attrInt(node, 'reverse', 0) }), null];
+  },
+  PRelu: ({ b, node, grads: [g], needs, typeOf }) => {
+    if (!g) return [null, null];
+    const [x, slope] = node.input;
+    const positive = b.op('Greater', [x, b.floats([0])]);
+    return [
+      needs[0] ? b.op('Mul', [g, b.op('Where', [positive, b.floats([1]), slope])]) : null,
+      needs[1] ? unbroadcast(b, b.op('Where', [positive, b.floats([0]), b.op('Mul', [g, x])]), slope, typeOf) : null,
+    ];
+  },
+};
+
+/** Max and Min: the gradient goes to the inputs equal to the result (each of them, as PyTorch's max_backward does for two). */
+function extremumGrad({ b, node, grads: [g], needs, typeOf }: GradContext): (string | null)[] {
+  if (!g) return node.input.map(() => null);
+  return node.input.map((x, i) => (needs[i] ? unbroadcast(b, b.op('Mul', [g, indicator(b, b.op('Equal', [x, node.output[0]]))]), x, typeOf) : null));
+}
+
+Object.assign(RULES, IMPORTED_OP_RULES);

@@ -25,8 +25,9 @@ export function annotate(graph: GraphProto, opset: number): Map<string, TensorTy
 export function addInitializers(types: Map<string, TensorType>, initializers: TensorProto[]): void {
   for (const t of initializers) {
     const dims = t.dims ?? [];
-    const small = !isFloatTensor(t) && dims.reduce((a, b) => a * b, 1) <= 64;
-    types.set(t.name!, { shape: dims, dtype: isFloatTensor(t) ? 'float32' : 'int64', ...(small ? { value: tensorValues(t) as number[] } : {}) });
+    // Small constants carry their values: shape arithmetic, and float settings such as Resize's scales.
+    const small = dims.reduce((a, b) => a * b, 1) <= 64;
+    types.set(t.name!, { shape: dims, dtype: isFloatTensor(t) ? 'float32' : 'int64', ...(small ? { value: [...tensorValues(t)] } : {}) });
   }
 }
 
