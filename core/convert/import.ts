@@ -50,6 +50,8 @@ class Importer {
   private readonly types = new Map<string, TensorType>();
   private readonly graphOutputs: Set<string>;
   private readonly skip = new Set<NodeProto>();
+  /** Values of Constant nodes: literals of the exported code (zero initial states, masks), never parameters. */
+  private readonly literals = new Set<string>();
   /** ONNX values holding integers (shape arithmetic): never turned into catalogue layers. */
   private readonly integers = new Set<string>();
   private batchSymbol: string | undefined;
@@ -68,6 +70,7 @@ class Importer {
       if (value && !this.graphOutputs.has(n.output[0])) {
         this.initializers.set(n.output[0], { ...value, name: n.output[0] });
         this.skip.add(n);
+        if (n.op_type === 'Constant') this.literals.add(n.output[0]);
       }
     }
     for (const n of g.node) for (const i of n.input) if (i) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
@@ -158,6 +161,7 @@ class Importer {
   addInput(v: ValueInfoProto, batched: boolean): void {
     const t = this.typeOf(v);
     if (!t || (batched && t.shape.length === 0)) throw new OnnxFormatError(`input "${v.name}" has no known shape`);
+    if (t.shape.includes(0)) throw new OnnxFormatError(`input "${v.name}" has an empty dimension (size 0), which Netloom's Input cannot hold`);
     const elem = v.type!.tensor_type!.elem_type;
     if (elem !== DataType.FLOAT && elem !== DataType.INT64) throw new OnnxFormatError(`input "${v.name}" has element type ${elem}; Netloom reads float32 and int64 inputs`);
     const id = this.id(v.name, 'input');
@@ -169,14 +173,13 @@ class Importer {
   }
 
   /**
-   * Whether the inputs' first dimension is a batch: symbolic in every input, or one number shared by
-   * inputs of rank 2 and more (a model exported with a fixed batch size).
+   * Whether the inputs' first dimension is a variable batch: symbolic in every input. A model exported
+   * with a fixed batch size keeps its exact shapes (its Reshape constants carry that size, so it could
+   * not take another batch anyway).
    */
   private batched(inputs: ValueInfoProto[]): boolean {
     const firsts = inputs.map((v) => v.type?.tensor_type?.shape?.dim ?? []);
-    if (firsts.every((dims) => dims[0]?.dim_param)) return firsts.length > 0;
-    const value = firsts[0]?.[0]?.dim_value;
-    return value !== undefined && firsts.every((dims) => dims.length >= 2 && dims[0].dim_value === value);
+    return firsts.length > 0 && firsts.every((dims) => dims[0]?.dim_param);
   }
 
   /** Whether an ONNX value carries the batch dimension first, as far as the file says. */
@@ -414,7 +417,7 @@ class Importer {
         // Resize's scales are shape arithmetic, not weights: kept as values the shape rules can read.
         onnxInputs.push({ constant: [...floatArray(c)], shape: c.dims ?? [], dtype: 'float32' });
       } else if (isFloatTensor(c)) {
-        onnxInputs.push({ weight: `in${slot}`, shape: c.dims ?? [] });
+        onnxInputs.push(this.literals.has(name) ? { weight: `in${slot}`, shape: c.dims ?? [], fixed: true } : { weight: `in${slot}`, shape: c.dims ?? [] });
         pendingWeights.push([`in${slot}`, c]);
       } else {
         const dtype = ({ [DataType.INT64]: 'int64', [DataType.INT32]: 'int32', [DataType.BOOL]: 'bool', [DataType.UINT8]: 'uint8', [DataType.INT8]: 'int8' } as const)[c.data_type as 7];

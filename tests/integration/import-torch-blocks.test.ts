@@ -11,7 +11,7 @@ import { inferShapes } from '../../core/index.ts';
 import { compileModel } from '../../core/convert/compile.ts';
 import { importOnnx } from '../../core/convert/import.ts';
 import { attributeFromJson, attributeToJson } from '../../core/onnx/attributes.ts';
-import { OnnxBuilder, valueInfo } from '../../core/onnx/builder.ts';
+import { OnnxBuilder, floatTensor, valueInfo } from '../../core/onnx/builder.ts';
 import { decodeModel, encodeModelBytes, int64Values, type ModelProto } from '../../core/onnx/proto.ts';
 
 const DIR = new URL('../fixtures/torch-blocks/', import.meta.url);
@@ -54,7 +54,43 @@ async function roundTrip(name: string): Promise<void> {
 }
 
 describe('torch.nn blocks import, count and re-export exactly', () => {
-  for (const name of ['slice_to_end', 'lstm', 'transformer_encoder', 'layer_scale', 'causal_block', 'pad_einsum_resize']) test(name, () => roundTrip(name));
+  for (const name of ['slice_to_end', 'lstm', 'transformer_encoder', 'transformer_encoder_static4', 'layer_scale', 'causal_block', 'pad_einsum_resize']) test(name, () => roundTrip(name));
+});
+
+test('a batch baked into the export stays exact (never shown as N); a symbolic batch on axis 1 leaves axis 0 exact', () => {
+  const shapeOf = (name: string) => {
+    const { doc } = importOnnx(decodeModel(load(name)), name);
+    const inference = inferShapes(doc);
+    return doc.nodes.filter((n) => n.op === 'Input').map((n) => inference.node(n.id)!.outputs![0].shape);
+  };
+  assert.deepEqual(shapeOf('transformer_encoder_static4'), [[4, 10, 16]]);
+  assert.deepEqual(shapeOf('transformer_decoder_layer'), [[5, 'N', 16], [5, 'N', 16]]);
+});
+
+test('the re-exported TransformerDecoderLayer (cross-attention slices to INT64_MAX) loads and matches on ONNX Runtime', async () => {
+  const entry = MANIFEST.transformer_decoder_layer;
+  const bytes = load('transformer_decoder_layer');
+  const { doc, weights } = importOnnx(decodeModel(bytes));
+  const compiled = compileModel(doc, { weights });
+  const [original, reexported] = await Promise.all([ort.InferenceSession.create(bytes), ort.InferenceSession.create(encodeModelBytes(compiled.model))]);
+  const x = feeds(entry, [5, 3, 16]);
+  const expected = (await original.run({ x: x[0], memory: x[1] })).y;
+  const actual = (await reexported.run(Object.fromEntries(compiled.inputs.map((v, i) => [v.name, x[i]]))))[compiled.outputs[0].name];
+  assert.deepEqual([...(actual.data as Float32Array)], [...(expected.data as Float32Array)]);
+});
+
+test('a Constant node\'s tensor (a zero initial state expanded to the batch) is kept but is not a parameter', async () => {
+  const b = new OnnxBuilder(17);
+  const zeros = b.op('Constant', [], { value: floatTensor('', [1, 20], new Float32Array(20)) });
+  const h0 = b.op('Expand', [zeros, b.op('Shape', ['x'])]);
+  b.op('Add', ['x', h0], {}, 'y');
+  const model: ModelProto = { ir_version: 8, opset_import: [{ domain: '', version: 17 }], graph: { name: 'g', node: b.nodes, initializer: b.initializers, input: [valueInfo('x', { shape: ['N', 20], dtype: 'float32' })], output: [valueInfo('y', { shape: ['N', 20], dtype: 'float32' })] } };
+  const { doc, weights } = importOnnx(decodeModel(encodeModelBytes(model)));
+  assert.equal(inferShapes(doc).getTotals().totalParams, 0);
+  const compiled = compileModel(doc, { weights });
+  const session = await ort.InferenceSession.create(encodeModelBytes(compiled.model));
+  const x = new ort.Tensor('float32', Float32Array.from({ length: 40 }, (_, i) => i), [2, 20]);
+  assert.deepEqual([...((await session.run({ [compiled.inputs[0].name]: x }))[compiled.outputs[0].name].data as Float32Array)], [...x.data]);
 });
 
 test('x[:, 1:] keeps PyTorch\'s INT64_MAX end bit-exact: in the document and in the re-exported file', () => {
