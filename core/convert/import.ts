@@ -52,6 +52,14 @@ class Importer {
   private readonly skip = new Set<NodeProto>();
   /** Values of Constant nodes: literals of the exported code (zero initial states, masks), never parameters. */
   private readonly literals = new Set<string>();
+  /**
+   * Float initializers read directly by several nodes: one parameter (a tied weight, or one PyTorch
+   * sliced into gates or heads), stored at its first reader and tied to it in the others. PyTorch's
+   * exporter writes parameters it merged only because their values were equal as Identity copies, which
+   * stay parameters of their own.
+   */
+  private readonly shared = new Set<string>();
+  private readonly sharedOwner = new Map<string, { id: string; weight: string }>();
   /** ONNX values holding integers (shape arithmetic): never turned into catalogue layers. */
   private readonly integers = new Set<string>();
   private batchSymbol: string | undefined;
@@ -74,6 +82,10 @@ class Importer {
       }
     }
     for (const n of g.node) for (const i of n.input) if (i) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
+    for (const [name, t] of this.initializers) {
+      const direct = (this.consumers.get(name) ?? []).filter((n) => !this.skip.has(n));
+      if (isFloatTensor(t) && !this.literals.has(name) && new Set(direct).size > 1) this.shared.add(name);
+    }
     const firstInput = g.input.find((i) => !this.initializers.has(i.name));
     this.batchSymbol = firstInput?.type?.tensor_type?.shape?.dim[0]?.dim_param;
     for (const v of [...g.input, ...(g.value_info ?? []), ...g.output]) {
@@ -407,6 +419,7 @@ class Importer {
     const onnxInputs: OnnxInput[] = [];
     const edges: string[] = [];
     const pendingWeights: [string, TensorProto][] = [];
+    const owned = new Set<string>();
     n.input.forEach((name, slot) => {
       const c = name ? this.const(name) : undefined;
       if (!name) onnxInputs.push(null);
@@ -417,8 +430,15 @@ class Importer {
         // Resize's scales are shape arithmetic, not weights: kept as values the shape rules can read.
         onnxInputs.push({ constant: [...floatArray(c)], shape: c.dims ?? [], dtype: 'float32' });
       } else if (isFloatTensor(c)) {
+        const owner = this.sharedOwner.get(name);
+        const ownNames = n.input.map((_, k) => `in${k}`);
+        if (owner && (!ownNames.includes(owner.weight) || n.input[ownNames.indexOf(owner.weight)] === name)) {
+          onnxInputs.push({ weight: owner.weight, shape: c.dims ?? [], tiedTo: owner.id });
+          return;
+        }
         onnxInputs.push(this.literals.has(name) ? { weight: `in${slot}`, shape: c.dims ?? [], fixed: true } : { weight: `in${slot}`, shape: c.dims ?? [] });
-        pendingWeights.push([`in${slot}`, c]);
+        if (!owned.has(name)) pendingWeights.push([`in${slot}`, c]);
+        owned.add(name);
       } else {
         const dtype = ({ [DataType.INT64]: 'int64', [DataType.INT32]: 'int32', [DataType.BOOL]: 'bool', [DataType.UINT8]: 'uint8', [DataType.INT8]: 'int8' } as const)[c.data_type as 7];
         if (!dtype) throw new OnnxFormatError(`node "${n.name}" has a constant input "${name}" of data type ${c.data_type}, which Netloom cannot keep`);
@@ -436,7 +456,10 @@ class Importer {
     if (n.domain) params.domain = n.domain;
     if (this.opset !== 17) params.opset = this.opset;
     const id = this.add('OnnxOp', params, edges, n.output, n);
-    for (const [name, t] of pendingWeights) this.setWeight(id, name, t.dims ?? [], floatArray(t));
+    for (const [name, t] of pendingWeights) {
+      this.setWeight(id, name, t.dims ?? [], floatArray(t));
+      if (this.shared.has(t.name!) && !this.sharedOwner.has(t.name!)) this.sharedOwner.set(t.name!, { id, weight: name });
+    }
   }
 
   run(): void {
@@ -446,7 +469,8 @@ class Importer {
     for (const input of inputs) this.addInput(input, this.batchedModel);
     for (const n of g.node) {
       if (this.skip.has(n)) continue;
-      if (!this.recognise(n)) this.generic(n);
+      // A node reading a shared weight stays an OnnxOp, whose weights can be tied.
+      if (n.input.some((i) => this.shared.has(i)) || !this.recognise(n)) this.generic(n);
     }
     // Graph outputs that other nodes also read (or that are inputs) get an Identity, so they stay outputs.
     for (const o of g.output) {

@@ -16,7 +16,7 @@ import type { ParamValue } from '../graph/types.ts';
  * such as a zero initial state, which is kept but not trained), a constant, or nothing. Constant int64
  * values beyond 2^53 are kept as decimal strings (exact).
  */
-export type OnnxInput = 'edge' | { weight: string; shape: number[]; fixed?: boolean } | { constant: Int64[]; shape: number[]; dtype: 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' | 'float32' } | null;
+export type OnnxInput = 'edge' | { weight: string; shape: number[]; fixed?: boolean; tiedTo?: string } | { constant: Int64[]; shape: number[]; dtype: 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' | 'float32' } | null;
 
 /** Inputs that hold settings rather than learned weights (not counted as parameters). */
 const SETTING_SLOTS: Record<string, number[]> = { Clip: [1, 2], BatchNormalization: [3, 4], Dropout: [1], Pad: [1, 2], Resize: [1, 2, 3], Pow: [1], InstanceNormalization: [], Range: [0, 1, 2] };
@@ -58,6 +58,11 @@ export const OnnxOp: LayerSpec = {
       else if ('weight' in input) {
         const count = input.shape.reduce((a, b) => a * b, 1);
         const t: ParamTensor = { name: input.weight, shape: input.shape, count, formula: input.shape.join('·') || '1', init: ZEROS };
+        if (input.tiedTo) {
+          // One ONNX initializer read by several nodes: counted, stored and trained at its first reader.
+          t.tiedTo = input.tiedTo;
+          t.formula = `shared with ${input.tiedTo}.${input.weight} (counted there)`;
+        }
         (count > 1 && !input.fixed && !(SETTING_SLOTS[opType] ?? []).includes(slot) ? params : buffers).push(t);
         types.push(tensor(input.shape));
       } else types.push({ ...tensor(input.shape, input.dtype === 'float32' ? 'float32' : 'int64'), ...(input.constant.length <= 64 ? { value: input.constant.map(Number) } : {}) });

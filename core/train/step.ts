@@ -4,7 +4,7 @@
  * ordinary inference session runs. Trainable parameters and optimiser state are graph inputs and outputs.
  * A second graph, for evaluation, runs the forward pass with Dropout off.
  */
-import type { ModelDocument } from '../graph/types.ts';
+import type { ModelDocument, ParamValue } from '../graph/types.ts';
 import type { Weights } from '../graph/weights.ts';
 import { getLayer } from '../layers/index.ts';
 import { buildBackward } from '../autodiff/backward.ts';
@@ -12,7 +12,7 @@ import { annotate } from '../autodiff/types.ts';
 import { compileModel, CompileError, type CompiledModel, type GraphValue } from '../convert/compile.ts';
 import { valueInfo } from '../onnx/builder.ts';
 import type { ModelProto } from '../onnx/proto.ts';
-import type { TensorType } from '../graph/dim.ts';
+import type { Dim, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
 import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig } from './optimizers.ts';
 
@@ -80,6 +80,18 @@ export function initialCarried(graph: TrainingGraph): Weights {
   );
 }
 
+/**
+ * The target Input for a prediction: class indices (no class axis) or values of the same shape; its
+ * batch implied when the prediction has one first, else written out (an imported model with a fixed or
+ * sequence-first layout).
+ */
+function targetParams(prediction: Dim[], classes: boolean): Record<string, ParamValue> {
+  const shape = classes ? [prediction[0], ...prediction.slice(2)] : prediction;
+  const params: Record<string, ParamValue> = prediction[0] === 'N' ? { shape: shape.slice(1) } : { shape, batch: false };
+  if (classes) params.dtype = 'int64';
+  return params;
+}
+
 /** The document with a loss node: its own, or `loss` attached to its single output with a new target input. */
 export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocument; lossId: string; targetId: string } {
   const own = doc.nodes.find((n) => getLayer(n.op)?.category === 'Loss');
@@ -107,7 +119,7 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
       ...doc,
       nodes: [
         ...doc.nodes,
-        { id: targetId, op: 'Input', params: classes ? { shape: prediction.shape.slice(2), dtype: 'int64' } : { shape: prediction.shape.slice(1) } },
+        { id: targetId, op: 'Input', params: targetParams(prediction.shape, classes) },
         { id: lossId, op: LOSSES[loss], params: {} },
       ],
       edges: [...doc.edges, { from: sinks[0].id, to: `${lossId}:input` }, { from: targetId, to: `${lossId}:target` }],
