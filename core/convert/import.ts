@@ -328,6 +328,16 @@ class Importer {
         this.add('Dropout', { p: Math.round(p * 1e6) / 1e6 }, [x], n.output.slice(0, 1), n);
         return true;
       }
+      case 'Gather': {
+        // A row lookup in a float table by integer ids: nn.Embedding.
+        const table = this.const(x);
+        const ids = n.input[1];
+        if (!table || !isFloatTensor(table) || table.dims?.length !== 2 || attrInt(n, 'axis', 0) !== 0 || !ids || this.const(ids) || !this.integers.has(ids)) return false;
+        const [V, D] = table.dims;
+        const id = this.add('Embedding', { numEmbeddings: V, embeddingDim: D }, [ids], n.output, n);
+        this.setWeight(id, 'weight', [V, D], floatArray(table));
+        return true;
+      }
       case 'LRN':
         if (!isValue(x)) return false;
         this.add('LocalResponseNorm', { size: attrInt(n, 'size', 5), alpha: attrFloat(n, 'alpha', 1e-4), beta: attrFloat(n, 'beta', 0.75), k: attrFloat(n, 'bias', 1) }, [x], n.output, n);
@@ -381,9 +391,25 @@ class Importer {
   }
 
   private linear(n: NodeProto, x: string, weight: Float32Array, out: number, inF: number, bias: TensorProto | undefined, outputs: string[]): void {
-    const id = this.add('Linear', { outFeatures: out, bias: !!bias }, [x], outputs, n);
-    this.setWeight(id, 'weight', [out, inF], weight);
+    const owner = this.tiedOwner(weight, [out, inF]);
+    const id = this.add('Linear', owner ? { outFeatures: out, bias: !!bias, tiedTo: owner } : { outFeatures: out, bias: !!bias }, [x], outputs, n);
+    if (!owner) this.setWeight(id, 'weight', [out, inF], weight);
     if (bias) this.setWeight(id, 'bias', [out], floatArray(bias));
+  }
+
+  /**
+   * An earlier Embedding whose table this Linear's weight equals exactly: PyTorch's output head tied to
+   * the token embedding, which constant folding wrote as a transposed copy. Only embeddings: equal
+   * Linear weights are parameters PyTorch keeps apart (deep-copied layers), and constant tensors (such as
+   * zero-initialised heads) are never taken for ties.
+   */
+  private tiedOwner(weight: Float32Array, shape: number[]): string | undefined {
+    if (weight.every((v) => v === weight[0])) return undefined;
+    return this.nodes.find((node) => {
+      if (node.op !== 'Embedding') return false;
+      const other = this.weights.get(weightKey(node.id, 'weight'));
+      return !!other && other.shape.join() === shape.join() && other.data.every((v, i) => v === weight[i]);
+    })?.id;
   }
 
   private gemm(n: NodeProto): boolean {
