@@ -7,6 +7,7 @@ import { attr, attrInt, attrInts, attrString } from '../onnx/attributes.ts';
 import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { NodeProto } from '../onnx/proto.ts';
 import type { TensorType } from '../graph/dim.ts';
+import { UnrollError, unrollRecurrent } from './recurrent.ts';
 
 export interface GradContext {
   b: OnnxBuilder;
@@ -16,6 +17,8 @@ export interface GradContext {
   /** Which inputs need a gradient. */
   needs: boolean[];
   typeOf(value: string): TensorType | undefined;
+  /** Gradients of `wrt` through `nodes` (already emitted), given the gradients of some of their values. */
+  differentiate(nodes: NodeProto[], seeds: Map<string, string>, wrt: string[]): Map<string, string>;
 }
 
 export type GradientRule = (ctx: GradContext) => (string | null)[];
@@ -224,7 +227,9 @@ export const RULES: Record<string, GradientRule> = {
     const index = ctx.typeOf(ids);
     if (index?.shape.length === 0 && typeof index.value?.[0] === 'number') {
       // One constant index (RoPE's even and odd halves): the gradient padded back around it.
-      const size = staticDims(ctx, table, 'input size')[axis];
+      // Only the gathered axis needs a known size.
+      const size = ctx.typeOf(table)!.shape[axis];
+      if (typeof size !== 'number') throw new GradientError(`Gather ${node.name}: the gradient needs a known size along axis ${axis} (got ${ctx.typeOf(table)!.shape.join('×')})`);
       const k = (index.value[0] as number) < 0 ? (index.value[0] as number) + size : (index.value[0] as number);
       const pads = new Array(2 * rank).fill(0);
       pads[axis] = k;
@@ -662,6 +667,9 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
     // The adjoint of a running sum is the running sum taken the other way.
     return [b.op('CumSum', [g, node.input[1]], { exclusive: attrInt(node, 'exclusive', 0), reverse: 1 - attrInt(node, 'reverse', 0) }), null];
   },
+  RNN: (ctx) => recurrentGrad(ctx),
+  GRU: (ctx) => recurrentGrad(ctx),
+  LSTM: (ctx) => recurrentGrad(ctx),
   PRelu: ({ b, node, grads: [g], needs, typeOf }) => {
     if (!g) return [null, null];
     const [x, slope] = node.input;
@@ -672,6 +680,24 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
     ];
   },
 };
+
+/** ONNX's recurrent ops: their unrolled form recomputed and differentiated, seeded with the outputs' gradients. */
+function recurrentGrad(ctx: GradContext): (string | null)[] {
+  const { b, node, grads, needs } = ctx;
+  const first = b.nodes.length;
+  let outputs: string[];
+  try {
+    outputs = unrollRecurrent(b, node, ctx.typeOf);
+  } catch (e) {
+    if (e instanceof UnrollError) throw new GradientError(e.message);
+    throw e;
+  }
+  ctx.typeOf(outputs.find(Boolean)!); // types for the unrolled values
+  const seeds = new Map(outputs.flatMap((o, i) => (o && grads[i] ? [[o, grads[i]!] as [string, string]] : [])));
+  const wrt = node.input.filter((v, i) => v && needs[i]);
+  const found = ctx.differentiate(b.nodes.slice(first), seeds, wrt);
+  return node.input.map((v, i) => (v && needs[i] ? (found.get(v) ?? null) : null));
+}
 
 /** Max and Min: the gradient goes to the inputs equal to the result (each of them, as PyTorch's max_backward does for two). */
 function extremumGrad({ b, node, grads: [g], needs, typeOf }: GradContext): (string | null)[] {

@@ -151,6 +151,14 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string][] =
   ['Tile', { x: { shape: [2, 3] } }, (b) => b.op('Tile', ['x', b.ints([2, 3])])],
   ['CumSum', { x: { shape: [2, 4] } }, (b) => b.op('CumSum', ['x', b.ints([1], true)], { exclusive: 1 })],
   ['PRelu', { x: { shape: [2, 3, 2] }, s: { shape: [3, 1] } }, (b) => b.op('PRelu', ['x', 's'])],
+  // ONNX's recurrent ops, with every input differentiated (T = 3, batch 2, 3 features, H = 2).
+  ['LSTM (bidirectional, initial states)', { x: { shape: [3, 2, 3] }, w: { shape: [2, 8, 3] }, r: { shape: [2, 8, 2] }, bias: { shape: [2, 16] }, h0: { shape: [2, 2, 2] }, c0: { shape: [2, 2, 2] } },
+    (b) => { const [y, h, c] = b.node('LSTM', ['x', 'w', 'r', 'bias', '', 'h0', 'c0'], { hidden_size: 2, direction: 'bidirectional' }, 3); return b.op('Add', [b.op('ReduceSum', [y, b.ints([0])], { keepdims: 0 }), b.op('Mul', [h, c])]); }],
+  ['GRU (linear before reset, as PyTorch exports it)', { x: { shape: [3, 2, 3] }, w: { shape: [1, 6, 3] }, r: { shape: [1, 6, 2] }, bias: { shape: [1, 12] } },
+    (b) => b.node('GRU', ['x', 'w', 'r', 'bias'], { hidden_size: 2, linear_before_reset: 1 }, 2)[0]],
+  ['GRU (reverse, reset before the product)', { x: { shape: [3, 2, 3] }, w: { shape: [1, 6, 3] }, r: { shape: [1, 6, 2] }, bias: { shape: [1, 12] }, h0: { shape: [1, 2, 2] } },
+    (b) => b.node('GRU', ['x', 'w', 'r', 'bias', '', 'h0'], { hidden_size: 2, direction: 'reverse' }, 2)[1]],
+  ['RNN', { x: { shape: [3, 2, 3] }, w: { shape: [1, 2, 3] }, r: { shape: [1, 2, 2] } }, (b) => b.node('RNN', ['x', 'w', 'r'], { hidden_size: 2 }, 2)[0]],
 ];
 
 describe('gradient rules agree with finite differences', () => {
