@@ -15,7 +15,70 @@ const BIG = 2 ** 62;
 
 const num = (d: Dim | undefined): number | null => (typeof d === 'number' ? d : null);
 
+/** A product of symbols times an integer: the form of sizes such as N·64 that reshapes multiply and divide. */
+interface Monomial {
+  coef: number;
+  symbols: string[];
+}
+
+/** Reads a dimension written by arith (numbers, names, "(a·b)", "(a/b)") as a monomial, or null. */
+function monomial(d: Dim): Monomial | null {
+  if (typeof d === 'number') return Number.isInteger(d) ? { coef: d, symbols: [] } : null;
+  if (/^[A-Za-z_]\w*$/.test(d)) return { coef: 1, symbols: [d] };
+  if (!d.startsWith('(') || !d.endsWith(')')) return null;
+  // Split the inside at its top-level · and / signs.
+  const inside = d.slice(1, -1);
+  const parts: string[] = [];
+  const ops: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < inside.length; i++) {
+    const c = inside[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && (c === '·' || c === '/')) {
+      parts.push(inside.slice(start, i));
+      ops.push(c);
+      start = i + 1;
+    }
+  }
+  parts.push(inside.slice(start));
+  if (ops.length === 0) return null;
+  let acc = monomial(/^-?\d+$/.test(parts[0]) ? Number(parts[0]) : parts[0]);
+  for (const [i, op] of ops.entries()) {
+    const next = monomial(/^-?\d+$/.test(parts[i + 1]) ? Number(parts[i + 1]) : parts[i + 1]);
+    acc = acc && next ? (op === '·' ? times(acc, next) : divide(acc, next)) : null;
+  }
+  return acc;
+}
+
+const times = (a: Monomial, b: Monomial): Monomial => ({ coef: a.coef * b.coef, symbols: [...a.symbols, ...b.symbols].sort() });
+
+/** a / b when it divides exactly, else null. */
+function divide(a: Monomial, b: Monomial): Monomial | null {
+  if (b.coef === 0 || a.coef % b.coef !== 0) return null;
+  const symbols = [...a.symbols];
+  for (const s of b.symbols) {
+    const at = symbols.indexOf(s);
+    if (at < 0) return null;
+    symbols.splice(at, 1);
+  }
+  return { coef: a.coef / b.coef, symbols };
+}
+
+function formatMonomial(m: Monomial): Dim {
+  if (m.symbols.length === 0) return m.coef;
+  const factors = [...m.symbols, ...(m.coef !== 1 ? [String(m.coef)] : [])];
+  return factors.length === 1 ? factors[0] : `(${factors.join('·')})`;
+}
+
 function arith(op: string, a: Dim, b: Dim): Dim {
+  if ((op === 'Mul' || op === 'Div') && (typeof a !== 'number' || typeof b !== 'number')) {
+    // Symbolic sizes cancel: ((N·64)/64) is N, so shapes that meet again compare equal.
+    const [p, q] = [monomial(a), monomial(b)];
+    const r = p && q ? (op === 'Mul' ? times(p, q) : divide(p, q)) : null;
+    if (r) return formatMonomial(r);
+  }
   if (typeof a === 'number' && typeof b === 'number') {
     switch (op) {
       case 'Add':
@@ -88,7 +151,7 @@ function reshape(input: Dim[], target: number[] | Dim[], allowzero: boolean): Di
     }
   }
   const rest = product(numerator);
-  out[wild] = typeof rest === 'number' ? rest / known : known === 1 ? rest : `(${rest}/${known})`;
+  out[wild] = typeof rest === 'number' ? rest / known : arith('Div', rest, known);
   return out;
 }
 

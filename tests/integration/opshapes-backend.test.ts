@@ -88,3 +88,13 @@ test('shape rules give the shapes of ONNX\'s backend test outputs', { skip: avai
   assert.deepEqual(wrong, [], 'wrong shapes');
   assert.ok(checked > 700, `${checked} backend models checked`);
 });
+
+test('symbolic sizes cancel through reshapes (swin_t\'s windows: N → N·4 → N again), so later shapes still meet', () => {
+  const none = attributesOf({ input: [], output: [], op_type: 'Reshape' });
+  const x: TensorType = { shape: ['N', 8, 8, 3], dtype: 'float32' };
+  const windows = inferOnnxOp('Reshape', none, [x, { shape: [3], dtype: 'int64', value: [-1, 16, 3] }], 17)![0]!;
+  assert.deepEqual(windows.shape, ['(N·4)', 16, 3]);
+  const back = inferOnnxOp('Reshape', none, [windows, { shape: [4], dtype: 'int64', value: [-1, 8, 8, 3] }], 17)![0]!;
+  assert.deepEqual(back.shape, ['N', 8, 8, 3]);
+  assert.deepEqual(inferOnnxOp('Add', none, [back, x], 17)![0]!.shape, ['N', 8, 8, 3]);
+});
