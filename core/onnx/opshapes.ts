@@ -809,6 +809,24 @@ function inferMoreOps(op: string, a: Attributes, inputs: OnnxValue[], opset: num
       shape[shape.length - 1] = 2;
       return [t(shape, x.dtype)];
     }
+    case 'CenterCropPad': {
+      const size = y?.value;
+      if (!x || !size) return null;
+      const axes = (a.ints('axes') ?? size.map((_, i) => i)).map((v) => norm(v, X!.length));
+      return [t(X!.map((d, i) => (axes.includes(i) ? size[axes.indexOf(i)] : d)), x.dtype)];
+    }
+    case 'Col2Im': {
+      const [image, block] = [y?.value, inputs[2] ? numbers(inputs[2]) : undefined];
+      if (!x || !image || !block) return null;
+      return [t([X![0], arith('Div', X![1], block.reduce((p, k) => p * k, 1)), ...image], x.dtype)];
+    }
+    case 'AffineGrid': {
+      const size = y?.value;
+      if (!x || !size) return null;
+      return [t([size[0], ...size.slice(2), size.length - 2], x.dtype)];
+    }
+    case 'DeformConv':
+      return x && y ? [t(windows(X!, a, a.ints('kernel_shape') ?? (y.shape.slice(2) as number[]), y.shape[0]), x.dtype)] : null;
     case 'STFT': {
       const [signal, step, window, frameLength] = inputs;
       const hop = step?.value?.[0];

@@ -98,3 +98,13 @@ test('symbolic sizes cancel through reshapes (swin_t\'s windows: N → N·4 → 
   assert.deepEqual(back.shape, ['N', 8, 8, 3]);
   assert.deepEqual(inferOnnxOp('Add', none, [back, x], 17)![0]!.shape, ['N', 8, 8, 3]);
 });
+
+test('opset 18–20 ops newer than the backend test data: CenterCropPad, Col2Im, AffineGrid, DeformConv (ONNX\'s examples)', () => {
+  const attrs = (attribute: { name: string; type: number; ints?: number[] }[] = []) => attributesOf({ input: [], output: [], op_type: '', attribute });
+  const f = (shape: number[]): TensorType => ({ shape, dtype: 'float32' });
+  const i = (value: number[]): TensorType => ({ shape: [value.length], dtype: 'int64', value });
+  assert.deepEqual(inferOnnxOp('CenterCropPad', attrs([{ name: 'axes', type: 7, ints: [0, 1] }]), [f([20, 8, 3]), i([10, 9])], 18)![0]!.shape, [10, 9, 3]);
+  assert.deepEqual(inferOnnxOp('Col2Im', attrs(), [f([1, 5, 25]), i([5, 5]), i([1, 5])], 18)![0]!.shape, [1, 1, 5, 5]);
+  assert.deepEqual(inferOnnxOp('AffineGrid', attrs(), [f([2, 2, 3]), i([2, 3, 5, 6])], 20)![0]!.shape, [2, 5, 6, 2]);
+  assert.deepEqual(inferOnnxOp('DeformConv', attrs(), [f([1, 1, 3, 3]), f([1, 1, 2, 2]), f([1, 8, 2, 2])], 19)![0]!.shape, [1, 1, 2, 2]);
+});
