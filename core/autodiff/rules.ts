@@ -667,6 +667,100 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
     // The adjoint of a running sum is the running sum taken the other way.
     return [b.op('CumSum', [g, node.input[1]], { exclusive: attrInt(node, 'exclusive', 0), reverse: 1 - attrInt(node, 'reverse', 0) }), null];
   },
+  Tan: unary((b, _x, y) => b.op('Add', [b.floats([1]), b.op('Mul', [y, y])])),
+  Asin: unary((b, x) => b.op('Reciprocal', [b.op('Sqrt', [b.op('Sub', [b.floats([1]), b.op('Mul', [x, x])])])])),
+  Acos: unary((b, x) => b.op('Neg', [b.op('Reciprocal', [b.op('Sqrt', [b.op('Sub', [b.floats([1]), b.op('Mul', [x, x])])])])])),
+  Atan: unary((b, x) => b.op('Reciprocal', [b.op('Add', [b.floats([1]), b.op('Mul', [x, x])])])),
+  Sinh: unary((b, x) => b.op('Cosh', [x])),
+  Cosh: unary((b, x) => b.op('Sinh', [x])),
+  Asinh: unary((b, x) => b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [b.op('Mul', [x, x]), b.floats([1])])])])),
+  Acosh: unary((b, x) => b.op('Reciprocal', [b.op('Sqrt', [b.op('Sub', [b.op('Mul', [x, x]), b.floats([1])])])])),
+  Atanh: unary((b, x) => b.op('Reciprocal', [b.op('Sub', [b.floats([1]), b.op('Mul', [x, x])])])),
+  ThresholdedRelu: ({ b, node, grads: [g] }) => [g ? b.op('Where', [b.op('Greater', [node.input[0], b.floats([attr(node, 'alpha')?.f ?? 1])]), g, b.floats([0])]) : null],
+  // Shrink passes the gradient outside [−λ, λ].
+  Shrink: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const lambd = attr(node, 'lambd')?.f ?? 0.5;
+    const outside = b.op('Or', [b.op('Less', [node.input[0], b.floats([-lambd])]), b.op('Greater', [node.input[0], b.floats([lambd])])]);
+    return [b.op('Where', [outside, g, b.floats([0])])];
+  },
+  // x·tanh(softplus(x)): tanh(sp) + x·sigmoid(x)·(1 − tanh²(sp)).
+  Mish: unary((b, x) => {
+    const t = b.op('Tanh', [b.op('Softplus', [x])]);
+    return b.op('Add', [t, b.op('Mul', [b.op('Mul', [x, b.op('Sigmoid', [x])]), b.op('Sub', [b.floats([1]), b.op('Mul', [t, t])])])]);
+  }),
+  // max(0, x) + min(0, α(exp(x/α) − 1)): 1 above 0, exp(x/α) below.
+  Celu: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const alpha = attr(node, 'alpha')?.f ?? 1;
+    const x = node.input[0];
+    return [b.op('Mul', [g, b.op('Where', [b.op('Greater', [x, b.floats([0])]), b.floats([1]), b.op('Exp', [b.op('Div', [x, b.floats([alpha])])])])])];
+  },
+  Gelu: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const x = node.input[0];
+    if (attrString(node, 'approximate', 'none') === 'tanh') {
+      // 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(√(2/π)·(x + 0.044715·x³)).
+      const c = Math.sqrt(2 / Math.PI);
+      const x2 = b.op('Mul', [x, x]);
+      const t = b.op('Tanh', [b.op('Mul', [b.floats([c]), b.op('Add', [x, b.op('Mul', [b.floats([0.044715]), b.op('Mul', [x2, x])])])])]);
+      const inner = b.op('Mul', [b.floats([c]), b.op('Add', [b.floats([1]), b.op('Mul', [b.floats([3 * 0.044715]), x2])])]);
+      const d = b.op('Add', [b.op('Mul', [b.floats([0.5]), b.op('Add', [b.floats([1]), t])]), b.op('Mul', [b.op('Mul', [b.floats([0.5]), x]), b.op('Mul', [b.op('Sub', [b.floats([1]), b.op('Mul', [t, t])]), inner])])]);
+      return [b.op('Mul', [g, d])];
+    }
+    // Φ(x) + x·φ(x).
+    const cdf = b.op('Mul', [b.floats([0.5]), b.op('Add', [b.floats([1]), b.op('Erf', [b.op('Mul', [x, b.floats([Math.SQRT1_2])])])])]);
+    const pdf = b.op('Mul', [b.floats([1 / Math.sqrt(2 * Math.PI)]), b.op('Exp', [b.op('Mul', [b.floats([-0.5]), b.op('Mul', [x, x])])])]);
+    return [b.op('Mul', [g, b.op('Add', [cdf, b.op('Mul', [x, pdf])])])];
+  },
+  // Piecewise constant: no gradient anywhere (as PyTorch gives zeros).
+  Floor: ({ b, node, grads: [g] }) => [g ? zerosLike(b, node.input[0]) : null],
+  Ceil: ({ b, node, grads: [g] }) => [g ? zerosLike(b, node.input[0]) : null],
+  Round: ({ b, node, grads: [g] }) => [g ? zerosLike(b, node.input[0]) : null],
+  Mean: ({ b, node, grads: [g], needs, typeOf }) => node.input.map((x, i) => (g && needs[i] ? unbroadcast(b, b.op('Div', [g, b.floats([node.input.length])]), x, typeOf) : null)),
+  ReduceMin: (ctx) => RULES.ReduceMax(ctx),
+  ReduceSumSquare: (ctx) => {
+    const [spread] = reduceGrad(ctx, false);
+    return [spread ? ctx.b.op('Mul', [spread, ctx.b.op('Mul', [ctx.b.floats([2]), ctx.node.input[0]])]) : null, null];
+  },
+  ReduceL1: (ctx) => {
+    const [spread] = reduceGrad(ctx, false);
+    return [spread ? ctx.b.op('Mul', [spread, ctx.b.op('Sign', [ctx.node.input[0]])]) : null, null];
+  },
+  // d‖x‖/dx = x/‖x‖.
+  ReduceL2: (ctx) => {
+    const { b, node } = ctx;
+    const [spread] = reduceGrad(ctx, false);
+    if (!spread) return [null, null];
+    const norm = attrInt(node, 'keepdims', 1) === 1 ? node.output[0] : b.unsqueeze(node.output[0], axesOf(ctx));
+    return [b.op('Mul', [spread, b.op('Div', [node.input[0], norm])]), null];
+  },
+  // d logΣexp / dx = softmax over the reduced axes.
+  ReduceLogSumExp: (ctx) => {
+    const { b, node } = ctx;
+    const [spread] = reduceGrad(ctx, false);
+    if (!spread) return [null, null];
+    const lse = attrInt(node, 'keepdims', 1) === 1 ? node.output[0] : b.unsqueeze(node.output[0], axesOf(ctx));
+    return [b.op('Mul', [spread, b.op('Exp', [b.op('Sub', [node.input[0], lse])])]), null];
+  },
+  // Rearrangements: the gradient goes through the inverse rearrangement.
+  DepthToSpace: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    if (attrString(node, 'mode', 'DCR') !== 'DCR') throw new GradientError(`DepthToSpace ${node.name}: gradients are written for DCR mode`);
+    return [b.op('SpaceToDepth', [g], { blocksize: attrInt(node, 'blocksize', 1) })];
+  },
+  SpaceToDepth: ({ b, node, grads: [g] }) => [g ? b.op('DepthToSpace', [g], { blocksize: attrInt(node, 'blocksize', 1), mode: 'DCR' }) : null],
+  TopK: ({ b, node, grads: [g], needs }) => {
+    if (!g || !needs[0]) return [null, null];
+    // The values' gradient goes back to where they were taken from.
+    const axis = attrInt(node, 'axis', -1);
+    return [b.op('ScatterElements', [zerosLike(b, node.input[0]), node.output[1], g], { axis, reduction: 'add' }), null];
+  },
+  GlobalMaxPool: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const winners = indicator(b, b.op('Equal', [node.input[0], node.output[0]]));
+    return [b.op('Mul', [b.op('Expand', [g, b.op('Shape', [node.input[0]])]), winners])];
+  },
   RNN: (ctx) => recurrentGrad(ctx),
   GRU: (ctx) => recurrentGrad(ctx),
   LSTM: (ctx) => recurrentGrad(ctx),

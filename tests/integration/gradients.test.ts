@@ -29,17 +29,17 @@ function values(spec: InputSpec, seed: number): Float32Array {
   });
 }
 
-async function check(op: string, inputs: Record<string, InputSpec>, body: (b: OnnxBuilder) => string, tolerance = 2e-2) {
-  const b = new OnnxBuilder(17);
+async function check(op: string, inputs: Record<string, InputSpec>, body: (b: OnnxBuilder) => string, opset = 17, tolerance = 2e-2) {
+  const b = new OnnxBuilder(opset);
   const y = body(b);
   const graphInputs = Object.entries(inputs).map(([name, s]) => valueInfo(name, { shape: s.shape, dtype: 'float32' }));
-  const probe: ModelProto = { ir_version: 8, opset_import: [{ domain: '', version: 17 }], graph: { name: 'g', node: [...b.nodes], initializer: [...b.initializers], input: graphInputs, output: [] } };
-  const yShape = annotate(probe.graph, 17).get(y)!.shape as number[];
+  const probe: ModelProto = { ir_version: opset >= 20 ? 9 : 8, opset_import: [{ domain: '', version: opset }], graph: { name: 'g', node: [...b.nodes], initializer: [...b.initializers], input: graphInputs, output: [] } };
+  const yShape = annotate(probe.graph, opset).get(y)!.shape as number[];
   const r = b.addInitializer(floatTensor('R', yShape, values({ shape: yShape }, 99)));
   const loss = b.op('ReduceSum', [b.op('Mul', [y, r]), b.ints(yShape.map((_, i) => i))], { keepdims: 0 });
   const forward = [...b.nodes];
   const graph = { name: 'g', node: forward, initializer: b.initializers, input: graphInputs, output: [] as ReturnType<typeof valueInfo>[] };
-  const types = annotate(graph, 17);
+  const types = annotate(graph, opset);
   const grads = buildBackward(b, { nodes: forward, loss, wrt: Object.keys(inputs), types });
   graph.node = b.nodes;
   graph.output = [valueInfo(loss, { shape: [], dtype: 'float32' }), ...[...grads].map(([x, g]) => valueInfo(g, { shape: inputs[x].shape, dtype: 'float32' }))];
@@ -63,7 +63,8 @@ async function check(op: string, inputs: Record<string, InputSpec>, body: (b: On
   await session.release();
 }
 
-const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string][] = [
+/** Name, inputs, the graph, and the opset when the op is newer than 17. */
+const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, number?][] = [
   ['Add', { a: { shape: [2, 3] }, c: { shape: [3] } }, (b) => b.op('Add', ['a', 'c'])],
   ['LRN', { x: { shape: [2, 5, 2, 2] } }, (b) => b.op('LRN', ['x'], { size: 3, alpha: { float: 0.5 }, beta: { float: 0.75 }, bias: { float: 1 } })],
   ['LRN window wider than the channels', { x: { shape: [1, 3, 2, 1] } }, (b) => b.op('LRN', ['x'], { size: 5, alpha: { float: 0.8 }, beta: { float: 0.6 }, bias: { float: 2 } })],
@@ -151,6 +152,34 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string][] =
   ['Tile', { x: { shape: [2, 3] } }, (b) => b.op('Tile', ['x', b.ints([2, 3])])],
   ['CumSum', { x: { shape: [2, 4] } }, (b) => b.op('CumSum', ['x', b.ints([1], true)], { exclusive: 1 })],
   ['PRelu', { x: { shape: [2, 3, 2] }, s: { shape: [3, 1] } }, (b) => b.op('PRelu', ['x', 's'])],
+  ['Tan', { x: { shape: [4] } }, (b) => b.op('Tan', [b.op('Mul', ['x', b.floats([0.5])])])],
+  ['Asin', { x: { shape: [4] } }, (b) => b.op('Asin', [b.op('Mul', ['x', b.floats([0.4])])])],
+  ['Acos', { x: { shape: [4] } }, (b) => b.op('Acos', [b.op('Mul', ['x', b.floats([0.4])])])],
+  ['Atan', { x: { shape: [4] } }, (b) => b.op('Atan', ['x'])],
+  ['Sinh', { x: { shape: [4] } }, (b) => b.op('Sinh', ['x'])],
+  ['Cosh', { x: { shape: [4] } }, (b) => b.op('Cosh', ['x'])],
+  ['Asinh', { x: { shape: [4] } }, (b) => b.op('Asinh', ['x'])],
+  ['Acosh', { x: { shape: [4], kind: 'positive' } }, (b) => b.op('Acosh', [b.op('Add', ['x', b.floats([1.2])])])],
+  ['Atanh', { x: { shape: [4] } }, (b) => b.op('Atanh', [b.op('Mul', ['x', b.floats([0.4])])])],
+  ['ThresholdedRelu', { x: { shape: [6] } }, (b) => b.op('ThresholdedRelu', ['x'], { alpha: { float: 0.5 } })],
+  ['Shrink', { x: { shape: [6] } }, (b) => b.op('Shrink', ['x'], { lambd: { float: 0.6 }, bias: { float: 0.2 } })],
+  ['Mish', { x: { shape: [5] } }, (b) => b.op('Mish', ['x']), 18],
+  ['Celu', { x: { shape: [5] } }, (b) => b.op('Celu', ['x'], { alpha: { float: 0.8 } })],
+  ['Gelu', { x: { shape: [5] } }, (b) => b.op('Gelu', ['x']), 20],
+  ['Gelu (tanh)', { x: { shape: [5] } }, (b) => b.op('Gelu', ['x'], { approximate: 'tanh' }), 20],
+  ['Floor', { x: { shape: [4] } }, (b) => b.op('Floor', [b.op('Mul', ['x', b.floats([3.3])])])],
+  ['Ceil', { x: { shape: [4] } }, (b) => b.op('Ceil', [b.op('Mul', ['x', b.floats([3.3])])])],
+  ['Round', { x: { shape: [4] } }, (b) => b.op('Round', [b.op('Mul', ['x', b.floats([3.3])])])],
+  ['Mean', { a: { shape: [2, 3] }, c: { shape: [3] } }, (b) => b.op('Mean', ['a', 'c'])],
+  ['ReduceMin', { x: { shape: [2, 3, 4], kind: 'distinct' } }, (b) => b.op('ReduceMin', ['x'], { axes: [1], keepdims: 0 })],
+  ['ReduceSumSquare', { x: { shape: [2, 3] } }, (b) => b.op('ReduceSumSquare', ['x'], { axes: [1], keepdims: 1 })],
+  ['ReduceL1', { x: { shape: [2, 3] } }, (b) => b.op('ReduceL1', ['x'], { axes: [0], keepdims: 0 })],
+  ['ReduceL2', { x: { shape: [2, 3] } }, (b) => b.op('ReduceL2', ['x'], { axes: [1], keepdims: 0 })],
+  ['ReduceLogSumExp', { x: { shape: [2, 3] } }, (b) => b.op('ReduceLogSumExp', ['x'], { axes: [1], keepdims: 1 })],
+  ['DepthToSpace', { x: { shape: [1, 8, 2, 3] } }, (b) => b.op('DepthToSpace', ['x'], { blocksize: 2, mode: 'DCR' })],
+  ['SpaceToDepth', { x: { shape: [1, 2, 4, 2] } }, (b) => b.op('SpaceToDepth', ['x'], { blocksize: 2 })],
+  ['TopK', { x: { shape: [2, 5], kind: 'distinct' } }, (b) => b.node('TopK', ['x', b.ints([2])], { axis: 1 }, 2)[0]],
+  ['GlobalMaxPool', { x: { shape: [2, 2, 2, 3], kind: 'distinct' } }, (b) => b.op('GlobalMaxPool', ['x'])],
   // ONNX's recurrent ops, with every input differentiated (T = 3, batch 2, 3 features, H = 2).
   ['LSTM (bidirectional, initial states)', { x: { shape: [3, 2, 3] }, w: { shape: [2, 8, 3] }, r: { shape: [2, 8, 2] }, bias: { shape: [2, 16] }, h0: { shape: [2, 2, 2] }, c0: { shape: [2, 2, 2] } },
     (b) => { const [y, h, c] = b.node('LSTM', ['x', 'w', 'r', 'bias', '', 'h0', 'c0'], { hidden_size: 2, direction: 'bidirectional' }, 3); return b.op('Add', [b.op('ReduceSum', [y, b.ints([0])], { keepdims: 0 }), b.op('Mul', [h, c])]); }],
@@ -162,7 +191,7 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string][] =
 ];
 
 describe('gradient rules agree with finite differences', () => {
-  for (const [op, inputs, body] of CASES) test(op, () => check(op, inputs, body));
+  for (const [op, inputs, body, opset] of CASES) test(op, () => check(op, inputs, body, opset));
 
   test('every rule has a finite-difference case', () => {
     const covered = new Set(CASES.map(([op]) => op.split(' ')[0]));
