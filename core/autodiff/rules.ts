@@ -761,6 +761,39 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
     const winners = indicator(b, b.op('Equal', [node.input[0], node.output[0]]));
     return [b.op('Mul', [b.op('Expand', [g, b.op('Shape', [node.input[0]])]), winners])];
   },
+  // As LayerNormalization's, over each sample's and channel's spatial positions, with a scale per channel.
+  InstanceNormalization: (ctx) => {
+    const { b, node, grads: [g], needs } = ctx;
+    if (!g) return [null, null, null];
+    const [x, scale] = node.input;
+    const rank = rankOf(ctx, x);
+    const spatial = Array.from({ length: rank - 2 }, (_, i) => i + 2);
+    const eps = attr(node, 'epsilon')?.f ?? 1e-5;
+    const perChannel = (v: string) => b.op('Reshape', [v, b.ints([-1, ...spatial.map(() => 1)])]);
+    const centred = b.op('Sub', [x, b.reduce('ReduceMean', x, spatial, true)]);
+    const inverse = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [b.reduce('ReduceMean', b.op('Mul', [centred, centred]), spatial, true), b.floats([eps])])])]);
+    const xhat = b.op('Mul', [centred, inverse]);
+    const gs = b.op('Mul', [g, perChannel(scale)]);
+    const dx = needs[0] ? b.op('Mul', [inverse, b.op('Sub', [b.op('Sub', [gs, b.reduce('ReduceMean', gs, spatial, true)]), b.op('Mul', [xhat, b.reduce('ReduceMean', b.op('Mul', [gs, xhat]), spatial, true)])])]) : null;
+    return [dx, needs[1] ? b.reduce('ReduceSum', b.op('Mul', [g, xhat]), [0, ...spatial], false) : null, needs[2] ? b.reduce('ReduceSum', g, [0, ...spatial], false) : null];
+  },
+  // Scattered-over positions lose their gradient; the updates get the gradient at their positions.
+  ScatterElements: ({ b, node, grads: [g], needs }) => {
+    if (!g) return [null, null, null];
+    if (attrString(node, 'reduction', 'none') !== 'none') throw new GradientError(`ScatterElements ${node.name}: gradients are written for reduction 'none'`);
+    const [, indices, updates] = node.input;
+    const axis = attrInt(node, 'axis', 0);
+    return [
+      needs[0] ? b.op('ScatterElements', [g, indices, zerosLike(b, updates)], { axis }) : null,
+      null,
+      needs[2] ? b.op('GatherElements', [g, indices], { axis }) : null,
+    ];
+  },
+  GatherND: ({ b, node, grads: [g], needs }) => {
+    if (!g || !needs[0]) return [null, null];
+    if (attrInt(node, 'batch_dims', 0) !== 0) throw new GradientError(`GatherND ${node.name}: gradients are written for batch_dims 0`);
+    return [b.op('ScatterND', [zerosLike(b, node.input[0]), node.input[1], g], { reduction: 'add' }), null];
+  },
   RNN: (ctx) => recurrentGrad(ctx),
   GRU: (ctx) => recurrentGrad(ctx),
   LSTM: (ctx) => recurrentGrad(ctx),

@@ -180,6 +180,9 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, num
   ['SpaceToDepth', { x: { shape: [1, 2, 4, 2] } }, (b) => b.op('SpaceToDepth', ['x'], { blocksize: 2 })],
   ['TopK', { x: { shape: [2, 5], kind: 'distinct' } }, (b) => b.node('TopK', ['x', b.ints([2])], { axis: 1 }, 2)[0]],
   ['GlobalMaxPool', { x: { shape: [2, 2, 2, 3], kind: 'distinct' } }, (b) => b.op('GlobalMaxPool', ['x'])],
+  ['InstanceNormalization', { x: { shape: [2, 3, 2, 2] }, s: { shape: [3] }, o: { shape: [3] } }, (b) => b.op('InstanceNormalization', ['x', 's', 'o'], { epsilon: { float: 1e-5 } })],
+  ['ScatterElements', { x: { shape: [3, 4] }, u: { shape: [3, 1] } }, (b) => b.op('ScatterElements', ['x', b.addInitializer(int64Tensor('where', [3, 1], [2, 0, 3])), 'u'], { axis: 1 })],
+  ['GatherND', { x: { shape: [3, 4] } }, (b) => b.op('GatherND', ['x', b.addInitializer(int64Tensor('at', [3, 2], [0, 1, 2, 3, 0, 1]))])],
   // ONNX's recurrent ops, with every input differentiated (T = 3, batch 2, 3 features, H = 2).
   ['LSTM (bidirectional, initial states)', { x: { shape: [3, 2, 3] }, w: { shape: [2, 8, 3] }, r: { shape: [2, 8, 2] }, bias: { shape: [2, 16] }, h0: { shape: [2, 2, 2] }, c0: { shape: [2, 2, 2] } },
     (b) => { const [y, h, c] = b.node('LSTM', ['x', 'w', 'r', 'bias', '', 'h0', 'c0'], { hidden_size: 2, direction: 'bidirectional' }, 3); return b.op('Add', [b.op('ReduceSum', [y, b.ints([0])], { keepdims: 0 }), b.op('Mul', [h, c])]); }],
