@@ -256,15 +256,33 @@ export const RULES: Record<string, GradientRule> = {
     const ends = constant(2);
     const axes = constant(3) ?? starts?.map((_, i) => i);
     const steps = constant(4);
-    if (!starts || !ends || !axes || [starts, ends, axes].some((v) => v.some((d) => typeof d !== 'number')) || steps?.some((s) => s !== 1)) {
-      throw new GradientError(`Slice ${node.name}: the gradient needs constant starts, ends and axes, and steps of 1`);
+    if (!starts || !ends || !axes || [starts, ends, axes].some((v) => v.some((d) => typeof d !== 'number')) || steps?.some((s) => s < 1)) {
+      throw new GradientError(`Slice ${node.name}: the gradient needs constant starts, ends and axes, and positive steps`);
     }
     const shape = ctx.typeOf(x)!.shape;
     const begin: (number | string)[] = new Array(rank).fill(0);
     const after: (number | string)[] = new Array(rank).fill(0);
+    let grad = g;
     axes.forEach((axis, i) => {
       const k = axis < 0 ? axis + rank : axis;
       const size = shape[k];
+      const step = steps?.[i] ?? 1;
+      if (step > 1) {
+        // Every step-th element: the gradient spread out with step − 1 zeros after each, then placed.
+        const taken = ctx.typeOf(node.output[0])?.shape[k];
+        if (typeof size !== 'number' || typeof taken !== 'number') throw new GradientError(`Slice ${node.name}: a strided slice's gradient needs a known size along axis ${k}`);
+        const spread = new Array(2 * (rank + 1)).fill(0);
+        spread[rank + 1 + k + 1] = step - 1;
+        const padded = b.op('Pad', [b.unsqueeze(grad, [k + 1]), b.ints(spread)]);
+        const dims = b.op('Shape', [grad]);
+        const merged = b.op('Concat', [b.op('Slice', [dims, b.ints([0]), b.ints([k])]), b.ints([taken * step]), b.op('Slice', [dims, b.ints([k + 1]), b.ints([rank])])], { axis: 0 });
+        const first = Math.min(Math.max(starts[i] < 0 ? starts[i] + size : starts[i], 0), size);
+        const length = Math.min(taken * step, size - first);
+        grad = b.slice(b.op('Reshape', [padded, merged]), k, 0, length);
+        begin[k] = first;
+        after[k] = size - first - length;
+        return;
+      }
       if (typeof size === 'number') {
         const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
         begin[k] = clamp(starts[i]);
@@ -279,7 +297,7 @@ export const RULES: Record<string, GradientRule> = {
     });
     const all = [...begin, ...after];
     const pads = all.every((p) => typeof p === 'number') ? b.ints(all as number[]) : b.op('Concat', all.map((p) => (typeof p === 'number' ? b.ints([p]) : p)), { axis: 0 });
-    return [b.op('Pad', [g, pads]), null, null, null, null];
+    return [b.op('Pad', [grad, pads]), null, null, null, null];
   },
   Concat: (ctx) => {
     const { b, node, grads: [g], needs } = ctx;

@@ -130,6 +130,7 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, num
   ['GlobalAveragePool', { x: { shape: [2, 2, 3, 3] } }, (b) => b.op('GlobalAveragePool', ['x'])],
   // Ops of imported models (issue 13).
   ['Slice (only the sliced axis known)', { x: { shape: [3, 4, 5], symbolic: [0, 1] } }, (b) => b.reshape(b.op('Slice', ['x', b.ints([1]), b.ints([2 ** 62]), b.ints([2])]), [3, 4, 4])],
+  ['Slice (strided, as Swin\'s patch merging)', { x: { shape: [2, 5, 4, 3] } }, (b) => b.op('Slice', ['x', b.ints([1, 0]), b.ints([2 ** 62, 2 ** 62]), b.ints([1, 2]), b.ints([2, 3])])],
   ['Slice (sliced axes symbolic)', { x: { shape: [4, 6], symbolic: [0, 1] } }, (b) => b.reshape(b.op('Slice', ['x', b.ints([-3, 1]), b.ints([2 ** 62, 4]), b.ints([0, 1])]), [3, 3])],
   ['HardSigmoid', { x: { shape: [2, 5] } }, (b) => b.op('HardSigmoid', [b.op('Mul', ['x', b.floats([3])])], { alpha: { float: 0.25 }, beta: { float: 0.4 } })],
   ['HardSwish', { x: { shape: [2, 5] } }, (b) => b.op('HardSwish', [b.op('Mul', ['x', b.floats([3])])])],
