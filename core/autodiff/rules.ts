@@ -468,3 +468,56 @@ function reduceGrad(ctx: GradContext, mean: boolean): (string | null)[] {
   }
   return [spread, null];
 }
+
+/**
+ * Each rule in words, for people (the debugger shows it beside the numbers): what the op's local
+ * gradient does to the upstream gradient ∂L/∂y.
+ */
+export const RULE_EXPLANATIONS: Record<string, string> = {
+  Identity: 'passes ∂L/∂y through unchanged: ∂L/∂x = ∂L/∂y',
+  Add: 'Add distributes: every input receives ∂L/∂y unchanged (summed over the axes it was broadcast along)',
+  Sum: 'Sum distributes: every input receives ∂L/∂y unchanged',
+  Sub: 'Sub distributes with a sign: ∂L/∂a = ∂L/∂y, ∂L/∂b = −∂L/∂y',
+  Mul: 'Mul swaps: each input\'s gradient is ∂L/∂y times the other input (∂L/∂a = ∂L/∂y·b, ∂L/∂b = ∂L/∂y·a)',
+  Div: 'y = a/b: ∂L/∂a = ∂L/∂y / b, ∂L/∂b = −∂L/∂y·y / b',
+  Neg: 'flips the sign: ∂L/∂x = −∂L/∂y',
+  Relu: 'ReLU\'s mask: ∂L/∂x = ∂L/∂y where x > 0, and 0 where x ≤ 0',
+  LeakyRelu: 'a leaky mask: ∂L/∂x = ∂L/∂y where x > 0, α·∂L/∂y elsewhere',
+  Sigmoid: 'σ\'(x) = y(1 − y): ∂L/∂x = ∂L/∂y·y·(1 − y)',
+  Tanh: 'tanh\'(x) = 1 − y²: ∂L/∂x = ∂L/∂y·(1 − y²)',
+  Exp: 'exp is its own derivative: ∂L/∂x = ∂L/∂y·y',
+  Log: '∂L/∂x = ∂L/∂y / x',
+  Sqrt: '∂L/∂x = ∂L/∂y / (2y)',
+  Abs: '∂L/∂x = ∂L/∂y·sign(x)',
+  Erf: '∂L/∂x = ∂L/∂y·(2/√π)·exp(−x²)',
+  Softplus: 'softplus\'(x) = σ(x): ∂L/∂x = ∂L/∂y·σ(x)',
+  Reciprocal: '∂L/∂x = −∂L/∂y·y²',
+  Where: 'routes ∂L/∂y to the branch the condition chose; the other branch gets 0',
+  Dropout: 'the same mask as forward: ∂L/∂x = ∂L/∂y·mask/(1 − p)',
+  Reshape: 'moves no numbers: ∂L/∂x is ∂L/∂y reshaped back',
+  Flatten: 'moves no numbers: ∂L/∂x is ∂L/∂y reshaped back',
+  Squeeze: 'moves no numbers: ∂L/∂x is ∂L/∂y reshaped back',
+  Unsqueeze: 'moves no numbers: ∂L/∂x is ∂L/∂y reshaped back',
+  Transpose: '∂L/∂x is ∂L/∂y transposed back (the inverse permutation)',
+  MatMul: 'y = x·W: ∂L/∂x = ∂L/∂y·Wᵀ and ∂L/∂W = xᵀ·∂L/∂y',
+  Gemm: 'Linear, y = x·Wᵀ + b: ∂L/∂x = ∂L/∂y·W, ∂L/∂W = ∂L/∂yᵀ·x, ∂L/∂b = Σ over the batch of ∂L/∂y',
+  ReduceSum: 'a sum distributes: every summed element receives ∂L/∂y',
+  ReduceMean: 'a mean distributes evenly: every element receives ∂L/∂y / n',
+  LogSoftmax: '∂L/∂x = ∂L/∂y − softmax(x)·Σ ∂L/∂y',
+  Softmax: '∂L/∂x = y ⊙ (∂L/∂y − Σ ∂L/∂y ⊙ y)',
+  NegativeLogLikelihoodLoss: 'only the target class gets a gradient: −∂L/∂y at the label, 0 elsewhere',
+  SoftmaxCrossEntropyLoss: 'softmax minus one-hot: ∂L/∂scores = (softmax(scores) − onehot(label)) / N',
+  Gather: 'a lookup scatters back: each looked-up row receives the gradients of the places that read it, added',
+  Expand: 'a broadcast copy adds back: ∂L/∂x sums ∂L/∂y over the expanded axes',
+  Slice: '∂L/∂x is ∂L/∂y padded with zeros where the slice left elements out',
+  Concat: 'splits ∂L/∂y back into the pieces that were joined',
+  LayerNormalization: 'x̂ = (x − μ)/σ: ∂L/∂x = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/σ with ĝ = ∂L/∂y·γ; ∂L/∂γ = Σ ∂L/∂y·x̂, ∂L/∂β = Σ ∂L/∂y',
+  Conv: 'Conv: ∂L/∂x is the transposed convolution of ∂L/∂y with W; ∂L/∂W correlates x with ∂L/∂y; ∂L/∂b sums ∂L/∂y per channel',
+  ConvTranspose: 'ConvTranspose: ∂L/∂x is the convolution of ∂L/∂y with W; ∂L/∂W correlates ∂L/∂y with x',
+  AveragePool: 'an average spreads evenly: each window\'s ∂L/∂y is shared out over its elements',
+  GatherElements: 'scatters ∂L/∂y back to the positions that were gathered, adding',
+  ReduceMax: 'Max routes: ∂L/∂y goes to the element that held the maximum, 0 to the others',
+  MaxPool: 'Max routes: each window\'s ∂L/∂y goes to the position that held its maximum, 0 to the others',
+  GlobalAveragePool: 'an average spreads evenly: every position receives ∂L/∂y / (H·W)',
+  LRN: '∂L/∂x = ∂L/∂y·d^−β − (2αβ/n)·x·Σ over the neighbouring channels of ∂L/∂y·x·d^(−β−1)',
+};
