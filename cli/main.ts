@@ -3,6 +3,7 @@ import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { info } from './commands/info.ts';
 import { runCommand } from './commands/run.ts';
+import { stepCommand } from './commands/step.ts';
 import { trainCommand } from './commands/train.ts';
 import { templateIds, UsageError, UserError } from './files.ts';
 
@@ -22,6 +23,10 @@ Usage:
                [--truncate-bptt K]
                [--schedule step|cosine] [--warmup N] [--no-shuffle] [--seed S] [--ep cpu|cuda|dml] [--checkpoint file]
                -o trained.onnx|trained.json [--json]            Train on ONNX Runtime
+  netloom step <model.json|model.onnx> --input name=values|file.npy ... [--target values|file.npy] [--loss cross-entropy|mse|...]
+               [--grad-output name=values] [--layer id ...] [--update [--optimizer sgd|... --lr X]] [--check] [--json]
+                                                       One training step, layer by layer: forward values and formulas,
+                                                       then upstream, local and downstream gradients (or --template <id>)
   netloom templates                                    List the built-in templates
   netloom --help | --version
 
@@ -33,6 +38,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   import: importCommand,
   run: runCommand,
   train: trainCommand,
+  step: stepCommand,
   templates: async () => {
     console.log((await templateIds()).join('\n'));
     return 0;

@@ -8,7 +8,8 @@ import type { ModelDocument } from '../graph/types.ts';
 import type { Weights } from '../graph/weights.ts';
 import type { TensorType } from '../graph/dim.ts';
 import { RULE_EXPLANATIONS } from '../autodiff/rules.ts';
-import { encodeModelBytes, tensorValues, type NodeProto, type ValueInfoProto } from '../onnx/proto.ts';
+import { annotate } from '../autodiff/types.ts';
+import { encodeModelBytes, tensorValues, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/proto.ts';
 import { CompileError } from '../convert/compile.ts';
 import { optimizerConfig, type OptimizerName } from '../train/optimizers.ts';
 import { buildTrainingGraph, initialCarried, nextName, type LossName, type StepTrace, type TrainingGraph } from '../train/step.ts';
@@ -119,6 +120,8 @@ export function tensorFor(type: TensorType, values: number[], what: string): Ten
   return type.dtype === 'int64' ? { dtype: 'int64', dims, data: BigInt64Array.from(values.map((v) => BigInt(Math.trunc(v)))) } : float32(dims, values);
 }
 
+const BOOLEAN_OPS = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
+
 /** An ONNX graph output for a value whose type the caller does not declare (the runtime knows it). */
 const anyFloat = (name: string): ValueInfoProto => ({ name, type: { tensor_type: { elem_type: 1 } } });
 
@@ -147,7 +150,10 @@ export class Debugger {
     for (const t of model.graph.initializer ?? []) if ((t.dims ?? []).reduce((a, b) => a * b, 1) <= 4096) constants.set(t.name!, float32(t.dims ?? [], tensorValues(t) as ArrayLike<number>));
     const fed = new Set(model.graph.input.map((v) => v.name));
     const declared = new Set(model.graph.output.map((v) => v.name));
-    const wanted = [...trace.forward.flatMap((n) => n.output), ...trace.gradients.values(), ...trace.contributions.map((c) => c.gradient)];
+    // Forward values are fetched where they are float (the shape rules say; comparisons and masks are bool); gradients always are.
+    const types = annotate(model.graph, model.opset_import[0].version);
+    const floatForward = trace.forward.filter((n) => !BOOLEAN_OPS.has(n.op_type)).flatMap((n) => n.output.filter((o, i) => !(n.op_type === 'Dropout' && i > 0) && types.get(o)?.dtype === 'float32'));
+    const wanted = [...floatForward, ...trace.gradients.values(), ...trace.contributions.map((c) => c.gradient)];
     for (const name of wanted) {
       if (!name || declared.has(name) || fed.has(name) || constants.has(name)) continue;
       declared.add(name);
@@ -239,16 +245,32 @@ export class DebugRun {
     return g ? this.values[g] : undefined;
   }
 
-  private get inference() {
+  get opset(): number {
+    return this.step.compiled.builder.opset;
+  }
+
+  /** A constant of the step graph (shape tensors, scalars the lowering wrote). */
+  constant(name: string): TensorProto | undefined {
+    return this.graph.step.graph.initializer?.find((t) => t.name === name);
+  }
+
+  get inference() {
     return this.step.compiled.inference;
   }
 
-  /** The values feeding each input port of a layer, named by their producer ("x", or "lstm.h" for a port). */
-  private layerInputs(id: string): { name: string; value: string }[] {
+  /** The values feeding each input port of a layer, named by their producer ("x", or "lstm:1" for a port). */
+  layerInputs(id: string): { name: string; value: string }[] {
     return this.inference.incoming(id).flatMap((c) => (c ? [{ name: c.port === 0 ? c.node : `${c.node}:${c.port}`, value: this.step.compiled.values.get(`${c.node}:${c.port}`)! }] : []));
   }
 
-  private layerOutputs(id: string): string[] {
+  /** The layer's forward ONNX nodes, in order. */
+  layerNodes(id: string): NodeProto[] {
+    const names = new Set(this.step.compiled.layers.get(id)?.nodes ?? []);
+    return this.step.forward.filter((n) => names.has(n.name!));
+  }
+
+  /** The ONNX values of the layer's outputs. */
+  layerOutputs(id: string): string[] {
     return (this.inference.node(id)!.outputs ?? []).map((_, p) => this.step.compiled.values.get(`${id}:${p}`)!);
   }
 
@@ -287,7 +309,7 @@ export class DebugRun {
         const g = this.gradient(key);
         return g ? [{ name: key, value: g }] : [];
       });
-      const rule = f.op === 'Input' ? ['an input: ∂L/∂x is what the layers reading it send back, added'] : ops.map((o) => `${o}: ${RULE_EXPLANATIONS[o]}`);
+      const rule = f.op === 'Input' ? ['an input: ∂L/∂x is what the layers reading it send back, added'] : ops.map((o) => (RULE_EXPLANATIONS[o].startsWith(o) ? RULE_EXPLANATIONS[o] : `${o}: ${RULE_EXPLANATIONS[o]}`));
       steps.push({ layer: f.layer, op: f.op, upstream, rule, downstream, params });
     }
     return steps;
