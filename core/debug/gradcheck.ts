@@ -123,7 +123,7 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
           checked++;
         }
       }
-      return result({ maxRelativeError: worst, checked, dtype: precision, pass: worst <= TOLERANCE[precision], ...(precision === 'float32' ? { note: `ONNX Runtime has no float64 kernel for an op here (${firstLine(last)})` } : {}) });
+      return result({ maxRelativeError: worst, checked, dtype: precision, pass: worst <= TOLERANCE[precision], ...(precision === 'float32' ? { note: `ONNX Runtime has no float64 ${/implementation for (\w+)/.exec(firstLine(last))?.[1] ?? 'kernel for an op here'}` } : {}) });
     } catch (e) {
       last = e;
     } finally {

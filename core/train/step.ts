@@ -200,7 +200,8 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const trained = params.filter((p) => grads.has(p.key));
   graph.input.push(...trained.map(floatInput));
   const keys = trained.map((p) => p.key);
-  let gradValues = keys.map((k) => grads.get(k)!);
+  // Traced: the update reads a copy, so that the SGD fold (gemmStep) leaves the gradient there to fetch.
+  let gradValues = keys.map((k) => (options.trace ? b.op('Identity', [grads.get(k)!]) : grads.get(k)!));
   if (options.clipNorm) gradValues = clipByGlobalNorm(b, gradValues, options.clipNorm);
 
   const slots = stateSlots(options.optimizer.name);
