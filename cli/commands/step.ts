@@ -134,16 +134,23 @@ export async function stepCommand(args: string[]): Promise<number> {
       throw e;
     }
     const inputIds = debug.graph.inputs.map((i) => i.nodeId);
+    // A model's own loss reads its target from an input layer: that one is given with --input too.
+    const targetId = debug.upstreamType ? undefined : debug.graph.target.nodeId;
     const inputs: Record<string, Tensor> = {};
+    let target: Tensor | undefined;
     for (const text of values.input ?? []) {
       const [id, given] = named(text, 'input', inputIds);
+      if (id === targetId && values.target === undefined) {
+        target = await valueOf(given, debug.graph.target.type, `--input ${id}`);
+        continue;
+      }
       const input = debug.graph.inputs.find((i) => i.nodeId === id);
       if (!input) throw new UsageError(`--input: the model has no input "${id}"; its inputs: ${inputIds.join(', ')}`);
       inputs[id] = await valueOf(given, input.type, `--input ${id}`);
     }
     const missing = inputIds.filter((id) => !inputs[id]);
     if (missing.length > 0) throw new UsageError(`step needs --input for ${missing.map((m) => `"${m}"`).join(', ')}`);
-    const target = values.target !== undefined ? await valueOf(values.target, debug.graph.target.type, '--target') : undefined;
+    if (values.target !== undefined) target = await valueOf(values.target, debug.graph.target.type, '--target');
     const upstream = gradOutput ? await valueOf(gradOutput[1], debug.upstreamType!, `--grad-output ${gradOutput[0]}`) : undefined;
     let run: DebugRun;
     try {

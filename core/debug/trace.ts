@@ -178,7 +178,10 @@ export class Debugger {
     }
     const unknown = Object.keys(example.inputs).filter((k) => !this.graph.inputs.some((i) => i.nodeId === k));
     if (unknown.length > 0) throw new ExampleError(`the model has no input "${unknown[0]}"; its inputs: ${this.graph.inputs.map((i) => i.nodeId).join(', ')}`);
-    const batch = Object.values(feeds)[0]?.dims[0] ?? 1;
+    const batched = this.graph.inputs.filter((i) => i.type.shape[0] === 'N');
+    const batch = batched.length > 0 ? feeds[batched[0].name].dims[0] : 1;
+    const other = batched.find((i) => feeds[i.name].dims[0] !== batch);
+    if (other) throw new ExampleError(`the inputs' batch sizes differ: ${batched[0].nodeId} has ${batch}, ${other.nodeId} has ${feeds[other.name].dims[0]}`);
     if (this.upstreamType) {
       const shape = this.upstreamType.shape.map((d) => (typeof d === 'number' ? d : batch));
       const given = example.upstream ?? float32(shape, new Array(elementCount(shape)).fill(1));
