@@ -1,4 +1,5 @@
 /** `npm run bench`: prints every benchmark's figures. Targets are reported, never asserted in tests. */
+import { benchDebugger } from './debug.bench.ts';
 import { benchExport } from './export.bench.ts';
 import { benchInference } from './inference.bench.ts';
 import { benchTraining } from './train.bench.ts';
@@ -9,3 +10,4 @@ benchInference();
 benchExport();
 await benchUi();
 await benchTraining();
+await benchDebugger();

@@ -4,7 +4,7 @@ import { EngineError, type Tensor } from '../../core/engine/engine.ts';
 import { GradientError } from '../../core/autodiff/rules.ts';
 import { CompileError } from '../../core/convert/compile.ts';
 import type { TensorType } from '../../core/graph/dim.ts';
-import { formatNumber, formatTensor } from '../../core/debug/format.ts';
+import { backwardLines, formatNumber, forwardLines, summarize } from '../../core/debug/format.ts';
 import { checkGradients, type LayerCheck } from '../../core/debug/gradcheck.ts';
 import { Debugger, ExampleError, tensorFor, type DebugRun, type NamedTensor } from '../../core/debug/trace.ts';
 import { OPTIMIZERS, type OptimizerName } from '../../core/train/optimizers.ts';
@@ -50,44 +50,16 @@ function named(text: string, option: string, only: string[]): [string, string] {
   return [only[0], text];
 }
 
-const stats = (t: Tensor): string => {
-  const d = t.data as ArrayLike<number>;
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  for (let i = 0; i < d.length; i++) {
-    const v = Number(d[i]);
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-    sum += v;
-  }
-  return `${formatTensor(t)} min ${formatNumber(min)} max ${formatNumber(max)} mean ${formatNumber(sum / d.length)}`;
-};
-/** A tensor for a person: written out when small, summarised when not. */
-const show = (t: Tensor): string => (t.data.length <= 16 ? formatTensor(t) : stats(t));
 /** A tensor for --json: dims, and the numbers up to 4096 elements. */
-const json = (t: Tensor) => ({ dims: t.dims, ...(t.data.length <= 4096 ? { data: Array.from(t.data as ArrayLike<number>, Number) } : { summary: stats(t) }) });
+const json = (t: Tensor) => ({ dims: t.dims, ...(t.data.length <= 4096 ? { data: Array.from(t.data as ArrayLike<number>, Number) } : { summary: summarize(t) }) });
 const jsonNamed = (list: NamedTensor[]) => list.map((n) => ({ name: n.name, ...json(n.value) }));
 
 function printText(run: DebugRun, layers: Set<string> | null, upstreamAt: string | undefined): void {
   const chosen = (id: string) => !layers || layers.has(id);
   console.log('Forward');
-  for (const s of run.trace.forward.filter((s) => chosen(s.layer))) {
-    console.log(`  ${s.layer} (${s.op}): ${s.formula}`);
-    if (layers && s.op !== 'Input') for (const n of run.expand(s.layer)) console.log(`      ${n.name} ${n.op}(${n.inputs.map((i) => i.name).join(', ')}) = ${n.outputs.map((o) => show(o.value)).join(', ')}`);
-  }
+  for (const s of run.trace.forward.filter((s) => chosen(s.layer))) console.log(forwardLines(s, layers && s.op !== 'Input' ? run.expand(s.layer) : undefined).map((l) => `  ${l}`).join('\n'));
   console.log(upstreamAt ? `Backward, from ∂L/∂${upstreamAt} given (L = Σ ∂L/∂${upstreamAt} · ${upstreamAt} = ${formatNumber(run.trace.loss)})` : `Loss L = ${formatNumber(run.trace.loss)}\nBackward`);
-  for (const s of run.trace.backward.filter((s) => chosen(s.layer))) {
-    console.log(`  ${s.layer} (${s.op})`);
-    for (const u of s.upstream) console.log(`    upstream   ∂L/∂${u.name} = ${show(u.value)}`);
-    for (const r of s.rule) console.log(`    local      ${r}`);
-    for (const d of s.downstream) {
-      console.log(`    downstream ∂L/∂${d.input} = ${show(d.value)}`);
-      if (d.fanOut) console.log(`               ${d.input} fans out to ${d.fanOut.readers.join(', ')}: the gradients add, ∂L/∂${d.input} = ${show(d.fanOut.total)}`);
-    }
-    for (const p of s.params) console.log(`    parameter  ∂L/∂${p.name} = ${show(p.value)}`);
-    if (layers && s.op !== 'Input') for (const n of run.expand(s.layer)) for (const g of n.gradients) console.log(`      ${n.name} ${n.op}: ∂L/∂${g.name} = ${show(g.value)}`);
-  }
+  for (const s of run.trace.backward.filter((s) => chosen(s.layer))) console.log(backwardLines(s, layers && s.op !== 'Input' ? run.expand(s.layer) : undefined).map((l) => `  ${l}`).join('\n'));
 }
 
 function printChecks(checks: LayerCheck[]): void {
@@ -179,7 +151,7 @@ export async function stepCommand(args: string[]): Promise<number> {
       printText(run, layers, debug.upstreamType ? debug.graph.target.nodeId : undefined);
       if (update) {
         console.log(`Update (${update.optimizer}, η = ${formatNumber(update.lr)}): ${update.optimizer === 'sgd' ? 'W ← W − η∇W' : `the ${update.optimizer} rule`}`);
-        for (const p of update.params) console.log(`  ${p.key}: ${show(p.before)} − ${formatNumber(update.lr)}·${show(p.gradient)} → ${show(p.after)}`);
+        for (const p of update.params) console.log(`  ${p.key}: ${summarize(p.before)} − ${formatNumber(update.lr)}·${summarize(p.gradient)} → ${summarize(p.after)}`);
         console.log(`  loss ${formatNumber(update.lossBefore)} → ${formatNumber(update.lossAfter)}`);
       }
       if (checks) printChecks(checks);

@@ -3,6 +3,7 @@
  * with its numbers ("q = x + y = −2 + 5 = 3"), as the lecture slides write them.
  */
 import type { Tensor } from '../engine/engine.ts';
+import type { BackwardStep, ForwardStep, NodeStep } from './trace.ts';
 
 /** Tensors up to this many elements are written out in formulas; larger ones by shape. */
 export const SMALL = 16;
@@ -62,4 +63,39 @@ export function layerFormula(layer: string, op: string, inputs: { name: string; 
   const small = output && output.data.length <= SMALL && values.every((v) => v && v.data.length <= SMALL);
   if (!small) return output ? `${symbols} = ${formatTensor(output)}` : symbols;
   return `${symbols} = ${write(values.map((v) => formatTensor(v!)))} = ${formatTensor(output)}`;
+}
+
+/** A tensor for a person: written out when small, its shape and range when not. */
+export function summarize(t: Tensor): string {
+  if (t.data.length <= SMALL) return formatTensor(t);
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (let i = 0; i < t.data.length; i++) {
+    const v = Number(t.data[i]);
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  return `${formatTensor(t)} min ${formatNumber(min)} max ${formatNumber(max)} mean ${formatNumber(sum / t.data.length)}`;
+}
+
+/** A forward step as lines of text: the formula, then (expanded) each ONNX node's value. */
+export function forwardLines(s: ForwardStep, nodes?: NodeStep[]): string[] {
+  return [`${s.layer} (${s.op}): ${s.formula}`, ...(nodes ?? []).map((n) => `    ${n.name} ${n.op}(${n.inputs.map((i) => i.name).join(', ')}) = ${n.outputs.map((o) => summarize(o.value)).join(', ')}`)];
+}
+
+/** A backward step as lines of text: upstream, the rule in words, downstream (with fan-out sums), parameter gradients. */
+export function backwardLines(s: BackwardStep, nodes?: NodeStep[]): string[] {
+  return [
+    `${s.layer} (${s.op})`,
+    ...s.upstream.map((u) => `  upstream   ∂L/∂${u.name} = ${summarize(u.value)}`),
+    ...s.rule.map((r) => `  local      ${r}`),
+    ...s.downstream.flatMap((d) => [
+      `  downstream ∂L/∂${d.input} = ${summarize(d.value)}`,
+      ...(d.fanOut ? [`             ${d.input} fans out to ${d.fanOut.readers.join(', ')}: the gradients add, ∂L/∂${d.input} = ${summarize(d.fanOut.total)}`] : []),
+    ]),
+    ...s.params.map((p) => `  parameter  ∂L/∂${p.name} = ${summarize(p.value)}`),
+    ...(nodes ?? []).flatMap((n) => n.gradients.map((g) => `    ${n.name} ${n.op}: ∂L/∂${g.name} = ${summarize(g.value)}`)),
+  ];
 }

@@ -321,7 +321,10 @@ export class DebugRun {
   /** A composite layer's ONNX nodes, in order, with their values and gradients. */
   expand(layer: string): NodeStep[] {
     const record = this.step.compiled.layers.get(layer);
-    if (!record) throw new ExampleError(`there is no layer "${layer}" to expand`);
+    if (!record) {
+      if (this.inference.node(layer)) return []; // an input: no nodes
+      throw new ExampleError(`there is no layer "${layer}" to expand`);
+    }
     const named = (names: string[]) => names.flatMap((name) => (name && this.values[name] ? [{ name, value: this.values[name] }] : []));
     return record.nodes.flatMap((n) => {
       const node: NodeProto | undefined = this.step.forward.find((m) => m.name === n);
