@@ -6,21 +6,13 @@ import { CompileError } from '../../core/convert/compile.ts';
 import type { TensorType } from '../../core/graph/dim.ts';
 import { backwardLines, formatNumber, forwardLines, summarize } from '../../core/debug/format.ts';
 import { checkGradients, type LayerCheck } from '../../core/debug/gradcheck.ts';
-import { Debugger, ExampleError, tensorFor, type DebugRun, type NamedTensor } from '../../core/debug/trace.ts';
+import { Debugger, ExampleError, parseInlineValues, tensorFor, type DebugRun, type NamedTensor } from '../../core/debug/trace.ts';
 import { OPTIMIZERS, type OptimizerName } from '../../core/train/optimizers.ts';
 import { LOSSES, type LossName } from '../../core/train/step.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { parse } from '../args.ts';
 import { readBytes, UsageError, UserError } from '../files.ts';
 import { compileFailure, loadModelOrTemplate } from '../models.ts';
-
-/** Inline numbers ("-2", "[1,-2,3,-1]", "[[1,2],[3,4]]") flattened, or null when the text is not a list of numbers. */
-export function parseInlineValues(text: string): number[] | null {
-  const trimmed = text.trim();
-  if (!/^[[\]\d\s,.eE+\-−]+$/.test(trimmed)) return null;
-  const numbers = trimmed.replace(/−/g, '-').replace(/[[\]]/g, ' ').split(/[\s,]+/).filter((s) => s.length > 0).map(Number);
-  return numbers.length > 0 && numbers.every(Number.isFinite) ? numbers : null;
-}
 
 /** A value given on the command line: inline numbers shaped to `type`, or a .npy file taken as it is. */
 async function valueOf(text: string, type: TensorType, what: string): Promise<Tensor> {

@@ -110,6 +110,14 @@ function add(a: Tensor, b: Tensor): Tensor {
   return { dtype: 'float32', dims: a.dims, data: out };
 }
 
+/** Inline numbers ("-2", "[1,-2,3,-1]", "[[1,2],[3,4]]") flattened, or null when the text is not a list of numbers. */
+export function parseInlineValues(text: string): number[] | null {
+  const trimmed = text.trim();
+  if (!/^[[\]\d\s,.eE+\-−]+$/.test(trimmed)) return null;
+  const numbers = trimmed.replace(/−/g, '-').replace(/[[\]]/g, ' ').split(/[\s,]+/).filter((s) => s.length > 0).map(Number);
+  return numbers.length > 0 && numbers.every(Number.isFinite) ? numbers : null;
+}
+
 /** A tensor for a value of static type `type` from flat numbers, the batch (and any one symbolic size) inferred. */
 export function tensorFor(type: TensorType, values: number[], what: string): Tensor {
   const known = type.shape.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
