@@ -6,6 +6,7 @@
 import { createElement, type ReactNode } from 'react';
 import type { EditorState } from '../state/store.ts';
 import type { Workspace } from '../workspace.ts';
+import { DebugPanel } from './DebugPanel.tsx';
 import { Problems } from './Problems.tsx';
 import { Summary } from './Summary.tsx';
 
@@ -36,5 +37,11 @@ export const PANELS: PanelSpec[] = [
     dock: 'bottom',
     title: () => 'Summary',
     render: ({ workspace, state }) => createElement(Summary, { summary: state.inferred.summary, onPick: workspace.pick }),
+  },
+  {
+    id: 'debug',
+    dock: 'bottom',
+    title: () => 'Debug',
+    render: (props) => createElement(DebugPanel, props),
   },
 ];
