@@ -111,6 +111,18 @@ test("deck 001: softmax of the scores 3.2, 5.1, −1.7 is 0.13, 0.87, 0.00 and t
   close(find('backward', 'loss').downstream.find((d: { input: string }) => d.input === 'scores').data, expected.dscores, '∂L/∂scores');
 });
 
+test('netloom step --template with a loss, --update and --check: the update and one check line per layer', () => {
+  const { lines, find } = stepJson('--template', 'mlp-3-4-2', '--input', 'x=[1,2,3,-1,0,1]', '--loss', 'mse', '--target', '[0.5,-0.5,1,0]', '--update', '--lr', '0.5', '--check');
+  assert.deepEqual(find('forward', 'x').outputs[0].dims, [2, 3], 'the batch comes from the count');
+  const update = find('update');
+  assert.equal(update.lr, 0.5);
+  assert.equal(update.lossBefore, find('loss').loss);
+  for (const p of update.params) close(p.after.data, p.before.data.map((w: number, i: number) => w - 0.5 * p.gradient.data[i]), p.key);
+  const checks = lines.filter((l) => l.phase === 'check');
+  assert.deepEqual(checks.map((c) => c.layer), ['loss', 'linear2', 'sigmoid1', 'linear1']);
+  for (const c of checks) assert.ok(c.pass && c.checked > 0 && c.dtype === 'float64', JSON.stringify(c));
+});
+
 describe('core/debug', () => {
   const engine = new NodeEngine();
   after(() => engine.dispose());
