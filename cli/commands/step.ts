@@ -4,9 +4,10 @@ import { EngineError, type Tensor } from '../../core/engine/engine.ts';
 import { GradientError } from '../../core/autodiff/rules.ts';
 import { CompileError } from '../../core/convert/compile.ts';
 import type { TensorType } from '../../core/graph/dim.ts';
+import { inferShapes } from '../../core/shape/infer.ts';
 import { backwardLines, formatNumber, forwardLines, summarize } from '../../core/debug/format.ts';
 import { checkGradients, type LayerCheck } from '../../core/debug/gradcheck.ts';
-import { Debugger, ExampleError, parseInlineValues, tensorFor, type DebugRun, type NamedTensor } from '../../core/debug/trace.ts';
+import { Debugger, ExampleError, parseInlineValues, sizedForExample, tensorFor, type DebugRun, type NamedTensor } from '../../core/debug/trace.ts';
 import { OPTIMIZERS, type OptimizerName } from '../../core/train/optimizers.ts';
 import { LOSSES, type LossName } from '../../core/train/step.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
@@ -87,33 +88,33 @@ export async function stepCommand(args: string[]): Promise<number> {
   const model = await loadModelOrTemplate(positionals[0], values.template);
   const outputIds = model.doc.nodes.filter((n) => n.op !== 'Input' && !model.doc.edges.some((e) => e.from.split(':')[0] === n.id)).map((n) => n.id);
   const gradOutput = values['grad-output'] !== undefined ? named(values['grad-output'], 'grad-output', outputIds) : undefined;
+  // Inputs are read against the model's Input layers (the target of its own loss among them); their sizes
+  // then fix any symbolic ones (a sequence length T), which the training graph needs known.
+  const inference = inferShapes(model.doc);
+  const inputLayers = model.doc.nodes.filter((n) => n.op === 'Input').map((n) => n.id);
+  const given: Record<string, Tensor> = {};
+  for (const text of values.input ?? []) {
+    const [id, value] = named(text, 'input', inputLayers);
+    const type = inference.node(id)?.outputs?.[0];
+    if (!inputLayers.includes(id) || !type) throw new UsageError(`--input: the model has no input "${id}"; its inputs: ${inputLayers.join(', ')}`);
+    given[id] = await valueOf(value, type, `--input ${id}`);
+  }
   const engine = new NodeEngine();
   try {
     let debug: Debugger;
     try {
-      debug = await Debugger.open(engine, model.doc, { loss, weights: model.weights, seed, optimizer, lr, upstreamAt: gradOutput?.[0] });
+      debug = await Debugger.open(engine, sizedForExample(model.doc, given), { loss, weights: model.weights, seed, optimizer, lr, upstreamAt: gradOutput?.[0] });
     } catch (e) {
       if (e instanceof CompileError) throw compileFailure(e);
       if (e instanceof GradientError) throw new UserError(`cannot step through this model yet: ${e.message}`);
       throw e;
     }
     const inputIds = debug.graph.inputs.map((i) => i.nodeId);
-    // A model's own loss reads its target from an input layer: that one is given with --input too.
-    const targetId = debug.upstreamType ? undefined : debug.graph.target.nodeId;
-    const inputs: Record<string, Tensor> = {};
-    let target: Tensor | undefined;
-    for (const text of values.input ?? []) {
-      const [id, given] = named(text, 'input', inputIds);
-      if (id === targetId && values.target === undefined) {
-        target = await valueOf(given, debug.graph.target.type, `--input ${id}`);
-        continue;
-      }
-      const input = debug.graph.inputs.find((i) => i.nodeId === id);
-      if (!input) throw new UsageError(`--input: the model has no input "${id}"; its inputs: ${inputIds.join(', ')}`);
-      inputs[id] = await valueOf(given, input.type, `--input ${id}`);
-    }
+    const inputs = Object.fromEntries(inputIds.filter((id) => given[id]).map((id) => [id, given[id]]));
     const missing = inputIds.filter((id) => !inputs[id]);
     if (missing.length > 0) throw new UsageError(`step needs --input for ${missing.map((m) => `"${m}"`).join(', ')}`);
+    // A model's own loss reads its target from an input layer, given with --input or --target.
+    let target = debug.upstreamType ? undefined : given[debug.graph.target.nodeId];
     if (values.target !== undefined) target = await valueOf(values.target, debug.graph.target.type, '--target');
     const upstream = gradOutput ? await valueOf(gradOutput[1], debug.upstreamType!, `--grad-output ${gradOutput[0]}`) : undefined;
     let run: DebugRun;

@@ -126,12 +126,13 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
           const floor = Math.max(1e-3 * scale, (10 * EPSILON[precision] * Math.max(Math.abs(centre), 1)) / h, 1e-12);
           const error = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), floor);
           const [right, left] = [(above - centre) / up.step, (centre - below) / -down.step];
-          if (error(right, left) > TOLERANCE[precision]) {
+          const central = error(analytic[i], numeric);
+          if (central > TOLERANCE[precision] && error(right, left) > TOLERANCE[precision]) {
             // A kink (ReLU at 0, a tie in a max): any value between the one-sided slopes is a valid (sub)gradient.
             kinks++;
             const inside = analytic[i] >= Math.min(left, right) - floor * TOLERANCE[precision] && analytic[i] <= Math.max(left, right) + floor * TOLERANCE[precision];
             worst = Math.max(worst, inside ? 0 : Math.min(error(analytic[i], left), error(analytic[i], right)));
-          } else worst = Math.max(worst, error(analytic[i], numeric));
+          } else worst = Math.max(worst, central);
           checked++;
         }
       }

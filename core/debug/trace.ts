@@ -119,7 +119,9 @@ export function parseInlineValues(text: string): number[] | null {
 }
 
 /** A tensor for a value of static type `type` from flat numbers, the batch (and any one symbolic size) inferred. */
-export function tensorFor(type: TensorType, values: number[], what: string): Tensor {
+export function tensorFor(given: TensorType, values: number[], what: string): Tensor {
+  // With another unknown size (a sequence length), the batch is one sample.
+  const type = given.shape[0] === 'N' && given.shape.slice(1).some((d) => typeof d !== 'number') ? { ...given, shape: [1, ...given.shape.slice(1)] } : given;
   const known = type.shape.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
   const free = type.shape.filter((d) => typeof d !== 'number').length;
   if (free > 1) throw new ExampleError(`${what}: the shape ${type.shape.join('×')} has more than one unknown size; give a .npy file`);
@@ -129,6 +131,23 @@ export function tensorFor(type: TensorType, values: number[], what: string): Ten
 }
 
 const BOOLEAN_OPS = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
+
+/**
+ * The document with each Input's symbolic sizes (a sequence length T, not the batch) set from the
+ * example's tensors: the training graph needs them known.
+ */
+export function sizedForExample(doc: ModelDocument, inputs: Record<string, Tensor>): ModelDocument {
+  return {
+    ...doc,
+    nodes: doc.nodes.map((n) => {
+      const t = inputs[n.id];
+      const shape = n.params.shape as (number | string)[] | undefined;
+      if (n.op !== 'Input' || !t || !shape?.some((d) => typeof d === 'string')) return n;
+      const dims = n.params.batch === false ? t.dims : t.dims.slice(1);
+      return { ...n, params: { ...n.params, shape: shape.map((d, i) => (typeof d === 'string' ? (dims[i] ?? d) : d)) } };
+    }),
+  };
+}
 
 /** An ONNX graph output for a value whose type the caller does not declare (the runtime knows it). */
 const anyFloat = (name: string): ValueInfoProto => ({ name, type: { tensor_type: { elem_type: 1 } } });

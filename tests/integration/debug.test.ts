@@ -123,6 +123,13 @@ test('netloom step --template with a loss, --update and --check: the update and 
   for (const c of checks) assert.ok(c.pass && c.checked > 0 && c.dtype === 'float64', JSON.stringify(c));
 });
 
+test('a symbolic sequence length is set from the values given (one sample)', () => {
+  const file = modelFile('sequence', doc('sequence', [input('x', ['T', 2]), layer('fc', 'Linear', { outFeatures: 3 })], [['x', 'fc']]));
+  const { find } = stepJson(file, '--input', 'x=[[1,2],[3,4],[5,6]]');
+  assert.deepEqual(find('forward', 'x').outputs[0].dims, [1, 3, 2]);
+  assert.deepEqual(find('backward', 'fc').params.find((p: { name: string }) => p.name === 'fc.weight').dims, [3, 2]);
+});
+
 describe('core/debug', () => {
   const engine = new NodeEngine();
   after(() => engine.dispose());
