@@ -6,7 +6,7 @@
  */
 import type { Engine, Tensor } from '../engine/engine.ts';
 import { DataType, encodeModelBytes, tensorValues, type ModelProto, type NodeProto, type TensorProto } from '../onnx/proto.ts';
-import type { DebugRun } from './trace.ts';
+import { maskName, type DebugRun } from './trace.ts';
 
 export interface LayerCheck {
   layer: string;
@@ -70,11 +70,27 @@ export async function checkGradients(engine: Engine, run: DebugRun, layers?: str
   return results;
 }
 
+/**
+ * Active Dropout draws a new mask on every run; the check replays the traced one instead: y = x · mask/(1 − p),
+ * the scaled mask fed as a value.
+ */
+function replayDropout(run: DebugRun, nodes: NodeProto[]): { nodes: NodeProto[]; masks: Map<string, Tensor> } {
+  const masks = new Map<string, Tensor>();
+  const replayed = nodes.map((n) => {
+    if (n.op_type !== 'Dropout' || !n.output[1]) return n;
+    const mask = run.value(maskName(n.output[1]))!;
+    const ratio = n.input[1] ? Number(tensorValues(run.constant(n.input[1])!)[0]) : 0.5;
+    const name = `check/${maskName(n.output[1])}`;
+    masks.set(name, { dtype: 'float32', dims: mask.dims, data: (mask.data as Float32Array).map((m) => m / (1 - ratio)) });
+    return { name: n.name, op_type: 'Mul', input: [n.input[0], name], output: [n.output[0]] };
+  });
+  return { nodes: replayed, masks };
+}
+
 async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: string): Promise<LayerCheck> {
-  const nodes = run.layerNodes(layer);
+  const { nodes, masks } = replayDropout(run, run.layerNodes(layer));
   const back = run.trace.backward.find((s) => s.layer === layer)!;
   const result = (fields: Partial<LayerCheck>): LayerCheck => ({ layer, op, maxRelativeError: 0, checked: 0, dtype: 'float64', pass: true, ...fields });
-  if (nodes.some((n) => n.op_type === 'Dropout' && n.output[1])) return result({ note: 'not checked: active Dropout draws a new mask on every run' });
   // What the gradient was taken with respect to: the layer's inputs (its share of their gradient) and its parameters.
   const inputs = run.layerInputs(layer);
   const probes: Probe[] = [
@@ -85,12 +101,12 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
 
   const made = new Set(nodes.flatMap((n) => n.output));
   const external = [...new Set(nodes.flatMap((n) => n.input).filter((v) => v && !made.has(v)))];
-  const unread = external.find((v) => !run.constant(v) && !run.value(v));
+  const unread = external.find((v) => !run.constant(v) && !run.value(v) && !masks.has(v));
   if (unread) return result({ pass: false, note: `not checked: the value "${unread}" it reads was not fetched` });
   const upstream = back.upstream;
   let last: unknown;
   for (const precision of ['float64', 'float32'] as const) {
-    const model = layerModel(run, nodes, external, upstream.map((u) => u.name), precision);
+    const model = layerModel(run, (name) => masks.get(name) ?? run.value(name), nodes, external, upstream.map((u) => u.name), precision);
     let session;
     try {
       session = await engine.createSession(encodeModelBytes(model));
@@ -100,7 +116,7 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
     }
     try {
       const feeds: Record<string, Tensor> = {};
-      for (const name of external) if (!run.constant(name)) feeds[name] = asPrecision(run.value(name)!, precision);
+      for (const name of external) if (!run.constant(name)) feeds[name] = asPrecision(masks.get(name) ?? run.value(name)!, precision);
       upstream.forEach((u, k) => (feeds[`check/upstream${k}`] = asPrecision(u.value, 'float64')));
       const objective = async (f: Record<string, Tensor>) => Number((await session!.run(f))['check/objective'].data[0]);
       const centre = await objective(feeds);
@@ -157,7 +173,7 @@ function sampleIndices(analytic: Float32Array): number[] {
 }
 
 /** The layer alone: its nodes, its constants, everything else fed; one output, Σₖ upstreamₖ · yₖ. */
-function layerModel(run: DebugRun, nodes: NodeProto[], external: string[], outputs: string[], precision: Precision): ModelProto {
+function layerModel(run: DebugRun, valueOf: (name: string) => Tensor | undefined, nodes: NodeProto[], external: string[], outputs: string[], precision: Precision): ModelProto {
   const float = precision === 'float64' ? DataType.DOUBLE : DataType.FLOAT;
   const constants = external.map((name) => run.constant(name)).filter((t): t is TensorProto => !!t);
   const fed = external.filter((name) => !run.constant(name));
@@ -182,7 +198,7 @@ function layerModel(run: DebugRun, nodes: NodeProto[], external: string[], outpu
       name: 'gradient check',
       node: [...own, ...objective],
       initializer: precision === 'float64' ? constants.map(toDouble) : constants,
-      input: [...fed.map((name) => input(name, run.value(name)!)), ...outputs.map((y, k) => ({ ...input(`check/upstream${k}`, run.gradient(y)!), type: { tensor_type: { elem_type: DataType.DOUBLE, shape: { dim: run.gradient(y)!.dims.map((d) => ({ dim_value: d })) } } } }))],
+      input: [...fed.map((name) => input(name, valueOf(name)!)), ...outputs.map((y, k) => ({ ...input(`check/upstream${k}`, run.gradient(y)!), type: { tensor_type: { elem_type: DataType.DOUBLE, shape: { dim: run.gradient(y)!.dims.map((d) => ({ dim_value: d })) } } } }))],
       output: [{ name: 'check/objective', type: { tensor_type: { elem_type: DataType.DOUBLE, shape: { dim: [] } } } }],
     },
   };

@@ -149,6 +149,9 @@ export function sizedForExample(doc: ModelDocument, inputs: Record<string, Tenso
   };
 }
 
+/** The float copy of a Dropout mask that the debugger fetches. */
+export const maskName = (mask: string) => `debug/mask/${mask}`;
+
 /** An ONNX graph output for a value whose type the caller does not declare (the runtime knows it). */
 const anyFloat = (name: string): ValueInfoProto => ({ name, type: { tensor_type: { elem_type: 1 } } });
 
@@ -185,6 +188,12 @@ export class Debugger {
       if (!name || declared.has(name) || fed.has(name) || constants.has(name)) continue;
       declared.add(name);
       model.graph.output.push(anyFloat(name));
+    }
+    // Dropout's masks (bool) are fetched as floats: the gradient check replays them.
+    for (const n of trace.forward) {
+      if (n.op_type !== 'Dropout' || !n.output[1]) continue;
+      model.graph.node.push({ name: maskName(n.output[1]), op_type: 'Cast', input: [n.output[1]], output: [maskName(n.output[1])], attribute: [{ name: 'to', type: 2, i: 1 }] });
+      model.graph.output.push(anyFloat(maskName(n.output[1])));
     }
     const session = await engine.createSession(encodeModelBytes(model));
     return new Debugger(graph, trace, session, { optimizer, lr }, constants, upstream !== undefined);

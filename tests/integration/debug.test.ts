@@ -215,6 +215,17 @@ describe('per-layer gradient check on the templates', () => {
   // the recurrent and attention templates fast (the whole 100-character char-lstm takes 50 s), and the
   // training graph needs llama-block's sequence length T known.
   const shorter: Record<string, Record<string, (number | string)[]>> = { 'char-lstm': { chars: [8] }, 'llama-block': { x: [5, 512] } };
+  test('active Dropout is checked with the mask the traced step drew', async () => {
+    const model = doc('dropout', [input('x', [6]), layer('fc', 'Linear', { outFeatures: 5 }), layer('drop', 'Dropout', { p: 0.4 }), layer('out', 'Tanh')], [['x', 'fc'], ['fc', 'drop'], ['drop', 'out']]);
+    const debug = await Debugger.open(engine, model);
+    const run = await debug.run({ inputs: { x: floats([2, 6], Array.from({ length: 12 }, (_, i) => Math.sin(i + 1))) }, upstream: floats([2, 5], Array.from({ length: 10 }, (_, i) => Math.cos(i))) });
+    const checks = await checkGradients(engine, run);
+    const drop = checks.find((c) => c.layer === 'drop')!;
+    assert.ok(drop.pass && drop.checked > 0 && drop.dtype === 'float64', JSON.stringify(drop));
+    for (const c of checks) assert.ok(c.pass, JSON.stringify(c));
+    await debug.release();
+  });
+
   test('a wrong gradient fails the check', async () => {
     const model = doc('mlp', [input('x', [3]), layer('fc', 'Linear', { outFeatures: 2 }), layer('act', 'Tanh')], [['x', 'fc'], ['fc', 'act']]);
     const debug = await Debugger.open(engine, model);
