@@ -129,14 +129,20 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
         const scale = analytic.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
         for (const i of sampleIndices(analytic)) {
           const h = STEP[precision] * Math.max(1, Math.abs(Number(x.data[i])));
-          // The step as stored (float32 rounds x ± h).
-          const shifted = (delta: number) => {
-            const data = (x.data as Float64Array).slice();
-            data[i] += delta;
-            return { feeds: { ...feeds, [probe.value]: { ...x, data } }, step: data[i] - Number(x.data[i]) };
+          // One entry moved in place and put back (a copy per run would cost a big layer's whole weight),
+          // and the step as stored (float32 rounds x ± h).
+          const data = x.data as Float64Array;
+          const original = data[i];
+          const shifted = async (delta: number) => {
+            data[i] = original + delta;
+            const value = await objective(feeds);
+            const step = data[i] - original;
+            data[i] = original;
+            return { value, step };
           };
-          const [up, down] = [shifted(h), shifted(-h)];
-          const [above, below] = [await objective(up.feeds), await objective(down.feeds)];
+          const up = await shifted(h);
+          const down = await shifted(-h);
+          const [above, below] = [up.value, down.value];
           const numeric = (above - below) / (up.step - down.step);
           // Rounding in the objective limits what finite differences can see: that, or a thousandth of the tensor's largest gradient, is the floor.
           const floor = Math.max(1e-3 * scale, (10 * EPSILON[precision] * Math.max(Math.abs(centre), 1)) / h, 1e-12);
