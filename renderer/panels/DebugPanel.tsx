@@ -54,7 +54,9 @@ export function DebugPanel({ workspace, state }: PanelProps) {
   const [texts, setTexts] = useState<Record<string, string>>({});
   const [upstream, setUpstream] = useState('');
   const [breakpoints, setBreakpoints] = useState<Set<string>>(new Set());
-  const [session, setSession] = useState<{ run: DebugRun; steps: Step[] } | null>(null);
+  const [traced, setSession] = useState<{ doc: ModelDocument; run: DebugRun; steps: Step[] } | null>(null);
+  // A trace of an earlier version of the model is dropped: Restart traces the model as it is now.
+  const session = traced?.doc === doc ? traced : null;
   const [position, setPosition] = useState(-1);
   const [message, setMessage] = useState('');
   const debugger_ = useRef<Debugger | null>(null);
@@ -84,7 +86,7 @@ export function DebugPanel({ workspace, state }: PanelProps) {
       const upstreamTensor = given && debug.upstreamType ? tensorFor({ ...debug.upstreamType, shape: debug.upstreamType.shape.map((d) => (typeof d === 'number' ? d : batch)) }, given, 'the upstream gradient') : undefined;
       const run = await debug.run({ inputs: feeds, target, upstream: upstreamTensor });
       const update = await run.update();
-      setSession({ run, steps: stepsOf(run, update) });
+      setSession({ doc, run, steps: stepsOf(run, update) });
     } catch (e) {
       setMessage((e as Error).message);
     }
