@@ -13,18 +13,19 @@ import { WebEngine } from '../../engines/web/engine.ts';
 import { setEdgeValues } from '../canvas/edgeValues.ts';
 import type { PanelProps } from './registry.ts';
 
-type Step = { kind: 'forward' | 'backward'; layer: string; lines: string[] } | { kind: 'update'; layer: null; lines: string[] };
+/** A step, and its text: a composite layer's ONNX nodes shown when `expanded`. */
+type Step = { kind: 'forward' | 'backward'; layer: string; lines: (expanded: boolean) => string[] } | { kind: 'update'; layer: null; lines: () => string[] };
 
 const engine = new WebEngine();
 
 function stepsOf(run: DebugRun, update: UpdateStep): Step[] {
   return [
-    ...run.trace.forward.map((s) => ({ kind: 'forward' as const, layer: s.layer, lines: forwardLines(s) })),
-    ...run.trace.backward.map((s) => ({ kind: 'backward' as const, layer: s.layer, lines: backwardLines(s) })),
+    ...run.trace.forward.map((s) => ({ kind: 'forward' as const, layer: s.layer, lines: (expanded: boolean) => forwardLines(s, expanded ? run.expand(s.layer) : undefined) })),
+    ...run.trace.backward.map((s) => ({ kind: 'backward' as const, layer: s.layer, lines: (expanded: boolean) => backwardLines(s, expanded ? run.expand(s.layer) : undefined) })),
     {
       kind: 'update' as const,
       layer: null,
-      lines: [`update (${update.optimizer}, η = ${formatNumber(update.lr)}): W ← W − η∇W`, ...update.params.map((p) => `  ${p.key}: ${summarize(p.before)} → ${summarize(p.after)}`), `  loss ${formatNumber(update.lossBefore)} → ${formatNumber(update.lossAfter)}`],
+      lines: () => [`update (${update.optimizer}, η = ${formatNumber(update.lr)}): W ← W − η∇W`, ...update.params.map((p) => `  ${p.key}: ${summarize(p.before)} → ${summarize(p.after)}`), `  loss ${formatNumber(update.lossBefore)} → ${formatNumber(update.lossAfter)}`],
     },
   ];
 }
@@ -59,6 +60,7 @@ export function DebugPanel({ workspace, state }: PanelProps) {
   const session = traced?.doc === doc ? traced : null;
   const [position, setPosition] = useState(-1);
   const [message, setMessage] = useState('');
+  const [expanded, setExpanded] = useState(false);
   const debugger_ = useRef<Debugger | null>(null);
 
   const restart = useCallback(async () => {
@@ -160,6 +162,9 @@ export function DebugPanel({ workspace, state }: PanelProps) {
         <button type="button" onClick={() => void restart()}>
           Restart
         </button>
+        <label>
+          <input type="checkbox" checked={expanded} onChange={(e) => setExpanded(e.target.checked)} /> ONNX nodes
+        </label>
         <span aria-live="polite">{session ? (current ? `${current.kind} ${position + 1} of ${session.steps.length}` : 'ready: press Step (F10)') : ''}</span>
       </div>
       {message && <p role="alert">{message}</p>}
@@ -177,7 +182,7 @@ export function DebugPanel({ workspace, state }: PanelProps) {
         <ol className="debug-trace" aria-label="Trace">
           {session.steps.slice(0, position + 1).map((s, i) => (
             <li key={i} aria-current={i === position ? 'step' : undefined} ref={i === position ? (el) => el?.scrollIntoView({ block: 'nearest' }) : undefined}>
-              <pre>{s.lines.join('\n')}</pre>
+              <pre>{s.lines(expanded).join('\n')}</pre>
             </li>
           ))}
         </ol>

@@ -101,6 +101,9 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
     await toolbar.getByRole('button', { name: 'Run to breakpoint' }).click();
     await toolbar.getByText(/^forward 5 of \d+$/).waitFor();
     assert.match((await current())!, /f = q · z = 3 · −4 = −12/);
+    // A layer expands to its ONNX nodes.
+    await toolbar.getByRole('checkbox', { name: 'ONNX nodes' }).check();
+    assert.match((await current())!, /\n {4}f Mul\(q, z\) = −12/);
     await page.context().close();
   });
 });
