@@ -8,8 +8,9 @@ import type { ModelDocument } from '../graph/types.ts';
 import type { Weights } from '../graph/weights.ts';
 import type { TensorType } from '../graph/dim.ts';
 import { RULE_EXPLANATIONS } from '../autodiff/rules.ts';
+import { getLayer } from '../layers/index.ts';
 import { annotate } from '../autodiff/types.ts';
-import { encodeModelBytes, tensorValues, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/proto.ts';
+import { encodeModelBytes, isFloatTensor, tensorValues, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/proto.ts';
 import { CompileError } from '../convert/compile.ts';
 import { optimizerConfig, type OptimizerName } from '../train/optimizers.ts';
 import { buildTrainingGraph, initialCarried, nextName, type LossName, type StepTrace, type TrainingGraph } from '../train/step.ts';
@@ -168,7 +169,7 @@ export class Debugger {
 
   /** Builds the traced step graph and opens it on `engine`. Throws CompileError/GradientError for models that cannot be traced. */
   static async open(engine: Engine, doc: ModelDocument, options: DebugOptions = {}): Promise<Debugger> {
-    const hasLoss = options.loss !== undefined || doc.nodes.some((n) => /Loss$/.test(n.op));
+    const hasLoss = options.loss !== undefined || doc.nodes.some((n) => getLayer(n.op)?.category === 'Loss');
     const upstream = hasLoss ? undefined : (options.upstreamAt ?? soleOutput(doc));
     const optimizer = options.optimizer ?? 'sgd';
     const lr = options.lr ?? 0.1;
@@ -177,7 +178,7 @@ export class Debugger {
     const model = graph.step;
     // Every forward value and every gradient becomes an output; constants are read here instead.
     const constants = new Map<string, Tensor>();
-    for (const t of model.graph.initializer ?? []) if ((t.dims ?? []).reduce((a, b) => a * b, 1) <= 4096) constants.set(t.name!, float32(t.dims ?? [], tensorValues(t) as ArrayLike<number>));
+    for (const t of model.graph.initializer ?? []) if (isFloatTensor(t) && (t.dims ?? []).reduce((a, b) => a * b, 1) <= 4096) constants.set(t.name!, float32(t.dims ?? [], tensorValues(t) as ArrayLike<number>));
     const fed = new Set(model.graph.input.map((v) => v.name));
     const declared = new Set(model.graph.output.map((v) => v.name));
     // Forward values are fetched where they are float (the shape rules say; comparisons and masks are bool); gradients always are.

@@ -6,6 +6,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ModelDocument } from '../../core/graph/types.ts';
+import { getLayer } from '../../core/layers/index.ts';
 import { backwardLines, formatNumber, forwardLines, summarize } from '../../core/debug/format.ts';
 import { Debugger, parseInlineValues, tensorFor, type DebugRun, type UpdateStep } from '../../core/debug/trace.ts';
 import { EngineError, type Engine, type Tensor } from '../../core/engine/engine.ts';
@@ -74,7 +75,7 @@ function edgeValuesAt(run: DebugRun, steps: Step[], position: number): Map<strin
 export function DebugPanel({ workspace, state }: PanelProps) {
   const doc: ModelDocument = state.doc;
   const inputs = useMemo(() => doc.nodes.filter((n) => n.op === 'Input'), [doc]);
-  const lossNode = doc.nodes.find((n) => /Loss$/.test(n.op));
+  const lossNode = doc.nodes.find((n) => getLayer(n.op)?.category === 'Loss');
   const targetId = lossNode ? doc.edges.find((e) => e.to === `${lossNode.id}:target` || e.to === `${lossNode.id}:1`)?.from.split(':')[0] : undefined;
   const output = useMemo(() => doc.nodes.filter((n) => n.op !== 'Input' && !doc.edges.some((e) => e.from.split(':')[0] === n.id)), [doc]);
   const [texts, setTexts] = useState<Record<string, string>>({});
