@@ -6,6 +6,7 @@
 import { createElement, type ReactNode } from 'react';
 import type { EditorState } from '../state/store.ts';
 import type { Workspace } from '../workspace.ts';
+import { DebugPanel } from './DebugPanel.tsx';
 import { Problems } from './Problems.tsx';
 import { Summary } from './Summary.tsx';
 import { TrainPanel } from './TrainPanel.tsx';
@@ -46,4 +47,10 @@ export const PANELS: PanelSpec[] = [
     render: ({ workspace, state }) => createElement(TrainPanel, { workspace, state }),
   },
   { id: 'run', dock: 'bottom', title: () => 'Run', render: (props) => createElement(RunPanel, props) },
+  {
+    id: 'debug',
+    dock: 'bottom',
+    title: () => 'Debug',
+    render: (props) => createElement(DebugPanel, props),
+  },
 ];
