@@ -9,7 +9,9 @@ import { decodeModel, encodeModelBytes, OnnxFormatError } from '../core/onnx/pro
 import type { CommandId } from '../common/ipc.ts';
 import { MENUS, matchesAccelerator } from '../common/menu-model.ts';
 import { Canvas } from './canvas/Canvas.tsx';
+import { arrange } from './canvas/arrange.ts';
 import { autoLayout, NODE_WIDTH } from './canvas/layout.ts';
+import { openingViewport } from './canvas/openingView.ts';
 import { Inspector } from './panels/Inspector.tsx';
 import { Palette } from './panels/Palette.tsx';
 import { Problems } from './panels/Problems.tsx';
@@ -68,22 +70,26 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
     return () => clearTimeout(t);
   }, [toast]);
 
-  const layoutAndFit = useCallback(async () => {
-    store.moveNodes(await autoLayout(store.get().doc));
-    requestAnimationFrame(() => flow.fitView({ duration: 200 }));
+  // Opens readable: at 100 % from the inputs, never zoomed out to fit (canvas/openingView.ts).
+  const showOpening = useCallback(() => {
+    const box = document.querySelector('.canvas')?.getBoundingClientRect();
+    if (box) void flow.setViewport(openingViewport(store.get().doc, box));
   }, [store, flow]);
+
+  const layoutAndFit = useCallback(async () => {
+    await arrange(store);
+    requestAnimationFrame(showOpening);
+  }, [store, showOpening]);
 
   const openDocument = useCallback(
     async (doc: ModelDocument, fileName: string | null, withWeights?: Weights) => {
       weights.current = withWeights;
-      store.load(doc, fileName);
-      if (needsLayout(doc)) {
-        const positions = await autoLayout(doc);
-        store.load({ ...doc, nodes: doc.nodes.map((n) => ({ ...n, position: n.position ?? positions[n.id] })) }, fileName);
-      }
-      requestAnimationFrame(() => flow.fitView());
+      // Laid out before it is shown (in the layout worker): never drawn first as an unlaid grid.
+      const positions = needsLayout(doc) ? await autoLayout(doc) : {};
+      store.load({ ...doc, nodes: doc.nodes.map((n) => (n.position || !positions[n.id] ? n : { ...n, position: positions[n.id] })) }, fileName);
+      requestAnimationFrame(showOpening);
     },
-    [store, flow],
+    [store, showOpening],
   );
 
   const confirmDiscard = () => !store.get().dirty || window.confirm('Discard the unsaved changes?');

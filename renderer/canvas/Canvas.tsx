@@ -17,6 +17,9 @@ import { useCallback, useMemo, useRef, useState } from 'react';
 import { formatShape, getLayer, parseEdgeEnd, type Diagnostic } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
 import { groupsOf, type EditorState, type EditorStore } from '../state/store.ts';
+import { boundary, repeats, visibility } from '../state/hierarchy.ts';
+import { toggleGroup } from './arrange.ts';
+import { groupBoxes } from './groupBoxes.ts';
 import { GroupNode, LayerNode, type GroupNodeData, type LayerNodeData } from './LayerNode.tsx';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 import { ShapeEdge } from './ShapeEdge.tsx';
@@ -24,8 +27,6 @@ import { ShapeEdge } from './ShapeEdge.tsx';
 const nodeTypes = { layer: LayerNode, group: GroupNode };
 const edgeTypes = { shape: ShapeEdge };
 
-/** The minimap redraws every node on each edit: past this size it costs more than it shows. */
-const MINIMAP_LIMIT = 300;
 /** Below this zoom the details are too small to read, so nodes draw their op only (far less to paint). */
 const DETAIL_ZOOM = 0.45;
 
@@ -46,7 +47,10 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
     return map;
   }, [diagnostics]);
   const groups = useMemo(() => groupsOf(doc), [doc]);
-  const hidden = useMemo(() => new Map(groups.filter((g) => g.collapsed).flatMap((g) => g.nodes.map((n) => [n, g.id] as const))), [groups]);
+  const view = useMemo(() => visibility(doc, groups), [doc, groups]);
+  // Layers inside a collapsed group, mapped to the outermost collapsed group that stands for them.
+  const hidden = useMemo(() => new Map([...view.shownAs].filter(([id, shown]) => id !== shown)), [view]);
+  const repeated = useMemo(() => repeats(doc, groups), [doc, groups]);
 
   // React Flow node objects are reused while their layer, report and status are unchanged, so that
   // an edit re-renders only the nodes it touched.
@@ -72,20 +76,25 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         return node;
       });
     cache.current = next;
-    const boxes: Node[] = groups.map((g) => {
-      const members = doc.nodes.filter((n) => g.nodes.includes(n.id));
-      const xs = members.map((n) => n.position?.x ?? 0);
-      const ys = members.map((n) => n.position?.y ?? 0);
-      const x = Math.min(...xs) - 20;
-      const y = Math.min(...ys) - 44;
-      const params = members.reduce((sum, n) => sum + (store.inference.node(n.id)?.paramCount ?? 0), 0);
-      const data: GroupNodeData = { label: g.label, groupId: g.id, collapsed: g.collapsed, members: members.length, params, onToggle: (id) => store.toggleGroup(id) };
-      const style = g.collapsed ? { width: NODE_WIDTH, height: 64 } : { width: Math.max(...xs) - Math.min(...xs) + NODE_WIDTH + 40, height: Math.max(...ys) - Math.min(...ys) + NODE_HEIGHT + 64 };
+    const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+    const shapeOf = (end: string) => {
+      const { node, port } = parseEdgeEnd(end);
+      const type = store.inference.node(node)?.outputs?.[typeof port === 'number' ? port : 0];
+      return type ? formatShape(type.shape) : '?';
+    };
+    const places = groupBoxes(view, (id) => byId.get(id)?.position);
+    const boxes: Node[] = view.visibleGroups.flatMap((g) => {
+      const box = places.get(g.id);
+      if (!box) return [];
+      const members = new Set(g.nodes);
+      const params = g.nodes.reduce((sum, id) => sum + (store.inference.node(id)?.paramCount ?? 0), 0);
+      const ends = boundary(doc, members);
+      const data: GroupNodeData = { label: g.label, groupId: g.id, collapsed: g.collapsed, members: members.size, params, repeat: repeated.get(g.id) ?? 1, inputs: ends.inputs.map(shapeOf), outputs: ends.outputs.map(shapeOf), onToggle: (id) => void toggleGroup(store, id) };
       // Not selectable or draggable, but its collapse button must still take clicks.
-      return { id: g.id, type: 'group', position: { x, y }, data, style: { ...style, pointerEvents: 'all' as const }, selectable: false, draggable: false, ariaLabel: `${g.id} group ${g.label}` };
+      return [{ id: g.id, type: 'group', position: { x: box.x, y: box.y }, data, style: { width: box.width, height: box.height, pointerEvents: 'all' as const }, selectable: false, draggable: false, ariaLabel: `${g.label} block${g.collapsed ? ' (collapsed)' : ''}` }];
     });
     return [...boxes, ...layers];
-  }, [doc, selection, worst, hidden, groups, store, revision]);
+  }, [doc, selection, worst, hidden, view, repeated, store, revision]);
 
   // Local copy so that dragging is smooth; the store gets the final positions on drag stop. It follows
   // `derived` during render (not in an effect, which would draw the old shapes first). Layers that did
@@ -234,7 +243,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={24} />
-        {doc.nodes.length <= MINIMAP_LIMIT && <MiniMap pannable zoomable ariaLabel="Minimap" />}
+        <MiniMap pannable zoomable ariaLabel="Minimap" />
         <Controls />
       </ReactFlow>
     </div>

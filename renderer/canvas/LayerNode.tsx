@@ -28,24 +28,25 @@ export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps) 
   const inputs = spec?.inputs ?? [];
   const outputs = spec ? outputPorts(spec, node.params) : [];
   const shape = report?.outputs?.[0] ? formatShape(report.outputs[0].shape) : '?';
+  const op = node.op === 'OnnxOp' ? String(node.params.opType) : node.op;
   // The accessible name ("conv1 Conv2d") is on React Flow's node wrapper (Canvas sets ariaLabel).
   return (
     <div className={`layer-node ${severity ?? ''} ${selected ? 'selected' : ''}`} title={message ?? undefined} data-testid={`node-${node.id}`}>
       {inputs.map((port, i) => (
-        <Handle key={port.name} type="target" position={Position.Left} id={port.name} style={{ top: `${((i + 1) * 100) / (inputs.length + 1)}%` }} title={`${port.name}: ${port.help}`} className={port.dtype === 'int64' ? 'port-int' : ''} />
+        <Handle key={port.name} type="target" position={Position.Top} id={port.name} style={{ left: `${((i + 1) * 100) / (inputs.length + 1)}%` }} title={`${port.name}: ${port.help}`} className={port.dtype === 'int64' ? 'port-int' : ''} />
       ))}
       <div className="layer-head">
-        <span className="layer-op">{node.op === 'OnnxOp' ? String(node.params.opType) : node.op}</span>
-        <span className="layer-id">{node.id}</span>
+        <span className="layer-op" title={op}>{op}</span>
+        <span className="layer-id" title={node.id}>{node.id}</span>
       </div>
       <div className="layer-params">{keyParams(node)}</div>
       <div className="layer-foot">
-        <span className="layer-shape" data-testid="shape">{shape}</span>
+        <span className="layer-shape" data-testid="shape" title={shape}>{shape}</span>
         <span className="layer-count" data-testid="params">{formatCount(report?.paramCount ?? 0)}</span>
       </div>
       {severity && <div className={`layer-badge ${severity}`} aria-hidden="true">{severity === 'error' ? '!' : '⚠'}</div>}
       {outputs.map((port, i) => (
-        <Handle key={port.name} type="source" position={Position.Right} id={port.name} style={{ top: `${((i + 1) * 100) / (outputs.length + 1)}%` }} title={port.name} />
+        <Handle key={port.name} type="source" position={Position.Bottom} id={port.name} style={{ left: `${((i + 1) * 100) / (outputs.length + 1)}%` }} title={port.name} />
       ))}
     </div>
   );
@@ -57,24 +58,42 @@ export interface GroupNodeData extends Record<string, unknown> {
   collapsed: boolean;
   members: number;
   params: number;
+  /** How many sibling blocks are identical to this one (1: none). */
+  repeat: number;
+  /** Shapes flowing into and out of the block. */
+  inputs: string[];
+  outputs: string[];
   onToggle: (id: string) => void;
 }
 
+/** A block of the module hierarchy: a box around its layers, or, collapsed, one node with its shapes and totals. */
 export const GroupNode = memo(function GroupNode({ data }: NodeProps) {
   const g = data as GroupNodeData;
   return (
-    <div className={`group-node ${g.collapsed ? 'collapsed' : ''}`}>
-      {g.collapsed && <Handle type="target" position={Position.Left} id="in" />}
+    <div className={`group-node ${g.collapsed ? 'collapsed' : ''}`} data-testid={`group-${g.groupId}`}>
+      {g.collapsed && <Handle type="target" position={Position.Top} id="in" />}
       <div className="group-head">
-        <button type="button" className="nodrag" onClick={() => g.onToggle(g.groupId)} aria-label={`${g.collapsed ? 'Expand' : 'Collapse'} ${g.label}`}>
+        <button type="button" className="nodrag" onClick={() => g.onToggle(g.groupId)} aria-label={`${g.collapsed ? 'Expand' : 'Collapse'} ${g.label}`} aria-expanded={!g.collapsed}>
           {g.collapsed ? '▸' : '▾'}
         </button>
-        <span>{g.label}</span>
+        <span className="group-label" title={g.label}>
+          {g.label}
+        </span>
+        {g.repeat > 1 && (
+          <span className="group-repeat" title={`${g.repeat} identical blocks`}>
+            ×{g.repeat}
+          </span>
+        )}
         <span className="group-meta">
           {g.members} layers · {formatCount(g.params)} params
         </span>
       </div>
-      {g.collapsed && <Handle type="source" position={Position.Right} id="out" />}
+      {g.collapsed && (
+        <div className="group-shapes" data-testid="group-shapes" title={`${g.inputs.join(', ')} → ${g.outputs.join(', ')}`}>
+          {g.inputs.join(', ') || '–'} → {g.outputs.join(', ') || '–'}
+        </div>
+      )}
+      {g.collapsed && <Handle type="source" position={Position.Bottom} id="out" />}
     </div>
   );
 });

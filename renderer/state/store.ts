@@ -6,14 +6,10 @@
  */
 import { ShapeInference, getLayer, parseEdgeEnd, serializeModel, type ModelDocument, type ModelEdge, type ModelNode, type ParamValue } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
+import { groupsOf, type Group } from '../../core/graph/modules.ts';
 import { nextId } from './ids.ts';
 
-export interface Group {
-  id: string;
-  label: string;
-  nodes: string[];
-  collapsed: boolean;
-}
+export { groupsOf, type Group } from '../../core/graph/modules.ts';
 
 export interface EditorState {
   doc: ModelDocument;
@@ -38,7 +34,7 @@ export function emptyDocument(name = 'Untitled model'): ModelDocument {
   return { format: 'netloom.model', version: 1, name, nodes: [], edges: [] };
 }
 
-export const groupsOf = (doc: ModelDocument): Group[] => (doc.groups as Group[] | undefined) ?? [];
+
 
 const HISTORY_LIMIT = 200;
 
@@ -299,6 +295,12 @@ export class EditorStore {
   toggleGroup(groupId: string): void {
     const doc = this.state.doc;
     this.apply({ ...doc, groups: groupsOf(doc).map((g) => (g.id === groupId ? { ...g, collapsed: !g.collapsed } : g)) });
+  }
+
+  /** New groups (expanded or collapsed) with the layout that shows them, as one undoable step. */
+  arrange(groups: Group[], positions: Record<string, { x: number; y: number }>): void {
+    const doc = this.state.doc;
+    this.apply({ ...doc, nodes: doc.nodes.map((n) => (positions[n.id] ? { ...n, position: positions[n.id] } : n)), ...(groups.length > 0 || doc.groups ? { groups } : {}) });
   }
 
   /** Output port names of a node, for wiring from the keyboard. */

@@ -42,14 +42,12 @@ export async function openEditor(s: Session, errors: string[]): Promise<Page> {
 
 /** Waits until the canvas viewport stops moving (a fit or zoom animation has ended): frames, not a sleep. */
 export async function viewportSettled(page: Page): Promise<void> {
-  await page.waitForFunction(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const read = () => document.querySelector('.react-flow__viewport')?.getAttribute('style') ?? '';
-        const before = read();
-        requestAnimationFrame(() => requestAnimationFrame(() => resolve(read() === before)));
-      }),
-  );
+  // Page-side code as text: tsx may wrap inner functions in a helper (__name) that the page lacks.
+  await page.waitForFunction(`new Promise((resolve) => {
+    const read = () => document.querySelector('.react-flow__viewport')?.getAttribute('style') ?? '';
+    const before = read();
+    requestAnimationFrame(() => requestAnimationFrame(() => resolve(read() === before)));
+  })`);
 }
 
 /** Waits until the autosave has written a recovery copy that contains `text`. */
