@@ -4,7 +4,7 @@
  * Flatten, Reshape, Add, Concat, ...); everything else becomes an OnnxOp that keeps the node whole.
  */
 import type { ModelDocument, ModelNode, ParamValue } from '../graph/types.ts';
-import { modulePath, moduleGroups, OPEN_COLLAPSED_ABOVE } from '../graph/modules.ts';
+import { moduleGroups, moduleName, modulePath, OPEN_COLLAPSED_ABOVE } from '../graph/modules.ts';
 import { weightKey, type Weights } from '../graph/weights.ts';
 import { getLayer } from '../layers/index.ts';
 import type { OnnxInput } from '../layers/onnxop.ts';
@@ -142,8 +142,8 @@ class Importer {
   add(op: string, params: Record<string, ParamValue>, inputs: string[], outputs: string[], onnxNode: NodeProto | null): string {
     const exposed = outputs.find((o) => this.graphOutputs.has(o) && !this.consumers.has(o));
     const id = this.id(exposed ?? onnxNode?.name ?? '', `${op.toLowerCase()}${this.nodes.length + 1}`);
-    this.nodes.push({ id, op, params });
     const path = modulePath(onnxNode?.name ?? '');
+    this.nodes.push(path.length > 0 ? { id, op, params, module: moduleName(path) } : { id, op, params });
     if (path.length > 0) this.modulePaths.set(id, path);
     // A layer with several named inputs (a loss: input, target) takes the ONNX inputs on its ports, in order.
     const ports = getLayer(op)?.inputs ?? [];

@@ -27,6 +27,11 @@ export function modulePath(onnxName: string): string[] {
   return onnxName.split('/').filter(Boolean).slice(0, -1);
 }
 
+/** PyTorch's dotted module name from a path: list items repeat their parent's name ("layer3", "layer3.1", "conv2" → "layer3.1.conv2"). */
+export function moduleName(path: string[]): string {
+  return path.reduce((name, segment) => (name === '' || segment.startsWith(`${name}.`) ? segment : `${name}.${segment}`), '');
+}
+
 /**
  * Groups layers by module path. A module that holds a single layer, or exactly the same layers as the
  * module around it, adds nothing to look at and gets no group of its own.

@@ -3,6 +3,7 @@ import {
   Background,
   Controls,
   MiniMap,
+  Panel,
   ReactFlow,
   applyNodeChanges,
   useReactFlow,
@@ -20,6 +21,7 @@ import { groupsOf, type EditorState, type EditorStore } from '../state/store.ts'
 import { boundary, repeats, visibility } from '../state/hierarchy.ts';
 import { toggleGroup } from './arrange.ts';
 import { groupBoxes } from './groupBoxes.ts';
+import { HierarchyBar } from './HierarchyBar.tsx';
 import { GroupNode, LayerNode, type GroupNodeData, type LayerNodeData } from './LayerNode.tsx';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 import { ShapeEdge } from './ShapeEdge.tsx';
@@ -242,6 +244,9 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         onlyRenderVisibleElements
         proOptions={{ hideAttribution: true }}
       >
+        <Panel position="top-left">
+          <HierarchyBar store={store} state={state} />
+        </Panel>
         <Background gap={24} />
         <MiniMap pannable zoomable ariaLabel="Minimap" />
         <Controls />

@@ -12,7 +12,7 @@ import { wire } from '../../core/shape/wiring.ts';
 import { visibility } from '../state/hierarchy.ts';
 
 export const NODE_WIDTH = 200;
-export const NODE_HEIGHT = 72;
+export const NODE_HEIGHT = 88;
 export const COLLAPSED_HEIGHT = 84;
 /** Room around a group's layers: its title bar on top. Canvas draws group boxes with the same padding. */
 export const GROUP_PAD = { top: 44, left: 20, right: 20, bottom: 20 };

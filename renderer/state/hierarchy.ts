@@ -95,3 +95,15 @@ export function boundary(doc: ModelDocument, members: Set<string>): { inputs: st
   if (outputs.size === 0) for (const id of members) if (!fed.has(id)) outputs.add(id);
   return { inputs: [...inputs], outputs: [...outputs] };
 }
+
+/** Layers whose id, op or module path (an imported layer's PyTorch module, else its blocks) contains the query (case-insensitive); exact ids first. */
+export function findLayers(doc: ModelDocument, groups: Group[], query: string): { id: string; op: string; path: string }[] {
+  const q = query.trim().toLowerCase();
+  const pathOf = new Map<string, string>();
+  for (const g of outerFirst(groups)) for (const id of g.nodes) pathOf.set(id, `${pathOf.has(id) ? `${pathOf.get(id)}/` : ''}${g.label}`);
+  const found = doc.nodes
+    .map((n) => ({ id: n.id, op: n.op === 'OnnxOp' ? String(n.params.opType) : n.op, path: n.module ?? pathOf.get(n.id) ?? '' }))
+    .filter((r) => r.id.toLowerCase().includes(q) || r.op.toLowerCase().includes(q) || r.path.toLowerCase().includes(q));
+  const rank = (r: { id: string; path: string }) => (r.id.toLowerCase() === q ? 2 : r.path.toLowerCase() === q ? 1 : 0);
+  return found.sort((a, b) => rank(b) - rank(a));
+}
