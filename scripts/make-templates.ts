@@ -4,13 +4,27 @@
  */
 import { join } from 'node:path';
 import { serializeModel, type ModelDocument, type ModelNode, type ParamValue } from '../core/index.ts';
+import type { Group } from '../core/graph/modules.ts';
 import { TEMPLATE_DIR, writeFileAtomic } from '../cli/files.ts';
 
 class Model {
   private nodes: ModelNode[] = [];
   private edges: { from: string; to: string }[] = [];
   private counters = new Map<string, number>();
+  private groups: Group[] = [];
+  private openBlocks: Group[] = [];
   constructor(private name: string) {}
+
+  /** Groups the layers `build` adds into a block (nested in the block being built, if any). */
+  block<T>(label: string, build: () => T): T {
+    const parent = this.openBlocks.at(-1);
+    const group: Group = { id: `block:${parent ? `${parent.id.slice('block:'.length)}/` : ''}${label}`, label, nodes: [], collapsed: false, ...(parent ? { parent: parent.id } : {}) };
+    this.groups.push(group);
+    this.openBlocks.push(group);
+    const result = build();
+    this.openBlocks.pop();
+    return result;
+  }
 
   /** Adds a node fed by `from` (one id, several ids in order, or none) and returns its id. */
   add(op: string, params: Record<string, ParamValue> = {}, from?: string | string[], id?: string): string {
@@ -19,6 +33,7 @@ class Model {
     this.counters.set(base, n);
     const nodeId = id ?? `${base}${n}`;
     this.nodes.push({ id: nodeId, op, params });
+    for (const g of this.openBlocks) g.nodes.push(nodeId);
     for (const f of from === undefined ? [] : Array.isArray(from) ? from : [from]) this.edges.push({ from: f, to: nodeId });
     return nodeId;
   }
@@ -33,7 +48,7 @@ class Model {
   }
 
   doc(): ModelDocument {
-    return { format: 'netloom.model', version: 1, name: this.name, nodes: this.nodes, edges: this.edges };
+    return { format: 'netloom.model', version: 1, name: this.name, nodes: this.nodes, edges: this.edges, ...(this.groups.length > 0 ? { groups: this.groups } : {}) };
   }
 }
 
@@ -73,27 +88,32 @@ function alexnet(): ModelDocument {
   const m = new Model('AlexNet (torchvision)');
   const pool: [string, Record<string, ParamValue>] = ['MaxPool2d', { kernelSize: 3, stride: 2 }];
   const drop: [string, Record<string, ParamValue>] = ['Dropout', { p: 0.5 }];
-  m.chain(
-    m.add('Input', { shape: [3, 224, 224] }, undefined, 'image'),
-    conv(64, 11, { stride: 4, padding: 2 }), relu, pool,
-    conv(192, 5, { padding: 2 }), relu, pool,
-    conv(384, 3, { padding: 1 }), relu,
-    conv(256, 3, { padding: 1 }), relu,
-    conv(256, 3, { padding: 1 }), relu, pool,
-    ['AdaptiveAvgPool2d', { outputSize: 6 }], ['Flatten'],
-    drop, linear(4096), relu, drop, linear(4096), relu, linear(1000),
+  const image = m.add('Input', { shape: [3, 224, 224] }, undefined, 'image');
+  const features = m.block('features', () =>
+    m.chain(
+      image,
+      conv(64, 11, { stride: 4, padding: 2 }), relu, pool,
+      conv(192, 5, { padding: 2 }), relu, pool,
+      conv(384, 3, { padding: 1 }), relu,
+      conv(256, 3, { padding: 1 }), relu,
+      conv(256, 3, { padding: 1 }), relu, pool,
+    ),
   );
+  const pooled = m.chain(features, ['AdaptiveAvgPool2d', { outputSize: 6 }], ['Flatten']);
+  m.block('classifier', () => m.chain(pooled, drop, linear(4096), relu, drop, linear(4096), relu, linear(1000)));
   return m.doc();
 }
 
 function vgg16(): ModelDocument {
   const m = new Model('VGG-16 (torchvision)');
   let x = m.add('Input', { shape: [3, 224, 224] }, undefined, 'image');
-  for (const v of [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'] as const) {
-    x = v === 'M' ? m.chain(x, ['MaxPool2d', { kernelSize: 2, stride: 2 }]) : m.chain(x, conv(v, 3, { padding: 1 }), relu);
+  // VGG's five stages: convolutions at one width, then a pool.
+  for (const [stage, widths] of [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]].entries()) {
+    x = m.block(`stage${stage + 1}`, () => m.chain(widths.reduce((y, v) => m.chain(y, conv(v, 3, { padding: 1 }), relu), x), ['MaxPool2d', { kernelSize: 2, stride: 2 }]));
   }
   const drop: [string, Record<string, ParamValue>] = ['Dropout', { p: 0.5 }];
-  m.chain(x, ['AdaptiveAvgPool2d', { outputSize: 7 }], ['Flatten'], linear(4096), relu, drop, linear(4096), relu, drop, linear(1000));
+  const flat = m.chain(x, ['AdaptiveAvgPool2d', { outputSize: 7 }], ['Flatten']);
+  m.block('classifier', () => m.chain(flat, linear(4096), relu, drop, linear(4096), relu, drop, linear(1000)));
   return m.doc();
 }
 
@@ -101,14 +121,19 @@ function resnet18(): ModelDocument {
   const m = new Model('ResNet-18 (torchvision)');
   let x = m.chain(m.add('Input', { shape: [3, 224, 224] }, undefined, 'image'), conv(64, 7, { stride: 2, padding: 3, bias: false }), ['BatchNorm2d'], relu, ['MaxPool2d', { kernelSize: 3, stride: 2, padding: 1 }]);
   let channels = 64;
+  // Four stages of two basic blocks, named as torchvision names them (layer1.0 …).
   for (const [stage, width] of [64, 128, 256, 512].entries()) {
-    for (let block = 0; block < 2; block++) {
-      const stride = stage > 0 && block === 0 ? 2 : 1;
-      const main = m.chain(x, conv(width, 3, { stride, padding: 1, bias: false }), ['BatchNorm2d'], relu, conv(width, 3, { padding: 1, bias: false }), ['BatchNorm2d']);
-      const skip = stride !== 1 || channels !== width ? m.chain(x, conv(width, 1, { stride, bias: false }), ['BatchNorm2d']) : x;
-      x = m.add('ReLU', {}, m.add('Add', {}, [main, skip]));
-      channels = width;
-    }
+    m.block(`layer${stage + 1}`, () => {
+      for (let block = 0; block < 2; block++) {
+        const stride = stage > 0 && block === 0 ? 2 : 1;
+        x = m.block(`layer${stage + 1}.${block}`, () => {
+          const main = m.chain(x, conv(width, 3, { stride, padding: 1, bias: false }), ['BatchNorm2d'], relu, conv(width, 3, { padding: 1, bias: false }), ['BatchNorm2d']);
+          const skip = stride !== 1 || channels !== width ? m.block('downsample', () => m.chain(x, conv(width, 1, { stride, bias: false }), ['BatchNorm2d'])) : x;
+          return m.add('ReLU', {}, m.add('Add', {}, [main, skip]));
+        });
+        channels = width;
+      }
+    });
   }
   m.chain(x, ['AdaptiveAvgPool2d', { outputSize: 1 }], ['Flatten'], linear(1000));
   return m.doc();

@@ -38,6 +38,17 @@ export function summarize(inference: ShapeInference): ModelSummary {
   return { name: doc.name, totalParams: totals.totalParams, trainableParams: totals.trainableParams, totalMacs: totals.totalMacs, layers, diagnostics: inference.diagnostics() };
 }
 
+/**
+ * The MACs total, honest about layers whose MACs are unknown (sizes such as T that stay symbolic, or
+ * shapes that could not be inferred): a sum over the rest would read as a count for the whole model.
+ */
+export function formatTotalMacs(s: ModelSummary): string {
+  const unknown = s.layers.filter((l) => l.macs === null).length;
+  if (unknown === 0) return `${formatCount(s.totalMacs)} (multiply-accumulates per sample)`;
+  const why = `${unknown} of ${s.layers.length} layers' MACs are unknown: their sizes are symbolic or not inferred`;
+  return s.totalMacs > 0 ? `at least ${formatCount(s.totalMacs)} per sample (${why})` : `– (${why})`;
+}
+
 /** A plain-text table like torchinfo's. */
 export function formatSummary(s: ModelSummary): string {
   const header = ['Layer', 'Op', 'Output shape', 'Params', 'MACs'];
@@ -49,7 +60,7 @@ export function formatSummary(s: ModelSummary): string {
   out.push(`Total params: ${formatCount(s.totalParams)}`);
   out.push(`Trainable params: ${formatCount(s.trainableParams)}`);
   out.push(`Non-trainable params: ${formatCount(s.totalParams - s.trainableParams)}`);
-  out.push(`Total MACs: ${formatCount(s.totalMacs)} (multiply-accumulates per sample)`);
+  out.push(`Total MACs: ${formatTotalMacs(s)}`);
   if (s.diagnostics.length > 0) {
     const errors = s.diagnostics.filter((d) => d.severity === 'error').length;
     out.push(rule, `${errors} error(s), ${s.diagnostics.length - errors} warning(s):`, ...s.diagnostics.map(formatDiagnostic));

@@ -57,22 +57,30 @@ export function layoutGraph(doc: ModelDocument, groups: Group[] = groupsOf(doc))
     children: [],
     edges: [],
   };
-  const parentBox = (groupId: string | undefined): ElkNode => (groupId ? boxes.get(groupId)! : root);
-  // Outer groups first, so that each group's parent box exists when the group is added.
-  for (const g of visibleGroups) {
-    const box: ElkNode = g.collapsed
+  const byId = new Map(visibleGroups.map((g) => [g.id, g]));
+  // Items join their parent box in document order (ELK keeps that order where it can), a group where
+  // its first layer comes.
+  const box = (groupId: string | undefined): ElkNode => {
+    if (!groupId) return root;
+    let made = boxes.get(groupId);
+    if (made) return made;
+    const g = byId.get(groupId)!;
+    const parent = box(g.parent);
+    made = g.collapsed
       ? { id: g.id, width: NODE_WIDTH, height: COLLAPSED_HEIGHT }
       : { id: g.id, children: [], layoutOptions: { 'elk.padding': `[top=${GROUP_PAD.top},left=${GROUP_PAD.left},bottom=${GROUP_PAD.bottom},right=${GROUP_PAD.right}]` } };
-    boxes.set(g.id, box);
-    parentBox(g.parent).children!.push(box);
-  }
+    boxes.set(groupId, made);
+    parent.children!.push(made);
+    return made;
+  };
   doc.nodes.forEach((n, i) => {
-    if (shownAs.get(n.id) !== n.id) return;
+    const shown = shownAs.get(n.id)!;
+    if (shown !== n.id) return void box(shown);
     const spec = wiring.specs[i];
     const ins = spec ? spec.inputs.length : 0;
     const outs = spec ? outputPorts(spec, n.params).length : 1;
     const node: ElkNode = { id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT, ports: [...ports(n.id, ins, 'in', NODE_HEIGHT), ...ports(n.id, outs, 'out', NODE_HEIGHT)], layoutOptions: { 'elk.portConstraints': 'FIXED_POS' } };
-    parentBox(innermost.get(n.id)).children!.push(node);
+    box(innermost.get(n.id)).children!.push(node);
   });
   const seen = new Set<string>();
   doc.nodes.forEach((n, i) => {

@@ -1,5 +1,5 @@
 /** The torchinfo-style table of the model. */
-import { formatCount, formatShape, type ModelSummary } from '../../core/index.ts';
+import { formatCount, formatShape, formatTotalMacs, type ModelSummary } from '../../core/index.ts';
 
 export function Summary({ summary, onPick }: { summary: ModelSummary; onPick: (nodeId: string) => void }) {
   return (
@@ -30,7 +30,7 @@ export function Summary({ summary, onPick }: { summary: ModelSummary; onPick: (n
         Total params: {formatCount(summary.totalParams)}
       </p>
       <p className="totals">
-        Trainable params: {formatCount(summary.trainableParams)} · Total MACs: {formatCount(summary.totalMacs)} per sample
+        Trainable params: {formatCount(summary.trainableParams)} · Total MACs: {formatTotalMacs(summary)}
       </p>
     </div>
   );

@@ -7,6 +7,7 @@
 import { ShapeInference, getLayer, parseEdgeEnd, serializeModel, type ModelDocument, type ModelEdge, type ModelNode, type ParamValue } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
 import { groupsOf, type Group } from '../../core/graph/modules.ts';
+import { NODE_HEIGHT, NODE_WIDTH } from '../canvas/layout.ts';
 import { nextId } from './ids.ts';
 
 export { groupsOf, type Group } from '../../core/graph/modules.ts';
@@ -167,9 +168,8 @@ export class EditorStore {
     this.apply({ ...doc, nodes: doc.nodes.map((n) => (positions[n.id] ? { ...n, position: positions[n.id] } : n)) });
   }
 
-  /** Why an edge may not be added, or null. */
-  connectionProblem(from: string, to: string): string | null {
-    const doc = this.state.doc;
+  /** Why an edge may not be added (to `doc`, the current document unless given), or null. */
+  connectionProblem(from: string, to: string, doc = this.state.doc): string | null {
     const source = parseEdgeEnd(from);
     const target = parseEdgeEnd(to);
     if (source.node === target.node) return 'a layer cannot feed itself';
@@ -203,6 +203,24 @@ export class EditorStore {
     if (problem) return problem;
     const doc = this.state.doc;
     this.apply({ ...doc, edges: [...doc.edges, { from, to }] });
+    return null;
+  }
+
+  /**
+   * Replaces the edge into an input port (the Inspector's Inputs): `from` null disconnects it. The new
+   * edge is checked as if the old one were gone; when it is refused the document is left as it was.
+   */
+  rewire(old: ModelEdge | undefined, from: string | null, to: string): string | null {
+    const doc = this.state.doc;
+    const edges = old ? doc.edges.filter((e) => e !== old) : doc.edges;
+    const without = { ...doc, edges };
+    if (from === null) {
+      if (old) this.apply(without);
+      return null;
+    }
+    const problem = this.connectionProblem(from, to, without);
+    if (problem) return problem;
+    this.apply({ ...doc, edges: [...edges, { from, to }] });
     return null;
   }
 
@@ -245,8 +263,8 @@ export class EditorStore {
     return content;
   }
 
-  /** Pastes nodes with fresh ids, shifted so they do not cover the originals; selects them. */
-  paste(content: ClipboardContent, offset = { x: 40, y: 40 }): string[] {
+  /** Pastes nodes with fresh ids, beside the originals (and earlier pastes) rather than over them; selects them. */
+  paste(content: ClipboardContent, offset = pasteOffset(this.state.doc, content)): string[] {
     const doc = this.state.doc;
     const taken = doc.nodes.map((n) => n.id);
     const rename = new Map<string, string>();
@@ -335,6 +353,17 @@ const STARTING_PARAMS: Record<string, Record<string, ParamValue>> = {
   GRU: { hiddenSize: 64 },
   OnnxOp: { opType: 'Identity' },
 };
+
+/** A shift to the right by the copied nodes' width, repeated until no copy lands on a layer already there. */
+function pasteOffset(doc: ModelDocument, content: ClipboardContent): { x: number; y: number } {
+  const xs = content.nodes.map((n) => n.position?.x ?? 0);
+  const step = Math.max(...xs, 0) - Math.min(...xs, 0) + NODE_WIDTH + 40;
+  const overlaps = (dx: number) =>
+    content.nodes.some((c) => doc.nodes.some((n) => Math.abs((n.position?.x ?? 0) - ((c.position?.x ?? 0) + dx)) < NODE_WIDTH && Math.abs((n.position?.y ?? 0) - (c.position?.y ?? 0)) < NODE_HEIGHT));
+  let dx = step;
+  while (overlaps(dx)) dx += step;
+  return { x: dx, y: 0 };
+}
 
 function retie(params: Record<string, ParamValue>, rename: Map<string, string>): Record<string, ParamValue> {
   const out = structuredClone(params);
