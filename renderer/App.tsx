@@ -10,7 +10,8 @@ import type { CommandId } from '../common/ipc.ts';
 import { MENUS, matchesAccelerator } from '../common/menu-model.ts';
 import { Canvas } from './canvas/Canvas.tsx';
 import { arrange } from './canvas/arrange.ts';
-import { autoLayout, NODE_WIDTH } from './canvas/layout.ts';
+import { autoLayout, NODE_HEIGHT, NODE_WIDTH } from './canvas/layout.ts';
+import { newLayerPlace } from './canvas/placeNew.ts';
 import { openingViewport } from './canvas/openingView.ts';
 import { Inspector } from './panels/Inspector.tsx';
 import { Palette } from './panels/Palette.tsx';
@@ -135,11 +136,14 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
 
   const addLayer = useCallback(
     (op: string, position?: { x: number; y: number }) => {
+      if (position) return void store.addNode(op, { x: Math.round(position.x), y: Math.round(position.y) });
+      // From the palette by click or keyboard: after the selected layer, and the view follows.
       const box = document.querySelector('.canvas')?.getBoundingClientRect();
-      const at = position ?? (box ? flow.screenToFlowPosition({ x: box.left + box.width / 2 - NODE_WIDTH / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 });
-      const taken = new Set(store.get().doc.nodes.map((n) => `${Math.round(n.position?.x ?? 0)},${Math.round(n.position?.y ?? 0)}`));
-      while (taken.has(`${Math.round(at.x)},${Math.round(at.y)}`)) at.y += 110;
-      store.addNode(op, { x: Math.round(at.x), y: Math.round(at.y) });
+      const centre = box ? flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
+      const place = newLayerPlace(store.get().doc, store.get().selection, centre);
+      if (place.after) store.addNodeAfter(op, place.position, place.after);
+      else store.addNode(op, place.position);
+      void flow.setCenter(place.position.x + NODE_WIDTH / 2, place.position.y + NODE_HEIGHT / 2, { zoom: flow.getZoom(), duration: 200 });
     },
     [store, flow],
   );
@@ -189,8 +193,10 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
     },
     'select-all': () => store.selectAll(),
     duplicate: () => void store.duplicate(),
-    group: () => {
-      if (!store.group(store.get().selection)) say('Select two or more layers that are not in a group to group them.');
+    group: async () => {
+      if (!store.group(store.get().selection)) return say('Select two or more layers that are not in a group to group them.');
+      // Laid out again so that the new block's box holds its layers and no others.
+      await arrange(store);
     },
     'zoom-in': () => void flow.zoomIn(),
     'zoom-out': () => void flow.zoomOut(),
@@ -301,7 +307,7 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
       )}
       {recovered && (
         <div className="banner" role="alert">
-          Unsaved work from {new Date(recovered.time).toLocaleString()} was recovered.
+          Unsaved work from {new Date(recovered.time).toLocaleString()} was found. Recover it?
           <button
             type="button"
             onClick={() => {

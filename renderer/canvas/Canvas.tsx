@@ -247,6 +247,13 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         <Panel position="top-left">
           <HierarchyBar store={store} state={state} />
         </Panel>
+        {doc.nodes.length === 0 && (
+          <Panel position="top-center" className="empty-hint">
+            <p role="note">
+              Start with an <strong>Input</strong>: drag it from the palette on the left (or focus it and press Enter), then add layers — each new one is wired after the selected layer. Or pick a model under <strong>Templates</strong>, or open an <code>.onnx</code> file.
+            </p>
+          </Panel>
+        )}
         <Background gap={24} />
         <MiniMap pannable zoomable ariaLabel="Minimap" />
         <Controls />

@@ -35,7 +35,9 @@ export function HierarchyBar({ store, state }: { store: EditorStore; state: Edit
     await reveal(store, id);
     store.select([id]);
     const at = store.get().doc.nodes.find((n) => n.id === id)?.position;
-    if (at) void flow.setCenter(at.x + NODE_WIDTH / 2, at.y + NODE_HEIGHT / 2, { zoom: Math.max(flow.getZoom(), 1), duration: 200 });
+    if (at) await flow.setCenter(at.x + NODE_WIDTH / 2, at.y + NODE_HEIGHT / 2, { zoom: Math.max(flow.getZoom(), 1), duration: 200 });
+    // The found layer takes the focus, so that the keyboard (Delete, Ctrl+C) acts on it.
+    document.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(id)}"]`)?.focus();
   };
   const jump = (id: string) => {
     setOpen(false);

@@ -41,15 +41,19 @@ export function layoutGraph(doc: ModelDocument, groups: Group[] = groupsOf(doc))
   const { shownAs, innermost, visibleGroups } = visibility(doc, groups);
   const wiring = wire(doc);
   const boxes = new Map<string, ElkNode>();
+  // Blocks take the same spacing as the top level: ELK does not hand it down.
+  const spacing = {
+    'elk.spacing.nodeNode': String(SIBLING_GAP),
+    'elk.layered.spacing.nodeNodeBetweenLayers': String(LAYER_GAP),
+    'elk.layered.spacing.edgeNodeBetweenLayers': '24',
+  };
   const root: ElkNode = {
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',
       'elk.direction': 'DOWN',
       'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
-      'elk.spacing.nodeNode': String(SIBLING_GAP),
-      'elk.layered.spacing.nodeNodeBetweenLayers': String(LAYER_GAP),
-      'elk.layered.spacing.edgeNodeBetweenLayers': '24',
+      ...spacing,
       'elk.layered.nodePlacement.bk.fixedAlignment': 'BALANCED',
       'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
       'elk.portConstraints': 'FIXED_POS',
@@ -68,7 +72,7 @@ export function layoutGraph(doc: ModelDocument, groups: Group[] = groupsOf(doc))
     const parent = box(g.parent);
     made = g.collapsed
       ? { id: g.id, width: NODE_WIDTH, height: COLLAPSED_HEIGHT }
-      : { id: g.id, children: [], layoutOptions: { 'elk.padding': `[top=${GROUP_PAD.top},left=${GROUP_PAD.left},bottom=${GROUP_PAD.bottom},right=${GROUP_PAD.right}]` } };
+      : { id: g.id, children: [], layoutOptions: { ...spacing, 'elk.padding': `[top=${GROUP_PAD.top},left=${GROUP_PAD.left},bottom=${GROUP_PAD.bottom},right=${GROUP_PAD.right}]` } };
     boxes.set(groupId, made);
     parent.children!.push(made);
     return made;

@@ -140,6 +140,20 @@ export class EditorStore {
     return id;
   }
 
+  /** Adds a layer wired after `after` (when that connection is allowed), as one undoable step. */
+  addNodeAfter(op: string, position: { x: number; y: number }, after: string): string {
+    const id = this.addNode(op, position);
+    const from = this.outputsOf(after).length > 1 ? `${after}:${this.outputsOf(after)[0]}` : after;
+    const withNode = this.state.doc;
+    if (this.connectionProblem(from, id) === null) {
+      this.apply({ ...withNode, edges: [...withNode.edges, { from, to: id }] });
+      // The layer without its edge is not a step of its own: one undo removes both.
+      this.past.pop();
+      this.select([id]);
+    }
+    return id;
+  }
+
   setParams(id: string, params: Record<string, ParamValue>): void {
     const doc = this.state.doc;
     this.apply({ ...doc, nodes: doc.nodes.map((n) => (n.id === id ? { ...n, params } : n)) }, { id, params });
