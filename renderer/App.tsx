@@ -60,8 +60,9 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
   const weights = useRef<Weights | undefined>(undefined);
   const memoryClipboard = useRef<ClipboardContent | null>(null);
 
-  const diagnostics = useMemo(() => store.inference.diagnostics(), [store, state.revision]);
-  const summary = useMemo(() => summarize(store.inference), [store, state.revision]);
+  // Inference follows the document: selecting a layer does not recompute them.
+  const diagnostics = useMemo(() => store.inference.diagnostics(), [store, state.doc]);
+  const summary = useMemo(() => summarize(store.inference), [store, state.doc]);
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
 
   const say = useCallback((message: string) => setToast(message), []);

@@ -13,7 +13,11 @@ class Model {
   private counters = new Map<string, number>();
   private groups: Group[] = [];
   private openBlocks: Group[] = [];
-  constructor(private name: string) {}
+  constructor(
+    private name: string,
+    /** What the model teaches, shown on its card in the gallery. */
+    private description: string,
+  ) {}
 
   /** Groups the layers `build` adds into a block (nested in the block being built, if any). */
   block<T>(label: string, build: () => T): T {
@@ -48,7 +52,7 @@ class Model {
   }
 
   doc(): ModelDocument {
-    return { format: 'netloom.model', version: 1, name: this.name, nodes: this.nodes, edges: this.edges, ...(this.groups.length > 0 ? { groups: this.groups } : {}) };
+    return { format: 'netloom.model', version: 1, name: this.name, description: this.description, nodes: this.nodes, edges: this.edges, ...(this.groups.length > 0 ? { groups: this.groups } : {}) };
   }
 }
 
@@ -57,19 +61,19 @@ const linear = (outFeatures: number, more: Record<string, ParamValue> = {}): [st
 const relu: [string] = ['ReLU'];
 
 function mlp342(): ModelDocument {
-  const m = new Model('3-4-2 MLP');
+  const m = new Model('3-4-2 MLP', 'The smallest network of the lectures: 3 inputs, 4 hidden sigmoid units, 2 outputs; 26 parameters to count by hand.');
   m.chain(m.add('Input', { shape: [3] }, undefined, 'x'), linear(4), ['Sigmoid'], linear(2));
   return m.doc();
 }
 
 function convExample(): ModelDocument {
-  const m = new Model('Conv layer example (32×32×3, ten 5×5 filters, stride 1, pad 2)');
+  const m = new Model('Conv layer example (32×32×3, ten 5×5 filters, stride 1, pad 2)', 'One convolution as in the lecture example: how stride and padding set the output size, and why the filters hold (5·5·3 + 1)·10 parameters.');
   m.chain(m.add('Input', { shape: [3, 32, 32] }, undefined, 'image'), conv(10, 5, { stride: 1, padding: 2 }));
   return m.doc();
 }
 
 function ca2Cnn(): ModelDocument {
-  const m = new Model('CA2 CNN (20-50-500-21)');
+  const m = new Model('CA2 CNN (20-50-500-21)', 'The CA2 coursework network: two convolution and pooling stages shrink 32×32 faces to 5×5 maps before the fully connected classifier.');
   const face = m.add('Input', { shape: [1, 32, 32] }, undefined, 'face');
   const pool: [string, Record<string, ParamValue>] = ['MaxPool2d', { kernelSize: 2, stride: 2 }];
   m.chain(face, conv(20, 5), relu, pool, conv(50, 5), relu, pool, ['Flatten'], linear(500), relu, linear(21));
@@ -77,7 +81,7 @@ function ca2Cnn(): ModelDocument {
 }
 
 function lenet5(): ModelDocument {
-  const m = new Model('LeNet-5');
+  const m = new Model('LeNet-5', "LeCun's LeNet-5: the classic pattern of convolution, pooling and fully connected layers, with tanh.");
   const pool: [string, Record<string, ParamValue>] = ['AvgPool2d', { kernelSize: 2, stride: 2 }];
   const tanh: [string] = ['Tanh'];
   m.chain(m.add('Input', { shape: [1, 32, 32] }, undefined, 'image'), conv(6, 5), tanh, pool, conv(16, 5), tanh, pool, ['Flatten'], linear(120), tanh, linear(84), tanh, linear(10));
@@ -85,7 +89,7 @@ function lenet5(): ModelDocument {
 }
 
 function alexnet(): ModelDocument {
-  const m = new Model('AlexNet (torchvision)');
+  const m = new Model('AlexNet (torchvision)', 'AlexNet: a large strided first convolution, overlapping max pooling, and a classifier with dropout.');
   const pool: [string, Record<string, ParamValue>] = ['MaxPool2d', { kernelSize: 3, stride: 2 }];
   const drop: [string, Record<string, ParamValue>] = ['Dropout', { p: 0.5 }];
   const image = m.add('Input', { shape: [3, 224, 224] }, undefined, 'image');
@@ -105,7 +109,7 @@ function alexnet(): ModelDocument {
 }
 
 function vgg16(): ModelDocument {
-  const m = new Model('VGG-16 (torchvision)');
+  const m = new Model('VGG-16 (torchvision)', 'VGG-16: five stages of 3×3 convolutions; most of its 138 M parameters sit in the first fully connected layer.');
   let x = m.add('Input', { shape: [3, 224, 224] }, undefined, 'image');
   // VGG's five stages: convolutions at one width, then a pool.
   for (const [stage, widths] of [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]].entries()) {
@@ -118,7 +122,7 @@ function vgg16(): ModelDocument {
 }
 
 function resnet18(): ModelDocument {
-  const m = new Model('ResNet-18 (torchvision)');
+  const m = new Model('ResNet-18 (torchvision)', 'ResNet-18: residual blocks whose skip connections add the input back; 1×1 convolutions downsample the skip between stages.');
   let x = m.chain(m.add('Input', { shape: [3, 224, 224] }, undefined, 'image'), conv(64, 7, { stride: 2, padding: 3, bias: false }), ['BatchNorm2d'], relu, ['MaxPool2d', { kernelSize: 3, stride: 2, padding: 1 }]);
   let channels = 64;
   // Four stages of two basic blocks, named as torchvision names them (layer1.0 …).
@@ -140,7 +144,7 @@ function resnet18(): ModelDocument {
 }
 
 function charLstm(): ModelDocument {
-  const m = new Model('Character-level LSTM');
+  const m = new Model('Character-level LSTM', 'A character-level language model: embedding, a two-layer LSTM and a linear layer over the 65 characters.');
   const chars = m.add('Input', { shape: [100], dtype: 'int64' }, undefined, 'chars');
   const lstm = m.add('LSTM', { hiddenSize: 256, numLayers: 2 }, m.add('Embedding', { numEmbeddings: 65, embeddingDim: 64 }, chars));
   m.add('Linear', { outFeatures: 65 }, `${lstm}:output`, 'logits');
@@ -148,13 +152,13 @@ function charLstm(): ModelDocument {
 }
 
 function autoencoder(): ModelDocument {
-  const m = new Model('Autoencoder (784-256-64-16)');
+  const m = new Model('Autoencoder (784-256-64-16)', 'An autoencoder: the encoder squeezes a 784-pixel image into a 16-number code; the decoder rebuilds the image.');
   m.chain(m.add('Input', { shape: [784] }, undefined, 'image'), linear(256), relu, linear(64), relu, linear(16), relu, linear(64), relu, linear(256), relu, linear(784), ['Sigmoid']);
   return m.doc();
 }
 
 function gpt1(): ModelDocument {
-  const m = new Model('GPT-1');
+  const m = new Model('GPT-1', 'GPT-1: token and learned position embeddings, 12 causal Transformer layers, and an output head tied to the token embedding.');
   const tokens = m.add('Input', { shape: [512], dtype: 'int64' }, undefined, 'tokens');
   const tok = m.add('Embedding', { numEmbeddings: 40478, embeddingDim: 768 }, tokens, 'tok_emb');
   let x = m.add('PositionalEncoding', { kind: 'learned', maxLen: 512, dropout: 0.1 }, tok, 'pos_emb');
@@ -164,7 +168,7 @@ function gpt1(): ModelDocument {
 }
 
 function bertBase(): ModelDocument {
-  const m = new Model('BERT-base (with pooler)');
+  const m = new Model('BERT-base (with pooler)', 'BERT-base: word, position and segment embeddings, 12 bidirectional Transformer layers, and a pooler on the first token.');
   const ids = m.add('Input', { shape: [512], dtype: 'int64' }, undefined, 'input_ids');
   const types = m.add('Input', { shape: [512], dtype: 'int64' }, undefined, 'token_type_ids');
   const words = m.add('PositionalEncoding', { kind: 'learned', maxLen: 512 }, m.add('Embedding', { numEmbeddings: 30522, embeddingDim: 768, paddingIdx: 0 }, ids, 'word_emb'), 'pos_emb');
@@ -176,7 +180,7 @@ function bertBase(): ModelDocument {
 }
 
 function llamaBlock(): ModelDocument {
-  const m = new Model('Llama-style decoder block (RMSNorm, RoPE, GQA, SwiGLU)');
+  const m = new Model('Llama-style decoder block (RMSNorm, RoPE, GQA, SwiGLU)', 'One Llama-style decoder block: RMSNorm, rotary attention with grouped key/value heads, a SwiGLU feed-forward layer, residual adds.');
   const x = m.add('Input', { shape: ['T', 512] }, undefined, 'x');
   const attn = m.add('MultiheadAttention', { numHeads: 8, numKeyValueHeads: 2, bias: false, causal: true, rotary: true }, m.add('RMSNorm', {}, x, 'attn_norm'), 'attn');
   const h = m.add('Add', {}, [x, attn], 'residual1');

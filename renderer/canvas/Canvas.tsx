@@ -40,9 +40,10 @@ interface Props {
 }
 
 export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
-  const { doc, selection, revision } = state;
+  const { doc, selection } = state;
   const flow = useReactFlow();
-  const diagnostics = useMemo(() => store.inference.diagnostics(), [store, revision]);
+  // Inference follows the document: a new selection (a new revision) does not recompute it.
+  const diagnostics = useMemo(() => store.inference.diagnostics(), [store, doc]);
   const worst = useMemo(() => {
     const map = new Map<string, Diagnostic>();
     for (const d of diagnostics) if (d.nodeId && (!map.has(d.nodeId) || d.severity === 'error')) map.set(d.nodeId, d);
@@ -53,6 +54,28 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
   // Layers inside a collapsed group, mapped to the outermost collapsed group that stands for them.
   const hidden = useMemo(() => new Map([...view.shownAs].filter(([id, shown]) => id !== shown)), [view]);
   const repeated = useMemo(() => repeats(doc, groups), [doc, groups]);
+
+  // Block boxes change with the document only (inference follows the document), not with the selection.
+  const boxes = useMemo((): Node[] => {
+    const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+    const shapeOf = (end: string) => {
+      const { node, port } = parseEdgeEnd(end);
+      const type = store.inference.node(node)?.outputs?.[typeof port === 'number' ? port : 0];
+      return type ? formatShape(type.shape) : '?';
+    };
+    const places = groupBoxes(view, (id) => byId.get(id)?.position);
+    const boxes: Node[] = view.visibleGroups.flatMap((g) => {
+      const box = places.get(g.id);
+      if (!box) return [];
+      const members = new Set(g.nodes);
+      const params = g.nodes.reduce((sum, id) => sum + (store.inference.node(id)?.paramCount ?? 0), 0);
+      const ends = boundary(doc, members);
+      const data: GroupNodeData = { label: g.label, groupId: g.id, collapsed: g.collapsed, members: members.size, params, repeat: repeated.get(g.id) ?? 1, inputs: ends.inputs.map(shapeOf), outputs: ends.outputs.map(shapeOf), onToggle: (id) => void toggleGroup(store, id) };
+      // Not selectable or draggable, but its collapse button must still take clicks.
+      return [{ id: g.id, type: 'group', position: { x: box.x, y: box.y }, data, style: { width: box.width, height: box.height, pointerEvents: 'all' as const }, selectable: false, draggable: false, ariaLabel: `${g.label} block${g.collapsed ? ' (collapsed)' : ''}` }];
+    });
+    return boxes;
+  }, [doc, view, repeated, store]);
 
   // React Flow node objects are reused while their layer, report and status are unchanged, so that
   // an edit re-renders only the nodes it touched.
@@ -78,25 +101,8 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         return node;
       });
     cache.current = next;
-    const byId = new Map(doc.nodes.map((n) => [n.id, n]));
-    const shapeOf = (end: string) => {
-      const { node, port } = parseEdgeEnd(end);
-      const type = store.inference.node(node)?.outputs?.[typeof port === 'number' ? port : 0];
-      return type ? formatShape(type.shape) : '?';
-    };
-    const places = groupBoxes(view, (id) => byId.get(id)?.position);
-    const boxes: Node[] = view.visibleGroups.flatMap((g) => {
-      const box = places.get(g.id);
-      if (!box) return [];
-      const members = new Set(g.nodes);
-      const params = g.nodes.reduce((sum, id) => sum + (store.inference.node(id)?.paramCount ?? 0), 0);
-      const ends = boundary(doc, members);
-      const data: GroupNodeData = { label: g.label, groupId: g.id, collapsed: g.collapsed, members: members.size, params, repeat: repeated.get(g.id) ?? 1, inputs: ends.inputs.map(shapeOf), outputs: ends.outputs.map(shapeOf), onToggle: (id) => void toggleGroup(store, id) };
-      // Not selectable or draggable, but its collapse button must still take clicks.
-      return [{ id: g.id, type: 'group', position: { x: box.x, y: box.y }, data, style: { width: box.width, height: box.height, pointerEvents: 'all' as const }, selectable: false, draggable: false, ariaLabel: `${g.label} block${g.collapsed ? ' (collapsed)' : ''}` }];
-    });
     return [...boxes, ...layers];
-  }, [doc, selection, worst, hidden, view, repeated, store, revision]);
+  }, [doc, selection, worst, hidden, boxes, store]);
 
   // Local copy so that dragging is smooth; the store gets the final positions on drag stop. It follows
   // `derived` during render (not in an effect, which would draw the old shapes first). Layers that did
@@ -178,7 +184,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
     });
     edgeCache.current = next;
     return built;
-  }, [doc, hidden, store, revision, worst]);
+  }, [doc, hidden, store, worst]);
 
   const endOf = (nodeId: string, handle: string | null | undefined, side: 'source' | 'target'): string => {
     const node = doc.nodes.find((n) => n.id === nodeId);

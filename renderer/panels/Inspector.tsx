@@ -101,15 +101,23 @@ function Field({ node, name, schema, error: problem, store }: { node: ModelNode;
 }
 
 /** Wiring from the keyboard: pick the source of each input port. */
+/** Models up to this size list every possible source at once. */
+const FULL_LISTS_UP_TO = 300;
+
 function Inputs({ node, store }: { node: ModelNode; store: EditorStore }) {
   const spec = getLayer(node.op)!;
   const doc = store.get().doc;
   const incoming = doc.edges.filter((e) => parseEdgeEnd(e.to).node === node.id);
-  const sources = doc.nodes.filter((n) => n.id !== node.id).flatMap((n) => {
-    const outs = store.outputsOf(n.id);
-    return outs.length <= 1 ? [n.id] : outs.map((p) => `${n.id}:${p}`);
-  });
   const [message, setMessage] = useState<string | null>(null);
+  // Every layer is a possible source: in a large model the lists are built when first used, so that
+  // selecting a layer does not build thousands of options.
+  const [listed, setListed] = useState(doc.nodes.length <= FULL_LISTS_UP_TO);
+  const sources = listed
+    ? doc.nodes.filter((n) => n.id !== node.id).flatMap((n) => {
+        const outs = store.outputsOf(n.id);
+        return outs.length <= 1 ? [n.id] : outs.map((p) => `${n.id}:${p}`);
+      })
+    : incoming.map((e) => e.from);
   if (spec.inputs.length === 0) return null;
   const ports = spec.inputs[0].variadic ? [...incoming.map((_, i) => `${spec.inputs[0].name} ${i + 1}`), 'add'] : spec.inputs.map((p) => p.name);
   const edgeFor = (i: number) => (spec.inputs[0].variadic ? incoming[i] : incoming.find((e) => { const p = parseEdgeEnd(e.to).port ?? 0; return p === i || p === spec.inputs[i].name; }) ?? (spec.inputs.length === 1 ? incoming[0] : undefined));
@@ -125,6 +133,8 @@ function Inputs({ node, store }: { node: ModelNode; store: EditorStore }) {
             <select
               aria-label={label}
               value={edge?.from ?? ''}
+              onFocus={() => setListed(true)}
+              onPointerDown={() => setListed(true)}
               onChange={(e) => {
                 const to = spec.inputs[0].variadic || spec.inputs.length === 1 ? node.id : `${node.id}:${port}`;
                 // One step: a refused source (a cycle) leaves the existing edge in place.
@@ -132,7 +142,7 @@ function Inputs({ node, store }: { node: ModelNode; store: EditorStore }) {
               }}
             >
               <option value="">not connected</option>
-              {sources.map((s) => (
+              {[...new Set(sources)].map((s) => (
                 <option key={s}>{s}</option>
               ))}
             </select>
@@ -172,7 +182,7 @@ export function Inspector({ store, state }: { store: EditorStore; state: EditorS
       <p className="doc">
         <InlineCode text={spec.doc} />
       </p>
-      <Inputs node={node} store={store} />
+      <Inputs key={node.id} node={node} store={store} />
       {Object.entries(spec.params).map(([name, schema]) => (
         <Field key={`${node.id}.${name}`} node={node} name={name} schema={schema} store={store} error={problems.find((p) => p.field === name && p.severity === 'error')?.message} />
       ))}
