@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
-import { DataType, encodeModelBytes, type ModelProto, type NodeProto } from '../core/onnx/proto.ts';
+import { encodeModelBytes, type ModelProto, type NodeProto } from '../core/onnx/proto.ts';
 import { valueInfo } from '../core/onnx/builder.ts';
 import { buildRenderer } from '../scripts/build.js';
 import { serve } from '../scripts/serve.js';

@@ -123,8 +123,12 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
     } catch {
       // The system clipboard is unavailable or holds something else: use our own.
     }
-    if (content) store.paste(content);
-  }, [store]);
+    if (!content) return;
+    // The view follows the pasted layers, which land beside the originals, perhaps off screen.
+    const [first] = store.paste(content);
+    const at = store.get().doc.nodes.find((n) => n.id === first)?.position;
+    if (at) void flow.setCenter(at.x + NODE_WIDTH / 2, at.y + NODE_HEIGHT / 2, { zoom: flow.getZoom(), duration: 200 });
+  }, [store, flow]);
 
   const copyToClipboard = useCallback(async (content: ClipboardContent) => {
     memoryClipboard.current = content;
@@ -196,8 +200,11 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
     duplicate: () => void store.duplicate(),
     group: async () => {
       if (!store.group(store.get().selection)) return say('Select two or more layers that are not in a group to group them.');
-      // Laid out again so that the new block's box holds its layers and no others.
+      // Laid out again so that the new block's box holds its layers and no others; the view follows it.
+      const [first] = store.get().selection;
       await arrange(store);
+      const at = store.get().doc.nodes.find((n) => n.id === first)?.position;
+      if (at) void flow.setCenter(at.x + NODE_WIDTH / 2, at.y + NODE_HEIGHT / 2, { zoom: flow.getZoom(), duration: 200 });
     },
     'zoom-in': () => void flow.zoomIn(),
     'zoom-out': () => void flow.zoomOut(),

@@ -22,13 +22,16 @@ import { boundary, repeats, visibility } from '../state/hierarchy.ts';
 import { toggleGroup } from './arrange.ts';
 import { groupBoxes } from './groupBoxes.ts';
 import { HierarchyBar } from './HierarchyBar.tsx';
-import { GroupNode, LayerNode, type GroupNodeData, type LayerNodeData } from './LayerNode.tsx';
+import { OverviewMap } from './OverviewMap.tsx';
+import { GroupNode, LayerNode, layerHandles, type GroupNodeData, type LayerNodeData } from './LayerNode.tsx';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 import { ShapeEdge } from './ShapeEdge.tsx';
 
 const nodeTypes = { layer: LayerNode, group: GroupNode };
 const edgeTypes = { shape: ShapeEdge };
 
+/** React Flow's MiniMap draws an element per node; past this many, OverviewMap draws them as one path. */
+const DETAILED_MINIMAP_UP_TO = 1000;
 /** Below this zoom the details are too small to read, so nodes draw their op only (far less to paint). */
 const DETAIL_ZOOM = 0.45;
 
@@ -72,7 +75,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
       const ends = boundary(doc, members);
       const data: GroupNodeData = { label: g.label, groupId: g.id, collapsed: g.collapsed, members: members.size, params, repeat: repeated.get(g.id) ?? 1, inputs: ends.inputs.map(shapeOf), outputs: ends.outputs.map(shapeOf), onToggle: (id) => void toggleGroup(store, id) };
       // Not selectable or draggable, but its collapse button must still take clicks.
-      return [{ id: g.id, type: 'group', position: { x: box.x, y: box.y }, data, style: { width: box.width, height: box.height, pointerEvents: 'all' as const }, selectable: false, draggable: false, ariaLabel: `${g.label} block${g.collapsed ? ' (collapsed)' : ''}` }];
+      return [{ id: g.id, type: 'group', position: { x: box.x, y: box.y }, width: box.width, height: box.height, measured: { width: box.width, height: box.height }, data, style: { width: box.width, height: box.height, pointerEvents: 'all' as const }, selectable: false, draggable: false, ariaLabel: `${g.label} block${g.collapsed ? ' (collapsed)' : ''}` }];
     });
     return boxes;
   }, [doc, view, repeated, store]);
@@ -96,7 +99,10 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
           return old.node;
         }
         const data: LayerNodeData = { node: n, report, severity: d?.severity ?? null, message: d?.message ?? null };
-        const node: Node = { id: n.id, type: 'layer', position: n.position ?? { x: 40 + (i % 6) * (NODE_WIDTH + 60), y: 40 + Math.floor(i / 6) * (NODE_HEIGHT + 60) }, data, selected: selected.has(n.id), ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}` };
+        // Known sizes and handles (every layer is NODE_WIDTH × NODE_HEIGHT) let React Flow skip off-screen
+        // layers from the start instead of drawing and measuring all of them once (10,000 layers took
+        // seconds), and fit the view to layers it has not drawn.
+        const node: Node = { id: n.id, type: 'layer', position: n.position ?? { x: 40 + (i % 6) * (NODE_WIDTH + 60), y: 40 + Math.floor(i / 6) * (NODE_HEIGHT + 60) }, width: NODE_WIDTH, height: NODE_HEIGHT, measured: { width: NODE_WIDTH, height: NODE_HEIGHT }, handles: layerHandles(n, NODE_WIDTH, NODE_HEIGHT), data, selected: selected.has(n.id), ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}` };
         next.set(n.id, { key, node });
         return node;
       });
@@ -261,7 +267,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
           </Panel>
         )}
         <Background gap={24} />
-        <MiniMap pannable zoomable ariaLabel="Minimap" />
+        {nodes.length <= DETAILED_MINIMAP_UP_TO ? <MiniMap pannable zoomable ariaLabel="Minimap" /> : <OverviewMap />}
         <Controls />
       </ReactFlow>
     </div>

@@ -1,5 +1,5 @@
 /** A layer on the canvas: op, id, key params, output shape, parameter count, and its typed ports. */
-import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { Handle, Position, type NodeHandle, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { formatCount, formatShape, getLayer, type ModelNode, type NodeReport } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
@@ -20,6 +20,18 @@ function keyParams(node: ModelNode): string {
     .filter((v) => v !== undefined && v !== null)
     .map((v) => (Array.isArray(v) ? `[${v.join(',')}]` : String(v)))
     .join(' · ');
+}
+
+/**
+ * Where LayerNode's handles are (6 px dots centred on the 1 px border, spread along the top and bottom),
+ * given to React Flow up front: without them it draws every layer once to measure them, and 10,000
+ * layers took seconds to appear.
+ */
+export function layerHandles(node: ModelNode, width: number, height: number): NodeHandle[] {
+  const spec = getLayer(node.op);
+  const along = (ports: { name: string }[], type: 'source' | 'target'): NodeHandle[] =>
+    ports.map((p, i) => ({ id: p.name, type, position: type === 'target' ? Position.Top : Position.Bottom, x: 1 + ((i + 1) * (width - 2)) / (ports.length + 1) - 3, y: type === 'target' ? -2 : height - 4, width: 6, height: 6 }));
+  return spec ? [...along(spec.inputs, 'target'), ...along(outputPorts(spec, node.params), 'source')] : [];
 }
 
 export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps) {

@@ -40,14 +40,18 @@ export async function openEditor(s: Session, errors: string[]): Promise<Page> {
   return page;
 }
 
-/** Waits until the canvas viewport stops moving (a fit or zoom animation has ended): frames, not a sleep. */
-export async function viewportSettled(page: Page): Promise<void> {
-  // Page-side code as text: tsx may wrap inner functions in a helper (__name) that the page lacks.
-  await page.waitForFunction(`new Promise((resolve) => {
-    const read = () => document.querySelector('.react-flow__viewport')?.getAttribute('style') ?? '';
-    const before = read();
-    requestAnimationFrame(() => requestAnimationFrame(() => resolve(read() === before)));
-  })`);
+/**
+ * Waits until the canvas viewport has not moved for `frames` frames (a fit or zoom animation has ended,
+ * or, having been asked for, has had time to begin): frames, not a sleep. No named inner functions: tsx
+ * would wrap them in a helper the page lacks.
+ */
+export async function viewportSettled(page: Page, frames = 8): Promise<void> {
+  await page.waitForFunction((count) => {
+    const before = document.querySelector('.react-flow__viewport')?.getAttribute('style');
+    return Array.from({ length: count })
+      .reduce<Promise<unknown>>((wait) => wait.then(() => new Promise((resolve) => requestAnimationFrame(resolve))), Promise.resolve())
+      .then(() => document.querySelector('.react-flow__viewport')?.getAttribute('style') === before);
+  }, frames);
 }
 
 /** Waits until the autosave has written a recovery copy that contains `text`. */

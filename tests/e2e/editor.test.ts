@@ -156,7 +156,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('menuitem', { name: 'File' }).click();
     await page.getByRole('menuitem', { name: /^Open…/ }).click();
     await (await choosing).setFiles(path);
-    await node(page, 'linear3').waitFor();
+    await node(page, 'conv1').waitFor();
     page.once('dialog', (d) => void d.accept());
     const again = page.waitForEvent('download');
     await page.keyboard.press('Control+s');
@@ -221,7 +221,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('button', { name: 'Template mlp-3-4-2' }).click();
     await select(page, 'linear1');
     await setField(page, 'Out features', '7');
-    await recoverySaved(page, '"outFeatures": 7');
+    await recoverySaved(page, '"outFeatures":7');
     await page.reload();
     await page.getByRole('button', { name: 'Recover' }).click();
     await node(page, 'linear1').waitFor();

@@ -26,6 +26,13 @@ async function inputShapeOnScreen(page: Page): Promise<{ px: number; inside: boo
   })()`);
 }
 
+/** View › Fit, from the menu (the file chooser leaves the focus where keys do not reach the canvas). */
+async function fit(page: Page): Promise<void> {
+  await page.getByRole('menuitem', { name: 'View' }).click();
+  await page.getByRole('menuitem', { name: /^Fit/ }).click();
+  await viewportSettled(page);
+}
+
 async function openOnnx(page: Page, path: string): Promise<void> {
   const chooser = page.waitForEvent('filechooser');
   await page.getByRole('menuitem', { name: 'File' }).click();
@@ -69,22 +76,21 @@ describe('readable graphs in Chromium', { skip: chromiumMissing }, () => {
     await page.getByTestId('rf__node-x').waitFor();
     await viewportSettled(page);
     await page.screenshot({ path: `${ARTIFACTS}readable-resnet18-light.png` });
-    await page.keyboard.press('Control+0');
-
-    await page.getByRole('button', { name: 'Collapse layer1', exact: true }).click();
+    await fit(page);
+    await page.getByRole('button', { name: 'Collapse layer1', exact: true }).press('Enter');
     const shapes = page.getByTestId('group-m:layer1').getByTestId('group-shapes');
     await shapes.waitFor();
     assert.equal(await shapes.textContent(), 'N×64×56×56 → N×64×56×56');
     assert.match((await page.getByTestId('group-m:layer1').textContent()) ?? '', /14 layers · 147,968 params/);
 
     await page.getByRole('button', { name: 'Collapse all' }).click();
-    await page.keyboard.press('Control+0');
+    await fit(page);
     await page.getByRole('button', { name: 'Expand layer4', exact: true }).waitFor();
     for (const stage of ['layer1', 'layer2', 'layer3']) assert.equal(await page.getByRole('button', { name: `Expand ${stage}`, exact: true }).count(), 1, `${stage} is a block`);
     // Expanded, layer1 shows its two basic blocks, collapsed, each marked ×2: they are identical.
-    await page.getByRole('button', { name: 'Expand layer1', exact: true }).click();
+    await page.getByRole('button', { name: 'Expand layer1', exact: true }).press('Enter');
     await page.getByRole('button', { name: 'Expand layer1.1', exact: true }).waitFor();
-    await page.keyboard.press('Control+0');
+    await fit(page);
     await viewportSettled(page);
     for (const block of ['layer1.0', 'layer1.1']) assert.equal(await page.getByTestId(`group-m:layer1/${block}`).getByText('×2').count(), 1, `${block} is marked ×2`);
     assert.equal(await page.getByTestId('rf__node-layer3_layer3.1_conv2_Conv').count(), 0, 'hidden inside the collapsed stage');
