@@ -6,16 +6,17 @@
  */
 import * as ort from 'onnxruntime-node';
 import { inferShapes, type ModelDocument } from '../core/index.ts';
-import { OnnxBuilder, floatTensor } from '../core/onnx/builder.ts';
-import { valueInfo } from '../core/onnx/builder.ts';
+import { OnnxBuilder, floatTensor, valueInfo } from '../core/onnx/builder.ts';
 import { encodeModelBytes, type GraphProto } from '../core/onnx/proto.ts';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Dataset } from '../core/data/dataset.ts';
 import { optimizerConfig, type OptimizerName } from '../core/train/optimizers.ts';
 import { buildTrainingGraph } from '../core/train/step.ts';
 import { train } from '../core/train/trainer.ts';
 import { NodeEngine } from '../engines/node/engine.ts';
+import { cpuTimePerRun, memoryBandwidth, profileStep, profileTable, stepCpuTime } from './profile.ts';
 import { doc, node } from '../tests/unit/helpers.ts';
 
 /** Best GFLOP/s of a model run again and again on ONNX Runtime's CPU provider. */
@@ -38,7 +39,7 @@ const filled = (dims: number[]) => new ort.Tensor('float32', Float32Array.from({
 const floats = (name: string, shape: number[]) => valueInfo(name, { shape, dtype: 'float32' });
 
 /** This machine's fp32 MatMul peak: the best square MatMul (constant weights, as inference has them). */
-async function matmulPeak(): Promise<number> {
+export async function matmulPeak(): Promise<number> {
   let best = 0;
   for (const n of [256, 512, 1024]) {
     const b = new OnnxBuilder(17);
@@ -51,7 +52,7 @@ async function matmulPeak(): Promise<number> {
 }
 
 /** Training FLOPs per sample: forward, weight gradients, and input gradients for all but the first layer. */
-function trainingFlops(model: ModelDocument): number {
+export function trainingFlops(model: ModelDocument): number {
   const inference = inferShapes(model);
   const macs = inference.nodes().map((r) => r.macs ?? 0);
   const first = inference.nodes().find((r) => (r.macs ?? 0) > 0)?.macs ?? 0;
@@ -59,24 +60,25 @@ function trainingFlops(model: ModelDocument): number {
   return 2 * total + 2 * total + 2 * (total - first);
 }
 
-function randomImages(size: number, dims: number[], classes: number): Dataset {
+export function randomImages(size: number, dims: number[], classes: number): Dataset {
   const per = dims.reduce((a, b) => a * b, 1);
   const x = Float32Array.from({ length: size * per }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1);
   const y = BigInt64Array.from({ length: size }, (_, i) => BigInt(i % classes));
   return { name: 'random', size, x: { dims, dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y }, classes };
 }
 
-/** Best training throughput over epochs 2–10, in samples/s. */
-async function throughput(model: ModelDocument, data: Dataset, optimizer: OptimizerName): Promise<number> {
+/** Best training throughput over epochs 2 to `epochs`, in samples/s. */
+export async function throughput(model: ModelDocument, data: Dataset, optimizer: OptimizerName, epochs = 10): Promise<number> {
   const graph = buildTrainingGraph(model, { optimizer: optimizerConfig(optimizer), loss: 'cross-entropy' });
   const engine = new NodeEngine();
   const rates: number[] = [];
-  await train(engine, graph, { train: data }, { epochs: 10, batchSize: 64, lr: 1e-3 }, (e) => e.event === 'epoch' && rates.push(e.samplesPerSec));
+  await train(engine, graph, { train: data }, { epochs, batchSize: 64, lr: 1e-3 }, (e) => e.event === 'epoch' && rates.push(e.samplesPerSec));
   await engine.dispose();
   return Math.max(...rates.slice(1));
 }
 
-export async function benchTraining(): Promise<void> {
+/** The benchmark's models: the MLP 784-1024-10 and the CA2-style CNN (LeNet-like, 28×28 inputs). */
+export function benchModels(): { mlp: ModelDocument; cnn: ModelDocument } {
   const mlp = doc([node('x', 'Input', { shape: [784] }), node('fc1', 'Linear', { outFeatures: 1024 }), node('relu', 'ReLU'), node('fc2', 'Linear', { outFeatures: 10 })], [['x', 'fc1'], ['fc1', 'relu'], ['relu', 'fc2']]);
   const layers: [string, string, Record<string, number>][] = [
     ['conv1', 'Conv2d', { outChannels: 20, kernelSize: 5 }], ['relu1', 'ReLU', {}], ['pool1', 'MaxPool2d', { kernelSize: 2 }],
@@ -84,6 +86,52 @@ export async function benchTraining(): Promise<void> {
     ['flat', 'Flatten', {}], ['fc1', 'Linear', { outFeatures: 500 }], ['relu3', 'ReLU', {}], ['fc2', 'Linear', { outFeatures: 10 }],
   ];
   const cnn = doc([node('image', 'Input', { shape: [1, 28, 28] }), ...layers.map(([id, op, p]) => node(id, op, p))], layers.map(([id], i) => [i === 0 ? 'image' : layers[i - 1][0], id]));
+  return { mlp, cnn };
+}
+
+/**
+ * `npm run bench:profile`: one training step of each benchmark model, timed node by node by ONNX
+ * Runtime's profiler, per phase, op type and layer, against the roofline of this machine's measured
+ * MatMul peak and memory bandwidth.
+ */
+export async function profileTraining(): Promise<void> {
+  const { mlp, cnn } = benchModels();
+  const peak = await matmulPeak();
+  const bandwidth = await memoryBandwidth();
+  console.log(`Roofline: fp32 MatMul peak ${peak.toFixed(1)} GFLOP/s, memory bandwidth ${bandwidth.toFixed(1)} GB/s (element-wise Add of 32 MB tensors), both through ONNX Runtime (CPU)`);
+  // The same question in CPU time on one thread, which a busy shared machine disturbs far less.
+  const n = 512;
+  const mm = new OnnxBuilder(17);
+  mm.addInitializer(floatTensor('w', [n, n], filled([n, n]).data as Float32Array));
+  mm.op('MatMul', ['x', 'w'], {}, 'y');
+  const mmGraph = { name: 'matmul', node: mm.nodes, initializer: mm.initializers, input: [floats('x', [n, n])], output: [floats('y', [n, n])] };
+  const peakCpu = (2 * n ** 3) / (await cpuTimePerRun(encodeModelBytes({ ir_version: 8, opset_import: [{ domain: '', version: 17 }], graph: mmGraph }), { x: filled([n, n]) })) / 1e6;
+  console.log(`One thread, by CPU time: MatMul ${n}³ ${peakCpu.toFixed(1)} GFLOP/s`);
+  const cases = [
+    { name: 'CA2-style CNN, SGD', model: cnn, optimizer: 'sgd' as const, dims: [1, 28, 28] },
+    { name: 'CA2-style CNN, Adam', model: cnn, optimizer: 'adam' as const, dims: [1, 28, 28] },
+    { name: 'MLP 784-1024-10, SGD', model: mlp, optimizer: 'sgd' as const, dims: [784] },
+    { name: 'MLP 784-1024-10, Adam', model: mlp, optimizer: 'adam' as const, dims: [784] },
+  ];
+  for (const c of cases) {
+    const graph = buildTrainingGraph(c.model, { optimizer: optimizerConfig(c.optimizer), loss: 'cross-entropy' });
+    const data = randomImages(64, c.dims, 10);
+    const profile = await profileStep(graph, 64, new ort.Tensor('float32', data.x.data as Float32Array, [64, ...c.dims]), new ort.Tensor('int64', data.y.data as BigInt64Array, [64]), peak, bandwidth);
+    const flops = trainingFlops(c.model) * 64;
+    const cpuMs = await stepCpuTime(graph, new ort.Tensor('float32', data.x.data as Float32Array, [64, ...c.dims]), new ort.Tensor('int64', data.y.data as BigInt64Array, [64]));
+    console.log(`\n### ${c.name} (batch 64): ${profile.stepMs.toFixed(2)} ms per step under the profiler, ${(flops / profile.stepMs / 1e6).toFixed(1)} GFLOP/s = ${((100 * flops) / profile.stepMs / 1e6 / peak).toFixed(1)}% of the peak; on one thread ${cpuMs.toFixed(2)} ms of CPU time, ${(flops / cpuMs / 1e6).toFixed(1)} GFLOP/s = ${((100 * flops) / cpuMs / 1e6 / peakCpu).toFixed(1)}% of its MatMul\n`);
+    console.log(profileTable('phase', profile.byPhase, profile.stepMs));
+    console.log();
+    console.log(profileTable('op type', profile.byOp, profile.stepMs));
+    console.log();
+    console.log(profileTable('layer', profile.byLayer, profile.stepMs));
+    console.log();
+    console.log(profileTable('node', profile.byNode, profile.stepMs, 8));
+  }
+}
+
+export async function benchTraining(): Promise<void> {
+  const { mlp, cnn } = benchModels();
   const runs = [
     { name: 'MLP 784-1024-10', model: mlp, data: randomImages(6400, [784], 10), target: ' (target 70%)' },
     { name: 'CA2-style CNN', model: cnn, data: randomImages(3200, [1, 28, 28], 10), target: '' },
@@ -101,8 +149,20 @@ export async function benchTraining(): Promise<void> {
     const gflops = (rates[i] * trainingFlops(r.model)) / 1e9;
     console.log(`${r.name} training (batch 64, ${r.optimizer === 'sgd' ? 'SGD' : 'Adam'}): ${Math.round(rates[i])} samples/s, ${gflops.toFixed(1)} GFLOP/s = ${((100 * gflops) / peak).toFixed(1)}% of the MatMul peak${r.target}`);
   });
+  if (!tfjsInstalled()) return void console.log(`TensorFlow.js comparison skipped: it is an optional install (286 MB). For it: npm install --no-save ${TFJS_PACKAGES.join(' ')}, then npm run bench again.`);
   const tfjs = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./tfjs-mlp.ts', import.meta.url))], { encoding: 'utf8' });
   if (tfjs.status !== 0) return void console.log(`TensorFlow.js comparison failed: ${tfjs.stderr.split('\n').find((l) => /Error/.test(l)) ?? tfjs.status}`);
   const r = JSON.parse(tfjs.stdout.trim().split('\n').pop()!);
   console.log(`MLP 784-1024-10 in TensorFlow.js (${r.backend} backend, batch 64, Adam): ${Math.round(r.samplesPerSec)} samples/s, ${((r.samplesPerSec * trainingFlops(mlp)) / 1e9).toFixed(1)} GFLOP/s`);
+}
+
+const TFJS_PACKAGES = ['@tensorflow/tfjs@4', '@tensorflow/tfjs-backend-wasm@4'];
+
+function tfjsInstalled(): boolean {
+  try {
+    for (const name of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm']) createRequire(import.meta.url).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -173,7 +173,9 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     const shape = params.find((p) => p.key === key)!.shape;
     const state = Object.fromEntries(slots.map((s) => [s, stateName(s, key)]));
     for (const s of slots) graph.input.push(valueInfo(stateName(s, key), { shape, dtype: 'float32' }));
+    const first = b.nodes.length;
     const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step });
+    for (const n of b.nodes.slice(first)) n.doc_string = `update of ${key}`;
     // Renamed rather than copied through an Identity: these are megabytes on every step.
     outputs.push(valueInfo(b.rename(next.param, nextName(key)), { shape, dtype: 'float32' }));
     for (const s of slots) outputs.push(valueInfo(b.rename(next.state[s], nextName(stateName(s, key))), { shape, dtype: 'float32' }));

@@ -1,9 +1,9 @@
 /**
- * Above the canvas: Find (Ctrl+F) by id, op or module path, the breadcrumb of the selected layer's
+ * Above the canvas: Find (Edit › Find Layer, Ctrl+F) by id, op or module path, the breadcrumb of the selected layer's
  * blocks, and expand/collapse all. Finding a layer expands the blocks that hide it and centres it.
  */
 import { useReactFlow } from '@xyflow/react';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { groupsOf } from '../../core/graph/modules.ts';
 import type { EditorState, EditorStore } from '../state/store.ts';
 import { findLayers, groupPath } from '../state/hierarchy.ts';
@@ -12,18 +12,6 @@ import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 
 export function HierarchyBar({ store, state }: { store: EditorStore; state: EditorState }) {
   const findRef = useRef<HTMLInputElement>(null);
-  // Ctrl+F (Cmd+F) finds a layer, anywhere in the editor.
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'f') {
-        e.preventDefault();
-        findRef.current?.focus();
-        findRef.current?.select();
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
   const flow = useReactFlow();
   const [query, setQuery] = useState('');
   const [open, setOpen] = useState(false);

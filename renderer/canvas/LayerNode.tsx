@@ -1,5 +1,5 @@
 /** A layer on the canvas: op, id, key params, output shape, parameter count, and its typed ports. */
-import { Handle, Position, type NodeHandle, type NodeProps } from '@xyflow/react';
+import { Handle, Position, type Node, type NodeHandle, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { formatCount, formatShape, getLayer, type ModelNode, type NodeReport } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
@@ -34,8 +34,13 @@ export function layerHandles(node: ModelNode, width: number, height: number): No
   return spec ? [...along(spec.inputs, 'target'), ...along(outputPorts(spec, node.params), 'source')] : [];
 }
 
-export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps) {
-  const { node, report, severity, message } = data as LayerNodeData;
+export type LayerFlowNode = Node<LayerNodeData, 'layer'>;
+export type GroupFlowNode = Node<GroupNodeData, 'group'>;
+/** The canvas's nodes: layers and group boxes, typed by their data. */
+export type FlowNode = LayerFlowNode | GroupFlowNode;
+
+export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<LayerFlowNode>) {
+  const { node, report, severity, message } = data;
   const spec = getLayer(node.op);
   const inputs = spec?.inputs ?? [];
   const outputs = spec ? outputPorts(spec, node.params) : [];
@@ -78,9 +83,7 @@ export interface GroupNodeData extends Record<string, unknown> {
   onToggle: (id: string) => void;
 }
 
-/** A block of the module hierarchy: a box around its layers, or, collapsed, one node with its shapes and totals. */
-export const GroupNode = memo(function GroupNode({ data }: NodeProps) {
-  const g = data as GroupNodeData;
+export const GroupNode = memo(function GroupNode({ data: g }: NodeProps<GroupFlowNode>) {
   return (
     <div className={`group-node ${g.collapsed ? 'collapsed' : ''}`} data-testid={`group-${g.groupId}`}>
       {g.collapsed && <Handle type="target" position={Position.Top} id="in" />}

@@ -4,6 +4,7 @@ import { describeMacs, describeParam, formatCount, formatShape, getLayer, parseE
 import type { EditorState, EditorStore } from '../state/store.ts';
 import { parseField, toText } from './fieldText.ts';
 import { InlineCode } from './InlineCode.tsx';
+import { LayerTensors } from '../tensors/LayerTensors.tsx';
 
 /**
  * Ctrl+Z in a field: text typed since the last commit is dropped first; otherwise the document's
@@ -226,6 +227,8 @@ export function Inspector({ store, state }: { store: EditorStore; state: EditorS
           <code>{describeMacs(report?.macsFormula, report?.macs ?? null)}</code>
         </p>
       </section>
+      <h3>Tensors</h3>
+      <LayerTensors doc={doc} nodeId={node.id} />
       {problems.length > 0 && (
         <section aria-label="Problems of this layer">
           {problems.map((p, i) => (

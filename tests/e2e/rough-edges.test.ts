@@ -155,7 +155,7 @@ describe('rough edges in Chromium', { skip: chromiumMissing }, () => {
     await page.reload();
     const banner = page.getByRole('alert').filter({ hasText: /Unsaved work from/ });
     await banner.waitFor();
-    assert.match((await banner.textContent())!, /was found\. Recover it\?/);
+    assert.match((await banner.textContent())!, /can be recovered/);
     assert.doesNotMatch((await banner.textContent())!, /was recovered/);
     await page.context().close();
   });
