@@ -4,6 +4,7 @@
  * layer inside a collapsed block. Screenshots in both themes go to test-results/.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { MODEL_CACHE, torchvisionModels } from '../integration/model-cache.ts';
@@ -59,6 +60,9 @@ describe('readable graphs in Chromium', { skip: chromiumMissing }, () => {
       await page.getByRole('button', { name: 'Templates' }).click();
       await page.getByRole('button', { name: `Template ${id}` }).click();
       await page.getByRole('dialog', { name: 'Templates' }).waitFor({ state: 'detached' });
+      // The template is laid out in the worker before it replaces the one shown: wait for its name.
+      const name = (JSON.parse(readFileSync(new URL(`../../assets/templates/${id}.json`, import.meta.url), 'utf8')) as { name: string }).name;
+      await page.getByRole('menubar').getByText(name, { exact: true }).waitFor();
       await page.locator('.react-flow__node .layer-op', { hasText: /^Input$/ }).first().waitFor();
       await viewportSettled(page);
       const seen = await inputShapeOnScreen(page);
