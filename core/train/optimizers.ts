@@ -5,7 +5,7 @@
 import type { OnnxBuilder } from '../onnx/builder.ts';
 import { AttrType, type NodeProto } from '../onnx/proto.ts';
 
-export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'adagrad', 'rmsprop', 'adadelta'] as const;
+export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'adagrad', 'rmsprop', 'adadelta', 'perceptron'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 export interface OptimizerConfig {
@@ -32,6 +32,7 @@ export function optimizerConfig(name: OptimizerName, given: Partial<Omit<Optimiz
     adagrad: { lr: 1e-2, eps: 1e-10 },
     rmsprop: { lr: 1e-2, eps: 1e-8 },
     adadelta: { lr: 1.0, eps: 1e-6 },
+    perceptron: { lr: 1 },
   };
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
   return { name, lr: 0.01, momentum: 0, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, alpha: 0.99, rho: 0.9, ...base[name], ...defined } as OptimizerConfig;
@@ -41,6 +42,7 @@ export function optimizerConfig(name: OptimizerName, given: Partial<Omit<Optimiz
 export function stateSlots(name: OptimizerName): string[] {
   switch (name) {
     case 'sgd':
+    case 'perceptron':
       return [];
     case 'momentum':
     case 'nesterov':
@@ -80,6 +82,10 @@ export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues
   switch (cfg.name) {
     case 'sgd':
       return { param: (g === v.grad && gemmStep(b, v)) || step(g), state: {} };
+    // Rosenblatt's rule (deck 003): a plain step of rate η on the perceptron criterion, whose gradient is
+    // −y·x on a mistake and 0 otherwise, so w ← w + η·y·x exactly when the sample is misclassified.
+    case 'perceptron':
+      return { param: step(g), state: {} };
     case 'momentum':
     case 'nesterov': {
       // PyTorch: buf = momentum·buf + g (the first step sets buf = g, which a zero buffer gives too).
