@@ -58,7 +58,7 @@ describe('readable graphs in Chromium', { skip: chromiumMissing }, () => {
     assert.ok(ids.length >= 10, `found ${ids.length} templates`);
     for (const id of ids) {
       await page.getByRole('button', { name: 'Templates' }).click();
-      await page.getByRole('button', { name: `Template ${id}` }).click();
+      await page.getByRole('button', { name: `Template ${id}`, exact: true }).click();
       await page.getByRole('dialog', { name: 'Templates' }).waitFor({ state: 'detached' });
       // The template is laid out in the worker before it replaces the one shown: wait for its name.
       const name = (JSON.parse(readFileSync(new URL(`../../assets/templates/${id}.json`, import.meta.url), 'utf8')) as { name: string }).name;

@@ -15,7 +15,7 @@ const shapeOf = (page: Page, id: string) => node(page, id).getByTestId('shape').
 
 async function template(page: Page, id: string): Promise<void> {
   await page.getByRole('button', { name: 'Templates' }).click();
-  await page.getByRole('button', { name: `Template ${id}` }).click();
+  await page.getByRole('button', { name: `Template ${id}`, exact: true }).click();
   await page.getByRole('dialog', { name: 'Templates' }).waitFor({ state: 'detached' });
   await page.locator('.react-flow__node').first().waitFor();
   await viewportSettled(page);
