@@ -1,13 +1,15 @@
 /** Activations: ReLU, LeakyReLU, ELU, Sigmoid, Tanh, GELU, SiLU, Softmax, LogSoftmax, Maxout. */
 import { normAxis } from '../graph/dim.ts';
+import { attrFloat, attrInt, attrString } from '../onnx/attributes.ts';
 import type { AttrValue } from '../onnx/builder.ts';
 import { gelu, silu } from '../onnx/lowering.ts';
-import type { InferContext, LayerSpec, LowerContext, ParamSchema } from './spec.ts';
-import { ONE_INPUT, ONE_OUTPUT, expectFloat, knownDim, only, tensor } from './common.ts';
+import type { ImportPattern, InferContext, LayerSpec, LowerContext, ParamSchema } from './spec.ts';
+import { ONE_INPUT, ONE_OUTPUT, expectFloat, importUnary, knownDim, only, tensor } from './common.ts';
 
-function activation(op: string, formula: string, params: Record<string, ParamSchema>, lower: (ctx: LowerContext) => void): LayerSpec {
+function activation(op: string, formula: string, params: Record<string, ParamSchema>, lower: (ctx: LowerContext) => void, imports?: ImportPattern[]): LayerSpec {
   return {
     op,
+    imports,
     category: 'Activation',
     summary: formula,
     doc: `Applies ${formula} element by element. No parameters; the shape is unchanged.`,
@@ -32,6 +34,17 @@ const DIM: ParamSchema = { type: 'int', label: 'Dim', help: 'Dimension to normal
 function softmax(op: string, formula: string): LayerSpec {
   return {
     ...activation(op, formula, { dim: DIM }, single(op, (ctx) => ({ axis: ctx.int('dim') }))),
+    // Before opset 13, ONNX's Softmax flattened the trailing axes into one: not PyTorch's softmax.
+    imports: [
+      {
+        onnx: [op],
+        take(n, ctx) {
+          if (ctx.opset < 13 || !ctx.isValue(n.input[0])) return false;
+          ctx.add(op, { dim: attrInt(n, 'axis', -1) }, [n.input[0]], n.output, n);
+          return true;
+        },
+      },
+    ],
     doc: `Applies ${formula} along \`dim\`. No parameters; the shape is unchanged.`,
     infer(ctx: InferContext) {
       const x = only(ctx);
@@ -77,26 +90,29 @@ const Maxout: LayerSpec = {
 };
 
 export const activationLayers: LayerSpec[] = [
-  activation('ReLU', 'max(0, x)', {}, single('Relu')),
+  activation('ReLU', 'max(0, x)', {}, single('Relu'), [importUnary('Relu', 'ReLU')]),
   activation(
     'LeakyReLU',
     'max(αx, x)',
     { negativeSlope: { type: 'float', label: 'Negative slope', help: 'Slope α for x < 0.', default: 0.01, key: true } },
     single('LeakyRelu', (ctx) => ({ alpha: { float: ctx.float('negativeSlope') } })),
+    [importUnary('LeakyRelu', 'LeakyReLU', (n) => ({ negativeSlope: attrFloat(n, 'alpha', 0.01) }))],
   ),
   activation(
     'ELU',
     'x if x > 0 else α(eˣ − 1)',
     { alpha: { type: 'float', label: 'Alpha', help: 'Saturation value α for negative inputs.', default: 1, key: true } },
     single('Elu', (ctx) => ({ alpha: { float: ctx.float('alpha') } })),
+    [importUnary('Elu', 'ELU', (n) => ({ alpha: attrFloat(n, 'alpha', 1) }))],
   ),
-  activation('Sigmoid', 'σ(x) = 1/(1 + e⁻ˣ)', {}, single('Sigmoid')),
-  activation('Tanh', 'tanh(x)', {}, single('Tanh')),
+  activation('Sigmoid', 'σ(x) = 1/(1 + e⁻ˣ)', {}, single('Sigmoid'), [importUnary('Sigmoid', 'Sigmoid')]),
+  activation('Tanh', 'tanh(x)', {}, single('Tanh'), [importUnary('Tanh', 'Tanh')]),
   activation(
     'GELU',
     'x·Φ(x)',
     { approximate: { type: 'enum', label: 'Approximation', help: "'none' for the exact erf form, 'tanh' for the tanh approximation (GPT).", default: 'none', values: ['none', 'tanh'] } },
     (ctx) => void gelu(ctx.b, ctx.inputs[0], ctx.str('approximate') === 'tanh', ctx.outputs[0]),
+    [importUnary('Gelu', 'GELU', (n) => ({ approximate: attrString(n, 'approximate') === 'tanh' ? 'tanh' : 'none' }))],
   ),
   activation('SiLU', 'x·σ(x) (swish)', {}, (ctx) => void silu(ctx.b, ctx.inputs[0], ctx.outputs[0])),
   softmax('Softmax', 'eˣⁱ / Σⱼ eˣʲ'),

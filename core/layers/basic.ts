@@ -1,8 +1,11 @@
 /** Inputs and structural layers: Input, Linear, Flatten, Reshape, Add, Mul, Concat, Identity, Select, Dropout. */
 import { broadcast, formatShape, normAxis, numel, symbolic, type Dim } from '../graph/dim.ts';
+import { attrFloat, attrInt } from '../onnx/attributes.ts';
+import { floatArray, transpose2d } from '../onnx/import-forms.ts';
 import { linear } from '../onnx/lowering.ts';
-import type { InferContext, LayerSpec, LowerContext, PortSpec } from './spec.ts';
-import { BIAS, fanInUniform, ONE_INPUT, ONE_OUTPUT, expectFloat, formatCount, knownDim, mulOrNull, activeDropout, only, param, tensor } from './common.ts';
+import { isFloatTensor, tensorValues, type NodeProto, type TensorProto } from '../onnx/proto.ts';
+import type { ImportContext, ImportPattern, InferContext, LayerSpec, LowerContext, PortSpec } from './spec.ts';
+import { BIAS, fanInUniform, ONE_INPUT, ONE_OUTPUT, expectFloat, formatCount, importUnary, knownDim, mulOrNull, activeDropout, only, param, tensor } from './common.ts';
 
 const Input: LayerSpec = {
   op: 'Input',
@@ -26,8 +29,68 @@ const Input: LayerSpec = {
   },
 };
 
+/** Adds a Linear whose weight is in PyTorch's [out, in] layout, tied to an embedding when it equals one. */
+function addLinear(ctx: ImportContext, n: NodeProto, x: string, weight: Float32Array, out: number, inF: number, bias: TensorProto | undefined, outputs: string[]): void {
+  const owner = tiedEmbedding(ctx, weight, [out, inF]);
+  const id = ctx.add('Linear', owner ? { outFeatures: out, bias: !!bias, tiedTo: owner } : { outFeatures: out, bias: !!bias }, [x], outputs, n);
+  if (!owner) ctx.setWeight(id, 'weight', [out, inF], weight);
+  if (bias) ctx.setWeight(id, 'bias', [out], floatArray(bias));
+}
+
+/**
+ * An earlier Embedding whose table this Linear's weight equals exactly: PyTorch's output head tied to
+ * the token embedding, which constant folding wrote as a transposed copy. Only embeddings: equal
+ * Linear weights are parameters PyTorch keeps apart (deep-copied layers), and constant tensors (such as
+ * zero-initialised heads) are never taken for ties.
+ */
+function tiedEmbedding(ctx: ImportContext, weight: Float32Array, shape: number[]): string | undefined {
+  if (weight.every((v) => v === weight[0])) return undefined;
+  return ctx.nodes.find((node) => {
+    if (node.op !== 'Embedding') return false;
+    const other = ctx.weight(node.id, 'weight');
+    return !!other && other.shape.join() === shape.join() && other.data.every((v, i) => v === weight[i]);
+  })?.id;
+}
+
+/** Gemm with a constant weight (either layout) and an optional bias vector: x·Wᵀ + b. */
+const linearFromGemm: ImportPattern = {
+  onnx: ['Gemm'],
+  take(n, ctx) {
+    const [x, bName, cName] = n.input;
+    const w = ctx.constant(bName);
+    const c = cName ? ctx.constant(cName) : undefined;
+    if (!w || w.dims!.length !== 2 || ctx.constant(x) || (cName && !c) || attrInt(n, 'transA', 0) !== 0 || attrFloat(n, 'alpha', 1) !== 1 || (c && attrFloat(n, 'beta', 1) !== 1)) return false;
+    const transB = attrInt(n, 'transB', 0) === 1;
+    const [out, inF] = transB ? w.dims! : [w.dims![1], w.dims![0]];
+    if (c && (tensorValues(c).length !== out || c.dims!.some((d, i) => d !== 1 && i !== c.dims!.length - 1))) return false;
+    addLinear(ctx, n, x, transB ? floatArray(w) : transpose2d(floatArray(w), inF, out), out, inF, c, n.output);
+    return true;
+  },
+};
+
+/** MatMul by a constant [in, out] matrix, with the Add of a bias vector that follows it fused in. */
+const linearFromMatMul: ImportPattern = {
+  onnx: ['MatMul'],
+  take(n, ctx) {
+    const [x, wName] = n.input;
+    const w = ctx.constant(wName);
+    if (!w || !isFloatTensor(w) || w.dims!.length !== 2 || ctx.constant(x)) return false;
+    const [inF, out] = w.dims!;
+    // MatMul followed by Add of a bias vector, with nothing else reading the product, is one Linear.
+    const readers = ctx.readers(n.output[0]);
+    const add = readers.length === 1 && readers[0].op_type === 'Add' && !ctx.isGraphOutput(n.output[0]) ? readers[0] : undefined;
+    const biasName = add?.input.find((i) => i !== n.output[0]);
+    const bias = biasName ? ctx.constant(biasName) : undefined;
+    const fuse = !!bias && bias.dims!.length === 1 && bias.dims![0] === out;
+    if (fuse) ctx.skip(add!);
+    addLinear(ctx, n, x, transpose2d(floatArray(w), inF, out), out, inF, fuse ? bias : undefined, fuse ? add!.output : n.output);
+    return true;
+  },
+};
+
 const Linear: LayerSpec = {
   op: 'Linear',
+  imports: [linearFromGemm, linearFromMatMul],
   starting: { outFeatures: 10 },
   category: 'Linear & convolution',
   summary: 'Fully connected layer: y = xWᵀ + b.',
@@ -71,6 +134,16 @@ const Linear: LayerSpec = {
 
 const Flatten: LayerSpec = {
   op: 'Flatten',
+  imports: [
+    {
+      onnx: ['Flatten'],
+      take(n, ctx) {
+        if (!ctx.isValue(n.input[0]) || attrInt(n, 'axis', 1) !== 1) return false;
+        ctx.add('Flatten', {}, [n.input[0]], n.output, n);
+        return true;
+      },
+    },
+  ],
   category: 'Input & structure',
   summary: 'Flattens a range of dimensions into one.',
   doc: 'Merges dimensions startDim..endDim into one, as torch.nn.Flatten (by default everything but the batch).',
@@ -109,6 +182,25 @@ function reshapeTarget(shape: Dim[]): number[] {
 
 const Reshape: LayerSpec = {
   op: 'Reshape',
+  imports: [
+    {
+      onnx: ['Reshape'],
+      take(n, ctx) {
+        const x = n.input[0];
+        const shape = ctx.constant(n.input[1]);
+        if (!ctx.isValue(x) || !shape || !ctx.hasBatch(x) || attrInt(n, 'allowzero', 0) !== 0) return false;
+        const target = tensorValues(shape) as number[];
+        const rest = target.slice(1);
+        // The catalogue's Reshape keeps the batch: fine for a leading 0, and for a leading -1 when the
+        // rest holds exactly one sample.
+        const sample = ctx.type(x)?.shape.slice(1);
+        const oneSample = sample?.every((d) => typeof d === 'number') && (sample as number[]).reduce((p, d) => p * d, 1) === rest.reduce((p, d) => p * d, 1);
+        if (target.length < 2 || !(target[0] === 0 || (target[0] === -1 && oneSample)) || rest.some((d) => d === 0) || rest.filter((d) => d === -1).length > (target[0] === -1 ? 0 : 1)) return false;
+        ctx.add('Reshape', { shape: rest }, [x], n.output, n);
+        return true;
+      },
+    },
+  ],
   starting: { shape: [-1] },
   category: 'Input & structure',
   summary: 'Reshapes each sample; the batch dimension is kept.',
@@ -147,6 +239,16 @@ const VARIADIC: PortSpec[] = [{ name: 'inputs', help: 'Two or more tensors, in f
 function elementwise(op: 'Add' | 'Mul', word: string): LayerSpec {
   return {
     op,
+    imports: [
+      {
+        onnx: [op],
+        take(n, ctx) {
+          if (n.input.length < 2 || !n.input.every((i) => ctx.isValue(i))) return false;
+          ctx.add(op, {}, n.input, n.output, n);
+          return true;
+        },
+      },
+    ],
     category: 'Input & structure',
     summary: `${word} of its inputs, with broadcasting.`,
     doc: `Element-wise ${word.toLowerCase()} of two or more tensors, with NumPy broadcasting. ${op === 'Add' ? 'Residual (skip) connections use it.' : 'Gating uses it.'}`,
@@ -178,6 +280,20 @@ function elementwise(op: 'Add' | 'Mul', word: string): LayerSpec {
 
 const Concat: LayerSpec = {
   op: 'Concat',
+  imports: [
+    {
+      onnx: ['Concat'],
+      take(n, ctx) {
+        // The catalogue's Concat never joins along the batch (dim 0).
+        const axis = attrInt(n, 'axis', 1);
+        const rank = ctx.type(n.input[0])?.shape.length;
+        const along = axis < 0 && rank !== undefined ? axis + rank : axis;
+        if (n.input.length < 2 || !n.input.every((i) => ctx.isValue(i)) || along < 1 || (axis < 0 && rank === undefined)) return false;
+        ctx.add('Concat', { dim: axis }, n.input, n.output, n);
+        return true;
+      },
+    },
+  ],
   category: 'Input & structure',
   summary: 'Joins its inputs along a dimension.',
   doc: 'Concatenates two or more tensors along `dim` (1 is channels for images, features for vectors). Every other dimension must agree.',
@@ -211,6 +327,7 @@ const Concat: LayerSpec = {
 
 const Identity: LayerSpec = {
   op: 'Identity',
+  imports: [importUnary('Identity', 'Identity')],
   category: 'Input & structure',
   summary: 'Passes its input through unchanged.',
   doc: 'Returns its input. Useful as a named junction or placeholder.',
@@ -248,6 +365,20 @@ const Select: LayerSpec = {
 
 const Dropout: LayerSpec = {
   op: 'Dropout',
+  imports: [
+    {
+      onnx: ['Dropout'],
+      take(n, ctx) {
+        // Only when nothing reads the mask, which the catalogue's Dropout does not give.
+        if (!ctx.isValue(n.input[0]) || n.output.slice(1).some((o) => o && ctx.readers(o).length > 0)) return false;
+        const ratio = n.input[1] ? ctx.constant(n.input[1]) : undefined;
+        if (n.input[1] && !ratio) return false;
+        const p = ratio ? (tensorValues(ratio) as Float32Array)[0] : attrFloat(n, 'ratio', 0.5);
+        ctx.add('Dropout', { p: Math.round(p * 1e6) / 1e6 }, [n.input[0]], n.output.slice(0, 1), n);
+        return true;
+      },
+    },
+  ],
   category: 'Normalisation & regularisation',
   summary: 'Zeroes activations at random while training.',
   doc: 'During training each element is zeroed with probability p and the rest are scaled by 1/(1 − p); at evaluation it is the identity.',

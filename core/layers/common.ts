@@ -1,6 +1,8 @@
 /** Small helpers shared by the layer specs. */
 import { numel, formatShape, symbolic, type Dim, type DType, type TensorType } from '../graph/dim.ts';
-import type { InferContext, LowerContext, ParamInit, ParamSchema, ParamTensor, PortSpec } from './spec.ts';
+import type { ParamValue } from '../graph/types.ts';
+import type { NodeProto } from '../onnx/proto.ts';
+import type { ImportPattern, InferContext, LowerContext, ParamInit, ParamSchema, ParamTensor, PortSpec } from './spec.ts';
 
 export const tensor = (shape: Dim[], dtype: DType = 'float32'): TensorType => ({ shape, dtype });
 
@@ -46,6 +48,18 @@ export function describeMacs(formula: string | undefined, macs: number | null): 
 
 export const ONE_INPUT: PortSpec[] = [{ name: 'input', help: 'The tensor to transform.' }];
 export const ONE_OUTPUT: PortSpec[] = [{ name: 'output', help: 'The result.' }];
+
+/** The import pattern of an ONNX op that is the layer `op` applied to one computed value, its params read from the node. */
+export function importUnary(onnxOp: string, op: string, params: (n: NodeProto) => Record<string, ParamValue> = () => ({})): ImportPattern {
+  return {
+    onnx: [onnxOp],
+    take(n, ctx) {
+      if (!ctx.isValue(n.input[0])) return false;
+      ctx.add(op, params(n), [n.input[0]], n.output, n);
+      return true;
+    },
+  };
+}
 
 export const BIAS: ParamSchema = { type: 'bool', label: 'Bias', help: 'Learn an additive bias.', default: true };
 

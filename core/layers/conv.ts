@@ -1,7 +1,11 @@
 /** Convolution and pooling: Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, LocalResponseNorm. */
 import { formatShape, numel, type Dim } from '../graph/dim.ts';
-import type { InferContext, LayerSpec, LowerContext, ParamReader, ParamSchema, ParamTensor } from './spec.ts';
-import { BIAS, fanInUniform, ONE_INPUT, ONE_OUTPUT, expectFloat, expectRank, knownDim, mulOrNull, only, param, tensor, windowOut } from './common.ts';
+import type { ParamValue } from '../graph/types.ts';
+import { attr, attrFloat, attrInt, attrInts, attrString } from '../onnx/attributes.ts';
+import { compact, floatArray, singleOutput, symmetricPads } from '../onnx/import-forms.ts';
+import { isFloatTensor } from '../onnx/proto.ts';
+import type { ImportPattern, InferContext, LayerSpec, LowerContext, ParamReader, ParamSchema, ParamTensor } from './spec.ts';
+import { BIAS, fanInUniform, ONE_INPUT, ONE_OUTPUT, expectFloat, expectRank, importUnary, knownDim, mulOrNull, only, param, tensor, windowOut } from './common.ts';
 
 const AXES: Record<number, string[]> = { 1: ['L'], 2: ['H', 'W'] };
 const LAYOUT: Record<number, string> = { 1: 'N×C×L', 2: 'N×C×H×W' };
@@ -29,6 +33,27 @@ function paddingOf(ctx: ParamReader & { fail?: InferContext['fail'] }, kernel: n
 function conv(rank: 1 | 2): LayerSpec {
   return {
     op: `Conv${rank}d`,
+    imports: [
+      {
+        // A Conv with constant weights of this rank and explicit, symmetric padding.
+        onnx: ['Conv'],
+        take(n, ctx) {
+          const [x, wName, bName] = n.input;
+          const w = ctx.constant(wName);
+          const b = bName ? ctx.constant(bName) : undefined;
+          if (!w || !isFloatTensor(w) || (bName && !b) || ctx.constant(x) || ctx.isInteger(x)) return false;
+          const autoPad = attrString(n, 'auto_pad');
+          const pads = symmetricPads(attrInts(n, 'pads'), rank);
+          if (w.dims!.length - 2 !== rank || !pads || (autoPad && autoPad !== 'NOTSET')) return false;
+          const ones = new Array(rank).fill(1);
+          const params = { outChannels: w.dims![0], kernelSize: compact(w.dims!.slice(2)), stride: compact(attrInts(n, 'strides') ?? ones), padding: compact(pads), dilation: compact(attrInts(n, 'dilations') ?? ones), groups: attrInt(n, 'group', 1), bias: !!b };
+          const id = ctx.add(`Conv${rank}d`, params, [x], n.output, n);
+          ctx.setWeight(id, 'weight', w.dims!, floatArray(w));
+          if (b) ctx.setWeight(id, 'bias', b.dims!, floatArray(b));
+          return true;
+        },
+      },
+    ],
     starting: { outChannels: 16, kernelSize: 3 },
     category: 'Linear & convolution',
     summary: `${rank}-D convolution: outChannels filters slid over the input.`,
@@ -84,6 +109,31 @@ function conv(rank: 1 | 2): LayerSpec {
 
 const ConvTranspose2d: LayerSpec = {
   op: 'ConvTranspose2d',
+  imports: [
+    {
+      // Padding given as pads, not as an output_shape to reach.
+      onnx: ['ConvTranspose'],
+      take(n, ctx) {
+        const [x, wName, bName] = n.input;
+        const w = ctx.constant(wName);
+        const b = bName ? ctx.constant(bName) : undefined;
+        const pads = symmetricPads(attrInts(n, 'pads'), 2);
+        const autoPad = attrString(n, 'auto_pad');
+        if (!w || w.dims!.length !== 4 || (bName && !b) || ctx.constant(x) || !pads || attr(n, 'output_shape') || (autoPad && autoPad !== 'NOTSET')) return false;
+        const groups = attrInt(n, 'group', 1);
+        const id = ctx.add(
+          'ConvTranspose2d',
+          { outChannels: w.dims![1] * groups, kernelSize: compact(w.dims!.slice(2)), stride: compact(attrInts(n, 'strides') ?? [1, 1]), padding: compact(pads), outputPadding: compact(attrInts(n, 'output_padding') ?? [0, 0]), dilation: compact(attrInts(n, 'dilations') ?? [1, 1]), groups, bias: !!b },
+          [x],
+          n.output,
+          n,
+        );
+        ctx.setWeight(id, 'weight', w.dims!, floatArray(w));
+        if (b) ctx.setWeight(id, 'bias', b.dims!, floatArray(b));
+        return true;
+      },
+    },
+  ],
   starting: { outChannels: 16, kernelSize: 2, stride: 2 },
   category: 'Linear & convolution',
   summary: 'Transposed ("deconvolution") 2-D convolution, for upsampling.',
@@ -139,6 +189,22 @@ const ConvTranspose2d: LayerSpec = {
 
 function pool2d(op: 'MaxPool2d' | 'AvgPool2d'): LayerSpec {
   const isMax = op === 'MaxPool2d';
+  const fromOnnx: ImportPattern = {
+    onnx: [isMax ? 'MaxPool' : 'AveragePool'],
+    take(n, ctx) {
+      const x = n.input[0];
+      const k = attrInts(n, 'kernel_shape');
+      const pads = symmetricPads(attrInts(n, 'pads'), 2);
+      const autoPad = attrString(n, 'auto_pad');
+      // PyTorch (and so the catalogue) pads at most half a window; MaxPool's indices output is not kept.
+      if (!singleOutput(n) || !ctx.isValue(x) || k?.length !== 2 || !pads || pads.some((p, i) => p > k[i] / 2) || (autoPad && autoPad !== 'NOTSET') || attrInt(n, 'storage_order', 0) !== 0) return false;
+      const params: Record<string, ParamValue> = { kernelSize: compact(k), stride: compact(attrInts(n, 'strides') ?? [1, 1]), padding: compact(pads), ceilMode: attrInt(n, 'ceil_mode', 0) === 1 };
+      if (isMax) params.dilation = compact(attrInts(n, 'dilations') ?? [1, 1]);
+      else params.countIncludePad = attrInt(n, 'count_include_pad', 0) === 1;
+      ctx.add(op, params, [x], n.output, n);
+      return true;
+    },
+  };
   const params: Record<string, ParamSchema> = {
     kernelSize: { type: 'size', label: 'Kernel size', help: 'Size F of the pooling window.', min: 1, key: true },
     stride: { type: 'size', label: 'Stride', help: 'Step S between windows; defaults to the kernel size.', default: null, nullable: true, min: 1 },
@@ -149,6 +215,7 @@ function pool2d(op: 'MaxPool2d' | 'AvgPool2d'): LayerSpec {
   };
   return {
     op,
+    imports: [fromOnnx],
     starting: { kernelSize: 2 },
     category: 'Pooling',
     summary: isMax ? 'Takes the maximum of each window.' : 'Takes the average of each window.',
@@ -184,6 +251,7 @@ const knownOr = (d: Dim): number | null => (typeof d === 'number' ? d : null);
 
 const AdaptiveAvgPool2d: LayerSpec = {
   op: 'AdaptiveAvgPool2d',
+  imports: [importUnary('GlobalAveragePool', 'AdaptiveAvgPool2d', () => ({ outputSize: 1 }))],
   category: 'Pooling',
   summary: 'Averages to a fixed output size, whatever the input size.',
   doc: 'Chooses window sizes so the output is exactly outputSize (1 gives global average pooling). Introduces zero parameters.',
@@ -222,6 +290,7 @@ const AdaptiveAvgPool2d: LayerSpec = {
 
 const LocalResponseNorm: LayerSpec = {
   op: 'LocalResponseNorm',
+  imports: [importUnary('LRN', 'LocalResponseNorm', (n) => ({ size: attrInt(n, 'size', 5), alpha: attrFloat(n, 'alpha', 1e-4), beta: attrFloat(n, 'beta', 0.75), k: attrFloat(n, 'bias', 1) }))],
   category: 'Normalisation & regularisation',
   summary: "Normalises across neighbouring channels (AlexNet's LRN).",
   doc: 'b = a / (k + α/n · Σ a²)^β over `size` neighbouring channels, as in AlexNet. No parameters.',

@@ -1,10 +1,28 @@
 /** Embeddings and positions: Embedding, PositionalEncoding, RotaryEmbedding. */
 import { dimOf, rope, ropeTables } from '../onnx/lowering.ts';
+import { attrInt } from '../onnx/attributes.ts';
+import { floatArray } from '../onnx/import-forms.ts';
+import { isFloatTensor } from '../onnx/proto.ts';
 import type { InferContext, LayerSpec, LowerContext } from './spec.ts';
 import { ONE_OUTPUT, normalInit, expectFloat, expectRank, knownDim, only, param, tensor } from './common.ts';
 
 const Embedding: LayerSpec = {
   op: 'Embedding',
+  imports: [
+    {
+      // A row lookup in a constant float table by computed integer ids.
+      onnx: ['Gather'],
+      take(n, ctx) {
+        const table = ctx.constant(n.input[0]);
+        const ids = n.input[1];
+        if (!table || !isFloatTensor(table) || table.dims?.length !== 2 || attrInt(n, 'axis', 0) !== 0 || !ids || ctx.constant(ids) || !ctx.isInteger(ids)) return false;
+        const [V, D] = table.dims;
+        const id = ctx.add('Embedding', { numEmbeddings: V, embeddingDim: D }, [ids], n.output, n);
+        ctx.setWeight(id, 'weight', [V, D], floatArray(table));
+        return true;
+      },
+    },
+  ],
   starting: { numEmbeddings: 1000, embeddingDim: 64 },
   category: 'Embedding',
   summary: 'Looks up a learned vector for each token id.',

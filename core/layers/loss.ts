@@ -1,7 +1,8 @@
 /** Losses, as nodes that take a prediction and a target: CrossEntropyLoss, MSELoss, L1Loss, MultiMarginLoss, BCEWithLogitsLoss. */
 import { broadcast, formatShape } from '../graph/dim.ts';
+import { attrInt, attrString } from '../onnx/attributes.ts';
 import type { OnnxBuilder } from '../onnx/builder.ts';
-import type { InferContext, LayerSpec, LowerContext, TensorType } from './spec.ts';
+import type { ImportPattern, InferContext, LayerSpec, LowerContext, TensorType } from './spec.ts';
 import { expectFloat, tensor } from './common.ts';
 
 const REDUCTION = { type: 'enum', label: 'Reduction', help: "'mean' or 'sum' over the batch gives a scalar; 'none' keeps one loss per element.", default: 'mean', values: ['mean', 'sum', 'none'] } as const;
@@ -11,9 +12,10 @@ function reduced(ctx: InferContext, perElement: TensorType['shape']): TensorType
 }
 
 /** A loss whose target has one integer class index per sample (or probabilities shaped like the input). */
-function classLoss(op: string, summary: string, doc: string, params: LayerSpec['params'], allowProbabilities: boolean, lower: (ctx: LowerContext) => void): LayerSpec {
+function classLoss(op: string, summary: string, doc: string, params: LayerSpec['params'], allowProbabilities: boolean, lower: (ctx: LowerContext) => void, imports?: ImportPattern[]): LayerSpec {
   return {
     op,
+    imports,
     category: 'Loss',
     summary,
     doc,
@@ -127,6 +129,18 @@ function lowerMultiMargin(ctx: LowerContext): void {
   reduce(ctx, perSample, 1);
 }
 
+/** The catalogue's cross-entropy on class indices: no class weights, and no log-probability output read. */
+const crossEntropyFromOnnx: ImportPattern = {
+  onnx: ['SoftmaxCrossEntropyLoss'],
+  take(n, ctx) {
+    const [scores, labels] = n.input;
+    if (n.input.length !== 2 || !ctx.isValue(scores) || !labels || ctx.constant(labels) || ctx.type(labels)?.dtype !== 'int64' || (n.output[1] ?? '') !== '') return false;
+    const reduction = attrString(n, 'reduction') || 'mean';
+    ctx.add('CrossEntropyLoss', { reduction, ignoreIndex: attrInt(n, 'ignore_index', -100) }, n.input, n.output.slice(0, 1), n);
+    return true;
+  },
+};
+
 export const lossLayers: LayerSpec[] = [
   classLoss(
     'CrossEntropyLoss',
@@ -138,6 +152,7 @@ export const lossLayers: LayerSpec[] = [
     },
     true,
     lowerCrossEntropy,
+    [crossEntropyFromOnnx],
   ),
   pairLoss('MSELoss', 'Mean squared error (L2): (x − y)².', 'L = mean((x − y)²).', (b, x, y) => {
     const d = b.op('Sub', [x, y]);

@@ -1,13 +1,37 @@
 /** Normalisation: BatchNorm1d, BatchNorm2d, LayerNorm, RMSNorm. */
 import { formatShape } from '../graph/dim.ts';
-import type { InferContext, LayerSpec, LowerContext, ParamSchema, ParamTensor } from './spec.ts';
+import { attrFloat, attrInt } from '../onnx/attributes.ts';
+import { floatArray, singleOutput } from '../onnx/import-forms.ts';
+import type { ImportPattern, InferContext, LayerSpec, LowerContext, ParamSchema, ParamTensor } from './spec.ts';
 import { ONES, ZEROS, ONE_INPUT, ONE_OUTPUT, expectFloat, expectRank, knownDim, mulOrNull, only, param, perSample } from './common.ts';
 
 const EPS: ParamSchema = { type: 'float', label: 'Epsilon', help: 'Added to the variance for numerical stability.', default: 1e-5, min: 0 };
 
+/**
+ * Inference-mode BatchNormalization with constant statistics. Imported as BatchNorm2d; the importer
+ * makes it BatchNorm1d once shapes show a 2-D or 3-D input (ONNX's node is the same for both).
+ */
+const batchNormFromOnnx: ImportPattern = {
+  onnx: ['BatchNormalization'],
+  take(n, ctx) {
+    const x = n.input[0];
+    const [, s, b, m, v] = n.input.map((i) => ctx.constant(i));
+    if (!singleOutput(n) || !ctx.isValue(x) || !s || !b || !m || !v || attrInt(n, 'training_mode', 0) !== 0) return false;
+    // ONNX's momentum weighs the running value, PyTorch's the batch's.
+    const id = ctx.add('BatchNorm2d', { eps: attrFloat(n, 'epsilon', 1e-5), momentum: Math.round((1 - attrFloat(n, 'momentum', 0.9)) * 1e6) / 1e6 }, [x], n.output, n);
+    const C = s.dims![0];
+    ctx.setWeight(id, 'weight', [C], floatArray(s));
+    ctx.setWeight(id, 'bias', [C], floatArray(b));
+    ctx.setWeight(id, 'running_mean', [C], floatArray(m));
+    ctx.setWeight(id, 'running_var', [C], floatArray(v));
+    return true;
+  },
+};
+
 function batchNorm(rank: 1 | 2): LayerSpec {
   return {
     op: `BatchNorm${rank}d`,
+    imports: rank === 2 ? [batchNormFromOnnx] : undefined,
     category: 'Normalisation & regularisation',
     summary: 'Normalises each channel over the batch, then scales and shifts.',
     doc: 'y = γ·(x − μ)/√(σ² + ε) + β per channel. In training μ and σ² come from the batch and update the running statistics (buffers, not parameters); in evaluation the running statistics are used. Parameters: γ and β, 2·C.',
@@ -76,6 +100,24 @@ const NORMALIZED_SHAPE: ParamSchema = { type: 'ints', label: 'Normalized shape',
 
 const LayerNorm: LayerSpec = {
   op: 'LayerNorm',
+  imports: [
+    {
+      onnx: ['LayerNormalization'],
+      take(n, ctx) {
+        const x = n.input[0];
+        const s = ctx.constant(n.input[1]);
+        const b = n.input[2] ? ctx.constant(n.input[2]) : undefined;
+        // The catalogue's LayerNorm normalises trailing dimensions of each sample, never across the batch.
+        const rank = ctx.type(x)?.shape.length;
+        if (!singleOutput(n) || !ctx.isValue(x) || !s || (n.input[2] && !b) || attrInt(n, 'axis', -1) !== -s.dims!.length || (rank !== undefined && rank <= s.dims!.length)) return false;
+        const shape = s.dims!;
+        const id = ctx.add('LayerNorm', { normalizedShape: shape, eps: attrFloat(n, 'epsilon', 1e-5), bias: !!b }, [x], n.output, n);
+        ctx.setWeight(id, 'weight', shape, floatArray(s));
+        if (b) ctx.setWeight(id, 'bias', shape, floatArray(b));
+        return true;
+      },
+    },
+  ],
   category: 'Normalisation & regularisation',
   summary: 'Normalises each sample over its last dimensions.',
   doc: 'y = γ·(x − mean)/√(var + ε) + β over the trailing normalizedShape (by default the last dimension, the features of each token). Parameters: γ and β.',

@@ -2,7 +2,9 @@
  * The layer spec: everything Netloom knows about one layer lives in its spec.
  * Adding a layer means adding one spec (and its tests); nothing else changes.
  */
-import type { ParamValue } from '../graph/types.ts';
+import type { ModelNode, ParamValue } from '../graph/types.ts';
+import type { WeightTensor } from '../graph/weights.ts';
+import type { NodeProto, TensorProto } from '../onnx/proto.ts';
 import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { CacheSlot } from '../onnx/lowering.ts';
 import type { Dim, Shape, TensorType } from '../graph/dim.ts';
@@ -138,6 +140,48 @@ export interface LayerSpec {
   infer(ctx: InferContext): InferResult;
   /** Emits the layer as standard ONNX ops; must produce every value named in `ctx.outputs`. */
   lower(ctx: LowerContext): void;
+  /** How the importer turns ONNX nodes into this layer (nodes no pattern takes stay OnnxOps). */
+  imports?: ImportPattern[];
+}
+
+/** One way an ONNX node (of the default domain) becomes this layer when a model is imported. */
+export interface ImportPattern {
+  /** The ONNX op types the pattern looks at. */
+  onnx: readonly string[];
+  /**
+   * Adds the layer for node `n` (with its weights) through `ctx` and returns true; or returns false,
+   * having added nothing, when the node does not fit the layer exactly, so that it stays an OnnxOp.
+   */
+  take(n: NodeProto, ctx: ImportContext): boolean;
+}
+
+/** What an import pattern may read of the ONNX model being imported, and how it adds to the document. */
+export interface ImportContext {
+  /** The model's default-domain opset version. */
+  opset: number;
+  /** The constant called `name` (an initializer, a Constant node or an Identity copy of an initializer), if it is one. */
+  constant(name: string): TensorProto | undefined;
+  /** Whether `name` holds integers (ids, shape arithmetic): such values never feed catalogue layers. */
+  isInteger(name: string): boolean;
+  /** Whether `name` is a computed float value (not a constant, not integers): what a layer takes on an edge. */
+  isValue(name: string): boolean;
+  /** The value's type as the file declares it, if it does. */
+  type(name: string): TensorType | undefined;
+  /** Whether the value carries the batch dimension first, as far as the file says. */
+  hasBatch(name: string): boolean;
+  /** The nodes that read the value. */
+  readers(name: string): readonly NodeProto[];
+  isGraphOutput(name: string): boolean;
+  /** The layers added so far, in order. */
+  readonly nodes: readonly ModelNode[];
+  /** A weight set so far (`setWeight`), if any. */
+  weight(id: string, name: string): WeightTensor | undefined;
+  /** Adds a layer fed by the given ONNX values; its outputs become those values. Returns the layer's id. */
+  add(op: string, params: Record<string, ParamValue>, inputs: string[], outputs: string[], node: NodeProto): string;
+  /** Sets a parameter or buffer of a layer added with `add`. */
+  setWeight(id: string, name: string, shape: number[], data: Float32Array): void;
+  /** Leaves a later node out of the import: the pattern has fused it into its layer (MatMul + Add → Linear). */
+  skip(node: NodeProto): void;
 }
 
 export interface LowerContext extends ParamReader {
