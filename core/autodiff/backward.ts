@@ -17,13 +17,15 @@ export interface BackwardOptions {
   /** The values to differentiate with respect to. */
   wrt: string[];
   types: Map<string, TensorType>;
+  /** Filled, when given, with the forward node each backward node was made for (by node name; "param:<value>" for a parameter's final sum). */
+  origins?: Map<string, string>;
 }
 
 /** Ops whose outputs carry no gradient (shapes, indices, comparisons): nothing flows back through them. */
 const NON_DIFFERENTIABLE = new Set(['Shape', 'Size', 'Range', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'NonZero', 'ArgMax', 'ArgMin', 'ConstantOfShape', 'EyeLike', 'RandomNormalLike', 'RandomUniformLike']);
 
 /** Builds the backward pass; returns each `wrt` value's gradient (absent when the loss does not depend on it). */
-export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types }: BackwardOptions): Map<string, string> {
+export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types, origins }: BackwardOptions): Map<string, string> {
   const fromParams = new Set(wrt);
   const carriesGradient = (n: NodeProto) => !NON_DIFFERENTIABLE.has(n.op_type) && !n.output.every((o) => b.detached.has(o));
   for (const n of nodes) if (carriesGradient(n) && n.input.some((i) => fromParams.has(i))) for (const o of n.output) if (o) fromParams.add(o);
@@ -56,6 +58,7 @@ export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types }: Backw
     const node = nodes[i];
     const needs = node.input.map((x) => !!x && fromParams.has(x) && toLoss.has(x));
     if (!needs.some(Boolean)) continue;
+    const first = b.nodes.length;
     const grads = node.output.map((o) => (o && fromParams.has(o) ? total(o) : null));
     if (grads.every((g) => g === null)) continue;
     const rule = RULES[node.op_type];
@@ -67,10 +70,13 @@ export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types }: Backw
       if (!needs[k] || !g) return;
       contributions.set(x, [...(contributions.get(x) ?? []), g]);
     });
+    for (const made of b.nodes.slice(first)) origins?.set(made.name!, node.name!);
   }
   const result = new Map<string, string>();
   for (const p of wrt) {
+    const first = b.nodes.length;
     const g = total(p);
+    for (const made of b.nodes.slice(first)) origins?.set(made.name!, `param:${p}`);
     if (g) result.set(p, g);
   }
   return result;

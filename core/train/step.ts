@@ -58,6 +58,14 @@ export interface TrainingGraph {
   weights: Weights;
   /** The document actually trained (with the attached loss, if any). */
   doc: ModelDocument;
+  /** Per layer, the step graph's nodes (by name) of its forward pass, its backward pass and its parameters' updates. */
+  layerNodes: Map<string, LayerNodes>;
+}
+
+export interface LayerNodes {
+  forward: string[];
+  backward: string[];
+  update: string[];
 }
 
 export const nextName = (key: string) => `next/${key}`;
@@ -156,7 +164,8 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
 
   const forward = [...b.nodes];
   const types = annotate(graph, b.opset);
-  const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: params.map((p) => p.key), types });
+  const origins = new Map<string, string>();
+  const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: params.map((p) => p.key), types, origins });
   // Parameters the loss never reaches stay constants of the graph.
   const trained = params.filter((p) => grads.has(p.key));
   graph.input.push(...trained.map(floatInput));
@@ -165,6 +174,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   if (options.clipNorm) gradValues = clipByGlobalNorm(b, gradValues, options.clipNorm);
 
   const slots = stateSlots(options.optimizer.name);
+  const updates = new Map<string, string[]>();
   const lr = 'lr';
   const step = 'step';
   graph.input.push(valueInfo(lr, { shape: [], dtype: 'float32' }), valueInfo(step, { shape: [], dtype: 'float32' }));
@@ -173,7 +183,9 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     const shape = params.find((p) => p.key === key)!.shape;
     const state = Object.fromEntries(slots.map((s) => [s, stateName(s, key)]));
     for (const s of slots) graph.input.push(valueInfo(stateName(s, key), { shape, dtype: 'float32' }));
+    const first = b.nodes.length;
     const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step });
+    updates.set(key, b.nodes.slice(first).map((n) => n.name!));
     // Renamed rather than copied through an Identity: these are megabytes on every step.
     outputs.push(valueInfo(b.rename(next.param, nextName(key)), { shape, dtype: 'float32' }));
     for (const s of slots) outputs.push(valueInfo(b.rename(next.state[s], nextName(stateName(s, key))), { shape, dtype: 'float32' }));
@@ -197,7 +209,19 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   evaluation.model.graph.output = [valueInfo(loss, { shape: [], dtype: 'float32' }), outputs[1]];
 
   const target = compiled.inputs.find((v) => v.nodeId === targetId)!;
+  const layerOfKey = new Map<string, string>(compiled.inference.nodes().flatMap((r) => r.params.map((p): [string, string] => [`${r.id}.${p.name}`, r.id])));
+  const layerNodes = new Map<string, LayerNodes>();
+  for (const [id, record] of compiled.layers) {
+    const own = new Set(record.nodes);
+    const ownsOrigin = (origin: string | undefined) => !!origin && (own.has(origin) || (origin.startsWith('param:') && layerOfKey.get(origin.slice(6)) === id));
+    layerNodes.set(id, {
+      forward: record.nodes,
+      backward: b.nodes.filter((n) => ownsOrigin(origins.get(n.name!))).map((n) => n.name!),
+      update: keys.filter((k) => layerOfKey.get(k) === id).flatMap((k) => updates.get(k) ?? []),
+    });
+  }
   return {
+    layerNodes,
     step: compiled.model,
     eval: evaluation.model,
     params: trained,
