@@ -573,6 +573,7 @@ OUTPUTS = [${sinks.map((k) => pyLiteral(onnxNames.get(k)!)).join(', ')}]
 # state_dict keys whose tensor has another name in Netloom's weights file (Python names, tied weights).
 WEIGHT_NAMES = ${weightTable}
 
+
 ${PYTHON_RUNTIME.trim()}
 `;
 }
