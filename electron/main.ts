@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readBytes, writeFileAtomic } from '../host/fs.ts';
 import { ExportOnnxRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from '../common/ipc.ts';
-import { MENUS } from '../common/menu-model.ts';
+import { MENUS } from '../common/commands.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const RENDERER = join(HERE, '..', 'renderer', 'index.html');
