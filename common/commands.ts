@@ -36,6 +36,7 @@ export const COMMANDS = [
   { id: 'zoom-out', label: 'Zoom Out', menu: 'View', shortcut: 'CmdOrCtrl+-' },
   { id: 'fit', label: 'Fit', menu: 'View', shortcut: 'CmdOrCtrl+0' },
   { id: 'auto-layout', label: 'Auto-layout', menu: 'View', shortcut: 'CmdOrCtrl+L' },
+  { id: 'show-code', label: 'Code', menu: 'View', shortcut: 'CmdOrCtrl+Shift+E', section: true },
   { id: 'toggle-panels', label: 'Toggle Panels', menu: 'View', shortcut: 'CmdOrCtrl+J' },
   { id: 'reset-layout', label: 'Reset Panel Layout', menu: 'View' },
   { id: 'theme', label: 'Switch Theme', menu: 'View' },

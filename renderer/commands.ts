@@ -8,6 +8,7 @@ import { COMMANDS, matchesAccelerator, type CommandId } from '../common/commands
 import { compileModel, CompileError } from '../core/convert/compile.ts';
 import { encodeModelBytes } from '../core/onnx/proto.ts';
 import { CLIPBOARD_FORMAT, emptyDocument, type ClipboardContent } from './state/store.ts';
+import { showPanel } from './shell/DockTabs.tsx';
 import type { Workspace } from './workspace.ts';
 
 export interface CommandHandler {
@@ -103,6 +104,7 @@ export function commandHandlers(w: Workspace): Record<CommandId, CommandHandler>
     'zoom-out': { run: () => void flow.zoomOut() },
     fit: { run: () => void flow.fitView({ duration: 200 }) },
     'auto-layout': { run: w.layoutAndFit },
+    'show-code': { run: () => showPanel('code') },
     'toggle-panels': { run: w.togglePanels },
     'reset-layout': { run: w.resetLayout },
     theme: { run: w.cycleTheme },

@@ -1,7 +1,7 @@
 /**
  * Where each value of a JSON text is: the offsets of every value by its path ("$.nodes[2].params.stride"),
  * so that problems, diagnostics and the selected node can be shown at their place in the model's text.
- * The text must be valid JSON (parse it first); for anything else the map stays partial.
+ * Meant for valid JSON (parse it first); other text gives a partial map, never an error.
  */
 
 export interface TextRange {
@@ -23,7 +23,11 @@ export function jsonRanges(text: string): Map<string, TextRange> {
     const start = i++;
     while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
     i++;
-    return JSON.parse(text.slice(start, i)) as string;
+    try {
+      return JSON.parse(text.slice(start, i)) as string;
+    } catch {
+      return text.slice(start + 1, i - 1);
+    }
   };
   const value = (path: string, keyStart?: number): void => {
     ws();
@@ -34,6 +38,7 @@ export function jsonRanges(text: string): Map<string, TextRange> {
       ws();
       while (i < text.length && text[i] !== '}') {
         const key = (ws(), i);
+        if (text[i] !== '"') return; // not JSON: stop here
         const name = string();
         ws();
         i++; // ':'
@@ -47,7 +52,9 @@ export function jsonRanges(text: string): Map<string, TextRange> {
       i++;
       ws();
       for (let k = 0; i < text.length && text[i] !== ']'; k++) {
+        const before = i;
         value(`${path}[${k}]`);
+        if (i === before && text[i] !== ',') return; // not JSON: stop here
         ws();
         if (text[i] === ',') i++;
         ws();

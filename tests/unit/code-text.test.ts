@@ -27,6 +27,11 @@ test('jsonRanges finds every value and member key by its path', () => {
   assert.equal(JSON.parse(text.slice(ranges.get('$.nodes[0]')!.start, ranges.get('$.nodes[0]')!.end)).id, 'x');
 });
 
+test('jsonRanges never throws or hangs on text that is not JSON (every prefix, and stray brackets)', () => {
+  for (let n = 0; n <= text.length; n++) jsonRanges(text.slice(0, n));
+  for (const broken of ['[1}', '{"a": }', '{"a" 1}', '[,,]', '{,}', '"', '{"a": [}']) jsonRanges(broken);
+});
+
 test('valid text reads back as the document', () => {
   const r = readModelText(text);
   assert.ok(r.ok);
