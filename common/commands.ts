@@ -23,6 +23,7 @@ export const COMMANDS = [
   { id: 'save', label: 'Save', menu: 'File', shortcut: 'CmdOrCtrl+S', section: true },
   { id: 'save-as', label: 'Save As…', menu: 'File', shortcut: 'CmdOrCtrl+Shift+S' },
   { id: 'export-onnx', label: 'Export ONNX…', menu: 'File', shortcut: 'CmdOrCtrl+E' },
+  { id: 'export-pytorch', label: 'Export PyTorch…', menu: 'File', shortcut: 'CmdOrCtrl+Shift+P' },
   { id: 'undo', label: 'Undo', menu: 'Edit', shortcut: 'CmdOrCtrl+Z' },
   { id: 'redo', label: 'Redo', menu: 'Edit', shortcut: 'CmdOrCtrl+Shift+Z' },
   { id: 'cut', label: 'Cut', menu: 'Edit', shortcut: 'CmdOrCtrl+X', section: true },

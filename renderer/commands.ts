@@ -6,7 +6,9 @@
 import { useEffect, useRef } from 'react';
 import { COMMANDS, matchesAccelerator, type CommandId } from '../common/commands.ts';
 import { compileModel, CompileError } from '../core/convert/compile.ts';
-import { encodeModelBytes } from '../core/onnx/proto.ts';
+import { concatChunks, encodeModelBytes } from '../core/onnx/proto.ts';
+import { toPyTorch } from '../core/convert/pytorch.ts';
+import { encodeSafetensors } from '../core/graph/weights.ts';
 import { CLIPBOARD_FORMAT, emptyDocument, type ClipboardContent } from './state/store.ts';
 import { showPanel } from './shell/DockTabs.tsx';
 import type { Workspace } from './workspace.ts';
@@ -71,6 +73,20 @@ export function commandHandlers(w: Workspace): Record<CommandId, CommandHandler>
           const compiled = compileModel(store.get().doc, { weights: w.weights.current });
           const name = await w.platform.exportOnnx(encodeModelBytes(compiled.model), `${store.get().doc.name.replace(/[^\w.-]+/g, '_') || 'model'}.onnx`);
           if (name) w.say(`Exported ${name}`);
+        } catch (e) {
+          w.say(`Export failed: ${e instanceof CompileError ? e.message : (e as Error).message}`);
+        }
+      },
+    },
+    'export-pytorch': {
+      run: async () => {
+        try {
+          const doc = store.get().doc;
+          const code = toPyTorch(doc);
+          // The weights the ONNX export would hold: the open file's, else the seed-0 initialisation.
+          const weights = concatChunks(encodeSafetensors(compileModel(doc, { weights: w.weights.current }).weights, { format: 'netloom.weights', model: doc.name }));
+          const name = await w.platform.exportPyTorch(code, weights, `${doc.name.replace(/[^\w.-]+/g, '_') || 'model'}.py`);
+          if (name) w.say(`Exported ${name} and its weights (.safetensors)`);
         } catch (e) {
           w.say(`Export failed: ${e instanceof CompileError ? e.message : (e as Error).message}`);
         }

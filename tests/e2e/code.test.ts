@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Download, Page } from 'playwright-core';
+import { decodeSafetensors } from '../../core/graph/weights.ts';
 import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
@@ -125,6 +127,17 @@ describe('the Code tab in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('menuitem', { name: 'View' }).click();
     await page.getByRole('menuitem', { name: 'Code' }).click();
     await page.getByRole('textbox', { name: 'Model JSON' }).waitFor({ state: 'attached' });
+
+    // File > Export PyTorch: model.py and its weights.
+    const downloads: Download[] = [];
+    page.on('download', (d) => downloads.push(d));
+    await page.getByRole('menuitem', { name: 'File' }).click();
+    await page.getByRole('menuitem', { name: 'Export PyTorch…' }).click();
+    while (downloads.length < 2) await page.waitForEvent('download');
+    assert.deepEqual(downloads.map((d) => d.suggestedFilename()), ['CA2_CNN_20-50-500-21_.py', 'CA2_CNN_20-50-500-21_.safetensors']);
+    const code = readFileSync((await downloads[0].path())!, 'utf8');
+    assert.match(code, /self\.conv1 = nn\.Conv2d\(1, 24, 5\)/);
+    assert.deepEqual([...decodeSafetensors(readFileSync((await downloads[1].path())!)).weights.keys()].sort(), ['conv1.bias', 'conv1.weight']);
     assert.deepEqual(violations, []);
     await page.context().close();
   });
