@@ -38,6 +38,8 @@ export interface CheckResult {
   difference: number;
   /** The largest |ONNX Runtime| output value (a check on outputs that are all zero would prove little). */
   largest: number;
+  /** The outputs compared, by ONNX name. */
+  outputs: string[];
   ok: boolean;
   error?: string;
 }
@@ -84,19 +86,19 @@ export async function checkPyTorch(name: string, doc: ModelDocument, weights?: W
     const out = join(dir, names.length === 1 ? 'output.npy' : 'outputs');
     const run = spawnSync(PYTHON, [join(dir, 'model.py'), join(dir, 'model.safetensors'), ...args, out], { encoding: 'utf8', maxBuffer: 1 << 26 });
     const torchParams = Number(/parameters: (\d+)/.exec(run.stderr ?? '')?.[1] ?? NaN);
-    if (run.status !== 0) return { name, params, torchParams: null, difference: NaN, largest: NaN, ok: false, error: (run.stderr || run.error?.message || '').trim().split('\n').pop() };
+    if (run.status !== 0) return { name, params, torchParams: null, difference: NaN, largest: NaN, outputs: [], ok: false, error: (run.stderr || run.error?.message || '').trim().split('\n').pop() };
     let [difference, largest] = [0, 0];
     for (const output of names) {
       const got = parseNpy(new Uint8Array(readFileSync(names.length === 1 ? out : join(out, `${fileName(output)}.npy`))));
       const want = expected[output];
-      if (got.dims.join() !== want.dims.join()) return { name, params, torchParams, difference: NaN, largest: NaN, ok: false, error: `${output}: torch gives [${got.dims}], ONNX Runtime [${want.dims}]` };
+      if (got.dims.join() !== want.dims.join()) return { name, params, torchParams, difference: NaN, largest: NaN, outputs: [], ok: false, error: `${output}: torch gives [${got.dims}], ONNX Runtime [${want.dims}]` };
       const [a, b] = [got.data as Float32Array, want.data as Float32Array];
       let [scale, worst] = [1e-12, 0];
       for (let i = 0; i < b.length; i++) [scale, worst] = [Math.max(scale, Math.abs(b[i])), Math.max(worst, Math.abs(a[i] - b[i]))];
       difference = Math.max(difference, worst / scale);
       largest = Math.max(largest, scale);
     }
-    return { name, params, torchParams, difference, largest, ok: torchParams === params && difference <= TOLERANCE && largest > 1e-6 };
+    return { name, params, torchParams, difference, largest, outputs: names, ok: torchParams === params && difference <= TOLERANCE && largest > 1e-6 };
   } finally {
     if (process.env.KEEP) console.error(dir);
     else rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NodeEngine } from '../../engines/node/engine.ts';
+import type { ModelDocument } from '../../core/index.ts';
 import { checkPyTorch, pythonTorchMissing, templateDocument } from '../../scripts/check-pytorch.ts';
 import { checkOnnxText, pythonOnnxMissing, textCases } from '../../scripts/check-onnx-text.ts';
 
@@ -21,6 +22,42 @@ test('model.py of small templates runs in PyTorch with Netloom\'s parameter coun
       assert.equal(r.torchParams, r.params, id);
       assert.ok(r.difference <= 1e-4, `${id}: max difference ${r.difference}`);
     }
+  } finally {
+    await engine.dispose();
+  }
+});
+
+test('model.py takes several inputs by name and writes several outputs to a folder, with ids that are not Python names', { skip: torchMissing ?? false }, async () => {
+  const doc: ModelDocument = {
+    format: 'netloom.model',
+    version: 1,
+    name: 'two in, two out',
+    nodes: [
+      { id: 'a', op: 'Input', params: { shape: ['T', 8] } },
+      { id: 'b', op: 'Input', params: { shape: ['T', 8] } },
+      { id: 'block.0/attn', op: 'MultiheadAttention', params: { numHeads: 2, slidingWindow: 3 } },
+      { id: 'sum', op: 'Add', params: {} },
+      { id: 'lstm', op: 'LSTM', params: { hiddenSize: 4, bidirectional: true } },
+      { id: 'head', op: 'Linear', params: { outFeatures: 3 } },
+      { id: 'relu', op: 'ReLU', params: {} },
+    ],
+    edges: [
+      { from: 'a', to: 'block.0/attn:query' },
+      { from: 'b', to: 'block.0/attn:key' },
+      { from: 'a', to: 'sum' },
+      { from: 'block.0/attn', to: 'sum' },
+      { from: 'sum', to: 'lstm' },
+      { from: 'lstm', to: 'head' },
+      { from: 'sum', to: 'relu' },
+    ],
+  };
+  const engine = new NodeEngine();
+  try {
+    const r = await checkPyTorch('two in, two out', doc, undefined, engine);
+    assert.deepEqual(r.outputs, ['relu', 'head']);
+    assert.equal(r.error, undefined, r.error);
+    assert.equal(r.torchParams, r.params);
+    assert.ok(r.ok, `max difference ${r.difference}`);
   } finally {
     await engine.dispose();
   }
