@@ -12,7 +12,7 @@ import { compileModel } from '../core/convert/compile.ts';
 import { layerComments } from '../core/convert/onnx-text.ts';
 import { concatChunks, encodeModel, type ModelProto } from '../core/onnx/proto.ts';
 import { modelText } from '../core/onnx/text.ts';
-import { buildTrainingGraph } from '../core/train/step.ts';
+import { buildTrainingGraph, type LossName } from '../core/train/step.ts';
 import { optimizerConfig } from '../core/train/optimizers.ts';
 import { templateDocument, PYTHON } from './check-pytorch.ts';
 
@@ -25,13 +25,13 @@ export function pythonOnnxMissing(): string | null {
   return probe.status === 0 ? null : `${PYTHON} has no onnx (apt-get install python3-onnx)`;
 }
 
-/** The models the check prints and parses back. */
-export function textCases(): { name: string; model: ModelProto; text: string }[] {
-  const cases = SMALL_TEMPLATES.map((id) => {
+/** The models the check prints and parses back: forward graphs of templates, and training steps. */
+export function textCases(templates = SMALL_TEMPLATES, steps: [string, LossName][] = [['ca2-cnn', 'cross-entropy'], ['mlp-3-4-2', 'mse']]): { name: string; model: ModelProto; text: string }[] {
+  const cases = templates.map((id) => {
     const compiled = compileModel(templateDocument(id), { seed: 0 });
     return { name: id, model: compiled.model, text: modelText(compiled.model, {}, layerComments(compiled, compiled.model.graph.node)) };
   });
-  for (const [id, loss] of [['ca2-cnn', 'cross-entropy'], ['mlp-3-4-2', 'mse']] as const) {
+  for (const [id, loss] of steps) {
     const step = buildTrainingGraph(templateDocument(id), { optimizer: optimizerConfig('adam'), loss, seed: 0 }).step;
     cases.push({ name: `${id} training step`, model: step, text: modelText(step) });
   }
