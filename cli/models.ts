@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { serializeModel, type ModelDocument } from '../core/index.ts';
+import { BundleError, decodeBundle, encodeBundle } from '../core/graph/bundle.ts';
 import { decodeSafetensors, encodeSafetensors, WeightsFormatError, type Weights } from '../core/graph/weights.ts';
 import { compileModel, CompileError, type CompiledModel } from '../core/convert/compile.ts';
 import { importOnnx } from '../core/convert/import.ts';
@@ -17,6 +18,7 @@ export interface LoadedModel {
 }
 
 export const isOnnxPath = (file: string): boolean => extname(file).toLowerCase() === '.onnx';
+export const isBundlePath = (file: string): boolean => extname(file).toLowerCase() === '.netloom';
 
 /** Reads an ONNX file, pulling in external data stored beside it. */
 export async function readOnnx(file: string): Promise<ModelProto> {
@@ -53,6 +55,14 @@ export async function loadModelFile(file: string): Promise<LoadedModel> {
       return { doc, weights, onnx };
     } catch (e) {
       if (e instanceof OnnxFormatError) throw new UserError(`${file}: ${e.message}`);
+      throw e;
+    }
+  }
+  if (isBundlePath(file)) {
+    try {
+      return decodeBundle(await readBytes(file));
+    } catch (e) {
+      if (e instanceof BundleError) throw new UserError(`${file}: ${e.message}`);
       throw e;
     }
   }
@@ -99,8 +109,12 @@ export async function writeOnnx(file: string, model: ModelProto): Promise<void> 
   await writeFileAtomic(file, encodeModel(model));
 }
 
-/** Writes a model document and, when there are weights, its safetensors sidecar "<name>.safetensors". */
+/**
+ * Writes a model document and, when there are weights, its safetensors sidecar "<name>.safetensors";
+ * to a .netloom file, both in one bundle.
+ */
 export async function writeDocument(file: string, doc: ModelDocument, weights?: Weights): Promise<void> {
+  if (isBundlePath(file)) return writeFileAtomic(file, encodeBundle(doc, weights));
   const out = { ...doc };
   if (weights && weights.size > 0) {
     out.weights = `${basename(file, extname(file))}.safetensors`;

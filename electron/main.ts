@@ -4,17 +4,23 @@
  * checklist asks: context isolation, sandbox, no Node in the window, a strict CSP (in index.html), no
  * remote content or navigation, and every IPC payload validated.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type UtilityProcess } from 'electron';
 import { promises as fs } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { basename, dirname, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readBytes, writeFileAtomic } from '../host/fs.ts';
 import { ExportOnnxRequest, ExportPyTorchRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from '../common/ipc.ts';
 import { MENUS } from '../common/commands.ts';
+import { CONTENT_TYPES, ISOLATION_HEADERS } from '../scripts/http-headers.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const RENDERER = join(HERE, '..', 'renderer', 'index.html');
-const RENDERER_URL = pathToFileURL(RENDERER).href;
+const RENDERER_DIR = join(HERE, '..', 'renderer');
+// The window loads the app from netloom://app/, not file://: a file:// page gets no response headers, so
+// it can never be cross-origin isolated (the browser engine's WebAssembly threads need that), and it
+// cannot start the engine's module worker.
+const SCHEME = 'netloom';
+const RENDERER_URL = `${SCHEME}://app/index.html`;
+protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } }]);
 const dirty = new Map<number, boolean>();
 const pendingDocuments = new Map<number, { name: string; text?: string; bytes?: Uint8Array }>();
 const recent: string[] = [];
@@ -42,7 +48,7 @@ function createWindow(): BrowserWindow {
     dirty.delete(id);
     pendingDocuments.delete(id);
   });
-  void win.loadFile(RENDERER);
+  void win.loadURL(RENDERER_URL);
   return win;
 }
 
@@ -195,7 +201,21 @@ async function openRecentFile(path: string): Promise<void> {
   }
 }
 
+/** The built renderer's files, with the isolation headers; nothing outside its folder. */
+function serveRenderer(): void {
+  protocol.handle(SCHEME, async (request) => {
+    const file = normalize(join(RENDERER_DIR, decodeURIComponent(new URL(request.url).pathname)));
+    if (!file.startsWith(RENDERER_DIR + sep)) return new Response(null, { status: 403 });
+    try {
+      return new Response(await fs.readFile(file), { headers: { 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', ...ISOLATION_HEADERS } });
+    } catch {
+      return new Response(null, { status: 404 });
+    }
+  });
+}
+
 void app.whenReady().then(() => {
+  serveRenderer();
   registerIpc();
   buildMenu();
   createWindow();

@@ -9,7 +9,7 @@ import { trainingStepText } from '../../core/train/step-text.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
 import { UsageError, UserError, writeFileAtomic } from '../files.ts';
 import { intOption, parse } from '../args.ts';
-import { compile, compileFailure, loadModelOrTemplate, writeOnnx, type LoadedModel } from '../models.ts';
+import { compile, compileFailure, isBundlePath, loadModelOrTemplate, writeDocument, writeOnnx, type LoadedModel } from '../models.ts';
 
 const FORMATS = ['onnx', 'pytorch', 'onnx-text'] as const;
 
@@ -25,10 +25,10 @@ export async function exportCommand(args: string[]): Promise<number> {
     optimizer: { type: 'string' },
     loss: { type: 'string' },
   });
-  if (positionals.length > 1 || (positionals.length === 1) === (values.template !== undefined)) throw new UsageError('export takes one model file (.json or .onnx), or --template <id>');
+  if (positionals.length > 1 || (positionals.length === 1) === (values.template !== undefined)) throw new UsageError('export takes one model file (.json, .netloom or .onnx), or --template <id>');
   const format = (values.format ?? 'onnx') as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
-  if (!values.output) throw new UsageError(`export needs -o <${format === 'onnx' ? 'out.onnx' : format === 'pytorch' ? 'model.py' : 'model.txt, or - for the terminal'}>`);
+  if (!values.output) throw new UsageError(`export needs -o <${format === 'onnx' ? 'out.onnx> (or -o <out.netloom> for the document and its weights)' : format === 'pytorch' ? 'model.py>' : 'model.txt>, or -o - for the terminal'}`);
   if (format !== 'onnx-text' && (values.layer !== undefined || values.training)) throw new UsageError('--layer and --training go with --format onnx-text');
   if (values.training && values.layer === undefined) throw new UsageError('--training shows one layer\'s part of the training step: add --layer <id>');
   const opset = intOption(values.opset, 'opset', SUPPORTED_OPSETS[0], SUPPORTED_OPSETS[SUPPORTED_OPSETS.length - 1], 17);
@@ -43,9 +43,11 @@ export async function exportCommand(args: string[]): Promise<number> {
     return 0;
   }
   const compiled = compile(model, { opset, seed });
-  await writeOnnx(output, compiled.model);
+  // To a .netloom bundle: the document with the weights the ONNX model would have.
+  if (isBundlePath(output)) await writeDocument(output, model.doc, compiled.weights);
+  else await writeOnnx(output, compiled.model);
   const params = [...compiled.weights.values()].reduce((n, t) => n + t.data.length, 0);
-  console.error(`wrote ${output}: opset ${opset}, ${compiled.model.graph.node.length} nodes, ${params.toLocaleString('en-US')} weights`);
+  console.error(`wrote ${output}: ${isBundlePath(output) ? 'bundle' : `opset ${opset}`}, ${compiled.model.graph.node.length} nodes, ${params.toLocaleString('en-US')} weights`);
   return 0;
 }
 

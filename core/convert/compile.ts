@@ -2,7 +2,7 @@
  * Compiles a model document to ONNX: graph inputs from Input nodes, initializers from the weights,
  * every other layer lowered by its spec, graph outputs from the sink layers.
  */
-import type { ModelDocument, ParamValue } from '../graph/types.ts';
+import { parseEdgeEnd, type ModelDocument, type ParamValue } from '../graph/types.ts';
 import { initWeights, weightKey, type Weights } from '../graph/weights.ts';
 import { resolveParams, Params } from '../layers/params.ts';
 import type { LowerContext, TensorType } from '../layers/spec.ts';
@@ -21,6 +21,8 @@ export interface CompileOptions {
   training?: boolean;
   /** Training graphs: recurrent layers pass gradients back at most this many time steps (0: the whole sequence). */
   truncateBptt?: number;
+  /** Every layer's outputs become graph outputs too, so one run shows them all (the app's tensor views). */
+  exposeLayers?: boolean;
 }
 
 export interface GraphValue {
@@ -36,7 +38,10 @@ export interface CompiledModel {
   layers: Map<string, LayerRecord>;
   weights: Weights;
   inputs: GraphValue[];
+  /** The model's results: outputs of layers that nothing reads. */
   outputs: GraphValue[];
+  /** With `exposeLayers`: the other layers' outputs, also graph outputs. */
+  exposed: GraphValue[];
   /** The ONNX value of each layer output, by "<id>:<port>". */
   values: Map<string, string>;
   /** Training graphs: each buffer's value after the step, by weight key ("bn1.running_mean"). */
@@ -100,6 +105,8 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
   }
 
   const outputs = sinkOutputs(inference, reports, values);
+  const sinks = new Set(outputs.map((v) => v.name));
+  const exposed = options.exposeLayers ? layerOutputs(reports, values).filter((v) => !sinks.has(v.name)) : [];
   const model: ModelProto = {
     ir_version: irVersionFor(opset),
     opset_import: [{ domain: '', version: opset }],
@@ -111,18 +118,39 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
       node: b.nodes,
       initializer: b.initializers,
       input: inputs.map((v) => valueInfo(v.name, v.type)),
-      output: outputs.map((v) => valueInfo(v.name, v.type)),
+      output: [...outputs, ...exposed].map((v) => valueInfo(v.name, v.type)),
     },
   };
-  return { model, layers: b.layers, weights, inputs, outputs, values, bufferUpdates, builder: b, inference };
+  return { model, layers: b.layers, weights, inputs, outputs, exposed, values, bufferUpdates, builder: b, inference };
+}
+
+/** The document for inference: loss layers, and the inputs only they read (the targets), are left out. */
+export function predictionModel(doc: ModelDocument): ModelDocument {
+  const losses = new Set(doc.nodes.filter((n) => getLayer(n.op)?.category === 'Loss').map((n) => n.id));
+  if (losses.size === 0) return doc;
+  const readers = new Map<string, Set<string>>();
+  for (const e of doc.edges) {
+    const from = parseEdgeEnd(e.from).node;
+    if (!readers.has(from)) readers.set(from, new Set());
+    readers.get(from)!.add(parseEdgeEnd(e.to).node);
+  }
+  const targets = doc.nodes.filter((n) => n.op === 'Input' && readers.has(n.id) && [...readers.get(n.id)!].every((r) => losses.has(r))).map((n) => n.id);
+  const gone = new Set([...losses, ...targets]);
+  return { ...doc, nodes: doc.nodes.filter((n) => !gone.has(n.id)), edges: doc.edges.filter((e) => !gone.has(parseEdgeEnd(e.from).node) && !gone.has(parseEdgeEnd(e.to).node)) };
+}
+
+/** Every output of every layer but the inputs. */
+function layerOutputs(reports: NodeReport[], values: Map<string, string>): GraphValue[] {
+  return reports.filter((r) => r.op !== 'Input').flatMap((r) => r.outputs!.map((type, port) => ({ name: values.get(`${r.id}:${port}`)!, nodeId: r.id, port, type })));
 }
 
 /** Outputs of layers that nothing reads: the model's results. */
 function sinkOutputs(inference: ShapeInference, reports: NodeReport[], values: Map<string, string>): GraphValue[] {
   const read = new Set(reports.flatMap((r) => inference.incoming(r.id).map((c) => c?.node)));
-  return reports
-    .filter((r) => !read.has(r.id) && r.op !== 'Input')
-    .flatMap((r) => r.outputs!.map((type, port) => ({ name: values.get(`${r.id}:${port}`)!, nodeId: r.id, port, type })));
+  return layerOutputs(
+    reports.filter((r) => !read.has(r.id)),
+    values,
+  );
 }
 
 class Lowering extends Params implements LowerContext {

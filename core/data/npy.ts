@@ -54,7 +54,7 @@ export function parseNpy(bytes: Uint8Array): Tensor {
   const dataStart = start + headerLength;
   if (dataStart + count * kind.bytes > bytes.length) throw new NpyFormatError(`truncated .npy data: expected ${count * kind.bytes} bytes, found ${bytes.length - dataStart}`);
   // Copy into a fresh, aligned buffer: the data may start at any offset of the file.
-  const buffer = bytes.slice(dataStart, dataStart + count * kind.bytes).buffer;
+  const buffer = new Uint8Array(bytes.subarray(dataStart, dataStart + count * kind.bytes)).buffer;
   return { dtype: kind.dtype, dims, data: typedArray(kind.dtype, buffer, count) };
 }
 

@@ -8,6 +8,7 @@ import type { EditorState } from '../state/store.ts';
 import type { Workspace } from '../workspace.ts';
 import { Problems } from './Problems.tsx';
 import { Summary } from './Summary.tsx';
+import { RunPanel } from '../run/RunPanel.tsx';
 
 // Monaco is large: the Code tab's chunk loads when the tab is first shown.
 const CodePanel = lazy(() => import('./code/CodePanel.tsx'));
@@ -46,4 +47,5 @@ export const PANELS: PanelSpec[] = [
     title: () => 'Summary',
     render: ({ workspace, state }) => createElement(Summary, { summary: state.inferred.summary, onPick: workspace.pick }),
   },
+  { id: 'run', dock: 'bottom', title: () => 'Run', render: (props) => createElement(RunPanel, props) },
 ];
