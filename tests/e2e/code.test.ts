@@ -1,7 +1,7 @@
 /**
  * The Code tab in Chromium: the model as JSON in Monaco, live both ways with the canvas, markers for
  * text that is not a model and for the Problems panel's diagnostics, the selection shared, schema-driven
- * completion, the theme, and the read-only PyTorch and ONNX text views. Screenshots go to test-results/.
+ * completion and hover docs, the theme, and the read-only PyTorch and ONNX text views. Screenshots go to test-results/.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -96,6 +96,12 @@ describe('the Code tab in Chromium', { skip: chromiumMissing }, () => {
     await page.keyboard.press('Control+Space');
     await page.locator('.suggest-widget').filter({ hasText: 'outChannels' }).waitFor();
     await page.keyboard.press('Escape');
+    // Hover docs from the schema: the op's summary, and a param's help with its range and default.
+    await replaceText(page, '{"nodes": [{"op": "Conv2d", "params": {"stride": 2}}]}');
+    await page.locator('.code-editor .view-line span span', { hasText: 'Conv2d' }).first().hover();
+    await page.locator('.monaco-hover').filter({ hasText: '2-D convolution: outChannels filters slid over the input.' }).waitFor();
+    await page.locator('.code-editor .view-line span span', { hasText: 'stride' }).first().hover();
+    await page.locator('.monaco-hover').filter({ hasText: 'Stride: Step S between windows. (1 to ∞) Default: 1.' }).waitFor();
     await replaceText(page, TEMPLATE_WITH_24_FILTERS);
     await page.getByText('Edits apply to the canvas').waitFor();
 
