@@ -23,6 +23,8 @@ export interface CompileOptions {
   truncateBptt?: number;
   /** Every layer's outputs become graph outputs too, so one run shows them all (the app's tensor views). */
   exposeLayers?: boolean;
+  /** Compile one decoder step with a KV cache of this many slots (see core/train/generate.ts). */
+  decode?: { capacity: number };
 }
 
 export interface GraphValue {
@@ -50,6 +52,8 @@ export interface CompiledModel {
   builder: OnnxBuilder;
   /** The shape inference the graph was compiled from. */
   inference: ShapeInference;
+  /** Decoder steps: each cache, fed as `input` and returned as `output` (the next step's input). */
+  caches: { input: string; output: string; type: TensorType }[];
 }
 
 export class CompileError extends Error {
@@ -84,6 +88,8 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
 
   const inputs: GraphValue[] = [];
   const bufferUpdates = new Map<string, string>();
+  const caches: CompiledModel['caches'] = [];
+  const position = options.decode ? b.reserve('position') : '';
 
   for (const r of reports) {
     const node = byId.get(r.id)!;
@@ -96,6 +102,18 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
     b.beginLayer(r.id, r.op, node.params ?? {});
     const fed = inference.incoming(r.id).map((c) => (c ? values.get(`${c.node}:${c.port}`)! : ''));
     const ctx = new Lowering(b, r, params, fed, r.outputs!.map((_, p) => values.get(`${r.id}:${p}`)!), options.training ?? false, options.truncateBptt ?? 0, reportOf, bufferUpdates);
+    if (options.decode) {
+      const { capacity } = options.decode;
+      ctx.decode = {
+        position,
+        capacity,
+        cache: (name, type) => {
+          const cache = { input: b.reserve(`cache/${r.id}/${name}`), output: b.reserve(`next/cache/${r.id}/${name}`), type };
+          caches.push(cache);
+          return { past: cache.input, store: (present) => void b.op('Identity', [present], {}, cache.output) };
+        },
+      };
+    }
     try {
       spec.lower(ctx);
     } catch (e) {
@@ -117,11 +135,11 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
       name: doc.name,
       node: b.nodes,
       initializer: b.initializers,
-      input: inputs.map((v) => valueInfo(v.name, v.type)),
-      output: [...outputs, ...exposed].map((v) => valueInfo(v.name, v.type)),
+      input: [...inputs.map((v) => valueInfo(v.name, v.type)), ...(options.decode ? [valueInfo(position, { shape: [], dtype: 'int64' })] : []), ...caches.map((c) => valueInfo(c.input, c.type))],
+      output: [...outputs.map((v) => valueInfo(v.name, v.type)), ...exposed.map((v) => valueInfo(v.name, v.type)), ...caches.map((c) => valueInfo(c.output, c.type))],
     },
   };
-  return { model, layers: b.layers, weights, inputs, outputs, exposed, values, bufferUpdates, builder: b, inference };
+  return { model, layers: b.layers, weights, inputs, outputs, exposed, values, bufferUpdates, builder: b, inference, caches };
 }
 
 /** The document for inference: loss layers, and the inputs only they read (the targets), are left out. */
@@ -154,6 +172,7 @@ function sinkOutputs(inference: ShapeInference, reports: NodeReport[], values: M
 }
 
 class Lowering extends Params implements LowerContext {
+  decode?: LowerContext['decode'];
   constructor(
     readonly b: OnnxBuilder,
     private readonly report: NodeReport,

@@ -257,11 +257,11 @@ function loss(e: Emit, constructor: string): void {
 }
 
 const TORCH_DTYPES: Record<number, string> = { 1: 'torch.float32', 2: 'torch.uint8', 3: 'torch.int8', 6: 'torch.int32', 7: 'torch.int64', 9: 'torch.bool', 11: 'torch.float64' };
-const CONSTANT_DTYPES: Record<string, string> = { int64: 'torch.int64', int32: 'torch.int32', bool: 'torch.bool', uint8: 'torch.uint8', int8: 'torch.int8' };
+const CONSTANT_DTYPES: Record<string, string> = { float32: 'torch.float32', int64: 'torch.int64', int32: 'torch.int32', bool: 'torch.bool', uint8: 'torch.uint8', int8: 'torch.int8' };
 
 /** A constant tensor as Python. */
-function pyTensor(values: ArrayLike<number>, shape: number[], dtype: string): string {
-  const list = Array.from(values, (v) => (dtype === 'torch.bool' ? pyLiteral(v !== 0) : dtype.includes('float') ? pyLiteral(v) : String(v)));
+function pyTensor(values: ArrayLike<number | string | bigint>, shape: number[], dtype: string): string {
+  const list = Array.from(values, (v) => (dtype === 'torch.bool' ? pyLiteral(Number(v) !== 0) : dtype.includes('float') ? pyLiteral(Number(v)) : String(v)));
   if (shape.length === 0) return `torch.tensor(${list[0]}, dtype=${dtype})`;
   const text = `torch.tensor([${list.join(', ')}], dtype=${dtype})`;
   return shape.length === 1 ? text : `${text}.reshape(${shape.join(', ')})`;
@@ -527,7 +527,8 @@ export function toPyTorch(doc: ModelDocument): string {
       pyName: (id) => names.get(id),
     };
     if (ACTIVATIONS[r.op]) simple(emit, ACTIVATIONS[r.op](emit));
-    else LAYERS[r.op](emit);
+    else if (LAYERS[r.op]) LAYERS[r.op](emit);
+    else emit.line(`raise NotImplementedError('${r.id}: Netloom has no PyTorch translation of the ${r.op} layer yet')`);
   }
 
   const read = new Set(reports.flatMap((r) => inference.incoming(r.id).map((c) => c?.node)));

@@ -4,19 +4,24 @@
  * ordinary inference session runs. Trainable parameters and optimiser state are graph inputs and outputs.
  * A second graph, for evaluation, runs the forward pass with Dropout off.
  */
-import type { ModelDocument } from '../graph/types.ts';
+import type { ModelDocument, ParamValue } from '../graph/types.ts';
 import type { Weights } from '../graph/weights.ts';
-import { getLayer } from '../layers/index.ts';
+import { getLayer, outputPorts } from '../layers/index.ts';
 import { buildBackward } from '../autodiff/backward.ts';
 import { annotate } from '../autodiff/types.ts';
 import { compileModel, CompileError, type CompiledModel, type GraphValue } from '../convert/compile.ts';
 import { valueInfo } from '../onnx/builder.ts';
-import type { ModelProto } from '../onnx/proto.ts';
-import type { TensorType } from '../graph/dim.ts';
+import type { ModelProto, NodeProto } from '../onnx/proto.ts';
+import type { Dim, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
-import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig } from './optimizers.ts';
+import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig, type OptimizerName } from './optimizers.ts';
 
-export const LOSSES = { 'cross-entropy': 'CrossEntropyLoss', mse: 'MSELoss', l1: 'L1Loss', hinge: 'MultiMarginLoss', bce: 'BCEWithLogitsLoss' } as const;
+export const LOSSES = { 'cross-entropy': 'CrossEntropyLoss', mse: 'MSELoss', l1: 'L1Loss', hinge: 'MultiMarginLoss', bce: 'BCEWithLogitsLoss', 'binary-hinge': 'HingeLoss', perceptron: 'PerceptronLoss' } as const;
+/** The loss an optimiser implies when none is chosen: the perceptron rule is SGD on the perceptron criterion. */
+export const DEFAULT_LOSS: Partial<Record<OptimizerName, LossName>> = { perceptron: 'perceptron' };
+/** Losses on a score and a ±1 label: a threshold unit (Sign, Heaviside) ending the model is the decision, and they read the score before it. */
+const BINARY_LOSSES: readonly string[] = ['binary-hinge', 'perceptron'];
+const THRESHOLDS: readonly string[] = ['Sign', 'Heaviside'];
 export type LossName = keyof typeof LOSSES;
 
 export interface Regularization {
@@ -37,6 +42,24 @@ export interface TrainingGraphOptions {
   weights?: Weights;
   seed?: number;
   opset?: number;
+  /**
+   * Debugging: backpropagation starts from a gradient given at this layer's output ("id" or "id:port")
+   * instead of from a loss. The gradient is fed as the target input "upstream"; the loss is Σ upstream·y.
+   */
+  upstream?: string;
+  /** Debugging: return every value's gradient and each gradient a node sends to an input (see `trace`). */
+  trace?: boolean;
+}
+
+/** What the debugger reads from a step graph built with `trace`. */
+export interface StepTrace {
+  compiled: CompiledModel;
+  /** The forward nodes, in topological order. */
+  forward: NodeProto[];
+  /** Each value's gradient ∂L/∂value, by value name. */
+  gradients: Map<string, string>;
+  /** Each gradient a node's rule sends to one of its inputs (a fanned-out value's gradient is their sum). */
+  contributions: { value: string; node: string; gradient: string }[];
 }
 
 export interface TrainingGraph {
@@ -58,6 +81,7 @@ export interface TrainingGraph {
   weights: Weights;
   /** The document actually trained (with the attached loss, if any). */
   doc: ModelDocument;
+  trace?: StepTrace;
   /** Per layer, the step graph's nodes (by name) of its forward pass, its backward pass and its parameters' updates. */
   layerNodes: Map<string, LayerNodes>;
 }
@@ -88,6 +112,18 @@ export function initialCarried(graph: TrainingGraph): Weights {
   );
 }
 
+/**
+ * The target Input for a prediction: class indices (no class axis) or values of the same shape; its
+ * batch implied when the prediction has one first, else written out (an imported model with a fixed or
+ * sequence-first layout).
+ */
+/** The target Input for a target of this shape (batch first): a fixed batch stays as it is, not N. */
+function targetParams(shape: Dim[], classes: boolean): Record<string, ParamValue> {
+  const params: Record<string, ParamValue> = shape[0] === 'N' ? { shape: shape.slice(1) } : { shape, batch: false };
+  if (classes) params.dtype = 'int64';
+  return params;
+}
+
 /** The document with a loss node: its own, or `loss` attached to its single output with a new target input. */
 export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocument; lossId: string; targetId: string } {
   const own = doc.nodes.find((n) => getLayer(n.op)?.category === 'Loss');
@@ -96,16 +132,31 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
     if (!target) throw new CompileError(`the loss ${own.id} has no target connected`);
     return { doc, lossId: own.id, targetId: target.from.split(':')[0] };
   }
-  if (!loss) throw new CompileError('the model has no loss node; choose a loss (--loss cross-entropy|mse|l1|hinge|bce)');
+  if (!loss) throw new CompileError(`the model has no loss node; choose a loss (--loss ${Object.keys(LOSSES).join('|')})`);
   const inference = inferShapes(doc);
   const errors = inference.diagnostics().filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new CompileError(`the model has ${errors.length} error(s); run "netloom info" to see them`, errors);
   const read = new Set(doc.edges.map((e) => e.from.split(':')[0]));
   const sinks = inference.nodes().filter((r) => !read.has(r.id) && r.op !== 'Input');
   if (sinks.length !== 1) throw new CompileError(`a loss attaches to a model with exactly one output; this one has ${sinks.length} (${sinks.map((r) => r.id).join(', ')})`);
-  const prediction = sinks[0].outputs![0];
+  // The loss reads the sink's output, or for a binary loss after a threshold unit, what feeds that unit.
+  let from = sinks[0].id;
+  let prediction = sinks[0].outputs![0];
+  if (BINARY_LOSSES.includes(loss) && THRESHOLDS.includes(sinks[0].op)) {
+    const feed = inference.incoming(sinks[0].id)[0]!;
+    from = doc.edges.find((e) => e.to.split(':')[0] === sinks[0].id)!.from;
+    prediction = inference.node(feed.node)!.outputs![feed.port];
+  }
   const classes = loss === 'cross-entropy' || loss === 'hinge';
   const taken = new Set(doc.nodes.map((n) => n.id));
+  // A language model's scores N×T×V meet cross-entropy as PyTorch's cross_entropy wants them, N×V×T
+  // (targets N×T), through a Permute.
+  const sequence = loss === 'cross-entropy' && prediction.shape.length === 3 && inference.nodes().some((r) => r.op === 'Input' && r.outputs![0].dtype === 'int64');
+  const permuteId = taken.has('scores_by_class') ? 'scores_by_class_' : 'scores_by_class';
+  const extraNodes = sequence ? [{ id: permuteId, op: 'Permute', params: { dims: [0, 2, 1] } }] : [];
+  const extraEdges = sequence ? [{ from, to: permuteId }] : [];
+  const lossInput = sequence ? permuteId : from;
+  const targetShape = sequence ? prediction.shape.slice(0, 2) : classes ? [prediction.shape[0], ...prediction.shape.slice(2)] : prediction.shape;
   const targetId = taken.has('target') ? 'target_' : 'target';
   const lossId = taken.has('loss') ? 'loss_' : 'loss';
   return {
@@ -115,10 +166,11 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
       ...doc,
       nodes: [
         ...doc.nodes,
-        { id: targetId, op: 'Input', params: classes ? { shape: prediction.shape.slice(2), dtype: 'int64' } : { shape: prediction.shape.slice(1) } },
+        ...extraNodes,
+        { id: targetId, op: 'Input', params: targetParams(targetShape, classes) },
         { id: lossId, op: LOSSES[loss], params: {} },
       ],
-      edges: [...doc.edges, { from: sinks[0].id, to: `${lossId}:input` }, { from: targetId, to: `${lossId}:target` }],
+      edges: [...doc.edges, ...extraEdges, { from: lossInput, to: `${lossId}:input` }, { from: targetId, to: `${lossId}:target` }],
     },
   };
 }
@@ -136,18 +188,34 @@ function trainableParams(compiled: CompiledModel): { key: string; shape: number[
 
 const floatInput = (p: { key: string; shape: number[] }) => valueInfo(p.key, { shape: p.shape, dtype: 'float32' });
 
+/** Debugging's start: the loss Σ upstream·y for a gradient "upstream" fed at a layer output, so ∂L/∂y = upstream. */
+function lossFromUpstream(compiled: CompiledModel, doc: ModelDocument, at: string): { loss: string; feed: { node: string; port: number }; target: GraphValue } {
+  const [node, port = '0'] = at.split(':');
+  const report = compiled.inference.node(node);
+  if (!report?.outputs) throw new CompileError(`there is no layer "${node}" to start the backward pass from`);
+  const index = /^\d+$/.test(port) ? Number(port) : outputPorts(getLayer(report.op)!, doc.nodes.find((n) => n.id === node)?.params).findIndex((p) => p.name === port);
+  const value = compiled.values.get(`${node}:${index}`);
+  if (!value) throw new CompileError(`the layer "${node}" has no output "${port}"`);
+  const type = report.outputs[index];
+  const b = compiled.builder;
+  const target = { name: b.fresh('upstream'), nodeId: node, port: index, type };
+  compiled.model.graph.input.push(valueInfo(target.name, type));
+  return { loss: b.op('ReduceSum', [b.op('Mul', [value, target.name])], { keepdims: 0 }, b.fresh('loss')), feed: { node, port: index }, target };
+}
+
 export function buildTrainingGraph(source: ModelDocument, options: TrainingGraphOptions): TrainingGraph {
-  const { doc, lossId, targetId } = withLoss(source, options.loss);
+  const { doc, lossId, targetId } = options.upstream !== undefined ? { doc: source, lossId: '', targetId: '' } : withLoss(source, options.loss ?? DEFAULT_LOSS[options.optimizer.name]);
   const compiled = compileModel(doc, { weights: options.weights, seed: options.seed, opset: options.opset, training: true, truncateBptt: options.truncateBptt });
   const b = compiled.builder;
   const graph = compiled.model.graph;
   // Parameters stay initializers while the backward pass is built (so their types are known); the
   // ones that train become inputs at the end.
   const params = trainableParams(compiled);
-  const loss = compiled.values.get(`${lossId}:0`)!;
-  const feed = compiled.inference.incoming(lossId)[0]!;
+  const start = options.upstream !== undefined ? lossFromUpstream(compiled, doc, options.upstream) : null;
+  const loss = start?.loss ?? compiled.values.get(`${lossId}:0`)!;
+  const feed = start?.feed ?? compiled.inference.incoming(lossId)[0]!;
   const prediction = compiled.values.get(`${feed.node}:${feed.port}`)!;
-  if (compiled.inference.node(lossId)!.outputs![0].shape.length !== 0) throw new CompileError(`the loss ${lossId} must reduce to a scalar (reduction 'mean' or 'sum') to train`);
+  if (!start && compiled.inference.node(lossId)!.outputs![0].shape.length !== 0) throw new CompileError(`the loss ${lossId} must reduce to a scalar (reduction 'mean' or 'sum') to train`);
 
   // λR(W): L2 and L1 penalties on the chosen parameters, added to the loss.
   let objective = loss;
@@ -164,13 +232,18 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
 
   const forward = [...b.nodes];
   const types = annotate(graph, b.opset);
+  // Traced: the float data inputs are differentiated too, and every gradient on the way is kept.
+  const traced = options.trace ? compiled.inputs.filter((v) => v.type.dtype === 'float32' && v.nodeId !== targetId).map((v) => v.name) : [];
+  const contributions: StepTrace['contributions'] = [];
+  const onContribution = options.trace ? (value: string, node: NodeProto, gradient: string) => void contributions.push({ value, node: node.name!, gradient }) : undefined;
   const origins = new Map<string, string>();
-  const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: params.map((p) => p.key), types, origins });
+  const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: [...params.map((p) => p.key), ...traced], types, everyValue: options.trace, onContribution, origins });
   // Parameters the loss never reaches stay constants of the graph.
   const trained = params.filter((p) => grads.has(p.key));
   graph.input.push(...trained.map(floatInput));
   const keys = trained.map((p) => p.key);
-  let gradValues = keys.map((k) => grads.get(k)!);
+  // Traced: the update reads a copy, so that the SGD fold (gemmStep) leaves the gradient there to fetch.
+  let gradValues = keys.map((k) => (options.trace ? b.op('Identity', [grads.get(k)!]) : grads.get(k)!));
   if (options.clipNorm) gradValues = clipByGlobalNorm(b, gradValues, options.clipNorm);
 
   const slots = stateSlots(options.optimizer.name);
@@ -185,6 +258,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     for (const s of slots) graph.input.push(valueInfo(stateName(s, key), { shape, dtype: 'float32' }));
     const first = b.nodes.length;
     const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step });
+    for (const n of b.nodes.slice(first)) n.doc_string = `update of ${key}`;
     updates.set(key, b.nodes.slice(first).map((n) => n.name!));
     // Renamed rather than copied through an Identity: these are megabytes on every step.
     outputs.push(valueInfo(b.rename(next.param, nextName(key)), { shape, dtype: 'float32' }));
@@ -206,9 +280,10 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const evalGraph = evaluation.model.graph;
   evalGraph.initializer = (evalGraph.initializer ?? []).filter((t) => !fed.has(t.name!));
   evalGraph.input.push(...[...trained, ...buffers].map(floatInput));
+  if (options.upstream !== undefined) lossFromUpstream(evaluation, doc, options.upstream);
   evaluation.model.graph.output = [valueInfo(loss, { shape: [], dtype: 'float32' }), outputs[1]];
 
-  const target = compiled.inputs.find((v) => v.nodeId === targetId)!;
+  const target = start?.target ?? compiled.inputs.find((v) => v.nodeId === targetId)!;
   const layerOfKey = new Map<string, string>(compiled.inference.nodes().flatMap((r) => r.params.map((p): [string, string] => [`${r.id}.${p.name}`, r.id])));
   const layerNodes = new Map<string, LayerNodes>();
   for (const [id, record] of compiled.layers) {
@@ -234,5 +309,6 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     predictionType: compiled.inference.node(feed.node)!.outputs![feed.port],
     weights: compiled.weights,
     doc,
+    ...(options.trace ? { trace: { compiled, forward, gradients: grads, contributions } } : {}),
   };
 }

@@ -8,7 +8,7 @@ const sessions = new Map();
 const carried = new Map();
 let nextId = 1;
 
-const PROVIDER_NAMES = { cpu: 'cpu', cuda: 'cuda', dml: 'dml' };
+const PROVIDER_NAMES = { cpu: 'cpu', cuda: 'cuda', dml: 'dml', webgpu: 'webgpu' };
 
 function toOrt(t) {
   return new ort.Tensor(t.dtype, t.data, t.dims);
