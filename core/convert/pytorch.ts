@@ -143,6 +143,7 @@ const LAYERS: Record<string, (e: Emit) => void> = {
   Embedding(e) {
     const p = e.params;
     simple(e, call('nn.Embedding', [String(p.numEmbeddings), String(p.embeddingDim), ...kwargs([['padding_idx', pyLiteral(p.paddingIdx), 'None']])]));
+    if (p.tiedTo !== undefined && p.tiedTo !== null) e.tie(`self.${e.name}.weight = self.${e.pyName(p.tiedTo as string)}.weight  # tied`);
   },
   PositionalEncoding(e) {
     const p = e.params;
@@ -155,6 +156,10 @@ const LAYERS: Record<string, (e: Emit) => void> = {
   },
   MultiheadAttention(e) {
     const p = e.params;
+    if (p.inputProjection === false || p.outputProjection === false || p.scaled === false) {
+      e.line(`raise NotImplementedError('${e.id}: attention without its projections or without scaling has no PyTorch translation in Netloom yet')`);
+      return;
+    }
     const E = dim(e.inTypes[0], 2);
     const kdim = dim(e.inTypes[1] ?? e.inTypes[0], 2);
     const vdim = dim(e.inTypes[2] ?? e.inTypes[1] ?? e.inTypes[0], 2);
@@ -193,6 +198,21 @@ const LAYERS: Record<string, (e: Emit) => void> = {
   MultiMarginLoss: (e) => loss(e, call('nn.MultiMarginLoss', kwargs([['p', String(e.params.p), '1'], ['margin', pyFloat(e.params.margin as number), '1.0'], ['reduction', pyLiteral(e.params.reduction), "'mean'"]]))),
   BCEWithLogitsLoss: (e) => loss(e, call('nn.BCEWithLogitsLoss', kwargs([['reduction', pyLiteral(e.params.reduction), "'mean'"]]))),
   OnnxOp: (e) => onnxOp(e),
+  MatMul: (e) => e.line(`${e.outs[0]} = ${e.x[0]} @ ${e.x[1]}`),
+  Transpose: (e) => e.line(`${e.outs[0]} = ${e.x[0]}.transpose(${e.params.dim0}, ${e.params.dim1})`),
+  Permute: (e) => e.line(`${e.outs[0]} = ${e.x[0]}.permute(${(e.params.dims as number[]).join(', ')})`),
+  Unsqueeze: (e) => e.line(`${e.outs[0]} = ${e.x[0]}.unsqueeze(${e.params.dim})`),
+  Squeeze: (e) => e.line(`${e.outs[0]} = ${e.x[0]}.squeeze(${e.params.dim})`),
+  Scale: (e) => e.line(`${e.outs[0]} = ${e.x[0]} * ${e.params.sqrtOf === null ? pyLiteral(e.params.factor) : `(1 / math.sqrt(${e.params.sqrtOf}))`}`),
+  Mask(e) {
+    const x = e.x[0];
+    if (e.params.kind === 'pattern') {
+      e.line(`${e.outs[0]} = ${x} + torch.zeros(${x}.shape[-2:]).masked_fill(torch.tensor(${pyLiteral(e.params.pattern)}) == 0, float('-inf'))`);
+      return;
+    }
+    e.use('causal_mask');
+    e.line(`${e.outs[0]} = ${x} + causal_mask(${x}.shape[-2], ${x}.shape[-1]${e.params.kind === 'window' ? `, ${e.params.window}` : ''})`);
+  },
 };
 
 const camel = (snake: string): string => snake.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
@@ -242,7 +262,15 @@ function recurrent(e: Emit, cls: string): void {
     ['bidirectional', pyLiteral(p.bidirectional), 'False'],
   ]);
   e.module(call(cls, [String(dim(e.inTypes[0], 2)), String(p.hiddenSize), ...args]));
-  const [x, h0, c0] = e.x;
+  // Initial states as torch takes them, (layers·directions)×N×H, from N×H or batch-first N×(layers·directions)×H.
+  const state = (port: number): string => {
+    const t = e.inTypes[port];
+    const v = e.x[port];
+    if (!v || !t) return '';
+    if (t.shape.length === 2) return `${v}.unsqueeze(0)`;
+    return t.shape[0] === 'N' ? `${v}.transpose(0, 1).contiguous()` : v;
+  };
+  const [x, h0, c0] = [e.x[0], state(1), state(2)];
   if (cls === 'nn.LSTM') {
     const state = h0 || c0 ? `, (${h0 || `torch.zeros_like(${c0})`}, ${c0 || `torch.zeros_like(${h0})`})` : '';
     e.line(`${e.outs[0]}, (${e.outs[1]}, ${e.outs[2]}) = self.${e.name}(${x}${state})`);
