@@ -14,6 +14,8 @@ Usage:
   netloom info <model> [--json]                        Summarise a model: shapes, parameters, MACs, diagnostics
   netloom info --template <id> [--json]                The same for a built-in template
   netloom export <model> -o out.onnx|out.netloom       Compile to ONNX [--opset 17..21] [--seed N] (or --template <id>)
+  netloom export <model> --format pytorch -o model.py  The model as PyTorch code (+ model.safetensors when it has no weights file)
+  netloom export <model> --format onnx-text -o out.txt ONNX text [--layer ID [--training --optimizer O --loss L]]; -o - prints it
   netloom import <model.onnx> -o model.json|model.netloom
                                                        Open an ONNX model as a Netloom graph (+ model.safetensors)
   netloom run <model> --input x.npy -o out.npy

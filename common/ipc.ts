@@ -9,6 +9,7 @@ export const IPC = {
   openFile: 'netloom:open-file',
   saveFile: 'netloom:save-file',
   exportOnnx: 'netloom:export-onnx',
+  exportPyTorch: 'netloom:export-pytorch',
   readRecovery: 'netloom:read-recovery',
   writeRecovery: 'netloom:write-recovery',
   clearRecovery: 'netloom:clear-recovery',
@@ -20,6 +21,8 @@ export const IPC = {
 
 export const SaveFileRequest = z.object({ text: z.string().max(512 * 1024 * 1024), path: z.string().min(1).nullable() }).strict();
 export const ExportOnnxRequest = z.object({ bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes'), suggestedName: z.string().min(1).max(255) }).strict();
+/** model.py and its weights, written beside it as <name>.safetensors. */
+export const ExportPyTorchRequest = z.object({ code: z.string().max(64 * 1024 * 1024), weights: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes'), suggestedName: z.string().min(1).max(255) }).strict();
 export const WriteRecoveryRequest = z.object({ text: z.string().max(512 * 1024 * 1024) }).strict();
 export const SetTitleRequest = z.object({ title: z.string().max(1000), dirty: z.boolean() }).strict();
 export const OpenedFileReply = z.object({ name: z.string(), text: z.string().optional(), bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes').optional() }).strict().nullable();
@@ -31,6 +34,7 @@ export interface NetloomBridge {
   openFile(): Promise<z.infer<typeof OpenedFileReply>>;
   saveFile(request: z.infer<typeof SaveFileRequest>): Promise<string | null>;
   exportOnnx(request: z.infer<typeof ExportOnnxRequest>): Promise<string | null>;
+  exportPyTorch(request: z.infer<typeof ExportPyTorchRequest>): Promise<string | null>;
   readRecovery(): Promise<string | null>;
   writeRecovery(request: z.infer<typeof WriteRecoveryRequest>): Promise<void>;
   clearRecovery(): Promise<void>;

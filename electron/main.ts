@@ -6,10 +6,10 @@
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type UtilityProcess } from 'electron';
 import { promises as fs } from 'node:fs';
-import { basename, extname, join, normalize, sep } from 'node:path';
+import { basename, dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBytes, writeFileAtomic } from '../host/fs.ts';
-import { ExportOnnxRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from '../common/ipc.ts';
+import { ExportOnnxRequest, ExportPyTorchRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from '../common/ipc.ts';
 import { MENUS } from '../common/commands.ts';
 import { CONTENT_TYPES, ISOLATION_HEADERS } from '../scripts/http-headers.js';
 
@@ -102,6 +102,15 @@ function registerIpc(): void {
     const picked = await dialog.showSaveDialog(win, { defaultPath: request.suggestedName, filters: [{ name: 'ONNX model', extensions: ['onnx'] }] });
     if (picked.canceled || !picked.filePath) return null;
     await writeFileAtomic(picked.filePath, request.bytes);
+    return basename(picked.filePath);
+  });
+  ipcMain.handle(IPC.exportPyTorch, async (event, payload) => {
+    const win = windowOf(event);
+    const request = validate(ExportPyTorchRequest, payload, IPC.exportPyTorch);
+    const picked = await dialog.showSaveDialog(win, { defaultPath: request.suggestedName, filters: [{ name: 'Python', extensions: ['py'] }] });
+    if (picked.canceled || !picked.filePath) return null;
+    await writeFileAtomic(join(dirname(picked.filePath), `${basename(picked.filePath, extname(picked.filePath))}.safetensors`), request.weights);
+    await writeFileAtomic(picked.filePath, request.code);
     return basename(picked.filePath);
   });
   ipcMain.handle(IPC.readRecovery, async (event) => {

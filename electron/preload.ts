@@ -9,6 +9,7 @@ const bridge: NetloomBridge = {
   openFile: async () => OpenedFileReply.parse(await ipcRenderer.invoke(IPC.openFile)),
   saveFile: async (request) => (await ipcRenderer.invoke(IPC.saveFile, request)) as string | null,
   exportOnnx: async (request) => (await ipcRenderer.invoke(IPC.exportOnnx, request)) as string | null,
+  exportPyTorch: async (request) => (await ipcRenderer.invoke(IPC.exportPyTorch, request)) as string | null,
   readRecovery: async () => (await ipcRenderer.invoke(IPC.readRecovery)) as string | null,
   writeRecovery: async (request) => void (await ipcRenderer.invoke(IPC.writeRecovery, request)),
   clearRecovery: async () => void (await ipcRenderer.invoke(IPC.clearRecovery)),

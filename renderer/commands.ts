@@ -7,9 +7,12 @@ import { useEffect, useRef } from 'react';
 import { COMMANDS, matchesAccelerator, type CommandId } from '../common/commands.ts';
 import { compileModel, CompileError } from '../core/convert/compile.ts';
 import { groupsOf } from '../core/graph/modules.ts';
-import { encodeModelBytes } from '../core/onnx/proto.ts';
+import { concatChunks, encodeModelBytes } from '../core/onnx/proto.ts';
+import { toPyTorch } from '../core/convert/pytorch.ts';
+import { encodeSafetensors } from '../core/graph/weights.ts';
 import { arrange, setAllCollapsed } from './canvas/arrange.ts';
 import { CLIPBOARD_FORMAT, emptyDocument, type ClipboardContent } from './state/store.ts';
+import { showPanel } from './shell/DockTabs.tsx';
 import type { Workspace } from './workspace.ts';
 
 export interface CommandHandler {
@@ -77,6 +80,20 @@ export function commandHandlers(w: Workspace): Record<CommandId, CommandHandler>
         }
       },
     },
+    'export-pytorch': {
+      run: async () => {
+        try {
+          const doc = store.get().doc;
+          const code = toPyTorch(doc);
+          // The weights the ONNX export would hold: the open file's, else the seed-0 initialisation.
+          const weights = concatChunks(encodeSafetensors(compileModel(doc, { weights: w.weights.current }).weights, { format: 'netloom.weights', model: doc.name }));
+          const name = await w.platform.exportPyTorch(code, weights, `${doc.name.replace(/[^\w.-]+/g, '_') || 'model'}.py`);
+          if (name) w.say(`Exported ${name} and its weights (.safetensors)`);
+        } catch (e) {
+          w.say(`Export failed: ${e instanceof CompileError ? e.message : (e as Error).message}`);
+        }
+      },
+    },
     undo: { run: () => store.undo(), enabled: () => store.canUndo() },
     redo: { run: () => store.redo(), enabled: () => store.canRedo() },
     cut: { run: () => copyToClipboard(store.cut()), enabled: hasSelection },
@@ -113,6 +130,7 @@ export function commandHandlers(w: Workspace): Record<CommandId, CommandHandler>
     'zoom-out': { run: () => void flow.zoomOut() },
     fit: { run: () => void flow.fitView({ duration: 200 }) },
     'auto-layout': { run: w.layoutAndFit },
+    'show-code': { run: () => showPanel('code') },
     'toggle-panels': { run: w.togglePanels },
     'reset-layout': { run: w.resetLayout },
     theme: { run: w.cycleTheme },

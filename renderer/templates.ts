@@ -7,6 +7,9 @@ export const TEMPLATES: { id: string; doc: ModelDocument }[] = Object.entries(fi
   .map(([path, json]) => {
     const result = validateModel(json);
     if (!result.ok) throw new Error(`template ${path} is invalid`);
-    return { id: path.replace(/^.*\/(.*)\.json$/, '$1'), doc: result.doc };
+    // Their $schema is a path relative to the templates folder, wrong for a document saved elsewhere.
+    const doc: ModelDocument = { ...result.doc };
+    delete doc.$schema;
+    return { id: path.replace(/^.*\/(.*)\.json$/, '$1'), doc };
   })
   .sort((a, b) => a.id.localeCompare(b.id));

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { serializeModel, type ModelDocument, type ModelNode, type ParamValue } from '../core/index.ts';
 import type { Group } from '../core/graph/modules.ts';
 import { TEMPLATE_DIR, writeFileAtomic } from '../cli/files.ts';
+import { SCHEMA_FILE } from '../core/layers/schema.ts';
+
+const SCHEMA_PATH = `../schema/${SCHEMA_FILE}`;
 
 class Model {
   private nodes: ModelNode[] = [];
@@ -358,5 +361,6 @@ export const TEMPLATES: Record<string, () => ModelDocument> = {
   'mixtral-8x7b': () => llamaFamily(MIXTRAL_8X7B),
 };
 
-for (const [id, make] of Object.entries(TEMPLATES)) await writeFileAtomic(join(TEMPLATE_DIR, `${id}.json`), serializeModel(make()));
+// Editors (VS Code) find the schema through $schema, relative to the templates folder.
+for (const [id, make] of Object.entries(TEMPLATES)) await writeFileAtomic(join(TEMPLATE_DIR, `${id}.json`), serializeModel({ $schema: SCHEMA_PATH, ...make() }));
 console.log(`wrote ${Object.keys(TEMPLATES).length} templates to ${TEMPLATE_DIR}`);

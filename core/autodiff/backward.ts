@@ -17,6 +17,8 @@ export interface BackwardOptions {
   /** The values to differentiate with respect to. */
   wrt: string[];
   types: Map<string, TensorType>;
+  /** Filled, when given, with the forward node each backward node was made for (by node name; "param:<value>" for a parameter's final sum). */
+  origins?: Map<string, string>;
   /** Also return the gradient of every value between `wrt` and the loss (the debugger's trace). */
   everyValue?: boolean;
   /** Told each gradient a node's rule sends to one of its inputs; where a value fans out, these add up. */
@@ -27,8 +29,8 @@ export interface BackwardOptions {
 const NON_DIFFERENTIABLE = new Set(['Shape', 'Size', 'Range', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'NonZero', 'ArgMax', 'ArgMin', 'ConstantOfShape', 'EyeLike', 'RandomNormalLike', 'RandomUniformLike']);
 
 /** Builds the backward pass; returns each `wrt` value's gradient (absent when the loss does not depend on it). */
-export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types, everyValue, onContribution }: BackwardOptions): Map<string, string> {
-  return backpropagate(b, nodes, new Map([[loss, b.floats([1])]]), wrt, types, { everyValue, onContribution });
+export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types, everyValue, onContribution, origins }: BackwardOptions): Map<string, string> {
+  return backpropagate(b, nodes, new Map([[loss, b.floats([1])]]), wrt, types, { everyValue, onContribution, origins });
 }
 
 /**
@@ -42,7 +44,7 @@ function backpropagate(
   seeds: Map<string, string>,
   wrt: string[],
   types: Map<string, TensorType>,
-  { everyValue, onContribution }: Pick<BackwardOptions, 'everyValue' | 'onContribution'> = {},
+  { everyValue, onContribution, origins }: Pick<BackwardOptions, 'everyValue' | 'onContribution' | 'origins'> = {},
 ): Map<string, string> {
   const fromParams = new Set(wrt);
   const carriesGradient = (n: NodeProto) => !NON_DIFFERENTIABLE.has(n.op_type) && !n.output.every((o) => b.detached.has(o));
@@ -94,10 +96,13 @@ function backpropagate(
       onContribution?.(x, node, g);
       contributions.set(x, [...(contributions.get(x) ?? []), g]);
     });
+    for (const made of b.nodes.slice(first)) origins?.set(made.name!, node.name!);
   }
   const result = new Map<string, string>();
   for (const p of everyValue ? [...fromParams].filter((v) => toLoss.has(v)) : wrt) {
+    const first = b.nodes.length;
     const g = total(p);
+    for (const made of b.nodes.slice(first)) origins?.set(made.name!, `param:${p}`);
     if (g) result.set(p, g);
   }
   return result;

@@ -110,7 +110,7 @@ export function formatProblem(p: DocumentProblem, file?: string): string {
   return `${file ? `${file}: ` : ''}${p.path} ${p.message}`;
 }
 
-const TOP_ORDER = ['format', 'version', 'name', 'weights', 'nodes', 'edges'];
+const TOP_ORDER = ['$schema', 'format', 'version', 'name', 'weights', 'nodes', 'edges'];
 const NODE_ORDER = ['id', 'op', 'params', 'trainable', 'position', 'color', 'note', 'module'];
 const EDGE_ORDER = ['from', 'to'];
 

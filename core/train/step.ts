@@ -82,6 +82,14 @@ export interface TrainingGraph {
   /** The document actually trained (with the attached loss, if any). */
   doc: ModelDocument;
   trace?: StepTrace;
+  /** Per layer, the step graph's nodes (by name) of its forward pass, its backward pass and its parameters' updates. */
+  layerNodes: Map<string, LayerNodes>;
+}
+
+export interface LayerNodes {
+  forward: string[];
+  backward: string[];
+  update: string[];
 }
 
 export const nextName = (key: string) => `next/${key}`;
@@ -228,7 +236,8 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const traced = options.trace ? compiled.inputs.filter((v) => v.type.dtype === 'float32' && v.nodeId !== targetId).map((v) => v.name) : [];
   const contributions: StepTrace['contributions'] = [];
   const onContribution = options.trace ? (value: string, node: NodeProto, gradient: string) => void contributions.push({ value, node: node.name!, gradient }) : undefined;
-  const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: [...params.map((p) => p.key), ...traced], types, everyValue: options.trace, onContribution });
+  const origins = new Map<string, string>();
+  const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: [...params.map((p) => p.key), ...traced], types, everyValue: options.trace, onContribution, origins });
   // Parameters the loss never reaches stay constants of the graph.
   const trained = params.filter((p) => grads.has(p.key));
   graph.input.push(...trained.map(floatInput));
@@ -238,6 +247,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   if (options.clipNorm) gradValues = clipByGlobalNorm(b, gradValues, options.clipNorm);
 
   const slots = stateSlots(options.optimizer.name);
+  const updates = new Map<string, string[]>();
   const lr = 'lr';
   const step = 'step';
   graph.input.push(valueInfo(lr, { shape: [], dtype: 'float32' }), valueInfo(step, { shape: [], dtype: 'float32' }));
@@ -249,6 +259,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     const first = b.nodes.length;
     const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step });
     for (const n of b.nodes.slice(first)) n.doc_string = `update of ${key}`;
+    updates.set(key, b.nodes.slice(first).map((n) => n.name!));
     // Renamed rather than copied through an Identity: these are megabytes on every step.
     outputs.push(valueInfo(b.rename(next.param, nextName(key)), { shape, dtype: 'float32' }));
     for (const s of slots) outputs.push(valueInfo(b.rename(next.state[s], nextName(stateName(s, key))), { shape, dtype: 'float32' }));
@@ -273,7 +284,19 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   evaluation.model.graph.output = [valueInfo(loss, { shape: [], dtype: 'float32' }), outputs[1]];
 
   const target = start?.target ?? compiled.inputs.find((v) => v.nodeId === targetId)!;
+  const layerOfKey = new Map<string, string>(compiled.inference.nodes().flatMap((r) => r.params.map((p): [string, string] => [`${r.id}.${p.name}`, r.id])));
+  const layerNodes = new Map<string, LayerNodes>();
+  for (const [id, record] of compiled.layers) {
+    const own = new Set(record.nodes);
+    const ownsOrigin = (origin: string | undefined) => !!origin && (own.has(origin) || (origin.startsWith('param:') && layerOfKey.get(origin.slice(6)) === id));
+    layerNodes.set(id, {
+      forward: record.nodes,
+      backward: b.nodes.filter((n) => ownsOrigin(origins.get(n.name!))).map((n) => n.name!),
+      update: keys.filter((k) => layerOfKey.get(k) === id).flatMap((k) => updates.get(k) ?? []),
+    });
+  }
   return {
+    layerNodes,
     step: compiled.model,
     eval: evaluation.model,
     params: trained,

@@ -3,7 +3,7 @@
  * as a tab beside the canvas), its tab title, and how it renders from the workspace and the editor state.
  * Adding a panel (Train, Run, Debug, Code…) means adding one entry here.
  */
-import { createElement, type ReactNode } from 'react';
+import { createElement, lazy, Suspense, type ReactNode } from 'react';
 import type { EditorState } from '../state/store.ts';
 import type { Workspace } from '../workspace.ts';
 import { DebugPanel } from './DebugPanel.tsx';
@@ -11,6 +11,9 @@ import { Problems } from './Problems.tsx';
 import { Summary } from './Summary.tsx';
 import { TrainPanel } from './TrainPanel.tsx';
 import { RunPanel } from '../run/RunPanel.tsx';
+
+// Monaco is large: the Code tab's chunk loads when the tab is first shown.
+const CodePanel = lazy(() => import('./code/CodePanel.tsx'));
 
 export type Dock = 'main' | 'bottom';
 
@@ -28,6 +31,12 @@ export interface PanelSpec {
 }
 
 export const PANELS: PanelSpec[] = [
+  {
+    id: 'code',
+    dock: 'main',
+    title: () => 'Code',
+    render: (props) => createElement(Suspense, { fallback: createElement('p', { className: 'muted' }, 'Loading the code editor…') }, createElement(CodePanel, props)),
+  },
   {
     id: 'problems',
     dock: 'bottom',

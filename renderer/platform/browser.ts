@@ -50,6 +50,11 @@ export const browserPlatform: Platform = {
     download(bytes as BlobPart, suggestedName, 'application/octet-stream');
     return suggestedName;
   },
+  async exportPyTorch(code, weights, suggestedName) {
+    download(code, suggestedName, 'text/x-python');
+    download(weights as BlobPart, suggestedName.replace(/\.py$/, '.safetensors'), 'application/octet-stream');
+    return suggestedName;
+  },
   async readRecovery() {
     return localStorage.getItem(RECOVERY_KEY);
   },

@@ -14,6 +14,7 @@ export function desktopPlatform(bridge: NetloomBridge): Platform {
     open: () => bridge.openFile(),
     save: (text, current, saveAs) => bridge.saveFile({ text, path: saveAs ? null : current }),
     exportOnnx: (bytes, suggestedName) => bridge.exportOnnx({ bytes, suggestedName }),
+    exportPyTorch: (code, weights, suggestedName) => bridge.exportPyTorch({ code, weights, suggestedName }),
     readRecovery: () => bridge.readRecovery(),
     writeRecovery: (text) => bridge.writeRecovery({ text }),
     clearRecovery: () => bridge.clearRecovery(),

@@ -13,6 +13,8 @@ export interface Platform {
   /** Saves the document text; returns the file name (or path) used, or null if cancelled. */
   save(text: string, current: string | null, saveAs: boolean): Promise<string | null>;
   exportOnnx(bytes: Uint8Array, suggestedName: string): Promise<string | null>;
+  /** model.py and, beside it, its weights as <name>.safetensors; returns the file name, or null if cancelled. */
+  exportPyTorch(code: string, weights: Uint8Array, suggestedName: string): Promise<string | null>;
   readRecovery(): Promise<string | null>;
   writeRecovery(text: string): Promise<void>;
   clearRecovery(): Promise<void>;

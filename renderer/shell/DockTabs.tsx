@@ -2,8 +2,13 @@
  * A dock: the registered panels of one place as tabs, the chosen tab remembered. A panel stays mounted
  * once shown, so its state (a training run's charts, an editor's cursor) survives switching tabs.
  */
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { PanelProps, PanelSpec } from '../panels/registry.ts';
+
+const SHOW_PANEL = 'netloom:show-panel';
+
+/** Brings a panel's tab to the front in whichever dock holds it (View > Code). */
+export const showPanel = (id: string): void => void window.dispatchEvent(new CustomEvent(SHOW_PANEL, { detail: id }));
 
 interface Props {
   label: string;
@@ -26,6 +31,15 @@ export function DockTabs({ label, storageKey, panels, props, first }: Props) {
     setShown((s) => (s.has(id) ? s : new Set(s).add(id)));
     localStorage.setItem(storageKey, id);
   };
+  const ids = tabs.map((t) => t.id).join();
+  useEffect(() => {
+    const show = (e: Event) => {
+      const id = (e as CustomEvent<string>).detail;
+      if (ids.split(',').includes(id)) choose(id);
+    };
+    window.addEventListener(SHOW_PANEL, show);
+    return () => window.removeEventListener(SHOW_PANEL, show);
+  });
   return (
     <section className="dock" aria-label={label}>
       {tabs.length > 1 && (

@@ -189,6 +189,11 @@ export class EditorStore {
     this.apply({ ...this.state.doc, name });
   }
 
+  /** Replaces the whole document (an edit of its text in the Code tab) as one undoable change. */
+  replace(doc: ModelDocument): void {
+    this.apply(doc);
+  }
+
   /** Moves nodes (one undo step per drag, not per pixel). */
   moveNodes(positions: Record<string, { x: number; y: number }>): void {
     const doc = this.state.doc;

@@ -1,0 +1,81 @@
+/**
+ * The generated code proven by Debian's Python packages, when they are there (skipped, saying why,
+ * otherwise): model.py run by python3-torch against ONNX Runtime, and ONNX text parsed back by
+ * python3-onnx. npm run check:pytorch and check:onnx-text run the same checks on every model.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { NodeEngine } from '../../engines/node/engine.ts';
+import type { ModelDocument } from '../../core/index.ts';
+import { checkPyTorch, pythonTorchMissing, templateDocument } from '../../scripts/check-pytorch.ts';
+import { checkOnnxText, pythonOnnxMissing, textCases } from '../../scripts/check-onnx-text.ts';
+
+const torchMissing = pythonTorchMissing();
+const onnxMissing = pythonOnnxMissing();
+
+test('model.py of small templates runs in PyTorch with Netloom\'s parameter count and ONNX Runtime\'s outputs', { skip: torchMissing ?? false }, async () => {
+  const engine = new NodeEngine();
+  try {
+    for (const id of ['mlp-3-4-2', 'llama-block']) {
+      const r = await checkPyTorch(id, templateDocument(id), undefined, engine);
+      assert.equal(r.error, undefined, `${id}: ${r.error}`);
+      assert.equal(r.torchParams, r.params, id);
+      assert.ok(r.difference <= 1e-4, `${id}: max difference ${r.difference}`);
+    }
+  } finally {
+    await engine.dispose();
+  }
+});
+
+test('model.py takes several inputs by name and writes several outputs to a folder, with ids that are not Python names', { skip: torchMissing ?? false }, async () => {
+  const doc: ModelDocument = {
+    format: 'netloom.model',
+    version: 1,
+    name: 'two in, two out',
+    nodes: [
+      { id: 'a', op: 'Input', params: { shape: ['T', 8] } },
+      { id: 'b', op: 'Input', params: { shape: ['T', 8] } },
+      { id: 'block.0/attn', op: 'MultiheadAttention', params: { numHeads: 2, slidingWindow: 3 } },
+      { id: 'sum', op: 'Add', params: {} },
+      { id: 'lstm', op: 'LSTM', params: { hiddenSize: 4, bidirectional: true } },
+      { id: 'head', op: 'Linear', params: { outFeatures: 3 } },
+      { id: 'relu', op: 'ReLU', params: {} },
+    ],
+    edges: [
+      { from: 'a', to: 'block.0/attn:query' },
+      { from: 'b', to: 'block.0/attn:key' },
+      { from: 'a', to: 'sum' },
+      { from: 'block.0/attn', to: 'sum' },
+      { from: 'sum', to: 'lstm' },
+      { from: 'lstm', to: 'head' },
+      { from: 'sum', to: 'relu' },
+    ],
+  };
+  const engine = new NodeEngine();
+  try {
+    const r = await checkPyTorch('two in, two out', doc, undefined, engine);
+    assert.deepEqual(r.outputs, ['relu', 'head']);
+    assert.equal(r.error, undefined, r.error);
+    assert.equal(r.torchParams, r.params);
+    assert.ok(r.ok, `max difference ${r.difference}`);
+  } finally {
+    await engine.dispose();
+  }
+});
+
+test('ONNX text of small models and training steps parses back to the same graph, and a changed text does not', { skip: onnxMissing ?? false }, () => {
+  // The quick ones here (npm run check:onnx-text also parses the Llama block, the LSTM and the CA2 CNN).
+  const cases = textCases(['mlp-3-4-2', 'conv-example', 'lenet5', 'autoencoder'], [['mlp-3-4-2', 'mse'], ['lenet5', 'cross-entropy']]);
+  const mlp = cases.find((c) => c.name === 'mlp-3-4-2')!;
+  cases.push({ ...mlp, name: 'changed', text: mlp.text.replace('transB = 1', 'transB = 0') });
+  const { status, report } = checkOnnxText(cases);
+  const lines = report.trim().split('\n');
+  assert.equal(lines.length, cases.length, report);
+  assert.deepEqual(
+    lines.filter((l) => !l.startsWith('ok')),
+    [lines.find((l) => l.startsWith('FAIL changed.txt'))],
+    report,
+  );
+  assert.match(lines.at(-1)!, /FAIL changed.txt: 3 nodes: model.graph.nodes\[0\].*: 1 in the file, 0 in the text/);
+  assert.equal(status, 1);
+});
