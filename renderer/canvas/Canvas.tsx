@@ -3,6 +3,7 @@ import {
   Background,
   Controls,
   MiniMap,
+  Panel,
   ReactFlow,
   applyNodeChanges,
   useReactFlow,
@@ -18,6 +19,7 @@ import { GroupNode, LayerNode, type FlowNode, type GroupNodeData, type LayerNode
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 import { ShapeEdge, type FlowEdge } from './ShapeEdge.tsx';
 import { useEdgeValues } from './edgeValues.ts';
+import { OverlayControl, useOverlay } from './overlay.tsx';
 
 const nodeTypes = { layer: LayerNode, group: GroupNode };
 const edgeTypes = { shape: ShapeEdge };
@@ -48,6 +50,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
   // React Flow node objects are reused while their layer, report and status are unchanged, so that
   // an edit re-renders only the nodes it touched.
   const cache = useRef(new Map<string, { key: unknown[]; node: FlowNode }>());
+  const overlay = useOverlay(doc);
   const derived = useMemo((): FlowNode[] => {
     const selected = new Set(selection);
     const previous = cache.current;
@@ -57,13 +60,14 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
       .map((n, i) => {
         const d = worst.get(n.id);
         const report = inferred.inference.node(n.id);
-        const key = [n, report, d, selected.has(n.id)];
+        const shade = overlay.layers.get(n.id);
+        const key = [n, report, d, selected.has(n.id), shade?.value, shade?.colour];
         const old = previous.get(n.id);
         if (old && old.key.every((k, j) => k === key[j])) {
           next.set(n.id, old);
           return old.node;
         }
-        const data: LayerNodeData = { node: n, report, severity: d?.severity ?? null, message: d?.message ?? null };
+        const data: LayerNodeData = { node: n, report, severity: d?.severity ?? null, message: d?.message ?? null, overlay: shade };
         const node: FlowNode = { id: n.id, type: 'layer', position: n.position ?? { x: 40 + (i % 6) * (NODE_WIDTH + 60), y: 40 + Math.floor(i / 6) * (NODE_HEIGHT + 60) }, data, selected: selected.has(n.id), ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}` };
         next.set(n.id, { key, node });
         return node;
@@ -82,7 +86,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
       return { id: g.id, type: 'group', position: { x, y }, data, style: { ...style, pointerEvents: 'all' as const }, selectable: false, draggable: false, ariaLabel: `${g.id} group ${g.label}` };
     });
     return [...boxes, ...layers];
-  }, [doc, selection, worst, hidden, groups, store, inferred]);
+  }, [doc, selection, worst, hidden, groups, store, inferred, overlay]);
 
   // Local copy so that dragging is smooth; the store gets the final positions on drag stop. It follows
   // `derived` during render (not in an effect, which would draw the old shapes first). Layers that did
@@ -234,6 +238,9 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         <Background gap={24} />
         {doc.nodes.length <= MINIMAP_LIMIT && <MiniMap pannable zoomable ariaLabel="Minimap" />}
         <Controls />
+        <Panel position="top-right">
+          <OverlayControl overlay={overlay} />
+        </Panel>
       </ReactFlow>
     </div>
   );

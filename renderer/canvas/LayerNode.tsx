@@ -3,12 +3,15 @@ import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { formatCount, formatShape, getLayer, type ModelNode, type NodeReport } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
+import { formatOverlay, type LayerOverlay } from './overlay.tsx';
 
 export interface LayerNodeData extends Record<string, unknown> {
   node: ModelNode;
   report: NodeReport | undefined;
   severity: 'error' | 'warning' | null;
   message: string | null;
+  /** The canvas overlay's statistic for this layer, when one is shown. */
+  overlay?: LayerOverlay;
 }
 
 function keyParams(node: ModelNode): string {
@@ -28,14 +31,14 @@ export type GroupFlowNode = Node<GroupNodeData, 'group'>;
 export type FlowNode = LayerFlowNode | GroupFlowNode;
 
 export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<LayerFlowNode>) {
-  const { node, report, severity, message } = data;
+  const { node, report, severity, message, overlay } = data;
   const spec = getLayer(node.op);
   const inputs = spec?.inputs ?? [];
   const outputs = spec ? outputPorts(spec, node.params) : [];
   const shape = report?.outputs?.[0] ? formatShape(report.outputs[0].shape) : '?';
   // The accessible name ("conv1 Conv2d") is on React Flow's node wrapper (Canvas sets ariaLabel).
   return (
-    <div className={`layer-node ${severity ?? ''} ${selected ? 'selected' : ''}`} title={message ?? undefined} data-testid={`node-${node.id}`}>
+    <div className={`layer-node ${severity ?? ''} ${selected ? 'selected' : ''}`} title={message ?? undefined} data-testid={`node-${node.id}`} style={overlay ? { boxShadow: `inset 6px 0 0 ${overlay.colour}, 0 0 0 2px ${overlay.colour}` } : undefined}>
       {inputs.map((port, i) => (
         <Handle key={port.name} type="target" position={Position.Left} id={port.name} style={{ top: `${((i + 1) * 100) / (inputs.length + 1)}%` }} title={`${port.name}: ${port.help}`} className={port.dtype === 'int64' ? 'port-int' : ''} />
       ))}
@@ -48,6 +51,11 @@ export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<L
         <span className="layer-shape" data-testid="shape">{shape}</span>
         <span className="layer-count" data-testid="params">{formatCount(report?.paramCount ?? 0)}</span>
       </div>
+      {overlay && (
+        <div className="layer-overlay" data-testid="overlay" style={{ background: overlay.colour }}>
+          {formatOverlay(overlay.value)}
+        </div>
+      )}
       {severity && <div className={`layer-badge ${severity}`} aria-hidden="true">{severity === 'error' ? '!' : '⚠'}</div>}
       {outputs.map((port, i) => (
         <Handle key={port.name} type="source" position={Position.Right} id={port.name} style={{ top: `${((i + 1) * 100) / (outputs.length + 1)}%` }} title={port.name} />

@@ -20,6 +20,8 @@ import { TensorView } from '../tensors/TensorView.tsx';
 import { weightTensor } from '../tensors/LayerTensors.tsx';
 import { WebEngineClient } from '../../engines/web/client.ts';
 import { setEdgeValues } from '../canvas/edgeValues.ts';
+import { setOverlayGradients } from '../canvas/overlay.tsx';
+import { gradientNorms } from '../../core/debug/overlay.ts';
 import type { PanelProps } from './registry.ts';
 
 /** A step, and its text: a composite layer's ONNX nodes shown when `expanded`. */
@@ -169,6 +171,7 @@ export function DebugPanel({ workspace, state }: PanelProps) {
       }
       const run = await debug.run({ inputs: feeds, target, upstream: upstreamTensor, params });
       const update = await run.update();
+      setOverlayGradients(doc, gradientNorms(run.trace));
       setSession({ doc, run, steps: stepsOf(run, update) });
     } catch (e) {
       setMessage((e as Error).message);
