@@ -163,6 +163,47 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
     await page.context().close();
   });
 
+  test('the gradient-norm overlay: a deep sigmoid MLP stepped in the Debug panel shows its first layer orders of magnitude below its last', async () => {
+    const page = await openEditor(session, errors);
+    const nodes: object[] = [{ id: 'x', op: 'Input', params: { shape: [4] }, position: { x: 0, y: 0 } }];
+    const edges: object[] = [];
+    let previous = 'x';
+    for (let l = 1; l <= 6; l++) {
+      nodes.push({ id: `fc${l}`, op: 'Linear', params: { outFeatures: l === 6 ? 1 : 4 }, position: { x: 250 * (2 * l - 1), y: 0 } });
+      edges.push({ from: previous, to: `fc${l}` });
+      previous = `fc${l}`;
+      if (l === 6) break;
+      nodes.push({ id: `s${l}`, op: 'Sigmoid', params: {}, position: { x: 250 * 2 * l, y: 120 } });
+      edges.push({ from: previous, to: `s${l}` });
+      previous = `s${l}`;
+    }
+    const path = `${ARTIFACTS}deep-sigmoid.json`;
+    writeFileSync(path, JSON.stringify({ format: 'netloom.model', version: 1, name: 'deep sigmoid', nodes, edges }));
+    const choosing = page.waitForEvent('filechooser');
+    await page.getByRole('menuitem', { name: 'File' }).click();
+    await page.getByRole('menuitem', { name: /^Open…/ }).click();
+    await (await choosing).setFiles(path);
+    await page.getByTestId('rf__node-fc6').waitFor();
+
+    await page.getByLabel('Overlay', { exact: true }).selectOption('gradient-norm');
+    await page.getByText('Step the model in the Debug panel (Restart) to see its gradient norms.').waitFor();
+    await page.getByRole('tab', { name: 'Debug' }).click();
+    await page.getByLabel('Value of x').fill('[1, -2, 3, -4]');
+    await page.getByRole('toolbar', { name: 'Debugger' }).getByRole('button', { name: 'Restart' }).click();
+    await page.getByRole('img', { name: /^Overlay legend: Gradient norm from \S+ to \S+, log scale$/ }).waitFor();
+    const norm = async (id: string) => Number(await page.getByTestId(`rf__node-${id}`).getByTestId('overlay').textContent());
+    const first = await norm('fc1');
+    const last = await norm('fc6');
+    assert.ok(first > 0 && first < last / 100, `‖∂L/∂W‖: fc1 ${first}, fc6 ${last}`);
+    for (const theme of ['dark', 'light']) {
+      await page.emulateMedia({ colorScheme: theme as 'dark' | 'light' });
+      await page.getByTestId('canvas').screenshot({ path: `${ARTIFACTS}overlay-gradient-norm-${theme}.png` });
+    }
+    await page.getByLabel('Overlay', { exact: true }).selectOption('none');
+    assert.equal(await page.getByTestId('overlay').count(), 0, 'no overlay once switched off');
+    await page.context().close();
+  });
+
   test('the CA2 CNN on an MNIST digit: conv1 shows its 20 feature maps forward and their gradient backward', async () => {
     const page = await openEditor(session, errors);
     await page.getByRole('button', { name: 'Templates' }).click();
