@@ -223,7 +223,8 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
     assert.match((await page.getByLabel('Statistics of conv1 output').textContent())!, /NaN 0 · Inf 0/);
     for (const theme of ['dark', 'light']) {
       await page.emulateMedia({ colorScheme: theme as 'dark' | 'light' });
-      await page.getByRole('list', { name: 'Trace' }).locator('[aria-current="step"]').screenshot({ path: `${ARTIFACTS}debug-ca2-conv1-${theme}.png` });
+      await maps.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${ARTIFACTS}debug-ca2-conv1-${theme}.png` });
     }
 
     await toolbar.getByRole('button', { name: 'Run to breakpoint' }).click();
@@ -235,7 +236,8 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
     assert.equal(await page.getByRole('group', { name: '∂L/∂conv1.weight: 20 feature maps of 5×5' }).getByRole('img').count(), 20, "conv1's kernel gradients as tiles");
     const stats = (await page.getByLabel('Statistics of ∂L/∂conv1', { exact: true }).textContent())!;
     assert.doesNotMatch(stats, /min 0 · max 0/, 'a gradient reaches conv1');
-    await current.screenshot({ path: `${ARTIFACTS}debug-ca2-conv1-gradient.png` });
+    await gradient.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${ARTIFACTS}debug-ca2-conv1-gradient.png` });
     await page.context().close();
   });
 });
