@@ -14,8 +14,9 @@ export interface LayerOverlay {
   colour: string;
 }
 
-let chosen: OverlayStatistic | 'none' = 'none';
-let gradients: { doc: ModelDocument; norms: Map<string, number> } | null = null;
+type OverlayState = { chosen: OverlayStatistic | 'none'; gradients: { doc: ModelDocument; norms: Map<string, number> } | null };
+let chosen: OverlayState['chosen'] = 'none';
+let gradients: OverlayState['gradients'] = null;
 const listeners = new Set<() => void>();
 const notify = () => listeners.forEach((l) => l());
 const subscribe = (listener: () => void) => {
@@ -26,7 +27,7 @@ const subscribe = (listener: () => void) => {
     unsubscribe();
   };
 };
-let snapshot = { chosen, gradients };
+let snapshot: OverlayState = { chosen, gradients };
 const read = () => (snapshot.chosen === chosen && snapshot.gradients === gradients ? snapshot : (snapshot = { chosen, gradients }));
 
 /** The Debug panel hands over each trace's gradient norms (null when its trace is dropped). */
