@@ -32,7 +32,7 @@ Usage:
                [--prompt TEXT] [--length N] [--temperature T] [--top-k K] [--seed S]
                [--text file.txt] [--level char|word] [--no-cache]   Sample text from a language model
   netloom step <model.json|model.onnx> --input name=values|file.npy ... [--target values|file.npy] [--loss cross-entropy|mse|...]
-               [--grad-output name=values] [--layer id ...] [--update [--optimizer sgd|... --lr X]] [--check] [--json]
+               [--grad-output name=values] [--param key=values] [--layer id ...] [--update [--optimizer sgd|... --lr X]] [--check] [--json]
                                                        One training step, layer by layer: forward values and formulas,
                                                        then upstream, local and downstream gradients (or --template <id>)
   netloom templates                                    List the built-in templates

@@ -68,6 +68,7 @@ export async function stepCommand(args: string[]): Promise<number> {
     loss: { type: 'string' },
     'grad-output': { type: 'string' },
     layer: { type: 'string', multiple: true },
+    param: { type: 'string', multiple: true },
     update: { type: 'boolean' },
     optimizer: { type: 'string' },
     lr: { type: 'string' },
@@ -80,7 +81,8 @@ export async function stepCommand(args: string[]): Promise<number> {
   if (loss !== undefined && !(loss in LOSSES)) throw new UsageError(`--loss must be one of ${Object.keys(LOSSES).join(', ')}`);
   const optimizer = (values.optimizer ?? 'sgd') as OptimizerName;
   if (!OPTIMIZERS.includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}`);
-  const lr = values.lr === undefined ? 0.1 : Number(values.lr);
+  // The perceptron rule's step is y·x itself (η = 1, deck 003); the others start small.
+  const lr = values.lr === undefined ? (optimizer === 'perceptron' ? 1 : 0.1) : Number(values.lr);
   if (!Number.isFinite(lr) || lr < 0) throw new UsageError(`--lr must be a number of at least 0, got "${values.lr}"`);
   if (values['grad-output'] !== undefined && (loss !== undefined || values.target !== undefined)) throw new UsageError('--grad-output starts the backward pass instead of a loss: give it without --loss and --target');
   const seed = values.seed === undefined ? 0 : Number(values.seed);
@@ -117,9 +119,16 @@ export async function stepCommand(args: string[]): Promise<number> {
     let target = debug.upstreamType ? undefined : given[debug.graph.target.nodeId];
     if (values.target !== undefined) target = await valueOf(values.target, debug.graph.target.type, '--target');
     const upstream = gradOutput ? await valueOf(gradOutput[1], debug.upstreamType!, `--grad-output ${gradOutput[0]}`) : undefined;
+    const params: Record<string, Tensor> = {};
+    for (const text of values.param ?? []) {
+      const [key, value] = named(text, 'param', debug.graph.params.map((p) => p.key));
+      const param = debug.graph.params.find((p) => p.key === key);
+      if (!param) throw new UsageError(`--param: the model has no trainable parameter "${key}"; its parameters: ${debug.graph.params.map((p) => p.key).join(', ')}`);
+      params[key] = await valueOf(value, { dtype: 'float32', shape: param.shape }, `--param ${key}`);
+    }
     let run: DebugRun;
     try {
-      run = await debug.run({ inputs, target, upstream });
+      run = await debug.run({ inputs, target, upstream, params });
     } catch (e) {
       if (e instanceof ExampleError) throw new UserError(e.message);
       throw e;

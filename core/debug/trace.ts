@@ -13,7 +13,7 @@ import { annotate } from '../autodiff/types.ts';
 import { encodeModelBytes, isFloatTensor, tensorValues, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/proto.ts';
 import { CompileError } from '../convert/compile.ts';
 import { optimizerConfig, type OptimizerName } from '../train/optimizers.ts';
-import { buildTrainingGraph, initialCarried, nextName, type LossName, type StepTrace, type TrainingGraph } from '../train/step.ts';
+import { buildTrainingGraph, DEFAULT_LOSS, initialCarried, nextName, type LossName, type StepTrace, type TrainingGraph } from '../train/step.ts';
 import { formatTensor, layerFormula } from './format.ts';
 
 export interface DebugOptions {
@@ -35,6 +35,8 @@ export interface DebugExample {
   target?: Tensor;
   /** ∂L/∂y at `upstreamAt`, in upstream mode; default ones (∂L/∂y = 1). */
   upstream?: Tensor;
+  /** Starting values for parameters by key ("w.weight"), in place of the model's (deck 003 starts at w = 0). */
+  params?: Record<string, Tensor>;
 }
 
 export interface NamedTensor {
@@ -169,11 +171,13 @@ export class Debugger {
 
   /** Builds the traced step graph and opens it on `engine`. Throws CompileError/GradientError for models that cannot be traced. */
   static async open(engine: Engine, doc: ModelDocument, options: DebugOptions = {}): Promise<Debugger> {
-    const hasLoss = options.loss !== undefined || doc.nodes.some((n) => getLayer(n.op)?.category === 'Loss');
-    const upstream = hasLoss ? undefined : (options.upstreamAt ?? soleOutput(doc));
     const optimizer = options.optimizer ?? 'sgd';
+    const ownLoss = doc.nodes.some((n) => getLayer(n.op)?.category === 'Loss');
+    // An optimiser that implies its loss (the perceptron rule) brings it, unless a gradient is given instead.
+    const loss = options.loss ?? (ownLoss || options.upstreamAt !== undefined ? undefined : DEFAULT_LOSS[optimizer]);
+    const upstream = loss !== undefined || ownLoss ? undefined : (options.upstreamAt ?? soleOutput(doc));
     const lr = options.lr ?? 0.1;
-    const graph = buildTrainingGraph(doc, { optimizer: optimizerConfig(optimizer, { lr }), loss: options.loss, weights: options.weights, seed: options.seed, upstream, trace: true });
+    const graph = buildTrainingGraph(doc, { optimizer: optimizerConfig(optimizer, { lr }), loss, weights: options.weights, seed: options.seed, upstream, trace: true });
     const trace = graph.trace!;
     const model = graph.step;
     // Every forward value and every gradient becomes an output; constants are read here instead.
@@ -230,6 +234,12 @@ export class Debugger {
     }
     const carried = initialCarried(this.graph);
     for (const [name, t] of carried) feeds[name] = float32(t.shape, t.data);
+    for (const [key, given] of Object.entries(example.params ?? {})) {
+      const param = this.graph.params.find((p) => p.key === key);
+      if (!param) throw new ExampleError(`the model has no trainable parameter "${key}"; its parameters: ${this.graph.params.map((p) => p.key).join(', ')}`);
+      if (elementCount(given.dims) !== elementCount(param.shape)) throw new ExampleError(`the parameter "${key}" needs ${elementCount(param.shape)} value(s) (${param.shape.join('×')}), got ${elementCount(given.dims)}`);
+      feeds[key] = float32(param.shape, given.data as ArrayLike<number>);
+    }
     feeds.lr = float32([], [this.options.lr]);
     feeds.step = float32([], [1]);
     const values = await this.session.run(feeds);

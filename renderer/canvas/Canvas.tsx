@@ -24,6 +24,7 @@ import { GroupNode, LayerNode, layerHandles, type FlowNode, type GroupNodeData, 
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 import { ShapeEdge, type FlowEdge } from './ShapeEdge.tsx';
 import { useEdgeValues } from './edgeValues.ts';
+import { OverlayControl, useOverlay } from './overlay.tsx';
 
 const nodeTypes = { layer: LayerNode, group: GroupNode };
 const edgeTypes = { shape: ShapeEdge };
@@ -79,6 +80,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
   // React Flow node objects are reused while their layer, report and status are unchanged, so that
   // an edit re-renders only the nodes it touched.
   const cache = useRef(new Map<string, { key: unknown[]; node: FlowNode }>());
+  const overlay = useOverlay(doc);
   const derived = useMemo((): FlowNode[] => {
     const selected = new Set(selection);
     const previous = cache.current;
@@ -88,13 +90,14 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
       .map((n, i) => {
         const d = worst.get(n.id);
         const report = inferred.inference.node(n.id);
-        const key = [n, report, d, selected.has(n.id)];
+        const shade = overlay.layers.get(n.id);
+        const key = [n, report, d, selected.has(n.id), shade?.value, shade?.colour];
         const old = previous.get(n.id);
         if (old && old.key.every((k, j) => k === key[j])) {
           next.set(n.id, old);
           return old.node;
         }
-        const data: LayerNodeData = { node: n, report, severity: d?.severity ?? null, message: d?.message ?? null };
+        const data: LayerNodeData = { node: n, report, severity: d?.severity ?? null, message: d?.message ?? null, overlay: shade };
         // Known sizes and handles (every layer is NODE_WIDTH × NODE_HEIGHT) let React Flow skip off-screen
         // layers from the start instead of drawing and measuring all of them once (10,000 layers took
         // seconds), and fit the view to layers it has not drawn.
@@ -104,7 +107,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
       });
     cache.current = next;
     return [...boxes, ...layers];
-  }, [doc, selection, worst, hidden, boxes, inferred]);
+  }, [doc, selection, worst, hidden, boxes, inferred, overlay]);
 
   // Local copy so that dragging is smooth; the store gets the final positions on drag stop. It follows
   // `derived` during render (not in an effect, which would draw the old shapes first). Layers that did
@@ -266,6 +269,9 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         <Background gap={24} />
         {nodes.length <= DETAILED_MINIMAP_UP_TO ? <MiniMap pannable zoomable ariaLabel="Minimap" /> : <OverviewMap />}
         <Controls />
+        <Panel position="top-right">
+          <OverlayControl overlay={overlay} />
+        </Panel>
       </ReactFlow>
     </div>
   );

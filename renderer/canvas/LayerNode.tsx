@@ -3,12 +3,15 @@ import { Handle, Position, type Node, type NodeHandle, type NodeProps } from '@x
 import { memo } from 'react';
 import { formatCount, formatShape, getLayer, type ModelNode, type NodeReport } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
+import { formatOverlay, type LayerOverlay } from './overlay.tsx';
 
 export interface LayerNodeData extends Record<string, unknown> {
   node: ModelNode;
   report: NodeReport | undefined;
   severity: 'error' | 'warning' | null;
   message: string | null;
+  /** The canvas overlay's statistic for this layer, when one is shown. */
+  overlay?: LayerOverlay;
 }
 
 function keyParams(node: ModelNode): string {
@@ -40,7 +43,7 @@ export type GroupFlowNode = Node<GroupNodeData, 'group'>;
 export type FlowNode = LayerFlowNode | GroupFlowNode;
 
 export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<LayerFlowNode>) {
-  const { node, report, severity, message } = data;
+  const { node, report, severity, message, overlay } = data;
   const spec = getLayer(node.op);
   const inputs = spec?.inputs ?? [];
   const outputs = spec ? outputPorts(spec, node.params) : [];
@@ -48,7 +51,7 @@ export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<L
   const op = node.op === 'OnnxOp' ? String(node.params.opType) : node.op;
   // The accessible name ("conv1 Conv2d") is on React Flow's node wrapper (Canvas sets ariaLabel).
   return (
-    <div className={`layer-node ${severity ?? ''} ${selected ? 'selected' : ''}`} title={message ?? undefined} data-testid={`node-${node.id}`}>
+    <div className={`layer-node ${severity ?? ''} ${selected ? 'selected' : ''}`} title={message ?? undefined} data-testid={`node-${node.id}`} style={overlay ? { boxShadow: `inset 6px 0 0 ${overlay.colour}, 0 0 0 2px ${overlay.colour}` } : undefined}>
       {inputs.map((port, i) => (
         <Handle key={port.name} type="target" position={Position.Top} id={port.name} style={{ left: `${((i + 1) * 100) / (inputs.length + 1)}%` }} title={`${port.name}: ${port.help}`} className={port.dtype === 'int64' ? 'port-int' : ''} />
       ))}
@@ -61,6 +64,11 @@ export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<L
         <span className="layer-shape" data-testid="shape" title={shape}>{shape}</span>
         <span className="layer-count" data-testid="params">{formatCount(report?.paramCount ?? 0)}</span>
       </div>
+      {overlay && (
+        <div className="layer-overlay" data-testid="overlay" style={{ background: overlay.colour }}>
+          {formatOverlay(overlay.value)}
+        </div>
+      )}
       {severity && <div className={`layer-badge ${severity}`} aria-hidden="true">{severity === 'error' ? '!' : '⚠'}</div>}
       {outputs.map((port, i) => (
         <Handle key={port.name} type="source" position={Position.Bottom} id={port.name} style={{ left: `${((i + 1) * 100) / (outputs.length + 1)}%` }} title={port.name} />

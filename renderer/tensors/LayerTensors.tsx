@@ -6,7 +6,7 @@ import { lastRun } from '../run/engine.ts';
 import { TensorView } from './TensorView.tsx';
 
 /** A weight as a "batch" of one whose sample is what reads well: O·I kernels as tiles, a matrix as a heatmap. */
-function weightTensor(shape: number[], data: Float32Array): Tensor {
+export function weightTensor(shape: number[], data: Float32Array): Tensor {
   const dims = shape.length === 4 ? [1, shape[0] * shape[1], shape[2], shape[3]] : [1, ...shape];
   return { dtype: 'float32', dims, data };
 }

@@ -30,6 +30,26 @@ const fxyz = {
   ],
 };
 
+/** Deck 003: ŷ = sign₊(⟨w, x⟩), no bias; the target y is an input the perceptron criterion reads. */
+const perceptron = {
+  format: 'netloom.model',
+  version: 1,
+  name: 'perceptron',
+  nodes: [
+    { id: 'x', op: 'Input', params: { shape: [2] }, position: { x: 0, y: 0 } },
+    { id: 'w', op: 'Linear', params: { outFeatures: 1, bias: false }, position: { x: 300, y: 0 } },
+    { id: 'decide', op: 'Sign', params: { atZero: 1 }, position: { x: 600, y: 0 } },
+    { id: 'y', op: 'Input', params: { shape: [1] }, position: { x: 300, y: 200 } },
+    { id: 'loss', op: 'PerceptronLoss', params: {}, position: { x: 600, y: 200 } },
+  ],
+  edges: [
+    { from: 'x', to: 'w' },
+    { from: 'w', to: 'decide' },
+    { from: 'w', to: 'loss:input' },
+    { from: 'y', to: 'loss:target' },
+  ],
+};
+
 describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
   before(async () => {
     session = await startSession();
@@ -104,6 +124,120 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
     // A layer expands to its ONNX nodes.
     await toolbar.getByRole('checkbox', { name: 'ONNX nodes' }).check();
     assert.match((await current())!, /\n {4}f Mul\(q, z\) = −12/);
+    await page.context().close();
+  });
+
+  test("deck 003's perceptron from w = (0, 0): x = (1, −1), y = −1 is a mistake and w becomes (−1, 1); then x = (−1, 1), y = +1 is a match", async () => {
+    const page = await openEditor(session, errors);
+    const path = `${ARTIFACTS}perceptron.json`;
+    writeFileSync(path, JSON.stringify(perceptron));
+    const choosing = page.waitForEvent('filechooser');
+    await page.getByRole('menuitem', { name: 'File' }).click();
+    await page.getByRole('menuitem', { name: /^Open…/ }).click();
+    await (await choosing).setFiles(path);
+    await page.getByTestId('rf__node-decide').waitFor();
+
+    await page.getByRole('tab', { name: 'Debug' }).click();
+    await page.getByLabel('Optimizer').selectOption('perceptron');
+    await page.getByText('Start parameters').click();
+    const toolbar = page.getByRole('toolbar', { name: 'Debugger' });
+    const trace = page.getByRole('list', { name: 'Trace' });
+    const observe = async (x: string, y: string, w: string) => {
+      await page.getByLabel('Value of x').fill(x);
+      await page.getByLabel('Value of y').fill(y);
+      await page.getByLabel('Start value of w.weight').fill(w);
+      await toolbar.getByRole('button', { name: 'Restart' }).click();
+      await toolbar.getByText('ready: press Step (F10)').waitFor();
+      await toolbar.getByRole('button', { name: 'Run to breakpoint' }).click();
+      await toolbar.getByText(/^update (\d+) of \1$/).waitFor();
+      return (await trace.textContent())!;
+    };
+    const mistake = await observe('[1, -1]', '-1', '[0, 0]');
+    assert.match(mistake, /decide = Sign\(w\) = Sign\(\[0\]\) = \[1\]/, 'ŷ = sign₊(0) = +1');
+    assert.match(mistake, /update \(perceptron, η = 1\): the perceptron rule/);
+    assert.match(mistake, /w\.weight: \[0, 0\] → \[−1, 1\]/);
+    await page.screenshot({ path: `${ARTIFACTS}debug-perceptron.png` });
+    const match = await observe('[-1, 1]', '1', '[-1, 1]');
+    assert.match(match, /decide = Sign\(w\) = Sign\(\[2\]\) = \[1\]/);
+    assert.match(match, /w\.weight: \[−1, 1\] → \[−1, 1\]/, 'a match leaves w alone');
+    await page.context().close();
+  });
+
+  test('the gradient-norm overlay: a deep sigmoid MLP stepped in the Debug panel shows its first layer orders of magnitude below its last', async () => {
+    const page = await openEditor(session, errors);
+    const nodes: object[] = [{ id: 'x', op: 'Input', params: { shape: [4] }, position: { x: 0, y: 0 } }];
+    const edges: object[] = [];
+    let previous = 'x';
+    for (let l = 1; l <= 6; l++) {
+      nodes.push({ id: `fc${l}`, op: 'Linear', params: { outFeatures: l === 6 ? 1 : 4 }, position: { x: 250 * (2 * l - 1), y: 0 } });
+      edges.push({ from: previous, to: `fc${l}` });
+      previous = `fc${l}`;
+      if (l === 6) break;
+      nodes.push({ id: `s${l}`, op: 'Sigmoid', params: {}, position: { x: 250 * 2 * l, y: 120 } });
+      edges.push({ from: previous, to: `s${l}` });
+      previous = `s${l}`;
+    }
+    const path = `${ARTIFACTS}deep-sigmoid.json`;
+    writeFileSync(path, JSON.stringify({ format: 'netloom.model', version: 1, name: 'deep sigmoid', nodes, edges }));
+    const choosing = page.waitForEvent('filechooser');
+    await page.getByRole('menuitem', { name: 'File' }).click();
+    await page.getByRole('menuitem', { name: /^Open…/ }).click();
+    await (await choosing).setFiles(path);
+    await page.getByTestId('rf__node-fc6').waitFor();
+
+    await page.getByLabel('Overlay', { exact: true }).selectOption('gradient-norm');
+    await page.getByText('Step the model in the Debug panel (Restart) to see its gradient norms.').waitFor();
+    await page.getByRole('tab', { name: 'Debug' }).click();
+    await page.getByLabel('Value of x').fill('[1, -2, 3, -4]');
+    await page.getByRole('toolbar', { name: 'Debugger' }).getByRole('button', { name: 'Restart' }).click();
+    await page.getByRole('img', { name: /^Overlay legend: Gradient norm from \S+ to \S+, log scale$/ }).waitFor();
+    const norm = async (id: string) => Number(await page.getByTestId(`rf__node-${id}`).getByTestId('overlay').textContent());
+    const first = await norm('fc1');
+    const last = await norm('fc6');
+    assert.ok(first > 0 && first < last / 100, `‖∂L/∂W‖: fc1 ${first}, fc6 ${last}`);
+    for (const theme of ['dark', 'light']) {
+      await page.emulateMedia({ colorScheme: theme as 'dark' | 'light' });
+      await page.getByTestId('canvas').screenshot({ path: `${ARTIFACTS}overlay-gradient-norm-${theme}.png` });
+    }
+    await page.getByLabel('Overlay', { exact: true }).selectOption('none');
+    assert.equal(await page.getByTestId('overlay').count(), 0, 'no overlay once switched off');
+    await page.context().close();
+  });
+
+  test('the CA2 CNN on an MNIST digit: conv1 shows its 20 feature maps forward and their gradient backward', async () => {
+    const page = await openEditor(session, errors);
+    await page.getByRole('button', { name: 'Templates' }).click();
+    await page.getByRole('button', { name: 'Template ca2-cnn' }).click();
+    await page.getByRole('tab', { name: 'Debug' }).click();
+    await page.getByLabel('Example source').selectOption('mnist');
+    await page.getByLabel('Sample index').fill('3');
+    await page.getByLabel('Breakpoint at conv1').check();
+    const toolbar = page.getByRole('toolbar', { name: 'Debugger' });
+    await toolbar.getByRole('button', { name: 'Restart' }).click();
+    await toolbar.getByText('ready: press Step (F10)').waitFor();
+
+    await toolbar.getByRole('button', { name: 'Run to breakpoint' }).click();
+    await toolbar.getByText(/^forward 2 of \d+$/).waitFor();
+    const maps = page.getByRole('group', { name: 'conv1 output: 20 feature maps of 28×28' });
+    assert.equal(await maps.getByRole('img').count(), 20);
+    assert.match((await page.getByLabel('Statistics of conv1 output').textContent())!, /NaN 0 · Inf 0/);
+    for (const theme of ['dark', 'light']) {
+      await page.emulateMedia({ colorScheme: theme as 'dark' | 'light' });
+      await maps.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${ARTIFACTS}debug-ca2-conv1-${theme}.png` });
+    }
+
+    await toolbar.getByRole('button', { name: 'Run to breakpoint' }).click();
+    await toolbar.getByText(/^backward \d+ of \d+$/).waitFor();
+    const current = page.getByRole('list', { name: 'Trace' }).locator('[aria-current="step"]');
+    assert.match((await current.locator('pre').textContent())!, /^conv1 \(Conv2d\)/);
+    const gradient = page.getByRole('group', { name: '∂L/∂conv1: 20 feature maps of 28×28' });
+    assert.equal(await gradient.getByRole('img').count(), 20);
+    assert.equal(await page.getByRole('group', { name: '∂L/∂conv1.weight: 20 feature maps of 5×5' }).getByRole('img').count(), 20, "conv1's kernel gradients as tiles");
+    const stats = (await page.getByLabel('Statistics of ∂L/∂conv1', { exact: true }).textContent())!;
+    assert.doesNotMatch(stats, /min 0 · max 0/, 'a gradient reaches conv1');
+    await gradient.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${ARTIFACTS}debug-ca2-conv1-gradient.png` });
     await page.context().close();
   });
 });

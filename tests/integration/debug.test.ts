@@ -256,3 +256,35 @@ describe('per-layer gradient check on the templates', () => {
     });
   }
 });
+
+describe("netloom step: deck 003's perceptron trace, stepped with the perceptron rule from w = (0, 0)", () => {
+  const file = modelFile('perceptron', doc('perceptron', [input('x', [2]), layer('w', 'Linear', { outFeatures: 1, bias: false }), layer('decide', 'Sign', { atZero: 1 })], [['x', 'w'], ['w', 'decide']]));
+  const step = (x: string, y: string, w: string) => stepJson(file, '--input', `x=${x}`, '--target', `[${y}]`, '--param', `w.weight=${w}`, '--update', '--optimizer', 'perceptron');
+
+  test('x = (1, −1), y = −1: ŷ = sign₊(0) = +1, no match, w becomes (−1, 1)', () => {
+    const { find } = step('[1,-1]', '-1', '[0,0]');
+    assert.deepEqual(find('forward', 'w').outputs[0].data, [0]);
+    assert.deepEqual(find('forward', 'decide').outputs[0].data, [1], 'the sign of 0 is +1');
+    const update = find('update');
+    assert.equal(update.optimizer, 'perceptron');
+    assert.equal(update.lr, 1);
+    assert.deepEqual(update.params.map((p: { key: string; before: { data: number[] }; after: { data: number[] } }) => [p.key, p.before.data, p.after.data]), [['w.weight', [0, 0], [-1, 1]]]);
+  });
+
+  test('then x = (−1, 1), y = +1 from w = (−1, 1): ŷ = +1, a match, w stays', () => {
+    const { find } = step('[-1,1]', '1', '[-1,1]');
+    assert.deepEqual(find('forward', 'w').outputs[0].data, [2]);
+    assert.deepEqual(find('forward', 'decide').outputs[0].data, [1]);
+    assert.equal(find('loss').loss, 0, 'no mistake, no loss');
+    assert.deepEqual(find('update').params[0].after.data, [-1, 1]);
+  });
+
+  test('a --param that is not a parameter, or of the wrong size, is one line naming it', () => {
+    const unknown = netloom('step', file, '--input', 'x=[1,-1]', '--target', '[-1]', '--param', 'v.weight=[0,0]', '--optimizer', 'perceptron');
+    assert.equal(unknown.status, 2);
+    assert.equal(unknown.stderr.trim(), 'netloom: --param: the model has no trainable parameter "v.weight"; its parameters: w.weight');
+    const size = netloom('step', file, '--input', 'x=[1,-1]', '--target', '[-1]', '--param', 'w.weight=[0,0,0]', '--optimizer', 'perceptron');
+    assert.equal(size.status, 2);
+    assert.match(size.stderr, /^netloom: .*w\.weight.*\n$/);
+  });
+});
