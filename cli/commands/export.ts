@@ -1,7 +1,8 @@
 import { SUPPORTED_OPSETS } from '../../core/onnx/builder.ts';
 import { UsageError } from '../files.ts';
+import { refuseOverwritingInputs } from '../../host/fs.ts';
 import { intOption, parse } from '../args.ts';
-import { compile, loadModelOrTemplate, writeOnnx } from '../models.ts';
+import { compile, loadModelOrTemplate, outputFiles, writeOnnx } from '../models.ts';
 
 export async function exportCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { output: { type: 'string', short: 'o' }, opset: { type: 'string' }, seed: { type: 'string' }, template: { type: 'string' } });
@@ -10,6 +11,7 @@ export async function exportCommand(args: string[]): Promise<number> {
   const opset = intOption(values.opset, 'opset', SUPPORTED_OPSETS[0], SUPPORTED_OPSETS[SUPPORTED_OPSETS.length - 1], 17);
   const seed = intOption(values.seed, 'seed', 0, 2 ** 32 - 1, 0);
   const model = await loadModelOrTemplate(positionals[0], values.template as string | undefined);
+  await refuseOverwritingInputs(outputFiles(values.output as string), model.sources);
   const compiled = compile(model, { opset, seed });
   await writeOnnx(values.output as string, compiled.model);
   const params = [...compiled.weights.values()].reduce((n, t) => n + t.data.length, 0);

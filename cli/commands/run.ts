@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeNpy, NpyFormatError, parseNpy } from '../../core/data/npy.ts';
 import { EngineError, type Provider, type Tensor } from '../../core/engine/engine.ts';
@@ -6,6 +7,7 @@ import { formatShape, type Dim } from '../../core/graph/dim.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { parse } from '../args.ts';
 import { readBytes, UsageError, UserError, writeFileAtomic } from '../files.ts';
+import { refuseOverwritingInputs } from '../../host/fs.ts';
 import { compile, ensureFolder, isOnnxPath, loadModelFile, readOnnx } from '../models.ts';
 
 interface ModelInput {
@@ -49,13 +51,16 @@ export async function runCommand(args: string[]): Promise<number> {
   const file = positionals[0];
   let bytes: Uint8Array;
   let inputs: ModelInput[];
+  let sources = [file];
   if (isOnnxPath(file)) {
-    const onnx = await readOnnx(file);
+    const onnx = await readOnnx(file, sources);
     const initialised = new Set((onnx.graph.initializer ?? []).map((t) => t.name));
     inputs = onnx.graph.input.filter((v) => !initialised.has(v.name)).map(describeInput);
     bytes = encodeModelBytes(onnx);
   } else {
-    const compiled = compile(await loadModelFile(file));
+    const model = await loadModelFile(file);
+    sources = model.sources;
+    const compiled = compile(model);
     inputs = compiled.inputs.map((v) => ({ name: v.name, dtype: v.type.dtype, shape: v.type.shape }));
     bytes = encodeModelBytes(compiled.model);
   }
@@ -65,11 +70,13 @@ export async function runCommand(args: string[]): Promise<number> {
   const symbols = new Map<string, number>();
   const unnamed = inputs.filter((inp) => !(values.input ?? []).some((a) => a.startsWith(`${inp.name}=`)));
   let next = 0;
+  const inputFiles: string[] = [];
   for (const arg of values.input ?? []) {
     const eq = arg.indexOf('=');
     const named = eq > 0 && inputs.some((inp) => inp.name === arg.slice(0, eq));
     const input = named ? inputs.find((inp) => inp.name === arg.slice(0, eq))! : unnamed[next++];
     const path = named ? arg.slice(eq + 1) : arg;
+    inputFiles.push(path);
     if (!input) throw new UsageError(`too many --input files: the model takes ${inputs.map((i) => i.name).join(', ')}`);
     if (input.name in feeds) throw new UsageError(`input "${input.name}" is given twice`);
     let tensor: Tensor;
@@ -82,6 +89,9 @@ export async function runCommand(args: string[]): Promise<number> {
     checkInput(path, tensor, input, symbols);
     feeds[input.name] = tensor;
   }
+  // The output is one .npy, or a folder of them: none of them may be an input.
+  const outputs = [values.output as string, ...(await readdir(values.output as string).catch(() => [] as string[])).map((f) => join(values.output as string, f))];
+  await refuseOverwritingInputs(outputs, [...sources, ...inputFiles]);
   const missing = inputs.filter((inp) => !(inp.name in feeds));
   if (missing.length > 0) throw new UsageError(`missing --input for ${missing.map((m) => `"${m.name}" (${m.dtype} ${formatShape(m.shape)})`).join(', ')}`);
 

@@ -37,6 +37,8 @@ export interface TrainingGraphOptions {
   weights?: Weights;
   seed?: number;
   opset?: number;
+  /** As compileModel's: refuse weights that need more bytes than this. */
+  memoryLimit?: number;
 }
 
 export interface TrainingGraph {
@@ -130,7 +132,7 @@ const floatInput = (p: { key: string; shape: number[] }) => valueInfo(p.key, { s
 
 export function buildTrainingGraph(source: ModelDocument, options: TrainingGraphOptions): TrainingGraph {
   const { doc, lossId, targetId } = withLoss(source, options.loss);
-  const compiled = compileModel(doc, { weights: options.weights, seed: options.seed, opset: options.opset, training: true, truncateBptt: options.truncateBptt });
+  const compiled = compileModel(doc, { weights: options.weights, seed: options.seed, opset: options.opset, training: true, truncateBptt: options.truncateBptt, memoryLimit: options.memoryLimit });
   const b = compiled.builder;
   const graph = compiled.model.graph;
   // Parameters stay initializers while the backward pass is built (so their types are known); the
