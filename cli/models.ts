@@ -47,7 +47,7 @@ export async function readOnnx(file: string, sources: string[] = []): Promise<Mo
         const offset = externalNumber(entry('offset'), 'offset', t.name ?? '') ?? 0;
         const length = externalNumber(entry('length'), 'length', t.name ?? '');
         sources.push(join(dirname(file), location));
-        t.raw_data = await readInside(dirname(file), location, `tensor "${t.name}"`, { offset, length });
+        t.raw_data = await readInside(dirname(file), location, `the external data of tensor "${t.name}"`, { offset, length });
         delete t.data_location;
         delete t.external_data;
       }
@@ -81,7 +81,7 @@ export async function loadModelFile(file: string): Promise<LoadedModel> {
   const sidecar = join(dirname(file), doc.weights);
   let weights: Weights;
   try {
-    weights = decodeSafetensors(await readInside(dirname(file), doc.weights, `${file}: "weights"`)).weights;
+    weights = decodeSafetensors(await readInside(dirname(file), doc.weights, `the weights file named by ${file}`)).weights;
   } catch (e) {
     if (e instanceof WeightsFormatError) throw new UserError(`${sidecar}: ${e.message}`);
     throw e;

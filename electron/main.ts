@@ -2,22 +2,25 @@
  * The desktop shell: one window per document, the native menu, file dialogs, atomic saves, the recovery
  * file, a prompt for unsaved changes, and ONNX Runtime in a utility process. Security as Electron's
  * checklist asks: context isolation, sandbox, no Node in the window, a strict CSP (in index.html), no
- * remote content or navigation, and every IPC payload validated.
+ * remote content or navigation, no <webview>, only the permissions the editor uses, every IPC payload
+ * validated, and writes only to files the main process chose itself (see save-targets.ts).
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type UtilityProcess } from 'electron';
 import { promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readBytes, writeFileAtomic } from '../host/fs.ts';
 import { ExportOnnxRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from '../common/ipc.ts';
 import { MENUS } from '../common/menu-model.ts';
+import { isPermissionAllowed, SaveTargets } from './save-targets.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const RENDERER = join(HERE, '..', 'renderer', 'index.html');
 const RENDERER_URL = pathToFileURL(RENDERER).href;
 const dirty = new Map<number, boolean>();
-const pendingDocuments = new Map<number, { name: string; text?: string; bytes?: Uint8Array }>();
+const pendingDocuments = new Map<number, { name: string; handle: string; text?: string; bytes?: Uint8Array }>();
 const recent: string[] = [];
+const saveTargets = new SaveTargets();
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -25,7 +28,7 @@ function createWindow(): BrowserWindow {
     height: 900,
     show: false,
     title: 'Netloom',
-    webPreferences: { preload: join(HERE, 'preload.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false },
+    webPreferences: { preload: join(HERE, 'preload.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false, webviewTag: false },
   });
   win.webContents.on('will-navigate', (event) => event.preventDefault());
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
@@ -41,6 +44,7 @@ function createWindow(): BrowserWindow {
   win.on('closed', () => {
     dirty.delete(id);
     pendingDocuments.delete(id);
+    saveTargets.forget(id);
   });
   void win.loadFile(RENDERER);
   return win;
@@ -65,9 +69,10 @@ function remember(path: string): void {
   buildMenu();
 }
 
+/** Reads a file a person chose; the window it opens in gets a handle for saving back to it. */
 async function openPath(path: string) {
-  remember(path);
   const bytes = await readBytes(path);
+  remember(path);
   return path.toLowerCase().endsWith('.onnx') ? { name: path, bytes } : { name: path, text: new TextDecoder().decode(bytes) };
 }
 
@@ -75,20 +80,23 @@ function registerIpc(): void {
   ipcMain.handle(IPC.openFile, async (event) => {
     const win = windowOf(event);
     const picked = await dialog.showOpenDialog(win, { filters: [{ name: 'Models', extensions: ['json', 'onnx'] }], properties: ['openFile'] });
-    return picked.canceled ? null : openPath(picked.filePaths[0]);
+    if (picked.canceled) return null;
+    const path = picked.filePaths[0];
+    return { ...(await openPath(path)), handle: saveTargets.grant(win.id, path) };
   });
   ipcMain.handle(IPC.saveFile, async (event, payload) => {
     const win = windowOf(event);
     const request = validate(SaveFileRequest, payload, IPC.saveFile);
-    let path = request.path;
-    if (!path) {
+    let path = request.handle === null ? null : saveTargets.resolve(win.id, request.handle);
+    if (request.handle !== null && path === null) throw new Error('save refused: that file was not opened or chosen in this window');
+    if (path === null) {
       const picked = await dialog.showSaveDialog(win, { defaultPath: 'model.json', filters: [{ name: 'Netloom model', extensions: ['json'] }] });
       if (picked.canceled || !picked.filePath) return null;
       path = picked.filePath;
     }
     await writeFileAtomic(path, request.text);
     remember(path);
-    return path;
+    return { name: path, handle: saveTargets.grant(win.id, path) };
   });
   ipcMain.handle(IPC.exportOnnx, async (event, payload) => {
     const win = windowOf(event);
@@ -180,13 +188,19 @@ function buildMenu(): void {
 async function openRecentFile(path: string): Promise<void> {
   try {
     const file = await openPath(path);
-    pendingDocuments.set(createWindow().id, file);
+    const win = createWindow();
+    pendingDocuments.set(win.id, { ...file, handle: saveTargets.grant(win.id, path) });
   } catch (e) {
     dialog.showErrorBox('Cannot open the file', (e as Error).message);
   }
 }
 
+// No <webview> in any page, and no permission the editor does not use (camera, location, notifications…).
+app.on('web-contents-created', (_, contents) => contents.on('will-attach-webview', (event) => event.preventDefault()));
+
 void app.whenReady().then(() => {
+  session.defaultSession.setPermissionRequestHandler((_, permission, callback) => callback(isPermissionAllowed(permission)));
+  session.defaultSession.setPermissionCheckHandler((_, permission) => isPermissionAllowed(permission));
   registerIpc();
   buildMenu();
   createWindow();

@@ -4,7 +4,7 @@
  * check that an output will not overwrite an input.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 
 /** An error meant for a person: printed as one line, never with a stack trace. */
@@ -77,13 +77,18 @@ function readFailure(file: string, e: unknown): UserError {
 async function readRegularFile(file: string, offset = 0, length?: number): Promise<Uint8Array> {
   let handle: fs.FileHandle | undefined;
   try {
-    handle = await fs.open(file, 'r');
+    // Look before opening (opening a pipe would wait for a writer), and again once open (it may have changed).
+    const kind = (stat: Stats) => {
+      if (stat.isDirectory()) throw new UserError(`${file}: is a folder, not a file`);
+      if (!stat.isFile()) throw new UserError(`${file}: is not a regular file (a device, pipe or socket)`);
+    };
+    kind(await fs.stat(file));
+    handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     const stat = await handle.stat();
-    if (stat.isDirectory()) throw new UserError(`${file}: is a folder, not a file`);
-    if (!stat.isFile()) throw new UserError(`${file}: is not a regular file`);
+    kind(stat);
     const size = length ?? stat.size - offset;
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(size) || size < 0 || offset + size > stat.size) {
-      throw new UserError(`${file}: bytes ${offset} to ${offset + (length ?? 0)} are asked for, but the file has ${stat.size}`);
+      throw new UserError(`${file}: bytes ${offset} to ${offset + size} are asked for, but the file has ${stat.size}`);
     }
     const bytes = new Uint8Array(size);
     let done = 0;
@@ -108,27 +113,25 @@ export function readBytes(file: string): Promise<Uint8Array> {
 /**
  * Reads a file that another file names (an ONNX model's external data, a document's weights), following
  * ONNX's rule for external data: the path is relative and stays inside `folder`, through symbolic links
- * too; it is a regular file; and the byte range asked for lies within it. `what` names the reference in
- * errors ("tensor "fc.weight"").
+ * too; it is a regular file; and the byte range asked for lies within it. `what` says in errors what the
+ * file is ("the weights file named by m.json").
  */
 export async function readInside(folder: string, path: string, what: string, range: { offset?: number; length?: number } = {}): Promise<Uint8Array> {
-  const refuse = (why: string) => new UserError(`${what}: "${path}" ${why}`);
+  const refuse = (why: string) => new UserError(`${what}, ${JSON.stringify(path)}, ${why}`);
   if (path === '' || path.includes('\0')) throw refuse('is not a file name');
   if (isAbsolute(path) || /^[a-zA-Z]:|^[\\/]/.test(path)) throw refuse(`is an absolute path; it must be relative to the model's folder`);
   if (path.split(/[\\/]/).includes('..')) throw refuse(`leaves the model's folder ("..")`);
-  let real: string;
-  let realFolder: string;
+  const file = join(folder, path);
   try {
-    realFolder = await fs.realpath(folder);
-    real = await fs.realpath(join(folder, path));
+    const real = await fs.realpath(file);
+    const inside = relative(await fs.realpath(folder), real);
+    if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) throw refuse(`leaves the model's folder through a symbolic link`);
+    return await readRegularFile(real, range.offset, range.length);
   } catch (e) {
-    throw readFailure(`${what}: ${join(folder, path)}`, e);
+    if (e instanceof UserError && e.message.startsWith(what)) throw e;
+    const failure = readFailure(file, e);
+    throw new UserError(`${failure.message.replace(/^[^:]*: /, `${file}: `)} (${what})`);
   }
-  const inside = relative(realFolder, real);
-  if (inside === '' || inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) throw refuse(`leaves the model's folder (through a symbolic link)`);
-  return readRegularFile(real, range.offset, range.length).catch((e) => {
-    throw new UserError(`${what}: ${(e as Error).message.replace(real, join(folder, path))}`);
-  });
 }
 
 /**

@@ -1,6 +1,8 @@
 /** What the editor needs from where it runs: files, downloads, the recovery file, native menus. */
 export interface OpenedFile {
   name: string;
+  /** Desktop: the main process's opaque handle for saving back to this file. */
+  handle?: string;
   text?: string;
   bytes?: Uint8Array;
 }
