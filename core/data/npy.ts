@@ -34,6 +34,9 @@ function typedArray(dtype: TensorDType, buffer: ArrayBuffer, count: number): Ten
   }
 }
 
+/** Header text as it may appear in a one-line message: as it is when plain and short, else quoted and escaped. */
+const shown = (text: string): string => (/^[\x20-\x7e]{0,40}$/.test(text) ? text : JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text));
+
 /** The array a .npy header declares: its dtype, dims, and where the data starts and ends. */
 export function npyLayout(bytes: Uint8Array): { kind: { dtype: TensorDType; bytes: number }; dims: number[]; dataStart: number; dataBytes: number } {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new NpyFormatError('not a .npy file (no NUMPY magic)');
@@ -50,13 +53,13 @@ export function npyLayout(bytes: Uint8Array): { kind: { dtype: TensorDType; byte
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw new NpyFormatError('unreadable .npy header');
   const kind = DESCR[descr.replace(/^=/, '<')];
-  if (!kind) throw new NpyFormatError(`dtype ${descr} is not supported (use float32, float64, int64, int32, int8, uint8 or bool, little-endian)`);
+  if (!kind) throw new NpyFormatError(`dtype ${shown(descr)} is not supported (use float32, float64, int64, int32, int8, uint8 or bool, little-endian)`);
   if (fortran === 'True') throw new NpyFormatError('Fortran-ordered arrays are not supported; save with np.ascontiguousarray');
   const parts = shapeText.split(',').map((s) => s.trim()).filter(Boolean);
-  if (!parts.every((p) => /^\d+L?$/.test(p))) throw new NpyFormatError(`shape (${shapeText}) is not a list of sizes`);
+  if (!parts.every((p) => /^\d+L?$/.test(p))) throw new NpyFormatError(`shape ${shown(`(${shapeText})`)} is not a list of sizes`);
   const dims = parts.map((p) => Number(p.replace('L', '')));
   const count = dims.reduce((a, b) => a * b, 1);
-  if (!Number.isSafeInteger(count * kind.bytes) || count > 2 ** 32) throw new NpyFormatError(`shape (${dims.join(', ')}) declares more elements than one array can hold`);
+  if (count * kind.bytes > 2 ** 32) throw new NpyFormatError(`shape (${dims.join(', ')}) declares more elements than one array can hold`);
   return { kind, dims, dataStart: start + headerLength, dataBytes: count * kind.bytes };
 }
 

@@ -116,8 +116,8 @@ export function initialTensor(shape: number[], init: ParamInit, rng: Rng): Float
   return data;
 }
 
-/** The most elements one typed array may hold in JavaScript engines today (V8: 2³²). */
-export const MAX_TENSOR_ELEMENTS = 2 ** 32;
+/** The most bytes one tensor may take: its bytes are viewed as a Uint8Array, which V8 caps at 2³² elements. */
+export const MAX_TENSOR_BYTES = 2 ** 32;
 
 export const formatBytes = (n: number): string => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`);
 
@@ -131,7 +131,7 @@ export function weightsTooLarge(nodes: { id: string; params: ParamTensor[]; buff
     for (const p of [...node.params, ...node.buffers]) {
       if (p.tiedTo) continue;
       const count = p.shape.reduce((a, b) => a * b, 1);
-      if (count > MAX_TENSOR_ELEMENTS) return `tensor "${weightKey(node.id, p.name)}" would need ${formatBytes(count * 4)} (${count.toExponential(2)} weights), more than one tensor can hold`;
+      if (count * 4 > MAX_TENSOR_BYTES) return `tensor "${weightKey(node.id, p.name)}" would need ${formatBytes(count * 4)} (${count.toExponential(2)} weights), more than one tensor can hold`;
       total += count * 4;
     }
   }

@@ -132,7 +132,8 @@ export function tensorElementCount(t: TensorProto): number {
   const dims = t.dims ?? [];
   if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new OnnxFormatError(`tensor "${t.name}" has dims [${dims.join(', ')}], which are not sizes`);
   const count = dims.reduce((a, b) => a * b, 1);
-  if (count > 2 ** 32) throw new OnnxFormatError(`tensor "${t.name}" declares ${count.toExponential(2)} elements, more than one tensor can hold`);
+  // Its bytes must fit one Uint8Array (V8: 2³² elements).
+  if (count * (ELEMENT_BYTES[t.data_type ?? DataType.FLOAT] ?? 1) > 2 ** 32) throw new OnnxFormatError(`tensor "${t.name}" declares ${count.toExponential(2)} elements, more than one tensor can hold`);
   return count;
 }
 

@@ -13,7 +13,7 @@ import { zipSync } from 'fflate';
 import { encodeNpy, parseNpy } from '../../core/data/npy.ts';
 import { parseNpz } from '../../core/data/npz.ts';
 import { checkTarget, type Dataset } from '../../core/data/dataset.ts';
-import { decodeSafetensors, encodeSafetensors, weightsMismatch, type Weights } from '../../core/graph/weights.ts';
+import { decodeSafetensors, encodeSafetensors, type Weights } from '../../core/graph/weights.ts';
 import { compileModel, CompileError } from '../../core/convert/compile.ts';
 import { DataType, encodeModelBytes, externalizeTensors, concatChunks, tensorValues, OnnxFormatError, type ModelProto } from '../../core/onnx/proto.ts';
 import { formatSummary, inferShapes, parseModel, serializeModel, type ModelSummary } from '../../core/index.ts';
