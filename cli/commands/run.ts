@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeNpy, NpyFormatError, parseNpy } from '../../core/data/npy.ts';
 import { EngineError, type Provider, type Tensor } from '../../core/engine/engine.ts';
@@ -36,6 +35,9 @@ function checkInput(file: string, t: Tensor, input: ModelInput, symbols: Map<str
   });
 }
 
+/** Where one of several outputs goes: "<folder>/<output name>.npy", the name made safe for a file. */
+const outputFile = (folder: string, name: string): string => join(folder, `${name.replace(/[^\w.-]/g, '_')}.npy`);
+
 export async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     input: { type: 'string', short: 'i', multiple: true },
@@ -52,8 +54,10 @@ export async function runCommand(args: string[]): Promise<number> {
   let bytes: Uint8Array;
   let inputs: ModelInput[];
   let sources = [file];
+  let outputNames: string[];
   if (isOnnxPath(file)) {
     const onnx = await readOnnx(file, sources);
+    outputNames = onnx.graph.output.map((v) => v.name);
     const initialised = new Set((onnx.graph.initializer ?? []).map((t) => t.name));
     inputs = onnx.graph.input.filter((v) => !initialised.has(v.name)).map(describeInput);
     bytes = encodeModelBytes(onnx);
@@ -61,6 +65,7 @@ export async function runCommand(args: string[]): Promise<number> {
     const model = await loadModelFile(file);
     sources = model.sources;
     const compiled = compile(model);
+    outputNames = compiled.outputs.map((v) => v.name);
     inputs = compiled.inputs.map((v) => ({ name: v.name, dtype: v.type.dtype, shape: v.type.shape }));
     bytes = encodeModelBytes(compiled.model);
   }
@@ -90,7 +95,7 @@ export async function runCommand(args: string[]): Promise<number> {
     feeds[input.name] = tensor;
   }
   // The output is one .npy, or a folder of them: none of them may be an input.
-  const outputs = [values.output as string, ...(await readdir(values.output as string).catch(() => [] as string[])).map((f) => join(values.output as string, f))];
+  const outputs = outputNames.length === 1 ? [values.output as string] : outputNames.map((name) => outputFile(values.output as string, name));
   await refuseOverwritingInputs(outputs, [...sources, ...inputFiles]);
   const missing = inputs.filter((inp) => !(inp.name in feeds));
   if (missing.length > 0) throw new UsageError(`missing --input for ${missing.map((m) => `"${m.name}" (${m.dtype} ${formatShape(m.shape)})`).join(', ')}`);
@@ -104,7 +109,7 @@ export async function runCommand(args: string[]): Promise<number> {
     if (names.length === 1) await writeFileAtomic(values.output as string, encodeNpy(results[names[0]]));
     else {
       await ensureFolder(values.output as string);
-      for (const name of names) await writeFileAtomic(join(values.output as string, `${name.replace(/[^\w.-]/g, '_')}.npy`), encodeNpy(results[name]));
+      for (const name of names) await writeFileAtomic(outputFile(values.output as string, name), encodeNpy(results[name]));
     }
     for (const name of names) console.error(`${name}: ${results[name].dtype} [${results[name].dims.join(', ')}]`);
     await session.release();
