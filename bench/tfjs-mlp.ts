@@ -5,10 +5,32 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+// TensorFlow.js is an optional install (bench/train.bench.ts explains it when missing), so it is typed here
+// by the little this comparison uses rather than by its own declarations.
+interface Tensor {
+  dispose(): void;
+  dataSync(): unknown;
+}
+interface TensorFlow {
+  setBackend(name: string): Promise<boolean>;
+  ready(): Promise<void>;
+  getBackend(): string;
+  variable(t: Tensor): Tensor;
+  randomUniform(shape: number[], min?: number, max?: number): Tensor;
+  zeros(shape: number[]): Tensor;
+  oneHot(indices: Tensor, depth: number): Tensor;
+  tensor1d(values: number[], dtype: string): Tensor;
+  add(a: Tensor, b: Tensor): Tensor;
+  matMul(a: Tensor, b: Tensor): Tensor;
+  relu(a: Tensor): Tensor;
+  losses: { softmaxCrossEntropy(labels: Tensor, logits: Tensor): Tensor };
+  train: { adam(lr: number): { minimize(f: () => Tensor, returnCost: boolean): Tensor | null } };
+}
+
 // The CommonJS builds: the ES module builds import folders, which Node does not resolve.
 const require = createRequire(import.meta.url);
-const tf = require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
-const { setWasmPaths } = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+const tf = require('@tensorflow/tfjs') as TensorFlow;
+const { setWasmPaths } = require('@tensorflow/tfjs-backend-wasm') as { setWasmPaths(path: string): void };
 
 setWasmPaths(fileURLToPath(new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url)));
 await tf.setBackend('wasm');
@@ -25,7 +47,7 @@ const y = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 10), 'i
 const step = () =>
   optimizer.minimize(() => {
     const logits = tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2);
-    return tf.losses.softmaxCrossEntropy(y, logits) as import('@tensorflow/tfjs').Scalar;
+    return tf.losses.softmaxCrossEntropy(y, logits);
   }, true);
 
 for (let i = 0; i < 5; i++) step()!.dispose();

@@ -6,10 +6,10 @@
  */
 import * as ort from 'onnxruntime-node';
 import { inferShapes, type ModelDocument } from '../core/index.ts';
-import { OnnxBuilder, floatTensor } from '../core/onnx/builder.ts';
-import { valueInfo } from '../core/onnx/builder.ts';
+import { OnnxBuilder, floatTensor, valueInfo } from '../core/onnx/builder.ts';
 import { encodeModelBytes, type GraphProto } from '../core/onnx/proto.ts';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Dataset } from '../core/data/dataset.ts';
 import { optimizerConfig, type OptimizerName } from '../core/train/optimizers.ts';
@@ -101,8 +101,20 @@ export async function benchTraining(): Promise<void> {
     const gflops = (rates[i] * trainingFlops(r.model)) / 1e9;
     console.log(`${r.name} training (batch 64, ${r.optimizer === 'sgd' ? 'SGD' : 'Adam'}): ${Math.round(rates[i])} samples/s, ${gflops.toFixed(1)} GFLOP/s = ${((100 * gflops) / peak).toFixed(1)}% of the MatMul peak${r.target}`);
   });
+  if (!tfjsInstalled()) return void console.log(`TensorFlow.js comparison skipped: it is an optional install (286 MB). For it: npm install --no-save ${TFJS_PACKAGES.join(' ')}, then npm run bench again.`);
   const tfjs = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./tfjs-mlp.ts', import.meta.url))], { encoding: 'utf8' });
   if (tfjs.status !== 0) return void console.log(`TensorFlow.js comparison failed: ${tfjs.stderr.split('\n').find((l) => /Error/.test(l)) ?? tfjs.status}`);
   const r = JSON.parse(tfjs.stdout.trim().split('\n').pop()!);
   console.log(`MLP 784-1024-10 in TensorFlow.js (${r.backend} backend, batch 64, Adam): ${Math.round(r.samplesPerSec)} samples/s, ${((r.samplesPerSec * trainingFlops(mlp)) / 1e9).toFixed(1)} GFLOP/s`);
+}
+
+const TFJS_PACKAGES = ['@tensorflow/tfjs@4', '@tensorflow/tfjs-backend-wasm@4'];
+
+function tfjsInstalled(): boolean {
+  try {
+    for (const name of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm']) createRequire(import.meta.url).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
 }

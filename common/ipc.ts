@@ -3,6 +3,7 @@
  * checked against these schemas on arrival (zod), in both directions where data comes from outside.
  */
 import { z } from 'zod';
+import { COMMAND_IDS, type CommandId } from './commands.ts';
 
 export const IPC = {
   openFile: 'netloom:open-file',
@@ -25,31 +26,8 @@ export const ExportOnnxRequest = z.object({ bytes: z.custom<Uint8Array>((v) => v
 export const WriteRecoveryRequest = z.object({ text: z.string().max(512 * 1024 * 1024) }).strict();
 export const SetTitleRequest = z.object({ title: z.string().max(1000), dirty: z.boolean() }).strict();
 export const OpenedFileReply = z.object({ name: z.string(), handle: z.string().optional(), text: z.string().optional(), bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes').optional() }).strict().nullable();
-export const Command = z.enum([
-  'new',
-  'new-from-template',
-  'open',
-  'save',
-  'save-as',
-  'export-onnx',
-  'undo',
-  'redo',
-  'cut',
-  'copy',
-  'paste',
-  'delete',
-  'select-all',
-  'duplicate',
-  'group',
-  'zoom-in',
-  'zoom-out',
-  'fit',
-  'auto-layout',
-  'toggle-panels',
-  'theme',
-  'help',
-]);
-export type CommandId = z.infer<typeof Command>;
+export const Command = z.enum(COMMAND_IDS);
+export type { CommandId };
 
 /** The API the preload script exposes to the window as `window.netloom`. */
 export interface NetloomBridge {

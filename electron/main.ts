@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readBytes, writeFileAtomic } from '../host/fs.ts';
 import { ExportOnnxRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from '../common/ipc.ts';
-import { MENUS } from '../common/menu-model.ts';
+import { MENUS } from '../common/commands.ts';
 import { isPermissionAllowed, SaveTargets } from './save-targets.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));

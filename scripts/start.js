@@ -1,5 +1,6 @@
 // `npm start`: the desktop app when Electron's binary is installed; otherwise the editor in a browser.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { buildElectron, buildRenderer } from './build.js';
 import { startWeb } from './web.js';
@@ -13,7 +14,19 @@ function electronBinary() {
   }
 }
 
-const binary = electronBinary();
+// The project's .npmrc skips install scripts, so Electron's binary is fetched here, once, on first start.
+function fetchElectron() {
+  const installer = 'node_modules/electron/install.js';
+  if (!existsSync(installer)) return;
+  console.log('Fetching the Electron binary (first start)…');
+  spawnSync(process.execPath, [installer], { stdio: 'ignore', timeout: 120_000 });
+}
+
+let binary = electronBinary();
+if (!binary) {
+  fetchElectron();
+  binary = electronBinary();
+}
 if (binary) {
   await buildRenderer();
   await buildElectron();

@@ -89,6 +89,7 @@ const MASKING: Record<string, ParamSchema> = {
 
 const MultiheadAttention: LayerSpec = {
   op: 'MultiheadAttention',
+  starting: { numHeads: 4 },
   category: 'Attention & Transformer',
   summary: 'Scaled dot-product attention with several heads (self or cross).',
   doc: 'output = softmax(QKᵀ/√d)V per head, with Q from `query` and K, V from `key`/`value` (self-attention when they are not connected). Options: a causal mask, a sliding window, rotary positions on Q and K, and fewer key/value heads than query heads (GQA; 1 is MQA). Parameters as torch.nn.MultiheadAttention: 4E² + 4E for self-attention.',
@@ -151,6 +152,7 @@ function feedForwardParams(D: number, F: number, gated: boolean, bias: boolean, 
 
 const FeedForward: LayerSpec = {
   op: 'FeedForward',
+  starting: { hiddenFeatures: 256 },
   category: 'Attention & Transformer',
   summary: 'Position-wise MLP: W₂·act(W₁x + b₁) + b₂ (ReLU, GELU or SwiGLU).',
   doc: "The Transformer's per-token MLP m = W₂·ReLU(W₁x + b₁) + b₂. SwiGLU (Llama) is W₂·(SiLU(W₁x) ⊙ W₃x), with a third matrix.",
@@ -202,6 +204,7 @@ function transformerLayer(decoder: boolean): LayerSpec {
   const E2 = decoder ? '2·(4E² + 4E)' : '4E² + 4E';
   return {
     op: decoder ? 'TransformerDecoderLayer' : 'TransformerEncoderLayer',
+    starting: { nhead: 4 },
     category: 'Attention & Transformer',
     summary: decoder ? 'Masked self-attention, cross-attention to memory, feed-forward.' : 'Self-attention and feed-forward, each with a residual and LayerNorm.',
     doc: `As torch.nn.${decoder ? 'TransformerDecoderLayer' : 'TransformerEncoderLayer'} with batch_first, plus normFirst for pre-LN. Parameters: ${E2} (attention) + 2EF + F + E (feed-forward) + ${decoder ? 6 : 4}E (LayerNorms). A decoder-only model (GPT) is a stack of encoder layers with a causal mask.`,

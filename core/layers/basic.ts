@@ -6,6 +6,7 @@ import { BIAS, fanInUniform, ONE_INPUT, ONE_OUTPUT, expectFloat, formatCount, kn
 
 const Input: LayerSpec = {
   op: 'Input',
+  starting: { shape: [1, 28, 28] },
   category: 'Input & structure',
   summary: 'A model input. The batch dimension N is implied.',
   doc: 'Declares a tensor fed to the model. `shape` leaves out the batch dimension, which is the symbol N. Use a symbol such as "T" for a variable sequence length, and dtype int64 for token ids or class labels.',
@@ -27,6 +28,7 @@ const Input: LayerSpec = {
 
 const Linear: LayerSpec = {
   op: 'Linear',
+  starting: { outFeatures: 10 },
   category: 'Linear & convolution',
   summary: 'Fully connected layer: y = xWᵀ + b.',
   doc: 'Applies y = xWᵀ + b to the last dimension. The number of input features is inferred. With `tiedTo`, the weight is shared with an Embedding (a language-model head tied to the token embedding) and is counted once, as PyTorch does.',
@@ -107,6 +109,7 @@ function reshapeTarget(shape: Dim[]): number[] {
 
 const Reshape: LayerSpec = {
   op: 'Reshape',
+  starting: { shape: [-1] },
   category: 'Input & structure',
   summary: 'Reshapes each sample; the batch dimension is kept.',
   doc: 'Gives each sample a new shape with the same number of elements. One entry may be -1, inferred from the rest. The batch dimension is not written.',

@@ -29,6 +29,7 @@ function paddingOf(ctx: ParamReader & { fail?: InferContext['fail'] }, kernel: n
 function conv(rank: 1 | 2): LayerSpec {
   return {
     op: `Conv${rank}d`,
+    starting: { outChannels: 16, kernelSize: 3 },
     category: 'Linear & convolution',
     summary: `${rank}-D convolution: outChannels filters slid over the input.`,
     doc:
@@ -83,6 +84,7 @@ function conv(rank: 1 | 2): LayerSpec {
 
 const ConvTranspose2d: LayerSpec = {
   op: 'ConvTranspose2d',
+  starting: { outChannels: 16, kernelSize: 2, stride: 2 },
   category: 'Linear & convolution',
   summary: 'Transposed ("deconvolution") 2-D convolution, for upsampling.',
   doc: 'The gradient of Conv2d with respect to its input, used as a learnable upsampler. Output size: H2 = (H1 − 1)·S − 2P + D·(F − 1) + outputPadding + 1.',
@@ -147,6 +149,7 @@ function pool2d(op: 'MaxPool2d' | 'AvgPool2d'): LayerSpec {
   };
   return {
     op,
+    starting: { kernelSize: 2 },
     category: 'Pooling',
     summary: isMax ? 'Takes the maximum of each window.' : 'Takes the average of each window.',
     doc: `Downsamples each channel independently with a ${isMax ? 'max' : 'mean'} over F×F windows at stride S. Output size: W2 = (W1 − F)/S + 1 (with padding, (W1 − F + 2P)/S + 1). Introduces zero parameters.`,

@@ -5,6 +5,7 @@ import { ONE_OUTPUT, normalInit, expectFloat, expectRank, knownDim, only, param,
 
 const Embedding: LayerSpec = {
   op: 'Embedding',
+  starting: { numEmbeddings: 1000, embeddingDim: 64 },
   category: 'Embedding',
   summary: 'Looks up a learned vector for each token id.',
   doc: 'A table of numEmbeddings vectors of size embeddingDim; each integer id in the input selects one row. Parameters: numEmbeddings·embeddingDim.',

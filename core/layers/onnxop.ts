@@ -24,6 +24,7 @@ const ELEM: Record<string, number> = { int64: DataType.INT64, int32: DataType.IN
 
 export const OnnxOp: LayerSpec = {
   op: 'OnnxOp',
+  starting: { opType: 'Identity' },
   category: 'Input & structure',
   summary: 'An ONNX operator kept as it is (made by import).',
   doc: 'Any ONNX node that is not one of the catalogue layers: the op type, domain, attributes, constant inputs and weights are kept, so the model re-exports to the same function. Float weights (other than scalars and settings such as Clip bounds) count as parameters.',

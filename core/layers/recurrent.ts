@@ -16,6 +16,7 @@ function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: number, equation: string):
   if (op === 'LSTM') outputs.push({ name: 'c', help: 'Final cell state of every layer.' });
   return {
     op,
+    starting: { hiddenSize: 64 },
     category: 'Recurrent',
     summary: `${op} over a sequence (batch first).`,
     doc: `${equation} Parameters per layer and direction: ${gates}H·(in + H) weights and 2·${gates}H biases (PyTorch keeps two bias vectors). Outputs: output, h${op === 'LSTM' ? ', c' : ''}.`,

@@ -132,6 +132,8 @@ export interface LayerSpec {
   outputPorts?(params: Record<string, ParamValue>): PortSpec[];
   /** Hidden from the palette (OnnxOp is made by the importer, not by hand). */
   internal?: boolean;
+  /** Values for params that have no default, so that a layer added by hand is valid at once. */
+  starting?: Record<string, ParamValue>;
   infer(ctx: InferContext): InferResult;
   /** Emits the layer as standard ONNX ops; must produce every value named in `ctx.outputs`. */
   lower(ctx: LowerContext): void;

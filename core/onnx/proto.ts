@@ -6,6 +6,9 @@
 import protobuf from 'protobufjs/minimal.js';
 import { onnx } from './onnx-pb.js';
 
+// The generated module (onnx-pb.js, typed by pbts in onnx-pb.d.ts) is the codec. The interfaces below are
+// the plain objects that codec's toObject gives back and takes: what the rest of Netloom reads and builds.
+
 export interface StringStringEntry {
   key: string;
   value: string;
@@ -113,16 +116,16 @@ export function decodeTensor(bytes: Uint8Array): TensorProto {
 
 /** A nested message (a tensor or graph attribute) as base64 protobuf, for keeping it in a JSON document. */
 export function messageToBase64(kind: 'TensorProto' | 'GraphProto', value: TensorProto | GraphProto): string {
-  const type = kind === 'TensorProto' ? Tensor : Graph;
+  const bytes = kind === 'TensorProto' ? Tensor.encode(Tensor.fromObject(value)).finish() : Graph.encode(Graph.fromObject(value)).finish();
   let binary = '';
-  for (const byte of type.encode(type.fromObject(value)).finish()) binary += String.fromCharCode(byte);
+  for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary);
 }
 
 export function messageFromBase64<T>(kind: 'TensorProto' | 'GraphProto', text: string): T {
-  const type = kind === 'TensorProto' ? Tensor : Graph;
   const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  return type.toObject(type.decode(bytes), { longs: Number, arrays: true, defaults: false }) as T;
+  const options = { longs: Number, arrays: true, defaults: false };
+  return (kind === 'TensorProto' ? Tensor.toObject(Tensor.decode(bytes), options) : Graph.toObject(Graph.decode(bytes), options)) as T;
 }
 
 const ELEMENT_BYTES: Record<number, number> = { [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.INT64]: 8, [DataType.INT32]: 4, [DataType.INT8]: 1, [DataType.UINT8]: 1, [DataType.BOOL]: 1 };
@@ -186,7 +189,7 @@ export class OnnxFormatError extends Error {}
 
 /** Decodes a model. Raw tensor bytes stay views of `bytes`. */
 export function decodeModel(bytes: Uint8Array): ModelProto {
-  let message: object;
+  let message: onnx.ModelProto;
   try {
     message = Model.decode(bytes);
   } catch (e) {

@@ -210,6 +210,11 @@ export class ShapeInference {
   }
 
   /** Node ids in topological order (nodes on a cycle or with an unknown op are left out). */
+  /** The document's resolved wiring (ports per edge, dependents), for the editor's connection rules. */
+  get wires(): Wiring {
+    return this.wiring;
+  }
+
   get order(): string[] {
     return this.wiring.order.map((i) => this.doc.nodes[i].id);
   }

@@ -27,7 +27,16 @@ export interface Wiring {
   dependents: number[][];
   /** Topological order of node indices; nodes on or behind a cycle are left out. */
   order: number[];
+  /** Per document edge, the ports it joins; undefined where the edge was refused (and reported). */
+  edges: (EdgeWire | undefined)[];
   diagnostics: Diagnostic[];
+}
+
+export interface EdgeWire {
+  from: number;
+  fromPort: number;
+  to: number;
+  toPort: number;
 }
 
 function portIndex(ports: PortSpec[], port: string | number): number {
@@ -53,6 +62,7 @@ export function wire(doc: ModelDocument): Wiring {
   const specs: (LayerSpec | undefined)[] = new Array(count);
   const incoming: (Connection | undefined)[][] = new Array(count);
   const dependents: number[][] = new Array(count);
+  const edges: (EdgeWire | undefined)[] = new Array(doc.edges.length);
   for (let i = 0; i < count; i++) {
     const node = nodes[i];
     index.set(node.id, i);
@@ -122,6 +132,7 @@ export function wire(doc: ModelDocument): Wiring {
       }
     }
     slots[toPort] = { from: source, fromPort };
+    edges[e] = { from: source, fromPort, to: target, toPort };
     dependents[source].push(target);
   }
 
@@ -147,7 +158,69 @@ export function wire(doc: ModelDocument): Wiring {
     }
   }
 
-  return { index, nodes, specs, incoming, dependents, order: topologicalOrder(nodes, dependents, diagnostics), diagnostics };
+  return { index, nodes, specs, incoming, dependents, order: topologicalOrder(nodes, dependents, diagnostics), edges, diagnostics };
+}
+
+/** The port names an accepted edge joins (a variadic input has one name for all its edges). */
+export function edgePortNames(w: Wiring, edge: number): { output: string; input: string } | undefined {
+  const wire = w.edges[edge];
+  if (!wire) return undefined;
+  const fromSpec = w.specs[wire.from]!;
+  const toSpec = w.specs[wire.to]!;
+  const output = outputPorts(fromSpec, w.nodes[wire.from].params)[wire.fromPort].name;
+  const input = toSpec.inputs[0].variadic ? toSpec.inputs[0].name : toSpec.inputs[wire.toPort].name;
+  return { output, input };
+}
+
+/** The edge end for a port: just the node where its layer has one port on that side (or a variadic one). */
+export function edgeEnd(node: ModelNode, port: string | null | undefined, side: 'output' | 'input'): string {
+  const spec = getLayer(node.op);
+  if (!spec || !port) return node.id;
+  const ports = side === 'output' ? outputPorts(spec, node.params) : spec.inputs;
+  return ports.length <= 1 || ports[0].variadic ? node.id : `${node.id}:${port}`;
+}
+
+/** Why an edge from `from` to `to` may not be added to the wired document, or null. */
+export function connectionProblem(w: Wiring, from: string, to: string): string | null {
+  const source = parseEdgeEnd(from);
+  const target = parseEdgeEnd(to);
+  if (source.node === target.node) return 'a layer cannot feed itself';
+  const t = w.index.get(target.node);
+  const s = w.index.get(source.node);
+  const spec = t === undefined ? undefined : w.specs[t];
+  if (t === undefined || !spec) return `no layer "${target.node}"`;
+  if (s === undefined) return `no layer "${source.node}"`;
+  if (spec.inputs.length === 0) return `${target.node} is an Input: it takes no edges`;
+  if (!spec.inputs[0].variadic) {
+    const port = portIndex(spec.inputs, target.port ?? 0);
+    const taken = port < 0 ? undefined : w.incoming[t][port];
+    if (taken) return `${target.node}'s input "${spec.inputs[port].name}" is already connected to ${w.nodes[taken.from].id}; delete that edge first`;
+  }
+  // A path from the target back to the source would close a cycle.
+  const path = pathBetween(w.dependents, t, s);
+  if (path) return `this edge would make a cycle: ${[s, ...path].map((i) => w.nodes[i].id).join(' → ')}`;
+  return null;
+}
+
+/** Breadth-first: the nodes from `from` to `to` along dependents, or null. */
+function pathBetween(dependents: number[][], from: number, to: number): number[] | null {
+  const previous = new Map<number, number>([[from, -1]]);
+  const queue = [from];
+  for (let q = 0; q < queue.length; q++) {
+    const at = queue[q];
+    if (at === to) {
+      const path: number[] = [];
+      for (let i = at; i !== -1; i = previous.get(i)!) path.unshift(i);
+      return path;
+    }
+    for (const next of dependents[at]) {
+      if (!previous.has(next)) {
+        previous.set(next, at);
+        queue.push(next);
+      }
+    }
+  }
+  return null;
 }
 
 /** Kahn's algorithm, stable in file order; nodes left over sit on or behind a cycle. */

@@ -8,18 +8,15 @@ import {
   useReactFlow,
   useStore,
   type Connection,
-  type Edge,
   type FinalConnectionState,
-  type Node,
   type NodeChange,
 } from '@xyflow/react';
 import { useCallback, useMemo, useRef, useState } from 'react';
-import { formatShape, getLayer, parseEdgeEnd, type Diagnostic } from '../../core/index.ts';
-import { outputPorts } from '../../core/layers/index.ts';
+import { edgeEnd, edgePortNames, formatShape, type Diagnostic } from '../../core/index.ts';
 import { groupsOf, type EditorState, type EditorStore } from '../state/store.ts';
-import { GroupNode, LayerNode, type GroupNodeData, type LayerNodeData } from './LayerNode.tsx';
+import { GroupNode, LayerNode, type FlowNode, type GroupNodeData, type LayerNodeData } from './LayerNode.tsx';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
-import { ShapeEdge } from './ShapeEdge.tsx';
+import { ShapeEdge, type FlowEdge } from './ShapeEdge.tsx';
 
 const nodeTypes = { layer: LayerNode, group: GroupNode };
 const edgeTypes = { shape: ShapeEdge };
@@ -37,29 +34,28 @@ interface Props {
 }
 
 export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
-  const { doc, selection, revision } = state;
-  const flow = useReactFlow();
-  const diagnostics = useMemo(() => store.inference.diagnostics(), [store, revision]);
+  const { doc, selection, inferred } = state;
+  const flow = useReactFlow<FlowNode, FlowEdge>();
   const worst = useMemo(() => {
     const map = new Map<string, Diagnostic>();
-    for (const d of diagnostics) if (d.nodeId && (!map.has(d.nodeId) || d.severity === 'error')) map.set(d.nodeId, d);
+    for (const d of inferred.diagnostics) if (d.nodeId && (!map.has(d.nodeId) || d.severity === 'error')) map.set(d.nodeId, d);
     return map;
-  }, [diagnostics]);
+  }, [inferred]);
   const groups = useMemo(() => groupsOf(doc), [doc]);
   const hidden = useMemo(() => new Map(groups.filter((g) => g.collapsed).flatMap((g) => g.nodes.map((n) => [n, g.id] as const))), [groups]);
 
   // React Flow node objects are reused while their layer, report and status are unchanged, so that
   // an edit re-renders only the nodes it touched.
-  const cache = useRef(new Map<string, { key: unknown[]; node: Node }>());
-  const derived = useMemo((): Node[] => {
+  const cache = useRef(new Map<string, { key: unknown[]; node: FlowNode }>());
+  const derived = useMemo((): FlowNode[] => {
     const selected = new Set(selection);
     const previous = cache.current;
-    const next = new Map<string, { key: unknown[]; node: Node }>();
-    const layers: Node[] = doc.nodes
+    const next = new Map<string, { key: unknown[]; node: FlowNode }>();
+    const layers: FlowNode[] = doc.nodes
       .filter((n) => !hidden.has(n.id))
       .map((n, i) => {
         const d = worst.get(n.id);
-        const report = store.inference.node(n.id);
+        const report = inferred.inference.node(n.id);
         const key = [n, report, d, selected.has(n.id)];
         const old = previous.get(n.id);
         if (old && old.key.every((k, j) => k === key[j])) {
@@ -67,32 +63,32 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
           return old.node;
         }
         const data: LayerNodeData = { node: n, report, severity: d?.severity ?? null, message: d?.message ?? null };
-        const node: Node = { id: n.id, type: 'layer', position: n.position ?? { x: 40 + (i % 6) * (NODE_WIDTH + 60), y: 40 + Math.floor(i / 6) * (NODE_HEIGHT + 60) }, data, selected: selected.has(n.id), ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}` };
+        const node: FlowNode = { id: n.id, type: 'layer', position: n.position ?? { x: 40 + (i % 6) * (NODE_WIDTH + 60), y: 40 + Math.floor(i / 6) * (NODE_HEIGHT + 60) }, data, selected: selected.has(n.id), ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}` };
         next.set(n.id, { key, node });
         return node;
       });
     cache.current = next;
-    const boxes: Node[] = groups.map((g) => {
+    const boxes: FlowNode[] = groups.map((g) => {
       const members = doc.nodes.filter((n) => g.nodes.includes(n.id));
       const xs = members.map((n) => n.position?.x ?? 0);
       const ys = members.map((n) => n.position?.y ?? 0);
       const x = Math.min(...xs) - 20;
       const y = Math.min(...ys) - 44;
-      const params = members.reduce((sum, n) => sum + (store.inference.node(n.id)?.paramCount ?? 0), 0);
+      const params = members.reduce((sum, n) => sum + (inferred.inference.node(n.id)?.paramCount ?? 0), 0);
       const data: GroupNodeData = { label: g.label, groupId: g.id, collapsed: g.collapsed, members: members.length, params, onToggle: (id) => store.toggleGroup(id) };
       const style = g.collapsed ? { width: NODE_WIDTH, height: 64 } : { width: Math.max(...xs) - Math.min(...xs) + NODE_WIDTH + 40, height: Math.max(...ys) - Math.min(...ys) + NODE_HEIGHT + 64 };
       // Not selectable or draggable, but its collapse button must still take clicks.
       return { id: g.id, type: 'group', position: { x, y }, data, style: { ...style, pointerEvents: 'all' as const }, selectable: false, draggable: false, ariaLabel: `${g.id} group ${g.label}` };
     });
     return [...boxes, ...layers];
-  }, [doc, selection, worst, hidden, groups, store, revision]);
+  }, [doc, selection, worst, hidden, groups, store, inferred]);
 
   // Local copy so that dragging is smooth; the store gets the final positions on drag stop. It follows
   // `derived` during render (not in an effect, which would draw the old shapes first). Layers that did
   // not change keep the object React Flow has measured, and changed ones keep its measured size: a node
   // without one is measured again, and its edges are not drawn until then, so replacing every object on
   // each edit re-measured all nodes and rebuilt every edge.
-  const [nodes, setNodes] = useState<Node[]>(derived);
+  const [nodes, setNodes] = useState<FlowNode[]>(derived);
   const [followed, setFollowed] = useState(derived);
   if (followed !== derived) {
     const before = new Map(followed.map((n) => [n.id, n]));
@@ -107,9 +103,9 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
     );
   }
   const onNodesChange = useCallback(
-    (changes: NodeChange[]) => {
+    (changes: NodeChange<FlowNode>[]) => {
       setNodes((current) => applyNodeChanges(changes.filter((c) => c.type === 'position' || c.type === 'dimensions' || c.type === 'select'), current));
-      const picks = changes.filter((c): c is Extract<NodeChange, { type: 'select' }> => c.type === 'select');
+      const picks = changes.filter((c): c is Extract<NodeChange<FlowNode>, { type: 'select' }> => c.type === 'select');
       if (picks.length === 0) return;
       const selected = new Set(store.get().selection);
       for (const c of picks) {
@@ -122,43 +118,40 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
     [store],
   );
   const onNodeDragStop = useCallback(
-    (_: unknown, __: Node, dragged: Node[]) => {
+    (_: unknown, __: FlowNode, dragged: FlowNode[]) => {
       const moved = Object.fromEntries(dragged.filter((n) => n.type === 'layer').map((n) => [n.id, { x: Math.round(n.position.x), y: Math.round(n.position.y) }]));
       if (Object.keys(moved).length > 0) store.moveNodes(moved);
     },
     [store],
   );
 
-  // Edges too are reused while unchanged: React Flow measures every label it re-renders.
-  const edgeCache = useRef(new Map<string, Edge>());
-  const edges = useMemo((): Edge[] => {
-    const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+  // Edges too are reused while unchanged: React Flow measures every label it re-renders. Which ports an
+  // edge joins comes from the core's wiring, the same resolution shape inference used.
+  const edgeCache = useRef(new Map<string, FlowEdge>());
+  const edges = useMemo((): FlowEdge[] => {
+    const wires = inferred.inference.wires;
     const previous = edgeCache.current;
-    const next = new Map<string, Edge>();
+    const next = new Map<string, FlowEdge>();
     const built = doc.edges.flatMap((e, i) => {
-      const from = parseEdgeEnd(e.from);
-      const to = parseEdgeEnd(e.to);
-      const source = byId.get(from.node);
-      const target = byId.get(to.node);
-      if (!source || !target) return [];
-      const outs = getLayer(source.op) ? outputPorts(getLayer(source.op)!, source.params) : [];
-      const ins = getLayer(target.op)?.inputs ?? [];
-      const fromIndex = typeof from.port === 'number' ? from.port : Math.max(0, outs.findIndex((p) => p.name === (from.port ?? outs[0]?.name)));
-      const type = store.inference.node(source.id)?.outputs?.[fromIndex];
-      const sourceGroup = hidden.get(source.id);
-      const targetGroup = hidden.get(target.id);
+      const wire = wires.edges[i];
+      const ports = edgePortNames(wires, i);
+      if (!wire || !ports) return [];
+      const source = wires.nodes[wire.from].id;
+      const target = wires.nodes[wire.to].id;
+      const type = inferred.inference.node(source)?.outputs?.[wire.fromPort];
+      const sourceGroup = hidden.get(source);
+      const targetGroup = hidden.get(target);
       if (sourceGroup && sourceGroup === targetGroup) return [];
-      const inName = ins[0]?.variadic ? ins[0].name : typeof to.port === 'number' ? ins[to.port]?.name : (to.port ?? ins[0]?.name);
-      const edge: Edge = {
+      const edge: FlowEdge = {
         id: `${e.from}>${e.to}#${i}`,
         type: 'shape',
-        source: sourceGroup ?? source.id,
-        target: targetGroup ?? target.id,
-        sourceHandle: sourceGroup ? 'out' : outs[fromIndex]?.name,
-        targetHandle: targetGroup ? 'in' : inName,
+        source: sourceGroup ?? source,
+        target: targetGroup ?? target,
+        sourceHandle: sourceGroup ? 'out' : ports.output,
+        targetHandle: targetGroup ? 'in' : ports.input,
         label: type ? formatShape(type.shape) : undefined,
         data: { from: e.from, to: e.to },
-        className: worst.get(target.id)?.severity === 'error' ? 'edge-error' : undefined,
+        className: worst.get(target)?.severity === 'error' ? 'edge-error' : undefined,
       };
       const old = previous.get(edge.id);
       const same = old && old.source === edge.source && old.target === edge.target && old.sourceHandle === edge.sourceHandle && old.targetHandle === edge.targetHandle && old.label === edge.label && old.className === edge.className;
@@ -167,23 +160,23 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
     });
     edgeCache.current = next;
     return built;
-  }, [doc, hidden, store, revision, worst]);
+  }, [doc, hidden, inferred, worst]);
 
-  const endOf = (nodeId: string, handle: string | null | undefined, side: 'source' | 'target'): string => {
-    const node = doc.nodes.find((n) => n.id === nodeId);
-    const spec = node && getLayer(node.op);
-    if (!spec || !handle) return nodeId;
-    const ports = side === 'source' ? outputPorts(spec, node.params) : spec.inputs;
-    if (ports.length <= 1 || ports[0].variadic) return nodeId;
-    return `${nodeId}:${handle}`;
-  };
+  /** The document's edge end for a canvas handle. */
+  const endOf = useCallback(
+    (nodeId: string, handle: string | null | undefined, side: 'output' | 'input'): string => {
+      const node = doc.nodes.find((n) => n.id === nodeId);
+      return node ? edgeEnd(node, handle, side) : nodeId;
+    },
+    [doc],
+  );
 
   const onConnect = useCallback(
     (c: Connection) => {
-      const problem = store.connect(endOf(c.source, c.sourceHandle, 'source'), endOf(c.target, c.targetHandle, 'target'));
+      const problem = store.connect(endOf(c.source, c.sourceHandle, 'output'), endOf(c.target, c.targetHandle, 'input'));
       if (problem) onProblem(`Connection refused: ${problem}`);
     },
-    [store, doc, onProblem],
+    [store, endOf, onProblem],
   );
   // React Flow drops an invalid connection silently; say why instead.
   const onConnectEnd = useCallback(
@@ -193,12 +186,15 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
       const handle = document.elementFromPoint(point.clientX, point.clientY)?.closest('.react-flow__handle');
       const toNode = handle?.getAttribute('data-nodeid');
       if (!toNode || toNode === state.fromNode.id) return;
-      const problem = store.connectionProblem(endOf(state.fromNode.id, state.fromHandle?.id, 'source'), endOf(toNode, handle!.getAttribute('data-handleid'), 'target'));
+      const problem = store.connectionProblem(endOf(state.fromNode.id, state.fromHandle?.id, 'output'), endOf(toNode, handle!.getAttribute('data-handleid'), 'input'));
       if (problem) onProblem(`Connection refused: ${problem}`);
     },
-    [store, doc, onProblem],
+    [store, endOf, onProblem],
   );
-  const isValidConnection = useCallback((c: Connection | Edge) => store.connectionProblem(endOf(c.source, c.sourceHandle, 'source'), endOf(c.target, c.targetHandle, 'target')) === null, [store, doc]);
+  const isValidConnection = useCallback(
+    (c: Connection | FlowEdge) => store.connectionProblem(endOf(c.source, c.sourceHandle, 'output'), endOf(c.target, c.targetHandle, 'input')) === null,
+    [store, endOf],
+  );
 
   const wrapper = useRef<HTMLDivElement>(null);
   const overview = useStore((s) => s.transform[2] < DETAIL_ZOOM);
@@ -224,7 +220,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
-        onEdgesDelete={(gone) => store.removeEdges(gone.map((e) => e.data as { from: string; to: string }))}
+        onEdgesDelete={(gone) => store.removeEdges(gone.flatMap((e) => (e.data ? [e.data] : [])))}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={['Meta', 'Control', 'Shift']}

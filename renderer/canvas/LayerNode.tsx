@@ -1,5 +1,5 @@
 /** A layer on the canvas: op, id, key params, output shape, parameter count, and its typed ports. */
-import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { formatCount, formatShape, getLayer, type ModelNode, type NodeReport } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
@@ -22,8 +22,13 @@ function keyParams(node: ModelNode): string {
     .join(' · ');
 }
 
-export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps) {
-  const { node, report, severity, message } = data as LayerNodeData;
+export type LayerFlowNode = Node<LayerNodeData, 'layer'>;
+export type GroupFlowNode = Node<GroupNodeData, 'group'>;
+/** The canvas's nodes: layers and group boxes, typed by their data. */
+export type FlowNode = LayerFlowNode | GroupFlowNode;
+
+export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<LayerFlowNode>) {
+  const { node, report, severity, message } = data;
   const spec = getLayer(node.op);
   const inputs = spec?.inputs ?? [];
   const outputs = spec ? outputPorts(spec, node.params) : [];
@@ -60,8 +65,7 @@ export interface GroupNodeData extends Record<string, unknown> {
   onToggle: (id: string) => void;
 }
 
-export const GroupNode = memo(function GroupNode({ data }: NodeProps) {
-  const g = data as GroupNodeData;
+export const GroupNode = memo(function GroupNode({ data: g }: NodeProps<GroupFlowNode>) {
   return (
     <div className={`group-node ${g.collapsed ? 'collapsed' : ''}`}>
       {g.collapsed && <Handle type="target" position={Position.Left} id="in" />}

@@ -1,8 +1,9 @@
 /** Auto-layout with elkjs: layered, left to right, ports in their declared order. */
 import ElkBundle from 'elkjs/lib/elk.bundled.js';
 import type { ELK, ElkNode } from 'elkjs/lib/elk-api.js';
-import { getLayer, parseEdgeEnd, type ModelDocument } from '../../core/index.ts';
+import { edgePortNames, getLayer, type ModelDocument } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
+import { wire } from '../../core/shape/wiring.ts';
 
 // elkjs is CommonJS: its default export arrives wrapped or not, depending on the bundler.
 const ElkConstructor = ((ElkBundle as unknown as { default?: unknown }).default ?? ElkBundle) as new () => ELK;
@@ -11,6 +12,7 @@ export const NODE_WIDTH = 200;
 export const NODE_HEIGHT = 96;
 
 export async function autoLayout(doc: ModelDocument): Promise<Record<string, { x: number; y: number }>> {
+  const wiring = wire(doc);
   const graph = {
     id: 'root',
     layoutOptions: { 'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.spacing.nodeNode': '40', 'elk.layered.spacing.nodeNodeBetweenLayers': '70', 'elk.portConstraints': 'FIXED_ORDER' },
@@ -29,17 +31,13 @@ export async function autoLayout(doc: ModelDocument): Promise<Record<string, { x
         ],
       };
     }),
-    edges: doc.edges.flatMap((e, i) => {
-      const from = parseEdgeEnd(e.from);
-      const to = parseEdgeEnd(e.to);
-      const source = doc.nodes.find((n) => n.id === from.node);
-      const target = doc.nodes.find((n) => n.id === to.node);
-      if (!source || !target) return [];
-      const outs = outputPorts(getLayer(source.op)!, source.params);
-      const ins = getLayer(target.op)!.inputs;
-      const outName = typeof from.port === 'number' ? outs[from.port]?.name : (from.port ?? outs[0]?.name);
-      const inName = ins[0]?.variadic ? ins[0].name : typeof to.port === 'number' ? ins[to.port]?.name : (to.port ?? ins[0]?.name);
-      return [{ id: `e${i}`, sources: [`${source.id}::out::${outName}`], targets: [`${target.id}::in::${inName}`] }];
+    edges: doc.edges.flatMap((_, i) => {
+      const ports = edgePortNames(wiring, i);
+      const joined = wiring.edges[i];
+      if (!ports || !joined) return [];
+      const source = wiring.nodes[joined.from].id;
+      const target = wiring.nodes[joined.to].id;
+      return [{ id: `e${i}`, sources: [`${source}::out::${ports.output}`], targets: [`${target}::in::${ports.input}`] }];
     }),
   };
   const result: ElkNode = await elk.layout(graph);

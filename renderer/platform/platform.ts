@@ -1,4 +1,6 @@
 /** What the editor needs from where it runs: files, downloads, the recovery file, native menus. */
+import type { CommandId } from '../../common/commands.ts';
+
 export interface OpenedFile {
   name: string;
   /** Desktop: the main process's opaque handle for saving back to this file. */
@@ -17,7 +19,7 @@ export interface Platform {
   writeRecovery(text: string): Promise<void>;
   clearRecovery(): Promise<void>;
   /** Native menu commands (desktop); the browser shows its own menu bar instead. */
-  onCommand(handler: (command: string) => void): () => void;
+  onCommand(handler: (command: CommandId) => void): () => void;
   setTitle(title: string, dirty: boolean): void;
   /** A document handed over at start (desktop: Open Recent opens a new window with it). */
   takePendingDocument(): Promise<OpenedFile | null>;

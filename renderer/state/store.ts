@@ -4,7 +4,7 @@
  * be undone. Shapes and counts are re-inferred on each change, incrementally for parameter edits.
  * Plain TypeScript (no React, no DOM) so that it is unit-tested in Node.
  */
-import { ShapeInference, getLayer, parseEdgeEnd, serializeModel, type ModelDocument, type ModelEdge, type ModelNode, type ParamValue } from '../../core/index.ts';
+import { ShapeInference, connectionProblem, getLayer, parseEdgeEnd, serializeModel, summarize, type Diagnostic, type ModelDocument, type ModelEdge, type ModelNode, type ModelSummary, type ParamValue } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
 import { nextId } from './ids.ts';
 
@@ -24,6 +24,15 @@ export interface EditorState {
   dirty: boolean;
   /** Bumped on every change, for subscribers. */
   revision: number;
+  /** What inference made of the document: a new object exactly when the document's inference changed. */
+  inferred: Inferred;
+}
+
+export interface Inferred {
+  /** Shapes, counts and formulas per node (updated in place; `inferred` changes with it). */
+  inference: ShapeInference;
+  diagnostics: Diagnostic[];
+  summary: ModelSummary;
 }
 
 export const CLIPBOARD_FORMAT = 'netloom.clipboard';
@@ -50,8 +59,12 @@ export class EditorStore {
   readonly inference: ShapeInference;
 
   constructor(doc: ModelDocument = emptyDocument()) {
-    this.state = { doc, selection: [], fileName: null, dirty: false, revision: 0 };
     this.inference = new ShapeInference(structuredClone(doc));
+    this.state = { doc, selection: [], fileName: null, dirty: false, revision: 0, inferred: this.snapshot() };
+  }
+
+  private snapshot(): Inferred {
+    return { inference: this.inference, diagnostics: this.inference.diagnostics(), summary: summarize(this.inference) };
   }
 
   get(): EditorState {
@@ -73,22 +86,22 @@ export class EditorStore {
     this.past.push(this.state.doc);
     if (this.past.length > HISTORY_LIMIT) this.past.shift();
     this.future = [];
-    this.reinfer(next, paramEdit);
+    const inferred = this.reinfer(next, paramEdit);
     const ids = new Set(next.nodes.map((n) => n.id));
-    this.set({ doc: next, dirty: true, selection: this.state.selection.filter((id) => ids.has(id)) });
+    this.set({ doc: next, inferred, dirty: true, selection: this.state.selection.filter((id) => ids.has(id)) });
   }
 
-  private reinfer(doc: ModelDocument, paramEdit?: { id: string; params: Record<string, ParamValue> }): void {
+  private reinfer(doc: ModelDocument, paramEdit?: { id: string; params: Record<string, ParamValue> }): Inferred {
     if (paramEdit) this.inference.setParams(paramEdit.id, structuredClone(paramEdit.params));
     else this.inference.rebuild(structuredClone(doc));
+    return this.snapshot();
   }
 
   /** Opens a document: a fresh history. */
   load(doc: ModelDocument, fileName: string | null = null): void {
     this.past = [];
     this.future = [];
-    this.reinfer(doc);
-    this.set({ doc, selection: [], fileName, dirty: false });
+    this.set({ doc, inferred: this.reinfer(doc), selection: [], fileName, dirty: false });
   }
 
   markSaved(fileName: string): void {
@@ -111,16 +124,14 @@ export class EditorStore {
     const previous = this.past.pop();
     if (!previous) return;
     this.future.push(this.state.doc);
-    this.reinfer(previous);
-    this.set({ doc: previous, dirty: true });
+    this.set({ doc: previous, inferred: this.reinfer(previous), dirty: true });
   }
 
   redo(): void {
     const next = this.future.pop();
     if (!next) return;
     this.past.push(this.state.doc);
-    this.reinfer(next);
-    this.set({ doc: next, dirty: true });
+    this.set({ doc: next, inferred: this.reinfer(next), dirty: true });
   }
 
   select(ids: string[]): void {
@@ -137,7 +148,7 @@ export class EditorStore {
     const doc = this.state.doc;
     const id = nextId(op, doc.nodes.map((n) => n.id));
     // Required params get a sensible starting value so that a new node is valid where it can be.
-    const defaults: Record<string, ParamValue> = { ...STARTING_PARAMS[op], ...params };
+    const defaults: Record<string, ParamValue> = { ...spec.starting, ...params };
     this.apply({ ...doc, nodes: [...doc.nodes, { id, op, params: defaults, position }] });
     this.select([id]);
     return id;
@@ -171,35 +182,9 @@ export class EditorStore {
     this.apply({ ...doc, nodes: doc.nodes.map((n) => (positions[n.id] ? { ...n, position: positions[n.id] } : n)) });
   }
 
-  /** Why an edge may not be added, or null. */
+  /** Why an edge may not be added, or null (the core's connection rules, on the current wiring). */
   connectionProblem(from: string, to: string): string | null {
-    const doc = this.state.doc;
-    const source = parseEdgeEnd(from);
-    const target = parseEdgeEnd(to);
-    if (source.node === target.node) return 'a layer cannot feed itself';
-    const spec = getLayer(doc.nodes.find((n) => n.id === target.node)?.op ?? '');
-    if (!spec) return `no layer "${target.node}"`;
-    if (spec.inputs.length === 0) return `${target.node} is an Input: it takes no edges`;
-    if (!spec.inputs[0].variadic) {
-      const port = target.port ?? 0;
-      const portName = typeof port === 'number' ? spec.inputs[port]?.name : port;
-      const taken = doc.edges.find((e) => {
-        const end = parseEdgeEnd(e.to);
-        if (end.node !== target.node) return false;
-        const p = end.port ?? 0;
-        return (typeof p === 'number' ? spec.inputs[p]?.name : p) === portName;
-      });
-      if (taken) return `${target.node}'s input "${portName}" is already connected to ${parseEdgeEnd(taken.from).node}; delete that edge first`;
-    }
-    // A path from the target back to the source would close a cycle.
-    const next = new Map<string, string[]>();
-    for (const e of doc.edges) {
-      const a = parseEdgeEnd(e.from).node;
-      next.set(a, [...(next.get(a) ?? []), parseEdgeEnd(e.to).node]);
-    }
-    const path = findPath(next, target.node, source.node);
-    if (path) return `this edge would make a cycle: ${[source.node, ...path].join(' → ')}`;
-    return null;
+    return connectionProblem(this.inference.wires, from, to);
   }
 
   connect(from: string, to: string): string | null {
@@ -313,44 +298,8 @@ export class EditorStore {
   }
 }
 
-/** Starting params for layers whose required params have no default, so a new node is valid. */
-const STARTING_PARAMS: Record<string, Record<string, ParamValue>> = {
-  Input: { shape: [1, 28, 28] },
-  Linear: { outFeatures: 10 },
-  Conv1d: { outChannels: 16, kernelSize: 3 },
-  Conv2d: { outChannels: 16, kernelSize: 3 },
-  ConvTranspose2d: { outChannels: 16, kernelSize: 2, stride: 2 },
-  MaxPool2d: { kernelSize: 2 },
-  AvgPool2d: { kernelSize: 2 },
-  Reshape: { shape: [-1] },
-  Embedding: { numEmbeddings: 1000, embeddingDim: 64 },
-  MultiheadAttention: { numHeads: 4 },
-  FeedForward: { hiddenFeatures: 256 },
-  TransformerEncoderLayer: { nhead: 4 },
-  TransformerDecoderLayer: { nhead: 4 },
-  RNN: { hiddenSize: 64 },
-  LSTM: { hiddenSize: 64 },
-  GRU: { hiddenSize: 64 },
-  OnnxOp: { opType: 'Identity' },
-};
-
 function retie(params: Record<string, ParamValue>, rename: Map<string, string>): Record<string, ParamValue> {
   const out = structuredClone(params);
   if (typeof out.tiedTo === 'string' && rename.has(out.tiedTo)) out.tiedTo = rename.get(out.tiedTo)!;
   return out;
-}
-
-function findPath(next: Map<string, string[]>, from: string, to: string): string[] | null {
-  const seen = new Set<string>();
-  const walk = (at: string): string[] | null => {
-    if (at === to) return [at];
-    if (seen.has(at)) return null;
-    seen.add(at);
-    for (const n of next.get(at) ?? []) {
-      const rest = walk(n);
-      if (rest) return [at, ...rest];
-    }
-    return null;
-  };
-  return walk(from);
 }

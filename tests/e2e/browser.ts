@@ -40,16 +40,25 @@ export async function openEditor(s: Session, errors: string[]): Promise<Page> {
   return page;
 }
 
-/** Waits until the canvas viewport stops moving (a fit or zoom animation has ended): frames, not a sleep. */
+/**
+ * Waits until the canvas viewport stops moving (a fit or zoom animation has ended): the transform must stay
+ * the same for ten frames in a row, counted in frames, not time. A string, so that no bundler helper
+ * (tsx's __name) is sent into the page.
+ */
 export async function viewportSettled(page: Page): Promise<void> {
-  await page.waitForFunction(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const read = () => document.querySelector('.react-flow__viewport')?.getAttribute('style') ?? '';
-        const before = read();
-        requestAnimationFrame(() => requestAnimationFrame(() => resolve(read() === before)));
-      }),
-  );
+  await page.waitForFunction(`new Promise((resolve) => {
+    const read = () => document.querySelector('.react-flow__viewport')?.getAttribute('style') ?? '';
+    let last = read();
+    let still = 0;
+    const frame = () => {
+      const now = read();
+      still = now === last ? still + 1 : 0;
+      last = now;
+      if (still >= 10) resolve(true);
+      else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  })`);
 }
 
 /** Waits until the autosave has written a recovery copy that contains `text`. */

@@ -221,7 +221,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('button', { name: 'Template mlp-3-4-2' }).click();
     await select(page, 'linear1');
     await setField(page, 'Out features', '7');
-    await recoverySaved(page, '"outFeatures": 7');
+    await recoverySaved(page, '"outFeatures":7');
     await page.reload();
     await page.getByRole('button', { name: 'Recover' }).click();
     await node(page, 'linear1').waitFor();
@@ -238,6 +238,33 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('menuitem', { name: 'Switch Theme' }).click();
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
     await shot(page, 'theme-light');
+    await page.context().close();
+  });
+
+  test('docked layout: a handle resizes the inspector, the size survives a reload, Toggle Panels hides and restores the docks', async () => {
+    const page = await openEditor(session, errors);
+    const inspector = page.getByRole('complementary', { name: 'Inspector' });
+    const widthOf = async () => (await inspector.boundingBox())?.width ?? 0;
+    const before = await widthOf();
+    const handle = (await page.getByRole('separator', { name: 'Resize the inspector' }).boundingBox())!;
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(handle.x - 150, handle.y + handle.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const wider = await widthOf();
+    assert.ok(wider > before + 100, `the inspector grew from ${before} to ${wider} px`);
+    await page.reload();
+    await page.getByRole('button', { name: 'Templates' }).waitFor();
+    assert.ok(Math.abs((await widthOf()) - wider) < 3, 'the size is remembered');
+    await page.keyboard.press('Control+j');
+    // The dock (the panel around the inspector) collapses to nothing.
+    await page.waitForFunction(() => (document.querySelector('[data-testid="inspector"]')?.getBoundingClientRect().width ?? -1) === 0);
+    assert.equal(await page.evaluate(() => document.querySelector('[data-testid="bottom"]')!.getBoundingClientRect().height), 0, 'the bottom dock is collapsed too');
+    await page.keyboard.press('Control+j');
+    await page.waitForFunction((w) => Math.abs((document.querySelector('[aria-label="Inspector"]')?.getBoundingClientRect().width ?? 0) - w) < 3, wider);
+    await shot(page, 'docked-layout');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot(page, 'docked-layout-dark');
     await page.context().close();
   });
 });

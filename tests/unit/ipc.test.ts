@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Command, ExportOnnxRequest, OpenedFileReply, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest } from '../../common/ipc.ts';
-import { MENUS, matchesAccelerator } from '../../common/menu-model.ts';
+import { MENUS, matchesAccelerator } from '../../common/commands.ts';
 
 test('valid payloads pass', () => {
   assert.deepEqual(validate(SaveFileRequest, { text: '{}', handle: null }, 'save'), { text: '{}', handle: null });
