@@ -18,7 +18,7 @@ export class UsageError extends UserError {}
 const TEMP_SUFFIX = '.netloom.tmp';
 const TEMP_NAME = /^\..+\.(\d+)-[0-9a-f]{12}\.netloom\.tmp$/;
 
-export const tempFileName = (file: string): string => `.${basename(file)}.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+const tempFileName = (file: string): string => `.${basename(file)}.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
 
 function isRunning(pid: number): boolean {
   if (pid === process.pid) return true;
