@@ -59,19 +59,19 @@ function trainingFlops(model: ModelDocument): number {
   return 2 * total + 2 * total + 2 * (total - first);
 }
 
-function randomImages(size: number, dims: number[], classes: number): Dataset {
+export function randomImages(size: number, dims: number[], classes: number): Dataset {
   const per = dims.reduce((a, b) => a * b, 1);
   const x = Float32Array.from({ length: size * per }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1);
   const y = BigInt64Array.from({ length: size }, (_, i) => BigInt(i % classes));
   return { name: 'random', size, x: { dims, dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y }, classes };
 }
 
-/** Best training throughput over epochs 2–10, in samples/s. */
-async function throughput(model: ModelDocument, data: Dataset, optimizer: OptimizerName): Promise<number> {
+/** Best training throughput over epochs 2 to `epochs`, in samples/s. */
+export async function throughput(model: ModelDocument, data: Dataset, optimizer: OptimizerName, epochs = 10): Promise<number> {
   const graph = buildTrainingGraph(model, { optimizer: optimizerConfig(optimizer), loss: 'cross-entropy' });
   const engine = new NodeEngine();
   const rates: number[] = [];
-  await train(engine, graph, { train: data }, { epochs: 10, batchSize: 64, lr: 1e-3 }, (e) => e.event === 'epoch' && rates.push(e.samplesPerSec));
+  await train(engine, graph, { train: data }, { epochs, batchSize: 64, lr: 1e-3 }, (e) => e.event === 'epoch' && rates.push(e.samplesPerSec));
   await engine.dispose();
   return Math.max(...rates.slice(1));
 }

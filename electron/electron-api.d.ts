@@ -27,6 +27,7 @@ export declare class BrowserWindow {
   readonly id: number;
   readonly webContents: WebContents;
   loadFile(path: string): Promise<void>;
+  loadURL(url: string): Promise<void>;
   setTitle(title: string): void;
   setDocumentEdited(edited: boolean): void;
   on(event: 'close', listener: (event: { preventDefault(): void }) => void): this;
@@ -95,3 +96,7 @@ export interface UtilityProcess {
   kill(): boolean;
 }
 export declare const utilityProcess: { fork(modulePath: string, args?: string[], options?: { serviceName?: string }): UtilityProcess };
+export declare const protocol: {
+  registerSchemesAsPrivileged(schemes: { scheme: string; privileges: { standard?: boolean; secure?: boolean; supportFetchAPI?: boolean; stream?: boolean } }[]): void;
+  handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void;
+};

@@ -5,18 +5,24 @@
  * remote content or navigation, no <webview>, only the permissions the editor uses, every IPC payload
  * validated, and writes only to files the main process chose itself (see save-targets.ts).
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type UtilityProcess } from 'electron';
 import { promises as fs } from 'node:fs';
-import { basename, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { basename, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readBytes, writeFileAtomic } from '../host/fs.ts';
 import { ExportOnnxRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from '../common/ipc.ts';
 import { MENUS } from '../common/commands.ts';
+import { CONTENT_TYPES, ISOLATION_HEADERS } from '../scripts/http-headers.js';
 import { isPermissionAllowed, SaveTargets } from './save-targets.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const RENDERER = join(HERE, '..', 'renderer', 'index.html');
-const RENDERER_URL = pathToFileURL(RENDERER).href;
+const RENDERER_DIR = join(HERE, '..', 'renderer');
+// The window loads the app from netloom://app/, not file://: a file:// page gets no response headers, so
+// it can never be cross-origin isolated (the browser engine's WebAssembly threads need that), and it
+// cannot start the engine's module worker.
+const SCHEME = 'netloom';
+const RENDERER_URL = `${SCHEME}://app/index.html`;
+protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } }]);
 const dirty = new Map<number, boolean>();
 const pendingDocuments = new Map<number, { name: string; handle: string; text?: string; bytes?: Uint8Array }>();
 const recent: string[] = [];
@@ -46,7 +52,7 @@ function createWindow(): BrowserWindow {
     pendingDocuments.delete(id);
     saveTargets.forget(id);
   });
-  void win.loadFile(RENDERER);
+  void win.loadURL(RENDERER_URL);
   return win;
 }
 
@@ -195,12 +201,32 @@ async function openRecentFile(path: string): Promise<void> {
   }
 }
 
+/** The built renderer's files, with the isolation headers; nothing outside its folder. */
+function serveRenderer(): void {
+  protocol.handle(SCHEME, async (request) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(request.url).pathname);
+    } catch {
+      return new Response(null, { status: 400 }); // a malformed escape ("/%")
+    }
+    const file = normalize(join(RENDERER_DIR, path));
+    if (!file.startsWith(RENDERER_DIR + sep)) return new Response(null, { status: 403 });
+    try {
+      return new Response(await fs.readFile(file), { headers: { 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', ...ISOLATION_HEADERS } });
+    } catch {
+      return new Response(null, { status: 404 });
+    }
+  });
+}
+
 // No <webview> in any page, and no permission the editor does not use (camera, location, notifications…).
 app.on('web-contents-created', (_, contents) => contents.on('will-attach-webview', (event) => event.preventDefault()));
 
 void app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_, permission, callback) => callback(isPermissionAllowed(permission)));
   session.defaultSession.setPermissionCheckHandler((_, permission) => isPermissionAllowed(permission));
+  serveRenderer();
   registerIpc();
   buildMenu();
   createWindow();

@@ -5,7 +5,7 @@ import { parse } from '../args.ts';
 
 export async function info(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean' }, template: { type: 'string' } });
-  if (positionals.length > 1 || (positionals.length === 1) === (values.template !== undefined)) throw new UsageError('info takes one model file (.json or .onnx), or --template <id>');
+  if (positionals.length > 1 || (positionals.length === 1) === (values.template !== undefined)) throw new UsageError('info takes one model file (.json, .netloom or .onnx), or --template <id>');
   const { doc } = await loadModelOrTemplate(positionals[0], values.template as string | undefined);
   const inference = inferShapes(doc);
   const summary = summarize(inference);

@@ -45,7 +45,7 @@ export async function runCommand(args: string[]): Promise<number> {
     ep: { type: 'string' },
     'allow-fallback': { type: 'boolean' },
   });
-  if (positionals.length !== 1) throw new UsageError('run takes one model file (.json or .onnx)');
+  if (positionals.length !== 1) throw new UsageError('run takes one model file (.json, .netloom or .onnx)');
   if (!values.output) throw new UsageError('run needs -o <out.npy> (or a folder, for several outputs)');
   const provider = (values.ep ?? 'cpu') as Provider;
   if (!['cpu', 'cuda', 'dml'].includes(provider)) throw new UsageError(`--ep must be cpu, cuda or dml, got "${values.ep}"`);

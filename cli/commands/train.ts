@@ -1,7 +1,9 @@
 import { extname } from 'node:path';
-import { checkTarget, DatasetError, shapedTo, type Dataset } from '../../core/data/dataset.ts';
+import { DatasetError, type Dataset } from '../../core/data/dataset.ts';
+import { fitData } from '../../core/train/fit.ts';
 import { EngineError, type Provider } from '../../core/engine/engine.ts';
 import { GradientError } from '../../core/autodiff/rules.ts';
+import { getLayer } from '../../core/index.ts';
 import { compileModel, CompileError } from '../../core/convert/compile.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
 import { buildTrainingGraph, LOSSES, type LossName, type TrainingGraph } from '../../core/train/step.ts';
@@ -9,9 +11,9 @@ import { train, type Checkpoint, type Schedule, type TrainingEvent } from '../..
 import { encodeSafetensors } from '../../core/graph/weights.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { intOption, parse } from '../args.ts';
-import { builtIn, loadNpz } from '../datasets.ts';
+import { builtIn, loadDataFile } from '../datasets.ts';
 import { refuseOverwritingInputs, UsageError, UserError, writeFileAtomic } from '../../host/fs.ts';
-import { compileFailure, loadModelFile, MEMORY_LIMIT, outputFiles, writeDocument, writeOnnx } from '../models.ts';
+import { compileFailure, loadModelOrTemplate, MEMORY_LIMIT, outputFiles, writeDocument, writeOnnx } from '../models.ts';
 
 function number(value: unknown, name: string, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -47,13 +49,15 @@ export async function trainCommand(args: string[]): Promise<number> {
     checkpoint: { type: 'string' },
     output: { type: 'string', short: 'o' },
     json: { type: 'boolean' },
+    template: { type: 'string' },
+    label: { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UsageError('train takes one model file (.json or .onnx)');
+  if (positionals.length > 1 || (positionals.length === 1) === (values.template !== undefined)) throw new UsageError('train takes one model file (.json, .netloom or .onnx), or --template <id>');
   if ((values.data === undefined) === (values.dataset === undefined)) throw new UsageError('train needs --data train.npz or --dataset <name>');
   if (!values.output) throw new UsageError('train needs -o trained.onnx or -o trained.json');
   const optimizer = (values.optimizer ?? 'adam') as OptimizerName;
   if (!OPTIMIZERS.includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}`);
-  const loss = values.loss as LossName | undefined;
+  let loss = values.loss as LossName | undefined;
   if (loss !== undefined && !(loss in LOSSES)) throw new UsageError(`--loss must be one of ${Object.keys(LOSSES).join(', ')}`);
   const provider = (values.ep ?? 'cpu') as Provider;
   if (!['cpu', 'cuda', 'dml'].includes(provider)) throw new UsageError(`--ep must be cpu, cuda or dml, got "${values.ep}"`);
@@ -64,9 +68,14 @@ export async function trainCommand(args: string[]): Promise<number> {
   const config = optimizerConfig(optimizer, { lr: number(values.lr, 'lr', 0), momentum: number(values.momentum, 'momentum', 0), weightDecay: number(values['weight-decay'], 'weight-decay', 0) });
 
   const out = values.output as string;
-  const model = await loadModelFile(positionals[0]);
+  const model = await loadModelOrTemplate(positionals[0], values.template as string | undefined);
   const inputs = [...model.sources, ...[values.data, values.val].filter((f) => f !== undefined)];
   await refuseOverwritingInputs([...outputFiles(out), ...(values.checkpoint ? [values.checkpoint] : [])], inputs);
+  // The built-in datasets are all class labels: a model without a loss node trains with cross-entropy.
+  if (loss === undefined && values.dataset !== undefined && !model.doc.nodes.some((n) => getLayer(n.op)?.category === 'Loss')) {
+    loss = 'cross-entropy';
+    console.error(`the model has no loss node: training with cross-entropy for ${values.dataset}'s class labels (choose another with --loss)`);
+  }
   let graph: TrainingGraph;
   try {
     graph = buildTrainingGraph(model.doc, { optimizer: config, loss, weights: model.weights, memoryLimit: MEMORY_LIMIT, seed, clipNorm: number(values['clip-norm'], 'clip-norm', 0), regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) }, truncateBptt: intOption(values['truncate-bptt'], 'truncate-bptt', 1, 1 << 20, 0) });
@@ -79,13 +88,17 @@ export async function trainCommand(args: string[]): Promise<number> {
   let data: { train: Dataset; val?: Dataset };
   try {
     const input = graph.inputs[0];
-    const raw = values.dataset !== undefined ? builtIn(values.dataset, seed) : { train: await loadNpz(values.data!, input.name), val: values.val ? await loadNpz(values.val, input.name) : undefined };
-    const fit = (d: Dataset) => {
-      const shaped = shapedTo(d, input.type);
-      checkTarget(shaped, graph.target.type, graph.predictionType);
-      return shaped;
+    const adapted = new Set<string>();
+    const file = async (path: string) => {
+      const { dataset, notes } = await loadDataFile(path, input, values.label as string | undefined);
+      notes.forEach((n) => adapted.add(n));
+      return dataset;
     };
-    data = { train: fit(raw.train), val: raw.val ? fit(raw.val) : undefined };
+    const raw = values.dataset !== undefined ? await builtIn(values.dataset, seed) : { train: await file(values.data!), val: values.val ? await file(values.val) : undefined };
+    const fitted = fitData(raw, graph);
+    data = fitted.data;
+    fitted.adapted.forEach((a) => adapted.add(a));
+    if (adapted.size > 0) console.error(`${values.dataset ?? values.data}: ${[...adapted].join(', ')} for the model input "${input.name}"`);
   } catch (e) {
     if (e instanceof DatasetError) throw new UserError(e.message);
     throw e;

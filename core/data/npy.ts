@@ -70,7 +70,7 @@ export function parseNpy(bytes: Uint8Array): Tensor {
   if (found < dataBytes) throw new NpyFormatError(`truncated .npy data: expected ${dataBytes} bytes, found ${found}`);
   if (found > dataBytes) throw new NpyFormatError(`${found - dataBytes} bytes follow the array's data (expected ${dataBytes} bytes); is this really one .npy array?`);
   // Copy into a fresh, aligned buffer: the data may start at any offset of the file.
-  const buffer = bytes.slice(dataStart, dataStart + dataBytes).buffer;
+  const buffer = new Uint8Array(bytes.subarray(dataStart, dataStart + dataBytes)).buffer;
   return { dtype: kind.dtype, dims, data: typedArray(kind.dtype, buffer, dataBytes / kind.bytes) };
 }
 

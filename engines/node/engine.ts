@@ -9,8 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EngineError, type CreateSessionOptions, type Engine, type Provider, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
-import { OnnxBuilder, irVersionFor, valueInfo } from '../../core/onnx/builder.ts';
-import { encodeModelBytes } from '../../core/onnx/proto.ts';
+import { probeModel } from '../../core/onnx/probe.ts';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -162,15 +161,4 @@ class NodeSession implements Session {
   async release(): Promise<void> {
     if (this.lastUser()) await this.engine.request('release', { id: this.id });
   }
-}
-
-/** A one-node model for checking that a provider really starts. */
-function probeModel(): Uint8Array {
-  const b = new OnnxBuilder(17);
-  b.op('Relu', ['x'], {}, 'y');
-  return encodeModelBytes({
-    ir_version: irVersionFor(17),
-    opset_import: [{ domain: '', version: 17 }],
-    graph: { name: 'probe', node: b.nodes, input: [valueInfo('x', { shape: [1], dtype: 'float32' })], output: [valueInfo('y', { shape: [1], dtype: 'float32' })] },
-  });
 }

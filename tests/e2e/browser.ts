@@ -1,5 +1,5 @@
 /** Playwright on Debian's Chromium against the built editor, served on loopback. */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -64,4 +64,30 @@ export async function viewportSettled(page: Page): Promise<void> {
 /** Waits until the autosave has written a recovery copy that contains `text`. */
 export async function recoverySaved(page: Page, text: string): Promise<void> {
   await page.waitForFunction((t) => (localStorage.getItem('netloom.recovery') ?? '').includes(t), text);
+}
+
+const HARNESS_SOURCE = fileURLToPath(new URL('./web-engine/', import.meta.url));
+export const HARNESS = `${ARTIFACTS}web-engine/`;
+
+/**
+ * Builds the browser engine's test page (web-engine/harness.ts) with Vite, as the app is built, under
+ * the app's own Content-Security-Policy (read from renderer/index.html), so the tests also check that
+ * the engine runs under it.
+ */
+export async function buildHarness(): Promise<string> {
+  const { build } = await import('vite');
+  const csp = /<meta http-equiv="Content-Security-Policy"[^>]*>/.exec(readFileSync(fileURLToPath(new URL('../../renderer/index.html', import.meta.url)), 'utf8'))![0];
+  const root = `${ARTIFACTS}web-engine-src/`;
+  mkdirSync(root, { recursive: true });
+  writeFileSync(`${root}index.html`, `<!doctype html><html><head>${csp}<title>engine</title></head><body><script type="module" src="${HARNESS_SOURCE}harness.ts"></script></body></html>`);
+  await build({ root, base: './', configFile: false, logLevel: 'warn', worker: { format: 'es' }, build: { outDir: HARNESS, emptyOutDir: true, chunkSizeWarningLimit: 40000 } });
+  return HARNESS;
+}
+
+/** A browser on the harness: WASM only, or with SwiftShader's WebGPU adapter. */
+export async function startHarness(webgpu: boolean): Promise<Session> {
+  const { server, url } = await serve(HARNESS, 0);
+  const args = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-dev-shm-usage'];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: webgpu ? [...args, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'] : [...args, '--disable-gpu'] });
+  return { browser, server, url };
 }

@@ -12,15 +12,15 @@ import { NodeEngine } from '../../engines/node/engine.ts';
 import { builtIn } from '../../cli/datasets.ts';
 import { doc, node } from '../unit/helpers.ts';
 
-test('the built-in MNIST and Fashion-MNIST splits', () => {
+test('the built-in MNIST and Fashion-MNIST splits', async () => {
   for (const name of ['mnist', 'fashion-mnist']) {
-    const { train: t, val } = builtIn(name, 0);
+    const { train: t, val } = await builtIn(name, 0);
     assert.equal(t.size, 8000);
     assert.equal(val.size, 2000);
     assert.deepEqual(t.x.dims, [1, 28, 28]);
     const pixels = t.x.data as Float32Array;
     assert.ok(Math.max(...pixels.subarray(0, 78400)) <= 1 && Math.min(...pixels.subarray(0, 78400)) >= 0, 'pixels scaled to [0, 1]');
-    assert.deepEqual(builtIn(name, 7).val.y.data.slice(0, 20), val.y.data.slice(0, 20), 'the same split every time');
+    assert.deepEqual((await builtIn(name, 7)).val.y.data.slice(0, 20), val.y.data.slice(0, 20), 'the same split every time');
   }
 });
 
@@ -41,7 +41,7 @@ test('the CA2-style CNN reaches 97% on MNIST within 8 epochs', async () => {
   const graph = buildTrainingGraph(model, { optimizer: optimizerConfig('adam', { lr: 1e-3 }), loss: 'cross-entropy', seed: 0 });
   const engine = new NodeEngine();
   const epochs: Extract<TrainingEvent, { event: 'epoch' }>[] = [];
-  await train(engine, graph, builtIn('mnist', 0), { epochs: 8, batchSize: 64, lr: 1e-3 }, (e) => e.event === 'epoch' && epochs.push(e));
+  await train(engine, graph, await builtIn('mnist', 0), { epochs: 8, batchSize: 64, lr: 1e-3 }, (e) => e.event === 'epoch' && epochs.push(e));
   await engine.dispose();
   const best = Math.max(...epochs.map((e) => e.valAccuracy!));
   console.log(`MNIST validation accuracy by epoch: ${epochs.map((e) => (100 * e.valAccuracy!).toFixed(2)).join(', ')}`);

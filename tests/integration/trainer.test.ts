@@ -163,7 +163,6 @@ describe('netloom train', () => {
 
   test('bad options and data are one-line errors', () => {
     for (const [args, pattern] of [
-      [['train', 'mlp.json', '--dataset', 'mnist', '--epochs', '1', '-o', 'o.json'], /the model has no loss node; choose a loss/],
       [['train', 'mlp.json', '--dataset', 'mnist', '--loss', 'cross-entropy', '-o', 'o.json'], /mnist \(train\)'s samples are 1×28×28 \(784 values\) but the model input is N×2/],
       [['train', 'mlp.json', '--dataset', 'nope', '--loss', 'mse', '-o', 'o.json'], /no built-in dataset "nope"/],
       [['train', 'mlp.json', '--dataset', 'xor', '--optimizer', 'lion', '-o', 'o.json'], /--optimizer must be one of sgd, momentum/],

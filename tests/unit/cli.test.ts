@@ -19,7 +19,8 @@ const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at |Error:/);
 test('--help lists the commands', () => {
   const r = run('--help');
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /netloom info <model\.json\|model\.onnx>/);
+  assert.match(r.stdout, /netloom info <model>/);
+  assert.match(r.stdout, /A <model> is a model document \(model\.json, .*\), a \.netloom\nbundle .*, or an ONNX file/);
   for (const command of ['export', 'import', 'run', 'templates']) assert.match(r.stdout, new RegExp(`netloom ${command}`));
 });
 

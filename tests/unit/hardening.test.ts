@@ -151,7 +151,7 @@ test('.npz: declared sizes are checked before inflating, and inflation stops at 
   const big = encodeNpy({ dtype: 'float32', dims: [4_000_000], data: new Float32Array(4_000_000) });
   const zip = zipSync({ 'x.npy': big }, { level: 9 });
   assert.ok(zip.length < 100_000, 'a small archive of a 16 MB array');
-  assert.throws(() => parseNpz(zip, 1_000_000), /the archive's arrays would need 16000\d+ bytes once inflated; 1000000 are available/);
+  assert.throws(() => parseNpz(zip, 1_000_000), /the archive's arrays: its contents would need 16000\d+ bytes once inflated; 1000000 are available/);
   // An archive that declares a small size for a member that inflates to 16 MB: only the declared size is
   // produced, and it is not the array the header claims.
   const lying = zip.slice();

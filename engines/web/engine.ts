@@ -1,0 +1,160 @@
+/**
+ * The Engine on onnxruntime-web: WASM (SIMD, and threads when the page is cross-origin isolated) and
+ * WebGPU where the browser gives an adapter. It runs in the thread that creates it — the Web Worker of
+ * engines/web/worker.ts — so that neither a run nor the trainer ever blocks the page.
+ */
+import { EngineError, type CreateSessionOptions, type Engine, type Provider, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
+import { probeModel } from '../../core/onnx/probe.ts';
+import type * as Ort from 'onnxruntime-web';
+// The runtime's WebAssembly, served by the app itself (no CDN): Vite copies it into the build.
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+
+/** One provider, whether it can run here, and if not, why; for the provider picker. */
+export interface ProviderStatus {
+  provider: Provider;
+  available: boolean;
+  /** Why it is unavailable, or a note on how it runs (threads). */
+  detail: string;
+}
+
+type OrtModule = typeof Ort;
+let ortModule: Promise<OrtModule> | null = null;
+
+/** Loads the runtime once, in its own chunk (its pthread workers load that chunk, not the caller's). */
+function loadOrt(): Promise<OrtModule> {
+  ortModule ??= import('onnxruntime-web').then((ort) => {
+    ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, self.location.href).href };
+    // Threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages.
+    ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(navigator.hardwareConcurrency || 1, 8) : 1;
+    ort.env.logLevel = 'error';
+    return ort;
+  });
+  return ortModule;
+}
+
+/** Each provider's status; WebAssembly is started here with a one-node model, so a first run does not wait for it. */
+export async function providerReport(): Promise<ProviderStatus[]> {
+  const ort = await loadOrt();
+  const threads = ort.env.wasm.numThreads as number;
+  try {
+    await (await ort.InferenceSession.create(probeModel(), { executionProviders: ['wasm'] })).release();
+  } catch (e) {
+    return [{ provider: 'wasm', available: false, detail: `ONNX Runtime's WebAssembly did not start: ${(e as Error).message}` }, await webgpuStatus()];
+  }
+  const wasm: ProviderStatus = {
+    provider: 'wasm',
+    available: true,
+    detail: self.crossOriginIsolated ? `SIMD, ${threads} threads` : 'SIMD, 1 thread: the page is not cross-origin isolated (served without COOP/COEP headers), so threads are off',
+  };
+  return [wasm, await webgpuStatus()];
+}
+
+async function webgpuStatus(): Promise<ProviderStatus> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return { provider: 'webgpu', available: false, detail: 'this browser has no WebGPU (navigator.gpu is missing)' };
+  try {
+    if (!(await gpu.requestAdapter())) return { provider: 'webgpu', available: false, detail: 'WebGPU gives no adapter here (no supported GPU, or it is blocked)' };
+  } catch (e) {
+    return { provider: 'webgpu', available: false, detail: `WebGPU failed to start: ${(e as Error).message}` };
+  }
+  return { provider: 'webgpu', available: true, detail: 'GPU adapter found' };
+}
+
+const toOrt = (ort: OrtModule, t: Tensor): Ort.Tensor => new ort.Tensor(t.dtype, t.data, t.dims);
+const fromOrt = (t: Ort.Tensor): Tensor => ({ dtype: t.type as Tensor['dtype'], dims: [...t.dims], data: t.data as Tensor['data'] });
+
+const yielder = new MessageChannel();
+const waiting: (() => void)[] = [];
+yielder.port1.onmessage = () => waiting.shift()?.();
+
+/** Resolves in a new task, after messages already queued for this thread (a message, not a 4 ms-clamped timer). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    yielder.port2.postMessage(null);
+  });
+}
+
+export class WebEngine implements Engine {
+  private report: Promise<ProviderStatus[]> | null = null;
+
+  providers(): Promise<ProviderStatus[]> {
+    this.report ??= providerReport();
+    return this.report;
+  }
+
+  async availableProviders(): Promise<Provider[]> {
+    return (await this.providers()).filter((p) => p.available).map((p) => p.provider);
+  }
+
+  async createSession(model: Uint8Array, options: CreateSessionOptions = {}): Promise<Session> {
+    // The browser's CPU provider is WebAssembly.
+    let provider: Provider = options.provider === undefined || options.provider === 'cpu' ? 'wasm' : options.provider;
+    const status = (await this.providers()).find((p) => p.provider === provider);
+    if (!status?.available) {
+      const why = `the ${provider} execution provider is not available here (${status?.detail ?? 'the browser engine runs wasm and webgpu only'})`;
+      if (!options.allowFallback) throw new EngineError(`${why}; allow the fallback to run on WebAssembly instead`);
+      provider = 'wasm';
+    }
+    const ort = await loadOrt();
+    try {
+      const session = await ort.InferenceSession.create(model, { executionProviders: [provider], graphOptimizationLevel: 'all' });
+      return new WebSession(ort, session, provider);
+    } catch (e) {
+      throw new EngineError(`ONNX Runtime (${provider}) could not load the model: ${(e as Error).message}`);
+    }
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+class WebSession implements Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Carried inputs (runtime tensors kept here between runs) and the output that feeds each. */
+  private values: Record<string, Ort.Tensor> = {};
+  private loop: Record<string, string> = {};
+
+  constructor(
+    private readonly ort: OrtModule,
+    private readonly session: Ort.InferenceSession,
+    readonly provider: Provider,
+  ) {
+    this.inputNames = session.inputNames;
+    this.outputNames = session.outputNames;
+  }
+
+  async carry(initial: Record<string, Tensor>, loop: Record<string, string>): Promise<void> {
+    this.values = Object.fromEntries(Object.entries(initial).map(([name, t]) => [name, toOrt(this.ort, t)]));
+    this.loop = loop;
+  }
+
+  async carried(names?: string[]): Promise<Record<string, Tensor>> {
+    // Copies: the kept tensors stay usable here.
+    return Object.fromEntries(Object.entries(this.values).filter(([name]) => !names || names.includes(name)).map(([name, t]) => [name, { ...fromOrt(t), data: fromOrt(t).data.slice() as Tensor['data'] }]));
+  }
+
+  async run(feeds: Record<string, Tensor>, fetches?: string[], _options?: RunOptions): Promise<Record<string, Tensor>> {
+    // A run may finish without ever giving the thread back; yielding first lets the worker read its
+    // messages (pause, stop) between the trainer's chunks.
+    await nextTask();
+    for (const name of this.inputNames) if (!(name in feeds) && !(name in this.values)) throw new EngineError(`the model needs an input "${name}" (inputs: ${this.inputNames.join(', ')})`);
+    const input = { ...this.values, ...Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, toOrt(this.ort, t)])) };
+    const loopOutputs = Object.values(this.loop);
+    const wanted = [...new Set([...(fetches ?? this.outputNames), ...loopOutputs])];
+    let output: Ort.InferenceSession.ReturnType;
+    try {
+      output = await this.session.run(input, wanted);
+    } catch (e) {
+      throw new EngineError(`running the model on ${this.provider} failed: ${(e as Error).message}`);
+    }
+    for (const [inputName, outputName] of Object.entries(this.loop)) this.values[inputName] = output[outputName];
+    const returned = Object.entries(output).filter(([name]) => !loopOutputs.includes(name) || fetches?.includes(name));
+    return Object.fromEntries(returned.map(([name, t]) => [name, fromOrt(t)]));
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+    this.values = {};
+  }
+}
