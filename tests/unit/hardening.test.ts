@@ -14,6 +14,7 @@ import { encodeNpy, parseNpy } from '../../core/data/npy.ts';
 import { parseNpz } from '../../core/data/npz.ts';
 import { checkTarget, type Dataset } from '../../core/data/dataset.ts';
 import { decodeSafetensors, encodeSafetensors, type Weights } from '../../core/graph/weights.ts';
+import { decodeBundle, encodeBundle } from '../../core/graph/bundle.ts';
 import { compileModel, CompileError } from '../../core/convert/compile.ts';
 import { DataType, encodeModelBytes, externalizeTensors, concatChunks, tensorValues, OnnxFormatError, type ModelProto } from '../../core/onnx/proto.ts';
 import { formatSummary, inferShapes, parseModel, serializeModel, type ModelSummary } from '../../core/index.ts';
@@ -104,6 +105,10 @@ test('a document\'s "weights" path follows the same rule, and a weights file mus
   await assert.rejects(save('b.safetensors', new Map([['fc.weight', w([2, 3])]])), /b\.safetensors: has no tensor "fc\.bias"/);
   await assert.rejects(save('c.safetensors', new Map([['fc.weight', w([2, 3])], ['fc.bais', w([2])]])), /c\.safetensors: has no tensor "fc\.bias"/);
   await assert.rejects(save('d.safetensors', new Map([['fc.weight', w([2, 3])], ['fc.bias', w([2])], ['fc2.bias', w([2])]])), /tensor "fc2\.bias" belongs to no parameter/);
+  // A .netloom bundle's weights obey the same rule, and it inflates only within the memory given.
+  writeFileSync(join(home, 'm.netloom'), encodeBundle(model, new Map([['fc.weight', w([3, 2])], ['fc.bias', w([2])]])));
+  await assert.rejects(loadModelFile(join(home, 'm.netloom')), /m\.netloom: its weights: tensor "fc\.weight" is \[3, 2\] but the model needs \[2, 3\]/);
+  assert.throws(() => decodeBundle(encodeBundle(model), 10), /the bundle: its contents would need \d+ bytes once inflated; 10 are available/);
 });
 
 /** A safetensors file with a hand-written header and `data` bytes after it. */
