@@ -14,6 +14,9 @@ export const BUNDLE_WEIGHTS = 'model.safetensors';
 
 export class BundleError extends Error {}
 
+/** A member name as it may appear in a one-line message: as it is when plain, else quoted and escaped. */
+const shown = (name: string): string => (/^[\x20-\x7e]{0,80}$/.test(name) ? name : JSON.stringify(name.slice(0, 80)));
+
 function concat(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
@@ -44,13 +47,13 @@ export function decodeBundle(bytes: Uint8Array, maxBytes = Infinity): { doc: Mod
     throw new BundleError(`not a .netloom bundle (not a zip archive: ${(e as Error).message})`);
   }
   const text = files[BUNDLE_DOCUMENT];
-  if (!text) throw new BundleError(`not a .netloom bundle (it has no ${BUNDLE_DOCUMENT}; it holds ${Object.keys(files).join(', ') || 'nothing'})`);
+  if (!text) throw new BundleError(`not a .netloom bundle (it has no ${BUNDLE_DOCUMENT}; it holds ${Object.keys(files).map(shown).join(', ') || 'nothing'})`);
   const result = parseModel(strFromU8(text));
   if (!result.ok) throw new BundleError(formatProblem(result.problems[0], BUNDLE_DOCUMENT));
   const doc = result.doc;
   if (!doc.weights) return { doc };
   const data = files[doc.weights];
-  if (!data) throw new BundleError(`${BUNDLE_DOCUMENT} names the weights file "${doc.weights}", which the bundle does not hold`);
+  if (!data) throw new BundleError(`${BUNDLE_DOCUMENT} names the weights file ${JSON.stringify(doc.weights)}, which the bundle does not hold`);
   try {
     return { doc, weights: decodeSafetensors(data).weights };
   } catch (e) {

@@ -1,9 +1,9 @@
 /**
- * Seeded fuzzing of every parser with damaged files: ONNX models, safetensors weights, .npy arrays, .npz
- * archives and model documents. Each damaged file either loads into something sound (its output decodes
- * again) or is refused with a one-line error meant for a person (a UserError or the format's own error,
- * which the CLI prints without a stack trace); and no file given is ever changed. The same seed gives the
- * same cases every run.
+ * Seeded fuzzing of every parser with damaged files: ONNX models, safetensors weights, .npy arrays,
+ * .npz archives, .netloom bundles and model documents. Each damaged file either loads into something
+ * sound (its output decodes again) or is refused with a one-line error meant for a person (a UserError
+ * or the format's own error, which the CLI prints without a stack trace); and no file given is ever
+ * changed. The same seed gives the same cases every run.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { zipSync } from 'fflate';
 import { encodeNpy, NpyFormatError, parseNpy } from '../../core/data/npy.ts';
 import { parseNpz } from '../../core/data/npz.ts';
 import { encodeSafetensors, Rng } from '../../core/graph/weights.ts';
+import { encodeBundle } from '../../core/graph/bundle.ts';
 import { checkTensorData, concatChunks, decodeModel, encodeModel, encodeModelBytes, type ModelProto } from '../../core/onnx/proto.ts';
 import { formatSummary, inferShapes, serializeModel, summarize } from '../../core/index.ts';
 import { compile, loadModelFile, readOnnx } from '../../cli/models.ts';
@@ -138,6 +139,7 @@ async function targets(): Promise<Target[]> {
     { name: '.npy array', seedFile: 'x.npy', ...binary(x), allowed: [NpyFormatError], run: async (f) => parseNpy(readFileSync(f)) },
     { name: '.npz archive (deflated)', seedFile: 'd.npz', ...binary(zipSync({ 'x.npy': x, 'y.npy': y }, { level: 6 })), allowed: [NpyFormatError], run: async (f) => parseNpz(readFileSync(f), 1 << 26) },
     { name: '.npz archive (stored)', seedFile: 's.npz', ...binary(zipSync({ 'x.npy': x, 'y.npy': y }, { level: 0 })), allowed: [UserError], run: (f) => loadNpz(f, 'x') },
+    { name: '.netloom bundle', seedFile: 'mlp.netloom', ...binary(encodeBundle(mlp, weights)), allowed: [UserError], run: exportAndInfo },
     { name: 'model document', seedFile: 'lenet.json', bytes: document, damage: (i) => mutate(document, i % 2 === 0), allowed: [UserError], run: exportAndInfo },
   ];
 }
