@@ -1,13 +1,21 @@
 /** `npm run bench`: prints every benchmark's figures. Targets are reported, never asserted in tests. */
+import { benchConvSteps } from './conv-step.bench.ts';
+import { benchEngine } from './engine.bench.ts';
 import { benchExport } from './export.bench.ts';
 import { benchInference } from './inference.bench.ts';
-import { benchTraining } from './train.bench.ts';
+import { benchTraining, profileTraining } from './train.bench.ts';
 import { benchUi } from './ui.bench.ts';
 import { benchWebTraining } from './web-train.bench.ts';
 
 console.log(`Netloom benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
+if (process.argv.includes('--profile')) {
+  await profileTraining();
+  process.exit(0);
+}
 benchInference();
 benchExport();
 await benchUi();
 await benchTraining();
 await benchWebTraining();
+await benchConvSteps();
+await benchEngine();

@@ -16,6 +16,7 @@ import { optimizerConfig, type OptimizerName } from '../core/train/optimizers.ts
 import { buildTrainingGraph } from '../core/train/step.ts';
 import { train } from '../core/train/trainer.ts';
 import { NodeEngine } from '../engines/node/engine.ts';
+import { cpuTimePerRun, memoryBandwidth, profileStep, profileTable, stepCpuTime } from './profile.ts';
 import { doc, node } from '../tests/unit/helpers.ts';
 
 /** Best GFLOP/s of a model run again and again on ONNX Runtime's CPU provider. */
@@ -38,7 +39,7 @@ const filled = (dims: number[]) => new ort.Tensor('float32', Float32Array.from({
 const floats = (name: string, shape: number[]) => valueInfo(name, { shape, dtype: 'float32' });
 
 /** This machine's fp32 MatMul peak: the best square MatMul (constant weights, as inference has them). */
-async function matmulPeak(): Promise<number> {
+export async function matmulPeak(): Promise<number> {
   let best = 0;
   for (const n of [256, 512, 1024]) {
     const b = new OnnxBuilder(17);
@@ -51,7 +52,7 @@ async function matmulPeak(): Promise<number> {
 }
 
 /** Training FLOPs per sample: forward, weight gradients, and input gradients for all but the first layer. */
-function trainingFlops(model: ModelDocument): number {
+export function trainingFlops(model: ModelDocument): number {
   const inference = inferShapes(model);
   const macs = inference.nodes().map((r) => r.macs ?? 0);
   const first = inference.nodes().find((r) => (r.macs ?? 0) > 0)?.macs ?? 0;
@@ -76,7 +77,8 @@ export async function throughput(model: ModelDocument, data: Dataset, optimizer:
   return Math.max(...rates.slice(1));
 }
 
-export async function benchTraining(): Promise<void> {
+/** The benchmark's models: the MLP 784-1024-10 and the CA2-style CNN (LeNet-like, 28×28 inputs). */
+export function benchModels(): { mlp: ModelDocument; cnn: ModelDocument } {
   const mlp = doc([node('x', 'Input', { shape: [784] }), node('fc1', 'Linear', { outFeatures: 1024 }), node('relu', 'ReLU'), node('fc2', 'Linear', { outFeatures: 10 })], [['x', 'fc1'], ['fc1', 'relu'], ['relu', 'fc2']]);
   const layers: [string, string, Record<string, number>][] = [
     ['conv1', 'Conv2d', { outChannels: 20, kernelSize: 5 }], ['relu1', 'ReLU', {}], ['pool1', 'MaxPool2d', { kernelSize: 2 }],
@@ -84,6 +86,52 @@ export async function benchTraining(): Promise<void> {
     ['flat', 'Flatten', {}], ['fc1', 'Linear', { outFeatures: 500 }], ['relu3', 'ReLU', {}], ['fc2', 'Linear', { outFeatures: 10 }],
   ];
   const cnn = doc([node('image', 'Input', { shape: [1, 28, 28] }), ...layers.map(([id, op, p]) => node(id, op, p))], layers.map(([id], i) => [i === 0 ? 'image' : layers[i - 1][0], id]));
+  return { mlp, cnn };
+}
+
+/**
+ * `npm run bench:profile`: one training step of each benchmark model, timed node by node by ONNX
+ * Runtime's profiler, per phase, op type and layer, against the roofline of this machine's measured
+ * MatMul peak and memory bandwidth.
+ */
+export async function profileTraining(): Promise<void> {
+  const { mlp, cnn } = benchModels();
+  const peak = await matmulPeak();
+  const bandwidth = await memoryBandwidth();
+  console.log(`Roofline: fp32 MatMul peak ${peak.toFixed(1)} GFLOP/s, memory bandwidth ${bandwidth.toFixed(1)} GB/s (element-wise Add of 32 MB tensors), both through ONNX Runtime (CPU)`);
+  // The same question in CPU time on one thread, which a busy shared machine disturbs far less.
+  const n = 512;
+  const mm = new OnnxBuilder(17);
+  mm.addInitializer(floatTensor('w', [n, n], filled([n, n]).data as Float32Array));
+  mm.op('MatMul', ['x', 'w'], {}, 'y');
+  const mmGraph = { name: 'matmul', node: mm.nodes, initializer: mm.initializers, input: [floats('x', [n, n])], output: [floats('y', [n, n])] };
+  const peakCpu = (2 * n ** 3) / (await cpuTimePerRun(encodeModelBytes({ ir_version: 8, opset_import: [{ domain: '', version: 17 }], graph: mmGraph }), { x: filled([n, n]) })) / 1e6;
+  console.log(`One thread, by CPU time: MatMul ${n}³ ${peakCpu.toFixed(1)} GFLOP/s`);
+  const cases = [
+    { name: 'CA2-style CNN, SGD', model: cnn, optimizer: 'sgd' as const, dims: [1, 28, 28] },
+    { name: 'CA2-style CNN, Adam', model: cnn, optimizer: 'adam' as const, dims: [1, 28, 28] },
+    { name: 'MLP 784-1024-10, SGD', model: mlp, optimizer: 'sgd' as const, dims: [784] },
+    { name: 'MLP 784-1024-10, Adam', model: mlp, optimizer: 'adam' as const, dims: [784] },
+  ];
+  for (const c of cases) {
+    const graph = buildTrainingGraph(c.model, { optimizer: optimizerConfig(c.optimizer), loss: 'cross-entropy' });
+    const data = randomImages(64, c.dims, 10);
+    const profile = await profileStep(graph, 64, new ort.Tensor('float32', data.x.data as Float32Array, [64, ...c.dims]), new ort.Tensor('int64', data.y.data as BigInt64Array, [64]), peak, bandwidth);
+    const flops = trainingFlops(c.model) * 64;
+    const cpuMs = await stepCpuTime(graph, new ort.Tensor('float32', data.x.data as Float32Array, [64, ...c.dims]), new ort.Tensor('int64', data.y.data as BigInt64Array, [64]));
+    console.log(`\n### ${c.name} (batch 64): ${profile.stepMs.toFixed(2)} ms per step under the profiler, ${(flops / profile.stepMs / 1e6).toFixed(1)} GFLOP/s = ${((100 * flops) / profile.stepMs / 1e6 / peak).toFixed(1)}% of the peak; on one thread ${cpuMs.toFixed(2)} ms of CPU time, ${(flops / cpuMs / 1e6).toFixed(1)} GFLOP/s = ${((100 * flops) / cpuMs / 1e6 / peakCpu).toFixed(1)}% of its MatMul\n`);
+    console.log(profileTable('phase', profile.byPhase, profile.stepMs));
+    console.log();
+    console.log(profileTable('op type', profile.byOp, profile.stepMs));
+    console.log();
+    console.log(profileTable('layer', profile.byLayer, profile.stepMs));
+    console.log();
+    console.log(profileTable('node', profile.byNode, profile.stepMs, 8));
+  }
+}
+
+export async function benchTraining(): Promise<void> {
+  const { mlp, cnn } = benchModels();
   const runs = [
     { name: 'MLP 784-1024-10', model: mlp, data: randomImages(6400, [784], 10), target: ' (target 70%)' },
     { name: 'CA2-style CNN', model: cnn, data: randomImages(3200, [1, 28, 28], 10), target: '' },

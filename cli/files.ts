@@ -8,6 +8,8 @@ import { readBytes, UserError } from '../host/fs.ts';
 export { readBytes, UsageError, UserError, writeFileAtomic } from '../host/fs.ts';
 
 export const TEMPLATE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'assets', 'templates');
+/** Public-domain texts shipped for the text dataset and generation (sources in assets/text/SOURCES.md). */
+export const TEXT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'assets', 'text');
 
 export async function readText(file: string): Promise<string> {
   return new TextDecoder().decode(await readBytes(file));

@@ -1,5 +1,6 @@
 /** The `netloom` command. Every failure is one line on stderr and a non-zero exit; never a stack trace. */
 import { exportCommand } from './commands/export.ts';
+import { generateCommand } from './commands/generate.ts';
 import { importCommand } from './commands/import.ts';
 import { info } from './commands/info.ts';
 import { runCommand } from './commands/run.ts';
@@ -15,14 +16,18 @@ Usage:
   netloom import <model.onnx> -o model.json|model.netloom
                                                        Open an ONNX model as a Netloom graph (+ model.safetensors)
   netloom run <model> --input x.npy -o out.npy
-                                                       Run on ONNX Runtime [--input name=y.npy ...] [--ep cpu|cuda|dml]
+                                                       Run on ONNX Runtime [--input name=y.npy ...] [--ep cpu|cuda|dml|webgpu]
                                                        [--allow-fallback]; several outputs: -o names a folder
-  netloom train <model|--template id> (--data train.npz|train.csv|images/ [--val …] [--label column] | --dataset mnist|fashion-mnist|spiral|xor|moons|blobs)
-               --epochs E --batch-size B --optimizer sgd|momentum|nesterov|adam|adamw|adagrad|rmsprop|adadelta --lr X
-               [--momentum M] [--weight-decay W] [--loss cross-entropy|mse|l1|hinge|bce] [--clip-norm C] [--l1 λ] [--l2 λ]
+  netloom train <model|--template id> (--data train.npz|train.csv|images/ [--val …] [--label column] | --dataset mnist|fashion-mnist|spiral|xor|moons|blobs
+               | --text file.txt [--level char|word] [--seq-len L])
+               --epochs E --batch-size B --optimizer sgd|momentum|nesterov|adam|adamw|adagrad|rmsprop|adadelta|perceptron --lr X
+               [--momentum M] [--weight-decay W] [--loss cross-entropy|mse|l1|hinge|bce|binary-hinge|perceptron] [--clip-norm C] [--l1 λ] [--l2 λ]
                [--truncate-bptt K]
-               [--schedule step|cosine] [--warmup N] [--no-shuffle] [--seed S] [--ep cpu|cuda|dml] [--checkpoint file]
+               [--schedule step|cosine] [--warmup N] [--no-shuffle] [--seed S] [--ep cpu|cuda|dml|webgpu] [--checkpoint file]
                -o trained.onnx|trained.json|trained.netloom [--json]            Train on ONNX Runtime
+  netloom generate <model.json|model.onnx> | --template <id>
+               [--prompt TEXT] [--length N] [--temperature T] [--top-k K] [--seed S]
+               [--text file.txt] [--level char|word] [--no-cache]   Sample text from a language model
   netloom templates                                    List the built-in templates
   netloom --help | --version
 
@@ -37,6 +42,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   import: importCommand,
   run: runCommand,
   train: trainCommand,
+  generate: generateCommand,
   templates: async () => {
     console.log((await templateIds()).join('\n'));
     return 0;

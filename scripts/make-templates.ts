@@ -160,6 +160,151 @@ function llamaBlock(): ModelDocument {
   return m.doc();
 }
 
+/** Deck 001's self-attention from primitives: q = xW_q, k = xW_k, v = xW_v, e = qkᵀ/√D, a = softmax(e), y = a·v (3D² parameters). */
+function attentionFromScratch(): ModelDocument {
+  const m = new Model('Self-attention from scratch (deck 001)');
+  const D = 64;
+  const x = m.add('Input', { shape: ['T', D] }, undefined, 'x');
+  const project = (id: string) => m.add('Linear', { outFeatures: D, bias: false }, x, id);
+  const [q, k, v] = [project('W_q'), project('W_k'), project('W_v')];
+  const scores = m.add('MatMul', {}, [q, m.add('Transpose', { dim0: -2, dim1: -1 }, k, 'k_T')], 'scores');
+  const weights = m.add('Softmax', { dim: -1 }, m.add('Scale', { sqrtOf: D }, scores, 'scaled'), 'attention');
+  m.add('MatMul', {}, [weights, v], 'y');
+  return m.doc();
+}
+
+/** Krizhevsky et al. 2012 as published: 96-256-384-384-256 filters, LRN after conv1 and conv2, conv2/4/5 split over two GPUs (groups = 2), 227×227 input. */
+function alexnet2012(): ModelDocument {
+  const m = new Model('AlexNet (2012 original: LRN, groups = 2)');
+  const pool: [string, Record<string, ParamValue>] = ['MaxPool2d', { kernelSize: 3, stride: 2 }];
+  const lrn: [string, Record<string, ParamValue>] = ['LocalResponseNorm', { size: 5, alpha: 1e-4, beta: 0.75, k: 2 }];
+  const drop: [string, Record<string, ParamValue>] = ['Dropout', { p: 0.5 }];
+  m.chain(
+    m.add('Input', { shape: [3, 227, 227] }, undefined, 'image'),
+    conv(96, 11, { stride: 4 }), relu, lrn, pool,
+    conv(256, 5, { padding: 2, groups: 2 }), relu, lrn, pool,
+    conv(384, 3, { padding: 1 }), relu,
+    conv(384, 3, { padding: 1, groups: 2 }), relu,
+    conv(256, 3, { padding: 1, groups: 2 }), relu, pool,
+    ['Flatten'],
+    drop, linear(4096), relu, drop, linear(4096), relu, linear(1000),
+  );
+  return m.doc();
+}
+
+/** Deck 001's image captioning: CNN features z, h₀ = f_w(z) (a Linear), an RNN over the caption's word embeddings, word scores. */
+function imageCaptioning(): ModelDocument {
+  const m = new Model('Image captioning (deck 001: CNN features → RNN initial state)');
+  const pool: [string, Record<string, ParamValue>] = ['MaxPool2d', { kernelSize: 2 }];
+  const features = m.chain(m.add('Input', { shape: [3, 64, 64] }, undefined, 'image'), conv(16, 3, { padding: 1 }), relu, pool, conv(32, 3, { padding: 1 }), relu, pool, ['AdaptiveAvgPool2d', { outputSize: 1 }], ['Flatten']);
+  const h0 = m.add('Linear', { outFeatures: 256 }, features, 'f_w');
+  const words = m.add('Embedding', { numEmbeddings: 1000, embeddingDim: 128 }, m.add('Input', { shape: ['T'], dtype: 'int64' }, undefined, 'caption'), 'word_emb');
+  const rnn = m.add('RNN', { hiddenSize: 256 }, words, 'rnn');
+  m.edge(h0, `${rnn}:h0`);
+  m.add('Linear', { outFeatures: 1000 }, `${rnn}:output`, 'word_scores');
+  return m.doc();
+}
+
+/** A character-level GPT small enough to train and sample here: 65 symbols, 4 pre-LN causal layers of width 128, tied head. */
+function charGpt(): ModelDocument {
+  const m = new Model('Character-level GPT (65 symbols, 4 layers, d 128)');
+  const tok = m.add('Embedding', { numEmbeddings: 65, embeddingDim: 128 }, m.add('Input', { shape: ['T'], dtype: 'int64' }, undefined, 'chars'), 'tok_emb');
+  let x = m.add('PositionalEncoding', { kind: 'learned', maxLen: 256, dropout: 0.1 }, tok, 'pos_emb');
+  for (let i = 1; i <= 4; i++) x = m.add('TransformerEncoderLayer', { nhead: 4, dimFeedforward: 512, activation: 'gelu', causal: true, normFirst: true }, x, `block${i}`);
+  m.add('Linear', { outFeatures: 65, bias: false, tiedTo: tok }, m.add('LayerNorm', {}, x, 'norm'), 'lm_head');
+  return m.doc();
+}
+
+/** GoogLeNet (Inception v1) as torchvision builds it without the auxiliary classifiers: BN after every conv, 3×3 in the "5×5" branch. */
+function googlenet(): ModelDocument {
+  const m = new Model('GoogLeNet / Inception v1 (torchvision, no auxiliary classifiers)');
+  const basic = (from: string, out: number, kernelSize: number, more: Record<string, ParamValue> = {}) =>
+    m.chain(from, conv(out, kernelSize, { bias: false, ...more }), ['BatchNorm2d', { eps: 1e-3 }], relu);
+  const pool = (from: string, kernelSize = 3) => m.add('MaxPool2d', { kernelSize, stride: 2, ceilMode: true }, from);
+  const inception = (x: string, name: string, [c1, r3, c3, r5, c5, proj]: number[]) => {
+    const branches = [
+      basic(x, c1, 1),
+      basic(basic(x, r3, 1), c3, 3, { padding: 1 }),
+      basic(basic(x, r5, 1), c5, 3, { padding: 1 }),
+      basic(m.add('MaxPool2d', { kernelSize: 3, stride: 1, padding: 1, ceilMode: true }, x), proj, 1),
+    ];
+    return m.add('Concat', { dim: 1 }, branches, name);
+  };
+  let x = pool(basic(m.add('Input', { shape: [3, 224, 224] }, undefined, 'image'), 64, 7, { stride: 2, padding: 3 }));
+  x = pool(basic(basic(x, 64, 1), 192, 3, { padding: 1 }));
+  x = inception(x, 'inception3a', [64, 96, 128, 16, 32, 32]);
+  x = pool(inception(x, 'inception3b', [128, 128, 192, 32, 96, 64]));
+  x = inception(x, 'inception4a', [192, 96, 208, 16, 48, 64]);
+  x = inception(x, 'inception4b', [160, 112, 224, 24, 64, 64]);
+  x = inception(x, 'inception4c', [128, 128, 256, 24, 64, 64]);
+  x = inception(x, 'inception4d', [112, 144, 288, 32, 64, 64]);
+  x = pool(inception(x, 'inception4e', [256, 160, 320, 32, 128, 128]), 2);
+  x = inception(x, 'inception5a', [256, 160, 320, 32, 128, 128]);
+  x = inception(x, 'inception5b', [384, 192, 384, 48, 128, 128]);
+  m.chain(x, ['AdaptiveAvgPool2d', { outputSize: 1 }], ['Flatten'], ['Dropout', { p: 0.2 }], linear(1000));
+  return m.doc();
+}
+
+/**
+ * Vaswani et al. (2017), base: 6 + 6 post-LN layers, d 512, 8 heads, FF 2048, dropout 0.1, embeddings scaled
+ * by √d with sinusoidal positions, one 37,000-token table shared by source, target and output (as the
+ * paper), and the final LayerNorms of torch.nn.Transformer.
+ */
+function vaswaniBase(): ModelDocument {
+  const m = new Model('Transformer base (Vaswani et al. 2017), encoder-decoder');
+  const d = 512;
+  const embed = (input: string, side: string, tiedTo: string | null) => {
+    const table = m.add('Embedding', { numEmbeddings: 37000, embeddingDim: d, tiedTo }, m.add('Input', { shape: [side === 'src' ? 'S' : 'T'], dtype: 'int64' }, undefined, input), `${side}_emb`);
+    return m.add('PositionalEncoding', { kind: 'sinusoidal', dropout: 0.1 }, m.add('Scale', { factor: Math.sqrt(d) }, table, `${side}_scaled`), `${side}_pos`);
+  };
+  let memory = embed('source', 'src', null);
+  for (let i = 1; i <= 6; i++) memory = m.add('TransformerEncoderLayer', { nhead: 8, dimFeedforward: 2048 }, memory, `encoder${i}`);
+  memory = m.add('LayerNorm', {}, memory, 'encoder_norm');
+  let y = embed('target', 'tgt', 'src_emb');
+  for (let i = 1; i <= 6; i++) {
+    const layer = m.add('TransformerDecoderLayer', { nhead: 8, dimFeedforward: 2048 }, y, `decoder${i}`);
+    m.edge(memory, `${layer}:memory`);
+    y = layer;
+  }
+  m.add('Linear', { outFeatures: 37000, bias: false, tiedTo: 'src_emb' }, m.add('LayerNorm', {}, y, 'decoder_norm'), 'generator');
+  return m.doc();
+}
+
+interface DecoderSizes {
+  name: string;
+  vocab: number;
+  d: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  hidden: number;
+  eps: number;
+  slidingWindow?: number;
+  /** Mixture of experts in place of the feed-forward block: [experts, chosen per token]. */
+  experts?: [number, number];
+}
+
+/** A Llama-family decoder at its real size: pre-RMSNorm blocks of rotary causal (GQA) attention and a SwiGLU feed-forward (or a mixture of them), then RMSNorm and an untied LM head. */
+function llamaFamily(s: DecoderSizes): ModelDocument {
+  const m = new Model(s.name);
+  let x = m.add('Embedding', { numEmbeddings: s.vocab, embeddingDim: s.d }, m.add('Input', { shape: ['T'], dtype: 'int64' }, undefined, 'tokens'), 'embed_tokens');
+  for (let i = 1; i <= s.layers; i++) {
+    const attention = { numHeads: s.heads, numKeyValueHeads: s.kvHeads, bias: false, causal: true, rotary: true, ...(s.slidingWindow ? { slidingWindow: s.slidingWindow } : {}) };
+    const h = m.add('Add', {}, [x, m.add('MultiheadAttention', attention, m.add('RMSNorm', { eps: s.eps }, x, `layer${i}_attn_norm`), `layer${i}_attn`)], `layer${i}_residual1`);
+    const normed = m.add('RMSNorm', { eps: s.eps }, h, `layer${i}_ffn_norm`);
+    const ff = s.experts
+      ? m.add('MixtureOfExperts', { numExperts: s.experts[0], topK: s.experts[1], hiddenFeatures: s.hidden }, normed, `layer${i}_moe`)
+      : m.add('FeedForward', { hiddenFeatures: s.hidden, activation: 'swiglu', bias: false }, normed, `layer${i}_ffn`);
+    x = m.add('Add', {}, [h, ff], `layer${i}_residual2`);
+  }
+  m.add('Linear', { outFeatures: s.vocab, bias: false }, m.add('RMSNorm', { eps: s.eps }, x, 'norm'), 'lm_head');
+  return m.doc();
+}
+
+const LLAMA2_7B: DecoderSizes = { name: 'Llama-2 7B', vocab: 32000, d: 4096, layers: 32, heads: 32, kvHeads: 32, hidden: 11008, eps: 1e-5 };
+const MIXTRAL_8X7B: DecoderSizes = { name: 'Mixtral 8×7B (8 experts, top 2)', vocab: 32000, d: 4096, layers: 32, heads: 32, kvHeads: 8, hidden: 14336, eps: 1e-5, experts: [8, 2] };
+const MISTRAL_7B: DecoderSizes = { name: 'Mistral 7B (v0.1: sliding window 4,096)', vocab: 32000, d: 4096, layers: 32, heads: 32, kvHeads: 8, hidden: 14336, eps: 1e-5, slidingWindow: 4096 };
+
 export const TEMPLATES: Record<string, () => ModelDocument> = {
   'mlp-3-4-2': mlp342,
   'conv-example': convExample,
@@ -173,6 +318,15 @@ export const TEMPLATES: Record<string, () => ModelDocument> = {
   gpt1,
   'bert-base': bertBase,
   'llama-block': llamaBlock,
+  'attention-from-scratch': attentionFromScratch,
+  'alexnet-2012': alexnet2012,
+  googlenet,
+  'transformer-base': vaswaniBase,
+  'image-captioning': imageCaptioning,
+  'char-gpt': charGpt,
+  'llama2-7b': () => llamaFamily(LLAMA2_7B),
+  'mistral-7b': () => llamaFamily(MISTRAL_7B),
+  'mixtral-8x7b': () => llamaFamily(MIXTRAL_8X7B),
 };
 
 for (const [id, make] of Object.entries(TEMPLATES)) await writeFileAtomic(join(TEMPLATE_DIR, `${id}.json`), serializeModel(make()));

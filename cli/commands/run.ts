@@ -48,7 +48,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('run takes one model file (.json, .netloom or .onnx)');
   if (!values.output) throw new UsageError('run needs -o <out.npy> (or a folder, for several outputs)');
   const provider = (values.ep ?? 'cpu') as Provider;
-  if (!['cpu', 'cuda', 'dml'].includes(provider)) throw new UsageError(`--ep must be cpu, cuda or dml, got "${values.ep}"`);
+  if (!['cpu', 'cuda', 'dml', 'webgpu'].includes(provider)) throw new UsageError(`--ep must be cpu, cuda, dml or webgpu, got "${values.ep}"`);
 
   const file = positionals[0];
   let bytes: Uint8Array;
@@ -103,8 +103,9 @@ export async function runCommand(args: string[]): Promise<number> {
   const engine = new NodeEngine();
   try {
     const session = await engine.createSession(bytes, { provider, allowFallback: values['allow-fallback'] });
-    if (session.provider !== provider) console.error(`netloom: ${provider} is not available; running on ${session.provider}`);
-    const results = await session.run(feeds);
+    if (session.provider !== provider) console.error(`netloom: ${provider} is not available (${await engine.unavailable(provider)}); running on ${session.provider}`);
+    // The inputs are read once: their buffers move to the engine's thread instead of being copied.
+    const results = await session.run(feeds, undefined, { consumed: Object.keys(feeds) });
     const names = Object.keys(results);
     if (names.length === 1) await writeFileAtomic(values.output as string, encodeNpy(results[names[0]]));
     else {

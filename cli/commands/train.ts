@@ -1,6 +1,9 @@
 import { extname } from 'node:path';
 import { DatasetError, type Dataset } from '../../core/data/dataset.ts';
 import { fitData } from '../../core/train/fit.ts';
+import { buildVocabulary, describeVocabulary, textDataset, type TextLevel } from '../../core/data/text.ts';
+import type { TensorType } from '../../core/graph/dim.ts';
+import type { ModelDocument, ModelNode } from '../../core/graph/types.ts';
 import { EngineError, type Provider } from '../../core/engine/engine.ts';
 import { GradientError } from '../../core/autodiff/rules.ts';
 import { getLayer } from '../../core/index.ts';
@@ -13,6 +16,7 @@ import { NodeEngine } from '../../engines/node/engine.ts';
 import { intOption, parse } from '../args.ts';
 import { builtIn, loadDataFile } from '../datasets.ts';
 import { refuseOverwritingInputs, UsageError, UserError, writeFileAtomic } from '../../host/fs.ts';
+import { readText } from '../files.ts';
 import { compileFailure, loadModelOrTemplate, MEMORY_LIMIT, outputFiles, writeDocument, writeOnnx } from '../models.ts';
 
 function number(value: unknown, name: string, min: number): number | undefined {
@@ -22,6 +26,23 @@ function number(value: unknown, name: string, min: number): number | undefined {
   return n;
 }
 
+/** The document with a symbolic token-sequence length (["T"]) fixed to `length` for training on text, so every size in the step graph is known. */
+function withSequenceLength(doc: ModelDocument, length: number): ModelDocument {
+  const symbolic = (n: ModelNode) => n.op === 'Input' && n.params.dtype === 'int64' && Array.isArray(n.params.shape) && n.params.shape.length === 1 && typeof n.params.shape[0] === 'string';
+  return { ...doc, nodes: doc.nodes.map((n) => (symbolic(n) ? { ...n, params: { ...n.params, shape: [length] } } : n)) };
+}
+
+/** A text file as next-token pairs, as long as the model's input (or --seq-len for a symbolic length); the vocabulary is shown. */
+async function textData(file: string, level: string | undefined, seqLen: string | undefined, input: TensorType): Promise<{ train: Dataset; val?: Dataset }> {
+  if (level !== undefined && level !== 'char' && level !== 'word') throw new UsageError(`--level must be char or word, got "${level}"`);
+  const text = await readText(file);
+  const vocabulary = buildVocabulary(text, (level ?? 'char') as TextLevel);
+  const fixed = input.shape[1];
+  const length = typeof fixed === 'number' ? fixed : intOption(seqLen, 'seq-len', 1, 1 << 20, 64);
+  console.error(`vocabulary (${file}, ${vocabulary.level} level): ${describeVocabulary(vocabulary)}`);
+  return { train: textDataset(file, vocabulary, text, length) };
+}
+
 const pct = (v: number | null) => (v === null ? '   –  ' : `${(100 * v).toFixed(2)}%`);
 
 export async function trainCommand(args: string[]): Promise<number> {
@@ -29,6 +50,9 @@ export async function trainCommand(args: string[]): Promise<number> {
     data: { type: 'string' },
     val: { type: 'string' },
     dataset: { type: 'string' },
+    text: { type: 'string' },
+    level: { type: 'string' },
+    'seq-len': { type: 'string' },
     epochs: { type: 'string' },
     'batch-size': { type: 'string' },
     optimizer: { type: 'string' },
@@ -53,14 +77,14 @@ export async function trainCommand(args: string[]): Promise<number> {
     label: { type: 'string' },
   });
   if (positionals.length > 1 || (positionals.length === 1) === (values.template !== undefined)) throw new UsageError('train takes one model file (.json, .netloom or .onnx), or --template <id>');
-  if ((values.data === undefined) === (values.dataset === undefined)) throw new UsageError('train needs --data train.npz or --dataset <name>');
+  if ([values.data, values.dataset, values.text].filter((v) => v !== undefined).length !== 1) throw new UsageError('train needs one of --data train.npz, --dataset <name> or --text file.txt');
   if (!values.output) throw new UsageError('train needs -o trained.onnx or -o trained.json');
   const optimizer = (values.optimizer ?? 'adam') as OptimizerName;
   if (!OPTIMIZERS.includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}`);
   let loss = values.loss as LossName | undefined;
   if (loss !== undefined && !(loss in LOSSES)) throw new UsageError(`--loss must be one of ${Object.keys(LOSSES).join(', ')}`);
   const provider = (values.ep ?? 'cpu') as Provider;
-  if (!['cpu', 'cuda', 'dml'].includes(provider)) throw new UsageError(`--ep must be cpu, cuda or dml, got "${values.ep}"`);
+  if (!['cpu', 'cuda', 'dml', 'webgpu'].includes(provider)) throw new UsageError(`--ep must be cpu, cuda, dml or webgpu, got "${values.ep}"`);
   const epochs = intOption(values.epochs, 'epochs', 1, 100000, 1);
   const batchSize = intOption(values['batch-size'], 'batch-size', 1, 1 << 20, 32);
   const seed = intOption(values.seed, 'seed', 0, 2 ** 32 - 1, 0);
@@ -78,7 +102,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   }
   let graph: TrainingGraph;
   try {
-    graph = buildTrainingGraph(model.doc, { optimizer: config, loss, weights: model.weights, memoryLimit: MEMORY_LIMIT, seed, clipNorm: number(values['clip-norm'], 'clip-norm', 0), regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) }, truncateBptt: intOption(values['truncate-bptt'], 'truncate-bptt', 1, 1 << 20, 0) });
+    graph = buildTrainingGraph(values.text !== undefined ? withSequenceLength(model.doc, intOption(values['seq-len'], 'seq-len', 1, 1 << 20, 64)) : model.doc, { optimizer: config, loss, weights: model.weights, memoryLimit: MEMORY_LIMIT, seed, clipNorm: number(values['clip-norm'], 'clip-norm', 0), regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) }, truncateBptt: intOption(values['truncate-bptt'], 'truncate-bptt', 1, 1 << 20, 0) });
   } catch (e) {
     if (e instanceof CompileError) throw compileFailure(e);
     if (e instanceof GradientError) throw new UserError(`cannot train this model yet: ${e.message}`);
@@ -94,7 +118,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       notes.forEach((n) => adapted.add(n));
       return dataset;
     };
-    const raw = values.dataset !== undefined ? await builtIn(values.dataset, seed) : { train: await file(values.data!), val: values.val ? await file(values.val) : undefined };
+    const raw = values.text !== undefined ? await textData(values.text, values.level, values['seq-len'], input.type) : values.dataset !== undefined ? await builtIn(values.dataset, seed) : { train: await file(values.data!), val: values.val ? await file(values.val) : undefined };
     const fitted = fitData(raw, graph);
     data = fitted.data;
     fitted.adapted.forEach((a) => adapted.add(a));

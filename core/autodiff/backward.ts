@@ -60,8 +60,11 @@ export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types }: Backw
     if (grads.every((g) => g === null)) continue;
     const rule = RULES[node.op_type];
     if (!rule) throw new GradientError(`no gradient rule for ${node.op_type} (node ${node.name}); it cannot be trained through yet`);
+    const first = b.nodes.length;
     const inputGrads = rule({ b, node, grads, needs, typeOf: (v) => (track(), typeOf(v)) });
     track();
+    // Which forward node each backward node serves, for profiles (bench/profile.ts) and for reading the graph.
+    for (const n of b.nodes.slice(first)) n.doc_string = `gradient of ${node.name}`;
     node.input.forEach((x, k) => {
       const g = inputGrads[k];
       if (!needs[k] || !g) return;

@@ -311,7 +311,7 @@ export const RULES: Record<string, GradientRule> = {
       const outputPadding = xs.slice(2).map((size, i) => size - ((ys[2 + i] - 1) * strides[i] - pads[i] - pads[i + rank] + dilations[i] * (ws[2 + i] - 1) + 1));
       grads[0] = b.op('ConvTranspose', [g, w], { strides, dilations, pads, group, output_padding: outputPadding, kernel_shape: ws.slice(2) });
     }
-    if (needs[1]) grads[1] = convWeightGrad(b, x, g, { rank, group, strides, dilations, pads, kernel: ws.slice(2), inPerGroup: ws[1], outChannels: ws[0] });
+    if (needs[1]) grads[1] = convWeightGrad(b, x, g, { rank, group, strides, dilations, pads, kernel: ws.slice(2), inPerGroup: ws[1], outChannels: ws[0], inSize: xs.slice(2), outSize: ys.slice(2) });
     if (node.input[2] && needs[2]) grads[2] = b.reduce('ReduceSum', g, [0, ...Array.from({ length: rank }, (_, i) => i + 2)], false);
     return grads;
   },
@@ -323,11 +323,13 @@ export const RULES: Record<string, GradientRule> = {
     const ws = staticDims(ctx, w, 'kernel size');
     const rank = ws.length - 2;
     const { strides, dilations, pads } = windowAttributes(node, rank);
+    const xs = needs[1] ? staticDims(ctx, x, 'input size') : [];
+    const ys = needs[1] ? staticDims(ctx, node.output[0], 'output size') : [];
     const grads: (string | null)[] = [null, null, null];
     // A transposed convolution's adjoint is the convolution with the same kernel.
     if (needs[0]) grads[0] = b.op('Conv', [g, w], { strides, dilations, pads, group, kernel_shape: ws.slice(2) });
     // Its weight gradient is a convolution's with the roles of input and output swapped ([C_in, C_out/g, k…]).
-    if (needs[1]) grads[1] = convWeightGrad(b, g, x, { rank, group, strides, dilations, pads, kernel: ws.slice(2), inPerGroup: ws[1], outChannels: ws[0] });
+    if (needs[1]) grads[1] = convWeightGrad(b, g, x, { rank, group, strides, dilations, pads, kernel: ws.slice(2), inPerGroup: ws[1], outChannels: ws[0], inSize: ys.slice(2), outSize: xs.slice(2) });
     if (node.input[2] && needs[2]) grads[2] = b.reduce('ReduceSum', g, [0, ...Array.from({ length: rank }, (_, i) => i + 2)], false);
     return grads;
   },
@@ -401,6 +403,8 @@ export const RULES: Record<string, GradientRule> = {
     const fromNeighbours = channelWindowSum(b, b.op('Mul', [b.op('Mul', [g, x]), b.op('Pow', [d, b.floats([-beta - 1])])]), dims, above, below);
     return [b.op('Sub', [direct, b.op('Mul', [b.floats([(2 * alpha * beta) / size]), b.op('Mul', [x, fromNeighbours])])])];
   },
+  // Sign (and Heaviside, lowered through it) is flat wherever it has a derivative; at 0 the subgradient taken is 0 too.
+  Sign: ({ b, node, grads: [g] }) => [g ? zerosLike(b, node.input[0]) : null],
 };
 
 /** Σ v[:, c − before … c + after] along the channel axis (1) of a value shaped `dims`, zero outside: a padded copy, sliced once per offset. */
@@ -435,24 +439,31 @@ interface ConvGeometry {
   /** The weight's second dimension and first dimension. */
   inPerGroup: number;
   outChannels: number;
+  /** The spatial sizes of the first operand (x for Conv) and of the second (g for Conv). */
+  inSize: number[];
+  outSize: number[];
 }
 
 /**
- * A convolution's weight gradient: dW[k, c] = Σₙ x[n, c] ⋆ g[n, k], a convolution over the batch with
- * strides and dilations swapped, per group, cropped to the kernel. (`x` and `g` swap for ConvTranspose.)
+ * A convolution's weight gradient: dW[k, c] = Σₙ x[n, c] ⋆ g[n, k], one convolution with strides and
+ * dilations swapped in which the batch becomes the channels summed over, cropped to the kernel. (`x` and
+ * `g` swap for ConvTranspose.) Grouped too, in one op: each group's channels of x become the product's
+ * batch and its N×group slices the product's grouped input channels, so one Conv of `group` groups sums
+ * every group over the batch at once (not one Conv per group: depthwise layers have hundreds).
  */
 function convWeightGrad(b: OnnxBuilder, x: string, g: string, c: ConvGeometry): string {
   const spatial = Array.from({ length: c.rank }, (_, i) => i + 2);
-  const batchFirst = (v: string) => b.op('Transpose', [v], { perm: [1, 0, ...spatial] });
-  const perGroup = (xs: string, gs: string) => {
-    const swapped = b.op('Conv', [batchFirst(xs), batchFirst(gs)], { strides: c.dilations, dilations: c.strides, pads: c.pads });
-    const cropped = b.op('Slice', [swapped, b.ints(new Array(c.rank).fill(0)), b.ints(c.kernel), b.ints(spatial)]);
-    return b.op('Transpose', [cropped], { perm: [1, 0, ...spatial] });
-  };
-  if (c.group === 1) return perGroup(x, g);
-  const outPerGroup = c.outChannels / c.group;
-  const parts = Array.from({ length: c.group }, (_, k) => perGroup(b.slice(x, 1, k * c.inPerGroup, (k + 1) * c.inPerGroup), b.slice(g, 1, k * outPerGroup, (k + 1) * outPerGroup)));
-  return b.op('Concat', parts, { axis: 0 });
+  const swapFirstTwo = { perm: [1, 0, ...spatial] };
+  // [N, G·c, …] → [c, G·N, …]: within group k, channel j of sample n sits at k·N + n.
+  const input =
+    c.group === 1
+      ? b.op('Transpose', [x], swapFirstTwo)
+      : b.reshape(b.op('Transpose', [b.reshape(x, [0, c.group, c.inPerGroup, ...c.inSize])], { perm: [2, 1, 0, ...spatial.map((a) => a + 1)] }), [c.inPerGroup, -1, ...c.inSize]);
+  const product = b.op('Conv', [input, b.op('Transpose', [g], swapFirstTwo)], { strides: c.dilations, dilations: c.strides, pads: c.pads, group: c.group });
+  // The product's extent is at least the kernel's; crop only where the window overhangs.
+  const extent = c.inSize.map((size, i) => Math.floor((size + c.pads[i] + c.pads[i + c.rank] - c.strides[i] * (c.outSize[i] - 1) - 1) / c.dilations[i]) + 1);
+  const cropped = extent.every((e, i) => e === c.kernel[i]) ? product : b.op('Slice', [product, b.ints(new Array(c.rank).fill(0)), b.ints(c.kernel), b.ints(spatial)]);
+  return c.inPerGroup === 1 ? b.reshape(cropped, [c.outChannels, 1, ...c.kernel]) : b.op('Transpose', [cropped], swapFirstTwo);
 }
 
 function reduceGrad(ctx: GradContext, mean: boolean): (string | null)[] {

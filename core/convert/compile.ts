@@ -2,7 +2,7 @@
  * Compiles a model document to ONNX: graph inputs from Input nodes, initializers from the weights,
  * every other layer lowered by its spec, graph outputs from the sink layers.
  */
-import type { ModelDocument, ParamValue } from '../graph/types.ts';
+import { parseEdgeEnd, type ModelDocument, type ParamValue } from '../graph/types.ts';
 import { initWeights, weightKey, weightsTooLarge, type Weights } from '../graph/weights.ts';
 import { resolveParams, Params } from '../layers/params.ts';
 import type { LowerContext, TensorType } from '../layers/spec.ts';
@@ -23,6 +23,10 @@ export interface CompileOptions {
   truncateBptt?: number;
   /** Refuse, before allocating, a model whose weights need more bytes than this (the memory available). */
   memoryLimit?: number;
+  /** Every layer's outputs become graph outputs too, so one run shows them all (the app's tensor views). */
+  exposeLayers?: boolean;
+  /** Compile one decoder step with a KV cache of this many slots (see core/train/generate.ts). */
+  decode?: { capacity: number };
 }
 
 export interface GraphValue {
@@ -38,7 +42,10 @@ export interface CompiledModel {
   layers: Map<string, LayerRecord>;
   weights: Weights;
   inputs: GraphValue[];
+  /** The model's results: outputs of layers that nothing reads. */
   outputs: GraphValue[];
+  /** With `exposeLayers`: the other layers' outputs, also graph outputs. */
+  exposed: GraphValue[];
   /** The ONNX value of each layer output, by "<id>:<port>". */
   values: Map<string, string>;
   /** Training graphs: each buffer's value after the step, by weight key ("bn1.running_mean"). */
@@ -47,6 +54,8 @@ export interface CompiledModel {
   builder: OnnxBuilder;
   /** The shape inference the graph was compiled from. */
   inference: ShapeInference;
+  /** Decoder steps: each cache, fed as `input` and returned as `output` (the next step's input). */
+  caches: { input: string; output: string; type: TensorType }[];
 }
 
 export class CompileError extends Error {
@@ -83,6 +92,8 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
 
   const inputs: GraphValue[] = [];
   const bufferUpdates = new Map<string, string>();
+  const caches: CompiledModel['caches'] = [];
+  const position = options.decode ? b.reserve('position') : '';
 
   for (const r of reports) {
     const node = byId.get(r.id)!;
@@ -95,6 +106,18 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
     b.beginLayer(r.id, r.op, node.params ?? {});
     const fed = inference.incoming(r.id).map((c) => (c ? values.get(`${c.node}:${c.port}`)! : ''));
     const ctx = new Lowering(b, r, params, fed, r.outputs!.map((_, p) => values.get(`${r.id}:${p}`)!), options.training ?? false, options.truncateBptt ?? 0, reportOf, bufferUpdates);
+    if (options.decode) {
+      const { capacity } = options.decode;
+      ctx.decode = {
+        position,
+        capacity,
+        cache: (name, type) => {
+          const cache = { input: b.reserve(`cache/${r.id}/${name}`), output: b.reserve(`next/cache/${r.id}/${name}`), type };
+          caches.push(cache);
+          return { past: cache.input, store: (present) => void b.op('Identity', [present], {}, cache.output) };
+        },
+      };
+    }
     try {
       spec.lower(ctx);
     } catch (e) {
@@ -104,6 +127,8 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
   }
 
   const outputs = sinkOutputs(inference, reports, values);
+  const sinks = new Set(outputs.map((v) => v.name));
+  const exposed = options.exposeLayers ? layerOutputs(reports, values).filter((v) => !sinks.has(v.name)) : [];
   const model: ModelProto = {
     ir_version: irVersionFor(opset),
     opset_import: [{ domain: '', version: opset }],
@@ -114,22 +139,44 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
       name: doc.name,
       node: b.nodes,
       initializer: b.initializers,
-      input: inputs.map((v) => valueInfo(v.name, v.type)),
-      output: outputs.map((v) => valueInfo(v.name, v.type)),
+      input: [...inputs.map((v) => valueInfo(v.name, v.type)), ...(options.decode ? [valueInfo(position, { shape: [], dtype: 'int64' })] : []), ...caches.map((c) => valueInfo(c.input, c.type))],
+      output: [...outputs.map((v) => valueInfo(v.name, v.type)), ...exposed.map((v) => valueInfo(v.name, v.type)), ...caches.map((c) => valueInfo(c.output, c.type))],
     },
   };
-  return { model, layers: b.layers, weights, inputs, outputs, values, bufferUpdates, builder: b, inference };
+  return { model, layers: b.layers, weights, inputs, outputs, exposed, values, bufferUpdates, builder: b, inference, caches };
+}
+
+/** The document for inference: loss layers, and the inputs only they read (the targets), are left out. */
+export function predictionModel(doc: ModelDocument): ModelDocument {
+  const losses = new Set(doc.nodes.filter((n) => getLayer(n.op)?.category === 'Loss').map((n) => n.id));
+  if (losses.size === 0) return doc;
+  const readers = new Map<string, Set<string>>();
+  for (const e of doc.edges) {
+    const from = parseEdgeEnd(e.from).node;
+    if (!readers.has(from)) readers.set(from, new Set());
+    readers.get(from)!.add(parseEdgeEnd(e.to).node);
+  }
+  const targets = doc.nodes.filter((n) => n.op === 'Input' && readers.has(n.id) && [...readers.get(n.id)!].every((r) => losses.has(r))).map((n) => n.id);
+  const gone = new Set([...losses, ...targets]);
+  return { ...doc, nodes: doc.nodes.filter((n) => !gone.has(n.id)), edges: doc.edges.filter((e) => !gone.has(parseEdgeEnd(e.from).node) && !gone.has(parseEdgeEnd(e.to).node)) };
+}
+
+/** Every output of every layer but the inputs. */
+function layerOutputs(reports: NodeReport[], values: Map<string, string>): GraphValue[] {
+  return reports.filter((r) => r.op !== 'Input').flatMap((r) => r.outputs!.map((type, port) => ({ name: values.get(`${r.id}:${port}`)!, nodeId: r.id, port, type })));
 }
 
 /** Outputs of layers that nothing reads: the model's results. */
 function sinkOutputs(inference: ShapeInference, reports: NodeReport[], values: Map<string, string>): GraphValue[] {
   const read = new Set(reports.flatMap((r) => inference.incoming(r.id).map((c) => c?.node)));
-  return reports
-    .filter((r) => !read.has(r.id) && r.op !== 'Input')
-    .flatMap((r) => r.outputs!.map((type, port) => ({ name: values.get(`${r.id}:${port}`)!, nodeId: r.id, port, type })));
+  return layerOutputs(
+    reports.filter((r) => !read.has(r.id)),
+    values,
+  );
 }
 
 class Lowering extends Params implements LowerContext {
+  decode?: LowerContext['decode'];
   constructor(
     readonly b: OnnxBuilder,
     private readonly report: NodeReport,

@@ -1,6 +1,6 @@
 /** Attention and Transformers: MultiheadAttention, FeedForward, TransformerEncoderLayer, TransformerDecoderLayer. */
 import { formatShape, type Dim } from '../graph/dim.ts';
-import { activation, attention, linear, silu } from '../onnx/lowering.ts';
+import { activation, attention, linear, silu, type KeyValueCache } from '../onnx/lowering.ts';
 import type { InferContext, LayerSpec, LowerContext, ParamSchema, ParamTensor, TensorType } from './spec.ts';
 import { BIAS, ONES, ZEROS, fanInUniform, xavierUniform, ONE_OUTPUT, addOrNull, expectFloat, knownDim, mulOrNull, param, tensor } from './common.ts';
 
@@ -11,6 +11,9 @@ interface AttentionDims {
   heads: number;
   kvHeads: number;
   bias: boolean;
+  /** Deck 000's attention has no projections at all (q = k = v = x); deck 001's has no output projection. */
+  inputProjection?: boolean;
+  outputProjection?: boolean;
 }
 
 /** Parameter tensors named as PyTorch's nn.MultiheadAttention (or q/k/v/o projections for GQA). */
@@ -18,7 +21,9 @@ function attentionParams(a: AttentionDims, prefix = ''): ParamTensor[] {
   const { E, kdim, vdim, heads, kvHeads, bias } = a;
   const kvE = (E / heads) * kvHeads;
   const p: ParamTensor[] = [];
-  if (kvHeads !== heads) {
+  if (a.inputProjection === false) {
+    // q = k = v = the inputs themselves.
+  } else if (kvHeads !== heads) {
     p.push(param(`${prefix}q_proj.weight`, [E, E], `E·E = ${E}·${E}`, fanInUniform(E)));
     p.push(param(`${prefix}k_proj.weight`, [kvE, kdim], `(kvHeads·headDim)·kdim = ${kvE}·${kdim}`, fanInUniform(kdim)));
     p.push(param(`${prefix}v_proj.weight`, [kvE, vdim], `(kvHeads·headDim)·vdim = ${kvE}·${vdim}`, fanInUniform(vdim)));
@@ -36,6 +41,7 @@ function attentionParams(a: AttentionDims, prefix = ''): ParamTensor[] {
     p.push(param(`${prefix}v_proj_weight`, [E, vdim], `E·vdim = ${E}·${vdim}`, xavierUniform(vdim, E)));
     if (bias) p.push(param(`${prefix}in_proj_bias`, [3 * E], '3E', ZEROS));
   }
+  if (a.outputProjection === false) return p;
   p.push(param(`${prefix}out_proj.weight`, [E, E], `E·E = ${E}·${E}`, fanInUniform(E)));
   if (bias) p.push(param(`${prefix}out_proj.bias`, [E], 'E', kvHeads !== heads ? fanInUniform(E) : ZEROS));
   return p;
@@ -46,7 +52,8 @@ function attentionWeights(ctx: LowerContext, a: AttentionDims, prefix = '') {
   const { b } = ctx;
   const w = (name: string) => ctx.weight(`${prefix}${name}`);
   const bias = (name: string) => (a.bias ? w(name) : null);
-  const out = { wo: w('out_proj.weight'), bo: bias('out_proj.bias') };
+  const out = a.outputProjection === false ? { wo: null, bo: null } : { wo: w('out_proj.weight'), bo: bias('out_proj.bias') };
+  if (a.inputProjection === false) return { ...out, wq: null, wk: null, wv: null, bq: null, bk: null, bv: null };
   if (a.kvHeads !== a.heads) {
     return { ...out, wq: w('q_proj.weight'), wk: w('k_proj.weight'), wv: w('v_proj.weight'), bq: bias('q_proj.bias'), bk: bias('k_proj.bias'), bv: bias('v_proj.bias') };
   }
@@ -60,13 +67,23 @@ function attentionWeights(ctx: LowerContext, a: AttentionDims, prefix = '') {
   return { ...out, ...biases, wq: w('q_proj_weight'), wk: w('k_proj_weight'), wv: w('v_proj_weight') };
 }
 
+/** In a decoder step, the key/value cache of a causal self-attention (named `<prefix>keys` and `<prefix>values`); otherwise none. */
+function kvCache(ctx: LowerContext, a: AttentionDims, prefix: string, causal: boolean, crossAttention: boolean): KeyValueCache | undefined {
+  const step = ctx.decode;
+  if (!step) return undefined;
+  if (crossAttention) throw new Error('cross-attention has no decoder step; generate with full recomputation');
+  if (!causal) throw new Error('only causal attention generates token by token (without a causal mask a query sees later tokens)');
+  const type = { shape: ['N', a.kvHeads, step.capacity, a.E / a.heads], dtype: 'float32' as const };
+  return { position: step.position, capacity: step.capacity, keys: step.cache(`${prefix}keys`, type), values: step.cache(`${prefix}values`, type) };
+}
+
 /** Per-sample MACs: the four projections plus QKᵀ and A·V. */
 function attentionMacs(a: AttentionDims, Tq: Dim, Tk: Dim): number | null {
   const kvE = (a.E / a.heads) * a.kvHeads;
   const tq = typeof Tq === 'number' ? Tq : null;
   const tk = typeof Tk === 'number' ? Tk : null;
-  const proj = mulOrNull(tq, 2 * a.E * a.E);
-  const kv = mulOrNull(tk, kvE * (a.kdim + a.vdim));
+  const proj = mulOrNull(tq, ((a.inputProjection === false ? 0 : 1) + (a.outputProjection === false ? 0 : 1)) * a.E * a.E);
+  const kv = a.inputProjection === false ? 0 : mulOrNull(tk, kvE * (a.kdim + a.vdim));
   const scores = mulOrNull(tq, tk, 2 * a.E);
   return addOrNull(proj, kv, scores);
 }
@@ -100,6 +117,9 @@ const MultiheadAttention: LayerSpec = {
     dropout: { type: 'float', label: 'Dropout', help: 'Dropout on the attention weights.', default: 0, min: 0, max: 0.999 },
     ...MASKING,
     rotary: { type: 'bool', label: 'Rotary positions', help: 'Apply RoPE to queries and keys.', default: false },
+    inputProjection: { type: 'bool', label: 'Input projections', help: 'Project queries, keys and values with W_q, W_k, W_v; off, q = k = v = the inputs (deck 000).', default: true },
+    outputProjection: { type: 'bool', label: 'Output projection', help: 'Project the heads’ output with W_o; off leaves 3D² parameters (deck 001).', default: true },
+    scaled: { type: 'bool', label: 'Scaled', help: 'Divide the scores by √headDim; off for deck 000’s unscaled attention.', default: true },
   },
   inputs: [
     { name: 'query', help: 'Queries N×Tq×E.' },
@@ -120,8 +140,9 @@ const MultiheadAttention: LayerSpec = {
     const kvHeads = ctx.maybeInt('numKeyValueHeads') ?? heads;
     checkHeads(ctx, E, heads, kvHeads, 'numHeads');
     if (ctx.bool('rotary') && (E / heads) % 2 !== 0) ctx.fail(`rotary positions need an even head dimension, got ${E / heads}`, { field: 'rotary' });
-    const dims: AttentionDims = { E, kdim: knownDim(ctx, k.shape[2], 'key size'), vdim: knownDim(ctx, v.shape[2], 'value size'), heads, kvHeads, bias: ctx.bool('bias') };
-    ctx.formula(() => `scores = QKᵀ/√${E / heads}: ${heads}×${q.shape[1]}×${k.shape[1]} per sample`);
+    const dims: AttentionDims = { E, kdim: knownDim(ctx, k.shape[2], 'key size'), vdim: knownDim(ctx, v.shape[2], 'value size'), heads, kvHeads, bias: ctx.bool('bias'), inputProjection: ctx.bool('inputProjection'), outputProjection: ctx.bool('outputProjection') };
+    if (!dims.inputProjection && (dims.kdim !== E || dims.vdim !== E || kvHeads !== heads)) ctx.fail(`without input projections the key and value must be ${E} wide like the query, with as many key/value heads as heads`, { field: 'inputProjection' });
+    ctx.formula(() => `scores = QKᵀ${ctx.bool('scaled') ? `/√${E / heads}` : ''}: ${heads}×${q.shape[1]}×${k.shape[1]} per sample`);
     return { outputs: [tensor(['N', q.shape[1], E])], params: attentionParams(dims), macs: attentionMacs(dims, q.shape[1], k.shape[1]) };
   },
   lower(ctx: LowerContext) {
@@ -131,13 +152,15 @@ const MultiheadAttention: LayerSpec = {
     const value = ctx.inputs[2] || key;
     const E = qt!.shape[2] as number;
     const heads = ctx.int('numHeads');
-    const dims: AttentionDims = { E, kdim: (kt ?? qt)!.shape[2] as number, vdim: (vt ?? kt ?? qt)!.shape[2] as number, heads, kvHeads: ctx.maybeInt('numKeyValueHeads') ?? heads, bias: ctx.bool('bias') };
-    attention(ctx.b, { query, key, value, ...dims, ...attentionWeights(ctx, dims), causal: ctx.bool('causal'), slidingWindow: ctx.maybeInt('slidingWindow'), rotary: ctx.bool('rotary'), out: ctx.outputs[0] });
+    const dims: AttentionDims = { E, kdim: (kt ?? qt)!.shape[2] as number, vdim: (vt ?? kt ?? qt)!.shape[2] as number, heads, kvHeads: ctx.maybeInt('numKeyValueHeads') ?? heads, bias: ctx.bool('bias'), inputProjection: ctx.bool('inputProjection'), outputProjection: ctx.bool('outputProjection') };
+    const slidingWindow = ctx.maybeInt('slidingWindow');
+    const cache = kvCache(ctx, dims, '', ctx.bool('causal') || slidingWindow !== null, !!(ctx.inputs[1] || ctx.inputs[2]));
+    attention(ctx.b, { query, key, value, ...dims, ...attentionWeights(ctx, dims), causal: ctx.bool('causal'), slidingWindow, rotary: ctx.bool('rotary'), scaled: ctx.bool('scaled'), cache, out: ctx.outputs[0] });
   },
 };
 
 /** Parameters of a position-wise feed-forward block. */
-function feedForwardParams(D: number, F: number, gated: boolean, bias: boolean, names: [string, string, string]): ParamTensor[] {
+export function feedForwardParams(D: number, F: number, gated: boolean, bias: boolean, names: [string, string, string]): ParamTensor[] {
   const [up, down, gate] = names;
   const p = [param(`${up}.weight`, [F, D], `F·D = ${F}·${D}`, fanInUniform(D))];
   if (bias) p.push(param(`${up}.bias`, [F], 'F', fanInUniform(D)));
@@ -183,7 +206,7 @@ const FeedForward: LayerSpec = {
 };
 
 /** The feed-forward block: down(act(up(x))), or down(SiLU(up(x)) ⊙ gate(x)) for SwiGLU. */
-function feedForward(ctx: LowerContext, x: string, rank: number, activationKind: string, bias: boolean, [up, down, gate]: [string, string, string], prefix: string, out?: string): string {
+export function feedForward(ctx: LowerContext, x: string, rank: number, activationKind: string, bias: boolean, [up, down, gate]: [string, string, string], prefix: string, out?: string): string {
   const { b } = ctx;
   const lin = (input: string, name: string, o?: string) => linear(b, input, rank, ctx.weight(`${prefix}${name}.weight`), bias ? ctx.weight(`${prefix}${name}.bias`) : null, o);
   const hidden = activationKind === 'swiglu' ? b.op('Mul', [silu(b, lin(x, up)), lin(x, gate)]) : activation(b, activationKind, lin(x, up));
@@ -253,7 +276,7 @@ function transformerLayer(decoder: boolean): LayerSpec {
       const norm = (x: string, i: number, out?: string) =>
         b.op('LayerNormalization', bias ? [x, ctx.weight(`norm${i}.weight`), ctx.weight(`norm${i}.bias`)] : [x, ctx.weight(`norm${i}.weight`)], { axis: -1, epsilon: eps }, out);
       const attend = (query: string, memory: string, prefix: string, causal: boolean) =>
-        attention(b, { query, key: memory, value: memory, ...dims, ...attentionWeights(ctx, dims, prefix), causal, slidingWindow: null, rotary: false });
+        attention(b, { query, key: memory, value: memory, ...dims, ...attentionWeights(ctx, dims, prefix), causal, slidingWindow: null, rotary: false, cache: kvCache(ctx, dims, prefix, causal, prefix === 'multihead_attn.') });
       const ff = (x: string) => feedForward(ctx, x, 3, ctx.str('activation'), bias, ['linear1', 'linear2', 'unused'], '');
       const memory = ctx.inputs[1];
       // Each sub-block is x + f(norm(x)) (pre-norm) or norm(x + f(x)) (post-norm, PyTorch's default).

@@ -13,6 +13,7 @@ const Embedding: LayerSpec = {
     numEmbeddings: { type: 'int', label: 'Vocabulary size', help: 'Number of distinct ids (rows of the table).', min: 1, key: true },
     embeddingDim: { type: 'int', label: 'Embedding dim', help: 'Size of each vector.', min: 1, key: true },
     paddingIdx: { type: 'int', label: 'Padding index', help: 'An id whose vector stays zero and gets no gradient.', default: null, nullable: true },
+    tiedTo: { type: 'nodeRef', label: 'Tied to', help: 'Share the table of this Embedding (source and target sharing one vocabulary, as in Vaswani et al.).', default: null, nullable: true },
   },
   inputs: [{ name: 'input', help: 'Integer token ids.', dtype: 'int64' }],
   outputs: ONE_OUTPUT,
@@ -24,7 +25,15 @@ const Embedding: LayerSpec = {
     const pad = ctx.maybeInt('paddingIdx');
     if (pad !== null && (pad >= V || pad < -V)) ctx.fail(`paddingIdx ${pad} is outside the vocabulary of ${V}`, { field: 'paddingIdx' });
     ctx.formula(() => `out shape = input shape × embeddingDim = [${x.shape.join(', ')}, ${D}]`);
-    return { outputs: [tensor([...x.shape, D])], params: [param('weight', [V, D], `V·D = ${V}·${D}`, normalInit(1))], macs: 0 };
+    const weight = param('weight', [V, D], `V·D = ${V}·${D}`, normalInit(1));
+    const tiedTo = ctx.params.tiedTo as string | null;
+    if (tiedTo !== null) {
+      const other = ctx.paramsOf(tiedTo)?.find((p) => p.name === 'weight');
+      if (!other || other.shape.join() !== weight.shape.join()) ctx.fail(`cannot tie to "${tiedTo}": it needs a ${V}×${D} table${other ? `, not ${other.shape.join('×')}` : ''}`, { field: 'tiedTo' });
+      weight.tiedTo = tiedTo;
+      weight.formula = `shared with ${tiedTo}.weight (counted there)`;
+    }
+    return { outputs: [tensor([...x.shape, D])], params: [weight], macs: 0 };
   },
   lower(ctx: LowerContext) {
     ctx.b.op('Gather', [ctx.weight('weight'), ctx.inputs[0]], { axis: 0 }, ctx.outputs[0]);
@@ -62,11 +71,14 @@ const PositionalEncoding: LayerSpec = {
     const x = ctx.inputs[0];
     const D = ctx.inputTypes[0]!.shape[2] as number;
     let table: string;
+    // A decoder step's one token sits at ctx.decode.position; a whole sequence starts at 0.
+    const start = ctx.decode?.position;
     if (ctx.str('kind') === 'learned') {
-      table = b.op('Slice', [ctx.weight('weight'), b.ints([0]), dimOf(b, x, 1), b.ints([0])]);
+      const first = start ? b.unsqueeze(start, [0]) : b.ints([0]);
+      table = b.op('Slice', [ctx.weight('weight'), first, start ? b.op('Add', [first, dimOf(b, x, 1)]) : dimOf(b, x, 1), b.ints([0])]);
     } else {
       // p(i, 2k) = sin(i·θₖ), p(i, 2k+1) = cos(i·θₖ), θₖ = 10000^(−2k/d), interleaved.
-      const { cos, sin } = ropeTables(b, x, 1, D, 10000);
+      const { cos, sin } = ropeTables(b, x, 1, D, 10000, start);
       table = b.reshape(b.op('Concat', [b.unsqueeze(sin, [2]), b.unsqueeze(cos, [2])], { axis: 2 }), [-1, D]);
     }
     b.op('Add', [x, table], {}, ctx.outputs[0]);
@@ -97,7 +109,7 @@ const RotaryEmbedding: LayerSpec = {
   lower(ctx: LowerContext) {
     const shape = ctx.inputTypes[0]!.shape;
     const D = shape[shape.length - 1] as number;
-    rope(ctx.b, ctx.inputs[0], shape.length, D, ctx.maybeInt('headDim') ?? D, ctx.float('base'), ctx.outputs[0]);
+    rope(ctx.b, ctx.inputs[0], shape.length, D, ctx.maybeInt('headDim') ?? D, ctx.float('base'), ctx.outputs[0], ctx.decode?.position);
   },
 };
 

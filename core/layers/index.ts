@@ -5,9 +5,12 @@ import { basicLayers } from './basic.ts';
 import { convLayers } from './conv.ts';
 import { embeddingLayers } from './embedding.ts';
 import { lossLayers } from './loss.ts';
+import { moeLayers } from './moe.ts';
 import { normLayers } from './norm.ts';
 import { OnnxOp } from './onnxop.ts';
 import { recurrentLayers } from './recurrent.ts';
+import { tensorLayers } from './tensorops.ts';
+import { thresholdLayers } from './threshold.ts';
 import type { ParamValue } from '../graph/types.ts';
 import type { LayerSpec, PortSpec } from './spec.ts';
 
@@ -15,9 +18,12 @@ export const LAYERS: readonly LayerSpec[] = [
   ...basicLayers,
   ...convLayers,
   ...activationLayers,
+  ...thresholdLayers,
   ...normLayers,
   ...embeddingLayers,
   ...attentionLayers,
+  ...tensorLayers,
+  ...moeLayers,
   ...recurrentLayers,
   ...lossLayers,
   OnnxOp,

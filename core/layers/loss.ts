@@ -43,13 +43,13 @@ function classLoss(op: string, summary: string, doc: string, params: LayerSpec['
 }
 
 /** A loss between a prediction and a target of the same shape. */
-function pairLoss(op: string, summary: string, doc: string, elementwise: (b: OnnxBuilder, x: string, y: string) => string): LayerSpec {
+function pairLoss(op: string, summary: string, doc: string, elementwise: (b: OnnxBuilder, x: string, y: string) => string, reduction: 'mean' | 'sum' = 'mean'): LayerSpec {
   return {
     op,
     category: 'Loss',
     summary,
     doc,
-    params: { reduction: REDUCTION },
+    params: { reduction: { ...REDUCTION, default: reduction } },
     inputs: [
       { name: 'input', help: 'Prediction.' },
       { name: 'target', help: 'Target, the same shape as the prediction.' },
@@ -159,4 +159,29 @@ export const lossLayers: LayerSpec[] = [
     // max(x, 0) − x·y + log(1 + e^−|x|): never overflows.
     b.op('Add', [b.op('Sub', [b.op('Relu', [x]), b.op('Mul', [x, y])]), b.op('Softplus', [b.op('Neg', [b.op('Abs', [x])])])]),
   ),
+  ...binaryLosses(),
 ];
+
+/** sign₊(ŷ) = +1 where ŷ ≥ 0, −1 elsewhere: deck 003's perceptron output ("sign of zero is +1"). */
+export function signPlus(b: OnnxBuilder, score: string): string {
+  return b.op('Where', [b.op('GreaterOrEqual', [score, b.floats([0])]), b.floats([1]), b.floats([-1])]);
+}
+
+/** Losses on a score ŷ and a label y ∈ {−1, +1} (deck 003). */
+function binaryLosses(): LayerSpec[] {
+  return [
+  pairLoss('HingeLoss', 'Binary hinge loss: max(0, 1 − y·ŷ), labels ±1.', "Deck 003's hinge loss ℓ(ŷ, y) = max(0, 1 − y·ŷ) for a score ŷ and a label y ∈ {−1, +1}; zero once the score is on the right side by a margin of 1.", (b, x, y) =>
+    b.op('Relu', [b.op('Sub', [b.floats([1]), b.op('Mul', [x, y])])]),
+  ),
+  pairLoss(
+    'PerceptronLoss',
+    'Perceptron criterion: −y·ŷ on a mistake (sign₊(ŷ) ≠ y), 0 otherwise; labels ±1.',
+    "The loss whose gradient step is Rosenblatt's rule (deck 003): ℓ = −y·ŷ·1[y ≠ sign₊(ŷ)] with sign₊(0) = +1, so plain SGD with rate η gives w ← w + η·y·x on a mistake and nothing otherwise. The mistake indicator carries no gradient. Summed over the batch (the online rule takes one sample at a time).",
+    (b, x, y) => {
+      const mistake = b.op('Cast', [b.op('Not', [b.op('Equal', [signPlus(b, x), y])])], { to: 1 });
+      return b.op('Neg', [b.op('Mul', [b.op('Mul', [x, y]), mistake])]);
+    },
+    'sum',
+  ),
+  ];
+}

@@ -7,7 +7,7 @@ import { BIAS, activeDropout, fanInUniform, expectFloat, knownDim, mulOrNull, pa
 function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: number, equation: string): LayerSpec {
   const extra: Record<string, ParamSchema> =
     op === 'RNN' ? { nonlinearity: { type: 'enum', label: 'Non-linearity', help: 'Activation of the hidden state.', default: 'tanh', values: ['tanh', 'relu'] } } : {};
-  const states: PortSpec[] = [{ name: 'h0', help: 'Initial hidden state (layers·directions)×N×H; zeros if unconnected.', optional: true }];
+  const states: PortSpec[] = [{ name: 'h0', help: 'Initial hidden state (layers·directions)×N×H as PyTorch, or batch first N×(layers·directions)×H, or N×H for one layer; zeros if unconnected.', optional: true }];
   if (op === 'LSTM') states.push({ name: 'c0', help: 'Initial cell state; zeros if unconnected.', optional: true });
   const outputs: PortSpec[] = [
     { name: 'output', help: 'Top layer hidden state at every step: N×T×(directions·H).' },
@@ -41,7 +41,9 @@ function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: number, equation: string):
       const stateShape = [L * dirs, 'N', H];
       for (const [i, port] of states.entries()) {
         const s = ctx.inputs[i + 1];
-        if (s && s.shape.join() !== stateShape.join()) ctx.fail(`${port.name} must be ${formatShape(stateShape)}, got ${formatShape(s.shape)}`);
+        if (s && !stateLayouts(L * dirs, H).some((shape) => shape.join() === s.shape.join())) {
+          ctx.fail(`${port.name} must be ${stateLayouts(L * dirs, H).map(formatShape).join(' or ')}, got ${formatShape(s.shape)}`, { suggestion: 'An image feature N×H (deck 001\'s captioning) can feed h0 of a one-layer RNN directly.' });
+        }
       }
       const params: ParamTensor[] = [];
       const init = fanInUniform(H); // PyTorch: every weight and bias U(−1/√H, 1/√H)
@@ -71,6 +73,23 @@ function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: number, equation: string):
   };
 }
 
+/**
+ * The initial-state layouts a recurrent layer accepts: PyTorch's (layers·directions)×N×H, batch first
+ * N×(layers·directions)×H (what every other layer makes, e.g. CNN features for captioning), and N×H for one layer.
+ */
+function stateLayouts(layers: number, H: number): (number | string)[][] {
+  return [[layers, 'N', H], ['N', layers, H], ...(layers === 1 ? [['N', H]] : [])];
+}
+
+/** Initial state `port` in PyTorch's (layers·directions)×N×H layout, or '' when unconnected. */
+function layerMajorState(ctx: LowerContext, port: number): string {
+  const value = ctx.inputs[port];
+  if (!value) return '';
+  const shape = ctx.inputTypes[port]!.shape;
+  if (shape.length === 2) return ctx.b.unsqueeze(value, [0]);
+  return shape[0] === 'N' ? ctx.b.op('Transpose', [value], { perm: [1, 0, 2] }) : value;
+}
+
 /** ONNX's gate order as indices into PyTorch's: LSTM iofc from ifgo, GRU zrh from rzn. */
 const GATE_ORDER: Record<string, number[]> = { RNN: [0], LSTM: [0, 3, 1, 2], GRU: [1, 0, 2] };
 
@@ -89,6 +108,7 @@ function lowerRecurrent(ctx: LowerContext, op: 'RNN' | 'LSTM' | 'GRU', gates: nu
   };
   const stack = (parts: string[]) => (parts.length === 1 ? parts[0] : b.op('Concat', parts, { axis: 0 }));
   let x = b.op('Transpose', [ctx.inputs[0]], { perm: [1, 0, 2] });
+  const startStates = [1, 2].map((port) => layerMajorState(ctx, port));
   const hs: string[] = [];
   const cs: string[] = [];
   for (let l = 0; l < L; l++) {
@@ -97,7 +117,7 @@ function lowerRecurrent(ctx: LowerContext, op: 'RNN' | 'LSTM' | 'GRU', gates: nu
     const W = stack(suffixes.map((s) => b.unsqueeze(reorder(ctx.weight(`weight_ih${s}`), inL), [0])));
     const R = stack(suffixes.map((s) => b.unsqueeze(reorder(ctx.weight(`weight_hh${s}`), H), [0])));
     const B = ctx.bool('bias') ? stack(suffixes.map((s) => b.unsqueeze(b.op('Concat', [reorder(ctx.weight(`bias_ih${s}`), 0), reorder(ctx.weight(`bias_hh${s}`), 0)], { axis: 0 }), [0]))) : '';
-    const initial = (port: number) => (ctx.inputs[port] ? b.slice(ctx.inputs[port], 0, l * dirs, (l + 1) * dirs) : '');
+    const initial = (port: number) => (startStates[port - 1] ? b.slice(startStates[port - 1], 0, l * dirs, (l + 1) * dirs) : '');
     const inputs = [x, W, R, B, '', initial(1)];
     if (op === 'LSTM') inputs.push(initial(2));
     const attrs: Record<string, AttrValue> = { hidden_size: H, direction: dirs === 2 ? 'bidirectional' : 'forward' };
@@ -143,7 +163,8 @@ function lowerUnrolled(ctx: LowerContext, op: 'RNN' | 'LSTM' | 'GRU'): void {
   const mul = (x: string, y: string) => b.op('Mul', [x, y]);
   let steps = Array.from({ length: T }, (_, t) => b.op('Gather', [ctx.inputs[0], b.ints([t], true)], { axis: 1 }));
   const zeros = b.op('ConstantOfShape', [b.op('Concat', [b.op('Shape', [steps[0]], { start: 0, end: 1 }), b.ints([H])], { axis: 0 })], { value: { name: 'zero', dims: [1], data_type: 1, raw_data: new Uint8Array(4) } });
-  const initial = (port: number, index: number) => (ctx.inputs[port] ? b.op('Gather', [ctx.inputs[port], b.ints([index], true)], { axis: 0 }) : zeros);
+  const startStates = [1, 2].map((port) => layerMajorState(ctx, port));
+  const initial = (port: number, index: number) => (startStates[port - 1] ? b.op('Gather', [startStates[port - 1], b.ints([index], true)], { axis: 0 }) : zeros);
   const finalH: string[] = [];
   const finalC: string[] = [];
   for (let l = 0; l < L; l++) {

@@ -4,6 +4,7 @@
  */
 import type { ParamValue } from '../graph/types.ts';
 import type { OnnxBuilder } from '../onnx/builder.ts';
+import type { CacheSlot } from '../onnx/lowering.ts';
 import type { Dim, Shape, TensorType } from '../graph/dim.ts';
 
 export type Category =
@@ -156,6 +157,18 @@ export interface LowerContext extends ParamReader {
   truncateBptt: number;
   /** In training graphs: the new value of one of this node's buffers after the step (BatchNorm's running statistics). */
   updateBuffer(name: string, value: string): void;
+  /** Present when compiling one decoder step for generation: the input is one token, at `decode.position`. */
+  decode?: DecodeStep;
+}
+
+/** One decoder step (generation with a KV cache): layers that mix positions read and write caches instead. */
+export interface DecodeStep {
+  /** int64 scalar: the position of this step's token. */
+  position: string;
+  /** Cache slots per attention layer (the sliding window, or the longest sequence). */
+  capacity: number;
+  /** This layer's cache tensor `name`: its value before the step (a graph input) and where its value after goes (a graph output). */
+  cache(name: string, type: TensorType): CacheSlot;
 }
 
 export type { Dim, Shape, TensorType };

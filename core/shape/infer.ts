@@ -120,6 +120,7 @@ export class ShapeInference {
   private position = new Int32Array(0);
   private totals: Totals = { totalParams: 0, trainableParams: 0, totalMacs: 0, macsIncomplete: false };
 
+  /** The document is only read, never changed: an edit makes a new document (see setParams). */
   constructor(private doc: ModelDocument) {
     this.rebuild(doc);
   }
@@ -139,13 +140,17 @@ export class ShapeInference {
   }
 
   /**
-   * Replaces one node's params and re-infers only the nodes the edit can reach,
-   * stopping wherever a node's outputs come out unchanged. Returns the ids re-inferred.
+   * Gives one node new params and re-infers only the nodes the edit can reach, stopping wherever a node's
+   * outputs come out unchanged. Returns the ids re-inferred. The document held becomes a new one that
+   * shares every other node with the old, which stays as it was (an undo history may hold it).
    */
   setParams(nodeId: string, params: Record<string, ParamValue>): string[] {
     const i = this.wiring.index.get(nodeId);
     if (i === undefined) throw new Error(`no node "${nodeId}"`);
-    this.doc.nodes[i].params = params;
+    const nodes = this.doc.nodes.slice();
+    nodes[i] = { ...nodes[i], params };
+    this.doc = { ...this.doc, nodes };
+    this.wiring = { ...this.wiring, nodes };
     return this.reinferFrom([nodeId]);
   }
 

@@ -3,8 +3,9 @@
  * rate and the step count are graph inputs, so schedules change them without rebuilding the graph.
  */
 import type { OnnxBuilder } from '../onnx/builder.ts';
+import { AttrType, type NodeProto } from '../onnx/proto.ts';
 
-export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'adagrad', 'rmsprop', 'adadelta'] as const;
+export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'adagrad', 'rmsprop', 'adadelta', 'perceptron'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 export interface OptimizerConfig {
@@ -31,6 +32,7 @@ export function optimizerConfig(name: OptimizerName, given: Partial<Omit<Optimiz
     adagrad: { lr: 1e-2, eps: 1e-10 },
     rmsprop: { lr: 1e-2, eps: 1e-8 },
     adadelta: { lr: 1.0, eps: 1e-6 },
+    perceptron: { lr: 1 },
   };
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
   return { name, lr: 0.01, momentum: 0, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, alpha: 0.99, rho: 0.9, ...base[name], ...defined } as OptimizerConfig;
@@ -40,6 +42,7 @@ export function optimizerConfig(name: OptimizerName, given: Partial<Omit<Optimiz
 export function stateSlots(name: OptimizerName): string[] {
   switch (name) {
     case 'sgd':
+    case 'perceptron':
       return [];
     case 'momentum':
     case 'nesterov':
@@ -79,6 +82,10 @@ export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues
   switch (cfg.name) {
     case 'sgd':
       return { param: (g === v.grad && gemmStep(b, v)) || step(g), state: {} };
+    // Rosenblatt's rule (deck 003): a plain step of rate η on the perceptron criterion, whose gradient is
+    // −y·x on a mistake and 0 otherwise, so w ← w + η·y·x exactly when the sample is misclassified.
+    case 'perceptron':
+      return { param: step(g), state: {} };
     case 'momentum':
     case 'nesterov': {
       // PyTorch: buf = momentum·buf + g (the first step sets buf = g, which a zero buffer gives too).
@@ -89,8 +96,11 @@ export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues
     case 'adam':
     case 'adamw': {
       const [b1, b2] = cfg.betas;
-      const m = lerp(v.state.exp_avg, g, b1);
-      const s = lerp(v.state.exp_avg_sq, mul(g, g), b2);
+      // Where the gradient is a Linear layer's own Gemm, that Gemm makes (1 − β₁)·g directly (its alpha),
+      // and m′ = β₁·m + that: one pass fewer over the weight; g² takes the factor back on a scalar.
+      const scaled = g === v.grad && scaleGemm(b, v.grad, 1 - b1);
+      const m = scaled ? add(mul(v.state.exp_avg, c(b1)), g) : lerp(v.state.exp_avg, g, b1);
+      const s = scaled ? add(mul(v.state.exp_avg_sq, c(b2)), mul(mul(g, g), c((1 - b2) / (1 - b1) ** 2))) : lerp(v.state.exp_avg_sq, mul(g, g), b2);
       // PyTorch: p − lr/c₁ · m / (√s/√c₂ + ε). Written as p − (lr·√c₂/c₁) · m / (√s + ε·√c₂), the bias
       // corrections c = 1 − βᵗ stay on scalars: two fewer passes over every parameter.
       const correction = (beta: number) => b.op('Sub', [c(1), b.op('Pow', [c(beta), v.step])]);
@@ -116,17 +126,33 @@ export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues
   }
 }
 
+/** The Gemm that makes `grad`, where nothing reads `grad` yet and the Gemm has no alpha or beta of its own. */
+function soleGemm(b: OnnxBuilder, grad: string): { index: number; gemm: NodeProto } | null {
+  const index = b.nodes.findIndex((n) => n.output?.[0] === grad);
+  const gemm = b.nodes[index];
+  if (gemm?.op_type !== 'Gemm' || gemm.input!.length !== 2) return null;
+  if (gemm.attribute?.some((a) => a.name === 'alpha' || a.name === 'beta')) return null;
+  if (b.nodes.some((n) => n.input?.includes(grad))) return null;
+  return { index, gemm };
+}
+
+/** Scales a sole Gemm's product by `factor` through its alpha, for free; false where there is no such Gemm. */
+function scaleGemm(b: OnnxBuilder, grad: string, factor: number): boolean {
+  const found = soleGemm(b, grad);
+  if (!found) return false;
+  found.gemm.attribute = [...(found.gemm.attribute ?? []), { name: 'alpha', type: AttrType.FLOAT, f: factor }];
+  return true;
+}
+
 /**
  * Plain SGD on a weight whose gradient is a single Gemm (a Linear layer's Aᵀ·B): W − lr·Aᵀ·B becomes that
  * Gemm, with W as C, alpha −1 and lr folded into A, a batch-sized operand far smaller than W. It saves two
  * passes over the weight on every step, and a Linear layer's weights are most of an MLP's memory traffic.
  */
 function gemmStep(b: OnnxBuilder, v: UpdateValues): string | null {
-  const index = b.nodes.findIndex((n) => n.output?.[0] === v.grad);
-  const gemm = b.nodes[index];
-  if (gemm?.op_type !== 'Gemm' || gemm.input!.length !== 2) return null;
-  if (gemm.attribute?.some((a) => a.name === 'alpha' || a.name === 'beta')) return null;
-  if (b.nodes.some((n) => n.input?.includes(v.grad))) return null;
+  const found = soleGemm(b, v.grad);
+  if (!found) return null;
+  const { index, gemm } = found;
   b.nodes.splice(index, 1);
   const [a, other] = gemm.input!;
   const transposes = Object.fromEntries((gemm.attribute ?? []).map((t) => [t.name!, Number(t.i)]));

@@ -14,9 +14,14 @@ import { valueInfo } from '../onnx/builder.ts';
 import type { ModelProto } from '../onnx/proto.ts';
 import type { TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
-import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig } from './optimizers.ts';
+import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig, type OptimizerName } from './optimizers.ts';
 
-export const LOSSES = { 'cross-entropy': 'CrossEntropyLoss', mse: 'MSELoss', l1: 'L1Loss', hinge: 'MultiMarginLoss', bce: 'BCEWithLogitsLoss' } as const;
+export const LOSSES = { 'cross-entropy': 'CrossEntropyLoss', mse: 'MSELoss', l1: 'L1Loss', hinge: 'MultiMarginLoss', bce: 'BCEWithLogitsLoss', 'binary-hinge': 'HingeLoss', perceptron: 'PerceptronLoss' } as const;
+/** The loss an optimiser implies when none is chosen: the perceptron rule is SGD on the perceptron criterion. */
+export const DEFAULT_LOSS: Partial<Record<OptimizerName, LossName>> = { perceptron: 'perceptron' };
+/** Losses on a score and a ±1 label: a threshold unit (Sign, Heaviside) ending the model is the decision, and they read the score before it. */
+const BINARY_LOSSES: readonly string[] = ['binary-hinge', 'perceptron'];
+const THRESHOLDS: readonly string[] = ['Sign', 'Heaviside'];
 export type LossName = keyof typeof LOSSES;
 
 export interface Regularization {
@@ -90,16 +95,31 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
     if (!target) throw new CompileError(`the loss ${own.id} has no target connected`);
     return { doc, lossId: own.id, targetId: target.from.split(':')[0] };
   }
-  if (!loss) throw new CompileError('the model has no loss node; choose a loss (--loss cross-entropy|mse|l1|hinge|bce)');
+  if (!loss) throw new CompileError(`the model has no loss node; choose a loss (--loss ${Object.keys(LOSSES).join('|')})`);
   const inference = inferShapes(doc);
   const errors = inference.diagnostics().filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new CompileError(`the model has ${errors.length} error(s); run "netloom info" to see them`, errors);
   const read = new Set(doc.edges.map((e) => e.from.split(':')[0]));
   const sinks = inference.nodes().filter((r) => !read.has(r.id) && r.op !== 'Input');
   if (sinks.length !== 1) throw new CompileError(`a loss attaches to a model with exactly one output; this one has ${sinks.length} (${sinks.map((r) => r.id).join(', ')})`);
-  const prediction = sinks[0].outputs![0];
+  // The loss reads the sink's output, or for a binary loss after a threshold unit, what feeds that unit.
+  let from = sinks[0].id;
+  let prediction = sinks[0].outputs![0];
+  if (BINARY_LOSSES.includes(loss) && THRESHOLDS.includes(sinks[0].op)) {
+    const feed = inference.incoming(sinks[0].id)[0]!;
+    from = doc.edges.find((e) => e.to.split(':')[0] === sinks[0].id)!.from;
+    prediction = inference.node(feed.node)!.outputs![feed.port];
+  }
   const classes = loss === 'cross-entropy' || loss === 'hinge';
   const taken = new Set(doc.nodes.map((n) => n.id));
+  // A language model's scores N×T×V meet cross-entropy as PyTorch's cross_entropy wants them, N×V×T
+  // (targets N×T), through a Permute.
+  const sequence = loss === 'cross-entropy' && prediction.shape.length === 3 && inference.nodes().some((r) => r.op === 'Input' && r.outputs![0].dtype === 'int64');
+  const permuteId = taken.has('scores_by_class') ? 'scores_by_class_' : 'scores_by_class';
+  const extraNodes = sequence ? [{ id: permuteId, op: 'Permute', params: { dims: [0, 2, 1] } }] : [];
+  const extraEdges = sequence ? [{ from, to: permuteId }] : [];
+  const lossInput = sequence ? permuteId : from;
+  const targetShape = sequence ? [prediction.shape[1]] : classes ? prediction.shape.slice(2) : prediction.shape.slice(1);
   const targetId = taken.has('target') ? 'target_' : 'target';
   const lossId = taken.has('loss') ? 'loss_' : 'loss';
   return {
@@ -109,10 +129,11 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
       ...doc,
       nodes: [
         ...doc.nodes,
-        { id: targetId, op: 'Input', params: classes ? { shape: prediction.shape.slice(2), dtype: 'int64' } : { shape: prediction.shape.slice(1) } },
+        ...extraNodes,
+        { id: targetId, op: 'Input', params: classes ? { shape: targetShape, dtype: 'int64' } : { shape: targetShape } },
         { id: lossId, op: LOSSES[loss], params: {} },
       ],
-      edges: [...doc.edges, { from: sinks[0].id, to: `${lossId}:input` }, { from: targetId, to: `${lossId}:target` }],
+      edges: [...doc.edges, ...extraEdges, { from: lossInput, to: `${lossId}:input` }, { from: targetId, to: `${lossId}:target` }],
     },
   };
 }
@@ -131,7 +152,7 @@ function trainableParams(compiled: CompiledModel): { key: string; shape: number[
 const floatInput = (p: { key: string; shape: number[] }) => valueInfo(p.key, { shape: p.shape, dtype: 'float32' });
 
 export function buildTrainingGraph(source: ModelDocument, options: TrainingGraphOptions): TrainingGraph {
-  const { doc, lossId, targetId } = withLoss(source, options.loss);
+  const { doc, lossId, targetId } = withLoss(source, options.loss ?? DEFAULT_LOSS[options.optimizer.name]);
   const compiled = compileModel(doc, { weights: options.weights, seed: options.seed, opset: options.opset, training: true, truncateBptt: options.truncateBptt, memoryLimit: options.memoryLimit });
   const b = compiled.builder;
   const graph = compiled.model.graph;
@@ -175,7 +196,9 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     const shape = params.find((p) => p.key === key)!.shape;
     const state = Object.fromEntries(slots.map((s) => [s, stateName(s, key)]));
     for (const s of slots) graph.input.push(valueInfo(stateName(s, key), { shape, dtype: 'float32' }));
+    const first = b.nodes.length;
     const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step });
+    for (const n of b.nodes.slice(first)) n.doc_string = `update of ${key}`;
     // Renamed rather than copied through an Identity: these are megabytes on every step.
     outputs.push(valueInfo(b.rename(next.param, nextName(key)), { shape, dtype: 'float32' }));
     for (const s of slots) outputs.push(valueInfo(b.rename(next.state[s], nextName(stateName(s, key))), { shape, dtype: 'float32' }));

@@ -8,6 +8,7 @@ import { batchOf, permutation, type Dataset } from '../data/dataset.ts';
 import type { Engine, Provider, Session, Tensor } from '../engine/engine.ts';
 import type { Weights } from '../graph/weights.ts';
 import { encodeModelBytes } from '../onnx/proto.ts';
+import { hitCounter } from './metrics.ts';
 import { multiStepModel } from './multistep.ts';
 import { initialCarried, nextName, stateName, type TrainingGraph } from './step.ts';
 
@@ -101,19 +102,6 @@ function unstack(t: Tensor, i: number): Tensor {
   return { dtype: t.dtype, dims, data: t.data.subarray(i * per, (i + 1) * per) as Tensor['data'] };
 }
 
-/** Correct predictions in a batch: argmax over the classes against integer targets. */
-function correct(prediction: Tensor, target: Tensor): number {
-  const [n, c] = prediction.dims;
-  const p = prediction.data as Float32Array;
-  const y = target.data as BigInt64Array;
-  let hits = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < c; k++) if (p[i * c + k] > p[i * c + best]) best = k;
-    if (BigInt(best) === y[i]) hits++;
-  }
-  return hits;
-}
 
 export async function train(
   engine: Engine,
@@ -128,7 +116,8 @@ export async function train(
   // Steps run a chunk at a time (see multistep.ts); the chunk grows until one takes about CHUNK_SECONDS.
   const stepSession = await engine.createSession(encodeModelBytes(multiStepModel(graph)), sessionOptions);
   const evalSession: Session | null = data.val ? await engine.createSession(encodeModelBytes(graph.eval), sessionOptions) : null;
-  const classification = graph.target.type.dtype === 'int64' && graph.target.type.shape.length === 1;
+  const correct = hitCounter(graph);
+  const classification = correct !== null;
   const inputName = graph.inputs[0].name;
   // Parameters, optimiser state and running statistics stay inside the engine from step to step; this
   // copy is read back for validation, checkpoints and the result.
@@ -187,7 +176,7 @@ export async function train(
             break;
           }
           lossSum += loss * size;
-          if (classification) hits += correct(unstack(out[graph.prediction], i), unstack(feeds[graph.target.name], i));
+          if (classification) hits += correct!(unstack(out[graph.prediction], i), unstack(feeds[graph.target.name], i));
           lastLoss = loss;
           onEvent({ event: 'step', step, loss });
         }
@@ -203,7 +192,7 @@ export async function train(
           const batch = batchOf(data.val, indices);
           const out = await evalSession.run({ [inputName]: batch.x, [graph.target.name]: batch.y, ...feedsOf(weightKeys) }, undefined, { consumed: [inputName] });
           sum += (out[graph.loss].data as Float32Array)[0] * indices.length;
-          if (classification) valHits += correct(out[graph.prediction], batch.y);
+          if (classification) valHits += correct!(out[graph.prediction], batch.y);
         }
         valLoss = sum / data.val.size;
         valAccuracy = classification ? valHits / data.val.size : null;

@@ -21,15 +21,20 @@ const PROVIDER_HELP: Record<string, string> = {
   cuda: 'CUDA needs Linux x64, an NVIDIA driver with CUDA 12, and onnxruntime-node\'s CUDA add-on: run "npm run setup:cuda" (see README, "GPU")',
   dml: 'DirectML is available on Windows only',
   wasm: 'wasm runs in the browser engine, not in Node',
-  webgpu: 'webgpu runs in the browser engine, not in Node',
+  webgpu: "WebGPU needs onnxruntime-node's bundled WebGPU provider (Linux x64, Windows, macOS) and a WebGPU adapter: a GPU with Vulkan, Metal or Direct3D 12 drivers",
 };
+
+/** Providers a session may ask for beyond the CPU, probed one by one and only when asked for. */
+const PROBED = ['cuda', 'dml', 'webgpu'] as const;
+type Probed = (typeof PROBED)[number];
 
 export class NodeEngine implements Engine {
   private worker: Worker | null = null;
   private nextRequest = 1;
   private pending = new Map<number, Pending>();
   private cache = new Map<string, { session: NodeSession; users: number }>();
-  private providers: Promise<Provider[]> | null = null;
+  /** Per provider: null where it starts here, else why not. */
+  private probes = new Map<Probed, Promise<string | null>>();
 
   private call<T>(op: string, args: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
     if (!this.worker) {
@@ -57,27 +62,40 @@ export class NodeEngine implements Engine {
     });
   }
 
-  /** CPU always; CUDA and DirectML only when a session really starts on them. */
-  availableProviders(): Promise<Provider[]> {
-    this.providers ??= (async () => {
-      const found: Provider[] = ['cpu'];
-      for (const p of ['cuda', 'dml'] as const) {
-        if (!this.mightHave(p)) continue;
+  /** CPU always; CUDA, DirectML and WebGPU only when a session really starts on them. */
+  async availableProviders(): Promise<Provider[]> {
+    const found: Provider[] = ['cpu'];
+    for (const p of PROBED) if ((await this.unavailable(p)) === null) found.push(p);
+    return found;
+  }
+
+  /** Why a provider cannot run here (null when it can): a one-node model must really start on it. */
+  unavailable(provider: Provider): Promise<string | null> {
+    if (provider === 'cpu') return Promise.resolve(null);
+    if (!(PROBED as readonly string[]).includes(provider)) return Promise.resolve(PROVIDER_HELP[provider] ?? 'unknown provider');
+    const p = provider as Probed;
+    let probe = this.probes.get(p);
+    if (!probe) {
+      probe = (async () => {
+        if (!this.mightHave(p)) return PROVIDER_HELP[p];
         try {
           const { id } = await this.call<{ id: number }>('create', { bytes: probeModel(), provider: p });
           await this.call('release', { id });
-          found.push(p);
-        } catch {
-          // not usable here
+          return null;
+        } catch (e) {
+          // ONNX Runtime's own words say what is missing (e.g. "Failed to get a WebGPU adapter: No supported adapters").
+          const reason = (e as Error).message.split('\n')[0].replace(/^.*?\.(cc|cpp|h):\d+ [^ ]+ /, '').replace(/^.*(Failed to get a WebGPU adapter)/, '$1');
+          return `${PROVIDER_HELP[p]}; ONNX Runtime says: ${reason}`;
         }
-      }
-      return found;
-    })();
-    return this.providers;
+      })();
+      this.probes.set(p, probe);
+    }
+    return probe;
   }
 
-  private mightHave(provider: 'cuda' | 'dml'): boolean {
+  private mightHave(provider: Probed): boolean {
     if (provider === 'dml') return process.platform === 'win32';
+    if (provider === 'webgpu') return ['win32', 'darwin'].includes(process.platform) || (process.platform === 'linux' && process.arch === 'x64');
     if (process.platform !== 'linux' || process.arch !== 'x64') return false;
     const ortDir = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
     return existsSync(join(ortDir, 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'));
@@ -85,9 +103,9 @@ export class NodeEngine implements Engine {
 
   async createSession(model: Uint8Array, options: CreateSessionOptions = {}): Promise<Session> {
     let provider = options.provider ?? 'cpu';
-    const available = await this.availableProviders();
-    if (!available.includes(provider)) {
-      const why = `the ${provider} execution provider is not available here (${PROVIDER_HELP[provider] ?? 'unknown provider'})`;
+    const missing = await this.unavailable(provider);
+    if (missing !== null) {
+      const why = `the ${provider} execution provider is not available here (${missing})`;
       if (!options.allowFallback) throw new EngineError(`${why}; pass --allow-fallback to run on the CPU instead`);
       provider = 'cpu';
     }

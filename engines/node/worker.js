@@ -8,7 +8,7 @@ const sessions = new Map();
 const carried = new Map();
 let nextId = 1;
 
-const PROVIDER_NAMES = { cpu: 'cpu', cuda: 'cuda', dml: 'dml' };
+const PROVIDER_NAMES = { cpu: 'cpu', cuda: 'cuda', dml: 'dml', webgpu: 'webgpu' };
 
 // ONNX Runtime's own warnings (unused initializers, fallbacks it handles) are not for the person running
 // Netloom: only its errors are logged, and those also come back as exceptions with a message.

@@ -2,6 +2,7 @@
 import { useEffect, useId, useState } from 'react';
 import { describeMacs, describeParam, formatCount, formatShape, getLayer, parseEdgeEnd, type ModelNode, type ParamSchema, type ParamValue } from '../../core/index.ts';
 import type { EditorState, EditorStore } from '../state/store.ts';
+import { LayerTensors } from '../tensors/LayerTensors.tsx';
 
 /** Text for a param value in a text field, and back. */
 function toText(value: ParamValue | undefined): string {
@@ -210,6 +211,8 @@ export function Inspector({ store, state }: { store: EditorStore; state: EditorS
           <code>{describeMacs(report?.macsFormula, report?.macs ?? null)}</code>
         </p>
       </section>
+      <h3>Tensors</h3>
+      <LayerTensors doc={doc} nodeId={node.id} />
       {problems.length > 0 && (
         <section aria-label="Problems of this layer">
           {problems.map((p, i) => (

@@ -8,6 +8,7 @@ import type { EditorState } from '../state/store.ts';
 import type { Workspace } from '../workspace.ts';
 import { Problems } from './Problems.tsx';
 import { Summary } from './Summary.tsx';
+import { RunPanel } from '../run/RunPanel.tsx';
 
 export type Dock = 'main' | 'bottom';
 
@@ -37,4 +38,5 @@ export const PANELS: PanelSpec[] = [
     title: () => 'Summary',
     render: ({ workspace, state }) => createElement(Summary, { summary: state.inferred.summary, onPick: workspace.pick }),
   },
+  { id: 'run', dock: 'bottom', title: () => 'Run', render: (props) => createElement(RunPanel, props) },
 ];

@@ -65,6 +65,9 @@ export const browserPlatform: Platform = {
     document.title = `${dirty ? '• ' : ''}${title} — Netloom`;
   },
   async engineInfo() {
-    return 'Browser mode: editing, shapes, import and ONNX export all work here; running models on ONNX Runtime needs the desktop app.';
+    // WebAssembly threads need a cross-origin isolated page (the app's server sends COOP/COEP); say when it is not.
+    return crossOriginIsolated
+      ? 'Engine: ONNX Runtime Web (WebAssembly with threads; WebGPU where the browser has an adapter) in a Web Worker.'
+      : 'Engine: ONNX Runtime Web in a Web Worker, on one thread: this page is not cross-origin isolated (serve it with npm start or npm run web for threads).';
   },
 };

@@ -59,7 +59,7 @@ export class EditorStore {
   readonly inference: ShapeInference;
 
   constructor(doc: ModelDocument = emptyDocument()) {
-    this.inference = new ShapeInference(structuredClone(doc));
+    this.inference = new ShapeInference(doc);
     this.state = { doc, selection: [], fileName: null, dirty: false, revision: 0, inferred: this.snapshot() };
   }
 
@@ -92,8 +92,9 @@ export class EditorStore {
   }
 
   private reinfer(doc: ModelDocument, paramEdit?: { id: string; params: Record<string, ParamValue> }): Inferred {
-    if (paramEdit) this.inference.setParams(paramEdit.id, structuredClone(paramEdit.params));
-    else this.inference.rebuild(structuredClone(doc));
+    // Inference reads documents without changing them: no copies.
+    if (paramEdit) this.inference.setParams(paramEdit.id, paramEdit.params);
+    else this.inference.rebuild(doc);
     return this.snapshot();
   }
 

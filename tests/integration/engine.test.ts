@@ -40,7 +40,7 @@ test('sessions are cached per model and provider; CPU is always available', asyn
   const out = await b.run({ x: { dtype: 'float32', dims: [1, 1024], data: new Float32Array(1024) } });
   assert.deepEqual(out.fc7.dims, [1, 1024]);
   await b.release();
-  await assert.rejects(() => engine.createSession(heavy, { provider: 'webgpu' }), /webgpu execution provider is not available here/);
+  await assert.rejects(() => engine.createSession(heavy, { provider: 'wasm' }), /wasm execution provider is not available here/);
   const fallback = await engine.createSession(heavy, { provider: 'cuda', allowFallback: true });
   assert.equal(fallback.provider, (await engine.availableProviders()).includes('cuda') ? 'cuda' : 'cpu');
   await assert.rejects(() => fallback.run({}), /needs an input "x"/);

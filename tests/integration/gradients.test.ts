@@ -116,14 +116,19 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string][] =
   ['Conv (dilated, uneven)', { x: { shape: [1, 1, 7, 6] }, w: { shape: [2, 1, 2, 3] } }, (b) => b.op('Conv', ['x', 'w'], { dilations: [2, 1], strides: [1, 2], kernel_shape: [2, 3] })],
   ['Conv (1-D)', { x: { shape: [2, 2, 6] }, w: { shape: [2, 2, 3] } }, (b) => b.op('Conv', ['x', 'w'], { pads: [1, 1], kernel_shape: [3] })],
   ['Conv (grouped)', { x: { shape: [2, 4, 5, 5] }, w: { shape: [6, 2, 3, 3] } }, (b) => b.op('Conv', ['x', 'w'], { group: 2, pads: [1, 1, 1, 1], kernel_shape: [3, 3] })],
+  ['Conv (depthwise, strided)', { x: { shape: [2, 3, 6, 6] }, w: { shape: [6, 1, 3, 3] } }, (b) => b.op('Conv', ['x', 'w'], { group: 3, strides: [2, 2], pads: [1, 1, 1, 1], kernel_shape: [3, 3] })],
+  ['Conv (grouped, strided, dilated)', { x: { shape: [2, 6, 7, 7] }, w: { shape: [4, 3, 2, 2] } }, (b) => b.op('Conv', ['x', 'w'], { group: 2, strides: [2, 2], dilations: [2, 2], kernel_shape: [2, 2] })],
   ['ConvTranspose', { x: { shape: [2, 2, 3, 3] }, w: { shape: [2, 3, 3, 3] }, c: { shape: [3] } }, (b) => b.op('ConvTranspose', ['x', 'w', 'c'], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], kernel_shape: [3, 3] })],
   ['ConvTranspose (grouped)', { x: { shape: [1, 4, 3, 3] }, w: { shape: [4, 1, 2, 2] } }, (b) => b.op('ConvTranspose', ['x', 'w'], { group: 2, strides: [2, 2], kernel_shape: [2, 2] })],
+  ['ConvTranspose (grouped, output padding)', { x: { shape: [2, 4, 3, 3] }, w: { shape: [4, 3, 3, 3] } }, (b) => b.op('ConvTranspose', ['x', 'w'], { group: 2, strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], kernel_shape: [3, 3] })],
   ['AveragePool', { x: { shape: [1, 2, 5, 5] } }, (b) => b.op('AveragePool', ['x'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 0 })],
   ['AveragePool (ceil, counting pads)', { x: { shape: [2, 1, 6, 6] } }, (b) => b.op('AveragePool', ['x'], { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1, ceil_mode: 1 })],
   ['GatherElements', { x: { shape: [3, 4] } }, (b) => b.op('GatherElements', ['x', b.addInitializer(int64Tensor('idx', [3, 1], [2, 0, 3]))], { axis: 1 })],
   ['ReduceMax', { x: { shape: [2, 3, 4], kind: 'distinct' } }, (b) => b.reduce('ReduceMax', 'x', [2], false)],
   ['MaxPool', { x: { shape: [1, 2, 5, 5], kind: 'distinct' } }, (b) => b.op('MaxPool', ['x'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })],
   ['GlobalAveragePool', { x: { shape: [2, 2, 3, 3] } }, (b) => b.op('GlobalAveragePool', ['x'])],
+  // Flat wherever it is differentiable (the values stay away from 0): the stated zero gradient.
+  ['Sign', { x: { shape: [2, 3] } }, (b) => b.op('Sign', ['x'])],
 ];
 
 describe('gradient rules agree with finite differences', () => {

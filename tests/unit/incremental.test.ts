@@ -48,3 +48,18 @@ test('changing a tied embedding re-infers the tied head', () => {
   assert.deepEqual(live.diagnostics(), []);
   assert.equal(live.getTotals().totalParams, 116_534_784);
 });
+
+test('inference reads a frozen document and an edit leaves the old document as it was', () => {
+  const freeze = <T>(value: T): T => {
+    if (value && typeof value === 'object') for (const v of Object.values(value)) freeze(v);
+    return Object.freeze(value);
+  };
+  const doc = freeze(template('ca2-cnn'));
+  const before = JSON.stringify(doc);
+  const live = new ShapeInference(doc);
+  live.setParams('conv1', { outChannels: 8, kernelSize: 3 });
+  assert.equal(JSON.stringify(doc), before, 'the document given is unchanged');
+  assert.deepEqual(live.document.nodes.find((n) => n.id === 'conv1')!.params, { outChannels: 8, kernelSize: 3 });
+  assert.equal(live.document.nodes.find((n) => n.id === 'linear1'), doc.nodes.find((n) => n.id === 'linear1'), 'untouched nodes are shared, not copied');
+  assert.deepEqual(snapshot(live), snapshot(inferShapes(live.document)));
+});

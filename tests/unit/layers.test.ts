@@ -43,7 +43,7 @@ describe('layer specs are complete', () => {
     test(spec.op, () => {
       assert.ok(spec.summary.length > 0 && spec.doc.length > 0, 'has docs');
       for (const [name, p] of Object.entries(spec.params)) {
-        assert.match(name, /^[a-z][A-Za-z]*$/, 'params are camelCase');
+        assert.match(name, /^[a-z][A-Za-z0-9]*$/, 'params are camelCase (digits allowed, as in dim0)');
         assert.ok(p.label && p.help, `${name} has a label and help text`);
       }
       assert.ok(spec.outputs.length > 0, 'has an output');

@@ -17,6 +17,13 @@ const STATED: Record<string, number> = {
   resnet18: 11_689_512,
   gpt1: 116_534_784,
   'bert-base': 109_482_240,
+  'attention-from-scratch': 3 * 64 * 64,
+  'alexnet-2012': 60_965_224,
+  googlenet: 6_624_904,
+  'transformer-base': 63_084_544,
+  'llama2-7b': 6_738_415_616,
+  'mistral-7b': 7_241_732_096,
+  'mixtral-8x7b': 46_702_792_704,
 };
 
 const ids = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));

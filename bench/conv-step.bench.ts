@@ -1,0 +1,62 @@
+/**
+ * Training steps of imported torchvision models with depthwise and grouped convolutions (MNASNet-0.5,
+ * MobileNetV2, EfficientNet-B0) against Debian's torch on the same CPU, side by side in one run: the step
+ * graph's size against the forward graph's, the time to build it, and the time of one SGD step.
+ * bench/torch_step.py exports the models (once, into .cache/bench-models) and times torch.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { importOnnx } from '../core/convert/import.ts';
+import { decodeModel } from '../core/onnx/proto.ts';
+import { optimizerConfig } from '../core/train/optimizers.ts';
+import { buildTrainingGraph, type TrainingGraph } from '../core/train/step.ts';
+import { train } from '../core/train/trainer.ts';
+import type { Dataset } from '../core/data/dataset.ts';
+import { NodeEngine } from '../engines/node/engine.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const CACHE = `${ROOT}.cache/bench-models`;
+const BATCH = 16;
+const SIZE = 112;
+
+function randomImages(size: number): Dataset {
+  const per = 3 * SIZE * SIZE;
+  const x = Float32Array.from({ length: size * per }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1);
+  const y = BigInt64Array.from({ length: size }, (_, i) => BigInt((i * 37) % 1000));
+  return { name: 'random', size, x: { dims: [3, SIZE, SIZE], dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y }, classes: 1000 };
+}
+
+export async function benchConvSteps(only?: string[]): Promise<void> {
+  const torch = spawnSync('/usr/bin/python3', [`${ROOT}bench/torch_step.py`, CACHE, String(BATCH), String(SIZE)], { encoding: 'utf8' });
+  if (torch.status !== 0) return void console.log(`convolutional steps: torch reference failed (${torch.stderr.split('\n').filter(Boolean).pop() ?? torch.status})`);
+  const torchTimes = JSON.parse(torch.stdout.trim().split('\n').pop()!) as Record<string, number>;
+  for (const [name, torchSeconds] of Object.entries(torchTimes)) {
+    if (only?.length && !only.includes(name)) continue;
+    const file = decodeModel(readFileSync(`${CACHE}/${name}.onnx`));
+    const { doc, weights } = importOnnx(file, name);
+    let t = performance.now();
+    let graph: TrainingGraph;
+    try {
+      graph = buildTrainingGraph(doc, { optimizer: optimizerConfig('sgd', { lr: 1e-3 }), loss: 'cross-entropy', weights });
+    } catch (e) {
+      console.log(`${name} SGD step: cannot be built (${(e as Error).message})`);
+      continue;
+    }
+    const buildSeconds = (performance.now() - t) / 1000;
+    const forwardNodes = graph.eval.graph.node.length;
+    const stepNodes = graph.step.graph.node.length;
+    const engine = new NodeEngine();
+    const rates: number[] = [];
+    t = performance.now();
+    await train(engine, graph, { train: randomImages(3 * BATCH) }, { epochs: 3, batchSize: BATCH, lr: 1e-3 }, (e) => e.event === 'epoch' && rates.push(e.samplesPerSec));
+    await engine.dispose();
+    const stepSeconds = BATCH / Math.max(...rates.slice(1));
+    console.log(
+      `${name} SGD step (batch ${BATCH}, 3×${SIZE}×${SIZE}): graph ${stepNodes} nodes = ${(stepNodes / forwardNodes).toFixed(1)}× the forward's ${forwardNodes} (target ≤ 4×), ` +
+        `built in ${buildSeconds.toFixed(2)} s (target < 2 s); step ${(1000 * stepSeconds).toFixed(0)} ms against torch's ${(1000 * torchSeconds).toFixed(0)} ms = ${(stepSeconds / torchSeconds).toFixed(2)}× (target ≤ 2×)`,
+    );
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await benchConvSteps(process.argv.slice(2));

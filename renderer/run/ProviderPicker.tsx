@@ -1,0 +1,36 @@
+/** The one provider picker of the Run and Train panels: every provider, with why it cannot run here when it cannot. */
+import { useEffect, useState } from 'react';
+import type { Provider } from '../../core/engine/engine.ts';
+import type { ProviderStatus } from '../../engines/web/client.ts';
+import { webEngine } from './engine.ts';
+
+let statuses: Promise<ProviderStatus[]> | null = null;
+
+export function ProviderPicker({ value, onChange }: { value: Provider; onChange: (p: Provider) => void }) {
+  const [list, setList] = useState<ProviderStatus[] | null>(null);
+  useEffect(() => {
+    statuses ??= webEngine().providers();
+    void statuses.then(setList);
+  }, []);
+  const chosen = list?.find((s) => s.provider === value);
+  return (
+    <label className="field-inline">
+      Provider
+      <select aria-label="Provider" value={value} onChange={(e) => onChange(e.target.value as Provider)}>
+        {(list ?? [{ provider: value, available: true, detail: '' }]).map((s) => (
+          <option key={s.provider} value={s.provider} disabled={!s.available}>
+            {s.provider}
+            {s.available ? '' : ' (unavailable)'}
+          </option>
+        ))}
+      </select>
+      {chosen && <span className="muted">{chosen.detail}</span>}
+      {list?.filter((s) => !s.available).map((s) => (
+        <span key={s.provider} className="muted">
+          {' '}
+          {s.provider}: {s.detail}
+        </span>
+      ))}
+    </label>
+  );
+}
