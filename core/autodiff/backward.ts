@@ -24,10 +24,19 @@ const NON_DIFFERENTIABLE = new Set(['Shape', 'Size', 'Range', 'Equal', 'Less', '
 
 /** Builds the backward pass; returns each `wrt` value's gradient (absent when the loss does not depend on it). */
 export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types }: BackwardOptions): Map<string, string> {
+  return backpropagate(b, nodes, new Map([[loss, b.floats([1])]]), wrt, types);
+}
+
+/**
+ * Vector-Jacobian products: given the gradients of some values (`seeds`), the gradients of `wrt`
+ * through `nodes`. The backward pass is this with the loss seeded by 1; rules for composite ops (the
+ * recurrent layers) use it on their unrolled form.
+ */
+function backpropagate(b: OnnxBuilder, nodes: NodeProto[], seeds: Map<string, string>, wrt: string[], types: Map<string, TensorType>): Map<string, string> {
   const fromParams = new Set(wrt);
   const carriesGradient = (n: NodeProto) => !NON_DIFFERENTIABLE.has(n.op_type) && !n.output.every((o) => b.detached.has(o));
   for (const n of nodes) if (carriesGradient(n) && n.input.some((i) => fromParams.has(i))) for (const o of n.output) if (o) fromParams.add(o);
-  const toLoss = new Set([loss]);
+  const toLoss = new Set(seeds.keys());
   for (let i = nodes.length - 1; i >= 0; i--) if (nodes[i].output.some((o) => toLoss.has(o))) for (const x of nodes[i].input) if (x) toLoss.add(x);
 
   // Values made by the rules get their types as they are made, so later rules can rely on them.
@@ -39,7 +48,9 @@ export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types }: Backw
     seenNodes = b.nodes.length;
     seenInitializers = b.initializers.length;
   };
-  const contributions = new Map<string, string[]>([[loss, [b.floats([1])]]]);
+  const contributions = new Map<string, string[]>([...seeds].map(([value, grad]) => [value, [grad]]));
+  // A seed may be a constant made just before (the loss's 1).
+  addInitializers(types, b.initializers.filter((t) => [...seeds.values()].includes(t.name!) && !types.has(t.name!)));
   track();
   const total = (value: string): string | null => {
     const parts = contributions.get(value);
@@ -61,7 +72,8 @@ export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types }: Backw
     const rule = RULES[node.op_type];
     if (!rule) throw new GradientError(`no gradient rule for ${node.op_type} (node ${node.name}); it cannot be trained through yet`);
     const first = b.nodes.length;
-    const inputGrads = rule({ b, node, grads, needs, typeOf: (v) => (track(), typeOf(v)) });
+    const differentiate = (inner: NodeProto[], innerSeeds: Map<string, string>, innerWrt: string[]) => backpropagate(b, inner, innerSeeds, innerWrt, types);
+    const inputGrads = rule({ b, node, grads, needs, typeOf: (v) => (track(), typeOf(v)), differentiate });
     track();
     // Which forward node each backward node serves, for profiles (bench/profile.ts) and for reading the graph.
     for (const n of b.nodes.slice(first)) n.doc_string = `gradient of ${node.name}`;

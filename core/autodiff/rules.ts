@@ -7,6 +7,7 @@ import { attr, attrInt, attrInts, attrString } from '../onnx/attributes.ts';
 import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { NodeProto } from '../onnx/proto.ts';
 import type { TensorType } from '../graph/dim.ts';
+import { UnrollError, unrollRecurrent } from './recurrent.ts';
 
 export interface GradContext {
   b: OnnxBuilder;
@@ -16,6 +17,8 @@ export interface GradContext {
   /** Which inputs need a gradient. */
   needs: boolean[];
   typeOf(value: string): TensorType | undefined;
+  /** Gradients of `wrt` through `nodes` (already emitted), given the gradients of some of their values. */
+  differentiate(nodes: NodeProto[], seeds: Map<string, string>, wrt: string[]): Map<string, string>;
 }
 
 export type GradientRule = (ctx: GradContext) => (string | null)[];
@@ -180,7 +183,7 @@ export const RULES: Record<string, GradientRule> = {
     if (attrString(node, 'reduction', 'mean') !== 'none') throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for reduction 'none'`);
     if (rankOf(ctx, node.input[0]) !== 2 || node.input[2]) throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for N×C scores without class weights`);
     const [logp, target] = node.input;
-    const ignore = attr(node, 'ignore_index')?.i;
+    const ignore = attr(node, 'ignore_index') ? attrInt(node, 'ignore_index', 0) : undefined;
     let index = target;
     let value = b.op('Neg', [g]);
     if (ignore !== undefined) {
@@ -198,7 +201,7 @@ export const RULES: Record<string, GradientRule> = {
     if (gLogProb || node.input[2]) throw new GradientError(`SoftmaxCrossEntropyLoss ${node.name}: gradients are written for the loss output without class weights`);
     const [scores, labels] = node.input;
     const reduction = attrString(node, 'reduction', 'mean');
-    const ignore = attr(node, 'ignore_index')?.i;
+    const ignore = attr(node, 'ignore_index') ? attrInt(node, 'ignore_index', 0) : undefined;
     // d loss / d scores = (softmax − one-hot(label)) × each sample's weight in the reduction.
     let index = labels;
     let counted: string | null = null;
@@ -224,7 +227,9 @@ export const RULES: Record<string, GradientRule> = {
     const index = ctx.typeOf(ids);
     if (index?.shape.length === 0 && typeof index.value?.[0] === 'number') {
       // One constant index (RoPE's even and odd halves): the gradient padded back around it.
-      const size = staticDims(ctx, table, 'input size')[axis];
+      // Only the gathered axis needs a known size.
+      const size = ctx.typeOf(table)!.shape[axis];
+      if (typeof size !== 'number') throw new GradientError(`Gather ${node.name}: the gradient needs a known size along axis ${axis} (got ${ctx.typeOf(table)!.shape.join('×')})`);
       const k = (index.value[0] as number) < 0 ? (index.value[0] as number) + size : (index.value[0] as number);
       const pads = new Array(2 * rank).fill(0);
       pads[axis] = k;
@@ -242,31 +247,63 @@ export const RULES: Record<string, GradientRule> = {
   Slice: (ctx) => {
     const { b, node, grads: [g] } = ctx;
     if (!g) return [null];
-    // The gradient of a slice is the gradient padded with zeros back to the input's size.
-    const dims = staticDims(ctx, node.input[0], 'input size');
+    // The gradient of a slice is the gradient padded with zeros back to the input's size. Only the sliced
+    // axes matter; a size not known statically is read at run time.
+    const x = node.input[0];
+    const rank = rankOf(ctx, x);
     const constant = (i: number) => (node.input[i] ? (ctx.typeOf(node.input[i])?.value as number[] | undefined) : undefined);
     const starts = constant(1);
     const ends = constant(2);
     const axes = constant(3) ?? starts?.map((_, i) => i);
     const steps = constant(4);
-    if (!starts || !ends || !axes || steps?.some((s) => s !== 1)) throw new GradientError(`Slice ${node.name}: the gradient needs constant starts, ends and axes, and steps of 1`);
-    const rank = dims.length;
-    const pads = new Array(2 * rank).fill(0);
+    if (!starts || !ends || !axes || [starts, ends, axes].some((v) => v.some((d) => typeof d !== 'number')) || steps?.some((s) => s < 1)) {
+      throw new GradientError(`Slice ${node.name}: the gradient needs constant starts, ends and axes, and positive steps`);
+    }
+    const shape = ctx.typeOf(x)!.shape;
+    const begin: (number | string)[] = new Array(rank).fill(0);
+    const after: (number | string)[] = new Array(rank).fill(0);
+    let grad = g;
     axes.forEach((axis, i) => {
       const k = axis < 0 ? axis + rank : axis;
-      const size = dims[k];
-      if (size < 0) throw new GradientError(`Slice ${node.name}: the gradient needs a known size along axis ${k}`);
-      const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
-      pads[k] = clamp(starts[i]);
-      pads[k + rank] = size - clamp(ends[i]);
+      const size = shape[k];
+      const step = steps?.[i] ?? 1;
+      if (step > 1) {
+        // Every step-th element: the gradient spread out with step − 1 zeros after each, then placed.
+        const taken = ctx.typeOf(node.output[0])?.shape[k];
+        if (typeof size !== 'number' || typeof taken !== 'number') throw new GradientError(`Slice ${node.name}: a strided slice's gradient needs a known size along axis ${k}`);
+        const spread = new Array(2 * (rank + 1)).fill(0);
+        spread[rank + 1 + k + 1] = step - 1;
+        const padded = b.op('Pad', [b.unsqueeze(grad, [k + 1]), b.ints(spread)]);
+        const dims = b.op('Shape', [grad]);
+        const merged = b.op('Concat', [b.op('Slice', [dims, b.ints([0]), b.ints([k])]), b.ints([taken * step]), b.op('Slice', [dims, b.ints([k + 1]), b.ints([rank])])], { axis: 0 });
+        const first = Math.min(Math.max(starts[i] < 0 ? starts[i] + size : starts[i], 0), size);
+        const length = Math.min(taken * step, size - first);
+        grad = b.slice(b.op('Reshape', [padded, merged]), k, 0, length);
+        begin[k] = first;
+        after[k] = size - first - length;
+        return;
+      }
+      if (typeof size === 'number') {
+        const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
+        begin[k] = clamp(starts[i]);
+        after[k] = size - clamp(ends[i]);
+        return;
+      }
+      // size − clamp(v) and clamp(v), written as ONNX int64 arithmetic on the run-time size.
+      const n = b.op('Gather', [b.op('Shape', [x]), b.ints([k])], { axis: 0 });
+      const clamp = (v: number) => (v >= 0 ? b.op('Min', [b.ints([v]), n]) : b.op('Max', [b.op('Add', [n, b.ints([v])]), b.ints([0])]));
+      begin[k] = starts[i] >= 0 && typeof starts[i] === 'number' ? starts[i] : clamp(starts[i]);
+      after[k] = ends[i] >= 2 ** 62 ? 0 : b.op('Sub', [n, clamp(ends[i])]);
     });
-    return [b.op('Pad', [g, b.ints(pads)]), null, null, null, null];
+    const all = [...begin, ...after];
+    const pads = all.every((p) => typeof p === 'number') ? b.ints(all as number[]) : b.op('Concat', all.map((p) => (typeof p === 'number' ? b.ints([p]) : p)), { axis: 0 });
+    return [b.op('Pad', [grad, pads]), null, null, null, null];
   },
   Concat: (ctx) => {
     const { b, node, grads: [g], needs } = ctx;
     if (!g) return node.input.map(() => null);
     const rank = rankOf(ctx, node.input[0]);
-    const axis = (attr(node, 'axis')?.i ?? 0) < 0 ? (attr(node, 'axis')!.i ?? 0) + rank : (attr(node, 'axis')?.i ?? 0);
+    const axis = attrInt(node, 'axis', 0) < 0 ? attrInt(node, 'axis', 0) + rank : attrInt(node, 'axis', 0);
     let offset = 0;
     return node.input.map((x, i) => {
       const size = ctx.typeOf(x)?.shape[axis];
@@ -479,3 +516,349 @@ function reduceGrad(ctx: GradContext, mean: boolean): (string | null)[] {
   }
   return [spread, null];
 }
+
+// ---- Gradient rules for the ops of imported models: MobileNet's hard activations and ReLU6, Pad,
+// Trilu masks, Resize, Einsum, and the element-wise ops of §2 of issue 13. ----
+
+/** 1 where `mask` holds, else 0, as float32. */
+const indicator = (b: OnnxBuilder, mask: string): string => b.op('Cast', [mask], { to: 1 });
+
+/** The known values of a constant input, or null. */
+function constantValues(ctx: GradContext, slot: number): number[] | null {
+  const name = ctx.node.input[slot];
+  const value = name ? ctx.typeOf(name)?.value : undefined;
+  return value && value.every((v) => typeof v === 'number') ? (value as number[]) : null;
+}
+
+/** Einsum's terms with the output written out (the implicit form: letters used once, sorted). */
+function einsumTerms(equation: string): { inputs: string[]; output: string } {
+  const [lhs, rhs] = equation.replace(/\s/g, '').split('->');
+  const letters = lhs.replace(/[^A-Za-z]/g, '');
+  const output = rhs ?? (lhs.includes('...') ? '...' : '') + [...new Set(letters)].filter((c) => letters.split(c).length === 2).sort().join('');
+  return { inputs: lhs.split(','), output };
+}
+
+const IMPORTED_OP_RULES: Record<string, GradientRule> = {
+  // y = max(0, min(1, αx + β)): slope α strictly inside, 0 where clipped (as PyTorch's hardsigmoid_backward).
+  HardSigmoid: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const alpha = attr(node, 'alpha')?.f ?? 0.2;
+    const beta = attr(node, 'beta')?.f ?? 0.5;
+    const t = b.op('Add', [b.op('Mul', [node.input[0], b.floats([alpha])]), b.floats([beta])]);
+    const inside = b.op('And', [b.op('Greater', [t, b.floats([0])]), b.op('Less', [t, b.floats([1])])]);
+    return [b.op('Mul', [g, b.op('Mul', [indicator(b, inside), b.floats([alpha])])])];
+  },
+  // y = x·relu6(x + 3)/6: 0 below −3, x/3 + 1/2 up to 3, 1 above (PyTorch's hardswish_backward).
+  HardSwish: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const x = node.input[0];
+    const middle = b.op('Add', [b.op('Div', [x, b.floats([3])]), b.floats([0.5])]);
+    const slope = b.op('Where', [b.op('Less', [x, b.floats([-3])]), b.floats([0]), b.op('Where', [b.op('LessOrEqual', [x, b.floats([3])]), middle, b.floats([1])])]);
+    return [b.op('Mul', [g, slope])];
+  },
+  // The gradient passes where min ≤ x ≤ max (PyTorch's clamp_backward); the bounds are settings.
+  Clip: ({ b, node, grads: [g] }) => {
+    if (!g) return [null, null, null];
+    const x = node.input[0];
+    const [low, high] = b.opset >= 11 ? [node.input[1], node.input[2]] : [attr(node, 'min') ? b.floats([attr(node, 'min')!.f!]) : '', attr(node, 'max') ? b.floats([attr(node, 'max')!.f!]) : ''];
+    let pass: string | null = null;
+    if (low) pass = b.op('GreaterOrEqual', [x, low]);
+    if (high) pass = pass ? b.op('And', [pass, b.op('LessOrEqual', [x, high])]) : b.op('LessOrEqual', [x, high]);
+    return [pass ? b.op('Where', [pass, g, b.floats([0])]) : g, null, null];
+  },
+  // Constant padding: the gradient is the padded gradient cut back to the input.
+  Pad: (ctx) => {
+    const { b, node, grads: [g] } = ctx;
+    if (!g) return [null, null, null, null];
+    const mode = attrString(node, 'mode', 'constant');
+    const pads = b.opset >= 11 ? constantValues(ctx, 1) : (attrInts(node, 'pads') ?? null);
+    if (mode !== 'constant' || !pads || pads.some((p) => p < 0)) throw new GradientError(`Pad ${node.name}: gradients are written for constant padding by known, non-negative amounts`);
+    const rank = rankOf(ctx, node.input[0]);
+    const axes = (node.input[3] ? constantValues(ctx, 3) : null)?.map((a) => (a < 0 ? a + rank : a)) ?? Array.from({ length: rank }, (_, i) => i);
+    const n = axes.length;
+    const kept = axes.map((_, i) => i).filter((i) => pads[i] > 0 || pads[i + n] > 0);
+    if (kept.length === 0) return [g, null, null, null];
+    // Ends counted from the back (−after), or to the end (INT64_MAX saturated) where nothing was added.
+    const starts = kept.map((i) => pads[i]);
+    const ends = kept.map((i) => (pads[i + n] > 0 ? -pads[i + n] : Number.MAX_SAFE_INTEGER));
+    return [b.op('Slice', [g, b.ints(starts), b.ints(ends), b.ints(kept.map((i) => axes[i]))]), null, null, null];
+  },
+  // Trilu keeps a triangle: its gradient is the same triangle of the output's gradient.
+  Trilu: ({ b, node, grads: [g] }) => [g ? b.op('Trilu', node.input[1] ? [g, node.input[1]] : [g], { upper: attrInt(node, 'upper', 1) }) : null, null],
+  /**
+   * Resize is linear and separable: along each resized axis y = M·x. Mᵀ comes from resizing an identity
+   * with the same settings (each row of the identity one "image"), and the gradient is g multiplied by
+   * it along each axis. Works for every mode and coordinate transformation that does not crop.
+   */
+  Resize: (ctx) => {
+    const { b, node, grads: [g] } = ctx;
+    if (!g) return [null, null, null, null];
+    const x = node.input[0];
+    const rank = rankOf(ctx, x);
+    const scales0 = node.input[2] ? constantValues(ctx, 2)?.[0] : 1;
+    if (b.opset < 11 || attrString(node, 'coordinate_transformation_mode', 'half_pixel') === 'tf_crop_and_resize' || attr(node, 'axes') || attrInt(node, 'antialias', 0) !== 0 || (node.input[2] && scales0 !== 1)) {
+      throw new GradientError(`Resize ${node.name}: gradients are written for resizes (opset ≥ 11) by known scales or sizes that keep the batch, without cropping or antialiasing`);
+    }
+    const scales = node.input[2] ? constantValues(ctx, 2) : null;
+    const sizeOf = (v: string, k: number) => b.op('Gather', [b.op('Shape', [v]), b.ints([k])], { axis: 0 });
+    let grad = g;
+    for (let k = 1; k < rank; k++) {
+      if (scales?.[k] === 1) continue;
+      const n = sizeOf(x, k);
+      // The identity as n one-dimensional images along axis k: shaped [n, 1, …, n (axis k), …, 1].
+      const eye = b.op('EyeLike', [b.op('ConstantOfShape', [b.op('Concat', [n, n], { axis: 0 })])]);
+      const images = b.op('Reshape', [eye, b.op('Concat', [n, b.ints(Array.from({ length: rank - 1 }, (_, i) => (i + 1 === k ? -1 : 1)))], { axis: 0 })]);
+      const resizeInputs = scales
+        ? [images, '', b.floats(Array.from({ length: rank }, (_, i) => (i === k ? scales[k] : 1)), [rank])]
+        : [images, '', '', b.op('Concat', Array.from({ length: rank }, (_, i) => (i === 0 ? n : i === k ? sizeOf(node.output[0], k) : b.ints([1]))), { axis: 0 })];
+      const resized = b.op('Resize', resizeInputs);
+      b.nodes[b.nodes.length - 1].attribute = node.attribute;
+      // Mᵀ as [n, out]; along axis k the gradient is g ×ₖ Mᵀ: move axis k last, multiply, move it back.
+      const mT = b.op('Reshape', [resized, b.op('Concat', [n, b.ints([-1])], { axis: 0 })]);
+      const perm = Array.from({ length: rank }, (_, i) => i).filter((i) => i !== k).concat(k);
+      const product = b.op('MatMul', [b.op('Transpose', [grad], { perm }), b.op('Transpose', [mT], { perm: [1, 0] })]);
+      grad = b.op('Transpose', [product], { perm: perm.map((_, i) => perm.indexOf(i)) });
+    }
+    return [grad, null, null, null];
+  },
+  // Each operand's gradient is the Einsum of the output's gradient with the other operands.
+  Einsum: (ctx) => {
+    const { b, node, grads: [g], needs, typeOf } = ctx;
+    if (!g) return node.input.map(() => null);
+    const { inputs, output } = einsumTerms(attrString(node, 'equation', ''));
+    return node.input.map((x, k) => {
+      if (!needs[k]) return null;
+      const term = inputs[k];
+      const others = inputs.filter((_, i) => i !== k);
+      const elsewhere = output + others.join('');
+      if (new Set(term.replace('...', '')).size !== term.replace('...', '').length || [...term.replace('...', '')].some((c) => !elsewhere.includes(c))) {
+        throw new GradientError(`Einsum ${node.name}: gradients are written for operands without repeated or operand-only subscripts ("${term}")`);
+      }
+      const equation = `${[output, ...others].join(',')}->${term}`;
+      const result = b.op('Einsum', [g, ...node.input.filter((_, i) => i !== k)], { equation });
+      return term.includes('...') ? unbroadcast(b, result, x, typeOf) : result;
+    });
+  },
+  Cast: ({ grads: [g], node }) => [g && [1, 10, 11].includes(attrInt(node, 'to', 1)) ? g : null],
+  Sin: unary((b, x) => b.op('Cos', [x])),
+  Cos: unary((b, x) => b.op('Neg', [b.op('Sin', [x])])),
+  Softsign: unary((b, x) => {
+    const d = b.op('Add', [b.floats([1]), b.op('Abs', [x])]);
+    return b.op('Reciprocal', [b.op('Mul', [d, d])]);
+  }),
+  Elu: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const alpha = attr(node, 'alpha')?.f ?? 1;
+    const x = node.input[0];
+    return [b.op('Mul', [g, b.op('Where', [b.op('Greater', [x, b.floats([0])]), b.floats([1]), b.op('Add', [node.output[0], b.floats([alpha])])])])];
+  },
+  Selu: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const alpha = attr(node, 'alpha')?.f ?? 1.67326319217681884765625;
+    const gamma = attr(node, 'gamma')?.f ?? 1.05070102214813232421875;
+    const x = node.input[0];
+    return [b.op('Mul', [g, b.op('Where', [b.op('Greater', [x, b.floats([0])]), b.floats([gamma]), b.op('Add', [node.output[0], b.floats([alpha * gamma])])])])];
+  },
+  Pow: ({ b, node, grads: [g], needs, typeOf }) => {
+    if (!g) return [null, null];
+    const [x, p] = node.input;
+    // d/dx xᵖ = p·xᵖ⁻¹; d/dp xᵖ = xᵖ·ln x (for positive x).
+    const dx = needs[0] ? unbroadcast(b, b.op('Mul', [g, b.op('Mul', [p, b.op('Pow', [x, b.op('Sub', [p, b.floats([1])])])])]), x, typeOf) : null;
+    const dp = needs[1] ? unbroadcast(b, b.op('Mul', [g, b.op('Mul', [node.output[0], b.op('Log', [x])])]), p, typeOf) : null;
+    return [dx, dp];
+  },
+  Max: (ctx) => extremumGrad(ctx),
+  Min: (ctx) => extremumGrad(ctx),
+  Split: (ctx) => {
+    const { b, node, grads } = ctx;
+    if (grads.every((g) => !g)) return [null, null];
+    const rank = rankOf(ctx, node.input[0]);
+    const axis = attrInt(node, 'axis', 0) < 0 ? attrInt(node, 'axis', 0) + rank : attrInt(node, 'axis', 0);
+    // The pieces' gradients side by side, zeros for pieces the loss does not read.
+    const parts = node.output.map((o, i) => grads[i] ?? zerosLike(b, o));
+    return [b.op('Concat', parts, { axis }), null];
+  },
+  Tile: (ctx) => {
+    const { b, node, grads: [g] } = ctx;
+    if (!g) return [null, null];
+    const x = node.input[0];
+    const reps = constantValues(ctx, 1);
+    const dims = ctx.typeOf(x)?.shape;
+    if (!reps || !dims) throw new GradientError(`Tile ${node.name}: the gradient needs constant repeats`);
+    // [r0·d0, r1·d1, …] → [r0, d0, r1, d1, …], summed over the repeat axes.
+    const split = dims.flatMap((d, i) => [reps[i], typeof d === 'number' ? d : -1]);
+    if (split.filter((d) => d === -1).length > 1) throw new GradientError(`Tile ${node.name}: the gradient needs known sizes (all but one)`);
+    const summed = b.reduce('ReduceSum', b.reshape(g, split), dims.map((_, i) => 2 * i), false);
+    return [b.op('Reshape', [summed, b.op('Shape', [x])]), null];
+  },
+  CumSum: ({ b, node, grads: [g] }) => {
+    if (!g) return [null, null];
+    // The adjoint of a running sum is the running sum taken the other way.
+    return [b.op('CumSum', [g, node.input[1]], { exclusive: attrInt(node, 'exclusive', 0), reverse: 1 - attrInt(node, 'reverse', 0) }), null];
+  },
+  Tan: unary((b, _x, y) => b.op('Add', [b.floats([1]), b.op('Mul', [y, y])])),
+  Asin: unary((b, x) => b.op('Reciprocal', [b.op('Sqrt', [b.op('Sub', [b.floats([1]), b.op('Mul', [x, x])])])])),
+  Acos: unary((b, x) => b.op('Neg', [b.op('Reciprocal', [b.op('Sqrt', [b.op('Sub', [b.floats([1]), b.op('Mul', [x, x])])])])])),
+  Atan: unary((b, x) => b.op('Reciprocal', [b.op('Add', [b.floats([1]), b.op('Mul', [x, x])])])),
+  Sinh: unary((b, x) => b.op('Cosh', [x])),
+  Cosh: unary((b, x) => b.op('Sinh', [x])),
+  Asinh: unary((b, x) => b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [b.op('Mul', [x, x]), b.floats([1])])])])),
+  Acosh: unary((b, x) => b.op('Reciprocal', [b.op('Sqrt', [b.op('Sub', [b.op('Mul', [x, x]), b.floats([1])])])])),
+  Atanh: unary((b, x) => b.op('Reciprocal', [b.op('Sub', [b.floats([1]), b.op('Mul', [x, x])])])),
+  ThresholdedRelu: ({ b, node, grads: [g] }) => [g ? b.op('Where', [b.op('Greater', [node.input[0], b.floats([attr(node, 'alpha')?.f ?? 1])]), g, b.floats([0])]) : null],
+  // Shrink passes the gradient outside [−λ, λ].
+  Shrink: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const lambd = attr(node, 'lambd')?.f ?? 0.5;
+    const outside = b.op('Or', [b.op('Less', [node.input[0], b.floats([-lambd])]), b.op('Greater', [node.input[0], b.floats([lambd])])]);
+    return [b.op('Where', [outside, g, b.floats([0])])];
+  },
+  // x·tanh(softplus(x)): tanh(sp) + x·sigmoid(x)·(1 − tanh²(sp)).
+  Mish: unary((b, x) => {
+    const t = b.op('Tanh', [b.op('Softplus', [x])]);
+    return b.op('Add', [t, b.op('Mul', [b.op('Mul', [x, b.op('Sigmoid', [x])]), b.op('Sub', [b.floats([1]), b.op('Mul', [t, t])])])]);
+  }),
+  // max(0, x) + min(0, α(exp(x/α) − 1)): 1 above 0, exp(x/α) below.
+  Celu: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const alpha = attr(node, 'alpha')?.f ?? 1;
+    const x = node.input[0];
+    return [b.op('Mul', [g, b.op('Where', [b.op('Greater', [x, b.floats([0])]), b.floats([1]), b.op('Exp', [b.op('Div', [x, b.floats([alpha])])])])])];
+  },
+  Gelu: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const x = node.input[0];
+    if (attrString(node, 'approximate', 'none') === 'tanh') {
+      // 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(√(2/π)·(x + 0.044715·x³)).
+      const c = Math.sqrt(2 / Math.PI);
+      const x2 = b.op('Mul', [x, x]);
+      const t = b.op('Tanh', [b.op('Mul', [b.floats([c]), b.op('Add', [x, b.op('Mul', [b.floats([0.044715]), b.op('Mul', [x2, x])])])])]);
+      const inner = b.op('Mul', [b.floats([c]), b.op('Add', [b.floats([1]), b.op('Mul', [b.floats([3 * 0.044715]), x2])])]);
+      const d = b.op('Add', [b.op('Mul', [b.floats([0.5]), b.op('Add', [b.floats([1]), t])]), b.op('Mul', [b.op('Mul', [b.floats([0.5]), x]), b.op('Mul', [b.op('Sub', [b.floats([1]), b.op('Mul', [t, t])]), inner])])]);
+      return [b.op('Mul', [g, d])];
+    }
+    // Φ(x) + x·φ(x).
+    const cdf = b.op('Mul', [b.floats([0.5]), b.op('Add', [b.floats([1]), b.op('Erf', [b.op('Mul', [x, b.floats([Math.SQRT1_2])])])])]);
+    const pdf = b.op('Mul', [b.floats([1 / Math.sqrt(2 * Math.PI)]), b.op('Exp', [b.op('Mul', [b.floats([-0.5]), b.op('Mul', [x, x])])])]);
+    return [b.op('Mul', [g, b.op('Add', [cdf, b.op('Mul', [x, pdf])])])];
+  },
+  // Piecewise constant: no gradient anywhere (as PyTorch gives zeros).
+  Floor: ({ b, node, grads: [g] }) => [g ? zerosLike(b, node.input[0]) : null],
+  Ceil: ({ b, node, grads: [g] }) => [g ? zerosLike(b, node.input[0]) : null],
+  Round: ({ b, node, grads: [g] }) => [g ? zerosLike(b, node.input[0]) : null],
+  Mean: ({ b, node, grads: [g], needs, typeOf }) => node.input.map((x, i) => (g && needs[i] ? unbroadcast(b, b.op('Div', [g, b.floats([node.input.length])]), x, typeOf) : null)),
+  ReduceMin: (ctx) => RULES.ReduceMax(ctx),
+  ReduceSumSquare: (ctx) => {
+    const [spread] = reduceGrad(ctx, false);
+    return [spread ? ctx.b.op('Mul', [spread, ctx.b.op('Mul', [ctx.b.floats([2]), ctx.node.input[0]])]) : null, null];
+  },
+  ReduceL1: (ctx) => {
+    const [spread] = reduceGrad(ctx, false);
+    return [spread ? ctx.b.op('Mul', [spread, ctx.b.op('Sign', [ctx.node.input[0]])]) : null, null];
+  },
+  // d‖x‖/dx = x/‖x‖.
+  ReduceL2: (ctx) => {
+    const { b, node } = ctx;
+    const [spread] = reduceGrad(ctx, false);
+    if (!spread) return [null, null];
+    const norm = attrInt(node, 'keepdims', 1) === 1 ? node.output[0] : b.unsqueeze(node.output[0], axesOf(ctx));
+    return [b.op('Mul', [spread, b.op('Div', [node.input[0], norm])]), null];
+  },
+  // d logΣexp / dx = softmax over the reduced axes.
+  ReduceLogSumExp: (ctx) => {
+    const { b, node } = ctx;
+    const [spread] = reduceGrad(ctx, false);
+    if (!spread) return [null, null];
+    const lse = attrInt(node, 'keepdims', 1) === 1 ? node.output[0] : b.unsqueeze(node.output[0], axesOf(ctx));
+    return [b.op('Mul', [spread, b.op('Exp', [b.op('Sub', [node.input[0], lse])])]), null];
+  },
+  // Rearrangements: the gradient goes through the inverse rearrangement.
+  DepthToSpace: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    if (attrString(node, 'mode', 'DCR') !== 'DCR') throw new GradientError(`DepthToSpace ${node.name}: gradients are written for DCR mode`);
+    return [b.op('SpaceToDepth', [g], { blocksize: attrInt(node, 'blocksize', 1) })];
+  },
+  SpaceToDepth: ({ b, node, grads: [g] }) => [g ? b.op('DepthToSpace', [g], { blocksize: attrInt(node, 'blocksize', 1), mode: 'DCR' }) : null],
+  TopK: ({ b, node, grads: [g], needs }) => {
+    if (!g || !needs[0]) return [null, null];
+    // The values' gradient goes back to where they were taken from.
+    const axis = attrInt(node, 'axis', -1);
+    return [b.op('ScatterElements', [zerosLike(b, node.input[0]), node.output[1], g], { axis, reduction: 'add' }), null];
+  },
+  GlobalMaxPool: ({ b, node, grads: [g] }) => {
+    if (!g) return [null];
+    const winners = indicator(b, b.op('Equal', [node.input[0], node.output[0]]));
+    return [b.op('Mul', [b.op('Expand', [g, b.op('Shape', [node.input[0]])]), winners])];
+  },
+  // As LayerNormalization's, over each sample's and channel's spatial positions, with a scale per channel.
+  InstanceNormalization: (ctx) => {
+    const { b, node, grads: [g], needs } = ctx;
+    if (!g) return [null, null, null];
+    const [x, scale] = node.input;
+    const rank = rankOf(ctx, x);
+    const spatial = Array.from({ length: rank - 2 }, (_, i) => i + 2);
+    const eps = attr(node, 'epsilon')?.f ?? 1e-5;
+    const perChannel = (v: string) => b.op('Reshape', [v, b.ints([-1, ...spatial.map(() => 1)])]);
+    const centred = b.op('Sub', [x, b.reduce('ReduceMean', x, spatial, true)]);
+    const inverse = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [b.reduce('ReduceMean', b.op('Mul', [centred, centred]), spatial, true), b.floats([eps])])])]);
+    const xhat = b.op('Mul', [centred, inverse]);
+    const gs = b.op('Mul', [g, perChannel(scale)]);
+    const dx = needs[0] ? b.op('Mul', [inverse, b.op('Sub', [b.op('Sub', [gs, b.reduce('ReduceMean', gs, spatial, true)]), b.op('Mul', [xhat, b.reduce('ReduceMean', b.op('Mul', [gs, xhat]), spatial, true)])])]) : null;
+    return [dx, needs[1] ? b.reduce('ReduceSum', b.op('Mul', [g, xhat]), [0, ...spatial], false) : null, needs[2] ? b.reduce('ReduceSum', g, [0, ...spatial], false) : null];
+  },
+  // Scattered-over positions lose their gradient; the updates get the gradient at their positions.
+  ScatterElements: ({ b, node, grads: [g], needs }) => {
+    if (!g) return [null, null, null];
+    if (attrString(node, 'reduction', 'none') !== 'none') throw new GradientError(`ScatterElements ${node.name}: gradients are written for reduction 'none'`);
+    const [, indices, updates] = node.input;
+    const axis = attrInt(node, 'axis', 0);
+    return [
+      needs[0] ? b.op('ScatterElements', [g, indices, zerosLike(b, updates)], { axis }) : null,
+      null,
+      needs[2] ? b.op('GatherElements', [g, indices], { axis }) : null,
+    ];
+  },
+  GatherND: ({ b, node, grads: [g], needs }) => {
+    if (!g || !needs[0]) return [null, null];
+    if (attrInt(node, 'batch_dims', 0) !== 0) throw new GradientError(`GatherND ${node.name}: gradients are written for batch_dims 0`);
+    return [b.op('ScatterND', [zerosLike(b, node.input[0]), node.input[1], g], { reduction: 'add' }), null];
+  },
+  RNN: (ctx) => recurrentGrad(ctx),
+  GRU: (ctx) => recurrentGrad(ctx),
+  LSTM: (ctx) => recurrentGrad(ctx),
+  PRelu: ({ b, node, grads: [g], needs, typeOf }) => {
+    if (!g) return [null, null];
+    const [x, slope] = node.input;
+    const positive = b.op('Greater', [x, b.floats([0])]);
+    return [
+      needs[0] ? b.op('Mul', [g, b.op('Where', [positive, b.floats([1]), slope])]) : null,
+      needs[1] ? unbroadcast(b, b.op('Where', [positive, b.floats([0]), b.op('Mul', [g, x])]), slope, typeOf) : null,
+    ];
+  },
+};
+
+/** ONNX's recurrent ops: their unrolled form recomputed and differentiated, seeded with the outputs' gradients. */
+function recurrentGrad(ctx: GradContext): (string | null)[] {
+  const { b, node, grads, needs } = ctx;
+  const first = b.nodes.length;
+  let outputs: string[];
+  try {
+    outputs = unrollRecurrent(b, node, ctx.typeOf);
+  } catch (e) {
+    if (e instanceof UnrollError) throw new GradientError(e.message);
+    throw e;
+  }
+  ctx.typeOf(outputs.find(Boolean)!); // types for the unrolled values
+  const seeds = new Map(outputs.flatMap((o, i) => (o && grads[i] ? [[o, grads[i]!] as [string, string]] : [])));
+  const wrt = node.input.filter((v, i) => v && needs[i]);
+  const found = ctx.differentiate(b.nodes.slice(first), seeds, wrt);
+  return node.input.map((v, i) => (v && needs[i] ? (found.get(v) ?? null) : null));
+}
+
+/** Max and Min: the gradient goes to the inputs equal to the result (each of them, as PyTorch's max_backward does for two). */
+function extremumGrad({ b, node, grads: [g], needs, typeOf }: GradContext): (string | null)[] {
+  if (!g) return node.input.map(() => null);
+  return node.input.map((x, i) => (needs[i] ? unbroadcast(b, b.op('Mul', [g, indicator(b, b.op('Equal', [x, node.output[0]]))]), x, typeOf) : null));
+}
+
+Object.assign(RULES, IMPORTED_OP_RULES);

@@ -25,14 +25,15 @@ export function annotate(graph: GraphProto, opset: number): Map<string, TensorTy
 export function addInitializers(types: Map<string, TensorType>, initializers: TensorProto[]): void {
   for (const t of initializers) {
     const dims = t.dims ?? [];
-    const small = !isFloatTensor(t) && dims.reduce((a, b) => a * b, 1) <= 64;
-    types.set(t.name!, { shape: dims, dtype: isFloatTensor(t) ? 'float32' : 'int64', ...(small ? { value: tensorValues(t) as number[] } : {}) });
+    // Small constants carry their values: shape arithmetic, and float settings such as Resize's scales.
+    const small = dims.reduce((a, b) => a * b, 1) <= 64;
+    types.set(t.name!, { shape: dims, dtype: isFloatTensor(t) ? 'float32' : 'int64', ...(small ? { value: [...tensorValues(t)] } : {}) });
   }
 }
 
 export function addNodes(types: Map<string, TensorType>, nodes: NodeProto[], opset: number): void {
   for (const n of nodes) {
-    const outs = inferOnnxOp(n.op_type, attributesOf(n), n.input.map((i) => (i ? types.get(i) : undefined)), opset);
+    const outs = inferOnnxOp(n.op_type, attributesOf(n), n.input.map((i) => (i ? types.get(i) : undefined)), opset, n.output.length);
     outs?.forEach((t, i) => t && n.output[i] && types.set(n.output[i], t));
   }
 }

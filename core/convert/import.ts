@@ -10,7 +10,7 @@ import type { OnnxInput } from '../layers/onnxop.ts';
 import { attr, attrFloat, attrInt, attrInts, attrString, attributeToJson } from '../onnx/attributes.ts';
 import type { Dim, DType, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
-import { DataType, OnnxFormatError, isFloatTensor, tensorValues, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/proto.ts';
+import { DataType, OnnxFormatError, int64Values, isFloatTensor, tensorValues, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/proto.ts';
 
 export interface ImportResult {
   doc: ModelDocument;
@@ -36,6 +36,9 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
   return out;
 }
 
+/** Float inputs that hold sizes (not weights), by op: kept as constants so shapes can be computed from them. */
+const SHAPE_SETTINGS: Record<string, number[]> = { Resize: [1, 2], Upsample: [1] };
+
 class Importer {
   readonly nodes: ModelNode[] = [];
   readonly edges: { from: string; to: string }[] = [];
@@ -47,6 +50,16 @@ class Importer {
   private readonly types = new Map<string, TensorType>();
   private readonly graphOutputs: Set<string>;
   private readonly skip = new Set<NodeProto>();
+  /** Values of Constant nodes: literals of the exported code (zero initial states, masks), never parameters. */
+  private readonly literals = new Set<string>();
+  /**
+   * Float initializers read directly by several nodes: one parameter (a tied weight, or one PyTorch
+   * sliced into gates or heads), stored at its first reader and tied to it in the others. PyTorch's
+   * exporter writes parameters it merged only because their values were equal as Identity copies, which
+   * stay parameters of their own.
+   */
+  private readonly shared = new Set<string>();
+  private readonly sharedOwner = new Map<string, { id: string; weight: string }>();
   /** ONNX values holding integers (shape arithmetic): never turned into catalogue layers. */
   private readonly integers = new Set<string>();
   private batchSymbol: string | undefined;
@@ -65,9 +78,14 @@ class Importer {
       if (value && !this.graphOutputs.has(n.output[0])) {
         this.initializers.set(n.output[0], { ...value, name: n.output[0] });
         this.skip.add(n);
+        if (n.op_type === 'Constant') this.literals.add(n.output[0]);
       }
     }
     for (const n of g.node) for (const i of n.input) if (i) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
+    for (const [name, t] of this.initializers) {
+      const direct = (this.consumers.get(name) ?? []).filter((n) => !this.skip.has(n));
+      if (isFloatTensor(t) && !this.literals.has(name) && new Set(direct).size > 1) this.shared.add(name);
+    }
     const firstInput = g.input.find((i) => !this.initializers.has(i.name));
     this.batchSymbol = firstInput?.type?.tensor_type?.shape?.dim[0]?.dim_param;
     for (const v of [...g.input, ...(g.value_info ?? []), ...g.output]) {
@@ -155,6 +173,7 @@ class Importer {
   addInput(v: ValueInfoProto, batched: boolean): void {
     const t = this.typeOf(v);
     if (!t || (batched && t.shape.length === 0)) throw new OnnxFormatError(`input "${v.name}" has no known shape`);
+    if (t.shape.includes(0)) throw new OnnxFormatError(`input "${v.name}" has an empty dimension (size 0), which Netloom's Input cannot hold`);
     const elem = v.type!.tensor_type!.elem_type;
     if (elem !== DataType.FLOAT && elem !== DataType.INT64) throw new OnnxFormatError(`input "${v.name}" has element type ${elem}; Netloom reads float32 and int64 inputs`);
     const id = this.id(v.name, 'input');
@@ -166,14 +185,13 @@ class Importer {
   }
 
   /**
-   * Whether the inputs' first dimension is a batch: symbolic in every input, or one number shared by
-   * inputs of rank 2 and more (a model exported with a fixed batch size).
+   * Whether the inputs' first dimension is a variable batch: symbolic in every input. A model exported
+   * with a fixed batch size keeps its exact shapes (its Reshape constants carry that size, so it could
+   * not take another batch anyway).
    */
   private batched(inputs: ValueInfoProto[]): boolean {
     const firsts = inputs.map((v) => v.type?.tensor_type?.shape?.dim ?? []);
-    if (firsts.every((dims) => dims[0]?.dim_param)) return firsts.length > 0;
-    const value = firsts[0]?.[0]?.dim_value;
-    return value !== undefined && firsts.every((dims) => dims.length >= 2 && dims[0].dim_value === value);
+    return firsts.length > 0 && firsts.every((dims) => dims[0]?.dim_param);
   }
 
   /** Whether an ONNX value carries the batch dimension first, as far as the file says. */
@@ -310,6 +328,16 @@ class Importer {
         this.add('Dropout', { p: Math.round(p * 1e6) / 1e6 }, [x], n.output.slice(0, 1), n);
         return true;
       }
+      case 'Gather': {
+        // A row lookup in a float table by integer ids: nn.Embedding.
+        const table = this.const(x);
+        const ids = n.input[1];
+        if (!table || !isFloatTensor(table) || table.dims?.length !== 2 || attrInt(n, 'axis', 0) !== 0 || !ids || this.const(ids) || !this.integers.has(ids)) return false;
+        const [V, D] = table.dims;
+        const id = this.add('Embedding', { numEmbeddings: V, embeddingDim: D }, [ids], n.output, n);
+        this.setWeight(id, 'weight', [V, D], floatArray(table));
+        return true;
+      }
       case 'LRN':
         if (!isValue(x)) return false;
         this.add('LocalResponseNorm', { size: attrInt(n, 'size', 5), alpha: attrFloat(n, 'alpha', 1e-4), beta: attrFloat(n, 'beta', 0.75), k: attrFloat(n, 'bias', 1) }, [x], n.output, n);
@@ -363,9 +391,25 @@ class Importer {
   }
 
   private linear(n: NodeProto, x: string, weight: Float32Array, out: number, inF: number, bias: TensorProto | undefined, outputs: string[]): void {
-    const id = this.add('Linear', { outFeatures: out, bias: !!bias }, [x], outputs, n);
-    this.setWeight(id, 'weight', [out, inF], weight);
+    const owner = this.tiedOwner(weight, [out, inF]);
+    const id = this.add('Linear', owner ? { outFeatures: out, bias: !!bias, tiedTo: owner } : { outFeatures: out, bias: !!bias }, [x], outputs, n);
+    if (!owner) this.setWeight(id, 'weight', [out, inF], weight);
     if (bias) this.setWeight(id, 'bias', [out], floatArray(bias));
+  }
+
+  /**
+   * An earlier Embedding whose table this Linear's weight equals exactly: PyTorch's output head tied to
+   * the token embedding, which constant folding wrote as a transposed copy. Only embeddings: equal
+   * Linear weights are parameters PyTorch keeps apart (deep-copied layers), and constant tensors (such as
+   * zero-initialised heads) are never taken for ties.
+   */
+  private tiedOwner(weight: Float32Array, shape: number[]): string | undefined {
+    if (weight.every((v) => v === weight[0])) return undefined;
+    return this.nodes.find((node) => {
+      if (node.op !== 'Embedding') return false;
+      const other = this.weights.get(weightKey(node.id, 'weight'));
+      return !!other && other.shape.join() === shape.join() && other.data.every((v, i) => v === weight[i]);
+    })?.id;
   }
 
   private gemm(n: NodeProto): boolean {
@@ -401,19 +445,30 @@ class Importer {
     const onnxInputs: OnnxInput[] = [];
     const edges: string[] = [];
     const pendingWeights: [string, TensorProto][] = [];
+    const owned = new Set<string>();
     n.input.forEach((name, slot) => {
       const c = name ? this.const(name) : undefined;
       if (!name) onnxInputs.push(null);
       else if (!c) {
         onnxInputs.push('edge');
         edges.push(name);
+      } else if (isFloatTensor(c) && SHAPE_SETTINGS[n.op_type]?.includes(slot)) {
+        // Resize's scales are shape arithmetic, not weights: kept as values the shape rules can read.
+        onnxInputs.push({ constant: [...floatArray(c)], shape: c.dims ?? [], dtype: 'float32' });
       } else if (isFloatTensor(c)) {
-        onnxInputs.push({ weight: `in${slot}`, shape: c.dims ?? [] });
-        pendingWeights.push([`in${slot}`, c]);
+        const owner = this.sharedOwner.get(name);
+        const ownNames = n.input.map((_, k) => `in${k}`);
+        if (owner && (!ownNames.includes(owner.weight) || n.input[ownNames.indexOf(owner.weight)] === name)) {
+          onnxInputs.push({ weight: owner.weight, shape: c.dims ?? [], tiedTo: owner.id });
+          return;
+        }
+        onnxInputs.push(this.literals.has(name) ? { weight: `in${slot}`, shape: c.dims ?? [], fixed: true } : { weight: `in${slot}`, shape: c.dims ?? [] });
+        if (!owned.has(name)) pendingWeights.push([`in${slot}`, c]);
+        owned.add(name);
       } else {
         const dtype = ({ [DataType.INT64]: 'int64', [DataType.INT32]: 'int32', [DataType.BOOL]: 'bool', [DataType.UINT8]: 'uint8', [DataType.INT8]: 'int8' } as const)[c.data_type as 7];
         if (!dtype) throw new OnnxFormatError(`node "${n.name}" has a constant input "${name}" of data type ${c.data_type}, which Netloom cannot keep`);
-        onnxInputs.push({ constant: tensorValues(c) as number[], shape: c.dims ?? [], dtype });
+        onnxInputs.push({ constant: dtype === 'int64' ? int64Values(c) : (tensorValues(c) as number[]), shape: c.dims ?? [], dtype });
       }
     });
     const outputs = n.output.map((o) => this.types.get(o));
@@ -427,7 +482,10 @@ class Importer {
     if (n.domain) params.domain = n.domain;
     if (this.opset !== 17) params.opset = this.opset;
     const id = this.add('OnnxOp', params, edges, n.output, n);
-    for (const [name, t] of pendingWeights) this.setWeight(id, name, t.dims ?? [], floatArray(t));
+    for (const [name, t] of pendingWeights) {
+      this.setWeight(id, name, t.dims ?? [], floatArray(t));
+      if (this.shared.has(t.name!) && !this.sharedOwner.has(t.name!)) this.sharedOwner.set(t.name!, { id, weight: name });
+    }
   }
 
   run(): void {
@@ -437,7 +495,8 @@ class Importer {
     for (const input of inputs) this.addInput(input, this.batchedModel);
     for (const n of g.node) {
       if (this.skip.has(n)) continue;
-      if (!this.recognise(n)) this.generic(n);
+      // A node reading a shared weight stays an OnnxOp, whose weights can be tied.
+      if (n.input.some((i) => this.shared.has(i)) || !this.recognise(n)) this.generic(n);
     }
     // Graph outputs that other nodes also read (or that are inputs) get an Identity, so they stay outputs.
     for (const o of g.output) {

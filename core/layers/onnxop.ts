@@ -4,15 +4,19 @@
  */
 import { formatShape, type Dim, type DType } from '../graph/dim.ts';
 import { inferOnnxOp } from '../onnx/opshapes.ts';
-import { DataType } from '../onnx/proto.ts';
+import { DataType, type Int64 } from '../onnx/proto.ts';
 import { attributeFromJson, jsonAttributes, type JsonAttribute } from '../onnx/attributes.ts';
-import { int64Tensor } from '../onnx/builder.ts';
+import { floatTensor, int64Tensor } from '../onnx/builder.ts';
 import type { InferContext, LayerSpec, LowerContext, ParamTensor, PortSpec, TensorType } from './spec.ts';
 import { ZEROS, tensor } from './common.ts';
 import type { ParamValue } from '../graph/types.ts';
 
-/** How each ONNX input is fed: an edge, a weight tensor of the node, a constant, or nothing. */
-export type OnnxInput = 'edge' | { weight: string; shape: number[] } | { constant: number[]; shape: number[]; dtype: 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' } | null;
+/**
+ * How each ONNX input is fed: an edge, a weight tensor of the node (fixed: a Constant node's literal,
+ * such as a zero initial state, which is kept but not trained), a constant, or nothing. Constant int64
+ * values beyond 2^53 are kept as decimal strings (exact).
+ */
+export type OnnxInput = 'edge' | { weight: string; shape: number[]; fixed?: boolean; tiedTo?: string } | { constant: Int64[]; shape: number[]; dtype: 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' | 'float32' } | null;
 
 /** Inputs that hold settings rather than learned weights (not counted as parameters). */
 const SETTING_SLOTS: Record<string, number[]> = { Clip: [1, 2], BatchNormalization: [3, 4], Dropout: [1], Pad: [1, 2], Resize: [1, 2, 3], Pow: [1], InstanceNormalization: [], Range: [0, 1, 2] };
@@ -20,7 +24,7 @@ const SETTING_SLOTS: Record<string, number[]> = { Clip: [1, 2], BatchNormalizati
 /** Ops whose inputs or meaning changed by opset 13 (attributes became inputs, Softmax stopped flattening). */
 const CHANGED_BY_13 = new Set(['Squeeze', 'Unsqueeze', 'ReduceSum', 'Split', 'Softmax', 'LogSoftmax', 'Hardmax', 'Clip', 'Pad', 'Dropout', 'Slice', 'TopK', 'Upsample', 'Resize', 'BatchNormalization']);
 
-const ELEM: Record<string, number> = { int64: DataType.INT64, int32: DataType.INT32, bool: DataType.BOOL, uint8: DataType.UINT8, int8: DataType.INT8 };
+const ELEM: Record<string, number> = { float32: DataType.FLOAT, int64: DataType.INT64, int32: DataType.INT32, bool: DataType.BOOL, uint8: DataType.UINT8, int8: DataType.INT8 };
 
 export const OnnxOp: LayerSpec = {
   op: 'OnnxOp',
@@ -55,13 +59,18 @@ export const OnnxOp: LayerSpec = {
       else if ('weight' in input) {
         const count = input.shape.reduce((a, b) => a * b, 1);
         const t: ParamTensor = { name: input.weight, shape: input.shape, count, formula: input.shape.join('·') || '1', init: ZEROS };
-        (count > 1 && !(SETTING_SLOTS[opType] ?? []).includes(slot) ? params : buffers).push(t);
+        if (input.tiedTo) {
+          // One ONNX initializer read by several nodes: counted, stored and trained at its first reader.
+          t.tiedTo = input.tiedTo;
+          t.formula = `shared with ${input.tiedTo}.${input.weight} (counted there)`;
+        }
+        (count > 1 && !input.fixed && !(SETTING_SLOTS[opType] ?? []).includes(slot) ? params : buffers).push(t);
         types.push(tensor(input.shape));
-      } else types.push({ ...tensor(input.shape, 'int64'), ...(input.constant.length <= 64 ? { value: input.constant } : {}) });
+      } else types.push({ ...tensor(input.shape, input.dtype === 'float32' ? 'float32' : 'int64'), ...(input.constant.length <= 64 ? { value: input.constant.map(Number) } : {}) });
     });
     if (edge !== ctx.inputs.length) ctx.fail(`has ${ctx.inputs.length} edges but its ONNX inputs take ${edge}`);
     const attributes = jsonAttributes((ctx.params.attributes ?? {}) as unknown as Record<string, JsonAttribute>);
-    const computed = ctx.str('domain') ? null : inferOnnxOp(opType, attributes, types, ctx.int('opset'));
+    const computed = ctx.str('domain') ? null : inferOnnxOp(opType, attributes, types, ctx.int('opset'), ctx.int('outputCount'));
     const recorded = ctx.params.outputTypes as unknown as { shape: Dim[]; dtype: DType }[] | null;
     const count = ctx.int('outputCount');
     const outputs = Array.from({ length: count }, (_, i) => computed?.[i] ?? (recorded?.[i] ? tensor(recorded[i].shape, recorded[i].dtype) : undefined));
@@ -86,7 +95,9 @@ export const OnnxOp: LayerSpec = {
       if ('weight' in input) return ctx.weight(input.weight);
       const base = `${ctx.nodeId}/const`;
       if (input.dtype === 'int64') return b.addConstant(base, int64Tensor('', input.shape, input.constant));
-      const bytes = input.dtype === 'int32' ? new Uint8Array(new Int32Array(input.constant).buffer) : Uint8Array.from(input.constant.map((v) => v & 0xff));
+      const values = input.constant.map(Number);
+      if (input.dtype === 'float32') return b.addConstant(base, floatTensor('', input.shape, Float32Array.from(values)));
+      const bytes = input.dtype === 'int32' ? new Uint8Array(new Int32Array(values).buffer) : Uint8Array.from(values.map((v) => v & 0xff));
       return b.addConstant(base, { dims: input.shape, data_type: ELEM[input.dtype], raw_data: bytes });
     });
     const attributes = Object.entries((ctx.params.attributes ?? {}) as unknown as Record<string, JsonAttribute>).map(([name, a]) => attributeFromJson(name, a));

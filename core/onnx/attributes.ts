@@ -2,12 +2,15 @@
  * ONNX attributes: the one reader that autodiff, import and the op shape rules share, and the JSON form
  * in which the document keeps an imported node's attributes.
  */
-import { AttrType, messageFromBase64, OnnxFormatError, messageToBase64, type AttributeProto, type GraphProto, type NodeProto, type TensorProto } from './proto.ts';
+import { AttrType, messageFromBase64, OnnxFormatError, type Int64, messageToBase64, type AttributeProto, type GraphProto, type NodeProto, type TensorProto } from './proto.ts';
 
-/** An attribute as kept in the document: its ONNX type and a JSON value (nested messages as base64). */
+/**
+ * An attribute as kept in the document: its ONNX type and a JSON value (nested messages as base64;
+ * int64 values beyond 2^53 as decimal strings, so they round-trip exactly).
+ */
 export interface JsonAttribute {
   type: 'float' | 'int' | 'string' | 'floats' | 'ints' | 'strings' | 'tensor' | 'graph';
-  value: number | string | number[] | string[];
+  value: number | string | number[] | string[] | Int64[];
 }
 
 const utf8 = new TextDecoder();
@@ -52,13 +55,13 @@ export function attributeFromJson(name: string, a: JsonAttribute): AttributeProt
     case 'float':
       return { name, type: AttrType.FLOAT, f: a.value as number };
     case 'int':
-      return { name, type: AttrType.INT, i: a.value as number };
+      return { name, type: AttrType.INT, i: a.value as Int64 };
     case 'string':
       return { name, type: AttrType.STRING, s: enc.encode(a.value as string) };
     case 'floats':
       return { name, type: AttrType.FLOATS, floats: a.value as number[] };
     case 'ints':
-      return { name, type: AttrType.INTS, ints: a.value as number[] };
+      return { name, type: AttrType.INTS, ints: a.value as Int64[] };
     case 'strings':
       return { name, type: AttrType.STRINGS, strings: (a.value as string[]).map((s) => enc.encode(s)) };
     case 'tensor':
@@ -81,8 +84,9 @@ export interface Attributes {
 function reader(get: (name: string) => AttributeProto | undefined): Attributes {
   return {
     get,
-    int: (name, fallback) => get(name)?.i ?? fallback,
-    ints: (name) => get(name)?.ints,
+    // As numbers for arithmetic: INT64_MAX reads as 2^63, which every rule treats as "no limit".
+    int: (name, fallback) => Number(get(name)?.i ?? fallback),
+    ints: (name) => get(name)?.ints?.map(Number),
     float: (name, fallback) => get(name)?.f ?? fallback,
     string: (name, fallback) => {
       const s = get(name)?.s;

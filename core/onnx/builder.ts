@@ -3,7 +3,7 @@
  * layer to the ONNX nodes and values it produced (step-through debugging and training use it).
  */
 import type { TensorType } from '../graph/dim.ts';
-import { AttrType, DataType, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
+import { AttrType, DataType, int64Big, type AttributeProto, type Int64, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.ts';
 
 export type AttrValue = number | string | number[] | string[] | { float: number } | { floats: number[] } | TensorProto | GraphProto;
 
@@ -37,8 +37,8 @@ export function floatTensor(name: string, dims: number[], data: Float32Array): T
   return { name, dims, data_type: DataType.FLOAT, raw_data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-export function int64Tensor(name: string, dims: number[], values: number[]): TensorProto {
-  const data = new BigInt64Array(values.map((v) => BigInt(v)));
+export function int64Tensor(name: string, dims: number[], values: Int64[]): TensorProto {
+  const data = new BigInt64Array(values.map(int64Big));
   return { name, dims, data_type: DataType.INT64, raw_data: new Uint8Array(data.buffer) };
 }
 

@@ -21,9 +21,9 @@ export interface TensorProto {
   raw_data?: Uint8Array;
   float_data?: number[];
   int32_data?: number[];
-  int64_data?: number[];
+  int64_data?: Int64[];
   double_data?: number[];
-  uint64_data?: number[];
+  uint64_data?: Int64[];
   string_data?: Uint8Array[];
   data_location?: number;
   external_data?: StringStringEntry[];
@@ -34,12 +34,12 @@ export interface AttributeProto {
   name: string;
   type: number;
   f?: number;
-  i?: number;
+  i?: Int64;
   s?: Uint8Array;
   t?: TensorProto;
   g?: GraphProto;
   floats?: number[];
-  ints?: number[];
+  ints?: Int64[];
   strings?: Uint8Array[];
   tensors?: TensorProto[];
   graphs?: GraphProto[];
@@ -98,6 +98,53 @@ export interface ModelProto {
   metadata_props?: StringStringEntry[];
 }
 
+/**
+ * An ONNX int64 kept exactly: a number while it is a safe integer, else its decimal string. PyTorch
+ * writes INT64_MAX for "to the end" of a slice; as a JS number it would come back wrapped to INT64_MIN.
+ */
+export type Int64 = number | string;
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+export const int64Exact = (v: bigint): Int64 => (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString());
+
+/** An Int64 (or a computed number, which is saturated to the int64 range) as a bigint. */
+export function int64Big(v: Int64): bigint {
+  if (typeof v === 'string') return BigInt(v);
+  if (!Number.isInteger(v)) throw new RangeError(`${v} is not an integer`);
+  const big = BigInt(v);
+  return big > INT64_MAX ? INT64_MAX : big < INT64_MIN ? INT64_MIN : big;
+}
+
+/**
+ * Protobuf longs come back from the decoder as strings (exact); sizes and versions become numbers, the
+ * int64 values (attribute ints, int64_data) become Int64.
+ */
+const SIZE_FIELDS = new Set(['ir_version', 'model_version', 'version', 'dims', 'dim_value', 'begin', 'end']);
+const VALUE_FIELDS = new Set(['i', 'ints', 'int64_data', 'uint64_data']);
+
+function exactLongs<T>(message: T): T {
+  const visit = (o: unknown): void => {
+    if (!o || typeof o !== 'object' || ArrayBuffer.isView(o)) return;
+    if (Array.isArray(o)) {
+      for (const item of o) visit(item);
+      return;
+    }
+    const record = o as Record<string, unknown>;
+    for (const [key, value] of Object.entries(record)) {
+      const convert = SIZE_FIELDS.has(key) ? Number : VALUE_FIELDS.has(key) ? (v: string) => int64Exact(BigInt(v)) : null;
+      if (convert && typeof value === 'string') record[key] = convert(value);
+      else if (convert && Array.isArray(value) && typeof value[0] === 'string') record[key] = (value as string[]).map(convert);
+      else visit(value);
+    }
+  };
+  visit(message);
+  return message;
+}
+
+const DECODE_OPTIONS = { longs: String, arrays: true, defaults: false };
+
 /** ONNX TensorProto.DataType values used here. */
 export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11 } as const;
 
@@ -111,7 +158,7 @@ const Tensor = onnx.TensorProto;
 
 /** A serialized TensorProto (ONNX's test data files, input_0.pb). */
 export function decodeTensor(bytes: Uint8Array): TensorProto {
-  return Tensor.toObject(Tensor.decode(bytes), { longs: Number, arrays: true, defaults: false }) as TensorProto;
+  return exactLongs(Tensor.toObject(Tensor.decode(bytes), DECODE_OPTIONS) as TensorProto);
 }
 
 /** A nested message (a tensor or graph attribute) as base64 protobuf, for keeping it in a JSON document. */
@@ -124,8 +171,7 @@ export function messageToBase64(kind: 'TensorProto' | 'GraphProto', value: Tenso
 
 export function messageFromBase64<T>(kind: 'TensorProto' | 'GraphProto', text: string): T {
   const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  const options = { longs: Number, arrays: true, defaults: false };
-  return (kind === 'TensorProto' ? Tensor.toObject(Tensor.decode(bytes), options) : Graph.toObject(Graph.decode(bytes), options)) as T;
+  return exactLongs((kind === 'TensorProto' ? Tensor.toObject(Tensor.decode(bytes), DECODE_OPTIONS) : Graph.toObject(Graph.decode(bytes), DECODE_OPTIONS)) as T);
 }
 
 const ELEMENT_BYTES: Record<number, number> = { [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.INT64]: 8, [DataType.INT32]: 4, [DataType.INT8]: 1, [DataType.UINT8]: 1, [DataType.BOOL]: 1 };
@@ -154,9 +200,19 @@ export function checkTensorData(t: TensorProto): void {
   if ((values?.length ?? 0) !== count) throw new OnnxFormatError(`tensor "${t.name}" holds ${values?.length ?? 0} values but its dims [${(t.dims ?? []).join(', ')}] need ${count} (is it truncated?)`);
 }
 
+/** An int64 tensor's values, exactly. */
+export function int64Values(t: TensorProto): Int64[] {
+  const raw = t.raw_data;
+  if (!raw || raw.length === 0) return t.int64_data ?? [];
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  return Array.from({ length: raw.length / 8 }, (_, i) => int64Exact(view.getBigInt64(i * 8, true)));
+}
+
 /**
  * A tensor's values as numbers (any storage field, any numeric type); floats as a Float32Array. The data
  * must hold exactly the elements the dims declare: short (truncated) data is refused, never zero-filled.
+ * int64 values beyond 2^53 are rounded (INT64_MAX reads as 2^63): fine for shape arithmetic, which only
+ * clamps with them; use int64Values to keep them.
  */
 export function tensorValues(t: TensorProto): Float32Array | number[] {
   const type = t.data_type ?? DataType.FLOAT;
@@ -195,7 +251,7 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   } catch (e) {
     throw new OnnxFormatError(`not a valid ONNX model (${(e as Error).message.replace(/^index out of range.*/, 'the file is truncated')})`);
   }
-  const model = Model.toObject(message, { longs: Number, arrays: true, defaults: false }) as ModelProto;
+  const model = exactLongs(Model.toObject(message, DECODE_OPTIONS) as ModelProto);
   if (!model.graph) throw new OnnxFormatError('not a valid ONNX model (it has no graph)');
   return model;
 }

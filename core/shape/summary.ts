@@ -38,6 +38,9 @@ export function summarize(inference: ShapeInference): ModelSummary {
   return { name: doc.name, totalParams: totals.totalParams, trainableParams: totals.trainableParams, totalMacs: totals.totalMacs, layers, diagnostics: inference.diagnostics() };
 }
 
+/** Whether every layer was inferred; otherwise the totals cover only the layers that were. */
+export const isComplete = (s: ModelSummary): boolean => s.layers.every((l) => l.outputShape !== null);
+
 /** A plain-text table like torchinfo's. */
 export function formatSummary(s: ModelSummary): string {
   const header = ['Layer', 'Op', 'Output shape', 'Params', 'MACs'];
@@ -47,10 +50,16 @@ export function formatSummary(s: ModelSummary): string {
   const line = (cells: string[]): string => cells.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
   const rule = '─'.repeat(widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1));
   const out = [s.name, rule, line(header), rule, ...rows.map(line), rule];
-  out.push(`Total params: ${formatCount(s.totalParams)}`);
-  out.push(`Trainable params: ${formatCount(s.trainableParams)}`);
-  out.push(`Non-trainable params: ${formatCount(s.totalParams - s.trainableParams)}`);
-  out.push(`Total MACs: ${formatCount(s.totalMacs)} (multiply-accumulates per sample)`);
+  if (isComplete(s)) {
+    out.push(`Total params: ${formatCount(s.totalParams)}`);
+    out.push(`Trainable params: ${formatCount(s.trainableParams)}`);
+    out.push(`Non-trainable params: ${formatCount(s.totalParams - s.trainableParams)}`);
+    out.push(`Total MACs: ${formatCount(s.totalMacs)} (multiply-accumulates per sample)`);
+  } else {
+    // A partial sum printed as the total would be a wrong number; say what is known instead.
+    const unknown = s.layers.filter((l) => l.outputShape === null).length;
+    out.push(`Total params: unknown (${unknown} layer(s) could not be inferred; ${formatCount(s.totalParams)} in the others)`);
+  }
   if (s.diagnostics.length > 0) {
     const errors = s.diagnostics.filter((d) => d.severity === 'error').length;
     out.push(rule, `${errors} error(s), ${s.diagnostics.length - errors} warning(s):`, ...s.diagnostics.map(formatDiagnostic));

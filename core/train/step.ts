@@ -4,7 +4,7 @@
  * ordinary inference session runs. Trainable parameters and optimiser state are graph inputs and outputs.
  * A second graph, for evaluation, runs the forward pass with Dropout off.
  */
-import type { ModelDocument } from '../graph/types.ts';
+import type { ModelDocument, ParamValue } from '../graph/types.ts';
 import type { Weights } from '../graph/weights.ts';
 import { getLayer } from '../layers/index.ts';
 import { buildBackward } from '../autodiff/backward.ts';
@@ -12,7 +12,7 @@ import { annotate } from '../autodiff/types.ts';
 import { compileModel, CompileError, type CompiledModel, type GraphValue } from '../convert/compile.ts';
 import { valueInfo } from '../onnx/builder.ts';
 import type { ModelProto } from '../onnx/proto.ts';
-import type { TensorType } from '../graph/dim.ts';
+import type { Dim, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
 import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig, type OptimizerName } from './optimizers.ts';
 
@@ -87,6 +87,18 @@ export function initialCarried(graph: TrainingGraph): Weights {
   );
 }
 
+/**
+ * The target Input for a prediction: class indices (no class axis) or values of the same shape; its
+ * batch implied when the prediction has one first, else written out (an imported model with a fixed or
+ * sequence-first layout).
+ */
+/** The target Input for a target of this shape (batch first): a fixed batch stays as it is, not N. */
+function targetParams(shape: Dim[], classes: boolean): Record<string, ParamValue> {
+  const params: Record<string, ParamValue> = shape[0] === 'N' ? { shape: shape.slice(1) } : { shape, batch: false };
+  if (classes) params.dtype = 'int64';
+  return params;
+}
+
 /** The document with a loss node: its own, or `loss` attached to its single output with a new target input. */
 export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocument; lossId: string; targetId: string } {
   const own = doc.nodes.find((n) => getLayer(n.op)?.category === 'Loss');
@@ -119,7 +131,7 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
   const extraNodes = sequence ? [{ id: permuteId, op: 'Permute', params: { dims: [0, 2, 1] } }] : [];
   const extraEdges = sequence ? [{ from, to: permuteId }] : [];
   const lossInput = sequence ? permuteId : from;
-  const targetShape = sequence ? [prediction.shape[1]] : classes ? prediction.shape.slice(2) : prediction.shape.slice(1);
+  const targetShape = sequence ? prediction.shape.slice(0, 2) : classes ? [prediction.shape[0], ...prediction.shape.slice(2)] : prediction.shape;
   const targetId = taken.has('target') ? 'target_' : 'target';
   const lossId = taken.has('loss') ? 'loss_' : 'loss';
   return {
@@ -130,7 +142,7 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
       nodes: [
         ...doc.nodes,
         ...extraNodes,
-        { id: targetId, op: 'Input', params: classes ? { shape: targetShape, dtype: 'int64' } : { shape: targetShape } },
+        { id: targetId, op: 'Input', params: targetParams(targetShape, classes) },
         { id: lossId, op: LOSSES[loss], params: {} },
       ],
       edges: [...doc.edges, ...extraEdges, { from: lossInput, to: `${lossId}:input` }, { from: targetId, to: `${lossId}:target` }],

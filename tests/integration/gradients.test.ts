@@ -17,6 +17,8 @@ interface InputSpec {
   shape: number[];
   /** Values kept away from kinks and out of domain: 'positive' (log, sqrt), 'distinct' (max pooling). */
   kind?: 'positive' | 'distinct';
+  /** Axes declared as symbols in the graph (sizes the rules must not rely on). */
+  symbolic?: number[];
 }
 
 function values(spec: InputSpec, seed: number): Float32Array {
@@ -29,17 +31,18 @@ function values(spec: InputSpec, seed: number): Float32Array {
   });
 }
 
-async function check(op: string, inputs: Record<string, InputSpec>, body: (b: OnnxBuilder) => string, tolerance = 2e-2) {
-  const b = new OnnxBuilder(17);
+async function check(op: string, inputs: Record<string, InputSpec>, body: (b: OnnxBuilder) => string, opset = 17, tolerance = 2e-2) {
+  const b = new OnnxBuilder(opset);
   const y = body(b);
-  const graphInputs = Object.entries(inputs).map(([name, s]) => valueInfo(name, { shape: s.shape, dtype: 'float32' }));
-  const probe: ModelProto = { ir_version: 8, opset_import: [{ domain: '', version: 17 }], graph: { name: 'g', node: [...b.nodes], initializer: [...b.initializers], input: graphInputs, output: [] } };
-  const yShape = annotate(probe.graph, 17).get(y)!.shape as number[];
+  const graphInputs = Object.entries(inputs).map(([name, s]) => valueInfo(name, { shape: s.shape.map((d, i) => (s.symbolic?.includes(i) ? `${name}_${i}` : d)), dtype: 'float32' }));
+  const probe: ModelProto = { ir_version: opset >= 20 ? 9 : 8, opset_import: [{ domain: '', version: opset }], graph: { name: 'g', node: [...b.nodes], initializer: [...b.initializers], input: graphInputs, output: [] } };
+  const concrete = { ...probe, graph: { ...probe.graph, input: Object.entries(inputs).map(([name, s]) => valueInfo(name, { shape: s.shape, dtype: 'float32' })) } };
+  const yShape = annotate(concrete.graph, opset).get(y)!.shape as number[];
   const r = b.addInitializer(floatTensor('R', yShape, values({ shape: yShape }, 99)));
   const loss = b.op('ReduceSum', [b.op('Mul', [y, r]), b.ints(yShape.map((_, i) => i))], { keepdims: 0 });
   const forward = [...b.nodes];
   const graph = { name: 'g', node: forward, initializer: b.initializers, input: graphInputs, output: [] as ReturnType<typeof valueInfo>[] };
-  const types = annotate(graph, 17);
+  const types = annotate(graph, opset);
   const grads = buildBackward(b, { nodes: forward, loss, wrt: Object.keys(inputs), types });
   graph.node = b.nodes;
   graph.output = [valueInfo(loss, { shape: [], dtype: 'float32' }), ...[...grads].map(([x, g]) => valueInfo(g, { shape: inputs[x].shape, dtype: 'float32' }))];
@@ -63,7 +66,8 @@ async function check(op: string, inputs: Record<string, InputSpec>, body: (b: On
   await session.release();
 }
 
-const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string][] = [
+/** Name, inputs, the graph, and the opset when the op is newer than 17. */
+const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, number?][] = [
   ['Add', { a: { shape: [2, 3] }, c: { shape: [3] } }, (b) => b.op('Add', ['a', 'c'])],
   ['LRN', { x: { shape: [2, 5, 2, 2] } }, (b) => b.op('LRN', ['x'], { size: 3, alpha: { float: 0.5 }, beta: { float: 0.75 }, bias: { float: 1 } })],
   ['LRN window wider than the channels', { x: { shape: [1, 3, 2, 1] } }, (b) => b.op('LRN', ['x'], { size: 5, alpha: { float: 0.8 }, beta: { float: 0.6 }, bias: { float: 2 } })],
@@ -129,10 +133,78 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string][] =
   ['GlobalAveragePool', { x: { shape: [2, 2, 3, 3] } }, (b) => b.op('GlobalAveragePool', ['x'])],
   // Flat wherever it is differentiable (the values stay away from 0): the stated zero gradient.
   ['Sign', { x: { shape: [2, 3] } }, (b) => b.op('Sign', ['x'])],
+  // Ops of imported models (issue 13).
+  ['Slice (only the sliced axis known)', { x: { shape: [3, 4, 5], symbolic: [0, 1] } }, (b) => b.reshape(b.op('Slice', ['x', b.ints([1]), b.ints([2 ** 62]), b.ints([2])]), [3, 4, 4])],
+  ['Slice (strided, as Swin\'s patch merging)', { x: { shape: [2, 5, 4, 3] } }, (b) => b.op('Slice', ['x', b.ints([1, 0]), b.ints([2 ** 62, 2 ** 62]), b.ints([1, 2]), b.ints([2, 3])])],
+  ['Slice (sliced axes symbolic)', { x: { shape: [4, 6], symbolic: [0, 1] } }, (b) => b.reshape(b.op('Slice', ['x', b.ints([-3, 1]), b.ints([2 ** 62, 4]), b.ints([0, 1])]), [3, 3])],
+  ['HardSigmoid', { x: { shape: [2, 5] } }, (b) => b.op('HardSigmoid', [b.op('Mul', ['x', b.floats([3])])], { alpha: { float: 0.25 }, beta: { float: 0.4 } })],
+  ['HardSwish', { x: { shape: [2, 5] } }, (b) => b.op('HardSwish', [b.op('Mul', ['x', b.floats([3])])])],
+  ['Clip', { x: { shape: [2, 5] } }, (b) => b.op('Clip', ['x', b.floats([-0.55]), b.floats([0.75])])],
+  ['Clip (ReLU6, no lower bound given)', { x: { shape: [6] } }, (b) => b.op('Clip', [b.op('Mul', ['x', b.floats([5])]), '', b.floats([6])])],
+  ['Pad', { x: { shape: [2, 3, 2] } }, (b) => b.op('Pad', ['x', b.ints([0, 1, 0, 0, 2, 1])])],
+  ['Trilu', { x: { shape: [2, 3, 4] } }, (b) => b.op('Trilu', ['x', b.ints([1], true)], { upper: 1 })],
+  ['Trilu (lower)', { x: { shape: [4, 3] } }, (b) => b.op('Trilu', ['x'], { upper: 0 })],
+  ['Resize (nearest, scales)', { x: { shape: [1, 2, 2, 3] } }, (b) => b.op('Resize', ['x', '', b.floats([1, 1, 2, 1.5], [4])], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' })],
+  ['Resize (bilinear, sizes, align corners)', { x: { shape: [2, 1, 3, 2] } }, (b) => b.op('Resize', ['x', '', '', b.ints([2, 1, 5, 4])], { mode: 'linear', coordinate_transformation_mode: 'align_corners' })],
+  ['Resize (bilinear, half pixel)', { x: { shape: [1, 1, 2, 3] } }, (b) => b.op('Resize', ['x', '', b.floats([1, 1, 2, 2], [4])], { mode: 'linear' })],
+  ['Einsum', { a: { shape: [2, 3, 4] }, w: { shape: [4, 5] } }, (b) => b.op('Einsum', ['a', 'w'], { equation: 'nci,ij->ncj' })],
+  ['Einsum (implicit output, contraction)', { a: { shape: [3, 2] }, c: { shape: [2, 4] } }, (b) => b.op('Einsum', ['a', 'c'], { equation: 'ij,jk' })],
+  ['Cast', { x: { shape: [3] } }, (b) => b.op('Cast', ['x'], { to: 1 })],
+  ['Sin', { x: { shape: [4] } }, (b) => b.op('Sin', ['x'])],
+  ['Cos', { x: { shape: [4] } }, (b) => b.op('Cos', ['x'])],
+  ['Softsign', { x: { shape: [4] } }, (b) => b.op('Softsign', ['x'])],
+  ['Elu', { x: { shape: [2, 3] } }, (b) => b.op('Elu', ['x'], { alpha: { float: 0.7 } })],
+  ['Selu', { x: { shape: [2, 3] } }, (b) => b.op('Selu', ['x'])],
+  ['Pow', { x: { shape: [2, 3], kind: 'positive' }, p: { shape: [3] } }, (b) => b.op('Pow', ['x', 'p'])],
+  ['Max', { a: { shape: [2, 3] }, c: { shape: [3] } }, (b) => b.op('Max', ['a', 'c'])],
+  ['Min', { a: { shape: [2, 3] }, c: { shape: [2, 3] } }, (b) => b.op('Min', ['a', 'c'])],
+  ['Split', { x: { shape: [2, 5] } }, (b) => b.op('Mul', [b.node('Split', ['x', b.ints([2, 3])], { axis: 1 }, 2)[1], b.floats([2])])],
+  ['Tile', { x: { shape: [2, 3] } }, (b) => b.op('Tile', ['x', b.ints([2, 3])])],
+  ['CumSum', { x: { shape: [2, 4] } }, (b) => b.op('CumSum', ['x', b.ints([1], true)], { exclusive: 1 })],
+  ['PRelu', { x: { shape: [2, 3, 2] }, s: { shape: [3, 1] } }, (b) => b.op('PRelu', ['x', 's'])],
+  ['Tan', { x: { shape: [4] } }, (b) => b.op('Tan', [b.op('Mul', ['x', b.floats([0.5])])])],
+  ['Asin', { x: { shape: [4] } }, (b) => b.op('Asin', [b.op('Mul', ['x', b.floats([0.4])])])],
+  ['Acos', { x: { shape: [4] } }, (b) => b.op('Acos', [b.op('Mul', ['x', b.floats([0.4])])])],
+  ['Atan', { x: { shape: [4] } }, (b) => b.op('Atan', ['x'])],
+  ['Sinh', { x: { shape: [4] } }, (b) => b.op('Sinh', ['x'])],
+  ['Cosh', { x: { shape: [4] } }, (b) => b.op('Cosh', ['x'])],
+  ['Asinh', { x: { shape: [4] } }, (b) => b.op('Asinh', ['x'])],
+  ['Acosh', { x: { shape: [4], kind: 'positive' } }, (b) => b.op('Acosh', [b.op('Add', ['x', b.floats([1.2])])])],
+  ['Atanh', { x: { shape: [4] } }, (b) => b.op('Atanh', [b.op('Mul', ['x', b.floats([0.4])])])],
+  ['ThresholdedRelu', { x: { shape: [6] } }, (b) => b.op('ThresholdedRelu', ['x'], { alpha: { float: 0.5 } })],
+  ['Shrink', { x: { shape: [6] } }, (b) => b.op('Shrink', ['x'], { lambd: { float: 0.6 }, bias: { float: 0.2 } })],
+  ['Mish', { x: { shape: [5] } }, (b) => b.op('Mish', ['x']), 18],
+  ['Celu', { x: { shape: [5] } }, (b) => b.op('Celu', ['x'], { alpha: { float: 0.8 } })],
+  ['Gelu', { x: { shape: [5] } }, (b) => b.op('Gelu', ['x']), 20],
+  ['Gelu (tanh)', { x: { shape: [5] } }, (b) => b.op('Gelu', ['x'], { approximate: 'tanh' }), 20],
+  ['Floor', { x: { shape: [4] } }, (b) => b.op('Floor', [b.op('Mul', ['x', b.floats([3.3])])])],
+  ['Ceil', { x: { shape: [4] } }, (b) => b.op('Ceil', [b.op('Mul', ['x', b.floats([3.3])])])],
+  ['Round', { x: { shape: [4] } }, (b) => b.op('Round', [b.op('Mul', ['x', b.floats([3.3])])])],
+  ['Mean', { a: { shape: [2, 3] }, c: { shape: [3] } }, (b) => b.op('Mean', ['a', 'c'])],
+  ['ReduceMin', { x: { shape: [2, 3, 4], kind: 'distinct' } }, (b) => b.op('ReduceMin', ['x'], { axes: [1], keepdims: 0 })],
+  ['ReduceSumSquare', { x: { shape: [2, 3] } }, (b) => b.op('ReduceSumSquare', ['x'], { axes: [1], keepdims: 1 })],
+  ['ReduceL1', { x: { shape: [2, 3] } }, (b) => b.op('ReduceL1', ['x'], { axes: [0], keepdims: 0 })],
+  ['ReduceL2', { x: { shape: [2, 3] } }, (b) => b.op('ReduceL2', ['x'], { axes: [1], keepdims: 0 })],
+  ['ReduceLogSumExp', { x: { shape: [2, 3] } }, (b) => b.op('ReduceLogSumExp', ['x'], { axes: [1], keepdims: 1 })],
+  ['DepthToSpace', { x: { shape: [1, 8, 2, 3] } }, (b) => b.op('DepthToSpace', ['x'], { blocksize: 2, mode: 'DCR' })],
+  ['SpaceToDepth', { x: { shape: [1, 2, 4, 2] } }, (b) => b.op('SpaceToDepth', ['x'], { blocksize: 2 })],
+  ['TopK', { x: { shape: [2, 5], kind: 'distinct' } }, (b) => b.node('TopK', ['x', b.ints([2])], { axis: 1 }, 2)[0]],
+  ['GlobalMaxPool', { x: { shape: [2, 2, 2, 3], kind: 'distinct' } }, (b) => b.op('GlobalMaxPool', ['x'])],
+  ['InstanceNormalization', { x: { shape: [2, 3, 2, 2] }, s: { shape: [3] }, o: { shape: [3] } }, (b) => b.op('InstanceNormalization', ['x', 's', 'o'], { epsilon: { float: 1e-5 } })],
+  ['ScatterElements', { x: { shape: [3, 4] }, u: { shape: [3, 1] } }, (b) => b.op('ScatterElements', ['x', b.addInitializer(int64Tensor('where', [3, 1], [2, 0, 3])), 'u'], { axis: 1 })],
+  ['GatherND', { x: { shape: [3, 4] } }, (b) => b.op('GatherND', ['x', b.addInitializer(int64Tensor('at', [3, 2], [0, 1, 2, 3, 0, 1]))])],
+  // ONNX's recurrent ops, with every input differentiated (T = 3, batch 2, 3 features, H = 2).
+  ['LSTM (bidirectional, initial states)', { x: { shape: [3, 2, 3] }, w: { shape: [2, 8, 3] }, r: { shape: [2, 8, 2] }, bias: { shape: [2, 16] }, h0: { shape: [2, 2, 2] }, c0: { shape: [2, 2, 2] } },
+    (b) => { const [y, h, c] = b.node('LSTM', ['x', 'w', 'r', 'bias', '', 'h0', 'c0'], { hidden_size: 2, direction: 'bidirectional' }, 3); return b.op('Add', [b.op('ReduceSum', [y, b.ints([0])], { keepdims: 0 }), b.op('Mul', [h, c])]); }],
+  ['GRU (linear before reset, as PyTorch exports it)', { x: { shape: [3, 2, 3] }, w: { shape: [1, 6, 3] }, r: { shape: [1, 6, 2] }, bias: { shape: [1, 12] } },
+    (b) => b.node('GRU', ['x', 'w', 'r', 'bias'], { hidden_size: 2, linear_before_reset: 1 }, 2)[0]],
+  ['GRU (reverse, reset before the product)', { x: { shape: [3, 2, 3] }, w: { shape: [1, 6, 3] }, r: { shape: [1, 6, 2] }, bias: { shape: [1, 12] }, h0: { shape: [1, 2, 2] } },
+    (b) => b.node('GRU', ['x', 'w', 'r', 'bias', '', 'h0'], { hidden_size: 2, direction: 'reverse' }, 2)[1]],
+  ['RNN', { x: { shape: [3, 2, 3] }, w: { shape: [1, 2, 3] }, r: { shape: [1, 2, 2] } }, (b) => b.node('RNN', ['x', 'w', 'r'], { hidden_size: 2 }, 2)[0]],
 ];
 
 describe('gradient rules agree with finite differences', () => {
-  for (const [op, inputs, body] of CASES) test(op, () => check(op, inputs, body));
+  for (const [op, inputs, body, opset] of CASES) test(op, () => check(op, inputs, body, opset));
 
   test('every rule has a finite-difference case', () => {
     const covered = new Set(CASES.map(([op]) => op.split(' ')[0]));
