@@ -1,6 +1,7 @@
 /** `npm run bench`: prints every benchmark's figures. Targets are reported, never asserted in tests. */
 import { benchConvSteps } from './conv-step.bench.ts';
 import { benchEngine } from './engine.bench.ts';
+import { benchDebugger } from './debug.bench.ts';
 import { benchExport } from './export.bench.ts';
 import { benchInference } from './inference.bench.ts';
 import { benchTraining, profileTraining } from './train.bench.ts';
@@ -19,3 +20,4 @@ await benchTraining();
 await benchWebTraining();
 await benchConvSteps();
 await benchEngine();
+await benchDebugger();

@@ -4,6 +4,7 @@ import { generateCommand } from './commands/generate.ts';
 import { importCommand } from './commands/import.ts';
 import { info } from './commands/info.ts';
 import { runCommand } from './commands/run.ts';
+import { stepCommand } from './commands/step.ts';
 import { trainCommand } from './commands/train.ts';
 import { templateIds, UsageError, UserError } from './files.ts';
 
@@ -28,6 +29,10 @@ Usage:
   netloom generate <model.json|model.onnx> | --template <id>
                [--prompt TEXT] [--length N] [--temperature T] [--top-k K] [--seed S]
                [--text file.txt] [--level char|word] [--no-cache]   Sample text from a language model
+  netloom step <model.json|model.onnx> --input name=values|file.npy ... [--target values|file.npy] [--loss cross-entropy|mse|...]
+               [--grad-output name=values] [--layer id ...] [--update [--optimizer sgd|... --lr X]] [--check] [--json]
+                                                       One training step, layer by layer: forward values and formulas,
+                                                       then upstream, local and downstream gradients (or --template <id>)
   netloom templates                                    List the built-in templates
   netloom --help | --version
 
@@ -43,6 +48,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   run: runCommand,
   train: trainCommand,
   generate: generateCommand,
+  step: stepCommand,
   templates: async () => {
     console.log((await templateIds()).join('\n'));
     return 0;

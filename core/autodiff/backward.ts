@@ -17,14 +17,18 @@ export interface BackwardOptions {
   /** The values to differentiate with respect to. */
   wrt: string[];
   types: Map<string, TensorType>;
+  /** Also return the gradient of every value between `wrt` and the loss (the debugger's trace). */
+  everyValue?: boolean;
+  /** Told each gradient a node's rule sends to one of its inputs; where a value fans out, these add up. */
+  onContribution?: (value: string, node: NodeProto, gradient: string) => void;
 }
 
 /** Ops whose outputs carry no gradient (shapes, indices, comparisons): nothing flows back through them. */
 const NON_DIFFERENTIABLE = new Set(['Shape', 'Size', 'Range', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'NonZero', 'ArgMax', 'ArgMin', 'ConstantOfShape', 'EyeLike', 'RandomNormalLike', 'RandomUniformLike']);
 
 /** Builds the backward pass; returns each `wrt` value's gradient (absent when the loss does not depend on it). */
-export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types }: BackwardOptions): Map<string, string> {
-  return backpropagate(b, nodes, new Map([[loss, b.floats([1])]]), wrt, types);
+export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types, everyValue, onContribution }: BackwardOptions): Map<string, string> {
+  return backpropagate(b, nodes, new Map([[loss, b.floats([1])]]), wrt, types, { everyValue, onContribution });
 }
 
 /**
@@ -32,7 +36,14 @@ export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types }: Backw
  * through `nodes`. The backward pass is this with the loss seeded by 1; rules for composite ops (the
  * recurrent layers) use it on their unrolled form.
  */
-function backpropagate(b: OnnxBuilder, nodes: NodeProto[], seeds: Map<string, string>, wrt: string[], types: Map<string, TensorType>): Map<string, string> {
+function backpropagate(
+  b: OnnxBuilder,
+  nodes: NodeProto[],
+  seeds: Map<string, string>,
+  wrt: string[],
+  types: Map<string, TensorType>,
+  { everyValue, onContribution }: Pick<BackwardOptions, 'everyValue' | 'onContribution'> = {},
+): Map<string, string> {
   const fromParams = new Set(wrt);
   const carriesGradient = (n: NodeProto) => !NON_DIFFERENTIABLE.has(n.op_type) && !n.output.every((o) => b.detached.has(o));
   for (const n of nodes) if (carriesGradient(n) && n.input.some((i) => fromParams.has(i))) for (const o of n.output) if (o) fromParams.add(o);
@@ -80,11 +91,12 @@ function backpropagate(b: OnnxBuilder, nodes: NodeProto[], seeds: Map<string, st
     node.input.forEach((x, k) => {
       const g = inputGrads[k];
       if (!needs[k] || !g) return;
+      onContribution?.(x, node, g);
       contributions.set(x, [...(contributions.get(x) ?? []), g]);
     });
   }
   const result = new Map<string, string>();
-  for (const p of wrt) {
+  for (const p of everyValue ? [...fromParams].filter((v) => toLoss.has(v)) : wrt) {
     const g = total(p);
     if (g) result.set(p, g);
   }

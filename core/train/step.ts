@@ -6,12 +6,12 @@
  */
 import type { ModelDocument, ParamValue } from '../graph/types.ts';
 import type { Weights } from '../graph/weights.ts';
-import { getLayer } from '../layers/index.ts';
+import { getLayer, outputPorts } from '../layers/index.ts';
 import { buildBackward } from '../autodiff/backward.ts';
 import { annotate } from '../autodiff/types.ts';
 import { compileModel, CompileError, type CompiledModel, type GraphValue } from '../convert/compile.ts';
 import { valueInfo } from '../onnx/builder.ts';
-import type { ModelProto } from '../onnx/proto.ts';
+import type { ModelProto, NodeProto } from '../onnx/proto.ts';
 import type { Dim, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
 import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig, type OptimizerName } from './optimizers.ts';
@@ -44,6 +44,24 @@ export interface TrainingGraphOptions {
   opset?: number;
   /** As compileModel's: refuse weights that need more bytes than this. */
   memoryLimit?: number;
+  /**
+   * Debugging: backpropagation starts from a gradient given at this layer's output ("id" or "id:port")
+   * instead of from a loss. The gradient is fed as the target input "upstream"; the loss is Σ upstream·y.
+   */
+  upstream?: string;
+  /** Debugging: return every value's gradient and each gradient a node sends to an input (see `trace`). */
+  trace?: boolean;
+}
+
+/** What the debugger reads from a step graph built with `trace`. */
+export interface StepTrace {
+  compiled: CompiledModel;
+  /** The forward nodes, in topological order. */
+  forward: NodeProto[];
+  /** Each value's gradient ∂L/∂value, by value name. */
+  gradients: Map<string, string>;
+  /** Each gradient a node's rule sends to one of its inputs (a fanned-out value's gradient is their sum). */
+  contributions: { value: string; node: string; gradient: string }[];
 }
 
 export interface TrainingGraph {
@@ -65,6 +83,7 @@ export interface TrainingGraph {
   weights: Weights;
   /** The document actually trained (with the attached loss, if any). */
   doc: ModelDocument;
+  trace?: StepTrace;
 }
 
 export const nextName = (key: string) => `next/${key}`;
@@ -163,18 +182,34 @@ function trainableParams(compiled: CompiledModel): { key: string; shape: number[
 
 const floatInput = (p: { key: string; shape: number[] }) => valueInfo(p.key, { shape: p.shape, dtype: 'float32' });
 
+/** Debugging's start: the loss Σ upstream·y for a gradient "upstream" fed at a layer output, so ∂L/∂y = upstream. */
+function lossFromUpstream(compiled: CompiledModel, doc: ModelDocument, at: string): { loss: string; feed: { node: string; port: number }; target: GraphValue } {
+  const [node, port = '0'] = at.split(':');
+  const report = compiled.inference.node(node);
+  if (!report?.outputs) throw new CompileError(`there is no layer "${node}" to start the backward pass from`);
+  const index = /^\d+$/.test(port) ? Number(port) : outputPorts(getLayer(report.op)!, doc.nodes.find((n) => n.id === node)?.params).findIndex((p) => p.name === port);
+  const value = compiled.values.get(`${node}:${index}`);
+  if (!value) throw new CompileError(`the layer "${node}" has no output "${port}"`);
+  const type = report.outputs[index];
+  const b = compiled.builder;
+  const target = { name: b.fresh('upstream'), nodeId: node, port: index, type };
+  compiled.model.graph.input.push(valueInfo(target.name, type));
+  return { loss: b.op('ReduceSum', [b.op('Mul', [value, target.name])], { keepdims: 0 }, b.fresh('loss')), feed: { node, port: index }, target };
+}
+
 export function buildTrainingGraph(source: ModelDocument, options: TrainingGraphOptions): TrainingGraph {
-  const { doc, lossId, targetId } = withLoss(source, options.loss ?? DEFAULT_LOSS[options.optimizer.name]);
+  const { doc, lossId, targetId } = options.upstream !== undefined ? { doc: source, lossId: '', targetId: '' } : withLoss(source, options.loss ?? DEFAULT_LOSS[options.optimizer.name]);
   const compiled = compileModel(doc, { weights: options.weights, seed: options.seed, opset: options.opset, training: true, truncateBptt: options.truncateBptt, memoryLimit: options.memoryLimit });
   const b = compiled.builder;
   const graph = compiled.model.graph;
   // Parameters stay initializers while the backward pass is built (so their types are known); the
   // ones that train become inputs at the end.
   const params = trainableParams(compiled);
-  const loss = compiled.values.get(`${lossId}:0`)!;
-  const feed = compiled.inference.incoming(lossId)[0]!;
+  const start = options.upstream !== undefined ? lossFromUpstream(compiled, doc, options.upstream) : null;
+  const loss = start?.loss ?? compiled.values.get(`${lossId}:0`)!;
+  const feed = start?.feed ?? compiled.inference.incoming(lossId)[0]!;
   const prediction = compiled.values.get(`${feed.node}:${feed.port}`)!;
-  if (compiled.inference.node(lossId)!.outputs![0].shape.length !== 0) throw new CompileError(`the loss ${lossId} must reduce to a scalar (reduction 'mean' or 'sum') to train`);
+  if (!start && compiled.inference.node(lossId)!.outputs![0].shape.length !== 0) throw new CompileError(`the loss ${lossId} must reduce to a scalar (reduction 'mean' or 'sum') to train`);
 
   // λR(W): L2 and L1 penalties on the chosen parameters, added to the loss.
   let objective = loss;
@@ -191,12 +226,17 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
 
   const forward = [...b.nodes];
   const types = annotate(graph, b.opset);
-  const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: params.map((p) => p.key), types });
+  // Traced: the float data inputs are differentiated too, and every gradient on the way is kept.
+  const traced = options.trace ? compiled.inputs.filter((v) => v.type.dtype === 'float32' && v.nodeId !== targetId).map((v) => v.name) : [];
+  const contributions: StepTrace['contributions'] = [];
+  const onContribution = options.trace ? (value: string, node: NodeProto, gradient: string) => void contributions.push({ value, node: node.name!, gradient }) : undefined;
+  const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: [...params.map((p) => p.key), ...traced], types, everyValue: options.trace, onContribution });
   // Parameters the loss never reaches stay constants of the graph.
   const trained = params.filter((p) => grads.has(p.key));
   graph.input.push(...trained.map(floatInput));
   const keys = trained.map((p) => p.key);
-  let gradValues = keys.map((k) => grads.get(k)!);
+  // Traced: the update reads a copy, so that the SGD fold (gemmStep) leaves the gradient there to fetch.
+  let gradValues = keys.map((k) => (options.trace ? b.op('Identity', [grads.get(k)!]) : grads.get(k)!));
   if (options.clipNorm) gradValues = clipByGlobalNorm(b, gradValues, options.clipNorm);
 
   const slots = stateSlots(options.optimizer.name);
@@ -231,9 +271,10 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const evalGraph = evaluation.model.graph;
   evalGraph.initializer = (evalGraph.initializer ?? []).filter((t) => !fed.has(t.name!));
   evalGraph.input.push(...[...trained, ...buffers].map(floatInput));
+  if (options.upstream !== undefined) lossFromUpstream(evaluation, doc, options.upstream);
   evaluation.model.graph.output = [valueInfo(loss, { shape: [], dtype: 'float32' }), outputs[1]];
 
-  const target = compiled.inputs.find((v) => v.nodeId === targetId)!;
+  const target = start?.target ?? compiled.inputs.find((v) => v.nodeId === targetId)!;
   return {
     step: compiled.model,
     eval: evaluation.model,
@@ -247,5 +288,6 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     predictionType: compiled.inference.node(feed.node)!.outputs![feed.port],
     weights: compiled.weights,
     doc,
+    ...(options.trace ? { trace: { compiled, forward, gradients: grads, contributions } } : {}),
   };
 }

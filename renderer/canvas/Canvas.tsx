@@ -17,6 +17,7 @@ import { groupsOf, type EditorState, type EditorStore } from '../state/store.ts'
 import { GroupNode, LayerNode, type FlowNode, type GroupNodeData, type LayerNodeData } from './LayerNode.tsx';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 import { ShapeEdge, type FlowEdge } from './ShapeEdge.tsx';
+import { useEdgeValues } from './edgeValues.ts';
 
 const nodeTypes = { layer: LayerNode, group: GroupNode };
 const edgeTypes = { shape: ShapeEdge };
@@ -128,6 +129,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
   // Edges too are reused while unchanged: React Flow measures every label it re-renders. Which ports an
   // edge joins comes from the core's wiring, the same resolution shape inference used.
   const edgeCache = useRef(new Map<string, FlowEdge>());
+  const edgeValues = useEdgeValues();
   const edges = useMemo((): FlowEdge[] => {
     const wires = inferred.inference.wires;
     const previous = edgeCache.current;
@@ -149,7 +151,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         target: targetGroup ?? target,
         sourceHandle: sourceGroup ? 'out' : ports.output,
         targetHandle: targetGroup ? 'in' : ports.input,
-        label: type ? formatShape(type.shape) : undefined,
+        label: type ? formatShape(type.shape) + (edgeValues.has(source) ? ` = ${edgeValues.get(source)}` : '') : undefined,
         data: { from: e.from, to: e.to },
         className: worst.get(target)?.severity === 'error' ? 'edge-error' : undefined,
       };
@@ -160,7 +162,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
     });
     edgeCache.current = next;
     return built;
-  }, [doc, hidden, inferred, worst]);
+  }, [doc, hidden, inferred, worst, edgeValues]);
 
   /** The document's edge end for a canvas handle. */
   const endOf = useCallback(

@@ -6,6 +6,7 @@
 import { createElement, type ReactNode } from 'react';
 import type { EditorState } from '../state/store.ts';
 import type { Workspace } from '../workspace.ts';
+import { DebugPanel } from './DebugPanel.tsx';
 import { Problems } from './Problems.tsx';
 import { Summary } from './Summary.tsx';
 import { RunPanel } from '../run/RunPanel.tsx';
@@ -39,4 +40,10 @@ export const PANELS: PanelSpec[] = [
     render: ({ workspace, state }) => createElement(Summary, { summary: state.inferred.summary, onPick: workspace.pick }),
   },
   { id: 'run', dock: 'bottom', title: () => 'Run', render: (props) => createElement(RunPanel, props) },
+  {
+    id: 'debug',
+    dock: 'bottom',
+    title: () => 'Debug',
+    render: (props) => createElement(DebugPanel, props),
+  },
 ];

@@ -1,0 +1,211 @@
+/**
+ * The per-layer gradient check: each layer's ONNX nodes alone, as a small model computing
+ * Σ ∂L/∂y · y from the traced inputs and parameters, differentiated by central finite differences
+ * and compared with the gradients the step graph's backward pass produced. In float64 where ONNX
+ * Runtime has float64 kernels for all of the layer's ops, otherwise in float32.
+ */
+import type { Engine, Tensor } from '../engine/engine.ts';
+import { DataType, encodeModelBytes, tensorValues, type ModelProto, type NodeProto, type TensorProto } from '../onnx/proto.ts';
+import { maskName, type DebugRun } from './trace.ts';
+
+export interface LayerCheck {
+  layer: string;
+  op: string;
+  /** The largest |analytic − numeric| / max(|analytic|, |numeric|, noise floor) over the entries checked. */
+  maxRelativeError: number;
+  /** How many entries were perturbed. */
+  checked: number;
+  dtype: 'float64' | 'float32';
+  pass: boolean;
+  /** Why a layer was left out or checked in float32. */
+  note?: string;
+}
+
+/** Entries perturbed per tensor: the largest analytic gradient and evenly spaced others. */
+const SAMPLES = 6;
+const TOLERANCE = { float64: 1e-3, float32: 2e-2 };
+// float32 layers are mostly the linear ones without float64 kernels (Conv, pooling), where a large step costs nothing.
+const STEP = { float64: 1e-6, float32: 1e-2 };
+const EPSILON = { float64: 2.2e-16, float32: 1.2e-7 };
+
+type Precision = 'float64' | 'float32';
+
+/** The tensor's numbers in the check's precision. */
+function asPrecision(t: Tensor, precision: Precision): Tensor {
+  if (t.dtype !== 'float32' && t.dtype !== 'float64') return t;
+  return { dtype: precision, dims: t.dims, data: precision === 'float64' ? Float64Array.from(t.data as Float32Array) : Float32Array.from(t.data as Float64Array) };
+}
+
+function toDouble(t: TensorProto): TensorProto {
+  if ((t.data_type ?? DataType.FLOAT) !== DataType.FLOAT) return t;
+  return { name: t.name, dims: t.dims, data_type: DataType.DOUBLE, raw_data: new Uint8Array(Float64Array.from(tensorValues(t) as Float32Array).buffer) };
+}
+
+/** The layer's nodes rewritten for float64: casts, constants and fills produce doubles. */
+function nodesToDouble(nodes: NodeProto[]): NodeProto[] {
+  return nodes.map((n) => {
+    const attribute = (n.attribute ?? []).map((a) => {
+      if (n.op_type === 'Cast' && a.name === 'to' && a.i === DataType.FLOAT) return { ...a, i: DataType.DOUBLE };
+      if (a.t) return { ...a, t: toDouble(a.t) };
+      return a;
+    });
+    if (n.op_type === 'ConstantOfShape' && !attribute.some((a) => a.name === 'value')) attribute.push({ name: 'value', type: 4, t: { dims: [1], data_type: DataType.DOUBLE, raw_data: new Uint8Array(8) } });
+    return { ...n, attribute };
+  });
+}
+
+interface Probe {
+  /** The value perturbed, and its analytic gradient from the trace. */
+  value: string;
+  analytic: Tensor;
+}
+
+/** Checks each chosen layer (default: all but inputs) and returns one result per layer. */
+export async function checkGradients(engine: Engine, run: DebugRun, layers?: string[]): Promise<LayerCheck[]> {
+  const results: LayerCheck[] = [];
+  for (const step of run.trace.backward) {
+    if (step.op === 'Input' || (layers && !layers.includes(step.layer))) continue;
+    results.push(await checkLayer(engine, run, step.layer, step.op));
+  }
+  return results;
+}
+
+/**
+ * Active Dropout draws a new mask on every run; the check replays the traced one instead: y = x · mask/(1 − p),
+ * the scaled mask fed as a value.
+ */
+function replayDropout(run: DebugRun, nodes: NodeProto[]): { nodes: NodeProto[]; masks: Map<string, Tensor> } {
+  const masks = new Map<string, Tensor>();
+  const replayed = nodes.map((n) => {
+    if (n.op_type !== 'Dropout' || !n.output[1]) return n;
+    const mask = run.value(maskName(n.output[1]))!;
+    const ratio = n.input[1] ? Number(tensorValues(run.constant(n.input[1])!)[0]) : 0.5;
+    const name = `check/${maskName(n.output[1])}`;
+    masks.set(name, { dtype: 'float32', dims: mask.dims, data: (mask.data as Float32Array).map((m) => m / (1 - ratio)) });
+    return { name: n.name, op_type: 'Mul', input: [n.input[0], name], output: [n.output[0]] };
+  });
+  return { nodes: replayed, masks };
+}
+
+async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: string): Promise<LayerCheck> {
+  const { nodes, masks } = replayDropout(run, run.layerNodes(layer));
+  const back = run.trace.backward.find((s) => s.layer === layer)!;
+  const result = (fields: Partial<LayerCheck>): LayerCheck => ({ layer, op, maxRelativeError: 0, checked: 0, dtype: 'float64', pass: true, ...fields });
+  // What the gradient was taken with respect to: the layer's inputs (its share of their gradient) and its parameters.
+  const inputs = run.layerInputs(layer);
+  const probes: Probe[] = [
+    ...back.downstream.map((d) => ({ value: inputs.find((i) => i.name === d.input)!.value, analytic: d.value })),
+    ...back.params.map((p) => ({ value: p.name, analytic: p.value })),
+  ];
+  if (probes.length === 0) return result({ note: 'no gradient flows through this layer' });
+
+  const made = new Set(nodes.flatMap((n) => n.output));
+  const external = [...new Set(nodes.flatMap((n) => n.input).filter((v) => v && !made.has(v)))];
+  const unread = external.find((v) => !run.constant(v) && !run.value(v) && !masks.has(v));
+  if (unread) return result({ pass: false, note: `not checked: the value "${unread}" it reads was not fetched` });
+  const upstream = back.upstream;
+  let last: unknown;
+  for (const precision of ['float64', 'float32'] as const) {
+    const model = layerModel(run, (name) => masks.get(name) ?? run.value(name), nodes, external, upstream.map((u) => u.name), precision);
+    let session;
+    try {
+      session = await engine.createSession(encodeModelBytes(model));
+    } catch (e) {
+      last = e;
+      continue;
+    }
+    try {
+      const feeds: Record<string, Tensor> = {};
+      for (const name of external) if (!run.constant(name)) feeds[name] = asPrecision(masks.get(name) ?? run.value(name)!, precision);
+      upstream.forEach((u, k) => (feeds[`check/upstream${k}`] = asPrecision(u.value, 'float64')));
+      const objective = async (f: Record<string, Tensor>) => Number((await session!.run(f))['check/objective'].data[0]);
+      const centre = await objective(feeds);
+      let worst = 0;
+      let checked = 0;
+      let kinks = 0;
+      for (const probe of probes) {
+        const x = feeds[probe.value];
+        const analytic = probe.analytic.data as Float32Array;
+        const scale = analytic.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        for (const i of sampleIndices(analytic)) {
+          const h = STEP[precision] * Math.max(1, Math.abs(Number(x.data[i])));
+          // One entry moved in place and put back (a copy per run would cost a big layer's whole weight),
+          // and the step as stored (float32 rounds x ± h).
+          const data = x.data as Float64Array;
+          const original = data[i];
+          const shifted = async (delta: number) => {
+            data[i] = original + delta;
+            const value = await objective(feeds);
+            const step = data[i] - original;
+            data[i] = original;
+            return { value, step };
+          };
+          const up = await shifted(h);
+          const down = await shifted(-h);
+          const [above, below] = [up.value, down.value];
+          const numeric = (above - below) / (up.step - down.step);
+          // Rounding in the objective limits what finite differences can see: that, or a thousandth of the tensor's largest gradient, is the floor.
+          const floor = Math.max(1e-3 * scale, (10 * EPSILON[precision] * Math.max(Math.abs(centre), 1)) / h, 1e-12);
+          const error = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), floor);
+          const [right, left] = [(above - centre) / up.step, (centre - below) / -down.step];
+          const central = error(analytic[i], numeric);
+          if (central > TOLERANCE[precision] && error(right, left) > TOLERANCE[precision]) {
+            // A kink (ReLU at 0, a tie in a max): any value between the one-sided slopes is a valid (sub)gradient.
+            kinks++;
+            const inside = analytic[i] >= Math.min(left, right) - floor * TOLERANCE[precision] && analytic[i] <= Math.max(left, right) + floor * TOLERANCE[precision];
+            worst = Math.max(worst, inside ? 0 : Math.min(error(analytic[i], left), error(analytic[i], right)));
+          } else worst = Math.max(worst, central);
+          checked++;
+        }
+      }
+      const notes = [...(precision === 'float32' ? [`ONNX Runtime has no float64 ${/implementation for (\w+)/.exec(firstLine(last))?.[1] ?? 'kernel for an op here'}`] : []), ...(kinks > 0 ? [`${kinks} at a kink, checked against the one-sided slopes`] : [])];
+      return result({ maxRelativeError: worst, checked, dtype: precision, pass: worst <= TOLERANCE[precision], ...(notes.length > 0 ? { note: notes.join('; ') } : {}) });
+    } catch (e) {
+      last = e;
+    } finally {
+      await session.release();
+    }
+  }
+  return result({ pass: false, note: `the layer alone could not be run: ${firstLine(last)}` });
+}
+
+const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0].slice(0, 160);
+
+function sampleIndices(analytic: Float32Array): number[] {
+  let largest = 0;
+  for (let i = 1; i < analytic.length; i++) if (Math.abs(analytic[i]) > Math.abs(analytic[largest])) largest = i;
+  const spaced = Array.from({ length: Math.min(SAMPLES, analytic.length) }, (_, k) => Math.floor(((k + 0.5) * analytic.length) / Math.min(SAMPLES, analytic.length)));
+  return [...new Set([largest, ...spaced])];
+}
+
+/** The layer alone: its nodes, its constants, everything else fed; one output, Σₖ upstreamₖ · yₖ. */
+function layerModel(run: DebugRun, valueOf: (name: string) => Tensor | undefined, nodes: NodeProto[], external: string[], outputs: string[], precision: Precision): ModelProto {
+  const float = precision === 'float64' ? DataType.DOUBLE : DataType.FLOAT;
+  const constants = external.map((name) => run.constant(name)).filter((t): t is TensorProto => !!t);
+  const fed = external.filter((name) => !run.constant(name));
+  const typeOf = (t: Tensor) => (t.dtype === 'float32' || t.dtype === 'float64' ? float : t.dtype === 'int64' ? DataType.INT64 : DataType.BOOL);
+  const input = (name: string, t: Tensor) => ({ name, type: { tensor_type: { elem_type: typeOf(t), shape: { dim: t.dims.map((d) => ({ dim_value: d })) } } } });
+  // The objective is summed in float64 either way: its rounding is what finite differences see.
+  const terms = outputs.map((y, k) => ({ wide: `check/wide${k}`, product: `check/product${k}`, term: `check/term${k}`, y, upstream: `check/upstream${k}` }));
+  const objective: NodeProto[] = [
+    ...terms.flatMap((t) => [
+      { name: t.wide, op_type: 'Cast', input: [t.y], output: [t.wide], attribute: [{ name: 'to', type: 2, i: DataType.DOUBLE }] },
+      { name: t.product, op_type: 'Mul', input: [t.wide, t.upstream], output: [t.product] },
+      { name: t.term, op_type: 'ReduceSum', input: [t.product], output: [t.term], attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+    ]),
+    { name: 'check/objective', op_type: 'Sum', input: terms.map((t) => t.term), output: ['check/objective'] },
+  ];
+  const own = precision === 'float64' ? nodesToDouble(nodes) : nodes;
+  return {
+    ir_version: 8,
+    opset_import: [{ domain: '', version: run.opset }],
+    producer_name: 'netloom',
+    graph: {
+      name: 'gradient check',
+      node: [...own, ...objective],
+      initializer: precision === 'float64' ? constants.map(toDouble) : constants,
+      input: [...fed.map((name) => input(name, valueOf(name)!)), ...outputs.map((y, k) => ({ ...input(`check/upstream${k}`, run.gradient(y)!), type: { tensor_type: { elem_type: DataType.DOUBLE, shape: { dim: run.gradient(y)!.dims.map((d) => ({ dim_value: d })) } } } }))],
+      output: [{ name: 'check/objective', type: { tensor_type: { elem_type: DataType.DOUBLE, shape: { dim: [] } } } }],
+    },
+  };
+}

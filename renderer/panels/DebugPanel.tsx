@@ -1,0 +1,218 @@
+/**
+ * The Debug panel: one training step of the open model on an example typed into a small table, stepped
+ * layer by layer — forward in topological order, then backward in reverse, then the update. Step (F10),
+ * Step back, Run to a breakpoint, Restart; the current layer is selected (highlighted) on the canvas and
+ * small values are written on the edges. One run computes every value (core/debug); stepping only reads it.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { ModelDocument } from '../../core/graph/types.ts';
+import { getLayer } from '../../core/layers/index.ts';
+import { backwardLines, formatNumber, forwardLines, summarize } from '../../core/debug/format.ts';
+import { Debugger, parseInlineValues, tensorFor, type DebugRun, type UpdateStep } from '../../core/debug/trace.ts';
+import { EngineError, type Engine, type Tensor } from '../../core/engine/engine.ts';
+import { WebEngineClient } from '../../engines/web/client.ts';
+import { setEdgeValues } from '../canvas/edgeValues.ts';
+import type { PanelProps } from './registry.ts';
+
+/** A step, and its text: a composite layer's ONNX nodes shown when `expanded`. */
+type Step = { kind: 'forward' | 'backward'; layer: string; lines: (expanded: boolean) => string[] } | { kind: 'update'; layer: null; lines: () => string[] };
+
+/**
+ * The Engine the debugger needs, over the browser engine's worker (engines/web): each run sends the model
+ * with copies of the feeds, since the worker takes their buffers and the trace keeps reading them.
+ */
+function workerEngine(client: WebEngineClient): Engine {
+  const copied = (feeds: Record<string, Tensor>) => Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, data: t.data.slice() }]));
+  return {
+    availableProviders: async () => ['wasm'],
+    createSession: async (model) => ({
+      provider: 'wasm',
+      inputNames: [],
+      outputNames: [],
+      run: async (feeds, fetches) => (await client.run({ model, feeds: copied(feeds), fetches, provider: 'wasm' })).outputs,
+      carry: async () => {
+        throw new EngineError('the debugger runs single steps; it carries nothing between runs');
+      },
+      carried: async () => ({}),
+      release: async () => {},
+    }),
+    dispose: async () => client.dispose(),
+  };
+}
+
+let shared: Engine | null = null;
+/** One worker for the window, started when the debugger is first used. */
+const engineOnce = (): Engine => (shared ??= workerEngine(new WebEngineClient()));
+
+function stepsOf(run: DebugRun, update: UpdateStep): Step[] {
+  return [
+    ...run.trace.forward.map((s) => ({ kind: 'forward' as const, layer: s.layer, lines: (expanded: boolean) => forwardLines(s, expanded ? run.expand(s.layer) : undefined) })),
+    ...run.trace.backward.map((s) => ({ kind: 'backward' as const, layer: s.layer, lines: (expanded: boolean) => backwardLines(s, expanded ? run.expand(s.layer) : undefined) })),
+    {
+      kind: 'update' as const,
+      layer: null,
+      lines: () => [`update (${update.optimizer}, η = ${formatNumber(update.lr)}): W ← W − η∇W`, ...update.params.map((p) => `  ${p.key}: ${summarize(p.before)} → ${summarize(p.after)}`), `  loss ${formatNumber(update.lossBefore)} → ${formatNumber(update.lossAfter)}`],
+    },
+  ];
+}
+
+/** Values on the edges: each layer's output after its forward step, its gradient after its backward step. */
+function edgeValuesAt(run: DebugRun, steps: Step[], position: number): Map<string, string> {
+  const shown = new Map<string, string>();
+  for (const step of steps.slice(0, position + 1)) {
+    if (step.kind === 'forward') {
+      const value = run.trace.forward.find((s) => s.layer === step.layer)?.outputs[0]?.value;
+      if (value && value.data.length <= 8) shown.set(step.layer, summarize(value));
+    } else if (step.kind === 'backward') {
+      const grad = run.trace.backward.find((s) => s.layer === step.layer)?.upstream[0]?.value;
+      const value = shown.get(step.layer);
+      if (grad && grad.data.length <= 8 && value) shown.set(step.layer, `${value}; ∂L/∂${step.layer} = ${summarize(grad)}`);
+    }
+  }
+  return shown;
+}
+
+export function DebugPanel({ workspace, state }: PanelProps) {
+  const doc: ModelDocument = state.doc;
+  const inputs = useMemo(() => doc.nodes.filter((n) => n.op === 'Input'), [doc]);
+  const lossNode = doc.nodes.find((n) => getLayer(n.op)?.category === 'Loss');
+  const targetId = lossNode ? doc.edges.find((e) => e.to === `${lossNode.id}:target` || e.to === `${lossNode.id}:1`)?.from.split(':')[0] : undefined;
+  const output = useMemo(() => doc.nodes.filter((n) => n.op !== 'Input' && !doc.edges.some((e) => e.from.split(':')[0] === n.id)), [doc]);
+  const [texts, setTexts] = useState<Record<string, string>>({});
+  const [upstream, setUpstream] = useState('');
+  const [breakpoints, setBreakpoints] = useState<Set<string>>(new Set());
+  const [traced, setSession] = useState<{ doc: ModelDocument; run: DebugRun; steps: Step[] } | null>(null);
+  // A trace of an earlier version of the model is dropped: Restart traces the model as it is now.
+  const session = traced?.doc === doc ? traced : null;
+  const [position, setPosition] = useState(-1);
+  const [message, setMessage] = useState('');
+  const [expanded, setExpanded] = useState(false);
+  const debugger_ = useRef<Debugger | null>(null);
+
+  const restart = useCallback(async () => {
+    setMessage('');
+    setPosition(-1);
+    setSession(null);
+    try {
+      await debugger_.current?.release();
+      debugger_.current = null;
+      const debug = await Debugger.open(engineOnce(), doc, { weights: workspace.weights.current });
+      debugger_.current = debug;
+      const feeds: Record<string, Tensor> = {};
+      let target: Tensor | undefined;
+      for (const i of [...debug.graph.inputs, ...(debug.upstreamType ? [] : [debug.graph.target])]) {
+        const text = texts[i.nodeId] ?? '';
+        const numbers = parseInlineValues(text);
+        if (!numbers) throw new Error(`type numbers for ${i.nodeId} (e.g. -2 or [1, -2, 3])`);
+        const t = tensorFor(i.type, numbers, i.nodeId);
+        if (i === debug.graph.target) target = t;
+        else feeds[i.nodeId] = t;
+      }
+      const given = upstream.trim() ? parseInlineValues(upstream) : null;
+      if (upstream.trim() && !given) throw new Error('type numbers for the upstream gradient (e.g. [4, -1, 5, 9])');
+      const batch = Object.values(feeds)[0]?.dims[0] ?? 1;
+      const upstreamTensor = given && debug.upstreamType ? tensorFor({ ...debug.upstreamType, shape: debug.upstreamType.shape.map((d) => (typeof d === 'number' ? d : batch)) }, given, 'the upstream gradient') : undefined;
+      const run = await debug.run({ inputs: feeds, target, upstream: upstreamTensor });
+      const update = await run.update();
+      setSession({ doc, run, steps: stepsOf(run, update) });
+    } catch (e) {
+      setMessage((e as Error).message);
+    }
+  }, [doc, texts, upstream, workspace.weights]);
+
+  const go = useCallback(
+    (next: number) => {
+      if (!session) return;
+      const clamped = Math.max(-1, Math.min(next, session.steps.length - 1));
+      setPosition(clamped);
+      const layer = session.steps[clamped]?.layer;
+      if (layer) workspace.store.select([layer]);
+    },
+    [session, workspace.store],
+  );
+
+  const step = useCallback(async () => {
+    if (!session) return restart().then(() => setPosition(-1));
+    go(position + 1);
+  }, [session, position, go, restart]);
+
+  const runToBreakpoint = useCallback(() => {
+    if (!session) return;
+    const hit = session.steps.findIndex((s, i) => i > position && s.layer !== null && breakpoints.has(s.layer));
+    go(hit < 0 ? session.steps.length - 1 : hit);
+  }, [session, position, breakpoints, go]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'F10' || !session) return;
+      e.preventDefault();
+      go(position + 1);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [session, position, go]);
+
+  useEffect(() => {
+    setEdgeValues(session ? edgeValuesAt(session.run, session.steps, position) : new Map());
+  }, [session, position]);
+  useEffect(() => () => setEdgeValues(new Map()), []);
+
+  const current = session?.steps[position];
+  const upstreamAt = !lossNode && output.length === 1 ? output[0].id : null;
+  return (
+    <div className="debug-panel">
+      <div className="debug-example" role="group" aria-label="Example">
+        {inputs.map((n) => (
+          <label key={n.id}>
+            {n.id === targetId ? `${n.id} (target)` : n.id}{' '}
+            <input aria-label={`Value of ${n.id}`} value={texts[n.id] ?? ''} placeholder="e.g. [1, -2, 3]" onChange={(e) => setTexts({ ...texts, [n.id]: e.target.value })} />
+          </label>
+        ))}
+        {upstreamAt && (
+          <label>
+            ∂L/∂{upstreamAt}{' '}
+            <input aria-label={`Upstream gradient at ${upstreamAt}`} value={upstream} placeholder="1" onChange={(e) => setUpstream(e.target.value)} />
+          </label>
+        )}
+      </div>
+      <div className="debug-controls" role="toolbar" aria-label="Debugger">
+        <button type="button" onClick={() => void step()} title="F10">
+          Step
+        </button>
+        <button type="button" onClick={() => go(position - 1)} disabled={!session || position < 0}>
+          Step back
+        </button>
+        <button type="button" onClick={runToBreakpoint} disabled={!session}>
+          Run to breakpoint
+        </button>
+        <button type="button" onClick={() => void restart()}>
+          Restart
+        </button>
+        <label>
+          <input type="checkbox" checked={expanded} onChange={(e) => setExpanded(e.target.checked)} /> ONNX nodes
+        </label>
+        <span aria-live="polite">{session ? (current ? `${current.kind} ${position + 1} of ${session.steps.length}` : 'ready: press Step (F10)') : ''}</span>
+      </div>
+      {message && <p role="alert">{message}</p>}
+      <div className="debug-breakpoints" role="group" aria-label="Breakpoints">
+        {doc.nodes
+          .filter((n) => n.op !== 'Input')
+          .map((n) => (
+            <label key={n.id}>
+              <input type="checkbox" aria-label={`Breakpoint at ${n.id}`} checked={breakpoints.has(n.id)} onChange={(e) => setBreakpoints((b) => { const next = new Set(b); if (e.target.checked) next.add(n.id); else next.delete(n.id); return next; })} />
+              {n.id}
+            </label>
+          ))}
+      </div>
+      {session && (
+        <ol className="debug-trace" aria-label="Trace">
+          {session.steps.slice(0, position + 1).map((s, i) => (
+            <li key={i} aria-current={i === position ? 'step' : undefined} ref={i === position ? (el) => el?.scrollIntoView({ block: 'nearest' }) : undefined}>
+              <pre>{s.lines(expanded).join('\n')}</pre>
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}
