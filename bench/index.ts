@@ -3,12 +3,17 @@ import { benchConvSteps } from './conv-step.bench.ts';
 import { benchEngine } from './engine.bench.ts';
 import { benchDebugger } from './debug.bench.ts';
 import { benchExport } from './export.bench.ts';
+import { benchGraphs } from './graphs.bench.ts';
 import { benchInference } from './inference.bench.ts';
 import { benchTraining, profileTraining } from './train.bench.ts';
 import { benchUi } from './ui.bench.ts';
 import { benchWebTraining } from './web-train.bench.ts';
 
 console.log(`Netloom benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
+if (process.argv.includes('--graphs')) {
+  await benchGraphs();
+  process.exit(0);
+}
 if (process.argv.includes('--profile')) {
   await profileTraining();
   process.exit(0);
@@ -16,6 +21,7 @@ if (process.argv.includes('--profile')) {
 benchInference();
 benchExport();
 await benchUi();
+await benchGraphs();
 await benchTraining();
 await benchWebTraining();
 await benchConvSteps();

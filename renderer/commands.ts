@@ -6,7 +6,9 @@
 import { useEffect, useRef } from 'react';
 import { COMMANDS, matchesAccelerator, type CommandId } from '../common/commands.ts';
 import { compileModel, CompileError } from '../core/convert/compile.ts';
+import { groupsOf } from '../core/graph/modules.ts';
 import { encodeModelBytes } from '../core/onnx/proto.ts';
+import { arrange, setAllCollapsed } from './canvas/arrange.ts';
 import { CLIPBOARD_FORMAT, emptyDocument, type ClipboardContent } from './state/store.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -82,7 +84,8 @@ export function commandHandlers(w: Workspace): Record<CommandId, CommandHandler>
     paste: {
       run: async () => {
         const content = await readClipboard();
-        if (content) store.paste(content);
+        // The view follows the pasted layers, which land beside the originals, perhaps off screen.
+        if (content) w.follow(store.paste(content)[0]);
       },
     },
     delete: {
@@ -95,10 +98,17 @@ export function commandHandlers(w: Workspace): Record<CommandId, CommandHandler>
     'select-all': { run: () => store.selectAll() },
     duplicate: { run: () => void store.duplicate(), enabled: hasSelection },
     group: {
-      run: () => {
-        if (!store.group(store.get().selection)) w.say('Select two or more layers that are not in a group to group them.');
+      run: async () => {
+        if (!store.group(store.get().selection)) return w.say('Select two or more layers that are not in a group to group them.');
+        // Laid out again so that the new block's box holds its layers and no others; the view follows it.
+        const [first] = store.get().selection;
+        await arrange(store);
+        w.follow(first);
       },
     },
+    find: { run: () => document.querySelector<HTMLInputElement>('input[aria-label="Find layer"]')?.focus() },
+    'expand-all': { run: () => setAllCollapsed(store, false), enabled: () => groupsOf(store.get().doc).length > 0 },
+    'collapse-all': { run: () => setAllCollapsed(store, true), enabled: () => groupsOf(store.get().doc).length > 0 },
     'zoom-in': { run: () => void flow.zoomIn() },
     'zoom-out': { run: () => void flow.zoomOut() },
     fit: { run: () => void flow.fitView({ duration: 200 }) },

@@ -9,7 +9,10 @@ import { parseModel, type ModelDocument } from '../core/index.ts';
 import type { Weights } from '../core/graph/weights.ts';
 import { importOnnx } from '../core/convert/import.ts';
 import { decodeModel, OnnxFormatError } from '../core/onnx/proto.ts';
-import { autoLayout, NODE_WIDTH } from './canvas/layout.ts';
+import { arrange } from './canvas/arrange.ts';
+import { autoLayout, NODE_HEIGHT, NODE_WIDTH } from './canvas/layout.ts';
+import { openingViewport } from './canvas/openingView.ts';
+import { newLayerPlace } from './canvas/placeNew.ts';
 import type { FlowNode } from './canvas/LayerNode.tsx';
 import type { FlowEdge } from './canvas/ShapeEdge.tsx';
 import type { OpenedFile, Platform } from './platform/platform.ts';
@@ -35,9 +38,11 @@ export interface Workspace extends ShellActions {
   openDocument(doc: ModelDocument, fileName: string | null, withWeights?: Weights): Promise<void>;
   /** A model document (.json) or an ONNX file (.onnx, imported with its weights). */
   openFile(file: OpenedFile): Promise<void>;
-  /** Adds a layer at a point of the canvas, or in the middle of the view. */
+  /** Adds a layer at a point of the canvas, or below the selected layer and wired after it. */
   addLayer(op: string, position?: { x: number; y: number }): void;
-  /** Lays the whole document out again and fits it into view. */
+  /** Centres the view on a layer at the present zoom. */
+  follow(id: string | undefined): void;
+  /** Lays the whole document out again (what is open) and shows it from the inputs. */
   layoutAndFit(): Promise<void>;
   /** Asks before unsaved changes are thrown away. */
   confirmDiscard(): boolean;
@@ -50,17 +55,30 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
   const weights = useRef<Weights | undefined>(undefined);
   const { say } = shell;
 
+  // Opens readable: at 100 % from the inputs, never zoomed out to fit (canvas/openingView.ts).
+  const showOpening = useCallback(() => {
+    const box = document.querySelector('.canvas')?.getBoundingClientRect();
+    if (box) void flow.setViewport(openingViewport(store.get().doc, box));
+  }, [store, flow]);
+
+  /** Centres the view on a layer at the present zoom (after adding, pasting or grouping). */
+  const follow = useCallback(
+    (id: string | undefined) => {
+      const at = store.get().doc.nodes.find((n) => n.id === id)?.position;
+      if (at) void flow.setCenter(at.x + NODE_WIDTH / 2, at.y + NODE_HEIGHT / 2, { zoom: flow.getZoom(), duration: 200 });
+    },
+    [store, flow],
+  );
+
   const openDocument = useCallback(
     async (doc: ModelDocument, fileName: string | null, withWeights?: Weights) => {
       weights.current = withWeights;
-      store.load(doc, fileName);
-      if (needsLayout(doc)) {
-        const positions = await autoLayout(doc);
-        store.load({ ...doc, nodes: doc.nodes.map((n) => ({ ...n, position: n.position ?? positions[n.id] })) }, fileName);
-      }
-      requestAnimationFrame(() => flow.fitView());
+      // Laid out before it is shown (in the layout worker): never drawn first as an unlaid grid.
+      const positions = needsLayout(doc) ? await autoLayout(doc) : {};
+      store.load({ ...doc, nodes: doc.nodes.map((n) => (n.position || !positions[n.id] ? n : { ...n, position: positions[n.id] })) }, fileName);
+      requestAnimationFrame(showOpening);
     },
-    [store, flow],
+    [store, showOpening],
   );
 
   const openFile = useCallback(
@@ -83,13 +101,14 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
 
   const addLayer = useCallback(
     (op: string, position?: { x: number; y: number }) => {
+      if (position) return void store.addNode(op, { x: Math.round(position.x), y: Math.round(position.y) });
+      // From the palette by click or keyboard: after the selected layer, and the view follows.
       const box = document.querySelector('.canvas')?.getBoundingClientRect();
-      const at = position ?? (box ? flow.screenToFlowPosition({ x: box.left + box.width / 2 - NODE_WIDTH / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 });
-      const taken = new Set(store.get().doc.nodes.map((n) => `${Math.round(n.position?.x ?? 0)},${Math.round(n.position?.y ?? 0)}`));
-      while (taken.has(`${Math.round(at.x)},${Math.round(at.y)}`)) at.y += 110;
-      store.addNode(op, { x: Math.round(at.x), y: Math.round(at.y) });
+      const centre = box ? flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
+      const place = newLayerPlace(store.get().doc, store.get().selection, centre);
+      follow(place.after ? store.addNodeAfter(op, place.position, place.after) : store.addNode(op, place.position));
     },
-    [store, flow],
+    [store, flow, follow],
   );
 
   const pick = useCallback(
@@ -101,14 +120,14 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
   );
 
   const layoutAndFit = useCallback(async () => {
-    store.moveNodes(await autoLayout(store.get().doc));
-    requestAnimationFrame(() => void flow.fitView({ duration: 200 }));
-  }, [store, flow]);
+    await arrange(store);
+    requestAnimationFrame(showOpening);
+  }, [store, showOpening]);
 
   const confirmDiscard = useCallback(() => !store.get().dirty || window.confirm('Discard the unsaved changes?'), [store]);
 
   return useMemo(
-    () => ({ ...shell, store, platform, flow, weights, pick, openDocument, openFile, addLayer, layoutAndFit, confirmDiscard }),
-    [shell, store, platform, flow, pick, openDocument, openFile, addLayer, layoutAndFit, confirmDiscard],
+    () => ({ ...shell, store, platform, flow, weights, pick, follow, openDocument, openFile, addLayer, layoutAndFit, confirmDiscard }),
+    [shell, store, platform, flow, pick, follow, openDocument, openFile, addLayer, layoutAndFit, confirmDiscard],
   );
 }

@@ -4,13 +4,31 @@
  */
 import { join } from 'node:path';
 import { serializeModel, type ModelDocument, type ModelNode, type ParamValue } from '../core/index.ts';
+import type { Group } from '../core/graph/modules.ts';
 import { TEMPLATE_DIR, writeFileAtomic } from '../cli/files.ts';
 
 class Model {
   private nodes: ModelNode[] = [];
   private edges: { from: string; to: string }[] = [];
   private counters = new Map<string, number>();
-  constructor(private name: string) {}
+  private groups: Group[] = [];
+  private openBlocks: Group[] = [];
+  constructor(
+    private name: string,
+    /** What the model teaches, shown on its card in the gallery. */
+    private description: string,
+  ) {}
+
+  /** Groups the layers `build` adds into a block (nested in the block being built, if any). */
+  block<T>(label: string, build: () => T): T {
+    const parent = this.openBlocks.at(-1);
+    const group: Group = { id: `block:${parent ? `${parent.id.slice('block:'.length)}/` : ''}${label}`, label, nodes: [], collapsed: false, ...(parent ? { parent: parent.id } : {}) };
+    this.groups.push(group);
+    this.openBlocks.push(group);
+    const result = build();
+    this.openBlocks.pop();
+    return result;
+  }
 
   /** Adds a node fed by `from` (one id, several ids in order, or none) and returns its id. */
   add(op: string, params: Record<string, ParamValue> = {}, from?: string | string[], id?: string): string {
@@ -19,6 +37,7 @@ class Model {
     this.counters.set(base, n);
     const nodeId = id ?? `${base}${n}`;
     this.nodes.push({ id: nodeId, op, params });
+    for (const g of this.openBlocks) g.nodes.push(nodeId);
     for (const f of from === undefined ? [] : Array.isArray(from) ? from : [from]) this.edges.push({ from: f, to: nodeId });
     return nodeId;
   }
@@ -33,7 +52,7 @@ class Model {
   }
 
   doc(): ModelDocument {
-    return { format: 'netloom.model', version: 1, name: this.name, nodes: this.nodes, edges: this.edges };
+    return { format: 'netloom.model', version: 1, name: this.name, description: this.description, nodes: this.nodes, edges: this.edges, ...(this.groups.length > 0 ? { groups: this.groups } : {}) };
   }
 }
 
@@ -42,19 +61,19 @@ const linear = (outFeatures: number, more: Record<string, ParamValue> = {}): [st
 const relu: [string] = ['ReLU'];
 
 function mlp342(): ModelDocument {
-  const m = new Model('3-4-2 MLP');
+  const m = new Model('3-4-2 MLP', 'The smallest network of the lectures: 3 inputs, 4 hidden sigmoid units, 2 outputs; 26 parameters to count by hand.');
   m.chain(m.add('Input', { shape: [3] }, undefined, 'x'), linear(4), ['Sigmoid'], linear(2));
   return m.doc();
 }
 
 function convExample(): ModelDocument {
-  const m = new Model('Conv layer example (32×32×3, ten 5×5 filters, stride 1, pad 2)');
+  const m = new Model('Conv layer example (32×32×3, ten 5×5 filters, stride 1, pad 2)', 'One convolution as in the lecture example: how stride and padding set the output size, and why the filters hold (5·5·3 + 1)·10 parameters.');
   m.chain(m.add('Input', { shape: [3, 32, 32] }, undefined, 'image'), conv(10, 5, { stride: 1, padding: 2 }));
   return m.doc();
 }
 
 function ca2Cnn(): ModelDocument {
-  const m = new Model('CA2 CNN (20-50-500-21)');
+  const m = new Model('CA2 CNN (20-50-500-21)', 'The CA2 coursework network: two convolution and pooling stages shrink 32×32 faces to 5×5 maps before the fully connected classifier.');
   const face = m.add('Input', { shape: [1, 32, 32] }, undefined, 'face');
   const pool: [string, Record<string, ParamValue>] = ['MaxPool2d', { kernelSize: 2, stride: 2 }];
   m.chain(face, conv(20, 5), relu, pool, conv(50, 5), relu, pool, ['Flatten'], linear(500), relu, linear(21));
@@ -62,7 +81,7 @@ function ca2Cnn(): ModelDocument {
 }
 
 function lenet5(): ModelDocument {
-  const m = new Model('LeNet-5');
+  const m = new Model('LeNet-5', "LeCun's LeNet-5: the classic pattern of convolution, pooling and fully connected layers, with tanh.");
   const pool: [string, Record<string, ParamValue>] = ['AvgPool2d', { kernelSize: 2, stride: 2 }];
   const tanh: [string] = ['Tanh'];
   m.chain(m.add('Input', { shape: [1, 32, 32] }, undefined, 'image'), conv(6, 5), tanh, pool, conv(16, 5), tanh, pool, ['Flatten'], linear(120), tanh, linear(84), tanh, linear(10));
@@ -70,52 +89,62 @@ function lenet5(): ModelDocument {
 }
 
 function alexnet(): ModelDocument {
-  const m = new Model('AlexNet (torchvision)');
+  const m = new Model('AlexNet (torchvision)', 'AlexNet: a large strided first convolution, overlapping max pooling, and a classifier with dropout.');
   const pool: [string, Record<string, ParamValue>] = ['MaxPool2d', { kernelSize: 3, stride: 2 }];
   const drop: [string, Record<string, ParamValue>] = ['Dropout', { p: 0.5 }];
-  m.chain(
-    m.add('Input', { shape: [3, 224, 224] }, undefined, 'image'),
-    conv(64, 11, { stride: 4, padding: 2 }), relu, pool,
-    conv(192, 5, { padding: 2 }), relu, pool,
-    conv(384, 3, { padding: 1 }), relu,
-    conv(256, 3, { padding: 1 }), relu,
-    conv(256, 3, { padding: 1 }), relu, pool,
-    ['AdaptiveAvgPool2d', { outputSize: 6 }], ['Flatten'],
-    drop, linear(4096), relu, drop, linear(4096), relu, linear(1000),
+  const image = m.add('Input', { shape: [3, 224, 224] }, undefined, 'image');
+  const features = m.block('features', () =>
+    m.chain(
+      image,
+      conv(64, 11, { stride: 4, padding: 2 }), relu, pool,
+      conv(192, 5, { padding: 2 }), relu, pool,
+      conv(384, 3, { padding: 1 }), relu,
+      conv(256, 3, { padding: 1 }), relu,
+      conv(256, 3, { padding: 1 }), relu, pool,
+    ),
   );
+  const pooled = m.chain(features, ['AdaptiveAvgPool2d', { outputSize: 6 }], ['Flatten']);
+  m.block('classifier', () => m.chain(pooled, drop, linear(4096), relu, drop, linear(4096), relu, linear(1000)));
   return m.doc();
 }
 
 function vgg16(): ModelDocument {
-  const m = new Model('VGG-16 (torchvision)');
+  const m = new Model('VGG-16 (torchvision)', 'VGG-16: five stages of 3×3 convolutions; most of its 138 M parameters sit in the first fully connected layer.');
   let x = m.add('Input', { shape: [3, 224, 224] }, undefined, 'image');
-  for (const v of [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'] as const) {
-    x = v === 'M' ? m.chain(x, ['MaxPool2d', { kernelSize: 2, stride: 2 }]) : m.chain(x, conv(v, 3, { padding: 1 }), relu);
+  // VGG's five stages: convolutions at one width, then a pool.
+  for (const [stage, widths] of [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]].entries()) {
+    x = m.block(`stage${stage + 1}`, () => m.chain(widths.reduce((y, v) => m.chain(y, conv(v, 3, { padding: 1 }), relu), x), ['MaxPool2d', { kernelSize: 2, stride: 2 }]));
   }
   const drop: [string, Record<string, ParamValue>] = ['Dropout', { p: 0.5 }];
-  m.chain(x, ['AdaptiveAvgPool2d', { outputSize: 7 }], ['Flatten'], linear(4096), relu, drop, linear(4096), relu, drop, linear(1000));
+  const flat = m.chain(x, ['AdaptiveAvgPool2d', { outputSize: 7 }], ['Flatten']);
+  m.block('classifier', () => m.chain(flat, linear(4096), relu, drop, linear(4096), relu, drop, linear(1000)));
   return m.doc();
 }
 
 function resnet18(): ModelDocument {
-  const m = new Model('ResNet-18 (torchvision)');
+  const m = new Model('ResNet-18 (torchvision)', 'ResNet-18: residual blocks whose skip connections add the input back; 1×1 convolutions downsample the skip between stages.');
   let x = m.chain(m.add('Input', { shape: [3, 224, 224] }, undefined, 'image'), conv(64, 7, { stride: 2, padding: 3, bias: false }), ['BatchNorm2d'], relu, ['MaxPool2d', { kernelSize: 3, stride: 2, padding: 1 }]);
   let channels = 64;
+  // Four stages of two basic blocks, named as torchvision names them (layer1.0 …).
   for (const [stage, width] of [64, 128, 256, 512].entries()) {
-    for (let block = 0; block < 2; block++) {
-      const stride = stage > 0 && block === 0 ? 2 : 1;
-      const main = m.chain(x, conv(width, 3, { stride, padding: 1, bias: false }), ['BatchNorm2d'], relu, conv(width, 3, { padding: 1, bias: false }), ['BatchNorm2d']);
-      const skip = stride !== 1 || channels !== width ? m.chain(x, conv(width, 1, { stride, bias: false }), ['BatchNorm2d']) : x;
-      x = m.add('ReLU', {}, m.add('Add', {}, [main, skip]));
-      channels = width;
-    }
+    m.block(`layer${stage + 1}`, () => {
+      for (let block = 0; block < 2; block++) {
+        const stride = stage > 0 && block === 0 ? 2 : 1;
+        x = m.block(`layer${stage + 1}.${block}`, () => {
+          const main = m.chain(x, conv(width, 3, { stride, padding: 1, bias: false }), ['BatchNorm2d'], relu, conv(width, 3, { padding: 1, bias: false }), ['BatchNorm2d']);
+          const skip = stride !== 1 || channels !== width ? m.block('downsample', () => m.chain(x, conv(width, 1, { stride, bias: false }), ['BatchNorm2d'])) : x;
+          return m.add('ReLU', {}, m.add('Add', {}, [main, skip]));
+        });
+        channels = width;
+      }
+    });
   }
   m.chain(x, ['AdaptiveAvgPool2d', { outputSize: 1 }], ['Flatten'], linear(1000));
   return m.doc();
 }
 
 function charLstm(): ModelDocument {
-  const m = new Model('Character-level LSTM');
+  const m = new Model('Character-level LSTM', 'A character-level language model: embedding, a two-layer LSTM and a linear layer over the 65 characters.');
   const chars = m.add('Input', { shape: [100], dtype: 'int64' }, undefined, 'chars');
   const lstm = m.add('LSTM', { hiddenSize: 256, numLayers: 2 }, m.add('Embedding', { numEmbeddings: 65, embeddingDim: 64 }, chars));
   m.add('Linear', { outFeatures: 65 }, `${lstm}:output`, 'logits');
@@ -123,13 +152,13 @@ function charLstm(): ModelDocument {
 }
 
 function autoencoder(): ModelDocument {
-  const m = new Model('Autoencoder (784-256-64-16)');
+  const m = new Model('Autoencoder (784-256-64-16)', 'An autoencoder: the encoder squeezes a 784-pixel image into a 16-number code; the decoder rebuilds the image.');
   m.chain(m.add('Input', { shape: [784] }, undefined, 'image'), linear(256), relu, linear(64), relu, linear(16), relu, linear(64), relu, linear(256), relu, linear(784), ['Sigmoid']);
   return m.doc();
 }
 
 function gpt1(): ModelDocument {
-  const m = new Model('GPT-1');
+  const m = new Model('GPT-1', 'GPT-1: token and learned position embeddings, 12 causal Transformer layers, and an output head tied to the token embedding.');
   const tokens = m.add('Input', { shape: [512], dtype: 'int64' }, undefined, 'tokens');
   const tok = m.add('Embedding', { numEmbeddings: 40478, embeddingDim: 768 }, tokens, 'tok_emb');
   let x = m.add('PositionalEncoding', { kind: 'learned', maxLen: 512, dropout: 0.1 }, tok, 'pos_emb');
@@ -139,7 +168,7 @@ function gpt1(): ModelDocument {
 }
 
 function bertBase(): ModelDocument {
-  const m = new Model('BERT-base (with pooler)');
+  const m = new Model('BERT-base (with pooler)', 'BERT-base: word, position and segment embeddings, 12 bidirectional Transformer layers, and a pooler on the first token.');
   const ids = m.add('Input', { shape: [512], dtype: 'int64' }, undefined, 'input_ids');
   const types = m.add('Input', { shape: [512], dtype: 'int64' }, undefined, 'token_type_ids');
   const words = m.add('PositionalEncoding', { kind: 'learned', maxLen: 512 }, m.add('Embedding', { numEmbeddings: 30522, embeddingDim: 768, paddingIdx: 0 }, ids, 'word_emb'), 'pos_emb');
@@ -151,7 +180,7 @@ function bertBase(): ModelDocument {
 }
 
 function llamaBlock(): ModelDocument {
-  const m = new Model('Llama-style decoder block (RMSNorm, RoPE, GQA, SwiGLU)');
+  const m = new Model('Llama-style decoder block (RMSNorm, RoPE, GQA, SwiGLU)', 'One Llama-style decoder block: RMSNorm, rotary attention with grouped key/value heads, a SwiGLU feed-forward layer, residual adds.');
   const x = m.add('Input', { shape: ['T', 512] }, undefined, 'x');
   const attn = m.add('MultiheadAttention', { numHeads: 8, numKeyValueHeads: 2, bias: false, causal: true, rotary: true }, m.add('RMSNorm', {}, x, 'attn_norm'), 'attn');
   const h = m.add('Add', {}, [x, attn], 'residual1');
@@ -162,7 +191,7 @@ function llamaBlock(): ModelDocument {
 
 /** Deck 001's self-attention from primitives: q = xW_q, k = xW_k, v = xW_v, e = qkᵀ/√D, a = softmax(e), y = a·v (3D² parameters). */
 function attentionFromScratch(): ModelDocument {
-  const m = new Model('Self-attention from scratch (deck 001)');
+  const m = new Model('Self-attention from scratch (deck 001)', 'Attention built from primitives as in deck 001: query, key and value projections, scaled scores, softmax and the weighted sum.');
   const D = 64;
   const x = m.add('Input', { shape: ['T', D] }, undefined, 'x');
   const project = (id: string) => m.add('Linear', { outFeatures: D, bias: false }, x, id);
@@ -175,7 +204,7 @@ function attentionFromScratch(): ModelDocument {
 
 /** Krizhevsky et al. 2012 as published: 96-256-384-384-256 filters, LRN after conv1 and conv2, conv2/4/5 split over two GPUs (groups = 2), 227×227 input. */
 function alexnet2012(): ModelDocument {
-  const m = new Model('AlexNet (2012 original: LRN, groups = 2)');
+  const m = new Model('AlexNet (2012 original: LRN, groups = 2)', 'The 2012 AlexNet as published: local response normalisation and convolutions split into two groups, one per GPU.');
   const pool: [string, Record<string, ParamValue>] = ['MaxPool2d', { kernelSize: 3, stride: 2 }];
   const lrn: [string, Record<string, ParamValue>] = ['LocalResponseNorm', { size: 5, alpha: 1e-4, beta: 0.75, k: 2 }];
   const drop: [string, Record<string, ParamValue>] = ['Dropout', { p: 0.5 }];
@@ -194,7 +223,7 @@ function alexnet2012(): ModelDocument {
 
 /** Deck 001's image captioning: CNN features z, h₀ = f_w(z) (a Linear), an RNN over the caption's word embeddings, word scores. */
 function imageCaptioning(): ModelDocument {
-  const m = new Model('Image captioning (deck 001: CNN features → RNN initial state)');
+  const m = new Model('Image captioning (deck 001: CNN features → RNN initial state)', "Image captioning as in deck 001: CNN image features become the recurrent network's initial state, which then predicts words.");
   const pool: [string, Record<string, ParamValue>] = ['MaxPool2d', { kernelSize: 2 }];
   const features = m.chain(m.add('Input', { shape: [3, 64, 64] }, undefined, 'image'), conv(16, 3, { padding: 1 }), relu, pool, conv(32, 3, { padding: 1 }), relu, pool, ['AdaptiveAvgPool2d', { outputSize: 1 }], ['Flatten']);
   const h0 = m.add('Linear', { outFeatures: 256 }, features, 'f_w');
@@ -207,7 +236,7 @@ function imageCaptioning(): ModelDocument {
 
 /** A character-level GPT small enough to train and sample here: 65 symbols, 4 pre-LN causal layers of width 128, tied head. */
 function charGpt(): ModelDocument {
-  const m = new Model('Character-level GPT (65 symbols, 4 layers, d 128)');
+  const m = new Model('Character-level GPT (65 symbols, 4 layers, d 128)', 'A small GPT over characters: token and position embeddings, four causal Transformer layers; trains on the shipped sonnets.');
   const tok = m.add('Embedding', { numEmbeddings: 65, embeddingDim: 128 }, m.add('Input', { shape: ['T'], dtype: 'int64' }, undefined, 'chars'), 'tok_emb');
   let x = m.add('PositionalEncoding', { kind: 'learned', maxLen: 256, dropout: 0.1 }, tok, 'pos_emb');
   for (let i = 1; i <= 4; i++) x = m.add('TransformerEncoderLayer', { nhead: 4, dimFeedforward: 512, activation: 'gelu', causal: true, normFirst: true }, x, `block${i}`);
@@ -217,7 +246,7 @@ function charGpt(): ModelDocument {
 
 /** GoogLeNet (Inception v1) as torchvision builds it without the auxiliary classifiers: BN after every conv, 3×3 in the "5×5" branch. */
 function googlenet(): ModelDocument {
-  const m = new Model('GoogLeNet / Inception v1 (torchvision, no auxiliary classifiers)');
+  const m = new Model('GoogLeNet / Inception v1 (torchvision, no auxiliary classifiers)', 'GoogLeNet: Inception modules run 1×1, 3×3, 5×5 and pooling paths side by side and concatenate them; 1×1 convolutions keep it cheap.');
   const basic = (from: string, out: number, kernelSize: number, more: Record<string, ParamValue> = {}) =>
     m.chain(from, conv(out, kernelSize, { bias: false, ...more }), ['BatchNorm2d', { eps: 1e-3 }], relu);
   const pool = (from: string, kernelSize = 3) => m.add('MaxPool2d', { kernelSize, stride: 2, ceilMode: true }, from);
@@ -251,7 +280,7 @@ function googlenet(): ModelDocument {
  * paper), and the final LayerNorms of torch.nn.Transformer.
  */
 function vaswaniBase(): ModelDocument {
-  const m = new Model('Transformer base (Vaswani et al. 2017), encoder-decoder');
+  const m = new Model('Transformer base (Vaswani et al. 2017), encoder-decoder', 'The original Transformer: an encoder and a decoder of six layers each, cross-attention between them, one shared embedding table.');
   const d = 512;
   const embed = (input: string, side: string, tiedTo: string | null) => {
     const table = m.add('Embedding', { numEmbeddings: 37000, embeddingDim: d, tiedTo }, m.add('Input', { shape: [side === 'src' ? 'S' : 'T'], dtype: 'int64' }, undefined, input), `${side}_emb`);
@@ -286,7 +315,7 @@ interface DecoderSizes {
 
 /** A Llama-family decoder at its real size: pre-RMSNorm blocks of rotary causal (GQA) attention and a SwiGLU feed-forward (or a mixture of them), then RMSNorm and an untied LM head. */
 function llamaFamily(s: DecoderSizes): ModelDocument {
-  const m = new Model(s.name);
+  const m = new Model(s.name, `${s.name} at its published size: RMSNorm, rotary attention with grouped key/value heads, SwiGLU feed-forward layers (experts in Mixtral); see how the parameters add up to billions.`);
   let x = m.add('Embedding', { numEmbeddings: s.vocab, embeddingDim: s.d }, m.add('Input', { shape: ['T'], dtype: 'int64' }, undefined, 'tokens'), 'embed_tokens');
   for (let i = 1; i <= s.layers; i++) {
     const attention = { numHeads: s.heads, numKeyValueHeads: s.kvHeads, bias: false, causal: true, rotary: true, ...(s.slidingWindow ? { slidingWindow: s.slidingWindow } : {}) };

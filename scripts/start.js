@@ -33,6 +33,6 @@ if (binary) {
   const app = spawn(binary, ['dist/electron/main.mjs'], { stdio: 'inherit' });
   app.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  console.log('Electron is not installed here (its binary could not be downloaded), so the editor opens in your browser instead.');
+  console.log('Electron is not installed here (its binary could not be downloaded), so the editor runs in your browser instead.');
   await startWeb(Number(process.env.PORT ?? 5173));
 }

@@ -7,7 +7,8 @@ import { serve } from './serve.js';
 export async function startWeb(port) {
   await buildRenderer();
   const { url } = await serve(fileURLToPath(new URL('../dist/renderer/', import.meta.url)), port);
-  console.log(`Netloom (browser mode) at ${url}  — Ctrl+C to stop`);
+  // Nothing opens a browser by itself here: say what to open.
+  console.log(`Netloom (browser mode): open ${url} in your browser  — Ctrl+C to stop`);
   return url;
 }
 

@@ -3,7 +3,7 @@ import { DatasetError } from '../../core/data/dataset.ts';
 import { buildVocabulary, decode, describeVocabulary, encode, type TextLevel } from '../../core/data/text.ts';
 import { CompileError } from '../../core/convert/compile.ts';
 import { EngineError } from '../../core/engine/engine.ts';
-import { generate, languageModel } from '../../core/train/generate.ts';
+import { cacheProblem, generate, languageModel } from '../../core/train/generate.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { intOption, parse } from '../args.ts';
 import { readText, TEXT_DIR, UsageError, UserError } from '../files.ts';
@@ -49,13 +49,8 @@ export async function generateCommand(args: string[]): Promise<number> {
     console.error(`vocabulary (${textFile}, ${level} level): ${describeVocabulary(vocabulary)}`);
     const options = { length, temperature, topK, seed, vocabularySize: vocabulary.tokens.length, weights: model.weights };
     // Attention models generate with the KV cache where every layer has a decoder step and the positions fit; others recompute.
-    let ids: number[];
-    try {
-      ids = await generate(engine, model.doc, prompt, { ...options, cache: !values['no-cache'] });
-    } catch (e) {
-      if (!(e instanceof CompileError) || values['no-cache'] || !/has no decoder step|reads at most/.test(e.message)) throw e;
-      ids = await generate(engine, model.doc, prompt, { ...options, cache: false });
-    }
+    const cache = !values['no-cache'] && cacheProblem(model.doc, prompt.length + length) === null;
+    const ids = await generate(engine, model.doc, prompt, { ...options, cache });
     process.stdout.write(`${decode(vocabulary, [...prompt, ...ids])}\n`);
   } catch (e) {
     if (e instanceof CompileError) throw compileFailure(e);

@@ -408,12 +408,21 @@ export const RULES: Record<string, GradientRule> = {
   },
   MaxPool: ({ b, node, grads: [g] }) => {
     if (!g) return [null];
-    // Recompute the pool with its Indices output and scatter the gradient to the winners.
+    const x = node.input[0];
+    // The forward pool gives its Indices too, rather than the pool being run again for them (a training
+    // graph's forward nodes are its own); column-major ones (storage_order 1) are recomputed row-major.
+    const rowMajor = attrInt(node, 'storage_order', 0) === 0;
+    if (rowMajor && !node.output[1]) node.output[1] = b.fresh(`${node.output[0]}_indices`);
     const attrs = Object.fromEntries((node.attribute ?? []).filter((a) => a.name !== 'storage_order').map((a) => [a.name, a.ints ?? a.i]));
-    const [, indices] = b.node('MaxPool', [node.input[0]], attrs as Record<string, number | number[]>, 2);
-    const flat = zerosLike(b, b.reshape(node.input[0], [-1]));
+    const indices = rowMajor ? node.output[1] : b.node('MaxPool', [x], attrs as Record<string, number | number[]>, 2)[1];
+    const kernel = attrInts(node, 'kernel_shape')!;
+    const { strides, dilations, pads } = windowAttributes(node, kernel.length);
+    // Windows that do not overlap send each position at most one gradient: MaxUnpool places them.
+    if (kernel.every((k, i) => dilations[i] === 1 && k <= strides[i])) return [b.op('MaxUnpool', [g, indices, b.op('Shape', [x])], { kernel_shape: kernel, strides, pads })];
+    // Overlapping windows can pick the same position: the gradients there add up.
+    const flat = zerosLike(b, b.reshape(x, [-1]));
     const scattered = b.op('ScatterElements', [flat, b.reshape(indices, [-1]), b.reshape(g, [-1])], { axis: 0, reduction: 'add' });
-    return [b.op('Reshape', [scattered, b.op('Shape', [node.input[0]])])];
+    return [b.op('Reshape', [scattered, b.op('Shape', [x])])];
   },
   GlobalAveragePool: (ctx) => {
     const { b, node, grads: [g] } = ctx;

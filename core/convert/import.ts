@@ -4,6 +4,7 @@
  * Flatten, Reshape, Add, Concat, ...); everything else becomes an OnnxOp that keeps the node whole.
  */
 import type { ModelDocument, ModelNode, ParamValue } from '../graph/types.ts';
+import { moduleGroups, moduleName, modulePath, OPEN_COLLAPSED_ABOVE } from '../graph/modules.ts';
 import { weightKey, type Weights } from '../graph/weights.ts';
 import { getLayer } from '../layers/index.ts';
 import type { OnnxInput } from '../layers/onnxop.ts';
@@ -41,6 +42,8 @@ const SHAPE_SETTINGS: Record<string, number[]> = { Resize: [1, 2], Upsample: [1]
 
 class Importer {
   readonly nodes: ModelNode[] = [];
+  /** Each layer's PyTorch module path, read from its ONNX node's name. */
+  readonly modulePaths = new Map<string, string[]>();
   readonly edges: { from: string; to: string }[] = [];
   readonly weights: Weights = new Map();
   private readonly ids = new Set<string>();
@@ -157,7 +160,9 @@ class Importer {
   add(op: string, params: Record<string, ParamValue>, inputs: string[], outputs: string[], onnxNode: NodeProto | null): string {
     const exposed = outputs.find((o) => this.graphOutputs.has(o) && !this.consumers.has(o));
     const id = this.id(exposed ?? onnxNode?.name ?? '', `${op.toLowerCase()}${this.nodes.length + 1}`);
-    this.nodes.push({ id, op, params });
+    const path = modulePath(onnxNode?.name ?? '');
+    this.nodes.push(path.length > 0 ? { id, op, params, module: moduleName(path) } : { id, op, params });
+    if (path.length > 0) this.modulePaths.set(id, path);
     // A layer with several named inputs (a loss: input, target) takes the ONNX inputs on its ports, in order.
     const ports = getLayer(op)?.inputs ?? [];
     const byPort = ports.length > 1 && !ports[0].variadic;
@@ -521,5 +526,9 @@ export function importOnnx(model: ModelProto, name?: string): ImportResult {
   importer.run();
   const doc: ModelDocument = { format: 'netloom.model', version: 1, name: name ?? (model.graph.name || 'imported model'), nodes: importer.nodes, edges: importer.edges };
   fixByRank(doc);
+  // Only the layers that survived the import's pattern matching.
+  const paths = new Map(doc.nodes.flatMap((n) => (importer.modulePaths.has(n.id) ? [[n.id, importer.modulePaths.get(n.id)!] as const] : [])));
+  const groups = moduleGroups(paths, doc.nodes.length > OPEN_COLLAPSED_ABOVE);
+  if (groups.length > 0) doc.groups = groups;
   return { doc, weights: importer.weights };
 }

@@ -116,7 +116,7 @@ function checkNode(n: Record<string, unknown>, at: string, problem: (path: strin
   if (n.position !== undefined && !(isObject(n.position) && typeof n.position.x === 'number' && typeof n.position.y === 'number')) {
     bad(`${at}.position`, 'must be { "x": number, "y": number }');
   }
-  for (const field of ['color', 'note'] as const) {
+  for (const field of ['color', 'note', 'module'] as const) {
     if (n[field] !== undefined && typeof n[field] !== 'string') bad(`${at}.${field}`, 'must be a string');
   }
   return ok;
@@ -129,7 +129,7 @@ export function formatProblem(p: DocumentProblem, file?: string): string {
 }
 
 const TOP_ORDER = ['format', 'version', 'name', 'weights', 'nodes', 'edges'];
-const NODE_ORDER = ['id', 'op', 'params', 'trainable', 'position', 'color', 'note'];
+const NODE_ORDER = ['id', 'op', 'params', 'trainable', 'position', 'color', 'note', 'module'];
 const EDGE_ORDER = ['from', 'to'];
 
 function ordered(obj: Record<string, unknown>, first: string[]): Record<string, unknown> {

@@ -15,6 +15,8 @@ export interface ModelNode {
   position?: { x: number; y: number };
   color?: string;
   note?: string;
+  /** The PyTorch module an imported layer came from, such as "layer3.1.conv2". */
+  module?: string;
 }
 
 export interface ModelEdge {

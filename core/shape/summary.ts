@@ -38,6 +38,16 @@ export function summarize(inference: ShapeInference): ModelSummary {
   return { name: doc.name, totalParams: totals.totalParams, trainableParams: totals.trainableParams, totalMacs: totals.totalMacs, layers, diagnostics: inference.diagnostics() };
 }
 
+/**
+ * The MACs total, honest about layers whose MACs are unknown (sizes such as T that stay symbolic, or
+ * shapes that could not be inferred): a sum over the rest would read as a count for the whole model.
+ */
+export function formatTotalMacs(s: ModelSummary): string {
+  const unknown = s.layers.filter((l) => l.macs === null).length;
+  if (unknown === 0) return `${formatCount(s.totalMacs)} (multiply-accumulates per sample)`;
+  const why = `${unknown} of ${s.layers.length} layers' MACs are unknown: their sizes are symbolic or not inferred`;
+  return s.totalMacs > 0 ? `at least ${formatCount(s.totalMacs)} per sample (${why})` : `– (${why})`;
+}
 /** Whether every layer was inferred; otherwise the totals cover only the layers that were. */
 export const isComplete = (s: ModelSummary): boolean => s.layers.every((l) => l.outputShape !== null);
 
@@ -54,7 +64,7 @@ export function formatSummary(s: ModelSummary): string {
     out.push(`Total params: ${formatCount(s.totalParams)}`);
     out.push(`Trainable params: ${formatCount(s.trainableParams)}`);
     out.push(`Non-trainable params: ${formatCount(s.totalParams - s.trainableParams)}`);
-    out.push(`Total MACs: ${formatCount(s.totalMacs)} (multiply-accumulates per sample)`);
+    out.push(`Total MACs: ${formatTotalMacs(s)}`);
   } else {
     // A partial sum printed as the total would be a wrong number; say what is known instead.
     const unknown = s.layers.filter((l) => l.outputShape === null).length;

@@ -69,11 +69,23 @@ export function languageModel(doc: ModelDocument): LanguageModel {
  */
 export function decoderStep(doc: ModelDocument, capacity: number, weights?: Weights, seed = 0): CompiledModel {
   const lm = languageModel(doc);
-  for (const n of doc.nodes) {
-    if (!POSITIONWISE.has(n.op) && !STEPPED.has(n.op)) throw new CompileError(`${n.id} (${n.op}) has no decoder step (it mixes positions without a cache); generate without the cache`);
-  }
+  const stepless = steplessLayer(doc);
+  if (stepless) throw new CompileError(stepless);
   const stepDoc: ModelDocument = { ...doc, nodes: doc.nodes.map((n) => (n.id === lm.input ? { ...n, params: { ...n.params, shape: [1] } } : n)) };
   return compileModel(stepDoc, { weights, seed, decode: { capacity } });
+}
+
+/** Why a layer of the model cannot run one position at a time, or null. */
+function steplessLayer(doc: ModelDocument): string | null {
+  const n = doc.nodes.find((m) => !POSITIONWISE.has(m.op) && !STEPPED.has(m.op));
+  return n ? `${n.id} (${n.op}) has no decoder step (it mixes positions without a cache); generate without the cache` : null;
+}
+
+/** Why generating `total` positions (prompt and new tokens) cannot use the key/value cache, or null when it can. */
+export function cacheProblem(doc: ModelDocument, total: number): string | null {
+  const limit = contextLimit(doc, languageModel(doc));
+  if (limit !== null && total > limit) return `the model reads at most ${limit} positions: with the cache, prompt + length (${total}) must not exceed that (without it, the context slides)`;
+  return steplessLayer(doc);
 }
 
 /** The smallest sliding window of the model's attention layers when all have one (the rolling buffer's size), else null. */
@@ -135,7 +147,8 @@ export async function generate(engine: Engine, doc: ModelDocument, prompt: numbe
       }
       return out;
     }
-    if (limit !== null && total > limit) throw new CompileError(`the model reads at most ${limit} positions: with the cache, prompt + length (${total}) must not exceed that (without it, the context slides)`);
+    const problem = cacheProblem(doc, total);
+    if (problem) throw new CompileError(problem);
     const capacity = slidingWindowOf(doc) ?? total;
     const step = decoderStep(doc, capacity, options.weights, options.weightSeed);
     session = await engine.createSession(encodeModelBytes(step.model));

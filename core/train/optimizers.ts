@@ -77,7 +77,8 @@ export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues
   const step = (direction: string) => b.op('Sub', [v.param, mul(v.lr, direction)]);
   let param = v.param;
   let g = v.grad;
-  if (cfg.weightDecay > 0 && cfg.name === 'adamw') param = b.op('Sub', [param, mul(mul(v.lr, c(cfg.weightDecay)), param)]);
+  // AdamW's decoupled decay, as PyTorch writes it: p·(1 − lr·λ), one pass over p (the factor is a scalar).
+  if (cfg.weightDecay > 0 && cfg.name === 'adamw') param = mul(param, b.op('Sub', [c(1), mul(v.lr, c(cfg.weightDecay))]));
   else if (cfg.weightDecay > 0) g = add(g, mul(c(cfg.weightDecay), param));
   switch (cfg.name) {
     case 'sgd':

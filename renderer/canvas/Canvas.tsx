@@ -3,6 +3,7 @@ import {
   Background,
   Controls,
   MiniMap,
+  Panel,
   ReactFlow,
   applyNodeChanges,
   useReactFlow,
@@ -12,9 +13,14 @@ import {
   type NodeChange,
 } from '@xyflow/react';
 import { useCallback, useMemo, useRef, useState } from 'react';
-import { edgeEnd, edgePortNames, formatShape, type Diagnostic } from '../../core/index.ts';
+import { edgeEnd, edgePortNames, formatShape, parseEdgeEnd, type Diagnostic } from '../../core/index.ts';
 import { groupsOf, type EditorState, type EditorStore } from '../state/store.ts';
-import { GroupNode, LayerNode, type FlowNode, type GroupNodeData, type LayerNodeData } from './LayerNode.tsx';
+import { boundary, repeats, visibility } from '../state/hierarchy.ts';
+import { toggleGroup } from './arrange.ts';
+import { groupBoxes } from './groupBoxes.ts';
+import { HierarchyBar } from './HierarchyBar.tsx';
+import { OverviewMap } from './OverviewMap.tsx';
+import { GroupNode, LayerNode, layerHandles, type FlowNode, type GroupNodeData, type LayerNodeData } from './LayerNode.tsx';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 import { ShapeEdge, type FlowEdge } from './ShapeEdge.tsx';
 import { useEdgeValues } from './edgeValues.ts';
@@ -22,8 +28,8 @@ import { useEdgeValues } from './edgeValues.ts';
 const nodeTypes = { layer: LayerNode, group: GroupNode };
 const edgeTypes = { shape: ShapeEdge };
 
-/** The minimap redraws every node on each edit: past this size it costs more than it shows. */
-const MINIMAP_LIMIT = 300;
+/** React Flow's MiniMap draws an element per node; past this many, OverviewMap draws them as one path. */
+const DETAILED_MINIMAP_UP_TO = 1000;
 /** Below this zoom the details are too small to read, so nodes draw their op only (far less to paint). */
 const DETAIL_ZOOM = 0.45;
 
@@ -43,7 +49,32 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
     return map;
   }, [inferred]);
   const groups = useMemo(() => groupsOf(doc), [doc]);
-  const hidden = useMemo(() => new Map(groups.filter((g) => g.collapsed).flatMap((g) => g.nodes.map((n) => [n, g.id] as const))), [groups]);
+  const view = useMemo(() => visibility(doc, groups), [doc, groups]);
+  // Layers inside a collapsed group, mapped to the outermost collapsed group that stands for them.
+  const hidden = useMemo(() => new Map([...view.shownAs].filter(([id, shown]) => id !== shown)), [view]);
+  const repeated = useMemo(() => repeats(doc, groups), [doc, groups]);
+
+  // Block boxes change with the document only (inference follows the document), not with the selection.
+  const boxes = useMemo((): FlowNode[] => {
+    const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+    const shapeOf = (end: string) => {
+      const { node, port } = parseEdgeEnd(end);
+      const type = inferred.inference.node(node)?.outputs?.[typeof port === 'number' ? port : 0];
+      return type ? formatShape(type.shape) : '?';
+    };
+    const places = groupBoxes(view, (id) => byId.get(id)?.position);
+    const boxes: FlowNode[] = view.visibleGroups.flatMap((g): FlowNode[] => {
+      const box = places.get(g.id);
+      if (!box) return [];
+      const members = new Set(g.nodes);
+      const params = g.nodes.reduce((sum, id) => sum + (inferred.inference.node(id)?.paramCount ?? 0), 0);
+      const ends = boundary(doc, members);
+      const data: GroupNodeData = { label: g.label, groupId: g.id, collapsed: g.collapsed, members: members.size, params, repeat: repeated.get(g.id) ?? 1, inputs: ends.inputs.map(shapeOf), outputs: ends.outputs.map(shapeOf), onToggle: (id) => void toggleGroup(store, id) };
+      // Not selectable or draggable, but its collapse button must still take clicks.
+      return [{ id: g.id, type: 'group', position: { x: box.x, y: box.y }, width: box.width, height: box.height, measured: { width: box.width, height: box.height }, data, style: { width: box.width, height: box.height, pointerEvents: 'all' as const }, selectable: false, draggable: false, ariaLabel: `${g.label} block${g.collapsed ? ' (collapsed)' : ''}` }];
+    });
+    return boxes;
+  }, [doc, view, repeated, store, inferred]);
 
   // React Flow node objects are reused while their layer, report and status are unchanged, so that
   // an edit re-renders only the nodes it touched.
@@ -64,25 +95,16 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
           return old.node;
         }
         const data: LayerNodeData = { node: n, report, severity: d?.severity ?? null, message: d?.message ?? null };
-        const node: FlowNode = { id: n.id, type: 'layer', position: n.position ?? { x: 40 + (i % 6) * (NODE_WIDTH + 60), y: 40 + Math.floor(i / 6) * (NODE_HEIGHT + 60) }, data, selected: selected.has(n.id), ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}` };
+        // Known sizes and handles (every layer is NODE_WIDTH × NODE_HEIGHT) let React Flow skip off-screen
+        // layers from the start instead of drawing and measuring all of them once (10,000 layers took
+        // seconds), and fit the view to layers it has not drawn.
+        const node: FlowNode = { id: n.id, type: 'layer', position: n.position ?? { x: 40 + (i % 6) * (NODE_WIDTH + 60), y: 40 + Math.floor(i / 6) * (NODE_HEIGHT + 60) }, width: NODE_WIDTH, height: NODE_HEIGHT, measured: { width: NODE_WIDTH, height: NODE_HEIGHT }, handles: layerHandles(n, NODE_WIDTH, NODE_HEIGHT), data, selected: selected.has(n.id), ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}` };
         next.set(n.id, { key, node });
         return node;
       });
     cache.current = next;
-    const boxes: FlowNode[] = groups.map((g) => {
-      const members = doc.nodes.filter((n) => g.nodes.includes(n.id));
-      const xs = members.map((n) => n.position?.x ?? 0);
-      const ys = members.map((n) => n.position?.y ?? 0);
-      const x = Math.min(...xs) - 20;
-      const y = Math.min(...ys) - 44;
-      const params = members.reduce((sum, n) => sum + (inferred.inference.node(n.id)?.paramCount ?? 0), 0);
-      const data: GroupNodeData = { label: g.label, groupId: g.id, collapsed: g.collapsed, members: members.length, params, onToggle: (id) => store.toggleGroup(id) };
-      const style = g.collapsed ? { width: NODE_WIDTH, height: 64 } : { width: Math.max(...xs) - Math.min(...xs) + NODE_WIDTH + 40, height: Math.max(...ys) - Math.min(...ys) + NODE_HEIGHT + 64 };
-      // Not selectable or draggable, but its collapse button must still take clicks.
-      return { id: g.id, type: 'group', position: { x, y }, data, style: { ...style, pointerEvents: 'all' as const }, selectable: false, draggable: false, ariaLabel: `${g.id} group ${g.label}` };
-    });
     return [...boxes, ...layers];
-  }, [doc, selection, worst, hidden, groups, store, inferred]);
+  }, [doc, selection, worst, hidden, boxes, inferred]);
 
   // Local copy so that dragging is smooth; the store gets the final positions on drag stop. It follows
   // `derived` during render (not in an effect, which would draw the old shapes first). Layers that did
@@ -231,8 +253,18 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         onlyRenderVisibleElements
         proOptions={{ hideAttribution: true }}
       >
+        <Panel position="top-left">
+          <HierarchyBar store={store} state={state} />
+        </Panel>
+        {doc.nodes.length === 0 && (
+          <Panel position="top-center" className="empty-hint">
+            <p role="note">
+              Start with an <strong>Input</strong>: drag it from the palette on the left (or focus it and press Enter), then add layers — each new one is wired after the selected layer. Or pick a model under <strong>Templates</strong>, or open an <code>.onnx</code> file.
+            </p>
+          </Panel>
+        )}
         <Background gap={24} />
-        {doc.nodes.length <= MINIMAP_LIMIT && <MiniMap pannable zoomable ariaLabel="Minimap" />}
+        {nodes.length <= DETAILED_MINIMAP_UP_TO ? <MiniMap pannable zoomable ariaLabel="Minimap" /> : <OverviewMap />}
         <Controls />
       </ReactFlow>
     </div>

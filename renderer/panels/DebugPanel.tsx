@@ -9,40 +9,13 @@ import type { ModelDocument } from '../../core/graph/types.ts';
 import { getLayer } from '../../core/layers/index.ts';
 import { backwardLines, formatNumber, forwardLines, summarize } from '../../core/debug/format.ts';
 import { Debugger, parseInlineValues, tensorFor, type DebugRun, type UpdateStep } from '../../core/debug/trace.ts';
-import { EngineError, type Engine, type Tensor } from '../../core/engine/engine.ts';
-import { WebEngineClient } from '../../engines/web/client.ts';
+import type { Tensor } from '../../core/engine/engine.ts';
+import { engineOnWorker } from '../run/engine.ts';
 import { setEdgeValues } from '../canvas/edgeValues.ts';
 import type { PanelProps } from './registry.ts';
 
 /** A step, and its text: a composite layer's ONNX nodes shown when `expanded`. */
 type Step = { kind: 'forward' | 'backward'; layer: string; lines: (expanded: boolean) => string[] } | { kind: 'update'; layer: null; lines: () => string[] };
-
-/**
- * The Engine the debugger needs, over the browser engine's worker (engines/web): each run sends the model
- * with copies of the feeds, since the worker takes their buffers and the trace keeps reading them.
- */
-function workerEngine(client: WebEngineClient): Engine {
-  const copied = (feeds: Record<string, Tensor>) => Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, data: t.data.slice() }]));
-  return {
-    availableProviders: async () => ['wasm'],
-    createSession: async (model) => ({
-      provider: 'wasm',
-      inputNames: [],
-      outputNames: [],
-      run: async (feeds, fetches) => (await client.run({ model, feeds: copied(feeds), fetches, provider: 'wasm' })).outputs,
-      carry: async () => {
-        throw new EngineError('the debugger runs single steps; it carries nothing between runs');
-      },
-      carried: async () => ({}),
-      release: async () => {},
-    }),
-    dispose: async () => client.dispose(),
-  };
-}
-
-let shared: Engine | null = null;
-/** One worker for the window, started when the debugger is first used. */
-const engineOnce = (): Engine => (shared ??= workerEngine(new WebEngineClient()));
 
 function stepsOf(run: DebugRun, update: UpdateStep): Step[] {
   return [
@@ -96,7 +69,7 @@ export function DebugPanel({ workspace, state }: PanelProps) {
     try {
       await debugger_.current?.release();
       debugger_.current = null;
-      const debug = await Debugger.open(engineOnce(), doc, { weights: workspace.weights.current });
+      const debug = await Debugger.open(engineOnWorker(), doc, { weights: workspace.weights.current });
       debugger_.current = debug;
       const feeds: Record<string, Tensor> = {};
       let target: Tensor | undefined;

@@ -2,50 +2,42 @@
 import { useEffect, useId, useState } from 'react';
 import { describeMacs, describeParam, formatCount, formatShape, getLayer, parseEdgeEnd, type ModelNode, type ParamSchema, type ParamValue } from '../../core/index.ts';
 import type { EditorState, EditorStore } from '../state/store.ts';
+import { parseField, toText } from './fieldText.ts';
+import { InlineCode } from './InlineCode.tsx';
 import { LayerTensors } from '../tensors/LayerTensors.tsx';
 
-/** Text for a param value in a text field, and back. */
-function toText(value: ParamValue | undefined): string {
-  if (value === undefined || value === null) return '';
-  if (Array.isArray(value)) return value.join(', ');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+/**
+ * Ctrl+Z in a field: text typed since the last commit is dropped first; otherwise the document's
+ * undo runs, as it does everywhere else (the browser's own text undo would undo only the text).
+ */
+function undoKeys(e: React.KeyboardEvent, typed: boolean, revert: () => void, store: EditorStore): void {
+  if (!(e.ctrlKey || e.metaKey)) return;
+  const key = e.key.toLowerCase();
+  if (key !== 'z' && key !== 'y') return;
+  e.preventDefault();
+  if (key === 'z' && !e.shiftKey && typed) revert();
+  else if (key === 'z' && !e.shiftKey) store.undo();
+  else store.redo();
 }
 
-function fromText(text: string, schema: ParamSchema): ParamValue | undefined {
-  const t = text.trim();
-  if (t === '') return schema.nullable ? null : undefined;
-  switch (schema.type) {
-    case 'int':
-    case 'float':
-      return Number(t);
-    case 'size':
-    case 'padding': {
-      if (schema.type === 'padding' && (t === 'same' || t === 'valid')) return t;
-      const parts = t.split(/[\s,]+/).filter(Boolean).map(Number);
-      return parts.length === 1 ? parts[0] : parts;
-    }
-    case 'ints':
-      return t.split(/[\s,]+/).filter(Boolean).map(Number);
-    case 'dims':
-      return t.split(/[\s,]+/).filter(Boolean).map((d) => (/^-?\d+$/.test(d) ? Number(d) : d));
-    case 'json':
-      try {
-        return JSON.parse(t) as ParamValue;
-      } catch {
-        return t;
-      }
-    default:
-      return t;
-  }
-}
-
-function Field({ node, name, schema, error, store }: { node: ModelNode; name: string; schema: ParamSchema; error?: string; store: EditorStore }) {
+function Field({ node, name, schema, error: problem, store }: { node: ModelNode; name: string; schema: ParamSchema; error?: string; store: EditorStore }) {
   const id = useId();
   const value = node.params[name] ?? schema.default;
-  const [text, setText] = useState(toText(value));
-  useEffect(() => setText(toText(node.params[name] ?? schema.default)), [node, name, schema]);
+  const [text, setText] = useState(toText(value, schema));
+  // What was typed but is not a value: kept in the field, marked invalid, the document left alone.
+  const [invalid, setInvalid] = useState<string | null>(null);
+  useEffect(() => {
+    setText(toText(node.params[name] ?? schema.default, schema));
+    setInvalid(null);
+  }, [node, name, schema]);
   const commit = (next: ParamValue | undefined) => store.setParam(node.id, name, next);
+  const commitText = () => {
+    const parsed = parseField(text, schema);
+    if (!parsed.ok) return setInvalid(parsed.message);
+    setInvalid(null);
+    commit(parsed.value);
+  };
+  const error = invalid ?? problem;
   const described = `${id}-help${error ? ` ${id}-error` : ''}`;
   let input;
   if (schema.type === 'bool') {
@@ -77,9 +69,18 @@ function Field({ node, name, schema, error, store }: { node: ModelNode; name: st
         aria-invalid={error ? true : undefined}
         aria-describedby={described}
         onChange={(e) => setText(e.target.value)}
-        onBlur={() => text !== toText(value) && commit(fromText(text, schema))}
+        onBlur={() => text !== toText(value, schema) && commitText()}
         onKeyDown={(e) => {
-          if (e.key === 'Enter') commit(fromText(text, schema));
+          if (e.key === 'Enter') commitText();
+          undoKeys(
+            e,
+            text !== toText(value, schema),
+            () => {
+              setText(toText(value, schema));
+              setInvalid(null);
+            },
+            store,
+          );
         }}
       />
     );
@@ -88,7 +89,9 @@ function Field({ node, name, schema, error, store }: { node: ModelNode; name: st
     <div className={`field ${error ? 'invalid' : ''}`}>
       <label htmlFor={id}>{schema.label}</label>
       {input}
-      <small id={`${id}-help`}>{schema.help}</small>
+      <small id={`${id}-help`}>
+        <InlineCode text={schema.help} />
+      </small>
       {error && (
         <small id={`${id}-error`} className="field-error" role="alert">
           {error}
@@ -99,15 +102,23 @@ function Field({ node, name, schema, error, store }: { node: ModelNode; name: st
 }
 
 /** Wiring from the keyboard: pick the source of each input port. */
+/** Models up to this size list every possible source at once. */
+const FULL_LISTS_UP_TO = 300;
+
 function Inputs({ node, store }: { node: ModelNode; store: EditorStore }) {
   const spec = getLayer(node.op)!;
   const doc = store.get().doc;
   const incoming = doc.edges.filter((e) => parseEdgeEnd(e.to).node === node.id);
-  const sources = doc.nodes.filter((n) => n.id !== node.id).flatMap((n) => {
-    const outs = store.outputsOf(n.id);
-    return outs.length <= 1 ? [n.id] : outs.map((p) => `${n.id}:${p}`);
-  });
   const [message, setMessage] = useState<string | null>(null);
+  // Every layer is a possible source: in a large model the lists are built when first used, so that
+  // selecting a layer does not build thousands of options.
+  const [listed, setListed] = useState(doc.nodes.length <= FULL_LISTS_UP_TO);
+  const sources = listed
+    ? doc.nodes.filter((n) => n.id !== node.id).flatMap((n) => {
+        const outs = store.outputsOf(n.id);
+        return outs.length <= 1 ? [n.id] : outs.map((p) => `${n.id}:${p}`);
+      })
+    : incoming.map((e) => e.from);
   if (spec.inputs.length === 0) return null;
   const ports = spec.inputs[0].variadic ? [...incoming.map((_, i) => `${spec.inputs[0].name} ${i + 1}`), 'add'] : spec.inputs.map((p) => p.name);
   const edgeFor = (i: number) => (spec.inputs[0].variadic ? incoming[i] : incoming.find((e) => { const p = parseEdgeEnd(e.to).port ?? 0; return p === i || p === spec.inputs[i].name; }) ?? (spec.inputs.length === 1 ? incoming[0] : undefined));
@@ -123,16 +134,16 @@ function Inputs({ node, store }: { node: ModelNode; store: EditorStore }) {
             <select
               aria-label={label}
               value={edge?.from ?? ''}
+              onFocus={() => setListed(true)}
+              onPointerDown={() => setListed(true)}
               onChange={(e) => {
-                if (edge) store.removeEdges([edge]);
-                if (e.target.value) {
-                  const to = spec.inputs[0].variadic || spec.inputs.length === 1 ? node.id : `${node.id}:${port}`;
-                  setMessage(store.connect(e.target.value, to));
-                }
+                const to = spec.inputs[0].variadic || spec.inputs.length === 1 ? node.id : `${node.id}:${port}`;
+                // One step: a refused source (a cycle) leaves the existing edge in place.
+                setMessage(store.rewire(edge, e.target.value || null, to));
               }}
             >
               <option value="">not connected</option>
-              {sources.map((s) => (
+              {[...new Set(sources)].map((s) => (
                 <option key={s}>{s}</option>
               ))}
             </select>
@@ -169,15 +180,20 @@ export function Inspector({ store, state }: { store: EditorStore; state: EditorS
       <h2>
         {node.id} <span className="muted">{node.op}</span>
       </h2>
-      <p className="doc">{spec.doc}</p>
-      <Inputs node={node} store={store} />
+      <p className="doc">
+        <InlineCode text={spec.doc} />
+      </p>
+      <Inputs key={node.id} node={node} store={store} />
       {Object.entries(spec.params).map(([name, schema]) => (
         <Field key={`${node.id}.${name}`} node={node} name={name} schema={schema} store={store} error={problems.find((p) => p.field === name && p.severity === 'error')?.message} />
       ))}
-      <label className="field inline">
-        <input type="checkbox" checked={node.trainable !== false} onChange={(e) => store.setTrainable(node.id, e.target.checked)} />
-        Trainable (unchecked: frozen, for transfer learning)
-      </label>
+      {/* Freezing means something only for a layer with parameters (ReLU and MaxPool have none). */}
+      {((report?.paramCount ?? 0) > 0 || node.trainable === false) && (
+        <label className="field inline">
+          <input type="checkbox" checked={node.trainable !== false} onChange={(e) => store.setTrainable(node.id, e.target.checked)} />
+          Trainable (unchecked: frozen, for transfer learning)
+        </label>
+      )}
       <section aria-label="Shapes and formulas">
         <h3>Output</h3>
         <p data-testid="inspector-shape">{report?.outputs ? report.outputs.map((o) => formatShape(o.shape)).join(', ') : 'not inferred'}</p>

@@ -1,5 +1,5 @@
 /** The torchinfo-style table of the model. */
-import { formatCount, formatShape, isComplete, type ModelSummary } from '../../core/index.ts';
+import { formatCount, formatShape, formatTotalMacs, isComplete, type ModelSummary } from '../../core/index.ts';
 
 export function Summary({ summary, onPick }: { summary: ModelSummary; onPick: (nodeId: string) => void }) {
   return (
@@ -30,7 +30,7 @@ export function Summary({ summary, onPick }: { summary: ModelSummary; onPick: (n
         Total params: {isComplete(summary) ? formatCount(summary.totalParams) : `unknown until the errors are fixed (${formatCount(summary.totalParams)} in the layers inferred so far)`}
       </p>
       <p className="totals">
-        Trainable params: {formatCount(summary.trainableParams)} · Total MACs: {formatCount(summary.totalMacs)} per sample
+        Trainable params: {formatCount(summary.trainableParams)} · Total MACs: {formatTotalMacs(summary)}
       </p>
     </div>
   );

@@ -9,6 +9,7 @@ import type { Workspace } from '../workspace.ts';
 import { DebugPanel } from './DebugPanel.tsx';
 import { Problems } from './Problems.tsx';
 import { Summary } from './Summary.tsx';
+import { TrainPanel } from './TrainPanel.tsx';
 import { RunPanel } from '../run/RunPanel.tsx';
 
 export type Dock = 'main' | 'bottom';
@@ -38,6 +39,12 @@ export const PANELS: PanelSpec[] = [
     dock: 'bottom',
     title: () => 'Summary',
     render: ({ workspace, state }) => createElement(Summary, { summary: state.inferred.summary, onPick: workspace.pick }),
+  },
+  {
+    id: 'train',
+    dock: 'bottom',
+    title: () => 'Train',
+    render: ({ workspace, state }) => createElement(TrainPanel, { workspace, state }),
   },
   { id: 'run', dock: 'bottom', title: () => 'Run', render: (props) => createElement(RunPanel, props) },
   {

@@ -17,6 +17,8 @@ import { DrawingPad, type DrawingPadHandle } from './DrawingPad.tsx';
 import { lastRun, webEngine } from './engine.ts';
 import { datasetSample, greyscale, imageTensor, InputError, isImageInput, npyTensor, probabilities, randomTensor, sampleShape } from './inputs.ts';
 import { ProviderPicker } from './ProviderPicker.tsx';
+import { Generate } from './Generate.tsx';
+import { languageModel } from '../../core/train/generate.ts';
 
 type Source = 'draw' | 'sample' | 'image' | 'npy' | 'random';
 const SOURCE_LABELS: Record<Source, string> = { draw: 'Draw', sample: 'Dataset sample', image: 'Image file', npy: '.npy file', random: 'Random values' };
@@ -68,6 +70,14 @@ export function RunPanel({ workspace, state }: PanelProps) {
   // The input the controls are for: the model's first Input once loss targets are set aside. The model is
   // compiled only when it runs (a large model's weights take a while to make).
   const inputNode = useMemo(() => predictionModel(state.doc).nodes.find((n) => n.op === 'Input'), [state.doc]);
+  // A language model (token ids in, scores per token out) also generates text.
+  const lm = useMemo(() => {
+    try {
+      return languageModel(predictionModel(state.doc));
+    } catch {
+      return null;
+    }
+  }, [state.doc]);
   const inputType = inputNode ? state.inferred.inference.node(inputNode.id)?.outputs?.[0] : undefined;
   const problem = !inputNode ? 'the model has no Input layer.' : state.inferred.diagnostics.some((d) => d.severity === 'error') ? 'the model has errors (see Problems).' : null;
   const first = inputNode && inputType ? { nodeId: inputNode.id, type: inputType } : undefined;
@@ -202,6 +212,7 @@ export function RunPanel({ workspace, state }: PanelProps) {
           {error}
         </p>
       )}
+      {lm && !problem && <Generate doc={predictionModel(state.doc)} lm={lm} weights={workspace.weights.current} />}
       {result && (
         <section aria-label="Run result">
           <p className="muted" aria-label="Latency">

@@ -6,14 +6,12 @@
  */
 import { ShapeInference, connectionProblem, getLayer, parseEdgeEnd, serializeModel, summarize, type Diagnostic, type ModelDocument, type ModelEdge, type ModelNode, type ModelSummary, type ParamValue } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
+import { groupsOf, type Group } from '../../core/graph/modules.ts';
+import { wire } from '../../core/shape/wiring.ts';
+import { NODE_HEIGHT, NODE_WIDTH } from '../canvas/layout.ts';
 import { nextId } from './ids.ts';
 
-export interface Group {
-  id: string;
-  label: string;
-  nodes: string[];
-  collapsed: boolean;
-}
+export { groupsOf, type Group } from '../../core/graph/modules.ts';
 
 export interface EditorState {
   doc: ModelDocument;
@@ -47,7 +45,7 @@ export function emptyDocument(name = 'Untitled model'): ModelDocument {
   return { format: 'netloom.model', version: 1, name, nodes: [], edges: [] };
 }
 
-export const groupsOf = (doc: ModelDocument): Group[] => (doc.groups as Group[] | undefined) ?? [];
+
 
 const HISTORY_LIMIT = 200;
 
@@ -155,6 +153,20 @@ export class EditorStore {
     return id;
   }
 
+  /** Adds a layer wired after `after` (when that connection is allowed), as one undoable step. */
+  addNodeAfter(op: string, position: { x: number; y: number }, after: string): string {
+    const id = this.addNode(op, position);
+    const from = this.outputsOf(after).length > 1 ? `${after}:${this.outputsOf(after)[0]}` : after;
+    const withNode = this.state.doc;
+    if (this.connectionProblem(from, id) === null) {
+      this.apply({ ...withNode, edges: [...withNode.edges, { from, to: id }] });
+      // The layer without its edge is not a step of its own: one undo removes both.
+      this.past.pop();
+      this.select([id]);
+    }
+    return id;
+  }
+
   setParams(id: string, params: Record<string, ParamValue>): void {
     const doc = this.state.doc;
     this.apply({ ...doc, nodes: doc.nodes.map((n) => (n.id === id ? { ...n, params } : n)) }, { id, params });
@@ -193,6 +205,24 @@ export class EditorStore {
     if (problem) return problem;
     const doc = this.state.doc;
     this.apply({ ...doc, edges: [...doc.edges, { from, to }] });
+    return null;
+  }
+
+  /**
+   * Replaces the edge into an input port (the Inspector's Inputs): `from` null disconnects it. The new
+   * edge is checked as if the old one were gone; when it is refused the document is left as it was.
+   */
+  rewire(old: ModelEdge | undefined, from: string | null, to: string): string | null {
+    const doc = this.state.doc;
+    const edges = old ? doc.edges.filter((e) => e !== old) : doc.edges;
+    const without = { ...doc, edges };
+    if (from === null) {
+      if (old) this.apply(without);
+      return null;
+    }
+    const problem = connectionProblem(wire(without), from, to);
+    if (problem) return problem;
+    this.apply({ ...doc, edges: [...edges, { from, to }] });
     return null;
   }
 
@@ -235,8 +265,8 @@ export class EditorStore {
     return content;
   }
 
-  /** Pastes nodes with fresh ids, shifted so they do not cover the originals; selects them. */
-  paste(content: ClipboardContent, offset = { x: 40, y: 40 }): string[] {
+  /** Pastes nodes with fresh ids, beside the originals (and earlier pastes) rather than over them; selects them. */
+  paste(content: ClipboardContent, offset = pasteOffset(this.state.doc, content)): string[] {
     const doc = this.state.doc;
     const taken = doc.nodes.map((n) => n.id);
     const rename = new Map<string, string>();
@@ -287,6 +317,12 @@ export class EditorStore {
     this.apply({ ...doc, groups: groupsOf(doc).map((g) => (g.id === groupId ? { ...g, collapsed: !g.collapsed } : g)) });
   }
 
+  /** New groups (expanded or collapsed) with the layout that shows them, as one undoable step. */
+  arrange(groups: Group[], positions: Record<string, { x: number; y: number }>): void {
+    const doc = this.state.doc;
+    this.apply({ ...doc, nodes: doc.nodes.map((n) => (positions[n.id] ? { ...n, position: positions[n.id] } : n)), ...(groups.length > 0 || doc.groups ? { groups } : {}) });
+  }
+
   /** Output port names of a node, for wiring from the keyboard. */
   outputsOf(id: string): string[] {
     const node = this.state.doc.nodes.find((n) => n.id === id);
@@ -297,6 +333,17 @@ export class EditorStore {
   serialize(): string {
     return serializeModel(this.state.doc);
   }
+}
+
+/** A shift to the right by the copied nodes' width, repeated until no copy lands on a layer already there. */
+function pasteOffset(doc: ModelDocument, content: ClipboardContent): { x: number; y: number } {
+  const xs = content.nodes.map((n) => n.position?.x ?? 0);
+  const step = Math.max(...xs, 0) - Math.min(...xs, 0) + NODE_WIDTH + 40;
+  const overlaps = (dx: number) =>
+    content.nodes.some((c) => doc.nodes.some((n) => Math.abs((n.position?.x ?? 0) - ((c.position?.x ?? 0) + dx)) < NODE_WIDTH && Math.abs((n.position?.y ?? 0) - (c.position?.y ?? 0)) < NODE_HEIGHT));
+  let dx = step;
+  while (overlaps(dx)) dx += step;
+  return { x: dx, y: 0 };
 }
 
 function retie(params: Record<string, ParamValue>, rename: Map<string, string>): Record<string, ParamValue> {

@@ -3,6 +3,7 @@
  * browser engine, read the prediction, and select conv1 to see its 20 feature maps and its kernels.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
@@ -54,6 +55,29 @@ describe('the Run panel in Chromium', { skip: chromiumMissing }, () => {
     await page.getByLabel('Latency').filter({ hasNotText: 'zero-padded' }).waitFor();
     assert.match((await prediction.textContent())!, /Prediction: \S+ \(\d+\.\d%\) · top 3: /);
     await shot(page, 'run-panel-drawn');
+    await page.context().close();
+  });
+
+  test('generates text from the char-GPT template: the same seed gives the same text as netloom generate', async () => {
+    const cli = execFileSync(process.execPath, ['bin/netloom.js', 'generate', '--template', 'char-gpt', '--prompt', 'Shall I', '--length', '30', '--seed', '4', '--temperature', '100'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\n$/, '');
+    const page = await openEditor(session, errors);
+    await page.getByRole('button', { name: 'Templates' }).click();
+    await page.getByRole('button', { name: 'Template char-gpt' }).click();
+    await page.getByRole('tab', { name: 'Run' }).click();
+    const generated = page.getByRole('status', { name: 'Generated text' });
+    const generateWith = async (seed: string) => {
+      await page.getByLabel('Prompt').fill('Shall I');
+      await page.getByLabel('Length').fill('30');
+      await page.getByLabel('Temperature').fill('100');
+      await page.getByLabel('Generation seed').fill(seed);
+      await page.getByRole('button', { name: 'Generate', exact: true }).click();
+      await page.getByRole('button', { name: 'Generate', exact: true }).waitFor();
+      await generated.waitFor();
+      return (await generated.textContent())!;
+    };
+    assert.equal(await generateWith('4'), cli, 'the app and the CLI sample the same tokens');
+    assert.notEqual(await generateWith('3'), cli, 'another seed, other text');
+    await shot(page, 'run-panel-generate');
     await page.context().close();
   });
 });

@@ -72,7 +72,7 @@ test('copy and paste give fresh ids, keep inner edges and offset positions', () 
   assert.deepEqual(ids, ['conv3', 'relu4', 'maxpool3']);
   assert.deepEqual(store.get().selection, ids);
   const doc = store.get().doc;
-  assert.deepEqual(doc.nodes.find((n) => n.id === 'conv3')!.position, { x: 140, y: 90 });
+  assert.deepEqual(doc.nodes.find((n) => n.id === 'conv3')!.position, { x: 440, y: 50 }, 'beside the copied layers: their width, a layer and a gap to the right');
   assert.ok(doc.edges.some((e) => e.from === 'conv3' && e.to === 'relu4'));
   const cut = store.cut();
   assert.equal(cut.nodes.length, 3);

@@ -1,0 +1,135 @@
+/**
+ * Large graphs in the editor (issue #17), in one Chromium: ResNet-18 and ViT-B/16 exported from
+ * torchvision (scripts/fixtures/export_torchvision.py, into .cache/bench-models) and generated ONNX
+ * chains of 3,000 and 10,000 nodes, once named like a PyTorch export (/blocks/blocks.i/…, so they open
+ * collapsed) and once without names (every layer laid out). For each: the time from choosing the file
+ * to a drawn graph, selecting a layer, an edit until it shows, main-thread time per frame while panning
+ * and zooming, and whether the minimap is there.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { encodeModelBytes, type ModelProto, type NodeProto } from '../core/onnx/proto.ts';
+import { valueInfo } from '../core/onnx/builder.ts';
+import { buildRenderer } from '../scripts/build.js';
+import { serve } from '../scripts/serve.js';
+import { report } from './measure.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const CACHE = `${ROOT}.cache/bench-models`;
+
+/** A chain of `count` activations (Relu, Tanh, LeakyRelu, Sigmoid, repeating) on a N×64 input. */
+function chain(count: number, named: boolean): ModelProto {
+  const ops = ['Relu', 'Tanh', 'LeakyRelu', 'Sigmoid'];
+  const node: NodeProto[] = Array.from({ length: count }, (_, i) => {
+    const op = ops[i % ops.length];
+    const name = named ? `/blocks/blocks.${Math.floor(i / 10)}/act${i % 10}/${op}` : `${op}_${i}`;
+    return { op_type: op, name, input: [i === 0 ? 'x' : `v${i - 1}`], output: [i === count - 1 ? 'y' : `v${i}`], attribute: op === 'LeakyRelu' ? [{ name: 'alpha', type: 1, f: 0.01 }] : [] } as unknown as NodeProto;
+  });
+  return {
+    ir_version: 8,
+    opset_import: [{ domain: '', version: 17 }],
+    graph: { name: `chain${count}`, node, initializer: [], input: [valueInfo('x', { shape: ['N', 64], dtype: 'float32' })], output: [valueInfo('y', { shape: ['N', 64], dtype: 'float32' })] },
+  } as unknown as ModelProto;
+}
+
+function models(): { name: string; file: string; layers: number }[] {
+  mkdirSync(CACHE, { recursive: true });
+  const list: { name: string; file: string; layers: number }[] = [];
+  if (!existsSync(`${CACHE}/vit_b_16.onnx`)) spawnSync('/usr/bin/python3', [`${ROOT}scripts/fixtures/export_torchvision.py`, CACHE, 'resnet18', 'vit_b_16'], { stdio: 'inherit' });
+  if (existsSync(`${CACHE}/vit_b_16.onnx`)) list.push({ name: 'ResNet-18', file: `${CACHE}/resnet18.onnx`, layers: 70 }, { name: 'ViT-B/16', file: `${CACHE}/vit_b_16.onnx`, layers: 999 });
+  else console.log('ResNet-18 and ViT-B/16 skipped: exporting them needs python3-torch and python3-torchvision');
+  for (const count of [3000, 10000]) {
+    for (const named of [true, false]) {
+      const file = `${CACHE}/chain-${count}${named ? '-named' : ''}.onnx`;
+      if (!existsSync(file)) writeFileSync(file, encodeModelBytes(chain(count, named)));
+      list.push({ name: `${count.toLocaleString('en')}-node chain${named ? ', module paths (opens collapsed)' : ', no module paths (all laid out)'}`, file, layers: count + 1 });
+    }
+  }
+  return list;
+}
+
+/** Milliseconds from a pointer press on `target` (page-side clock) until the Inspector names it. */
+async function selectTime(page: Page, id: string): Promise<number> {
+  const done = page.evaluate(`new Promise((resolve) => {
+    const inspector = document.querySelector('[aria-label="Inspector"]');
+    window.addEventListener('pointerdown', () => { window.__selectStart = performance.now(); }, { capture: true, once: true });
+    const check = () => inspector.querySelector('h2')?.textContent?.startsWith(${JSON.stringify(id)} + ' ') && requestAnimationFrame(() => resolve(performance.now() - window.__selectStart));
+    new MutationObserver(check).observe(inspector, { childList: true, subtree: true, characterData: true });
+  })`) as Promise<number>;
+  await page.getByTestId(`rf__node-${id}`).click();
+  return done;
+}
+
+/** Main-thread milliseconds per frame over a drag across the canvas and a few wheel zooms. */
+async function frameTime(page: Page): Promise<{ perFrame: number; frames: number }> {
+  const box = (await page.getByTestId('canvas').boundingBox())!;
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const busy = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+  const counting = page.evaluate(`new Promise((resolve) => {
+    let frames = 0;
+    const tick = () => { frames++; if (!window.__stopFrames) requestAnimationFrame(tick); else resolve(frames); };
+    window.__stopFrames = false;
+    requestAnimationFrame(tick);
+  })`) as Promise<number>;
+  const before = await busy();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  for (let i = 0; i < 40; i++) await page.mouse.move(box.x + box.width / 2 - i * 8, box.y + box.height / 2 - i * 10);
+  await page.mouse.up();
+  for (let i = 0; i < 6; i++) await page.mouse.wheel(0, i < 3 ? 120 : -120);
+  await page.evaluate('window.__stopFrames = true');
+  const frames = await counting;
+  return { perFrame: ((await busy()) - before) / frames, frames };
+}
+
+export async function benchGraphs(): Promise<void> {
+  if (!existsSync('/usr/bin/chromium')) return void console.log('graph benchmark skipped: Chromium is not installed (apt-get install chromium)');
+  const list = models();
+  await buildRenderer();
+  const { server, url } = await serve(fileURLToPath(new URL('../dist/renderer/', import.meta.url)), 0);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+  try {
+    for (const model of list) {
+      const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+      await page.goto(url);
+      await page.getByRole('button', { name: 'Templates' }).waitFor();
+      const chooser = page.waitForEvent('filechooser');
+      await page.getByRole('menuitem', { name: 'File' }).click();
+      await page.getByRole('menuitem', { name: /^Open…/ }).click();
+      const started = Date.now();
+      await (await chooser).setFiles(model.file);
+      await page.getByRole('status').filter({ hasText: `${model.layers.toLocaleString('en')} layers` }).or(page.getByRole('status').filter({ hasText: `${model.layers} layers` })).waitFor({ timeout: 120_000 });
+      await page.locator('.react-flow__node').first().waitFor();
+      await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+      const opened = (Date.now() - started) / 1000;
+      report(`${model.name}: open until drawn and interactive`, opened, 's', model.layers > 5000 ? 3 : undefined);
+
+      const visible = await page.locator('.react-flow__node-layer').evaluateAll((all) => all.map((n) => n.getAttribute('data-id')!));
+      const target = visible[Math.min(1, visible.length - 1)];
+      report(`${model.name}: select a layer until the Inspector shows it`, await selectTime(page, target), 'ms', 50);
+      const slope = visible.find((id) => /LeakyRelu/i.test(id));
+      if (slope) {
+        await page.getByTestId(`rf__node-${slope}`).click();
+        const field = page.getByLabel('Negative slope', { exact: true });
+        await field.fill('0.2');
+        const shown = page.evaluate(`new Promise((resolve) => {
+          const params = document.querySelector('[data-testid="rf__node-${slope}"] .layer-params');
+          new MutationObserver(() => params.textContent === '0.2' && resolve(performance.now() - window.__editStart)).observe(params, { characterData: true, childList: true, subtree: true });
+        })`) as Promise<number>;
+        await page.evaluate(`window.addEventListener('keydown', () => { window.__editStart = performance.now(); }, { capture: true, once: true })`);
+        await field.press('Enter');
+        report(`${model.name}: parameter edit until it shows on the layer`, await shown, 'ms', 100);
+      }
+      const { perFrame, frames } = await frameTime(page);
+      report(`${model.name}: main-thread time per frame, panning and zooming (${frames} frames)`, perFrame, 'ms', 16);
+      console.log(`${model.name}: minimap ${(await page.getByRole('img', { name: 'Minimap' }).or(page.locator('.react-flow__minimap')).count()) > 0 ? 'shown' : 'MISSING'}`);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}

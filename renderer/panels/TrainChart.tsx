@@ -1,0 +1,102 @@
+/**
+ * A live line chart (uPlot) that compares training runs: each run adds its own series (same kinds, its
+ * own colour), and the panel appends points as events arrive. The chart redraws at most once per
+ * animation frame, so it keeps up with training without slowing the page; hovering shows the values in
+ * the legend. The current run's number of points is on the element (data-points) for tests.
+ */
+import { forwardRef, useEffect, useImperativeHandle, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface ChartSeries {
+  label: string;
+  /** Drawn lighter (the raw loss under its smoothed curve). */
+  faint?: boolean;
+  /** Dashed, for validation. */
+  dashed?: boolean;
+  /** The right-hand axis (accuracy), not the left (loss). */
+  right?: boolean;
+}
+
+export interface ChartHandle {
+  /** Starts a run's series; earlier runs stay on the chart for comparison. */
+  startRun(run: number): void;
+  /** Adds the current run's values (null: no point) at x = 1, 2, 3… */
+  push(x: number, values: (number | null)[]): void;
+}
+
+interface Props {
+  title: string;
+  xLabel: string;
+  series: ChartSeries[];
+}
+
+const RUN_HUES = [215, 145, 20, 280, 50, 330];
+
+export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ title, xLabel, series }, ref) {
+  const host = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  /** x = 1…n, then one array per series of every run so far. */
+  const data = useRef<(number | null)[][]>([[]]);
+  const current = useRef({ first: 1, points: 0 });
+  const frame = useRef(0);
+
+  useEffect(() => {
+    const element = host.current!;
+    const right = series.some((s) => s.right);
+    const chart = new uPlot(
+      {
+        width: Math.max(200, element.clientWidth),
+        height: 160,
+        legend: { live: true },
+        scales: { x: { time: false }, ...(right ? { acc: { range: [0, 1] as [number, number] } } : {}) },
+        axes: [{ label: xLabel, size: 36 }, { label: 'loss', size: 48 }, ...(right ? [{ scale: 'acc', side: 1 as const, label: 'accuracy', size: 48 }] : [])],
+        series: [{ label: xLabel }],
+      },
+      data.current as uPlot.AlignedData,
+      element,
+    );
+    plot.current = chart;
+    const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(200, element.clientWidth), height: 160 }));
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      cancelAnimationFrame(frame.current);
+      chart.destroy();
+    };
+    // The chart is made once; runs add series to it.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  useImperativeHandle(ref, () => {
+    const redraw = () => {
+      if (frame.current) return;
+      frame.current = requestAnimationFrame(() => {
+        frame.current = 0;
+        plot.current?.setData(data.current as uPlot.AlignedData);
+        host.current?.setAttribute('data-points', String(current.current.points));
+      });
+    };
+    return {
+      startRun(run) {
+        const hue = RUN_HUES[(run - 1) % RUN_HUES.length];
+        current.current = { first: data.current.length, points: 0 };
+        for (const s of series) {
+          data.current.push(data.current[0].map(() => null));
+          // Every option given a value or left out: uPlot takes an explicit undefined (scale, dash) as a value.
+          plot.current?.addSeries({ label: `${s.label} (run ${run})`, stroke: `hsl(${hue} 65% ${s.faint ? 75 : 45}%)`, width: 1.5, spanGaps: true, ...(s.dashed ? { dash: [6, 4] } : {}), scale: s.right ? 'acc' : 'y' }, data.current.length - 1);
+        }
+        redraw();
+      },
+      push(x, values) {
+        const d = data.current;
+        while (d[0].length < x) for (let i = 0; i < d.length; i++) d[i].push(i === 0 ? d[0].length + 1 : null);
+        values.forEach((v, i) => (d[current.current.first + i][x - 1] = v));
+        current.current.points++;
+        redraw();
+      },
+    };
+  });
+
+  return <div className="train-chart" role="figure" aria-label={title} ref={host} data-points="0" />;
+});

@@ -1,0 +1,92 @@
+/**
+ * The Train panel in Chromium: LeNet-5 on MNIST in the browser engine (padded to 32×32, as the panel
+ * says), the loss chart gaining points while training, pause and resume, and Export ONNX writing the
+ * trained weights afterwards.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { decodeModel } from '../../core/onnx/proto.ts';
+import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+
+let session: Session;
+const errors: string[] = [];
+
+const points = (page: Page, chart: string) => page.getByRole('figure', { name: chart }).getAttribute('data-points').then(Number);
+/** Two animation frames: any redraw already asked for has happened. */
+const frames = (page: Page) => page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+
+async function exportedConv1(page: Page, name: string): Promise<Float32Array> {
+  const exporting = page.waitForEvent('download');
+  await page.keyboard.press('Control+e');
+  await (await exporting).saveAs(`${ARTIFACTS}${name}`);
+  const conv1 = decodeModel(readFileSync(`${ARTIFACTS}${name}`)).graph.initializer!.find((t) => t.name === 'conv1.weight')!;
+  return new Float32Array(Uint8Array.from(conv1.raw_data!).buffer);
+}
+
+describe('the Train panel', { skip: chromiumMissing }, () => {
+  before(async () => {
+    session = await startSession();
+  });
+  after(async () => {
+    await stopSession(session);
+    assert.deepEqual(errors, []);
+  });
+
+  test('trains LeNet-5 on MNIST with live charts, pauses and resumes, and the export carries the trained weights', async () => {
+    const page = await openEditor(session, errors);
+    await page.getByRole('button', { name: 'Templates' }).click();
+    await page.getByRole('button', { name: 'Template lenet5' }).click();
+    await page.getByRole('status').filter({ hasText: 'Total params: 61,706' }).waitFor();
+    const untrained = await exportedConv1(page, 'lenet5-untrained.onnx');
+
+    await page.getByRole('tab', { name: 'Train' }).click();
+    const settings = page.getByRole('form', { name: 'Training settings' });
+    await settings.getByLabel('Dataset').selectOption('mnist');
+    await settings.getByLabel('Epochs').fill('1');
+    await settings.getByLabel('Batch size').fill('32');
+    await settings.getByLabel('Learning rate').fill('0.002');
+    const start = settings.getByRole('button', { name: 'Start' });
+    await start.click();
+
+    const status = page.getByRole('status', { name: 'Training status' });
+    await page.getByText('mnist: zero-padded 28×28 to 32×32, centred to fit the model\'s input.').waitFor();
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Training loss per step"]')?.getAttribute('data-points')) > 0);
+    await settings.getByRole('button', { name: 'Pause' }).click();
+    await status.filter({ hasText: /^Paused/ }).waitFor();
+    await frames(page);
+    const paused = await points(page, 'Training loss per step');
+    assert.ok(paused > 0 && paused < 250, `${paused} steps before the pause (250 in the epoch)`);
+    await page.getByRole('tab', { name: 'Summary' }).click();
+    await page.getByRole('tab', { name: 'Train' }).click();
+    await frames(page);
+    assert.equal(await points(page, 'Training loss per step'), paused, 'no steps while paused');
+
+    await settings.getByRole('button', { name: 'Resume' }).click();
+    await status.filter({ hasText: /^Done/ }).waitFor({ timeout: 120_000 });
+    assert.equal(await points(page, 'Training loss per step'), 250, 'a point per step: 8,000 images in batches of 32');
+    assert.equal(await points(page, 'Loss and accuracy per epoch'), 1);
+    const accuracy = Number(/validation accuracy ([\d.]+)%/.exec((await status.textContent())!)![1]);
+    assert.ok(accuracy >= 85, `validation accuracy ${accuracy}% after one epoch`);
+    await page.screenshot({ path: `${ARTIFACTS}train-panel.png` });
+
+    const trained = await exportedConv1(page, 'lenet5-trained.onnx');
+    assert.equal(trained.length, untrained.length);
+    assert.ok(trained.some((v, i) => Math.abs(v - untrained[i]) > 1e-4), 'Export ONNX writes the trained weights');
+
+    // A second run, stopped early, joins the first on the charts and in the list of runs.
+    await settings.getByLabel('Optimizer').selectOption('sgd');
+    assert.equal(await settings.getByLabel('Learning rate').inputValue(), '0.01', "the optimiser's default rate");
+    await start.click();
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Training loss per step"]')?.getAttribute('data-points')) > 0);
+    await settings.getByRole('button', { name: 'Stop' }).click();
+    await status.filter({ hasText: /^Done/ }).waitFor();
+    const runs = page.getByRole('list', { name: 'Runs' }).getByRole('listitem');
+    assert.match((await runs.nth(0).textContent())!, /^run 1: mnist, adam lr 0\.002, batch 32, 1 epoch, wasm — validation accuracy \d+\.\d%$/);
+    assert.match((await runs.nth(1).textContent())!, /^run 2: mnist, sgd lr 0\.01, batch 32, 1 epoch, wasm — stopped at step \d+$/);
+    const legend = await page.getByRole('figure', { name: 'Training loss per step' }).textContent();
+    assert.ok(legend!.includes('smoothed (run 1)') && legend!.includes('smoothed (run 2)'), legend!);
+    await page.context().close();
+  });
+});
