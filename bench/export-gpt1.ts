@@ -12,7 +12,7 @@ const doc = await loadTemplate('gpt1');
 const baseline = process.memoryUsage().rss;
 const dir = mkdtempSync(join(tmpdir(), 'netloom-bench-'));
 const started = performance.now();
-const compiled = compile({ doc }, { seed: 0 });
+const compiled = compile({ doc, sources: [] }, { seed: 0 });
 const compiledAt = performance.now();
 await writeOnnx(join(dir, 'gpt1.onnx'), compiled.model);
 const finished = performance.now();

@@ -1,5 +1,6 @@
 /** The datasets `netloom train` reads: .npz files, the built-in MNIST and Fashion-MNIST assets, synthetic sets. */
 import { promises as fs } from 'node:fs';
+import { freemem } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode as decodeJpeg } from 'jpeg-js';
@@ -33,6 +34,7 @@ function fromArrays(file: string, arrays: Map<string, Tensor>, inputName: string
   const x = arrays.get('x') ?? arrays.get(inputName);
   const y = arrays.get('y') ?? arrays.get('target');
   if (!x || !y) throw new UserError(`${file}: needs arrays "x" and "y" (or "${inputName}" and "target"); it has ${[...arrays.keys()].join(', ') || 'none'}`);
+  if (x.dims.length === 0 || y.dims.length === 0) throw new UserError(`${file}: x and y must be arrays of samples (their first dimension counts the samples)`);
   if (x.dims[0] !== y.dims[0]) throw new UserError(`${file}: x has ${x.dims[0]} samples but y has ${y.dims[0]}`);
   // uint8 images (as MNIST is stored) become floats in [0, 1].
   if (x.dtype === 'uint8' && (x.dims.length === 3 || x.dims.length === 4)) return imagesFromArrays(file, x, y);
@@ -47,7 +49,7 @@ function fromArrays(file: string, arrays: Map<string, Tensor>, inputName: string
 
 export async function loadNpz(file: string, inputName: string): Promise<Dataset> {
   try {
-    return fromArrays(file, parseNpz(await readBytes(file)), inputName);
+    return fromArrays(file, parseNpz(await readBytes(file), freemem()), inputName);
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${file}: ${(e as Error).message}`);

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, parseModel, type ModelDocument } from '../core/index.ts';
-import { UserError } from '../host/fs.ts';
+import { readBytes, UserError } from '../host/fs.ts';
 
 export { readBytes, UsageError, UserError, writeFileAtomic } from '../host/fs.ts';
 
@@ -12,13 +12,7 @@ export const TEMPLATE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 
 export const TEXT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'assets', 'text');
 
 export async function readText(file: string): Promise<string> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    throw new UserError(`${file}: ${why}`);
-  }
+  return new TextDecoder().decode(await readBytes(file));
 }
 
 export function loadModelText(text: string, file: string): ModelDocument {

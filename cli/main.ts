@@ -72,6 +72,15 @@ async function main(argv: string[]): Promise<number> {
   return run(rest);
 }
 
+// A reader that goes away (`netloom info m.json | head -1`) closes stdout: printing stops quietly, and the
+// command carries on to write its files and exit as it would have.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') {
+    console.error(`netloom: cannot print (${e.code ?? e.message})`);
+    process.exitCode = 2;
+  }
+});
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {

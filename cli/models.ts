@@ -1,13 +1,15 @@
 /** Loading and saving models in either form: a model document with its weights sidecar, or an ONNX file. */
 import { promises as fs } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import { serializeModel, type ModelDocument } from '../core/index.ts';
+import { freemem, totalmem } from 'node:os';
+import { basename, dirname, extname, join } from 'node:path';
+import { inferShapes, serializeModel, type ModelDocument } from '../core/index.ts';
 import { BundleError, decodeBundle, encodeBundle } from '../core/graph/bundle.ts';
-import { decodeSafetensors, encodeSafetensors, WeightsFormatError, type Weights } from '../core/graph/weights.ts';
+import { decodeSafetensors, encodeSafetensors, weightsMismatch, WeightsFormatError, type Weights } from '../core/graph/weights.ts';
 import { compileModel, CompileError, type CompiledModel } from '../core/convert/compile.ts';
 import { importOnnx } from '../core/convert/import.ts';
-import { decodeModel, encodeModel, externalizeTensors, initializerBytes, OnnxFormatError, PROTOBUF_LIMIT, type ModelProto } from '../core/onnx/proto.ts';
+import { checkTensorData, decodeModel, encodeModel, externalizeTensors, initializerBytes, OnnxFormatError, PROTOBUF_LIMIT, type ModelProto } from '../core/onnx/proto.ts';
 import { loadModelText, loadTemplate, readBytes, readText, UserError, writeFileAtomic } from './files.ts';
+import { readInside } from '../host/fs.ts';
 
 export interface LoadedModel {
   doc: ModelDocument;
@@ -15,71 +17,102 @@ export interface LoadedModel {
   weights?: Weights;
   /** The file as given, when it was ONNX. */
   onnx?: ModelProto;
+  /** Every file read for it (the model, its weights or external data): what no output may overwrite. */
+  sources: string[];
 }
 
 export const isOnnxPath = (file: string): boolean => extname(file).toLowerCase() === '.onnx';
 export const isBundlePath = (file: string): boolean => extname(file).toLowerCase() === '.netloom';
 
-/** Reads an ONNX file, pulling in external data stored beside it. */
-export async function readOnnx(file: string): Promise<ModelProto> {
-  let model: ModelProto;
+/** ONNX external data's offset or length: a non-negative integer, or a refusal naming the tensor. */
+function externalNumber(value: string | undefined, key: string, tensor: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UserError(`tensor "${tensor}": external data ${key} "${value}" is not a byte count`);
+  return n;
+}
+
+/**
+ * Reads an ONNX file, pulling in external data stored beside it. As ONNX requires, external data stays
+ * inside the model's folder (see readInside), and every tensor's data must hold what its dims declare.
+ */
+export async function readOnnx(file: string, sources: string[] = []): Promise<ModelProto> {
   try {
-    model = decodeModel(await readBytes(file));
+    const model = decodeModel(await readBytes(file));
+    const opset = model.opset_import.find((o) => !o.domain || o.domain === 'ai.onnx')?.version;
+    if (opset !== undefined && opset > 21) throw new UserError(`opset ${opset} is newer than this Netloom supports (up to 21)`);
+    for (const t of model.graph.initializer ?? []) {
+      if (t.data_location === 1) {
+        const entry = (key: string) => t.external_data?.find((e) => e.key === key)?.value;
+        const location = entry('location');
+        if (!location) throw new UserError(`tensor "${t.name}" has external data without a location`);
+        const offset = externalNumber(entry('offset'), 'offset', t.name ?? '') ?? 0;
+        const length = externalNumber(entry('length'), 'length', t.name ?? '');
+        sources.push(join(dirname(file), location));
+        t.raw_data = await readInside(dirname(file), location, `the external data of tensor "${t.name}"`, { offset, length });
+        delete t.data_location;
+        delete t.external_data;
+      }
+      checkTensorData(t);
+    }
+    return model;
   } catch (e) {
-    if (e instanceof OnnxFormatError) throw new UserError(`${file}: ${e.message}`);
+    if (e instanceof OnnxFormatError || (e instanceof UserError && !e.message.startsWith(file))) throw new UserError(`${file}: ${e.message}`);
     throw e;
   }
-  const opset = model.opset_import.find((o) => !o.domain || o.domain === 'ai.onnx')?.version;
-  if (opset !== undefined && opset > 21) throw new UserError(`${file}: opset ${opset} is newer than this Netloom supports (up to 21)`);
-  for (const t of model.graph.initializer ?? []) {
-    if (t.data_location !== 1) continue;
-    const entry = (key: string) => t.external_data?.find((e) => e.key === key)?.value;
-    const location = entry('location');
-    if (!location) throw new UserError(`${file}: tensor "${t.name}" has external data without a location`);
-    const data = await readBytes(resolve(dirname(file), location));
-    const offset = Number(entry('offset') ?? 0);
-    const length = entry('length') !== undefined ? Number(entry('length')) : data.length - offset;
-    if (offset + length > data.length) throw new UserError(`${location}: too short for tensor "${t.name}" (is it truncated?)`);
-    t.raw_data = data.subarray(offset, offset + length);
-    delete t.data_location;
-    delete t.external_data;
-  }
-  return model;
 }
+
+/** Memory the weights of one model may take: what this machine has. */
+export const MEMORY_LIMIT = totalmem();
 
 export async function loadModelFile(file: string): Promise<LoadedModel> {
   if (isOnnxPath(file)) {
-    const onnx = await readOnnx(file);
+    const sources = [file];
+    const onnx = await readOnnx(file, sources);
     try {
       const { doc, weights } = importOnnx(onnx, basename(file, extname(file)));
-      return { doc, weights, onnx };
+      return { doc, weights, onnx, sources };
     } catch (e) {
       if (e instanceof OnnxFormatError) throw new UserError(`${file}: ${e.message}`);
       throw e;
     }
   }
   if (isBundlePath(file)) {
+    let bundle: { doc: ModelDocument; weights?: Weights };
     try {
-      return decodeBundle(await readBytes(file));
+      bundle = decodeBundle(await readBytes(file), freemem());
     } catch (e) {
       if (e instanceof BundleError) throw new UserError(`${file}: ${e.message}`);
       throw e;
     }
+    if (bundle.weights) refuseUnfitWeights(bundle.doc, bundle.weights, `${file}: its weights`, file);
+    return { ...bundle, sources: [file] };
   }
   const doc = loadModelText(await readText(file), file);
-  if (!doc.weights) return { doc };
-  const sidecar = resolve(dirname(file), doc.weights);
+  if (doc.weights === undefined) return { doc, sources: [file] };
+  // The document names its weights file: it must be inside the document's folder, readable and fit the model.
+  const sidecar = join(dirname(file), doc.weights);
+  let weights: Weights;
   try {
-    return { doc, weights: decodeSafetensors(await readBytes(sidecar)).weights };
+    weights = decodeSafetensors(await readInside(dirname(file), doc.weights, `the weights file named by ${file}`)).weights;
   } catch (e) {
     if (e instanceof WeightsFormatError) throw new UserError(`${sidecar}: ${e.message}`);
-    if (e instanceof UserError) throw new UserError(`${e.message} (the weights file named by ${file})`);
     throw e;
   }
+  refuseUnfitWeights(doc, weights, sidecar, file);
+  return { doc, weights, sources: [file, sidecar] };
+}
+
+/** Weights a document names must fit it exactly: never silently replaced by fresh ones (see weightsMismatch). */
+function refuseUnfitWeights(doc: ModelDocument, weights: Weights, where: string, file: string): void {
+  const inference = inferShapes(doc);
+  if (inference.hasErrors()) return; // compiling reports those first
+  const mismatch = weightsMismatch(inference.nodes(), weights);
+  if (mismatch) throw new UserError(`${where}: ${mismatch}; the weights named by ${file} must fit the model (remove "weights" to start from fresh weights)`);
 }
 
 export async function loadModelOrTemplate(file: string | undefined, template: string | undefined): Promise<LoadedModel> {
-  return template !== undefined ? { doc: await loadTemplate(template) } : loadModelFile(file!);
+  return template !== undefined ? { doc: await loadTemplate(template), sources: [] } : loadModelFile(file!);
 }
 
 /** A compile error as one line for a person: the message and the first diagnostic behind it. */
@@ -90,11 +123,17 @@ export function compileFailure(e: CompileError): UserError {
 
 export function compile(model: LoadedModel, options: { opset?: number; seed?: number } = {}): CompiledModel {
   try {
-    return compileModel(model.doc, { ...options, weights: model.weights });
+    return compileModel(model.doc, { ...options, weights: model.weights, memoryLimit: MEMORY_LIMIT });
   } catch (e) {
     if (e instanceof CompileError) throw compileFailure(e);
     throw e;
   }
+}
+
+/** The files writeOnnx or writeDocument may write for `file`: itself and its sidecar. */
+export function outputFiles(file: string): string[] {
+  if (isBundlePath(file)) return [file];
+  return [file, isOnnxPath(file) ? `${file}.data` : join(dirname(file), `${basename(file, extname(file))}.safetensors`)];
 }
 
 /** Writes an ONNX model atomically; over 2 GiB, the weights go to "<file>.data" beside it. */

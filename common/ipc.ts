@@ -19,20 +19,23 @@ export const IPC = {
   command: 'netloom:command',
 } as const;
 
-export const SaveFileRequest = z.object({ text: z.string().max(512 * 1024 * 1024), path: z.string().min(1).nullable() }).strict();
+/** Saves to the file behind `handle` (one the main process gave this window), or asks where when it is null. */
+export const SaveFileRequest = z.object({ text: z.string().max(512 * 1024 * 1024), handle: z.string().regex(/^[0-9a-f]{32}$/).nullable() }).strict();
+/** Where a document went: the path to show, and the opaque handle for saving there again. */
+export const SavedFileReply = z.object({ name: z.string(), handle: z.string() }).strict().nullable();
 export const ExportOnnxRequest = z.object({ bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes'), suggestedName: z.string().min(1).max(255) }).strict();
 /** model.py and its weights, written beside it as <name>.safetensors. */
 export const ExportPyTorchRequest = z.object({ code: z.string().max(64 * 1024 * 1024), weights: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes'), suggestedName: z.string().min(1).max(255) }).strict();
 export const WriteRecoveryRequest = z.object({ text: z.string().max(512 * 1024 * 1024) }).strict();
 export const SetTitleRequest = z.object({ title: z.string().max(1000), dirty: z.boolean() }).strict();
-export const OpenedFileReply = z.object({ name: z.string(), text: z.string().optional(), bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes').optional() }).strict().nullable();
+export const OpenedFileReply = z.object({ name: z.string(), handle: z.string().optional(), text: z.string().optional(), bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes').optional() }).strict().nullable();
 export const Command = z.enum(COMMAND_IDS);
 export type { CommandId };
 
 /** The API the preload script exposes to the window as `window.netloom`. */
 export interface NetloomBridge {
   openFile(): Promise<z.infer<typeof OpenedFileReply>>;
-  saveFile(request: z.infer<typeof SaveFileRequest>): Promise<string | null>;
+  saveFile(request: z.infer<typeof SaveFileRequest>): Promise<z.infer<typeof SavedFileReply>>;
   exportOnnx(request: z.infer<typeof ExportOnnxRequest>): Promise<string | null>;
   exportPyTorch(request: z.infer<typeof ExportPyTorchRequest>): Promise<string | null>;
   readRecovery(): Promise<string | null>;

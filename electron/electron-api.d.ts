@@ -3,18 +3,24 @@
 // maps "electron" here); at run time it is always the real Electron.
 export interface WebContents {
   send(channel: string, ...args: unknown[]): void;
-  on(event: 'will-navigate', listener: (event: { preventDefault(): void }, url: string) => void): void;
+  on(event: 'will-navigate' | 'will-attach-webview', listener: (event: { preventDefault(): void }, url: string) => void): void;
+  readonly session: Session;
   setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' | 'allow' }): void;
   getURL(): string;
   readonly id: number;
 }
+export interface Session {
+  setPermissionRequestHandler(handler: ((contents: WebContents, permission: string, callback: (granted: boolean) => void) => void) | null): void;
+  setPermissionCheckHandler(handler: ((contents: WebContents | null, permission: string) => boolean) | null): void;
+}
+export declare const session: { readonly defaultSession: Session };
 export interface BrowserWindowOptions {
   width?: number;
   height?: number;
   title?: string;
   show?: boolean;
   icon?: string;
-  webPreferences?: { preload?: string; contextIsolation?: boolean; sandbox?: boolean; nodeIntegration?: boolean; webSecurity?: boolean; spellcheck?: boolean };
+  webPreferences?: { preload?: string; contextIsolation?: boolean; sandbox?: boolean; nodeIntegration?: boolean; webSecurity?: boolean; spellcheck?: boolean; webviewTag?: boolean };
 }
 export declare class BrowserWindow {
   constructor(options?: BrowserWindowOptions);
@@ -53,6 +59,7 @@ export declare const app: {
   whenReady(): Promise<void>;
   on(event: 'window-all-closed' | 'activate' | 'second-instance', listener: () => void): void;
   on(event: 'open-file', listener: (event: { preventDefault(): void }, path: string) => void): void;
+  on(event: 'web-contents-created', listener: (event: unknown, contents: WebContents) => void): void;
   quit(): void;
   getPath(name: 'userData' | 'documents'): string;
   getVersion(): string;

@@ -2,9 +2,10 @@
  * The desktop shell: one window per document, the native menu, file dialogs, atomic saves, the recovery
  * file, a prompt for unsaved changes, and ONNX Runtime in a utility process. Security as Electron's
  * checklist asks: context isolation, sandbox, no Node in the window, a strict CSP (in index.html), no
- * remote content or navigation, and every IPC payload validated.
+ * remote content or navigation, no <webview>, only the permissions the editor uses, every IPC payload
+ * validated, and writes only to files the main process chose itself (see save-targets.ts).
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, utilityProcess, type IpcMainInvokeEvent, type MenuItemConstructorOptions, type UtilityProcess } from 'electron';
 import { promises as fs } from 'node:fs';
 import { basename, dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import { readBytes, writeFileAtomic } from '../host/fs.ts';
 import { ExportOnnxRequest, ExportPyTorchRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from '../common/ipc.ts';
 import { MENUS } from '../common/commands.ts';
 import { CONTENT_TYPES, ISOLATION_HEADERS } from '../scripts/http-headers.js';
+import { isPermissionAllowed, SaveTargets } from './save-targets.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const RENDERER_DIR = join(HERE, '..', 'renderer');
@@ -22,8 +24,9 @@ const SCHEME = 'netloom';
 const RENDERER_URL = `${SCHEME}://app/index.html`;
 protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } }]);
 const dirty = new Map<number, boolean>();
-const pendingDocuments = new Map<number, { name: string; text?: string; bytes?: Uint8Array }>();
+const pendingDocuments = new Map<number, { name: string; handle: string; text?: string; bytes?: Uint8Array }>();
 const recent: string[] = [];
+const saveTargets = new SaveTargets();
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -31,7 +34,7 @@ function createWindow(): BrowserWindow {
     height: 900,
     show: false,
     title: 'Netloom',
-    webPreferences: { preload: join(HERE, 'preload.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false },
+    webPreferences: { preload: join(HERE, 'preload.cjs'), contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false, webviewTag: false },
   });
   win.webContents.on('will-navigate', (event) => event.preventDefault());
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
@@ -47,6 +50,7 @@ function createWindow(): BrowserWindow {
   win.on('closed', () => {
     dirty.delete(id);
     pendingDocuments.delete(id);
+    saveTargets.forget(id);
   });
   void win.loadURL(RENDERER_URL);
   return win;
@@ -71,9 +75,10 @@ function remember(path: string): void {
   buildMenu();
 }
 
+/** Reads a file a person chose; the window it opens in gets a handle for saving back to it. */
 async function openPath(path: string) {
-  remember(path);
   const bytes = await readBytes(path);
+  remember(path);
   return path.toLowerCase().endsWith('.onnx') ? { name: path, bytes } : { name: path, text: new TextDecoder().decode(bytes) };
 }
 
@@ -81,20 +86,23 @@ function registerIpc(): void {
   ipcMain.handle(IPC.openFile, async (event) => {
     const win = windowOf(event);
     const picked = await dialog.showOpenDialog(win, { filters: [{ name: 'Models', extensions: ['json', 'onnx'] }], properties: ['openFile'] });
-    return picked.canceled ? null : openPath(picked.filePaths[0]);
+    if (picked.canceled) return null;
+    const path = picked.filePaths[0];
+    return { ...(await openPath(path)), handle: saveTargets.grant(win.id, path) };
   });
   ipcMain.handle(IPC.saveFile, async (event, payload) => {
     const win = windowOf(event);
     const request = validate(SaveFileRequest, payload, IPC.saveFile);
-    let path = request.path;
-    if (!path) {
+    let path = request.handle === null ? null : saveTargets.resolve(win.id, request.handle);
+    if (request.handle !== null && path === null) throw new Error('save refused: that file was not opened or chosen in this window');
+    if (path === null) {
       const picked = await dialog.showSaveDialog(win, { defaultPath: 'model.json', filters: [{ name: 'Netloom model', extensions: ['json'] }] });
       if (picked.canceled || !picked.filePath) return null;
       path = picked.filePath;
     }
     await writeFileAtomic(path, request.text);
     remember(path);
-    return path;
+    return { name: path, handle: saveTargets.grant(win.id, path) };
   });
   ipcMain.handle(IPC.exportOnnx, async (event, payload) => {
     const win = windowOf(event);
@@ -195,7 +203,8 @@ function buildMenu(): void {
 async function openRecentFile(path: string): Promise<void> {
   try {
     const file = await openPath(path);
-    pendingDocuments.set(createWindow().id, file);
+    const win = createWindow();
+    pendingDocuments.set(win.id, { ...file, handle: saveTargets.grant(win.id, path) });
   } catch (e) {
     dialog.showErrorBox('Cannot open the file', (e as Error).message);
   }
@@ -204,7 +213,13 @@ async function openRecentFile(path: string): Promise<void> {
 /** The built renderer's files, with the isolation headers; nothing outside its folder. */
 function serveRenderer(): void {
   protocol.handle(SCHEME, async (request) => {
-    const file = normalize(join(RENDERER_DIR, decodeURIComponent(new URL(request.url).pathname)));
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(request.url).pathname);
+    } catch {
+      return new Response(null, { status: 400 }); // a malformed escape ("/%")
+    }
+    const file = normalize(join(RENDERER_DIR, path));
     if (!file.startsWith(RENDERER_DIR + sep)) return new Response(null, { status: 403 });
     try {
       return new Response(await fs.readFile(file), { headers: { 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', ...ISOLATION_HEADERS } });
@@ -214,7 +229,12 @@ function serveRenderer(): void {
   });
 }
 
+// No <webview> in any page, and no permission the editor does not use (camera, location, notifications…).
+app.on('web-contents-created', (_, contents) => contents.on('will-attach-webview', (event) => event.preventDefault()));
+
 void app.whenReady().then(() => {
+  session.defaultSession.setPermissionRequestHandler((_, permission, callback) => callback(isPermissionAllowed(permission)));
+  session.defaultSession.setPermissionCheckHandler((_, permission) => isPermissionAllowed(permission));
   serveRenderer();
   registerIpc();
   buildMenu();

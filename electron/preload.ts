@@ -3,11 +3,11 @@
  * Node or Electron itself; every call is a named IPC channel that the main process validates.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { Command, IPC, OpenedFileReply, type CommandId, type NetloomBridge } from '../common/ipc.ts';
+import { Command, IPC, OpenedFileReply, SavedFileReply, type CommandId, type NetloomBridge } from '../common/ipc.ts';
 
 const bridge: NetloomBridge = {
   openFile: async () => OpenedFileReply.parse(await ipcRenderer.invoke(IPC.openFile)),
-  saveFile: async (request) => (await ipcRenderer.invoke(IPC.saveFile, request)) as string | null,
+  saveFile: async (request) => SavedFileReply.parse(await ipcRenderer.invoke(IPC.saveFile, request)),
   exportOnnx: async (request) => (await ipcRenderer.invoke(IPC.exportOnnx, request)) as string | null,
   exportPyTorch: async (request) => (await ipcRenderer.invoke(IPC.exportPyTorch, request)) as string | null,
   readRecovery: async () => (await ipcRenderer.invoke(IPC.readRecovery)) as string | null,

@@ -1,16 +1,22 @@
 // A small static server for the built editor (browser mode), on loopback only.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { extname, join, normalize, sep } from 'node:path';
 import { CONTENT_TYPES, ISOLATION_HEADERS } from './http-headers.js';
 
 
 /** Serves `root` at http://127.0.0.1:port/ (port 0 picks a free one); resolves with the server and its URL. */
 export function serve(root, port = 0) {
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      // A malformed request ("GET /%") is answered, not allowed to end the server.
+      return void res.writeHead(400).end();
+    }
     let file = normalize(join(root, path));
-    if (!file.startsWith(root)) return void res.writeHead(403, ISOLATION_HEADERS).end();
+    if (file !== root && !file.startsWith(root.endsWith(sep) ? root : root + sep)) return void res.writeHead(403, ISOLATION_HEADERS).end();
     if (!existsSync(file) || statSync(file).isDirectory()) file = join(root, 'index.html');
     res.writeHead(200, { 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store', ...ISOLATION_HEADERS });
     createReadStream(file).pipe(res);

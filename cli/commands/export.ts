@@ -9,7 +9,8 @@ import { trainingStepText } from '../../core/train/step-text.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
 import { UsageError, UserError, writeFileAtomic } from '../files.ts';
 import { intOption, parse } from '../args.ts';
-import { compile, compileFailure, isBundlePath, loadModelOrTemplate, writeDocument, writeOnnx, type LoadedModel } from '../models.ts';
+import { compile, compileFailure, isBundlePath, loadModelOrTemplate, outputFiles, writeDocument, writeOnnx, type LoadedModel } from '../models.ts';
+import { refuseOverwritingInputs } from '../../host/fs.ts';
 
 const FORMATS = ['onnx', 'pytorch', 'onnx-text'] as const;
 
@@ -35,6 +36,8 @@ export async function exportCommand(args: string[]): Promise<number> {
   const seed = intOption(values.seed, 'seed', 0, 2 ** 32 - 1, 0);
   const model = await loadModelOrTemplate(positionals[0], values.template as string | undefined);
   const output = values.output as string;
+  // Every format's files (the code or text, and the weights beside it) must not overwrite an input.
+  if (output !== '-') await refuseOverwritingInputs(outputFiles(output), model.sources);
   if (format === 'pytorch') return exportPyTorch(model, output, opset, seed);
   if (format === 'onnx-text') {
     const text = onnxText(model, values, opset, seed);

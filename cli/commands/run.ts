@@ -6,6 +6,7 @@ import { formatShape, type Dim } from '../../core/graph/dim.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { parse } from '../args.ts';
 import { readBytes, UsageError, UserError, writeFileAtomic } from '../files.ts';
+import { refuseOverwritingInputs } from '../../host/fs.ts';
 import { compile, ensureFolder, isOnnxPath, loadModelFile, readOnnx } from '../models.ts';
 
 interface ModelInput {
@@ -34,6 +35,9 @@ function checkInput(file: string, t: Tensor, input: ModelInput, symbols: Map<str
   });
 }
 
+/** Where one of several outputs goes: "<folder>/<output name>.npy", the name made safe for a file. */
+const outputFile = (folder: string, name: string): string => join(folder, `${name.replace(/[^\w.-]/g, '_')}.npy`);
+
 export async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     input: { type: 'string', short: 'i', multiple: true },
@@ -49,13 +53,19 @@ export async function runCommand(args: string[]): Promise<number> {
   const file = positionals[0];
   let bytes: Uint8Array;
   let inputs: ModelInput[];
+  let sources = [file];
+  let outputNames: string[];
   if (isOnnxPath(file)) {
-    const onnx = await readOnnx(file);
+    const onnx = await readOnnx(file, sources);
+    outputNames = onnx.graph.output.map((v) => v.name);
     const initialised = new Set((onnx.graph.initializer ?? []).map((t) => t.name));
     inputs = onnx.graph.input.filter((v) => !initialised.has(v.name)).map(describeInput);
     bytes = encodeModelBytes(onnx);
   } else {
-    const compiled = compile(await loadModelFile(file));
+    const model = await loadModelFile(file);
+    sources = model.sources;
+    const compiled = compile(model);
+    outputNames = compiled.outputs.map((v) => v.name);
     inputs = compiled.inputs.map((v) => ({ name: v.name, dtype: v.type.dtype, shape: v.type.shape }));
     bytes = encodeModelBytes(compiled.model);
   }
@@ -65,11 +75,13 @@ export async function runCommand(args: string[]): Promise<number> {
   const symbols = new Map<string, number>();
   const unnamed = inputs.filter((inp) => !(values.input ?? []).some((a) => a.startsWith(`${inp.name}=`)));
   let next = 0;
+  const inputFiles: string[] = [];
   for (const arg of values.input ?? []) {
     const eq = arg.indexOf('=');
     const named = eq > 0 && inputs.some((inp) => inp.name === arg.slice(0, eq));
     const input = named ? inputs.find((inp) => inp.name === arg.slice(0, eq))! : unnamed[next++];
     const path = named ? arg.slice(eq + 1) : arg;
+    inputFiles.push(path);
     if (!input) throw new UsageError(`too many --input files: the model takes ${inputs.map((i) => i.name).join(', ')}`);
     if (input.name in feeds) throw new UsageError(`input "${input.name}" is given twice`);
     let tensor: Tensor;
@@ -82,6 +94,9 @@ export async function runCommand(args: string[]): Promise<number> {
     checkInput(path, tensor, input, symbols);
     feeds[input.name] = tensor;
   }
+  // The output is one .npy, or a folder of them: none of them may be an input.
+  const outputs = outputNames.length === 1 ? [values.output as string] : outputNames.map((name) => outputFile(values.output as string, name));
+  await refuseOverwritingInputs(outputs, [...sources, ...inputFiles]);
   const missing = inputs.filter((inp) => !(inp.name in feeds));
   if (missing.length > 0) throw new UsageError(`missing --input for ${missing.map((m) => `"${m.name}" (${m.dtype} ${formatShape(m.shape)})`).join(', ')}`);
 
@@ -95,7 +110,7 @@ export async function runCommand(args: string[]): Promise<number> {
     if (names.length === 1) await writeFileAtomic(values.output as string, encodeNpy(results[names[0]]));
     else {
       await ensureFolder(values.output as string);
-      for (const name of names) await writeFileAtomic(join(values.output as string, `${name.replace(/[^\w.-]/g, '_')}.npy`), encodeNpy(results[name]));
+      for (const name of names) await writeFileAtomic(outputFile(values.output as string, name), encodeNpy(results[name]));
     }
     for (const name of names) console.error(`${name}: ${results[name].dtype} [${results[name].dims.join(', ')}]`);
     await session.release();

@@ -10,14 +10,14 @@ import { getLayer } from '../../core/index.ts';
 import { compileModel, CompileError } from '../../core/convert/compile.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
 import { buildTrainingGraph, LOSSES, type LossName, type TrainingGraph } from '../../core/train/step.ts';
-import { train, type Schedule, type TrainingEvent } from '../../core/train/trainer.ts';
+import { train, type Checkpoint, type Schedule, type TrainingEvent } from '../../core/train/trainer.ts';
 import { encodeSafetensors } from '../../core/graph/weights.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { intOption, parse } from '../args.ts';
 import { builtIn, loadDataFile } from '../datasets.ts';
-import { UsageError, UserError, writeFileAtomic } from '../../host/fs.ts';
+import { refuseOverwritingInputs, UsageError, UserError, writeFileAtomic } from '../../host/fs.ts';
 import { readText } from '../files.ts';
-import { compileFailure, loadModelOrTemplate, writeDocument, writeOnnx } from '../models.ts';
+import { compileFailure, loadModelOrTemplate, MEMORY_LIMIT, outputFiles, writeDocument, writeOnnx } from '../models.ts';
 
 function number(value: unknown, name: string, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -91,7 +91,10 @@ export async function trainCommand(args: string[]): Promise<number> {
   const schedule: Schedule = values.schedule === undefined ? { kind: 'constant' } : values.schedule === 'cosine' ? { kind: 'cosine', etaMin: 0 } : values.schedule === 'step' ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochs / 3)), gamma: 0.1 } : (() => { throw new UsageError('--schedule must be step or cosine'); })();
   const config = optimizerConfig(optimizer, { lr: number(values.lr, 'lr', 0), momentum: number(values.momentum, 'momentum', 0), weightDecay: number(values['weight-decay'], 'weight-decay', 0) });
 
+  const out = values.output as string;
   const model = await loadModelOrTemplate(positionals[0], values.template as string | undefined);
+  const inputs = [...model.sources, ...[values.data, values.val].filter((f) => f !== undefined)];
+  await refuseOverwritingInputs([...outputFiles(out), ...(values.checkpoint ? [values.checkpoint] : [])], inputs);
   // The built-in datasets are all class labels: a model without a loss node trains with cross-entropy.
   if (loss === undefined && values.dataset !== undefined && !model.doc.nodes.some((n) => getLayer(n.op)?.category === 'Loss')) {
     loss = 'cross-entropy';
@@ -99,7 +102,7 @@ export async function trainCommand(args: string[]): Promise<number> {
   }
   let graph: TrainingGraph;
   try {
-    graph = buildTrainingGraph(values.text !== undefined ? withSequenceLength(model.doc, intOption(values['seq-len'], 'seq-len', 1, 1 << 20, 64)) : model.doc, { optimizer: config, loss, weights: model.weights, seed, clipNorm: number(values['clip-norm'], 'clip-norm', 0), regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) }, truncateBptt: intOption(values['truncate-bptt'], 'truncate-bptt', 1, 1 << 20, 0) });
+    graph = buildTrainingGraph(values.text !== undefined ? withSequenceLength(model.doc, intOption(values['seq-len'], 'seq-len', 1, 1 << 20, 64)) : model.doc, { optimizer: config, loss, weights: model.weights, memoryLimit: MEMORY_LIMIT, seed, clipNorm: number(values['clip-norm'], 'clip-norm', 0), regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) }, truncateBptt: intOption(values['truncate-bptt'], 'truncate-bptt', 1, 1 << 20, 0) });
   } catch (e) {
     if (e instanceof CompileError) throw compileFailure(e);
     if (e instanceof GradientError) throw new UserError(`cannot train this model yet: ${e.message}`);
@@ -144,16 +147,24 @@ export async function trainCommand(args: string[]): Promise<number> {
     }
   };
 
+  // A checkpoint that cannot be written (a full disk, a folder that went away) is reported, and training
+  // goes on: the run's real output is the model written at the end.
+  const checkpoint = values.checkpoint;
+  const writeCheckpoint = async (c: Checkpoint) => {
+    const tensors = new Map(c.weights);
+    for (const [name, data] of c.state) tensors.set(name, { shape: [data.length], data });
+    try {
+      await writeFileAtomic(checkpoint!, encodeSafetensors(tensors, { epoch: String(c.epoch), step: String(c.step), optimizer }));
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      console.error(`netloom: checkpoint after epoch ${c.epoch} not written: ${e.message}; training goes on`);
+    }
+  };
+
   const engine = new NodeEngine();
   let result;
   try {
-    result = await train(engine, graph, data, { epochs, batchSize, lr: config.lr, shuffle: !values['no-shuffle'], seed, schedule, warmupSteps: values.warmup ? intOption(values.warmup, 'warmup', 0, 1e9, 0) : undefined, provider, allowFallback: values['allow-fallback'] }, onEvent, undefined, values.checkpoint
-      ? async (c) => {
-          const tensors = new Map(c.weights);
-          for (const [name, data] of c.state) tensors.set(name, { shape: [data.length], data });
-          await writeFileAtomic(values.checkpoint!, encodeSafetensors(tensors, { epoch: String(c.epoch), step: String(c.step), optimizer }));
-        }
-      : undefined);
+    result = await train(engine, graph, data, { epochs, batchSize, lr: config.lr, shuffle: !values['no-shuffle'], seed, schedule, warmupSteps: values.warmup ? intOption(values.warmup, 'warmup', 0, 1e9, 0) : undefined, provider, allowFallback: values['allow-fallback'] }, onEvent, undefined, checkpoint ? writeCheckpoint : undefined);
   } catch (e) {
     if (e instanceof EngineError) throw new UserError(e.message);
     throw e;
@@ -161,11 +172,11 @@ export async function trainCommand(args: string[]): Promise<number> {
     await engine.dispose();
   }
   // The trained model without any loss that was attached for training.
-  const out = values.output as string;
   if (extname(out).toLowerCase() === '.onnx') await writeOnnx(out, compileModel(model.doc, { weights: result.weights }).model);
   else await writeDocument(out, model.doc, result.weights);
   if (result.stopped) {
-    console.error(`netloom: training stopped: ${result.stopped}. The model from the last complete epoch is in ${out}.`);
+    const kept = result.completedEpochs > 0 ? `the model after epoch ${result.completedEpochs}, the last complete one` : 'the model as it was before training (no epoch completed)';
+    console.error(`netloom: training stopped: ${result.stopped}. ${out} holds ${kept}.`);
     return 1;
   }
   if (!json) console.error(`wrote ${out}`);

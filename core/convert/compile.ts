@@ -3,7 +3,7 @@
  * every other layer lowered by its spec, graph outputs from the sink layers.
  */
 import { parseEdgeEnd, type ModelDocument, type ParamValue } from '../graph/types.ts';
-import { initWeights, weightKey, type Weights } from '../graph/weights.ts';
+import { initWeights, weightKey, weightsTooLarge, type Weights } from '../graph/weights.ts';
 import { resolveParams, Params } from '../layers/params.ts';
 import type { LowerContext, TensorType } from '../layers/spec.ts';
 import type { Diagnostic } from '../graph/diagnostics.ts';
@@ -21,6 +21,8 @@ export interface CompileOptions {
   training?: boolean;
   /** Training graphs: recurrent layers pass gradients back at most this many time steps (0: the whole sequence). */
   truncateBptt?: number;
+  /** Refuse, before allocating, a model whose weights need more bytes than this (the memory available). */
+  memoryLimit?: number;
   /** Every layer's outputs become graph outputs too, so one run shows them all (the app's tensor views). */
   exposeLayers?: boolean;
   /** Compile one decoder step with a KV cache of this many slots (see core/train/generate.ts). */
@@ -73,6 +75,8 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
   if (errors.length > 0) throw new CompileError(`the model has ${errors.length} error(s); run "netloom info" to see them`, errors);
 
   const reports = inference.nodes();
+  const tooLarge = weightsTooLarge(reports, options.memoryLimit);
+  if (tooLarge) throw new CompileError(`cannot build this model: ${tooLarge}`);
   const weights = initWeights(reports, options.seed ?? 0, options.weights);
   const b = new OnnxBuilder(opset);
   const byId = new Map(doc.nodes.map((n) => [n.id, n]));

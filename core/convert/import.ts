@@ -130,8 +130,8 @@ class Importer implements ImportContext {
     return { shape, dtype };
   }
 
-  id(base: string, fallback: string): string {
-    let id = base.replace(/[^\w.-]+/g, '_').replace(/^[^A-Za-z]+/, '').replace(/_+$/, '');
+  id(base: string | undefined, fallback: string): string {
+    let id = (base ?? '').replace(/[^\w.-]+/g, '_').replace(/^[^A-Za-z]+/, '').replace(/_+$/, '');
     if (!id) id = fallback;
     let unique = id;
     for (let k = 2; this.ids.has(unique); k++) unique = `${id}_${k}`;

@@ -70,6 +70,7 @@ export function shapedTo(ds: Dataset, input: TensorType): Dataset {
 /** Checks the target against what the loss expects; the message names the dimension that disagrees. */
 export function checkTarget(ds: Dataset, target: TensorType, prediction: TensorType): void {
   const want = target.shape.slice(1);
+  if (ds.size === 0) throw new DatasetError(`${ds.name} has no samples`);
   if (target.dtype !== ds.y.dtype) throw new DatasetError(`${ds.name}'s targets are ${ds.y.dtype} but the loss wants ${target.dtype} (${target.dtype === 'int64' ? 'class indices' : 'values'})`);
   want.forEach((d, i) => {
     if (typeof d === 'number' && ds.y.dims[i] !== d) throw new DatasetError(`${ds.name}'s targets are ${ds.y.dims.join('×') || 'one value'} per sample but the loss wants ${want.join('×')}: dimension ${i + 1} is ${ds.y.dims[i]}, not ${d}`);
@@ -78,7 +79,12 @@ export function checkTarget(ds: Dataset, target: TensorType, prediction: TensorT
   const classes = prediction.shape[1];
   if (target.dtype === 'int64' && typeof classes === 'number') {
     let max = 0n;
-    for (const v of ds.y.data as BigInt64Array) if (v > max) max = v;
+    let min = 0n;
+    for (const v of ds.y.data as BigInt64Array) {
+      if (v > max) max = v;
+      if (v < min) min = v;
+    }
+    if (min < 0n) throw new DatasetError(`${ds.name} has class ${min}; class labels are 0 to ${classes - 1}`);
     if (Number(max) >= classes) throw new DatasetError(`${ds.name} has class ${max} but the model predicts ${classes} classes (its last layer has ${classes} outputs)`);
   }
 }

@@ -34,12 +34,18 @@ function typedArray(dtype: TensorDType, buffer: ArrayBuffer, count: number): Ten
   }
 }
 
-export function parseNpy(bytes: Uint8Array): Tensor {
+/** Header text as it may appear in a one-line message: as it is when plain and short, else quoted and escaped. */
+const shown = (text: string): string => (/^[\x20-\x7e]{0,40}$/.test(text) ? text : JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text));
+
+/** The array a .npy header declares: its dtype, dims, and where the data starts and ends. */
+export function npyLayout(bytes: Uint8Array): { kind: { dtype: TensorDType; bytes: number }; dims: number[]; dataStart: number; dataBytes: number } {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new NpyFormatError('not a .npy file (no NUMPY magic)');
   const major = bytes[6];
+  if (major < 1 || major > 3 || bytes[7] !== 0) throw new NpyFormatError(`.npy format version ${major}.${bytes[7]} is unknown (Netloom reads 1.0, 2.0 and 3.0)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
+  if (bytes.length < start) throw new NpyFormatError('truncated .npy header');
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   if (start + headerLength > bytes.length) throw new NpyFormatError('truncated .npy header');
   const header = new TextDecoder().decode(bytes.subarray(start, start + headerLength));
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
@@ -47,15 +53,25 @@ export function parseNpy(bytes: Uint8Array): Tensor {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw new NpyFormatError('unreadable .npy header');
   const kind = DESCR[descr.replace(/^=/, '<')];
-  if (!kind) throw new NpyFormatError(`dtype ${descr} is not supported (use float32, float64, int64, int32, int8, uint8 or bool, little-endian)`);
+  if (!kind) throw new NpyFormatError(`dtype ${shown(descr)} is not supported (use float32, float64, int64, int32, int8, uint8 or bool, little-endian)`);
   if (fortran === 'True') throw new NpyFormatError('Fortran-ordered arrays are not supported; save with np.ascontiguousarray');
-  const dims = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const parts = shapeText.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!parts.every((p) => /^\d+L?$/.test(p))) throw new NpyFormatError(`shape ${shown(`(${shapeText})`)} is not a list of sizes`);
+  const dims = parts.map((p) => Number(p.replace('L', '')));
   const count = dims.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLength;
-  if (dataStart + count * kind.bytes > bytes.length) throw new NpyFormatError(`truncated .npy data: expected ${count * kind.bytes} bytes, found ${bytes.length - dataStart}`);
+  if (count * kind.bytes > 2 ** 32) throw new NpyFormatError(`shape (${dims.join(', ')}) declares more elements than one array can hold`);
+  return { kind, dims, dataStart: start + headerLength, dataBytes: count * kind.bytes };
+}
+
+/** Parses a .npy file, which must hold exactly the data its header declares: no less, no more. */
+export function parseNpy(bytes: Uint8Array): Tensor {
+  const { kind, dims, dataStart, dataBytes } = npyLayout(bytes);
+  const found = bytes.length - dataStart;
+  if (found < dataBytes) throw new NpyFormatError(`truncated .npy data: expected ${dataBytes} bytes, found ${found}`);
+  if (found > dataBytes) throw new NpyFormatError(`${found - dataBytes} bytes follow the array's data (expected ${dataBytes} bytes); is this really one .npy array?`);
   // Copy into a fresh, aligned buffer: the data may start at any offset of the file.
-  const buffer = new Uint8Array(bytes.subarray(dataStart, dataStart + count * kind.bytes)).buffer;
-  return { dtype: kind.dtype, dims, data: typedArray(kind.dtype, buffer, count) };
+  const buffer = new Uint8Array(bytes.subarray(dataStart, dataStart + dataBytes)).buffer;
+  return { dtype: kind.dtype, dims, data: typedArray(kind.dtype, buffer, dataBytes / kind.bytes) };
 }
 
 export function encodeNpy(t: Tensor): Uint8Array {

@@ -3,7 +3,8 @@
  * (model.safetensors), so that a trained model travels as one file. The app and the CLI both open and
  * save it with these two functions.
  */
-import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
+import { strFromU8, strToU8, zipSync, type Zippable } from 'fflate';
+import { unzipWithin, ZipSizeError } from './zip.ts';
 import { formatProblem, parseModel, serializeModel } from './document.ts';
 import type { ModelDocument } from './types.ts';
 import { decodeSafetensors, encodeSafetensors, WeightsFormatError, type Weights } from './weights.ts';
@@ -12,6 +13,9 @@ export const BUNDLE_DOCUMENT = 'model.json';
 export const BUNDLE_WEIGHTS = 'model.safetensors';
 
 export class BundleError extends Error {}
+
+/** A member name as it may appear in a one-line message: as it is when plain, else quoted and escaped. */
+const shown = (name: string): string => (/^[\x20-\x7e]{0,80}$/.test(name) ? name : JSON.stringify(name.slice(0, 80)));
 
 function concat(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -34,21 +38,22 @@ export function encodeBundle(doc: ModelDocument, weights?: Weights): Uint8Array 
 }
 
 /** The document and its weights (undefined when the bundle has none); problems as BundleError, in words. */
-export function decodeBundle(bytes: Uint8Array): { doc: ModelDocument; weights?: Weights } {
+export function decodeBundle(bytes: Uint8Array, maxBytes = Infinity): { doc: ModelDocument; weights?: Weights } {
   let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(bytes);
+    files = unzipWithin(bytes, maxBytes);
   } catch (e) {
+    if (e instanceof ZipSizeError) throw new BundleError(`the bundle: ${e.message}`);
     throw new BundleError(`not a .netloom bundle (not a zip archive: ${(e as Error).message})`);
   }
   const text = files[BUNDLE_DOCUMENT];
-  if (!text) throw new BundleError(`not a .netloom bundle (it has no ${BUNDLE_DOCUMENT}; it holds ${Object.keys(files).join(', ') || 'nothing'})`);
+  if (!text) throw new BundleError(`not a .netloom bundle (it has no ${BUNDLE_DOCUMENT}; it holds ${Object.keys(files).map(shown).join(', ') || 'nothing'})`);
   const result = parseModel(strFromU8(text));
   if (!result.ok) throw new BundleError(formatProblem(result.problems[0], BUNDLE_DOCUMENT));
   const doc = result.doc;
   if (!doc.weights) return { doc };
   const data = files[doc.weights];
-  if (!data) throw new BundleError(`${BUNDLE_DOCUMENT} names the weights file "${doc.weights}", which the bundle does not hold`);
+  if (!data) throw new BundleError(`${BUNDLE_DOCUMENT} names the weights file ${JSON.stringify(doc.weights)}, which the bundle does not hold`);
   try {
     return { doc, weights: decodeSafetensors(data).weights };
   } catch (e) {

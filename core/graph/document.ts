@@ -30,7 +30,25 @@ export function parseModel(text: string): LoadResult {
   return validateModel(parsed.value);
 }
 
+/** No model needs more nesting than this; deeper values would overflow the stack of recursive code. */
+export const MAX_NESTING = 64;
+
+/** The JSON path of a value nested deeper than MAX_NESTING, found without recursion; null if none. */
+function tooDeep(value: unknown): string | null {
+  const stack: { v: unknown; path: string; depth: number }[] = [{ v: value, path: '$', depth: 0 }];
+  while (stack.length > 0) {
+    const { v, path, depth } = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_NESTING) return path;
+    if (Array.isArray(v)) v.forEach((item, i) => stack.push({ v: item, path: `${path}[${i}]`, depth: depth + 1 }));
+    else for (const [k, item] of Object.entries(v)) stack.push({ v: item, path: `${path}.${k}`, depth: depth + 1 });
+  }
+  return null;
+}
+
 export function validateModel(value: unknown): LoadResult {
+  const deep = tooDeep(value);
+  if (deep !== null) return { ok: false, problems: [{ path: deep.length > 80 ? `${deep.slice(0, 77)}...` : deep, message: `is nested more than ${MAX_NESTING} levels deep; no model needs that` }] };
   const problems: DocumentProblem[] = [];
   const problem = (path: string, message: string): void => void problems.push({ path, message });
   if (!isObject(value)) return { ok: false, problems: [{ path: '$', message: 'a model document must be a JSON object' }] };

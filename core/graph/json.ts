@@ -29,7 +29,8 @@ function at(text: string, offset: number, message: string): JsonSyntaxError {
 /** Scans the text as JSON and describes the first place it goes wrong. */
 function locateSyntaxError(text: string): JsonSyntaxError {
   let i = 0;
-  const describe = (): string => (i >= text.length ? 'end of file' : `'${text[i]}'`);
+  // A control character is shown escaped ("\n"), so that the message stays on one line.
+  const describe = (): string => (i >= text.length ? 'end of file' : text.charCodeAt(i) < 0x20 ? JSON.stringify(text[i]) : `'${text[i]}'`);
   class Stop extends Error {}
   const fail = (expected: string): never => {
     throw Object.assign(new Stop(), { detail: at(text, i, `expected ${expected}, found ${describe()}`) });

@@ -116,6 +116,28 @@ export function initialTensor(shape: number[], init: ParamInit, rng: Rng): Float
   return data;
 }
 
+/** The most bytes one tensor may take: its bytes are viewed as a Uint8Array, which V8 caps at 2³² elements. */
+export const MAX_TENSOR_BYTES = 2 ** 32;
+
+export const formatBytes = (n: number): string => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`);
+
+/**
+ * Says why the model's weights cannot be held in memory, before any is allocated: a tensor larger than a
+ * typed array can be, or more bytes in all than `limit`. Null when they fit.
+ */
+export function weightsTooLarge(nodes: { id: string; params: ParamTensor[]; buffers: ParamTensor[] }[], limit = Infinity): string | null {
+  let total = 0;
+  for (const node of nodes) {
+    for (const p of [...node.params, ...node.buffers]) {
+      if (p.tiedTo) continue;
+      const count = p.shape.reduce((a, b) => a * b, 1);
+      if (count * 4 > MAX_TENSOR_BYTES) return `tensor "${weightKey(node.id, p.name)}" would need ${formatBytes(count * 4)} (${count.toExponential(2)} weights), more than one tensor can hold`;
+      total += count * 4;
+    }
+  }
+  return total > limit ? `the weights would need ${formatBytes(total)} of memory; ${formatBytes(limit)} is available` : null;
+}
+
 /**
  * Fresh tensors for every parameter and buffer of the given nodes, in order, from one seed.
  * Tensors present in `keep` (an imported or trained model's) are kept as they are.
@@ -156,29 +178,66 @@ export function encodeSafetensors(weights: Weights, metadata: Record<string, str
   return [prefix, headerBytes, ...keys.map((k) => new Uint8Array(weights.get(k)!.data.buffer, weights.get(k)!.data.byteOffset, weights.get(k)!.data.byteLength))];
 }
 
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Decodes safetensors, refusing (naming the tensor) any entry whose shape, type or byte range is not sound. */
 export function decodeSafetensors(bytes: Uint8Array): { weights: Weights; metadata: Record<string, string> } {
   if (bytes.length < 8) throw new WeightsFormatError('not a safetensors file (too short)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > bytes.length - 8) throw new WeightsFormatError('not a safetensors file (the header runs past the end; is it truncated?)');
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   } catch {
     throw new WeightsFormatError('not a safetensors file (its header is not JSON)');
   }
-  const { __metadata__: metadata = {}, ...tensors } = header as unknown as Record<string, never>;
+  if (!isRecord(header)) throw new WeightsFormatError('not a safetensors file (its header is not a JSON object)');
+  const { __metadata__: metadata = {}, ...tensors } = header;
+  if (!isRecord(metadata) || Object.values(metadata).some((v) => typeof v !== 'string')) throw new WeightsFormatError('"__metadata__" must map names to strings');
   const start = 8 + headerLength;
+  const dataLength = bytes.length - start;
+  const ranges: { key: string; from: number; to: number }[] = [];
   const weights: Weights = new Map();
-  for (const [key, t] of Object.entries(tensors) as [string, { dtype: string; shape: number[]; data_offsets: [number, number] }][]) {
-    if (t.dtype !== 'F32') throw new WeightsFormatError(`tensor "${key}" is ${t.dtype}; Netloom reads F32 tensors`);
-    const [from, to] = t.data_offsets;
-    const count = t.shape.reduce((a, b) => a * b, 1);
-    if (to - from !== count * 4 || start + to > bytes.length) throw new WeightsFormatError(`tensor "${key}" does not fit the file (is it truncated?)`);
+  for (const [key, t] of Object.entries(tensors)) {
+    const bad = (why: string) => new WeightsFormatError(`tensor "${key}": ${why}`);
+    if (!isRecord(t)) throw bad('its entry is not an object');
+    if (t.dtype !== 'F32') throw bad(`is ${typeof t.dtype === 'string' ? t.dtype : 'of no dtype'}; Netloom reads F32 tensors`);
+    if (!Array.isArray(t.shape) || !t.shape.every(isCount)) throw bad('"shape" must be a list of non-negative integers');
+    const offsets = t.data_offsets;
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) throw bad('"data_offsets" must be two non-negative integers [begin, end]');
+    const [from, to] = offsets as [number, number];
+    const shape = t.shape as number[];
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (to - from !== count * 4) throw bad(`shape [${shape.join(', ')}] needs ${count * 4} bytes but data_offsets give ${to - from}`);
+    if (to > dataLength) throw bad(`its data (bytes ${from} to ${to}) does not fit the file (it has ${dataLength} bytes of data; is it truncated?)`);
+    ranges.push({ key, from, to });
     // Copy into an aligned buffer: the data may sit at any byte offset of the file.
     const data = new Float32Array(count);
     new Uint8Array(data.buffer).set(bytes.subarray(start + from, start + to));
-    weights.set(key, { shape: t.shape, data });
+    weights.set(key, { shape, data });
   }
-  return { weights, metadata };
+  ranges.sort((a, b) => a.from - b.from);
+  for (let i = 1; i < ranges.length; i++) {
+    if (ranges[i].from < ranges[i - 1].to && ranges[i].to > ranges[i].from) throw new WeightsFormatError(`tensor "${ranges[i].key}": its data overlaps tensor "${ranges[i - 1].key}"`);
+  }
+  return { weights, metadata: metadata as Record<string, string> };
+}
+
+/**
+ * Checks that a weights file gives every parameter and buffer of the model, each in the model's shape,
+ * and nothing else: a stale or misspelled file is refused, never silently replaced by fresh weights.
+ * Returns the first problem, naming the tensor, or null.
+ */
+export function weightsMismatch(nodes: { id: string; params: ParamTensor[]; buffers: ParamTensor[] }[], weights: Weights): string | null {
+  const expected = new Map<string, number[]>();
+  for (const node of nodes) for (const p of [...node.params, ...node.buffers]) if (!p.tiedTo) expected.set(weightKey(node.id, p.name), p.shape);
+  for (const [key, shape] of expected) {
+    const t = weights.get(key);
+    if (!t) return `has no tensor "${key}" (the model's ${key.slice(0, key.lastIndexOf('.'))} needs it, ${shape.join('×') || 'a scalar'})`;
+    if (t.shape.join() !== shape.join()) return `tensor "${key}" is [${t.shape.join(', ')}] but the model needs [${shape.join(', ')}]`;
+  }
+  for (const key of weights.keys()) if (!expected.has(key)) return `tensor "${key}" belongs to no parameter of the model (misspelled, or from another model?)`;
+  return null;
 }

@@ -2,7 +2,7 @@
  * ONNX attributes: the one reader that autodiff, import and the op shape rules share, and the JSON form
  * in which the document keeps an imported node's attributes.
  */
-import { AttrType, messageFromBase64, type Int64, messageToBase64, type AttributeProto, type GraphProto, type NodeProto, type TensorProto } from './proto.ts';
+import { AttrType, messageFromBase64, OnnxFormatError, type Int64, messageToBase64, type AttributeProto, type GraphProto, type NodeProto, type TensorProto } from './proto.ts';
 
 /**
  * An attribute as kept in the document: its ONNX type and a JSON value (nested messages as base64;
@@ -45,7 +45,7 @@ export function attributeToJson(a: AttributeProto): JsonAttribute {
     case 'graph':
       return { type, value: messageToBase64('GraphProto', a.g!) };
     default:
-      throw new Error(`attribute "${a.name}" has a type (${a.type}) Netloom cannot keep`);
+      throw new OnnxFormatError(`attribute "${a.name}" has a type (${a.type}) Netloom cannot keep`);
   }
 }
 

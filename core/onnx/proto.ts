@@ -174,6 +174,32 @@ export function messageFromBase64<T>(kind: 'TensorProto' | 'GraphProto', text: s
   return exactLongs((kind === 'TensorProto' ? Tensor.toObject(Tensor.decode(bytes), DECODE_OPTIONS) : Graph.toObject(Graph.decode(bytes), DECODE_OPTIONS)) as T);
 }
 
+const ELEMENT_BYTES: Record<number, number> = { [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.INT64]: 8, [DataType.INT32]: 4, [DataType.INT8]: 1, [DataType.UINT8]: 1, [DataType.BOOL]: 1 };
+
+/** A tensor's element count from its dims, refusing dims that are not sizes or that no typed array can hold. */
+export function tensorElementCount(t: TensorProto): number {
+  const dims = t.dims ?? [];
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new OnnxFormatError(`tensor "${t.name}" has dims [${dims.join(', ')}], which are not sizes`);
+  const count = dims.reduce((a, b) => a * b, 1);
+  // Its bytes must fit one Uint8Array (V8: 2³² elements).
+  if (count * (ELEMENT_BYTES[t.data_type ?? DataType.FLOAT] ?? 1) > 2 ** 32) throw new OnnxFormatError(`tensor "${t.name}" declares ${count.toExponential(2)} elements, more than one tensor can hold`);
+  return count;
+}
+
+/** Refuses a tensor whose data does not hold exactly the elements its dims declare (checked without copying). */
+export function checkTensorData(t: TensorProto): void {
+  const type = t.data_type ?? DataType.FLOAT;
+  const count = tensorElementCount(t);
+  if (t.data_location === 1 || ELEMENT_BYTES[type] === undefined) return; // external data is checked where it is read; other types by ONNX Runtime
+  const raw = t.raw_data;
+  if (raw && raw.length > 0) {
+    if (raw.length !== count * ELEMENT_BYTES[type]) throw new OnnxFormatError(`tensor "${t.name}" has ${raw.length} bytes of data but its dims [${(t.dims ?? []).join(', ')}] need ${count * ELEMENT_BYTES[type]} (is it truncated?)`);
+    return;
+  }
+  const values = type === DataType.FLOAT ? t.float_data : type === DataType.DOUBLE ? t.double_data : type === DataType.INT64 ? t.int64_data : t.int32_data;
+  if ((values?.length ?? 0) !== count) throw new OnnxFormatError(`tensor "${t.name}" holds ${values?.length ?? 0} values but its dims [${(t.dims ?? []).join(', ')}] need ${count} (is it truncated?)`);
+}
+
 /** An int64 tensor's values, exactly. */
 export function int64Values(t: TensorProto): Int64[] {
   const raw = t.raw_data;
@@ -183,27 +209,29 @@ export function int64Values(t: TensorProto): Int64[] {
 }
 
 /**
- * A tensor's values as numbers (any storage field, any numeric type); floats as a Float32Array. int64
- * values beyond 2^53 are rounded (INT64_MAX reads as 2^63): fine for shape arithmetic, which only
+ * A tensor's values as numbers (any storage field, any numeric type); floats as a Float32Array. The data
+ * must hold exactly the elements the dims declare: short (truncated) data is refused, never zero-filled.
+ * int64 values beyond 2^53 are rounded (INT64_MAX reads as 2^63): fine for shape arithmetic, which only
  * clamps with them; use int64Values to keep them.
  */
 export function tensorValues(t: TensorProto): Float32Array | number[] {
   const type = t.data_type ?? DataType.FLOAT;
-  const count = (t.dims ?? []).reduce((a, b) => a * b, 1);
+  if (ELEMENT_BYTES[type] === undefined) throw new OnnxFormatError(`tensor "${t.name}" has data type ${type}, which Netloom cannot read`);
+  checkTensorData(t);
+  const count = tensorElementCount(t);
   const raw = t.raw_data;
   if (raw && raw.length > 0) {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     if (type === DataType.FLOAT) {
       const out = new Float32Array(count);
-      new Uint8Array(out.buffer).set(raw.subarray(0, count * 4));
+      new Uint8Array(out.buffer).set(raw);
       return out;
     }
     if (type === DataType.DOUBLE) return Float32Array.from({ length: count }, (_, i) => view.getFloat64(i * 8, true));
     if (type === DataType.INT64) return Array.from({ length: count }, (_, i) => Number(view.getBigInt64(i * 8, true)));
     if (type === DataType.INT32) return Array.from({ length: count }, (_, i) => view.getInt32(i * 4, true));
     if (type === DataType.INT8) return Array.from({ length: count }, (_, i) => view.getInt8(i));
-    if (type === DataType.UINT8 || type === DataType.BOOL) return Array.from(raw.subarray(0, count));
-    throw new OnnxFormatError(`tensor "${t.name}" has data type ${type}, which Netloom cannot read`);
+    return Array.from(raw);
   }
   if (type === DataType.FLOAT) return Float32Array.from(t.float_data ?? []);
   if (type === DataType.DOUBLE) return Float32Array.from(t.double_data ?? []);

@@ -42,6 +42,8 @@ export interface TrainingGraphOptions {
   weights?: Weights;
   seed?: number;
   opset?: number;
+  /** As compileModel's: refuse weights that need more bytes than this. */
+  memoryLimit?: number;
   /**
    * Debugging: backpropagation starts from a gradient given at this layer's output ("id" or "id:port")
    * instead of from a loss. The gradient is fed as the target input "upstream"; the loss is Σ upstream·y.
@@ -205,7 +207,7 @@ function lossFromUpstream(compiled: CompiledModel, doc: ModelDocument, at: strin
 
 export function buildTrainingGraph(source: ModelDocument, options: TrainingGraphOptions): TrainingGraph {
   const { doc, lossId, targetId } = options.upstream !== undefined ? { doc: source, lossId: '', targetId: '' } : withLoss(source, options.loss ?? DEFAULT_LOSS[options.optimizer.name]);
-  const compiled = compileModel(doc, { weights: options.weights, seed: options.seed, opset: options.opset, training: true, truncateBptt: options.truncateBptt });
+  const compiled = compileModel(doc, { weights: options.weights, seed: options.seed, opset: options.opset, training: true, truncateBptt: options.truncateBptt, memoryLimit: options.memoryLimit });
   const b = compiled.builder;
   const graph = compiled.model.graph;
   // Parameters stay initializers while the backward pass is built (so their types are known); the

@@ -111,7 +111,7 @@ export async function train(
   onEvent: (e: TrainingEvent) => void,
   control = new TrainingControl(),
   onCheckpoint?: (c: Checkpoint) => Promise<void>,
-): Promise<{ weights: Weights; stopped: string | null }> {
+): Promise<{ weights: Weights; stopped: string | null; completedEpochs: number }> {
   const sessionOptions = { provider: options.provider, allowFallback: options.allowFallback };
   // Steps run a chunk at a time (see multistep.ts); the chunk grows until one takes about CHUNK_SECONDS.
   const stepSession = await engine.createSession(encodeModelBytes(multiStepModel(graph)), sessionOptions);
@@ -131,6 +131,7 @@ export async function train(
     for (const [name, value] of Object.entries(await stepSession.carried())) carried.set(name, { shape: carried.get(name)!.shape, data: value.data as Float32Array });
   };
   let step = 0;
+  let completedEpochs = 0;
   let chunk = 1;
   let stopped: string | null = null;
   let lastLoss = NaN;
@@ -196,6 +197,7 @@ export async function train(
         valLoss = sum / data.val.size;
         valAccuracy = classification ? valHits / data.val.size : null;
       }
+      completedEpochs = epoch + 1;
       onEvent({ event: 'epoch', epoch: epoch + 1, loss: lossSum / data.train.size, accuracy: classification ? hits / data.train.size : null, valLoss, valAccuracy, samplesPerSec: data.train.size / seconds });
       if (onCheckpoint) await onCheckpoint({ epoch: epoch + 1, step, weights: trained(), state: new Map(stateNames.map((n) => [n, carried.get(n)!.data])) });
     }
@@ -207,5 +209,5 @@ export async function train(
     return new Map([...graph.weights, ...weightKeys.map((key) => [key, carried.get(key)!] as const)]);
   }
   onEvent({ event: 'done', epochs: options.epochs, steps: step, loss: lastLoss, valLoss, valAccuracy, stopped });
-  return { weights: trained(), stopped };
+  return { weights: trained(), stopped, completedEpochs };
 }

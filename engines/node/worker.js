@@ -10,6 +10,11 @@ let nextId = 1;
 
 const PROVIDER_NAMES = { cpu: 'cpu', cuda: 'cuda', dml: 'dml', webgpu: 'webgpu' };
 
+// ONNX Runtime's own warnings (unused initializers, fallbacks it handles) are not for the person running
+// Netloom: only its errors are logged, and those also come back as exceptions with a message.
+const ERROR_ONLY = 3;
+ort.env.logLevel = 'error';
+
 function toOrt(t) {
   return new ort.Tensor(t.dtype, t.data, t.dims);
 }
@@ -20,7 +25,7 @@ function fromOrt(t) {
 
 const handlers = {
   async create({ bytes, provider }) {
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: [PROVIDER_NAMES[provider] ?? provider] });
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: [PROVIDER_NAMES[provider] ?? provider], logSeverityLevel: ERROR_ONLY });
     const id = nextId++;
     sessions.set(id, session);
     return { result: { id, inputNames: session.inputNames, outputNames: session.outputNames } };

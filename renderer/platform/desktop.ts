@@ -1,6 +1,6 @@
 /** Desktop mode: everything goes through the preload bridge to the main process. */
 import type { NetloomBridge } from '../../common/ipc.ts';
-import type { Platform } from './platform.ts';
+import type { OpenedFile, Platform } from './platform.ts';
 
 declare global {
   interface Window {
@@ -9,17 +9,29 @@ declare global {
 }
 
 export function desktopPlatform(bridge: NetloomBridge): Platform {
+  // The main process names files by opaque handles; the editor knows a document by the path it shows.
+  const handles = new Map<string, string>();
+  const opened = (file: OpenedFile | null): OpenedFile | null => {
+    if (!file) return null;
+    if (file.handle) handles.set(file.name, file.handle);
+    return { name: file.name, text: file.text, bytes: file.bytes };
+  };
   return {
     kind: 'desktop',
-    open: () => bridge.openFile(),
-    save: (text, current, saveAs) => bridge.saveFile({ text, path: saveAs ? null : current }),
+    open: async () => opened(await bridge.openFile()),
+    save: async (text, current, saveAs) => {
+      const saved = await bridge.saveFile({ text, handle: saveAs || current === null ? null : (handles.get(current) ?? null) });
+      if (!saved) return null;
+      handles.set(saved.name, saved.handle);
+      return saved.name;
+    },
     exportOnnx: (bytes, suggestedName) => bridge.exportOnnx({ bytes, suggestedName }),
     exportPyTorch: (code, weights, suggestedName) => bridge.exportPyTorch({ code, weights, suggestedName }),
     readRecovery: () => bridge.readRecovery(),
     writeRecovery: (text) => bridge.writeRecovery({ text }),
     clearRecovery: () => bridge.clearRecovery(),
     onCommand: (handler) => bridge.onCommand(handler),
-    takePendingDocument: () => bridge.takePendingDocument(),
+    takePendingDocument: async () => opened(await bridge.takePendingDocument()),
     setTitle: (title, dirty) => bridge.setTitle({ title, dirty }),
     engineInfo: async () => `Engine: ONNX Runtime (${(await bridge.engineProviders()).join(', ')}) in a utility process.`,
   };

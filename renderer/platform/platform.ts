@@ -3,6 +3,8 @@ import type { CommandId } from '../../common/commands.ts';
 
 export interface OpenedFile {
   name: string;
+  /** Desktop: the main process's opaque handle for saving back to this file. */
+  handle?: string;
   text?: string;
   bytes?: Uint8Array;
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -183,6 +183,10 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('menuitem', { name: 'File' }).click();
     await page.getByRole('menuitem', { name: /^Open…/ }).click();
     await (await choosing).setFiles(path);
+    // The model opens readable at 100 % from its input; fit it so that every layer is drawn.
+    await page.getByTestId('rf__node-fc1').waitFor();
+    await page.keyboard.press('Control+0');
+    await viewportSettled(page);
     await page.getByTestId('rf__node-fc6').waitFor();
 
     await page.getByLabel('Overlay', { exact: true }).selectOption('gradient-norm');

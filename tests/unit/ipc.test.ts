@@ -5,16 +5,19 @@ import { Command, ExportOnnxRequest, OpenedFileReply, SaveFileRequest, SetTitleR
 import { MENUS, matchesAccelerator } from '../../common/commands.ts';
 
 test('valid payloads pass', () => {
-  assert.deepEqual(validate(SaveFileRequest, { text: '{}', path: null }, 'save'), { text: '{}', path: null });
+  assert.deepEqual(validate(SaveFileRequest, { text: '{}', handle: null }, 'save'), { text: '{}', handle: null });
+  assert.equal(validate(SaveFileRequest, { text: '{}', handle: 'ab'.repeat(16) }, 'save').handle, 'ab'.repeat(16));
   assert.equal(validate(ExportOnnxRequest, { bytes: new Uint8Array([1, 2]), suggestedName: 'm.onnx' }, 'export').bytes.length, 2);
   assert.equal(validate(SetTitleRequest, { title: 'm', dirty: true }, 'title').dirty, true);
   assert.equal(validate(OpenedFileReply, null, 'open'), null);
 });
 
 test('bad payloads are refused, naming the field', () => {
-  assert.throws(() => validate(SaveFileRequest, { text: 3, path: null }, 'netloom:save-file'), /invalid netloom:save-file payload: text: /);
-  assert.throws(() => validate(SaveFileRequest, { text: '', path: '' }, 'save'), /path/);
-  assert.throws(() => validate(SaveFileRequest, { text: '', path: null, extra: 1 }, 'save'), /Unrecognized key/);
+  assert.throws(() => validate(SaveFileRequest, { text: 3, handle: null }, 'netloom:save-file'), /invalid netloom:save-file payload: text: /);
+  // The window names no paths: a path where a handle goes, or the old "path" field, is refused.
+  assert.throws(() => validate(SaveFileRequest, { text: '', handle: '/home/me/.bashrc' }, 'save'), /handle/);
+  assert.throws(() => validate(SaveFileRequest, { text: '', path: '/home/me/.bashrc' }, 'save'), /handle|Unrecognized key/);
+  assert.throws(() => validate(SaveFileRequest, { text: '', handle: null, extra: 1 }, 'save'), /Unrecognized key/);
   assert.throws(() => validate(ExportOnnxRequest, { bytes: [1, 2], suggestedName: 'x' }, 'export'), /bytes: expected bytes/);
   assert.throws(() => validate(WriteRecoveryRequest, 'text', 'recovery'), /invalid recovery payload/);
   assert.throws(() => validate(SetTitleRequest, { title: 'x' }, 'title'), /dirty/);
