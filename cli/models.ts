@@ -6,7 +6,7 @@ import { BundleError, decodeBundle, encodeBundle } from '../core/graph/bundle.ts
 import { decodeSafetensors, encodeSafetensors, WeightsFormatError, type Weights } from '../core/graph/weights.ts';
 import { compileModel, CompileError, type CompiledModel } from '../core/convert/compile.ts';
 import { importOnnx } from '../core/convert/import.ts';
-import { decodeModel, encodeModel, externalizeTensors, initializerBytes, OnnxFormatError, PROTOBUF_LIMIT, type ModelProto } from '../core/onnx/proto.ts';
+import { decodeModel, encodeModel, externalDataLocations, externalizeTensors, initializerBytes, internalizeTensors, OnnxFormatError, PROTOBUF_LIMIT, type ModelProto } from '../core/onnx/proto.ts';
 import { loadModelText, loadTemplate, readBytes, readText, UserError, writeFileAtomic } from './files.ts';
 
 export interface LoadedModel {
@@ -31,18 +31,13 @@ export async function readOnnx(file: string): Promise<ModelProto> {
   }
   const opset = model.opset_import.find((o) => !o.domain || o.domain === 'ai.onnx')?.version;
   if (opset !== undefined && opset > 21) throw new UserError(`${file}: opset ${opset} is newer than this Netloom supports (up to 21)`);
-  for (const t of model.graph.initializer ?? []) {
-    if (t.data_location !== 1) continue;
-    const entry = (key: string) => t.external_data?.find((e) => e.key === key)?.value;
-    const location = entry('location');
-    if (!location) throw new UserError(`${file}: tensor "${t.name}" has external data without a location`);
-    const data = await readBytes(resolve(dirname(file), location));
-    const offset = Number(entry('offset') ?? 0);
-    const length = entry('length') !== undefined ? Number(entry('length')) : data.length - offset;
-    if (offset + length > data.length) throw new UserError(`${location}: too short for tensor "${t.name}" (is it truncated?)`);
-    t.raw_data = data.subarray(offset, offset + length);
-    delete t.data_location;
-    delete t.external_data;
+  const sideFiles = new Map<string, Uint8Array>();
+  for (const location of externalDataLocations(model)) if (location) sideFiles.set(location, await readBytes(resolve(dirname(file), location)));
+  try {
+    internalizeTensors(model, (location) => sideFiles.get(location));
+  } catch (e) {
+    if (e instanceof OnnxFormatError) throw new UserError(`${file}: ${e.message}`);
+    throw e;
   }
   return model;
 }

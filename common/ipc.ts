@@ -18,17 +18,21 @@ export const IPC = {
   command: 'netloom:command',
 } as const;
 
-export const SaveFileRequest = z.object({ text: z.string().max(512 * 1024 * 1024), path: z.string().min(1).nullable() }).strict();
-export const ExportOnnxRequest = z.object({ bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes'), suggestedName: z.string().min(1).max(255) }).strict();
+const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes');
+/** `bundle`: the .netloom bytes, sent when the file is (or may become, in Save As) a bundle; the main process writes it for a .netloom path. */
+export const SaveFileRequest = z.object({ text: z.string().max(512 * 1024 * 1024), path: z.string().min(1).nullable(), bundle: Bytes.optional() }).strict();
+export const ExportOnnxRequest = z.object({ bytes: Bytes, suggestedName: z.string().min(1).max(255) }).strict();
 export const WriteRecoveryRequest = z.object({ text: z.string().max(512 * 1024 * 1024) }).strict();
 export const SetTitleRequest = z.object({ title: z.string().max(1000), dirty: z.boolean() }).strict();
-export const OpenedFileReply = z.object({ name: z.string(), text: z.string().optional(), bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes').optional() }).strict().nullable();
+const OpenedFile = z.object({ name: z.string(), text: z.string().optional(), bytes: Bytes.optional() }).strict();
+/** A model file with the files it names beside it (weights, external data), or null if cancelled. */
+export const OpenedFilesReply = z.array(OpenedFile).nullable();
 export const Command = z.enum(COMMAND_IDS);
 export type { CommandId };
 
 /** The API the preload script exposes to the window as `window.netloom`. */
 export interface NetloomBridge {
-  openFile(): Promise<z.infer<typeof OpenedFileReply>>;
+  openFile(): Promise<z.infer<typeof OpenedFilesReply>>;
   saveFile(request: z.infer<typeof SaveFileRequest>): Promise<string | null>;
   exportOnnx(request: z.infer<typeof ExportOnnxRequest>): Promise<string | null>;
   readRecovery(): Promise<string | null>;
@@ -37,7 +41,7 @@ export interface NetloomBridge {
   setTitle(request: z.infer<typeof SetTitleRequest>): void;
   engineProviders(): Promise<string[]>;
   /** A document the main process opened for this window (Open Recent, files opened with the app). */
-  takePendingDocument(): Promise<z.infer<typeof OpenedFileReply>>;
+  takePendingDocument(): Promise<z.infer<typeof OpenedFilesReply>>;
   onCommand(handler: (command: CommandId) => void): () => void;
 }
 

@@ -8,7 +8,8 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, utilityProcess, ty
 import { promises as fs } from 'node:fs';
 import { basename, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readBytes, writeFileAtomic } from '../host/fs.ts';
+import { writeFileAtomic } from '../host/fs.ts';
+import { readModelFiles, type ModelFile } from '../host/model-files.ts';
 import { ExportOnnxRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from '../common/ipc.ts';
 import { MENUS } from '../common/commands.ts';
 import { CONTENT_TYPES, ISOLATION_HEADERS } from '../scripts/http-headers.js';
@@ -22,7 +23,7 @@ const SCHEME = 'netloom';
 const RENDERER_URL = `${SCHEME}://app/index.html`;
 protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } }]);
 const dirty = new Map<number, boolean>();
-const pendingDocuments = new Map<number, { name: string; text?: string; bytes?: Uint8Array }>();
+const pendingDocuments = new Map<number, ModelFile[]>();
 const recent: string[] = [];
 
 function createWindow(): BrowserWindow {
@@ -71,16 +72,15 @@ function remember(path: string): void {
   buildMenu();
 }
 
-async function openPath(path: string) {
+async function openPath(path: string): Promise<ModelFile[]> {
   remember(path);
-  const bytes = await readBytes(path);
-  return path.toLowerCase().endsWith('.onnx') ? { name: path, bytes } : { name: path, text: new TextDecoder().decode(bytes) };
+  return readModelFiles(path);
 }
 
 function registerIpc(): void {
   ipcMain.handle(IPC.openFile, async (event) => {
     const win = windowOf(event);
-    const picked = await dialog.showOpenDialog(win, { filters: [{ name: 'Models', extensions: ['json', 'onnx'] }], properties: ['openFile'] });
+    const picked = await dialog.showOpenDialog(win, { filters: [{ name: 'Models', extensions: ['json', 'netloom', 'onnx'] }], properties: ['openFile'] });
     return picked.canceled ? null : openPath(picked.filePaths[0]);
   });
   ipcMain.handle(IPC.saveFile, async (event, payload) => {
@@ -88,11 +88,19 @@ function registerIpc(): void {
     const request = validate(SaveFileRequest, payload, IPC.saveFile);
     let path = request.path;
     if (!path) {
-      const picked = await dialog.showSaveDialog(win, { defaultPath: 'model.json', filters: [{ name: 'Netloom model', extensions: ['json'] }] });
+      const picked = await dialog.showSaveDialog(win, {
+        defaultPath: 'model.json',
+        filters: [
+          { name: 'Netloom model', extensions: ['json'] },
+          { name: 'Netloom bundle (model and weights in one file)', extensions: ['netloom'] },
+        ],
+      });
       if (picked.canceled || !picked.filePath) return null;
       path = picked.filePath;
     }
-    await writeFileAtomic(path, request.text);
+    const data = extname(path).toLowerCase() === '.netloom' ? request.bundle : request.text;
+    if (data === undefined) throw new Error(`${basename(path)}: the window sent no bundle to save`);
+    await writeFileAtomic(path, data);
     remember(path);
     return path;
   });

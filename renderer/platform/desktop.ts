@@ -1,6 +1,6 @@
 /** Desktop mode: everything goes through the preload bridge to the main process. */
 import type { NetloomBridge } from '../../common/ipc.ts';
-import type { Platform } from './platform.ts';
+import { isBundleName, type Platform } from './platform.ts';
 
 declare global {
   interface Window {
@@ -12,7 +12,9 @@ export function desktopPlatform(bridge: NetloomBridge): Platform {
   return {
     kind: 'desktop',
     open: () => bridge.openFile(),
-    save: (text, current, saveAs) => bridge.saveFile({ text, path: saveAs ? null : current }),
+    // The bundle is built only when the file is, or may become (Save As), a .netloom.
+    save: (content, current, saveAs) =>
+      bridge.saveFile({ text: content.text, path: saveAs ? null : current, bundle: saveAs || !current || isBundleName(current) ? content.bundle() : undefined }),
     exportOnnx: (bytes, suggestedName) => bridge.exportOnnx({ bytes, suggestedName }),
     readRecovery: () => bridge.readRecovery(),
     writeRecovery: (text) => bridge.writeRecovery({ text }),
