@@ -19,22 +19,30 @@ export const IPC = {
   command: 'netloom:command',
 } as const;
 
-/** Saves to the file behind `handle` (one the main process gave this window), or asks where when it is null. */
-export const SaveFileRequest = z.object({ text: z.string().max(512 * 1024 * 1024), handle: z.string().regex(/^[0-9a-f]{32}$/).nullable() }).strict();
+const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes');
+/**
+ * Saves to the file behind `handle` (one the main process gave this window), or asks where when it is null.
+ * `bundle`: the .netloom bytes, sent when the file is (or may become, in Save As) a bundle; the main
+ * process writes it for a .netloom path.
+ */
+export const SaveFileRequest = z.object({ text: z.string().max(512 * 1024 * 1024), handle: z.string().regex(/^[0-9a-f]{32}$/).nullable(), bundle: Bytes.optional() }).strict();
 /** Where a document went: the path to show, and the opaque handle for saving there again. */
 export const SavedFileReply = z.object({ name: z.string(), handle: z.string() }).strict().nullable();
-export const ExportOnnxRequest = z.object({ bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes'), suggestedName: z.string().min(1).max(255) }).strict();
+export const ExportOnnxRequest = z.object({ bytes: Bytes, suggestedName: z.string().min(1).max(255) }).strict();
 /** model.py and its weights, written beside it as <name>.safetensors. */
-export const ExportPyTorchRequest = z.object({ code: z.string().max(64 * 1024 * 1024), weights: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes'), suggestedName: z.string().min(1).max(255) }).strict();
+export const ExportPyTorchRequest = z.object({ code: z.string().max(64 * 1024 * 1024), weights: Bytes, suggestedName: z.string().min(1).max(255) }).strict();
 export const WriteRecoveryRequest = z.object({ text: z.string().max(512 * 1024 * 1024) }).strict();
 export const SetTitleRequest = z.object({ title: z.string().max(1000), dirty: z.boolean() }).strict();
-export const OpenedFileReply = z.object({ name: z.string(), handle: z.string().optional(), text: z.string().optional(), bytes: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes').optional() }).strict().nullable();
+/** A file as opened: the model file carries the handle to save it again; the files it names beside it (weights, external data) do not. */
+const OpenedFile = z.object({ name: z.string(), handle: z.string().optional(), text: z.string().optional(), bytes: Bytes.optional() }).strict();
+/** A model file with the files it names beside it, or null if cancelled. */
+export const OpenedFilesReply = z.array(OpenedFile).nullable();
 export const Command = z.enum(COMMAND_IDS);
 export type { CommandId };
 
 /** The API the preload script exposes to the window as `window.netloom`. */
 export interface NetloomBridge {
-  openFile(): Promise<z.infer<typeof OpenedFileReply>>;
+  openFile(): Promise<z.infer<typeof OpenedFilesReply>>;
   saveFile(request: z.infer<typeof SaveFileRequest>): Promise<z.infer<typeof SavedFileReply>>;
   exportOnnx(request: z.infer<typeof ExportOnnxRequest>): Promise<string | null>;
   exportPyTorch(request: z.infer<typeof ExportPyTorchRequest>): Promise<string | null>;
@@ -44,7 +52,7 @@ export interface NetloomBridge {
   setTitle(request: z.infer<typeof SetTitleRequest>): void;
   engineProviders(): Promise<string[]>;
   /** A document the main process opened for this window (Open Recent, files opened with the app). */
-  takePendingDocument(): Promise<z.infer<typeof OpenedFileReply>>;
+  takePendingDocument(): Promise<z.infer<typeof OpenedFilesReply>>;
   onCommand(handler: (command: CommandId) => void): () => void;
 }
 

@@ -9,7 +9,8 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, utilityPr
 import { promises as fs } from 'node:fs';
 import { basename, dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readBytes, writeFileAtomic } from '../host/fs.ts';
+import { writeFileAtomic } from '../host/fs.ts';
+import { readModelFiles, type ModelFile } from '../host/model-files.ts';
 import { ExportOnnxRequest, ExportPyTorchRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from '../common/ipc.ts';
 import { MENUS } from '../common/commands.ts';
 import { CONTENT_TYPES, ISOLATION_HEADERS } from '../scripts/http-headers.js';
@@ -24,7 +25,7 @@ const SCHEME = 'netloom';
 const RENDERER_URL = `${SCHEME}://app/index.html`;
 protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } }]);
 const dirty = new Map<number, boolean>();
-const pendingDocuments = new Map<number, { name: string; handle: string; text?: string; bytes?: Uint8Array }>();
+const pendingDocuments = new Map<number, (ModelFile & { handle?: string })[]>();
 const recent: string[] = [];
 const saveTargets = new SaveTargets();
 
@@ -75,20 +76,18 @@ function remember(path: string): void {
   buildMenu();
 }
 
-/** Reads a file a person chose; the window it opens in gets a handle for saving back to it. */
-async function openPath(path: string) {
-  const bytes = await readBytes(path);
+/** Reads a file a person chose, with the files it names beside it; the window it opens in gets a handle for saving back to it. */
+async function openPath(path: string, windowId: number): Promise<(ModelFile & { handle?: string })[]> {
   remember(path);
-  return path.toLowerCase().endsWith('.onnx') ? { name: path, bytes } : { name: path, text: new TextDecoder().decode(bytes) };
+  const [model, ...beside] = await readModelFiles(path);
+  return [{ ...model, handle: saveTargets.grant(windowId, path) }, ...beside];
 }
 
 function registerIpc(): void {
   ipcMain.handle(IPC.openFile, async (event) => {
     const win = windowOf(event);
-    const picked = await dialog.showOpenDialog(win, { filters: [{ name: 'Models', extensions: ['json', 'onnx'] }], properties: ['openFile'] });
-    if (picked.canceled) return null;
-    const path = picked.filePaths[0];
-    return { ...(await openPath(path)), handle: saveTargets.grant(win.id, path) };
+    const picked = await dialog.showOpenDialog(win, { filters: [{ name: 'Models', extensions: ['json', 'netloom', 'onnx'] }], properties: ['openFile'] });
+    return picked.canceled ? null : openPath(picked.filePaths[0], win.id);
   });
   ipcMain.handle(IPC.saveFile, async (event, payload) => {
     const win = windowOf(event);
@@ -96,11 +95,19 @@ function registerIpc(): void {
     let path = request.handle === null ? null : saveTargets.resolve(win.id, request.handle);
     if (request.handle !== null && path === null) throw new Error('save refused: that file was not opened or chosen in this window');
     if (path === null) {
-      const picked = await dialog.showSaveDialog(win, { defaultPath: 'model.json', filters: [{ name: 'Netloom model', extensions: ['json'] }] });
+      const picked = await dialog.showSaveDialog(win, {
+        defaultPath: 'model.json',
+        filters: [
+          { name: 'Netloom model', extensions: ['json'] },
+          { name: 'Netloom bundle (model and weights in one file)', extensions: ['netloom'] },
+        ],
+      });
       if (picked.canceled || !picked.filePath) return null;
       path = picked.filePath;
     }
-    await writeFileAtomic(path, request.text);
+    const data = extname(path).toLowerCase() === '.netloom' ? request.bundle : request.text;
+    if (data === undefined) throw new Error(`${basename(path)}: the window sent no bundle to save`);
+    await writeFileAtomic(path, data);
     remember(path);
     return { name: path, handle: saveTargets.grant(win.id, path) };
   });
@@ -202,9 +209,8 @@ function buildMenu(): void {
 
 async function openRecentFile(path: string): Promise<void> {
   try {
-    const file = await openPath(path);
     const win = createWindow();
-    pendingDocuments.set(win.id, { ...file, handle: saveTargets.grant(win.id, path) });
+    pendingDocuments.set(win.id, await openPath(path, win.id));
   } catch (e) {
     dialog.showErrorBox('Cannot open the file', (e as Error).message);
   }

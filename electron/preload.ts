@@ -3,10 +3,10 @@
  * Node or Electron itself; every call is a named IPC channel that the main process validates.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { Command, IPC, OpenedFileReply, SavedFileReply, type CommandId, type NetloomBridge } from '../common/ipc.ts';
+import { Command, IPC, OpenedFilesReply, SavedFileReply, type CommandId, type NetloomBridge } from '../common/ipc.ts';
 
 const bridge: NetloomBridge = {
-  openFile: async () => OpenedFileReply.parse(await ipcRenderer.invoke(IPC.openFile)),
+  openFile: async () => OpenedFilesReply.parse(await ipcRenderer.invoke(IPC.openFile)),
   saveFile: async (request) => SavedFileReply.parse(await ipcRenderer.invoke(IPC.saveFile, request)),
   exportOnnx: async (request) => (await ipcRenderer.invoke(IPC.exportOnnx, request)) as string | null,
   exportPyTorch: async (request) => (await ipcRenderer.invoke(IPC.exportPyTorch, request)) as string | null,
@@ -15,7 +15,7 @@ const bridge: NetloomBridge = {
   clearRecovery: async () => void (await ipcRenderer.invoke(IPC.clearRecovery)),
   setTitle: (request) => ipcRenderer.send(IPC.setTitle, request),
   engineProviders: async () => (await ipcRenderer.invoke(IPC.engineProviders)) as string[],
-  takePendingDocument: async () => OpenedFileReply.parse(await ipcRenderer.invoke(IPC.takePendingDocument)),
+  takePendingDocument: async () => OpenedFilesReply.parse(await ipcRenderer.invoke(IPC.takePendingDocument)),
   onCommand(handler) {
     const listener = (_: unknown, command: unknown) => {
       const parsed = Command.safeParse(command);

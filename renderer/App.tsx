@@ -9,10 +9,12 @@ import { Palette } from './panels/Palette.tsx';
 import { TemplatesDialog } from './panels/TemplatesDialog.tsx';
 import type { Platform } from './platform/platform.ts';
 import { MenuBar } from './shell/MenuBar.tsx';
+import { MissingWeightsBanner } from './shell/MissingWeightsBanner.tsx';
 import { RecoveryBanner, useAutosave } from './shell/RecoveryBanner.tsx';
 import { StatusBar } from './shell/StatusBar.tsx';
 import { useTheme } from './shell/theme.ts';
 import { Toast, useToast } from './shell/Toast.tsx';
+import { useFileDrop } from './shell/useFileDrop.ts';
 import { Workbench, type WorkbenchHandle } from './shell/Workbench.tsx';
 import type { EditorStore } from './state/store.ts';
 import { TEMPLATES } from './templates.ts';
@@ -48,17 +50,19 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
   useEffect(() => platform.onCommand((c) => runRef.current(c)), [platform]);
 
   useAutosave(workspace, state.doc, state.fileName, state.dirty);
-  const { openFile } = workspace;
+  useFileDrop(workspace);
+  const { openFiles } = workspace;
   useEffect(() => {
     void platform.engineInfo().then(setEngine);
-    void platform.takePendingDocument().then((file) => file && openFile(file));
-  }, [platform, openFile]);
+    void platform.takePendingDocument().then((files) => files && openFiles(files));
+  }, [platform, openFiles]);
   useEffect(() => platform.setTitle(state.fileName ?? state.doc.name, state.dirty), [platform, state.fileName, state.doc.name, state.dirty]);
 
   return (
     <div className="app">
       {platform.kind === 'browser' && <MenuBar title={state.fileName ?? state.doc.name} dirty={state.dirty} run={run} onTemplates={shell.showTemplates} />}
       <RecoveryBanner workspace={workspace} />
+      <MissingWeightsBanner workspace={workspace} />
       <Workbench
         ref={workbench}
         palette={<Palette onAdd={(op) => workspace.addLayer(op)} />}

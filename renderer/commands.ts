@@ -11,6 +11,7 @@ import { concatChunks, encodeModelBytes } from '../core/onnx/proto.ts';
 import { toPyTorch } from '../core/convert/pytorch.ts';
 import { encodeSafetensors } from '../core/graph/weights.ts';
 import { arrange, setAllCollapsed } from './canvas/arrange.ts';
+import { encodeBundle } from '../core/graph/bundle.ts';
 import { CLIPBOARD_FORMAT, emptyDocument, type ClipboardContent } from './state/store.ts';
 import { showPanel } from './shell/DockTabs.tsx';
 import type { Workspace } from './workspace.ts';
@@ -44,7 +45,8 @@ async function readClipboard(): Promise<ClipboardContent | null> {
 }
 
 async function save(w: Workspace, as: boolean): Promise<void> {
-  const name = await w.platform.save(w.store.serialize(), w.store.get().fileName, as);
+  const content = { text: w.store.serialize(), bundle: () => encodeBundle(w.store.get().doc, w.weights.current) };
+  const name = await w.platform.save(content, w.store.get().fileName, as);
   if (!name) return;
   w.store.markSaved(name);
   await w.platform.clearRecovery();
@@ -63,14 +65,16 @@ export function commandHandlers(w: Workspace): Record<CommandId, CommandHandler>
     open: {
       run: async () => {
         if (!w.confirmDiscard()) return;
-        const file = await w.platform.open();
-        if (file) await w.openFile(file);
+        const files = await w.platform.open();
+        if (files) await w.openFiles(files);
       },
     },
     save: { run: () => save(w, false) },
     'save-as': { run: () => save(w, true) },
     'export-onnx': {
       run: async () => {
+        // Never export fresh random weights in place of a model's own without asking.
+        if (w.missingWeights && !window.confirm(`The weights file ${w.missingWeights} was not opened. Export with fresh random weights instead?`)) return;
         try {
           const compiled = compileModel(store.get().doc, { weights: w.weights.current });
           const name = await w.platform.exportOnnx(encodeModelBytes(compiled.model), `${store.get().doc.name.replace(/[^\w.-]+/g, '_') || 'model'}.onnx`);

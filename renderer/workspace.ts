@@ -4,11 +4,9 @@
  * receive it instead of reaching into the App.
  */
 import { useReactFlow, type ReactFlowInstance } from '@xyflow/react';
-import { useCallback, useMemo, useRef } from 'react';
-import { parseModel, type ModelDocument } from '../core/index.ts';
+import { useCallback, useMemo, useRef, useState } from 'react';
+import type { ModelDocument } from '../core/index.ts';
 import type { Weights } from '../core/graph/weights.ts';
-import { importOnnx } from '../core/convert/import.ts';
-import { decodeModel, OnnxFormatError } from '../core/onnx/proto.ts';
 import { arrange } from './canvas/arrange.ts';
 import { autoLayout, NODE_HEIGHT, NODE_WIDTH } from './canvas/layout.ts';
 import { openingViewport } from './canvas/openingView.ts';
@@ -17,6 +15,7 @@ import type { FlowNode } from './canvas/LayerNode.tsx';
 import type { FlowEdge } from './canvas/ShapeEdge.tsx';
 import type { OpenedFile, Platform } from './platform/platform.ts';
 import type { EditorStore } from './state/store.ts';
+import { openModelFiles, OpenError, readWeights } from './opening.ts';
 
 /** Things only the shell can do (dialogs and layout), handed to the workspace by the App. */
 export interface ShellActions {
@@ -35,9 +34,19 @@ export interface Workspace extends ShellActions {
   weights: { current: Weights | undefined };
   /** Selects a layer and brings it into view. */
   pick(id: string): void;
-  openDocument(doc: ModelDocument, fileName: string | null, withWeights?: Weights): Promise<void>;
-  /** A model document (.json) or an ONNX file (.onnx, imported with its weights). */
-  openFile(file: OpenedFile): Promise<void>;
+  /**
+   * The weights file the open document names but that was not opened (so running or exporting would use
+   * fresh random weights); undefined when there is none.
+   */
+  missingWeights: string | undefined;
+  /** Goes on without the missing weights file (fresh random weights), after the person said so. */
+  dismissMissingWeights(): void;
+  openDocument(doc: ModelDocument, fileName: string | null, withWeights?: Weights, missingWeights?: string): Promise<void>;
+  /**
+   * Files opened together: a model document (.json, with its .safetensors weights), a .netloom bundle,
+   * or an ONNX file (with its external data); or, alone, a .safetensors file for the open document.
+   */
+  openFiles(files: OpenedFile[]): Promise<void>;
   /** Adds a layer at a point of the canvas, or below the selected layer and wired after it. */
   addLayer(op: string, position?: { x: number; y: number }): void;
   /** Centres the view on a layer at the present zoom. */
@@ -53,6 +62,7 @@ const needsLayout = (doc: ModelDocument) => doc.nodes.some((n) => !n.position);
 export function useWorkspace(store: EditorStore, platform: Platform, shell: ShellActions): Workspace {
   const flow = useReactFlow<FlowNode, FlowEdge>();
   const weights = useRef<Weights | undefined>(undefined);
+  const [missingWeights, setMissingWeights] = useState<string | undefined>(undefined);
   const { say } = shell;
 
   // Opens readable: at 100 % from the inputs, never zoomed out to fit (canvas/openingView.ts).
@@ -71,8 +81,9 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
   );
 
   const openDocument = useCallback(
-    async (doc: ModelDocument, fileName: string | null, withWeights?: Weights) => {
+    async (doc: ModelDocument, fileName: string | null, withWeights?: Weights, missing?: string) => {
       weights.current = withWeights;
+      setMissingWeights(missing);
       // Laid out before it is shown (in the layout worker): never drawn first as an unlaid grid.
       const positions = needsLayout(doc) ? await autoLayout(doc) : {};
       store.load({ ...doc, nodes: doc.nodes.map((n) => (n.position || !positions[n.id] ? n : { ...n, position: positions[n.id] })) }, fileName);
@@ -81,20 +92,20 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
     [store, showOpening],
   );
 
-  const openFile = useCallback(
-    async (file: OpenedFile) => {
-      if (file.bytes) {
-        try {
-          const { doc, weights: w } = importOnnx(decodeModel(file.bytes), file.name.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, ''));
-          await openDocument(doc, null, w);
-        } catch (e) {
-          say(`${file.name}: ${e instanceof OnnxFormatError ? e.message : `cannot import (${(e as Error).message})`}`);
-        }
-        return;
+  const openFiles = useCallback(
+    async (files: OpenedFile[]) => {
+      try {
+        const model = openModelFiles(files);
+        if (model) return await openDocument(model.doc, model.fileName, model.weights, model.missingWeights);
+        const weightsFile = files.find((f) => f.name.toLowerCase().endsWith('.safetensors'));
+        if (!weightsFile) return say(`${files.map((f) => f.name).join(', ')}: not a model (open a .json, .netloom or .onnx file)`);
+        weights.current = readWeights(weightsFile);
+        setMissingWeights(undefined);
+        say(`Weights from ${weightsFile.name.replace(/^.*[\\/]/, '')}`);
+      } catch (e) {
+        if (e instanceof OpenError) return say(e.message);
+        throw e;
       }
-      const result = parseModel(file.text ?? '');
-      if (!result.ok) return say(`${file.name}: ${result.problems[0].path} ${result.problems[0].message}`);
-      await openDocument(result.doc, file.name);
     },
     [openDocument, say],
   );
@@ -127,7 +138,22 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
   const confirmDiscard = useCallback(() => !store.get().dirty || window.confirm('Discard the unsaved changes?'), [store]);
 
   return useMemo(
-    () => ({ ...shell, store, platform, flow, weights, pick, follow, openDocument, openFile, addLayer, layoutAndFit, confirmDiscard }),
-    [shell, store, platform, flow, pick, follow, openDocument, openFile, addLayer, layoutAndFit, confirmDiscard],
+    () => ({
+      ...shell,
+      store,
+      platform,
+      flow,
+      weights,
+      missingWeights,
+      dismissMissingWeights: () => setMissingWeights(undefined),
+      pick,
+      follow,
+      openDocument,
+      openFiles,
+      addLayer,
+      layoutAndFit,
+      confirmDiscard,
+    }),
+    [shell, store, platform, flow, missingWeights, pick, follow, openDocument, openFiles, addLayer, layoutAndFit, confirmDiscard],
   );
 }

@@ -323,3 +323,30 @@ export function externalizeTensors(model: ModelProto, location: string, minBytes
 export function initializerBytes(model: ModelProto): number {
   return (model.graph.initializer ?? []).reduce((n, t) => n + (t.raw_data?.length ?? 0), 0);
 }
+
+/** The side files an ONNX model keeps tensors in (external data), in order of first use. */
+export function externalDataLocations(model: ModelProto): string[] {
+  const locations = (model.graph.initializer ?? []).filter((t) => t.data_location === 1).map((t) => t.external_data?.find((e) => e.key === 'location')?.value ?? '');
+  return [...new Set(locations)];
+}
+
+/**
+ * Pulls external data into the model's tensors: `read` gives a side file's bytes by its location (or
+ * undefined when it was not provided). Problems are OnnxFormatError, naming the file or tensor.
+ */
+export function internalizeTensors(model: ModelProto, read: (location: string) => Uint8Array | undefined): void {
+  for (const t of model.graph.initializer ?? []) {
+    if (t.data_location !== 1) continue;
+    const entry = (key: string) => t.external_data?.find((e) => e.key === key)?.value;
+    const location = entry('location');
+    if (!location) throw new OnnxFormatError(`tensor "${t.name}" has external data without a location`);
+    const data = read(location);
+    if (!data) throw new OnnxFormatError(`tensor "${t.name}" keeps its values in the external data file "${location}", which was not provided`);
+    const offset = Number(entry('offset') ?? 0);
+    const length = entry('length') !== undefined ? Number(entry('length')) : data.length - offset;
+    if (offset + length > data.length) throw new OnnxFormatError(`${location}: too short for tensor "${t.name}" (is it truncated?)`);
+    t.raw_data = data.subarray(offset, offset + length);
+    delete t.data_location;
+    delete t.external_data;
+  }
+}

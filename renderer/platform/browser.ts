@@ -1,5 +1,5 @@
 /** Browser mode: file pickers and downloads, the recovery copy in localStorage. */
-import type { OpenedFile, Platform } from './platform.ts';
+import { isBundleName, type OpenedFile, type Platform } from './platform.ts';
 
 const RECOVERY_KEY = 'netloom.recovery';
 
@@ -14,21 +14,28 @@ function download(data: BlobPart, name: string, type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** Model documents as text, everything else (bundles, ONNX, weights, external data) as bytes. */
+export function readFiles(files: File[]): Promise<OpenedFile[]> {
+  return Promise.all(
+    files.map(async (file) => (file.name.toLowerCase().endsWith('.json') ? { name: file.name, text: await file.text() } : { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) })),
+  );
+}
+
 export const browserPlatform: Platform = {
   kind: 'browser',
   open() {
-    return new Promise<OpenedFile | null>((resolve) => {
+    return new Promise<OpenedFile[] | null>((resolve) => {
       const input = document.createElement('input');
       input.type = 'file';
-      input.accept = '.json,.onnx';
+      input.multiple = true;
+      // A model with its weights (.safetensors) or an ONNX file with its external data (any name), picked together.
+      input.accept = '.json,.netloom,.onnx,.safetensors,.data,.bin';
       input.setAttribute('aria-label', 'Open model file');
       input.style.display = 'none';
       input.addEventListener('change', async () => {
-        const file = input.files?.[0];
+        const files = [...(input.files ?? [])];
         input.remove();
-        if (!file) return resolve(null);
-        if (file.name.toLowerCase().endsWith('.onnx')) resolve({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
-        else resolve({ name: file.name, text: await file.text() });
+        resolve(files.length > 0 ? await readFiles(files) : null);
       });
       input.addEventListener('cancel', () => {
         input.remove();
@@ -38,12 +45,16 @@ export const browserPlatform: Platform = {
       input.click();
     });
   },
-  async save(text, current, saveAs) {
+  async save(content, current, saveAs) {
     let name = current ?? 'model.json';
-    if (saveAs || !current) name = window.prompt('Save as', name) ?? '';
+    if (saveAs || !current) name = window.prompt('Save as (.json, or .netloom for one file with the weights)', name) ?? '';
     if (!name) return null;
+    if (isBundleName(name)) {
+      download(content.bundle() as BlobPart, name, 'application/zip');
+      return name;
+    }
     if (!name.endsWith('.json')) name += '.json';
-    download(text, name, 'application/json');
+    download(content.text, name, 'application/json');
     return name;
   },
   async exportOnnx(bytes, suggestedName) {

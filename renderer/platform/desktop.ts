@@ -1,6 +1,6 @@
 /** Desktop mode: everything goes through the preload bridge to the main process. */
 import type { NetloomBridge } from '../../common/ipc.ts';
-import type { OpenedFile, Platform } from './platform.ts';
+import { isBundleName, type OpenedFile, type Platform } from './platform.ts';
 
 declare global {
   interface Window {
@@ -11,16 +11,21 @@ declare global {
 export function desktopPlatform(bridge: NetloomBridge): Platform {
   // The main process names files by opaque handles; the editor knows a document by the path it shows.
   const handles = new Map<string, string>();
-  const opened = (file: OpenedFile | null): OpenedFile | null => {
-    if (!file) return null;
-    if (file.handle) handles.set(file.name, file.handle);
-    return { name: file.name, text: file.text, bytes: file.bytes };
+  const opened = (files: (OpenedFile & { handle?: string })[] | null): OpenedFile[] | null => {
+    if (!files) return null;
+    for (const file of files) if (file.handle) handles.set(file.name, file.handle);
+    return files.map((file) => ({ name: file.name, text: file.text, bytes: file.bytes }));
   };
   return {
     kind: 'desktop',
     open: async () => opened(await bridge.openFile()),
-    save: async (text, current, saveAs) => {
-      const saved = await bridge.saveFile({ text, handle: saveAs || current === null ? null : (handles.get(current) ?? null) });
+    // The bundle is built only when the file is, or may become (Save As), a .netloom.
+    save: async (content, current, saveAs) => {
+      const saved = await bridge.saveFile({
+        text: content.text,
+        handle: saveAs || current === null ? null : (handles.get(current) ?? null),
+        bundle: saveAs || !current || isBundleName(current) ? content.bundle() : undefined,
+      });
       if (!saved) return null;
       handles.set(saved.name, saved.handle);
       return saved.name;

@@ -1,7 +1,7 @@
 /** Every IPC payload is validated: good ones pass, bad ones are refused with one clear line. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Command, ExportOnnxRequest, OpenedFileReply, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest } from '../../common/ipc.ts';
+import { Command, ExportOnnxRequest, OpenedFilesReply, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest } from '../../common/ipc.ts';
 import { MENUS, matchesAccelerator } from '../../common/commands.ts';
 
 test('valid payloads pass', () => {
@@ -9,7 +9,9 @@ test('valid payloads pass', () => {
   assert.equal(validate(SaveFileRequest, { text: '{}', handle: 'ab'.repeat(16) }, 'save').handle, 'ab'.repeat(16));
   assert.equal(validate(ExportOnnxRequest, { bytes: new Uint8Array([1, 2]), suggestedName: 'm.onnx' }, 'export').bytes.length, 2);
   assert.equal(validate(SetTitleRequest, { title: 'm', dirty: true }, 'title').dirty, true);
-  assert.equal(validate(OpenedFileReply, null, 'open'), null);
+  assert.equal(validate(OpenedFilesReply, null, 'open'), null);
+  assert.equal(validate(OpenedFilesReply, [{ name: 'm.json', text: '{}' }, { name: 'm.safetensors', bytes: new Uint8Array(8) }], 'open')?.length, 2);
+  assert.equal(validate(SaveFileRequest, { text: '{}', handle: null, bundle: new Uint8Array([80, 75]) }, 'save').bundle?.length, 2);
 });
 
 test('bad payloads are refused, naming the field', () => {
@@ -20,6 +22,7 @@ test('bad payloads are refused, naming the field', () => {
   assert.throws(() => validate(SaveFileRequest, { text: '', handle: null, extra: 1 }, 'save'), /Unrecognized key/);
   assert.throws(() => validate(ExportOnnxRequest, { bytes: [1, 2], suggestedName: 'x' }, 'export'), /bytes: expected bytes/);
   assert.throws(() => validate(WriteRecoveryRequest, 'text', 'recovery'), /invalid recovery payload/);
+  assert.throws(() => validate(SaveFileRequest, { text: '', handle: null, bundle: 'zip' }, 'save'), /bundle: expected bytes/);
   assert.throws(() => validate(SetTitleRequest, { title: 'x' }, 'title'), /dirty/);
   assert.equal(Command.safeParse('rm -rf').success, false);
 });
