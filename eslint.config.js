@@ -26,7 +26,9 @@ const corePlatformPatterns = [
 ];
 
 const coreFolderConfigs = Object.entries(CORE_RANKS).map(([folder, rank]) => {
-  const above = Object.entries(CORE_RANKS).filter(([other, r]) => other !== folder && r >= rank).map(([other]) => other);
+  const above = Object.entries(CORE_RANKS)
+    .filter(([other, r]) => other !== folder && r >= rank)
+    .map(([other]) => other);
   return {
     files: [`core/${folder}/**/*.ts`],
     rules: {
@@ -35,7 +37,9 @@ const coreFolderConfigs = Object.entries(CORE_RANKS).map(([folder, rank]) => {
         {
           patterns: [
             ...corePlatformPatterns,
-            ...(above.length ? [{ group: above.map((o) => `../${o}/*`), message: `core/${folder} sits below ${above.map((o) => `core/${o}`).join(', ')}: import downward only (docs/ARCHITECTURE.md).` }] : []),
+            ...(above.length
+              ? [{ group: above.map((o) => `../${o}/*`), message: `core/${folder} sits below ${above.map((o) => `core/${o}`).join(', ')}: import downward only (docs/ARCHITECTURE.md).` }]
+              : []),
           ],
         },
       ],
@@ -49,9 +53,18 @@ const appFolderConfigs = Object.entries(APP_ARROWS).map(([folder, banned]) => ({
     'no-restricted-imports': [
       'error',
       {
-        ...(folder === 'renderer' ? { paths: [{ name: 'electron', message: 'renderer/ reaches Electron through the preload bridge (window.netloom).' }, ...NODE_BUILTINS.map((name) => ({ name, message: 'renderer/ has no Node APIs.' }))] } : {}),
+        ...(folder === 'renderer'
+          ? {
+              paths: [
+                { name: 'electron', message: 'renderer/ reaches Electron through the preload bridge (window.netloom).' },
+                ...NODE_BUILTINS.map((name) => ({ name, message: 'renderer/ has no Node APIs.' })),
+              ],
+            }
+          : {}),
         patterns: [
-          ...(folder === 'renderer' ? [{ group: ['onnxruntime-node', 'node:*'], message: 'renderer/ reaches files and the OS through the Platform interface, and ONNX Runtime through an Engine.' }] : []),
+          ...(folder === 'renderer'
+            ? [{ group: ['onnxruntime-node', 'node:*'], message: 'renderer/ reaches files and the OS through the Platform interface, and ONNX Runtime through an Engine.' }]
+            : []),
           ...(folder === 'common' ? [{ group: NODE_IMPORTS, message: 'common/ is read by the renderer too: no Node APIs.' }] : []),
           { group: banned.flatMap(folderPattern), message: `${folder}/ must not import ${banned.map((b) => `${b}/`).join(', ')} (docs/ARCHITECTURE.md).` },
         ],
@@ -76,7 +89,10 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: corePlatformPatterns }],
       'no-restricted-globals': [
         'error',
-        ...['window', 'document', 'navigator', 'localStorage', 'process', 'require', 'Buffer', '__dirname', '__filename', 'global'].map((name) => ({ name, message: 'core/ is platform-free: no DOM or Node globals.' })),
+        ...['window', 'document', 'navigator', 'localStorage', 'process', 'require', 'Buffer', '__dirname', '__filename', 'global'].map((name) => ({
+          name,
+          message: 'core/ is platform-free: no DOM or Node globals.',
+        })),
       ],
     },
   },

@@ -24,7 +24,12 @@ export async function benchDebugger(): Promise<void> {
   // One training step: the plain step graph, its parameters fed as training feeds them.
   const graph = buildTrainingGraph(doc, { optimizer: optimizerConfig('sgd', { lr: 0.01 }), loss: 'cross-entropy' });
   const session = await engine.createSession(encodeModelBytes(graph.step));
-  const feeds: Record<string, Tensor> = { [graph.inputs[0].name]: image, [graph.target.name]: label, lr: { dtype: 'float32', dims: [], data: Float32Array.from([0.01]) }, step: { dtype: 'float32', dims: [], data: Float32Array.from([1]) } };
+  const feeds: Record<string, Tensor> = {
+    [graph.inputs[0].name]: image,
+    [graph.target.name]: label,
+    lr: { dtype: 'float32', dims: [], data: Float32Array.from([0.01]) },
+    step: { dtype: 'float32', dims: [], data: Float32Array.from([1]) },
+  };
   for (const [name, t] of initialCarried(graph)) feeds[name] = { dtype: 'float32', dims: t.shape, data: t.data };
   await session.run(feeds);
   const stepTimes: number[] = [];
@@ -43,12 +48,23 @@ export async function benchDebugger(): Promise<void> {
   const run = await debug.run({ inputs: { image }, target: label });
   const first = performance.now() - t;
   const layers = run.trace.forward.length;
-  const fetched = [...run.trace.forward.flatMap((s) => s.outputs), ...run.trace.backward.flatMap((s) => [...s.upstream, ...s.downstream, ...s.params])].reduce((n, v) => n + elementCount(v.value.dims), 0);
+  const fetched = [...run.trace.forward.flatMap((s) => s.outputs), ...run.trace.backward.flatMap((s) => [...s.upstream, ...s.downstream, ...s.params])].reduce(
+    (n, v) => n + elementCount(v.value.dims),
+    0,
+  );
 
   // A later step: one layer written out, forward or backward, with its ONNX nodes expanded.
   let slowest = 0;
-  for (const s of run.trace.forward) slowest = Math.max(slowest, median(3, () => timed(() => forwardLines(s, run.expand(s.layer)))));
-  for (const s of run.trace.backward) slowest = Math.max(slowest, median(3, () => timed(() => backwardLines(s, run.expand(s.layer)))));
+  for (const s of run.trace.forward)
+    slowest = Math.max(
+      slowest,
+      median(3, () => timed(() => forwardLines(s, run.expand(s.layer)))),
+    );
+  for (const s of run.trace.backward)
+    slowest = Math.max(
+      slowest,
+      median(3, () => timed(() => backwardLines(s, run.expand(s.layer)))),
+    );
   await debug.release();
   await engine.dispose();
 

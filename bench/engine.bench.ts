@@ -44,7 +44,9 @@ export async function benchEngine(): Promise<void> {
       }
       const best = (a: number[]) => Math.min(...a);
       const ratio = best(times.engine) / best(times.direct);
-      console.log(`${name} inference, batch ${batch}: engine ${best(times.engine).toFixed(1)} ms, onnxruntime-node directly ${best(times.direct).toFixed(1)} ms = ${ratio.toFixed(3)}× (target ≤ 1.10×: ${ratio <= 1.1 ? 'met' : 'MISSED'})`);
+      console.log(
+        `${name} inference, batch ${batch}: engine ${best(times.engine).toFixed(1)} ms, onnxruntime-node directly ${best(times.direct).toFixed(1)} ms = ${ratio.toFixed(3)}× (target ≤ 1.10×: ${ratio <= 1.1 ? 'met' : 'MISSED'})`,
+      );
     }
     await session.release();
     await engine.dispose();

@@ -18,4 +18,13 @@ await writeOnnx(join(dir, 'gpt1.onnx'), compiled.model);
 const finished = performance.now();
 const weightBytes = [...compiled.weights.values()].reduce((n, t) => n + t.data.byteLength, 0);
 rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ seconds: (finished - started) / 1000, compileSeconds: (compiledAt - started) / 1000, writeSeconds: (finished - compiledAt) / 1000, peakRss: process.resourceUsage().maxRSS * 1024, baseline, weightBytes }));
+console.log(
+  JSON.stringify({
+    seconds: (finished - started) / 1000,
+    compileSeconds: (compiledAt - started) / 1000,
+    writeSeconds: (finished - compiledAt) / 1000,
+    peakRss: process.resourceUsage().maxRSS * 1024,
+    baseline,
+    weightBytes,
+  }),
+);

@@ -25,7 +25,13 @@ function chain(count: number, named: boolean): ModelProto {
   const node: NodeProto[] = Array.from({ length: count }, (_, i) => {
     const op = ops[i % ops.length];
     const name = named ? `/blocks/blocks.${Math.floor(i / 10)}/act${i % 10}/${op}` : `${op}_${i}`;
-    return { op_type: op, name, input: [i === 0 ? 'x' : `v${i - 1}`], output: [i === count - 1 ? 'y' : `v${i}`], attribute: op === 'LeakyRelu' ? [{ name: 'alpha', type: 1, f: 0.01 }] : [] } as unknown as NodeProto;
+    return {
+      op_type: op,
+      name,
+      input: [i === 0 ? 'x' : `v${i - 1}`],
+      output: [i === count - 1 ? 'y' : `v${i}`],
+      attribute: op === 'LeakyRelu' ? [{ name: 'alpha', type: 1, f: 0.01 }] : [],
+    } as unknown as NodeProto;
   });
   return {
     ir_version: 8,
@@ -101,7 +107,11 @@ export async function benchGraphs(): Promise<void> {
       await page.getByRole('menuitem', { name: /^Open…/ }).click();
       const started = Date.now();
       await (await chooser).setFiles(model.file);
-      await page.getByRole('status').filter({ hasText: `${model.layers.toLocaleString('en')} layers` }).or(page.getByRole('status').filter({ hasText: `${model.layers} layers` })).waitFor({ timeout: 120_000 });
+      await page
+        .getByRole('status')
+        .filter({ hasText: `${model.layers.toLocaleString('en')} layers` })
+        .or(page.getByRole('status').filter({ hasText: `${model.layers} layers` }))
+        .waitFor({ timeout: 120_000 });
       await page.locator('.react-flow__node').first().waitFor();
       await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
       const opened = (Date.now() - started) / 1000;

@@ -166,13 +166,20 @@ function readdirOne(dir: string): string {
 export function profileTable(title: string, rows: Row[], stepMs: number, limit = 12): string {
   const kernels = rows.reduce((s, r) => s + r.ms, 0);
   const lines = [`| ${title} | share | ms/step | GFLOP | MB moved | roofline ms | × roofline |`, '|---|--:|--:|--:|--:|--:|--:|'];
-  for (const r of rows.slice(0, limit)) lines.push(`| ${r.key} | ${((100 * r.ms) / kernels).toFixed(1)}% | ${r.ms.toFixed(2)} | ${r.gflop.toFixed(3)} | ${r.mbytes.toFixed(1)} | ${r.rooflineMs.toFixed(2)} | ${(r.ms / r.rooflineMs).toFixed(1)} |`);
+  for (const r of rows.slice(0, limit))
+    lines.push(
+      `| ${r.key} | ${((100 * r.ms) / kernels).toFixed(1)}% | ${r.ms.toFixed(2)} | ${r.gflop.toFixed(3)} | ${r.mbytes.toFixed(1)} | ${r.rooflineMs.toFixed(2)} | ${(r.ms / r.rooflineMs).toFixed(1)} |`,
+    );
   if (rows.length > limit) {
     const rest = rows.slice(limit);
     const sum = (f: (r: Row) => number) => rest.reduce((s, r) => s + f(r), 0);
-    lines.push(`| (${rest.length} more) | ${((100 * sum((r) => r.ms)) / kernels).toFixed(1)}% | ${sum((r) => r.ms).toFixed(2)} | ${sum((r) => r.gflop).toFixed(3)} | ${sum((r) => r.mbytes).toFixed(1)} | ${sum((r) => r.rooflineMs).toFixed(2)} | |`);
+    lines.push(
+      `| (${rest.length} more) | ${((100 * sum((r) => r.ms)) / kernels).toFixed(1)}% | ${sum((r) => r.ms).toFixed(2)} | ${sum((r) => r.gflop).toFixed(3)} | ${sum((r) => r.mbytes).toFixed(1)} | ${sum((r) => r.rooflineMs).toFixed(2)} | |`,
+    );
   }
-  lines.push(`| kernels in all (step ${stepMs.toFixed(2)} ms) | 100% | ${kernels.toFixed(2)} | ${rows.reduce((s, r) => s + r.gflop, 0).toFixed(3)} | ${rows.reduce((s, r) => s + r.mbytes, 0).toFixed(1)} | ${rows.reduce((s, r) => s + r.rooflineMs, 0).toFixed(2)} | |`);
+  lines.push(
+    `| kernels in all (step ${stepMs.toFixed(2)} ms) | 100% | ${kernels.toFixed(2)} | ${rows.reduce((s, r) => s + r.gflop, 0).toFixed(3)} | ${rows.reduce((s, r) => s + r.mbytes, 0).toFixed(1)} | ${rows.reduce((s, r) => s + r.rooflineMs, 0).toFixed(2)} | |`,
+  );
   return lines.join('\n');
 }
 

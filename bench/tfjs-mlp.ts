@@ -42,7 +42,13 @@ const w2 = tf.variable(tf.randomUniform([1024, 10], -0.03, 0.03));
 const b2 = tf.variable(tf.zeros([10]));
 const optimizer = tf.train.adam(1e-3);
 const x = tf.randomUniform([64, 784]);
-const y = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 10), 'int32'), 10);
+const y = tf.oneHot(
+  tf.tensor1d(
+    Array.from({ length: 64 }, (_, i) => i % 10),
+    'int32',
+  ),
+  10,
+);
 
 const step = () =>
   optimizer.minimize(() => {

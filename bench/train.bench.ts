@@ -35,7 +35,12 @@ async function bestRate(graph: GraphProto, feeds: Record<string, ort.Tensor>, fl
   return best;
 }
 
-const filled = (dims: number[]) => new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i) * 0.01), dims);
+const filled = (dims: number[]) =>
+  new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i) * 0.01),
+    dims,
+  );
 const floats = (name: string, shape: number[]) => valueInfo(name, { shape, dtype: 'float32' });
 
 /** This machine's fp32 MatMul peak: the best square MatMul (constant weights, as inference has them). */
@@ -79,13 +84,30 @@ export async function throughput(model: ModelDocument, data: Dataset, optimizer:
 
 /** The benchmark's models: the MLP 784-1024-10 and the CA2-style CNN (LeNet-like, 28×28 inputs). */
 export function benchModels(): { mlp: ModelDocument; cnn: ModelDocument } {
-  const mlp = doc([node('x', 'Input', { shape: [784] }), node('fc1', 'Linear', { outFeatures: 1024 }), node('relu', 'ReLU'), node('fc2', 'Linear', { outFeatures: 10 })], [['x', 'fc1'], ['fc1', 'relu'], ['relu', 'fc2']]);
+  const mlp = doc(
+    [node('x', 'Input', { shape: [784] }), node('fc1', 'Linear', { outFeatures: 1024 }), node('relu', 'ReLU'), node('fc2', 'Linear', { outFeatures: 10 })],
+    [
+      ['x', 'fc1'],
+      ['fc1', 'relu'],
+      ['relu', 'fc2'],
+    ],
+  );
   const layers: [string, string, Record<string, number>][] = [
-    ['conv1', 'Conv2d', { outChannels: 20, kernelSize: 5 }], ['relu1', 'ReLU', {}], ['pool1', 'MaxPool2d', { kernelSize: 2 }],
-    ['conv2', 'Conv2d', { outChannels: 50, kernelSize: 5 }], ['relu2', 'ReLU', {}], ['pool2', 'MaxPool2d', { kernelSize: 2 }],
-    ['flat', 'Flatten', {}], ['fc1', 'Linear', { outFeatures: 500 }], ['relu3', 'ReLU', {}], ['fc2', 'Linear', { outFeatures: 10 }],
+    ['conv1', 'Conv2d', { outChannels: 20, kernelSize: 5 }],
+    ['relu1', 'ReLU', {}],
+    ['pool1', 'MaxPool2d', { kernelSize: 2 }],
+    ['conv2', 'Conv2d', { outChannels: 50, kernelSize: 5 }],
+    ['relu2', 'ReLU', {}],
+    ['pool2', 'MaxPool2d', { kernelSize: 2 }],
+    ['flat', 'Flatten', {}],
+    ['fc1', 'Linear', { outFeatures: 500 }],
+    ['relu3', 'ReLU', {}],
+    ['fc2', 'Linear', { outFeatures: 10 }],
   ];
-  const cnn = doc([node('image', 'Input', { shape: [1, 28, 28] }), ...layers.map(([id, op, p]) => node(id, op, p))], layers.map(([id], i) => [i === 0 ? 'image' : layers[i - 1][0], id]));
+  const cnn = doc(
+    [node('image', 'Input', { shape: [1, 28, 28] }), ...layers.map(([id, op, p]) => node(id, op, p))],
+    layers.map(([id], i) => [i === 0 ? 'image' : layers[i - 1][0], id]),
+  );
   return { mlp, cnn };
 }
 
@@ -119,7 +141,9 @@ export async function profileTraining(): Promise<void> {
     const profile = await profileStep(graph, 64, new ort.Tensor('float32', data.x.data as Float32Array, [64, ...c.dims]), new ort.Tensor('int64', data.y.data as BigInt64Array, [64]), peak, bandwidth);
     const flops = trainingFlops(c.model) * 64;
     const cpuMs = await stepCpuTime(graph, new ort.Tensor('float32', data.x.data as Float32Array, [64, ...c.dims]), new ort.Tensor('int64', data.y.data as BigInt64Array, [64]));
-    console.log(`\n### ${c.name} (batch 64): ${profile.stepMs.toFixed(2)} ms per step under the profiler, ${(flops / profile.stepMs / 1e6).toFixed(1)} GFLOP/s = ${((100 * flops) / profile.stepMs / 1e6 / peak).toFixed(1)}% of the peak; on one thread ${cpuMs.toFixed(2)} ms of CPU time, ${(flops / cpuMs / 1e6).toFixed(1)} GFLOP/s = ${((100 * flops) / cpuMs / 1e6 / peakCpu).toFixed(1)}% of its MatMul\n`);
+    console.log(
+      `\n### ${c.name} (batch 64): ${profile.stepMs.toFixed(2)} ms per step under the profiler, ${(flops / profile.stepMs / 1e6).toFixed(1)} GFLOP/s = ${((100 * flops) / profile.stepMs / 1e6 / peak).toFixed(1)}% of the peak; on one thread ${cpuMs.toFixed(2)} ms of CPU time, ${(flops / cpuMs / 1e6).toFixed(1)} GFLOP/s = ${((100 * flops) / cpuMs / 1e6 / peakCpu).toFixed(1)}% of its MatMul\n`,
+    );
     console.log(profileTable('phase', profile.byPhase, profile.stepMs));
     console.log();
     console.log(profileTable('op type', profile.byOp, profile.stepMs));
@@ -147,13 +171,18 @@ export async function benchTraining(): Promise<void> {
   console.log(`fp32 MatMul peak through ONNX Runtime (CPU): ${peak.toFixed(1)} GFLOP/s (best of ${runs.length + 1} measurements between the training runs)`);
   runs.forEach((r, i) => {
     const gflops = (rates[i] * trainingFlops(r.model)) / 1e9;
-    console.log(`${r.name} training (batch 64, ${r.optimizer === 'sgd' ? 'SGD' : 'Adam'}): ${Math.round(rates[i])} samples/s, ${gflops.toFixed(1)} GFLOP/s = ${((100 * gflops) / peak).toFixed(1)}% of the MatMul peak${r.target}`);
+    console.log(
+      `${r.name} training (batch 64, ${r.optimizer === 'sgd' ? 'SGD' : 'Adam'}): ${Math.round(rates[i])} samples/s, ${gflops.toFixed(1)} GFLOP/s = ${((100 * gflops) / peak).toFixed(1)}% of the MatMul peak${r.target}`,
+    );
   });
-  if (!tfjsInstalled()) return void console.log(`TensorFlow.js comparison skipped: it is an optional install (286 MB). For it: npm install --no-save ${TFJS_PACKAGES.join(' ')}, then npm run bench again.`);
+  if (!tfjsInstalled())
+    return void console.log(`TensorFlow.js comparison skipped: it is an optional install (286 MB). For it: npm install --no-save ${TFJS_PACKAGES.join(' ')}, then npm run bench again.`);
   const tfjs = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./tfjs-mlp.ts', import.meta.url))], { encoding: 'utf8' });
   if (tfjs.status !== 0) return void console.log(`TensorFlow.js comparison failed: ${tfjs.stderr.split('\n').find((l) => /Error/.test(l)) ?? tfjs.status}`);
   const r = JSON.parse(tfjs.stdout.trim().split('\n').pop()!);
-  console.log(`MLP 784-1024-10 in TensorFlow.js (${r.backend} backend, batch 64, Adam): ${Math.round(r.samplesPerSec)} samples/s, ${((r.samplesPerSec * trainingFlops(mlp)) / 1e9).toFixed(1)} GFLOP/s`);
+  console.log(
+    `MLP 784-1024-10 in TensorFlow.js (${r.backend} backend, batch 64, Adam): ${Math.round(r.samplesPerSec)} samples/s, ${((r.samplesPerSec * trainingFlops(mlp)) / 1e9).toFixed(1)} GFLOP/s`,
+  );
 }
 
 const TFJS_PACKAGES = ['@tensorflow/tfjs@4', '@tensorflow/tfjs-backend-wasm@4'];

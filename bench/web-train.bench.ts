@@ -31,8 +31,12 @@ export async function benchWebTraining(): Promise<void> {
     type Result = { rates: number[]; prepared: number; firstStep: number; longestFrame: number; frames: number };
     const web = await page.evaluate((json) => (window as unknown as { harness: { trainRandom(s: unknown): Promise<Result> } }).harness.trainRandom(JSON.parse(json)), JSON.stringify(spec));
     const best = Math.max(...web.rates.slice(1));
-    console.log(`CA2 CNN training (batch 64, Adam), best epoch of 2–${EPOCHS}: browser WASM (${threads}) ${Math.round(best)} samples/s, onnxruntime-node ${Math.round(node)} samples/s: ${(best / node).toFixed(2)} of Node (target ≥ 0.5: ${best / node >= 0.5 ? 'met' : 'MISSED'})`);
-    console.log(`browser training, engine only (no panel yet): first step event ${web.firstStep.toFixed(0)} ms after the train command (step graph built and data ready at ${web.prepared.toFixed(0)} ms; target < 2000 ms: ${web.firstStep < 2000 ? 'met' : 'MISSED'}); longest gap between frames ${web.longestFrame.toFixed(1)} ms over ${web.frames} frames (target < 16 ms per frame of main-thread work)`);
+    console.log(
+      `CA2 CNN training (batch 64, Adam), best epoch of 2–${EPOCHS}: browser WASM (${threads}) ${Math.round(best)} samples/s, onnxruntime-node ${Math.round(node)} samples/s: ${(best / node).toFixed(2)} of Node (target ≥ 0.5: ${best / node >= 0.5 ? 'met' : 'MISSED'})`,
+    );
+    console.log(
+      `browser training, engine only (no panel yet): first step event ${web.firstStep.toFixed(0)} ms after the train command (step graph built and data ready at ${web.prepared.toFixed(0)} ms; target < 2000 ms: ${web.firstStep < 2000 ? 'met' : 'MISSED'}); longest gap between frames ${web.longestFrame.toFixed(1)} ms over ${web.frames} frames (target < 16 ms per frame of main-thread work)`,
+    );
   } finally {
     await stopSession(session);
   }

@@ -87,7 +87,10 @@ function decodeImage(file: string, bytes: Uint8Array): DecodedImage {
 
 /** A folder with one subfolder of PNG or JPEG images per class (classes in name order), sized to the model input. */
 export async function loadImageFolder(folder: string, input: TensorType): Promise<{ dataset: Dataset; resized: boolean }> {
-  const subfolders = (await fs.readdir(folder, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const subfolders = (await fs.readdir(folder, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const classes: ImageClass[] = [];
   for (const name of subfolders) {
     const files = (await fs.readdir(join(folder, name))).filter((f) => IMAGE_FILE.test(f)).sort();

@@ -30,7 +30,10 @@ export async function loadModel(file: string): Promise<ModelDocument> {
 }
 
 export async function templateIds(): Promise<string[]> {
-  return (await fs.readdir(TEMPLATE_DIR)).filter((f) => f.endsWith('.json')).map((f) => basename(f, '.json')).sort();
+  return (await fs.readdir(TEMPLATE_DIR))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => basename(f, '.json'))
+    .sort();
 }
 
 export async function loadTemplate(id: string): Promise<ModelDocument> {
@@ -38,4 +41,3 @@ export async function loadTemplate(id: string): Promise<ModelDocument> {
   if (!ids.includes(id)) throw new UserError(`no template "${id}"; templates: ${ids.join(', ')}`);
   return loadModel(join(TEMPLATE_DIR, `${id}.json`));
 }
-

@@ -62,7 +62,10 @@ export const MENUS: { label: MenuName; items: (MenuItem | 'separator')[] }[] = M
   label,
   items: (COMMANDS as readonly CommandSpec[])
     .filter((c) => c.menu === label)
-    .flatMap((c, i): (MenuItem | 'separator')[] => [...(c.section && i > 0 ? ['separator' as const] : []), { command: c.id as CommandId, label: c.label, ...(c.shortcut ? { accelerator: c.shortcut } : {}) }]),
+    .flatMap((c, i): (MenuItem | 'separator')[] => [
+      ...(c.section && i > 0 ? ['separator' as const] : []),
+      { command: c.id as CommandId, label: c.label, ...(c.shortcut ? { accelerator: c.shortcut } : {}) },
+    ]),
 }));
 
 /** "CmdOrCtrl+Shift+Z" matched against a keyboard event. */

@@ -25,7 +25,16 @@ const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected byt
  * `bundle`: the .netloom bytes, sent when the file is (or may become, in Save As) a bundle; the main
  * process writes it for a .netloom path.
  */
-export const SaveFileRequest = z.object({ text: z.string().max(512 * 1024 * 1024), handle: z.string().regex(/^[0-9a-f]{32}$/).nullable(), bundle: Bytes.optional() }).strict();
+export const SaveFileRequest = z
+  .object({
+    text: z.string().max(512 * 1024 * 1024),
+    handle: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/)
+      .nullable(),
+    bundle: Bytes.optional(),
+  })
+  .strict();
 /** Where a document went: the path to show, and the opaque handle for saving there again. */
 export const SavedFileReply = z.object({ name: z.string(), handle: z.string() }).strict().nullable();
 export const ExportOnnxRequest = z.object({ bytes: Bytes, suggestedName: z.string().min(1).max(255) }).strict();

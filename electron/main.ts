@@ -42,7 +42,14 @@ function createWindow(): BrowserWindow {
   win.once('ready-to-show', () => win.show());
   win.on('close', (event) => {
     if (!dirty.get(win.id)) return;
-    const choice = dialog.showMessageBoxSync(win, { type: 'warning', message: 'This model has unsaved changes.', detail: 'Save them before closing?', buttons: ['Save', 'Discard', 'Cancel'], defaultId: 0, cancelId: 2 });
+    const choice = dialog.showMessageBoxSync(win, {
+      type: 'warning',
+      message: 'This model has unsaved changes.',
+      detail: 'Save them before closing?',
+      buttons: ['Save', 'Discard', 'Cancel'],
+      defaultId: 0,
+      cancelId: 2,
+    });
     if (choice === 1) return;
     event.preventDefault();
     if (choice === 0) win.webContents.send(IPC.command, 'save');

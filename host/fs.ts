@@ -69,7 +69,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array | 
 function readFailure(file: string, e: unknown): UserError {
   if (e instanceof UserError) return e;
   const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' ? 'permission denied' : code === 'ELOOP' ? 'too many symbolic links' : (e as Error).message;
+  const why =
+    code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : code === 'EACCES' ? 'permission denied' : code === 'ELOOP' ? 'too many symbolic links' : (e as Error).message;
   return new UserError(`${file}: ${why}`);
 }
 

@@ -62,7 +62,9 @@ export function openModelFiles(files: OpenedFile[]): OpenedModel | null {
       // The browser cannot read beside the file: the data files must come with it, never zero weights.
       const missing = externalDataLocations(proto).filter((location) => !byName(location));
       if (missing.length > 0)
-        throw new OpenError(`${name} keeps its weights in ${missing.map((m) => `"${m}"`).join(', ')}: open ${missing.length === 1 ? 'that file' : 'those files'} together with it (select both, or drop both)`);
+        throw new OpenError(
+          `${name} keeps its weights in ${missing.map((m) => `"${m}"`).join(', ')}: open ${missing.length === 1 ? 'that file' : 'those files'} together with it (select both, or drop both)`,
+        );
       internalizeTensors(proto, (location) => {
         const file = byName(location);
         return file && bytesOf(file);

@@ -26,7 +26,13 @@ export function pythonOnnxMissing(): string | null {
 }
 
 /** The models the check prints and parses back: forward graphs of templates, and training steps. */
-export function textCases(templates = SMALL_TEMPLATES, steps: [string, LossName][] = [['ca2-cnn', 'cross-entropy'], ['mlp-3-4-2', 'mse']]): { name: string; model: ModelProto; text: string }[] {
+export function textCases(
+  templates = SMALL_TEMPLATES,
+  steps: [string, LossName][] = [
+    ['ca2-cnn', 'cross-entropy'],
+    ['mlp-3-4-2', 'mse'],
+  ],
+): { name: string; model: ModelProto; text: string }[] {
   const cases = templates.map((id) => {
     const compiled = compileModel(templateDocument(id), { seed: 0 });
     return { name: id, model: compiled.model, text: modelText(compiled.model, {}, layerComments(compiled, compiled.model.graph.node)) };

@@ -92,7 +92,8 @@ export async function checkPyTorch(name: string, doc: ModelDocument, weights?: W
     for (const output of names) {
       const got = parseNpy(new Uint8Array(readFileSync(names.length === 1 ? out : join(out, `${fileName(output)}.npy`))));
       const want = expected[output];
-      if (got.dims.join() !== want.dims.join()) return { name, params, torchParams, difference: NaN, largest: NaN, outputs: [], ok: false, error: `${output}: torch gives [${got.dims}], ONNX Runtime [${want.dims}]` };
+      if (got.dims.join() !== want.dims.join())
+        return { name, params, torchParams, difference: NaN, largest: NaN, outputs: [], ok: false, error: `${output}: torch gives [${got.dims}], ONNX Runtime [${want.dims}]` };
       const [a, b] = [got.data as Float32Array, want.data as Float32Array];
       let [scale, worst] = [1e-12, 0];
       for (let i = 0; i < b.length; i++) [scale, worst] = [Math.max(scale, Math.abs(b[i])), Math.max(worst, Math.abs(a[i] - b[i]))];

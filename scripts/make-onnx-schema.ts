@@ -16,7 +16,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 const out = `${root}core/onnx/onnx-pb`;
 const pbjs = (extra: string[], file: string) =>
-  execFileSync(bin('pbjs'), ['-t', 'static-module', '-w', 'es6', '--keep-case', '--no-verify', '--no-delimited', '--no-typeurl', ...extra, '-o', file, `${root}scripts/onnx/onnx.proto`], { stdio: 'inherit' });
+  execFileSync(bin('pbjs'), ['-t', 'static-module', '-w', 'es6', '--keep-case', '--no-verify', '--no-delimited', '--no-typeurl', ...extra, '-o', file, `${root}scripts/onnx/onnx.proto`], {
+    stdio: 'inherit',
+  });
 pbjs(['--no-comments'], `${out}.js`);
 const scratch = mkdtempSync(join(tmpdir(), 'netloom-pb-'));
 try {

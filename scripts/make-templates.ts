@@ -70,7 +70,10 @@ function mlp342(): ModelDocument {
 }
 
 function convExample(): ModelDocument {
-  const m = new Model('Conv layer example (32×32×3, ten 5×5 filters, stride 1, pad 2)', 'One convolution as in the lecture example: how stride and padding set the output size, and why the filters hold (5·5·3 + 1)·10 parameters.');
+  const m = new Model(
+    'Conv layer example (32×32×3, ten 5×5 filters, stride 1, pad 2)',
+    'One convolution as in the lecture example: how stride and padding set the output size, and why the filters hold (5·5·3 + 1)·10 parameters.',
+  );
   m.chain(m.add('Input', { shape: [3, 32, 32] }, undefined, 'image'), conv(10, 5, { stride: 1, padding: 2 }));
   return m.doc();
 }
@@ -99,11 +102,19 @@ function alexnet(): ModelDocument {
   const features = m.block('features', () =>
     m.chain(
       image,
-      conv(64, 11, { stride: 4, padding: 2 }), relu, pool,
-      conv(192, 5, { padding: 2 }), relu, pool,
-      conv(384, 3, { padding: 1 }), relu,
-      conv(256, 3, { padding: 1 }), relu,
-      conv(256, 3, { padding: 1 }), relu, pool,
+      conv(64, 11, { stride: 4, padding: 2 }),
+      relu,
+      pool,
+      conv(192, 5, { padding: 2 }),
+      relu,
+      pool,
+      conv(384, 3, { padding: 1 }),
+      relu,
+      conv(256, 3, { padding: 1 }),
+      relu,
+      conv(256, 3, { padding: 1 }),
+      relu,
+      pool,
     ),
   );
   const pooled = m.chain(features, ['AdaptiveAvgPool2d', { outputSize: 6 }], ['Flatten']);
@@ -115,8 +126,19 @@ function vgg16(): ModelDocument {
   const m = new Model('VGG-16 (torchvision)', 'VGG-16: five stages of 3×3 convolutions; most of its 138 M parameters sit in the first fully connected layer.');
   let x = m.add('Input', { shape: [3, 224, 224] }, undefined, 'image');
   // VGG's five stages: convolutions at one width, then a pool.
-  for (const [stage, widths] of [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]].entries()) {
-    x = m.block(`stage${stage + 1}`, () => m.chain(widths.reduce((y, v) => m.chain(y, conv(v, 3, { padding: 1 }), relu), x), ['MaxPool2d', { kernelSize: 2, stride: 2 }]));
+  for (const [stage, widths] of [
+    [64, 64],
+    [128, 128],
+    [256, 256, 256],
+    [512, 512, 512],
+    [512, 512, 512],
+  ].entries()) {
+    x = m.block(`stage${stage + 1}`, () =>
+      m.chain(
+        widths.reduce((y, v) => m.chain(y, conv(v, 3, { padding: 1 }), relu), x),
+        ['MaxPool2d', { kernelSize: 2, stride: 2 }],
+      ),
+    );
   }
   const drop: [string, Record<string, ParamValue>] = ['Dropout', { p: 0.5 }];
   const flat = m.chain(x, ['AdaptiveAvgPool2d', { outputSize: 7 }], ['Flatten']);
@@ -126,7 +148,10 @@ function vgg16(): ModelDocument {
 
 function resnet18(): ModelDocument {
   const m = new Model('ResNet-18 (torchvision)', 'ResNet-18: residual blocks whose skip connections add the input back; 1×1 convolutions downsample the skip between stages.');
-  let x = m.chain(m.add('Input', { shape: [3, 224, 224] }, undefined, 'image'), conv(64, 7, { stride: 2, padding: 3, bias: false }), ['BatchNorm2d'], relu, ['MaxPool2d', { kernelSize: 3, stride: 2, padding: 1 }]);
+  let x = m.chain(m.add('Input', { shape: [3, 224, 224] }, undefined, 'image'), conv(64, 7, { stride: 2, padding: 3, bias: false }), ['BatchNorm2d'], relu, [
+    'MaxPool2d',
+    { kernelSize: 3, stride: 2, padding: 1 },
+  ]);
   let channels = 64;
   // Four stages of two basic blocks, named as torchvision names them (layer1.0 …).
   for (const [stage, width] of [64, 128, 256, 512].entries()) {
@@ -183,7 +208,10 @@ function bertBase(): ModelDocument {
 }
 
 function llamaBlock(): ModelDocument {
-  const m = new Model('Llama-style decoder block (RMSNorm, RoPE, GQA, SwiGLU)', 'One Llama-style decoder block: RMSNorm, rotary attention with grouped key/value heads, a SwiGLU feed-forward layer, residual adds.');
+  const m = new Model(
+    'Llama-style decoder block (RMSNorm, RoPE, GQA, SwiGLU)',
+    'One Llama-style decoder block: RMSNorm, rotary attention with grouped key/value heads, a SwiGLU feed-forward layer, residual adds.',
+  );
   const x = m.add('Input', { shape: ['T', 512] }, undefined, 'x');
   const attn = m.add('MultiheadAttention', { numHeads: 8, numKeyValueHeads: 2, bias: false, causal: true, rotary: true }, m.add('RMSNorm', {}, x, 'attn_norm'), 'attn');
   const h = m.add('Add', {}, [x, attn], 'residual1');
@@ -213,22 +241,51 @@ function alexnet2012(): ModelDocument {
   const drop: [string, Record<string, ParamValue>] = ['Dropout', { p: 0.5 }];
   m.chain(
     m.add('Input', { shape: [3, 227, 227] }, undefined, 'image'),
-    conv(96, 11, { stride: 4 }), relu, lrn, pool,
-    conv(256, 5, { padding: 2, groups: 2 }), relu, lrn, pool,
-    conv(384, 3, { padding: 1 }), relu,
-    conv(384, 3, { padding: 1, groups: 2 }), relu,
-    conv(256, 3, { padding: 1, groups: 2 }), relu, pool,
+    conv(96, 11, { stride: 4 }),
+    relu,
+    lrn,
+    pool,
+    conv(256, 5, { padding: 2, groups: 2 }),
+    relu,
+    lrn,
+    pool,
+    conv(384, 3, { padding: 1 }),
+    relu,
+    conv(384, 3, { padding: 1, groups: 2 }),
+    relu,
+    conv(256, 3, { padding: 1, groups: 2 }),
+    relu,
+    pool,
     ['Flatten'],
-    drop, linear(4096), relu, drop, linear(4096), relu, linear(1000),
+    drop,
+    linear(4096),
+    relu,
+    drop,
+    linear(4096),
+    relu,
+    linear(1000),
   );
   return m.doc();
 }
 
 /** Deck 001's image captioning: CNN features z, h₀ = f_w(z) (a Linear), an RNN over the caption's word embeddings, word scores. */
 function imageCaptioning(): ModelDocument {
-  const m = new Model('Image captioning (deck 001: CNN features → RNN initial state)', "Image captioning as in deck 001: CNN image features become the recurrent network's initial state, which then predicts words.");
+  const m = new Model(
+    'Image captioning (deck 001: CNN features → RNN initial state)',
+    "Image captioning as in deck 001: CNN image features become the recurrent network's initial state, which then predicts words.",
+  );
   const pool: [string, Record<string, ParamValue>] = ['MaxPool2d', { kernelSize: 2 }];
-  const features = m.chain(m.add('Input', { shape: [3, 64, 64] }, undefined, 'image'), conv(16, 3, { padding: 1 }), relu, pool, conv(32, 3, { padding: 1 }), relu, pool, ['AdaptiveAvgPool2d', { outputSize: 1 }], ['Flatten']);
+  const features = m.chain(
+    m.add('Input', { shape: [3, 64, 64] }, undefined, 'image'),
+    conv(16, 3, { padding: 1 }),
+    relu,
+    pool,
+    conv(32, 3, { padding: 1 }),
+    relu,
+    pool,
+    ['AdaptiveAvgPool2d', { outputSize: 1 }],
+    ['Flatten'],
+  );
   const h0 = m.add('Linear', { outFeatures: 256 }, features, 'f_w');
   const words = m.add('Embedding', { numEmbeddings: 1000, embeddingDim: 128 }, m.add('Input', { shape: ['T'], dtype: 'int64' }, undefined, 'caption'), 'word_emb');
   const rnn = m.add('RNN', { hiddenSize: 256 }, words, 'rnn');
@@ -239,7 +296,10 @@ function imageCaptioning(): ModelDocument {
 
 /** A character-level GPT small enough to train and sample here: 65 symbols, 4 pre-LN causal layers of width 128, tied head. */
 function charGpt(): ModelDocument {
-  const m = new Model('Character-level GPT (65 symbols, 4 layers, d 128)', 'A small GPT over characters: token and position embeddings, four causal Transformer layers; trains on the shipped sonnets.');
+  const m = new Model(
+    'Character-level GPT (65 symbols, 4 layers, d 128)',
+    'A small GPT over characters: token and position embeddings, four causal Transformer layers; trains on the shipped sonnets.',
+  );
   const tok = m.add('Embedding', { numEmbeddings: 65, embeddingDim: 128 }, m.add('Input', { shape: ['T'], dtype: 'int64' }, undefined, 'chars'), 'tok_emb');
   let x = m.add('PositionalEncoding', { kind: 'learned', maxLen: 256, dropout: 0.1 }, tok, 'pos_emb');
   for (let i = 1; i <= 4; i++) x = m.add('TransformerEncoderLayer', { nhead: 4, dimFeedforward: 512, activation: 'gelu', causal: true, normFirst: true }, x, `block${i}`);
@@ -249,7 +309,10 @@ function charGpt(): ModelDocument {
 
 /** GoogLeNet (Inception v1) as torchvision builds it without the auxiliary classifiers: BN after every conv, 3×3 in the "5×5" branch. */
 function googlenet(): ModelDocument {
-  const m = new Model('GoogLeNet / Inception v1 (torchvision, no auxiliary classifiers)', 'GoogLeNet: Inception modules run 1×1, 3×3, 5×5 and pooling paths side by side and concatenate them; 1×1 convolutions keep it cheap.');
+  const m = new Model(
+    'GoogLeNet / Inception v1 (torchvision, no auxiliary classifiers)',
+    'GoogLeNet: Inception modules run 1×1, 3×3, 5×5 and pooling paths side by side and concatenate them; 1×1 convolutions keep it cheap.',
+  );
   const basic = (from: string, out: number, kernelSize: number, more: Record<string, ParamValue> = {}) =>
     m.chain(from, conv(out, kernelSize, { bias: false, ...more }), ['BatchNorm2d', { eps: 1e-3 }], relu);
   const pool = (from: string, kernelSize = 3) => m.add('MaxPool2d', { kernelSize, stride: 2, ceilMode: true }, from);
@@ -283,7 +346,10 @@ function googlenet(): ModelDocument {
  * paper), and the final LayerNorms of torch.nn.Transformer.
  */
 function vaswaniBase(): ModelDocument {
-  const m = new Model('Transformer base (Vaswani et al. 2017), encoder-decoder', 'The original Transformer: an encoder and a decoder of six layers each, cross-attention between them, one shared embedding table.');
+  const m = new Model(
+    'Transformer base (Vaswani et al. 2017), encoder-decoder',
+    'The original Transformer: an encoder and a decoder of six layers each, cross-attention between them, one shared embedding table.',
+  );
   const d = 512;
   const embed = (input: string, side: string, tiedTo: string | null) => {
     const table = m.add('Embedding', { numEmbeddings: 37000, embeddingDim: d, tiedTo }, m.add('Input', { shape: [side === 'src' ? 'S' : 'T'], dtype: 'int64' }, undefined, input), `${side}_emb`);
@@ -318,7 +384,10 @@ interface DecoderSizes {
 
 /** A Llama-family decoder at its real size: pre-RMSNorm blocks of rotary causal (GQA) attention and a SwiGLU feed-forward (or a mixture of them), then RMSNorm and an untied LM head. */
 function llamaFamily(s: DecoderSizes): ModelDocument {
-  const m = new Model(s.name, `${s.name} at its published size: RMSNorm, rotary attention with grouped key/value heads, SwiGLU feed-forward layers (experts in Mixtral); see how the parameters add up to billions.`);
+  const m = new Model(
+    s.name,
+    `${s.name} at its published size: RMSNorm, rotary attention with grouped key/value heads, SwiGLU feed-forward layers (experts in Mixtral); see how the parameters add up to billions.`,
+  );
   let x = m.add('Embedding', { numEmbeddings: s.vocab, embeddingDim: s.d }, m.add('Input', { shape: ['T'], dtype: 'int64' }, undefined, 'tokens'), 'embed_tokens');
   for (let i = 1; i <= s.layers; i++) {
     const attention = { numHeads: s.heads, numKeyValueHeads: s.kvHeads, bias: false, causal: true, rotary: true, ...(s.slidingWindow ? { slidingWindow: s.slidingWindow } : {}) };

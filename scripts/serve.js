@@ -4,7 +4,6 @@ import { createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { CONTENT_TYPES, ISOLATION_HEADERS } from './http-headers.js';
 
-
 /** Serves `root` at http://127.0.0.1:port/ (port 0 picks a free one); resolves with the server and its URL. */
 export function serve(root, port = 0) {
   const server = createServer((req, res) => {

@@ -29,9 +29,12 @@ export async function exportCommand(args: string[]): Promise<number> {
   if (positionals.length > 1 || (positionals.length === 1) === (values.template !== undefined)) throw new UsageError('export takes one model file (.json, .netloom or .onnx), or --template <id>');
   const format = (values.format ?? 'onnx') as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
-  if (!values.output) throw new UsageError(`export needs -o <${format === 'onnx' ? 'out.onnx> (or -o <out.netloom> for the document and its weights)' : format === 'pytorch' ? 'model.py>' : 'model.txt>, or -o - for the terminal'}`);
+  if (!values.output)
+    throw new UsageError(
+      `export needs -o <${format === 'onnx' ? 'out.onnx> (or -o <out.netloom> for the document and its weights)' : format === 'pytorch' ? 'model.py>' : 'model.txt>, or -o - for the terminal'}`,
+    );
   if (format !== 'onnx-text' && (values.layer !== undefined || values.training)) throw new UsageError('--layer and --training go with --format onnx-text');
-  if (values.training && values.layer === undefined) throw new UsageError('--training shows one layer\'s part of the training step: add --layer <id>');
+  if (values.training && values.layer === undefined) throw new UsageError("--training shows one layer's part of the training step: add --layer <id>");
   const opset = intOption(values.opset, 'opset', SUPPORTED_OPSETS[0], SUPPORTED_OPSETS[SUPPORTED_OPSETS.length - 1], 17);
   const seed = intOption(values.seed, 'seed', 0, 2 ** 32 - 1, 0);
   const model = await loadModelOrTemplate(positionals[0], values.template as string | undefined);
@@ -80,7 +83,8 @@ function onnxText(model: LoadedModel, values: { layer?: string; training?: boole
   }
   if (values.layer !== undefined) {
     const compiled = compile(model, options);
-    if (!compiled.layers.has(values.layer)) throw new UserError(`"${values.layer}" is not a layer of ${model.doc.name}; layers: ${[...compiled.layers.keys()].slice(0, 12).join(', ')}${compiled.layers.size > 12 ? ', ...' : ''}`);
+    if (!compiled.layers.has(values.layer))
+      throw new UserError(`"${values.layer}" is not a layer of ${model.doc.name}; layers: ${[...compiled.layers.keys()].slice(0, 12).join(', ')}${compiled.layers.size > 12 ? ', ...' : ''}`);
     return layerText(compiled, values.layer);
   }
   return guard(() => forwardText(model.doc, options));

@@ -15,7 +15,15 @@ interface ModelInput {
   shape: Dim[];
 }
 
-const ELEM_NAMES: Record<number, string> = { [DataType.FLOAT]: 'float32', [DataType.INT64]: 'int64', [DataType.INT32]: 'int32', [DataType.DOUBLE]: 'float64', [DataType.UINT8]: 'uint8', [DataType.INT8]: 'int8', [DataType.BOOL]: 'bool' };
+const ELEM_NAMES: Record<number, string> = {
+  [DataType.FLOAT]: 'float32',
+  [DataType.INT64]: 'int64',
+  [DataType.INT32]: 'int32',
+  [DataType.DOUBLE]: 'float64',
+  [DataType.UINT8]: 'uint8',
+  [DataType.INT8]: 'int8',
+  [DataType.BOOL]: 'bool',
+};
 
 function describeInput(v: ValueInfoProto): ModelInput {
   const tt = v.type?.tensor_type;

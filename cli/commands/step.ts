@@ -50,14 +50,27 @@ const jsonNamed = (list: NamedTensor[]) => list.map((n) => ({ name: n.name, ...j
 function printText(run: DebugRun, layers: Set<string> | null, upstreamAt: string | undefined): void {
   const chosen = (id: string) => !layers || layers.has(id);
   console.log('Forward');
-  for (const s of run.trace.forward.filter((s) => chosen(s.layer))) console.log(forwardLines(s, layers && s.op !== 'Input' ? run.expand(s.layer) : undefined).map((l) => `  ${l}`).join('\n'));
+  for (const s of run.trace.forward.filter((s) => chosen(s.layer)))
+    console.log(
+      forwardLines(s, layers && s.op !== 'Input' ? run.expand(s.layer) : undefined)
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
   console.log(upstreamAt ? `Backward, from ∂L/∂${upstreamAt} given (L = Σ ∂L/∂${upstreamAt} · ${upstreamAt} = ${formatNumber(run.trace.loss)})` : `Loss L = ${formatNumber(run.trace.loss)}\nBackward`);
-  for (const s of run.trace.backward.filter((s) => chosen(s.layer))) console.log(backwardLines(s, layers && s.op !== 'Input' ? run.expand(s.layer) : undefined).map((l) => `  ${l}`).join('\n'));
+  for (const s of run.trace.backward.filter((s) => chosen(s.layer)))
+    console.log(
+      backwardLines(s, layers && s.op !== 'Input' ? run.expand(s.layer) : undefined)
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
 }
 
 function printChecks(checks: LayerCheck[]): void {
   console.log('Gradient check (central finite differences)');
-  for (const c of checks) console.log(`  ${c.layer} (${c.op}): largest relative error ${c.maxRelativeError.toExponential(2)} over ${c.checked} entries in ${c.dtype} — ${c.pass ? 'pass' : 'FAIL'}${c.note ? ` (${c.note})` : ''}`);
+  for (const c of checks)
+    console.log(
+      `  ${c.layer} (${c.op}): largest relative error ${c.maxRelativeError.toExponential(2)} over ${c.checked} entries in ${c.dtype} — ${c.pass ? 'pass' : 'FAIL'}${c.note ? ` (${c.note})` : ''}`,
+    );
 }
 
 export async function stepCommand(args: string[]): Promise<number> {
@@ -84,7 +97,8 @@ export async function stepCommand(args: string[]): Promise<number> {
   // The perceptron rule's step is y·x itself (η = 1, deck 003); the others start small.
   const lr = values.lr === undefined ? (optimizer === 'perceptron' ? 1 : 0.1) : Number(values.lr);
   if (!Number.isFinite(lr) || lr < 0) throw new UsageError(`--lr must be a number of at least 0, got "${values.lr}"`);
-  if (values['grad-output'] !== undefined && (loss !== undefined || values.target !== undefined)) throw new UsageError('--grad-output starts the backward pass instead of a loss: give it without --loss and --target');
+  if (values['grad-output'] !== undefined && (loss !== undefined || values.target !== undefined))
+    throw new UsageError('--grad-output starts the backward pass instead of a loss: give it without --loss and --target');
   const seed = values.seed === undefined ? 0 : Number(values.seed);
 
   const model = await loadModelOrTemplate(positionals[0], values.template);
@@ -121,7 +135,11 @@ export async function stepCommand(args: string[]): Promise<number> {
     const upstream = gradOutput ? await valueOf(gradOutput[1], debug.upstreamType!, `--grad-output ${gradOutput[0]}`) : undefined;
     const params: Record<string, Tensor> = {};
     for (const text of values.param ?? []) {
-      const [key, value] = named(text, 'param', debug.graph.params.map((p) => p.key));
+      const [key, value] = named(
+        text,
+        'param',
+        debug.graph.params.map((p) => p.key),
+      );
       const param = debug.graph.params.find((p) => p.key === key);
       if (!param) throw new UsageError(`--param: the model has no trainable parameter "${key}"; its parameters: ${debug.graph.params.map((p) => p.key).join(', ')}`);
       params[key] = await valueOf(value, { dtype: 'float32', shape: param.shape }, `--param ${key}`);
@@ -141,13 +159,24 @@ export async function stepCommand(args: string[]): Promise<number> {
 
     if (values.json) {
       const chosen = (id: string) => !layers || layers.has(id);
-      for (const s of run.trace.forward.filter((s) => chosen(s.layer))) console.log(JSON.stringify({ phase: 'forward', layer: s.layer, op: s.op, formula: s.formula, inputs: jsonNamed(s.inputs), outputs: jsonNamed(s.outputs) }));
+      for (const s of run.trace.forward.filter((s) => chosen(s.layer)))
+        console.log(JSON.stringify({ phase: 'forward', layer: s.layer, op: s.op, formula: s.formula, inputs: jsonNamed(s.inputs), outputs: jsonNamed(s.outputs) }));
       console.log(JSON.stringify({ phase: 'loss', loss: run.trace.loss, ...(debug.upstreamType ? { upstreamAt: debug.graph.target.nodeId } : {}) }));
       for (const s of run.trace.backward.filter((s) => chosen(s.layer))) {
         const downstream = s.downstream.map((d) => ({ input: d.input, ...json(d.value), ...(d.fanOut ? { fanOut: { readers: d.fanOut.readers, total: json(d.fanOut.total) } } : {}) }));
         console.log(JSON.stringify({ phase: 'backward', layer: s.layer, op: s.op, rule: s.rule, upstream: jsonNamed(s.upstream), downstream, params: jsonNamed(s.params) }));
       }
-      if (update) console.log(JSON.stringify({ phase: 'update', optimizer: update.optimizer, lr: update.lr, lossBefore: update.lossBefore, lossAfter: update.lossAfter, params: update.params.map((p) => ({ key: p.key, before: json(p.before), gradient: json(p.gradient), after: json(p.after) })) }));
+      if (update)
+        console.log(
+          JSON.stringify({
+            phase: 'update',
+            optimizer: update.optimizer,
+            lr: update.lr,
+            lossBefore: update.lossBefore,
+            lossAfter: update.lossAfter,
+            params: update.params.map((p) => ({ key: p.key, before: json(p.before), gradient: json(p.gradient), after: json(p.after) })),
+          }),
+        );
       for (const c of checks ?? []) console.log(JSON.stringify({ phase: 'check', ...c }));
     } else {
       printText(run, layers, debug.upstreamType ? debug.graph.target.nodeId : undefined);

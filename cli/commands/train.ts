@@ -88,7 +88,16 @@ export async function trainCommand(args: string[]): Promise<number> {
   const epochs = intOption(values.epochs, 'epochs', 1, 100000, 1);
   const batchSize = intOption(values['batch-size'], 'batch-size', 1, 1 << 20, 32);
   const seed = intOption(values.seed, 'seed', 0, 2 ** 32 - 1, 0);
-  const schedule: Schedule = values.schedule === undefined ? { kind: 'constant' } : values.schedule === 'cosine' ? { kind: 'cosine', etaMin: 0 } : values.schedule === 'step' ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochs / 3)), gamma: 0.1 } : (() => { throw new UsageError('--schedule must be step or cosine'); })();
+  const schedule: Schedule =
+    values.schedule === undefined
+      ? { kind: 'constant' }
+      : values.schedule === 'cosine'
+        ? { kind: 'cosine', etaMin: 0 }
+        : values.schedule === 'step'
+          ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochs / 3)), gamma: 0.1 }
+          : (() => {
+              throw new UsageError('--schedule must be step or cosine');
+            })();
   const config = optimizerConfig(optimizer, { lr: number(values.lr, 'lr', 0), momentum: number(values.momentum, 'momentum', 0), weightDecay: number(values['weight-decay'], 'weight-decay', 0) });
 
   const out = values.output as string;
@@ -102,7 +111,16 @@ export async function trainCommand(args: string[]): Promise<number> {
   }
   let graph: TrainingGraph;
   try {
-    graph = buildTrainingGraph(values.text !== undefined ? withSequenceLength(model.doc, intOption(values['seq-len'], 'seq-len', 1, 1 << 20, 64)) : model.doc, { optimizer: config, loss, weights: model.weights, memoryLimit: MEMORY_LIMIT, seed, clipNorm: number(values['clip-norm'], 'clip-norm', 0), regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) }, truncateBptt: intOption(values['truncate-bptt'], 'truncate-bptt', 1, 1 << 20, 0) });
+    graph = buildTrainingGraph(values.text !== undefined ? withSequenceLength(model.doc, intOption(values['seq-len'], 'seq-len', 1, 1 << 20, 64)) : model.doc, {
+      optimizer: config,
+      loss,
+      weights: model.weights,
+      memoryLimit: MEMORY_LIMIT,
+      seed,
+      clipNorm: number(values['clip-norm'], 'clip-norm', 0),
+      regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) },
+      truncateBptt: intOption(values['truncate-bptt'], 'truncate-bptt', 1, 1 << 20, 0),
+    });
   } catch (e) {
     if (e instanceof CompileError) throw compileFailure(e);
     if (e instanceof GradientError) throw new UserError(`cannot train this model yet: ${e.message}`);
@@ -118,7 +136,12 @@ export async function trainCommand(args: string[]): Promise<number> {
       notes.forEach((n) => adapted.add(n));
       return dataset;
     };
-    const raw = values.text !== undefined ? await textData(values.text, values.level, values['seq-len'], input.type) : values.dataset !== undefined ? await builtIn(values.dataset, seed) : { train: await file(values.data!), val: values.val ? await file(values.val) : undefined };
+    const raw =
+      values.text !== undefined
+        ? await textData(values.text, values.level, values['seq-len'], input.type)
+        : values.dataset !== undefined
+          ? await builtIn(values.dataset, seed)
+          : { train: await file(values.data!), val: values.val ? await file(values.val) : undefined };
     const fitted = fitData(raw, graph);
     data = fitted.data;
     fitted.adapted.forEach((a) => adapted.add(a));
@@ -143,7 +166,9 @@ export async function trainCommand(args: string[]): Promise<number> {
     }
     if (e.event === 'epoch') {
       if (tty) process.stderr.write('\r'.padEnd(60) + '\r');
-      console.log(`epoch ${String(e.epoch).padStart(3)}/${epochs}  loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy)}  val_loss ${e.valLoss === null ? '  –   ' : e.valLoss.toFixed(4)}  val_acc ${pct(e.valAccuracy)}  ${Math.round(e.samplesPerSec)} samples/s`);
+      console.log(
+        `epoch ${String(e.epoch).padStart(3)}/${epochs}  loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy)}  val_loss ${e.valLoss === null ? '  –   ' : e.valLoss.toFixed(4)}  val_acc ${pct(e.valAccuracy)}  ${Math.round(e.samplesPerSec)} samples/s`,
+      );
     }
   };
 
@@ -164,7 +189,25 @@ export async function trainCommand(args: string[]): Promise<number> {
   const engine = new NodeEngine();
   let result;
   try {
-    result = await train(engine, graph, data, { epochs, batchSize, lr: config.lr, shuffle: !values['no-shuffle'], seed, schedule, warmupSteps: values.warmup ? intOption(values.warmup, 'warmup', 0, 1e9, 0) : undefined, provider, allowFallback: values['allow-fallback'] }, onEvent, undefined, checkpoint ? writeCheckpoint : undefined);
+    result = await train(
+      engine,
+      graph,
+      data,
+      {
+        epochs,
+        batchSize,
+        lr: config.lr,
+        shuffle: !values['no-shuffle'],
+        seed,
+        schedule,
+        warmupSteps: values.warmup ? intOption(values.warmup, 'warmup', 0, 1e9, 0) : undefined,
+        provider,
+        allowFallback: values['allow-fallback'],
+      },
+      onEvent,
+      undefined,
+      checkpoint ? writeCheckpoint : undefined,
+    );
   } catch (e) {
     if (e instanceof EngineError) throw new UserError(e.message);
     throw e;

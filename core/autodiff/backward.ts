@@ -26,7 +26,26 @@ export interface BackwardOptions {
 }
 
 /** Ops whose outputs carry no gradient (shapes, indices, comparisons): nothing flows back through them. */
-const NON_DIFFERENTIABLE = new Set(['Shape', 'Size', 'Range', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'NonZero', 'ArgMax', 'ArgMin', 'ConstantOfShape', 'EyeLike', 'RandomNormalLike', 'RandomUniformLike']);
+const NON_DIFFERENTIABLE = new Set([
+  'Shape',
+  'Size',
+  'Range',
+  'Equal',
+  'Less',
+  'Greater',
+  'LessOrEqual',
+  'GreaterOrEqual',
+  'Not',
+  'And',
+  'Or',
+  'NonZero',
+  'ArgMax',
+  'ArgMin',
+  'ConstantOfShape',
+  'EyeLike',
+  'RandomNormalLike',
+  'RandomUniformLike',
+]);
 
 /** Builds the backward pass; returns each `wrt` value's gradient (absent when the loss does not depend on it). */
 export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types, everyValue, onContribution, origins }: BackwardOptions): Map<string, string> {
@@ -63,7 +82,10 @@ function backpropagate(
   };
   const contributions = new Map<string, string[]>([...seeds].map(([value, grad]) => [value, [grad]]));
   // A seed may be a constant made just before (the loss's 1).
-  addInitializers(types, b.initializers.filter((t) => [...seeds.values()].includes(t.name!) && !types.has(t.name!)));
+  addInitializers(
+    types,
+    b.initializers.filter((t) => [...seeds.values()].includes(t.name!) && !types.has(t.name!)),
+  );
   track();
   const total = (value: string): string | null => {
     const parts = contributions.get(value);

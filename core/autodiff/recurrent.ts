@@ -73,8 +73,23 @@ export function unrollRecurrent(b: OnnxBuilder, node: NodeProto, typeOf: (v: str
     finalH.push(h);
     if (c) finalC.push(c);
   }
-  const perStep = Array.from({ length: T }, (_, t) => b.op('Concat', ys.map((o) => b.unsqueeze(o[t], [0])), { axis: 0 }));
-  const y = b.op('Concat', perStep.map((s) => b.unsqueeze(s, [0])), { axis: 0 });
-  const stack = (states: string[]) => b.op('Concat', states.map((s) => b.unsqueeze(s, [0])), { axis: 0 });
+  const perStep = Array.from({ length: T }, (_, t) =>
+    b.op(
+      'Concat',
+      ys.map((o) => b.unsqueeze(o[t], [0])),
+      { axis: 0 },
+    ),
+  );
+  const y = b.op(
+    'Concat',
+    perStep.map((s) => b.unsqueeze(s, [0])),
+    { axis: 0 },
+  );
+  const stack = (states: string[]) =>
+    b.op(
+      'Concat',
+      states.map((s) => b.unsqueeze(s, [0])),
+      { axis: 0 },
+    );
   return [node.output[0] ? y : '', node.output[1] ? stack(finalH) : '', op === 'LSTM' && node.output[2] ? stack(finalC) : ''];
 }

@@ -42,7 +42,8 @@ function rankOf(ctx: GradContext, value: string): number {
 /** The dims of a value, all known except perhaps the first (the batch); the first comes back as -1 then. */
 function staticDims(ctx: GradContext, value: string, what: string): number[] {
   const t = ctx.typeOf(value);
-  if (!t || t.shape.some((d, i) => i > 0 && typeof d !== 'number')) throw new GradientError(`${ctx.node.op_type} ${ctx.node.name}: the gradient needs a known ${what} (got ${t ? t.shape.join('×') : 'unknown'})`);
+  if (!t || t.shape.some((d, i) => i > 0 && typeof d !== 'number'))
+    throw new GradientError(`${ctx.node.op_type} ${ctx.node.name}: the gradient needs a known ${what} (got ${t ? t.shape.join('×') : 'unknown'})`);
   return t.shape.map((d) => (typeof d === 'number' ? d : -1));
 }
 
@@ -78,20 +79,14 @@ export const RULES: Record<string, GradientRule> = {
   Identity: ({ grads: [g] }) => [g],
   Add: passToEveryInput,
   Sum: passToEveryInput,
-  Sub: ({ b, node, grads: [g], needs, typeOf }) => [
-    g && needs[0] ? unbroadcast(b, g, node.input[0], typeOf) : null,
-    g && needs[1] ? unbroadcast(b, b.op('Neg', [g]), node.input[1], typeOf) : null,
-  ],
+  Sub: ({ b, node, grads: [g], needs, typeOf }) => [g && needs[0] ? unbroadcast(b, g, node.input[0], typeOf) : null, g && needs[1] ? unbroadcast(b, b.op('Neg', [g]), node.input[1], typeOf) : null],
   Mul: ({ b, node, grads: [g], needs, typeOf }) => {
     const [x, y] = node.input;
     return [g && needs[0] ? unbroadcast(b, b.op('Mul', [g, y]), x, typeOf) : null, g && needs[1] ? unbroadcast(b, b.op('Mul', [g, x]), y, typeOf) : null];
   },
   Div: ({ b, node, grads: [g], needs, typeOf }) => {
     const [x, y] = node.input;
-    return [
-      g && needs[0] ? unbroadcast(b, b.op('Div', [g, y]), x, typeOf) : null,
-      g && needs[1] ? unbroadcast(b, b.op('Neg', [b.op('Div', [b.op('Mul', [g, node.output[0]]), y])]), y, typeOf) : null,
-    ];
+    return [g && needs[0] ? unbroadcast(b, b.op('Div', [g, y]), x, typeOf) : null, g && needs[1] ? unbroadcast(b, b.op('Neg', [b.op('Div', [b.op('Mul', [g, node.output[0]]), y])]), y, typeOf) : null];
   },
   Neg: ({ b, grads: [g] }) => [g ? b.op('Neg', [g]) : null],
   // Where, as PyTorch's threshold_backward: no gradient where x ≤ 0, even a NaN one.
@@ -135,7 +130,13 @@ export const RULES: Record<string, GradientRule> = {
     return [ctx.b.op('Transpose', [g], { perm: inverse })];
   },
   MatMul: (ctx) => {
-    const { b, node, grads: [g], needs, typeOf } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+      needs,
+      typeOf,
+    } = ctx;
     if (!g) return [null, null];
     const [x, w] = node.input;
     const rx = rankOf(ctx, x);
@@ -155,7 +156,8 @@ export const RULES: Record<string, GradientRule> = {
   },
   Gemm: ({ b, node, grads: [g], needs }) => {
     if (!g) return [null, null, null];
-    if (attrInt(node, 'transA', 0) !== 0 || (attr(node, 'alpha')?.f ?? 1) !== 1 || (attr(node, 'beta')?.f ?? 1) !== 1) throw new GradientError(`Gemm ${node.name}: gradients are written for transA = 0 and alpha = beta = 1`);
+    if (attrInt(node, 'transA', 0) !== 0 || (attr(node, 'alpha')?.f ?? 1) !== 1 || (attr(node, 'beta')?.f ?? 1) !== 1)
+      throw new GradientError(`Gemm ${node.name}: gradients are written for transA = 0 and alpha = beta = 1`);
     const [a, w] = node.input;
     const transB = attrInt(node, 'transB', 0) === 1;
     return [
@@ -178,7 +180,11 @@ export const RULES: Record<string, GradientRule> = {
     return [b.op('Mul', [y, b.op('Sub', [g, b.reduce('ReduceSum', b.op('Mul', [g, y]), [axis], true)])])];
   },
   NegativeLogLikelihoodLoss: (ctx) => {
-    const { b, node, grads: [g] } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+    } = ctx;
     if (!g) return [null, null];
     if (attrString(node, 'reduction', 'mean') !== 'none') throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for reduction 'none'`);
     if (rankOf(ctx, node.input[0]) !== 2 || node.input[2]) throw new GradientError(`NegativeLogLikelihoodLoss ${node.name}: gradients are written for N×C scores without class weights`);
@@ -196,7 +202,11 @@ export const RULES: Record<string, GradientRule> = {
     return [b.op('ScatterElements', [zeros, b.unsqueeze(index, [1]), b.unsqueeze(value, [1])], { axis: 1 }), null];
   },
   SoftmaxCrossEntropyLoss: (ctx) => {
-    const { b, node, grads: [g, gLogProb] } = ctx;
+    const {
+      b,
+      node,
+      grads: [g, gLogProb],
+    } = ctx;
     if (!g) return [null, null];
     if (gLogProb || node.input[2]) throw new GradientError(`SoftmaxCrossEntropyLoss ${node.name}: gradients are written for the loss output without class weights`);
     const [scores, labels] = node.input;
@@ -219,7 +229,12 @@ export const RULES: Record<string, GradientRule> = {
     return [b.op('Mul', [b.op('Sub', [b.op('Softmax', [scores], { axis: 1 }), oneHot]), perSample]), null];
   },
   Gather: (ctx) => {
-    const { b, node, grads: [g], needs } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+      needs,
+    } = ctx;
     if (!g || !needs[0]) return [null, null];
     const [table, ids] = node.input;
     const rank = rankOf(ctx, table);
@@ -245,7 +260,11 @@ export const RULES: Record<string, GradientRule> = {
   },
   Expand: ({ b, node, grads: [g], needs, typeOf }) => [g && needs[0] ? unbroadcast(b, g, node.input[0], typeOf) : null, null],
   Slice: (ctx) => {
-    const { b, node, grads: [g] } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+    } = ctx;
     if (!g) return [null];
     // The gradient of a slice is the gradient padded with zeros back to the input's size. Only the sliced
     // axes matter; a size not known statically is read at run time.
@@ -296,11 +315,22 @@ export const RULES: Record<string, GradientRule> = {
       after[k] = ends[i] >= 2 ** 62 ? 0 : b.op('Sub', [n, clamp(ends[i])]);
     });
     const all = [...begin, ...after];
-    const pads = all.every((p) => typeof p === 'number') ? b.ints(all as number[]) : b.op('Concat', all.map((p) => (typeof p === 'number' ? b.ints([p]) : p)), { axis: 0 });
+    const pads = all.every((p) => typeof p === 'number')
+      ? b.ints(all as number[])
+      : b.op(
+          'Concat',
+          all.map((p) => (typeof p === 'number' ? b.ints([p]) : p)),
+          { axis: 0 },
+        );
     return [b.op('Pad', [grad, pads]), null, null, null, null];
   },
   Concat: (ctx) => {
-    const { b, node, grads: [g], needs } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+      needs,
+    } = ctx;
     if (!g) return node.input.map(() => null);
     const rank = rankOf(ctx, node.input[0]);
     const axis = attrInt(node, 'axis', 0) < 0 ? attrInt(node, 'axis', 0) + rank : attrInt(node, 'axis', 0);
@@ -314,7 +344,12 @@ export const RULES: Record<string, GradientRule> = {
     });
   },
   LayerNormalization: (ctx) => {
-    const { b, node, grads: [g], needs } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+      needs,
+    } = ctx;
     if (!g) return [null, null, null];
     const [x, scale, bias] = node.input;
     const rank = rankOf(ctx, x);
@@ -327,13 +362,20 @@ export const RULES: Record<string, GradientRule> = {
     const inverse = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [b.reduce('ReduceMean', b.op('Mul', [centred, centred]), normAxes, true), b.floats([eps])])])]);
     const xhat = b.op('Mul', [centred, inverse]);
     const gs = b.op('Mul', [g, scale]);
-    const dx = needs[0] ? b.op('Mul', [inverse, b.op('Sub', [b.op('Sub', [gs, b.reduce('ReduceMean', gs, normAxes, true)]), b.op('Mul', [xhat, b.reduce('ReduceMean', b.op('Mul', [gs, xhat]), normAxes, true)])])]) : null;
+    const dx = needs[0]
+      ? b.op('Mul', [inverse, b.op('Sub', [b.op('Sub', [gs, b.reduce('ReduceMean', gs, normAxes, true)]), b.op('Mul', [xhat, b.reduce('ReduceMean', b.op('Mul', [gs, xhat]), normAxes, true)])])])
+      : null;
     const dscale = needs[1] ? b.reduce('ReduceSum', b.op('Mul', [g, xhat]), batchAxes, false) : null;
     const dbias = bias && needs[2] ? b.reduce('ReduceSum', g, batchAxes, false) : null;
     return [dx, dscale, dbias];
   },
   Conv: (ctx) => {
-    const { b, node, grads: [g], needs } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+      needs,
+    } = ctx;
     if (!g) return [null, null, null];
     const [x, w] = node.input;
     const group = attrInt(node, 'group', 1);
@@ -353,7 +395,12 @@ export const RULES: Record<string, GradientRule> = {
     return grads;
   },
   ConvTranspose: (ctx) => {
-    const { b, node, grads: [g], needs } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+      needs,
+    } = ctx;
     if (!g) return [null, null, null];
     const [x, w] = node.input;
     const group = attrInt(node, 'group', 1);
@@ -371,7 +418,11 @@ export const RULES: Record<string, GradientRule> = {
     return grads;
   },
   AveragePool: (ctx) => {
-    const { b, node, grads: [g] } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+    } = ctx;
     if (!g) return [null];
     const x = node.input[0];
     const xs = staticDims(ctx, x, 'input size');
@@ -398,7 +449,11 @@ export const RULES: Record<string, GradientRule> = {
     return [b.op('ScatterElements', [zeros, node.input[1], g], { axis: attrInt(node, 'axis', 0), reduction: 'add' }), null];
   },
   ReduceMax: (ctx) => {
-    const { b, node, grads: [g] } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+    } = ctx;
     if (!g) return [null, null];
     // The gradient goes to the elements equal to the maximum.
     const [spread] = reduceGrad(ctx, false);
@@ -425,7 +480,11 @@ export const RULES: Record<string, GradientRule> = {
     return [b.op('Reshape', [scattered, b.op('Shape', [x])])];
   },
   GlobalAveragePool: (ctx) => {
-    const { b, node, grads: [g] } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+    } = ctx;
     if (!g) return [null];
     const xs = staticDims(ctx, node.input[0], 'input size');
     const area = xs.slice(2).reduce((p, d) => p * d, 1);
@@ -434,7 +493,11 @@ export const RULES: Record<string, GradientRule> = {
   // y = x·d^−β with d = bias + (α/size)·Σ x² over a window of channels. Each x also sits in its
   // neighbours' windows, so its gradient gathers g·x·d^(−β−1) over the mirrored window.
   LRN: (ctx) => {
-    const { b, node, grads: [g] } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+    } = ctx;
     if (!g) return [null];
     const x = node.input[0];
     const size = attrInt(node, 'size', 1);
@@ -513,7 +576,11 @@ function convWeightGrad(b: OnnxBuilder, x: string, g: string, c: ConvGeometry): 
 }
 
 function reduceGrad(ctx: GradContext, mean: boolean): (string | null)[] {
-  const { b, node, grads: [g] } = ctx;
+  const {
+    b,
+    node,
+    grads: [g],
+  } = ctx;
   if (!g) return [null, null];
   const x = node.input[0];
   const axes = axesOf(ctx);
@@ -543,7 +610,13 @@ function constantValues(ctx: GradContext, slot: number): number[] | null {
 function einsumTerms(equation: string): { inputs: string[]; output: string } {
   const [lhs, rhs] = equation.replace(/\s/g, '').split('->');
   const letters = lhs.replace(/[^A-Za-z]/g, '');
-  const output = rhs ?? (lhs.includes('...') ? '...' : '') + [...new Set(letters)].filter((c) => letters.split(c).length === 2).sort().join('');
+  const output =
+    rhs ??
+    (lhs.includes('...') ? '...' : '') +
+      [...new Set(letters)]
+        .filter((c) => letters.split(c).length === 2)
+        .sort()
+        .join('');
   return { inputs: lhs.split(','), output };
 }
 
@@ -577,7 +650,11 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
   },
   // Constant padding: the gradient is the padded gradient cut back to the input.
   Pad: (ctx) => {
-    const { b, node, grads: [g] } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+    } = ctx;
     if (!g) return [null, null, null, null];
     const mode = attrString(node, 'mode', 'constant');
     const pads = b.opset >= 11 ? constantValues(ctx, 1) : (attrInts(node, 'pads') ?? null);
@@ -600,12 +677,22 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
    * it along each axis. Works for every mode and coordinate transformation that does not crop.
    */
   Resize: (ctx) => {
-    const { b, node, grads: [g] } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+    } = ctx;
     if (!g) return [null, null, null, null];
     const x = node.input[0];
     const rank = rankOf(ctx, x);
     const scales0 = node.input[2] ? constantValues(ctx, 2)?.[0] : 1;
-    if (b.opset < 11 || attrString(node, 'coordinate_transformation_mode', 'half_pixel') === 'tf_crop_and_resize' || attr(node, 'axes') || attrInt(node, 'antialias', 0) !== 0 || (node.input[2] && scales0 !== 1)) {
+    if (
+      b.opset < 11 ||
+      attrString(node, 'coordinate_transformation_mode', 'half_pixel') === 'tf_crop_and_resize' ||
+      attr(node, 'axes') ||
+      attrInt(node, 'antialias', 0) !== 0 ||
+      (node.input[2] && scales0 !== 1)
+    ) {
       throw new GradientError(`Resize ${node.name}: gradients are written for resizes (opset ≥ 11) by known scales or sizes that keep the batch, without cropping or antialiasing`);
     }
     const scales = node.input[2] ? constantValues(ctx, 2) : null;
@@ -618,13 +705,31 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
       const eye = b.op('EyeLike', [b.op('ConstantOfShape', [b.op('Concat', [n, n], { axis: 0 })])]);
       const images = b.op('Reshape', [eye, b.op('Concat', [n, b.ints(Array.from({ length: rank - 1 }, (_, i) => (i + 1 === k ? -1 : 1)))], { axis: 0 })]);
       const resizeInputs = scales
-        ? [images, '', b.floats(Array.from({ length: rank }, (_, i) => (i === k ? scales[k] : 1)), [rank])]
-        : [images, '', '', b.op('Concat', Array.from({ length: rank }, (_, i) => (i === 0 ? n : i === k ? sizeOf(node.output[0], k) : b.ints([1]))), { axis: 0 })];
+        ? [
+            images,
+            '',
+            b.floats(
+              Array.from({ length: rank }, (_, i) => (i === k ? scales[k] : 1)),
+              [rank],
+            ),
+          ]
+        : [
+            images,
+            '',
+            '',
+            b.op(
+              'Concat',
+              Array.from({ length: rank }, (_, i) => (i === 0 ? n : i === k ? sizeOf(node.output[0], k) : b.ints([1]))),
+              { axis: 0 },
+            ),
+          ];
       const resized = b.op('Resize', resizeInputs);
       b.nodes[b.nodes.length - 1].attribute = node.attribute;
       // Mᵀ as [n, out]; along axis k the gradient is g ×ₖ Mᵀ: move axis k last, multiply, move it back.
       const mT = b.op('Reshape', [resized, b.op('Concat', [n, b.ints([-1])], { axis: 0 })]);
-      const perm = Array.from({ length: rank }, (_, i) => i).filter((i) => i !== k).concat(k);
+      const perm = Array.from({ length: rank }, (_, i) => i)
+        .filter((i) => i !== k)
+        .concat(k);
       const product = b.op('MatMul', [b.op('Transpose', [grad], { perm }), b.op('Transpose', [mT], { perm: [1, 0] })]);
       grad = b.op('Transpose', [product], { perm: perm.map((_, i) => perm.indexOf(i)) });
     }
@@ -632,7 +737,13 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
   },
   // Each operand's gradient is the Einsum of the output's gradient with the other operands.
   Einsum: (ctx) => {
-    const { b, node, grads: [g], needs, typeOf } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+      needs,
+      typeOf,
+    } = ctx;
     if (!g) return node.input.map(() => null);
     const { inputs, output } = einsumTerms(attrString(node, 'equation', ''));
     return node.input.map((x, k) => {
@@ -688,7 +799,11 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
     return [b.op('Concat', parts, { axis }), null];
   },
   Tile: (ctx) => {
-    const { b, node, grads: [g] } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+    } = ctx;
     if (!g) return [null, null];
     const x = node.input[0];
     const reps = constantValues(ctx, 1);
@@ -697,7 +812,12 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
     // [r0·d0, r1·d1, …] → [r0, d0, r1, d1, …], summed over the repeat axes.
     const split = dims.flatMap((d, i) => [reps[i], typeof d === 'number' ? d : -1]);
     if (split.filter((d) => d === -1).length > 1) throw new GradientError(`Tile ${node.name}: the gradient needs known sizes (all but one)`);
-    const summed = b.reduce('ReduceSum', b.reshape(g, split), dims.map((_, i) => 2 * i), false);
+    const summed = b.reduce(
+      'ReduceSum',
+      b.reshape(g, split),
+      dims.map((_, i) => 2 * i),
+      false,
+    );
     return [b.op('Reshape', [summed, b.op('Shape', [x])]), null];
   },
   CumSum: ({ b, node, grads: [g] }) => {
@@ -743,7 +863,10 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
       const x2 = b.op('Mul', [x, x]);
       const t = b.op('Tanh', [b.op('Mul', [b.floats([c]), b.op('Add', [x, b.op('Mul', [b.floats([0.044715]), b.op('Mul', [x2, x])])])])]);
       const inner = b.op('Mul', [b.floats([c]), b.op('Add', [b.floats([1]), b.op('Mul', [b.floats([3 * 0.044715]), x2])])]);
-      const d = b.op('Add', [b.op('Mul', [b.floats([0.5]), b.op('Add', [b.floats([1]), t])]), b.op('Mul', [b.op('Mul', [b.floats([0.5]), x]), b.op('Mul', [b.op('Sub', [b.floats([1]), b.op('Mul', [t, t])]), inner])])]);
+      const d = b.op('Add', [
+        b.op('Mul', [b.floats([0.5]), b.op('Add', [b.floats([1]), t])]),
+        b.op('Mul', [b.op('Mul', [b.floats([0.5]), x]), b.op('Mul', [b.op('Sub', [b.floats([1]), b.op('Mul', [t, t])]), inner])]),
+      ]);
       return [b.op('Mul', [g, d])];
     }
     // Φ(x) + x·φ(x).
@@ -801,7 +924,12 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
   },
   // As LayerNormalization's, over each sample's and channel's spatial positions, with a scale per channel.
   InstanceNormalization: (ctx) => {
-    const { b, node, grads: [g], needs } = ctx;
+    const {
+      b,
+      node,
+      grads: [g],
+      needs,
+    } = ctx;
     if (!g) return [null, null, null];
     const [x, scale] = node.input;
     const rank = rankOf(ctx, x);
@@ -812,7 +940,9 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
     const inverse = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [b.reduce('ReduceMean', b.op('Mul', [centred, centred]), spatial, true), b.floats([eps])])])]);
     const xhat = b.op('Mul', [centred, inverse]);
     const gs = b.op('Mul', [g, perChannel(scale)]);
-    const dx = needs[0] ? b.op('Mul', [inverse, b.op('Sub', [b.op('Sub', [gs, b.reduce('ReduceMean', gs, spatial, true)]), b.op('Mul', [xhat, b.reduce('ReduceMean', b.op('Mul', [gs, xhat]), spatial, true)])])]) : null;
+    const dx = needs[0]
+      ? b.op('Mul', [inverse, b.op('Sub', [b.op('Sub', [gs, b.reduce('ReduceMean', gs, spatial, true)]), b.op('Mul', [xhat, b.reduce('ReduceMean', b.op('Mul', [gs, xhat]), spatial, true)])])])
+      : null;
     return [dx, needs[1] ? b.reduce('ReduceSum', b.op('Mul', [g, xhat]), [0, ...spatial], false) : null, needs[2] ? b.reduce('ReduceSum', g, [0, ...spatial], false) : null];
   },
   // Scattered-over positions lose their gradient; the updates get the gradient at their positions.
@@ -821,11 +951,7 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
     if (attrString(node, 'reduction', 'none') !== 'none') throw new GradientError(`ScatterElements ${node.name}: gradients are written for reduction 'none'`);
     const [, indices, updates] = node.input;
     const axis = attrInt(node, 'axis', 0);
-    return [
-      needs[0] ? b.op('ScatterElements', [g, indices, zerosLike(b, updates)], { axis }) : null,
-      null,
-      needs[2] ? b.op('GatherElements', [g, indices], { axis }) : null,
-    ];
+    return [needs[0] ? b.op('ScatterElements', [g, indices, zerosLike(b, updates)], { axis }) : null, null, needs[2] ? b.op('GatherElements', [g, indices], { axis }) : null];
   },
   GatherND: ({ b, node, grads: [g], needs }) => {
     if (!g || !needs[0]) return [null, null];
@@ -881,19 +1007,19 @@ export const RULE_EXPLANATIONS: Record<string, string> = {
   Add: 'Add distributes: every input receives ∂L/∂y unchanged (summed over the axes it was broadcast along)',
   Sum: 'Sum distributes: every input receives ∂L/∂y unchanged',
   Sub: 'Sub distributes with a sign: ∂L/∂a = ∂L/∂y, ∂L/∂b = −∂L/∂y',
-  Mul: 'Mul swaps: each input\'s gradient is ∂L/∂y times the other input (∂L/∂a = ∂L/∂y·b, ∂L/∂b = ∂L/∂y·a)',
+  Mul: "Mul swaps: each input's gradient is ∂L/∂y times the other input (∂L/∂a = ∂L/∂y·b, ∂L/∂b = ∂L/∂y·a)",
   Div: 'y = a/b: ∂L/∂a = ∂L/∂y / b, ∂L/∂b = −∂L/∂y·y / b',
   Neg: 'flips the sign: ∂L/∂x = −∂L/∂y',
-  Relu: 'ReLU\'s mask: ∂L/∂x = ∂L/∂y where x > 0, and 0 where x ≤ 0',
+  Relu: "ReLU's mask: ∂L/∂x = ∂L/∂y where x > 0, and 0 where x ≤ 0",
   LeakyRelu: 'a leaky mask: ∂L/∂x = ∂L/∂y where x > 0, α·∂L/∂y elsewhere',
-  Sigmoid: 'σ\'(x) = y(1 − y): ∂L/∂x = ∂L/∂y·y·(1 − y)',
-  Tanh: 'tanh\'(x) = 1 − y²: ∂L/∂x = ∂L/∂y·(1 − y²)',
+  Sigmoid: "σ'(x) = y(1 − y): ∂L/∂x = ∂L/∂y·y·(1 − y)",
+  Tanh: "tanh'(x) = 1 − y²: ∂L/∂x = ∂L/∂y·(1 − y²)",
   Exp: 'exp is its own derivative: ∂L/∂x = ∂L/∂y·y',
   Log: '∂L/∂x = ∂L/∂y / x',
   Sqrt: '∂L/∂x = ∂L/∂y / (2y)',
   Abs: '∂L/∂x = ∂L/∂y·sign(x)',
   Erf: '∂L/∂x = ∂L/∂y·(2/√π)·exp(−x²)',
-  Softplus: 'softplus\'(x) = σ(x): ∂L/∂x = ∂L/∂y·σ(x)',
+  Softplus: "softplus'(x) = σ(x): ∂L/∂x = ∂L/∂y·σ(x)",
   Reciprocal: '∂L/∂x = −∂L/∂y·y²',
   Where: 'routes ∂L/∂y to the branch the condition chose; the other branch gets 0',
   Dropout: 'the same mask as forward: ∂L/∂x = ∂L/∂y·mask/(1 − p)',
@@ -917,10 +1043,10 @@ export const RULE_EXPLANATIONS: Record<string, string> = {
   LayerNormalization: 'x̂ = (x − μ)/σ: ∂L/∂x = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/σ with ĝ = ∂L/∂y·γ; ∂L/∂γ = Σ ∂L/∂y·x̂, ∂L/∂β = Σ ∂L/∂y',
   Conv: 'Conv: ∂L/∂x is the transposed convolution of ∂L/∂y with W; ∂L/∂W correlates x with ∂L/∂y; ∂L/∂b sums ∂L/∂y per channel',
   ConvTranspose: 'ConvTranspose: ∂L/∂x is the convolution of ∂L/∂y with W; ∂L/∂W correlates ∂L/∂y with x',
-  AveragePool: 'an average spreads evenly: each window\'s ∂L/∂y is shared out over its elements',
+  AveragePool: "an average spreads evenly: each window's ∂L/∂y is shared out over its elements",
   GatherElements: 'scatters ∂L/∂y back to the positions that were gathered, adding',
   ReduceMax: 'Max routes: ∂L/∂y goes to the element that held the maximum, 0 to the others',
-  MaxPool: 'Max routes: each window\'s ∂L/∂y goes to the position that held its maximum, 0 to the others',
+  MaxPool: "Max routes: each window's ∂L/∂y goes to the position that held its maximum, 0 to the others",
   GlobalAveragePool: 'an average spreads evenly: every position receives ∂L/∂y / (H·W)',
   LRN: '∂L/∂x = ∂L/∂y·d^−β − (2αβ/n)·x·Σ over the neighbouring channels of ∂L/∂y·x·d^(−β−1)',
   // The course's threshold units (issue 14) and the ops of imported models (issue 13).
@@ -931,8 +1057,8 @@ export const RULE_EXPLANATIONS: Record<string, string> = {
   Pad: 'moves no numbers: ∂L/∂x is ∂L/∂y with the padding cut away',
   Trilu: 'the same triangle: ∂L/∂x = ∂L/∂y on the kept triangle, 0 elsewhere',
   Resize: 'each input pixel collects ∂L/∂y from every output pixel it was interpolated into, with the same weights',
-  Einsum: 'each operand\'s gradient is an einsum of ∂L/∂y with the other operands (its letters as the output)',
-  Cast: 'casts ∂L/∂y back to the input\'s type',
+  Einsum: "each operand's gradient is an einsum of ∂L/∂y with the other operands (its letters as the output)",
+  Cast: "casts ∂L/∂y back to the input's type",
   Sin: '∂L/∂x = ∂L/∂y·cos(x)',
   Cos: '∂L/∂x = −∂L/∂y·sin(x)',
   Softsign: 'y = x/(1 + |x|): ∂L/∂x = ∂L/∂y/(1 + |x|)²',
@@ -941,7 +1067,7 @@ export const RULE_EXPLANATIONS: Record<string, string> = {
   Pow: 'y = aᵇ: ∂L/∂a = ∂L/∂y·b·aᵇ⁻¹, ∂L/∂b = ∂L/∂y·y·ln a',
   Max: 'Max routes: ∂L/∂y goes to the input that held the maximum, 0 to the others',
   Min: 'Min routes: ∂L/∂y goes to the input that held the minimum, 0 to the others',
-  Split: 'moves no numbers: ∂L/∂x is the pieces\' gradients put back together (0 for an unused piece)',
+  Split: "moves no numbers: ∂L/∂x is the pieces' gradients put back together (0 for an unused piece)",
   Tile: 'each input element collects ∂L/∂y from every copy of it (a sum over the tiles)',
   CumSum: 'a running sum backwards: ∂L/∂xᵢ is the sum of ∂L/∂yⱼ over every j whose sum included i',
   Tan: '∂L/∂x = ∂L/∂y·(1 + y²)',
@@ -969,8 +1095,8 @@ export const RULE_EXPLANATIONS: Record<string, string> = {
   ReduceLogSumExp: 'y = log Σ eˣ: ∂L/∂x = ∂L/∂y·softmax(x)',
   DepthToSpace: 'moves no numbers: ∂L/∂x is ∂L/∂y rearranged back (SpaceToDepth)',
   SpaceToDepth: 'moves no numbers: ∂L/∂x is ∂L/∂y rearranged back (DepthToSpace)',
-  TopK: 'routes: each selected value\'s ∂L/∂y goes back to the position it was taken from; the rest get 0',
-  GlobalMaxPool: 'Max routes: each channel\'s ∂L/∂y goes to the position that held its maximum',
+  TopK: "routes: each selected value's ∂L/∂y goes back to the position it was taken from; the rest get 0",
+  GlobalMaxPool: "Max routes: each channel's ∂L/∂y goes to the position that held its maximum",
   InstanceNormalization: 'as layer norm per sample and channel: ∂L/∂x = (γ/σ)·(g − mean(g) − x̂·mean(g·x̂)); ∂L/∂γ = Σ g·x̂, ∂L/∂β = Σ g',
   ScatterElements: 'the scattered updates get ∂L/∂y gathered at their indices; the data gets ∂L/∂y with those positions zeroed',
   GatherND: 'scatters ∂L/∂y back (adding) to the positions that were gathered; the rest get 0',

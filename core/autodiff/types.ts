@@ -33,7 +33,13 @@ export function addInitializers(types: Map<string, TensorType>, initializers: Te
 
 export function addNodes(types: Map<string, TensorType>, nodes: NodeProto[], opset: number): void {
   for (const n of nodes) {
-    const outs = inferOnnxOp(n.op_type, attributesOf(n), n.input.map((i) => (i ? types.get(i) : undefined)), opset, n.output.length);
+    const outs = inferOnnxOp(
+      n.op_type,
+      attributesOf(n),
+      n.input.map((i) => (i ? types.get(i) : undefined)),
+      opset,
+      n.output.length,
+    );
     outs?.forEach((t, i) => t && n.output[i] && types.set(n.output[i], t));
   }
 }

@@ -69,7 +69,8 @@ export class CompileError extends Error {
 
 export function compileModel(doc: ModelDocument, options: CompileOptions = {}): CompiledModel {
   const opset = options.opset ?? DEFAULT_OPSET;
-  if (!(SUPPORTED_OPSETS as readonly number[]).includes(opset)) throw new CompileError(`opset ${opset} is not supported; use ${SUPPORTED_OPSETS[0]} to ${SUPPORTED_OPSETS[SUPPORTED_OPSETS.length - 1]}`);
+  if (!(SUPPORTED_OPSETS as readonly number[]).includes(opset))
+    throw new CompileError(`opset ${opset} is not supported; use ${SUPPORTED_OPSETS[0]} to ${SUPPORTED_OPSETS[SUPPORTED_OPSETS.length - 1]}`);
   const inference = inferShapes(doc);
   const errors = inference.diagnostics().filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new CompileError(`the model has ${errors.length} error(s); run "netloom info" to see them`, errors);
@@ -105,7 +106,17 @@ export function compileModel(doc: ModelDocument, options: CompileOptions = {}): 
     }
     b.beginLayer(r.id, r.op, node.params ?? {});
     const fed = inference.incoming(r.id).map((c) => (c ? values.get(`${c.node}:${c.port}`)! : ''));
-    const ctx = new Lowering(b, r, params, fed, r.outputs!.map((_, p) => values.get(`${r.id}:${p}`)!), options.training ?? false, options.truncateBptt ?? 0, reportOf, bufferUpdates);
+    const ctx = new Lowering(
+      b,
+      r,
+      params,
+      fed,
+      r.outputs!.map((_, p) => values.get(`${r.id}:${p}`)!),
+      options.training ?? false,
+      options.truncateBptt ?? 0,
+      reportOf,
+      bufferUpdates,
+    );
     if (options.decode) {
       const { capacity } = options.decode;
       ctx.decode = {

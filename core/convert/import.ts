@@ -19,7 +19,6 @@ export interface ImportResult {
   weights: Weights;
 }
 
-
 /** The catalogue's import patterns by ONNX op type, in catalogue order: the first that takes a node wins. */
 const PATTERNS = new Map<string, ImportPattern[]>();
 for (const spec of LAYERS) for (const pattern of spec.imports ?? []) for (const op of pattern.onnx) PATTERNS.set(op, [...(PATTERNS.get(op) ?? []), pattern]);
@@ -131,7 +130,10 @@ class Importer implements ImportContext {
   }
 
   id(base: string | undefined, fallback: string): string {
-    let id = (base ?? '').replace(/[^\w.-]+/g, '_').replace(/^[^A-Za-z]+/, '').replace(/_+$/, '');
+    let id = (base ?? '')
+      .replace(/[^\w.-]+/g, '_')
+      .replace(/^[^A-Za-z]+/, '')
+      .replace(/_+$/, '');
     if (!id) id = fallback;
     let unique = id;
     for (let k = 2; this.ids.has(unique); k++) unique = `${id}_${k}`;

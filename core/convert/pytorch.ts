@@ -17,10 +17,31 @@ import { CompileError } from './compile.ts';
 import { PYTHON_LIBRARY, PYTHON_RUNTIME } from './pytorch-library.ts';
 
 const PYTHON_KEYWORDS = new Set(
-  'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield'.split(' '),
+  'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield'.split(
+    ' ',
+  ),
 );
 /** Names the file itself uses at module level or in forward. */
-const TAKEN = ['self', 'torch', 'nn', 'F', 'np', 'math', 'json', 'os', 're', 'sys', 'Model', 'INPUTS', 'OUTPUTS', 'WEIGHT_NAMES', 'main', 'load_weights', 'read_safetensors', ...Object.keys(PYTHON_LIBRARY)];
+const TAKEN = [
+  'self',
+  'torch',
+  'nn',
+  'F',
+  'np',
+  'math',
+  'json',
+  'os',
+  're',
+  'sys',
+  'Model',
+  'INPUTS',
+  'OUTPUTS',
+  'WEIGHT_NAMES',
+  'main',
+  'load_weights',
+  'read_safetensors',
+  ...Object.keys(PYTHON_LIBRARY),
+];
 
 /** A Python literal for a JSON-like value (lists become tuples). */
 export function pyLiteral(v: unknown): string {
@@ -94,7 +115,17 @@ const LAYERS: Record<string, (e: Emit) => void> = {
     e.line(`${e.outs[0]} = self.${e.name}(${e.x[0]})`);
     if (e.params.tiedTo !== null) e.tie(`self.${e.name}.weight = self.${e.pyName(e.params.tiedTo as string)}.weight  # tied`);
   },
-  Flatten: (e) => simple(e, call('nn.Flatten', kwargs([['start_dim', String(e.params.startDim), '1'], ['end_dim', String(e.params.endDim), '-1']]))),
+  Flatten: (e) =>
+    simple(
+      e,
+      call(
+        'nn.Flatten',
+        kwargs([
+          ['start_dim', String(e.params.startDim), '1'],
+          ['end_dim', String(e.params.endDim), '-1'],
+        ]),
+      ),
+    ),
   Reshape: (e) => e.line(`${e.outs[0]} = ${e.x[0]}.reshape(${e.x[0]}.shape[0], ${(e.params.shape as number[]).join(', ')})`),
   Add: (e) => e.line(`${e.outs[0]} = ${e.x.join(' + ')}`),
   Mul: (e) => e.line(`${e.outs[0]} = ${e.x.join(' * ')}`),
@@ -107,20 +138,60 @@ const LAYERS: Record<string, (e: Emit) => void> = {
   ConvTranspose2d(e) {
     const p = e.params;
     const size = (k: string, fallback: string): [string, string, string] => [k, pySize(p[camel(k)]), fallback];
-    simple(e, call('nn.ConvTranspose2d', [String(dim(e.inTypes[0], 1)), String(p.outChannels), pySize(p.kernelSize), ...kwargs([size('stride', '1'), size('padding', '0'), size('output_padding', '0'), ['groups', String(p.groups), '1'], ['bias', pyLiteral(p.bias), 'True'], size('dilation', '1')])]));
+    simple(
+      e,
+      call('nn.ConvTranspose2d', [
+        String(dim(e.inTypes[0], 1)),
+        String(p.outChannels),
+        pySize(p.kernelSize),
+        ...kwargs([size('stride', '1'), size('padding', '0'), size('output_padding', '0'), ['groups', String(p.groups), '1'], ['bias', pyLiteral(p.bias), 'True'], size('dilation', '1')]),
+      ]),
+    );
   },
   MaxPool2d(e) {
     const p = e.params;
-    simple(e, call('nn.MaxPool2d', [pySize(p.kernelSize), ...kwargs([['stride', p.stride === null ? 'None' : pySize(p.stride), 'None'], ['padding', pySize(p.padding), '0'], ['dilation', pySize(p.dilation), '1'], ['ceil_mode', pyLiteral(p.ceilMode), 'False']])]));
+    simple(
+      e,
+      call('nn.MaxPool2d', [
+        pySize(p.kernelSize),
+        ...kwargs([
+          ['stride', p.stride === null ? 'None' : pySize(p.stride), 'None'],
+          ['padding', pySize(p.padding), '0'],
+          ['dilation', pySize(p.dilation), '1'],
+          ['ceil_mode', pyLiteral(p.ceilMode), 'False'],
+        ]),
+      ]),
+    );
   },
   AvgPool2d(e) {
     const p = e.params;
-    simple(e, call('nn.AvgPool2d', [pySize(p.kernelSize), ...kwargs([['stride', p.stride === null ? 'None' : pySize(p.stride), 'None'], ['padding', pySize(p.padding), '0'], ['ceil_mode', pyLiteral(p.ceilMode), 'False'], ['count_include_pad', pyLiteral(p.countIncludePad), 'True']])]));
+    simple(
+      e,
+      call('nn.AvgPool2d', [
+        pySize(p.kernelSize),
+        ...kwargs([
+          ['stride', p.stride === null ? 'None' : pySize(p.stride), 'None'],
+          ['padding', pySize(p.padding), '0'],
+          ['ceil_mode', pyLiteral(p.ceilMode), 'False'],
+          ['count_include_pad', pyLiteral(p.countIncludePad), 'True'],
+        ]),
+      ]),
+    );
   },
   AdaptiveAvgPool2d: (e) => simple(e, `nn.AdaptiveAvgPool2d(${pySize(e.params.outputSize)})`),
   LocalResponseNorm(e) {
     const p = e.params;
-    simple(e, call('nn.LocalResponseNorm', [String(p.size), ...kwargs([['alpha', pyLiteral(p.alpha), '0.0001'], ['beta', pyLiteral(p.beta), '0.75'], ['k', pyFloat(p.k as number), '1.0']])]));
+    simple(
+      e,
+      call('nn.LocalResponseNorm', [
+        String(p.size),
+        ...kwargs([
+          ['alpha', pyLiteral(p.alpha), '0.0001'],
+          ['beta', pyLiteral(p.beta), '0.75'],
+          ['k', pyFloat(p.k as number), '1.0'],
+        ]),
+      ]),
+    );
   },
   Maxout(e) {
     e.use('Maxout');
@@ -132,13 +203,32 @@ const LAYERS: Record<string, (e: Emit) => void> = {
     const p = e.params;
     const shape = (p.normalizedShape as number[] | null) ?? [dim(e.inTypes[0], -1)];
     // `bias` is a torch >= 2.1 argument; it is written only where it matters.
-    simple(e, call('nn.LayerNorm', [shape.length === 1 ? String(shape[0]) : pyLiteral(shape), ...kwargs([['eps', pyLiteral(p.eps), '0.00001'], ['elementwise_affine', pyLiteral(p.elementwiseAffine), 'True'], ['bias', pyLiteral(p.bias || !p.elementwiseAffine), 'True']])]));
+    simple(
+      e,
+      call('nn.LayerNorm', [
+        shape.length === 1 ? String(shape[0]) : pyLiteral(shape),
+        ...kwargs([
+          ['eps', pyLiteral(p.eps), '0.00001'],
+          ['elementwise_affine', pyLiteral(p.elementwiseAffine), 'True'],
+          ['bias', pyLiteral(p.bias || !p.elementwiseAffine), 'True'],
+        ]),
+      ]),
+    );
   },
   RMSNorm(e) {
     const p = e.params;
     e.use('RMSNorm');
     const shape = (p.normalizedShape as number[] | null) ?? [dim(e.inTypes[0], -1)];
-    simple(e, call('RMSNorm', [pyLiteral(shape), ...kwargs([['eps', pyLiteral(p.eps), '0.000001'], ['elementwise_affine', pyLiteral(p.elementwiseAffine), 'True']])]));
+    simple(
+      e,
+      call('RMSNorm', [
+        pyLiteral(shape),
+        ...kwargs([
+          ['eps', pyLiteral(p.eps), '0.000001'],
+          ['elementwise_affine', pyLiteral(p.elementwiseAffine), 'True'],
+        ]),
+      ]),
+    );
   },
   Embedding(e) {
     const p = e.params;
@@ -148,7 +238,17 @@ const LAYERS: Record<string, (e: Emit) => void> = {
   PositionalEncoding(e) {
     const p = e.params;
     e.use('PositionalEncoding');
-    simple(e, call('PositionalEncoding', [String(dim(e.inTypes[0], 2)), ...kwargs([['kind', pyLiteral(p.kind), "'sinusoidal'"], ['max_len', String(p.maxLen), '5000'], ['dropout', pyFloat(p.dropout as number), '0.0']])]));
+    simple(
+      e,
+      call('PositionalEncoding', [
+        String(dim(e.inTypes[0], 2)),
+        ...kwargs([
+          ['kind', pyLiteral(p.kind), "'sinusoidal'"],
+          ['max_len', String(p.maxLen), '5000'],
+          ['dropout', pyFloat(p.dropout as number), '0.0'],
+        ]),
+      ]),
+    );
   },
   RotaryEmbedding(e) {
     e.use('RotaryEmbedding');
@@ -166,7 +266,12 @@ const LAYERS: Record<string, (e: Emit) => void> = {
     const heads = p.numHeads as number;
     const kvHeads = (p.numKeyValueHeads as number | null) ?? heads;
     const [query, key, value] = [e.x[0], e.x[1] || e.x[0], e.x[2] || e.x[1] || e.x[0]];
-    const common = kwargs([['dropout', pyFloat(p.dropout as number), '0.0'], ['bias', pyLiteral(p.bias), 'True'], ['kdim', String(kdim), String(E)], ['vdim', String(vdim), String(E)]]);
+    const common = kwargs([
+      ['dropout', pyFloat(p.dropout as number), '0.0'],
+      ['bias', pyLiteral(p.bias), 'True'],
+      ['kdim', String(kdim), String(E)],
+      ['vdim', String(vdim), String(E)],
+    ]);
     if (kvHeads === heads && !p.rotary) {
       e.module(call('nn.MultiheadAttention', [String(E), String(heads), ...common, 'batch_first=True']));
       let mask = '';
@@ -178,24 +283,61 @@ const LAYERS: Record<string, (e: Emit) => void> = {
       return;
     }
     e.use('Attention');
-    const masks = kwargs([['causal', pyLiteral(p.causal), 'False'], ['sliding_window', pyLiteral(p.slidingWindow), 'None'], ['rotary', pyLiteral(p.rotary), 'False']]);
+    const masks = kwargs([
+      ['causal', pyLiteral(p.causal), 'False'],
+      ['sliding_window', pyLiteral(p.slidingWindow), 'None'],
+      ['rotary', pyLiteral(p.rotary), 'False'],
+    ]);
     e.module(call('Attention', [String(E), String(heads), ...kwargs([['num_kv_heads', String(kvHeads), String(heads)]]), ...common, ...masks]));
     e.line(`${e.outs[0]} = self.${e.name}(${[e.x[0], e.x[1], e.x[2]].filter(Boolean).join(', ')})`);
   },
   FeedForward(e) {
     const p = e.params;
     e.use('FeedForward');
-    simple(e, call('FeedForward', [String(dim(e.inTypes[0], -1)), String(p.hiddenFeatures), ...kwargs([['activation', pyLiteral(p.activation), "'relu'"], ['bias', pyLiteral(p.bias), 'True'], ['dropout', pyFloat(p.dropout as number), '0.0']])]));
+    simple(
+      e,
+      call('FeedForward', [
+        String(dim(e.inTypes[0], -1)),
+        String(p.hiddenFeatures),
+        ...kwargs([
+          ['activation', pyLiteral(p.activation), "'relu'"],
+          ['bias', pyLiteral(p.bias), 'True'],
+          ['dropout', pyFloat(p.dropout as number), '0.0'],
+        ]),
+      ]),
+    );
   },
   TransformerEncoderLayer: (e) => transformer(e, false),
   TransformerDecoderLayer: (e) => transformer(e, true),
   RNN: (e) => recurrent(e, 'nn.RNN'),
   LSTM: (e) => recurrent(e, 'nn.LSTM'),
   GRU: (e) => recurrent(e, 'nn.GRU'),
-  CrossEntropyLoss: (e) => loss(e, call('nn.CrossEntropyLoss', kwargs([['ignore_index', String(e.params.ignoreIndex), '-100'], ['reduction', pyLiteral(e.params.reduction), "'mean'"], ['label_smoothing', pyFloat(e.params.labelSmoothing as number), '0.0']]))),
+  CrossEntropyLoss: (e) =>
+    loss(
+      e,
+      call(
+        'nn.CrossEntropyLoss',
+        kwargs([
+          ['ignore_index', String(e.params.ignoreIndex), '-100'],
+          ['reduction', pyLiteral(e.params.reduction), "'mean'"],
+          ['label_smoothing', pyFloat(e.params.labelSmoothing as number), '0.0'],
+        ]),
+      ),
+    ),
   MSELoss: (e) => loss(e, call('nn.MSELoss', kwargs([['reduction', pyLiteral(e.params.reduction), "'mean'"]]))),
   L1Loss: (e) => loss(e, call('nn.L1Loss', kwargs([['reduction', pyLiteral(e.params.reduction), "'mean'"]]))),
-  MultiMarginLoss: (e) => loss(e, call('nn.MultiMarginLoss', kwargs([['p', String(e.params.p), '1'], ['margin', pyFloat(e.params.margin as number), '1.0'], ['reduction', pyLiteral(e.params.reduction), "'mean'"]]))),
+  MultiMarginLoss: (e) =>
+    loss(
+      e,
+      call(
+        'nn.MultiMarginLoss',
+        kwargs([
+          ['p', String(e.params.p), '1'],
+          ['margin', pyFloat(e.params.margin as number), '1.0'],
+          ['reduction', pyLiteral(e.params.reduction), "'mean'"],
+        ]),
+      ),
+    ),
   BCEWithLogitsLoss: (e) => loss(e, call('nn.BCEWithLogitsLoss', kwargs([['reduction', pyLiteral(e.params.reduction), "'mean'"]]))),
   OnnxOp: (e) => onnxOp(e),
   MatMul: (e) => e.line(`${e.outs[0]} = ${e.x[0]} @ ${e.x[1]}`),
@@ -220,12 +362,37 @@ const camel = (snake: string): string => snake.replace(/_(\w)/g, (_, c: string) 
 function conv(e: Emit, cls: string): void {
   const p = e.params;
   const padding = typeof p.padding === 'string' ? pyLiteral(p.padding) : pySize(p.padding);
-  simple(e, call(cls, [String(dim(e.inTypes[0], 1)), String(p.outChannels), pySize(p.kernelSize), ...kwargs([['stride', pySize(p.stride), '1'], ['padding', padding, '0'], ['dilation', pySize(p.dilation), '1'], ['groups', String(p.groups), '1'], ['bias', pyLiteral(p.bias), 'True']])]));
+  simple(
+    e,
+    call(cls, [
+      String(dim(e.inTypes[0], 1)),
+      String(p.outChannels),
+      pySize(p.kernelSize),
+      ...kwargs([
+        ['stride', pySize(p.stride), '1'],
+        ['padding', padding, '0'],
+        ['dilation', pySize(p.dilation), '1'],
+        ['groups', String(p.groups), '1'],
+        ['bias', pyLiteral(p.bias), 'True'],
+      ]),
+    ]),
+  );
 }
 
 function batchNorm(e: Emit, cls: string): void {
   const p = e.params;
-  simple(e, call(cls, [String(dim(e.inTypes[0], 1)), ...kwargs([['eps', pyLiteral(p.eps), '0.00001'], ['momentum', pyLiteral(p.momentum), '0.1'], ['affine', pyLiteral(p.affine), 'True'], ['track_running_stats', pyLiteral(p.trackRunningStats), 'True']])]));
+  simple(
+    e,
+    call(cls, [
+      String(dim(e.inTypes[0], 1)),
+      ...kwargs([
+        ['eps', pyLiteral(p.eps), '0.00001'],
+        ['momentum', pyLiteral(p.momentum), '0.1'],
+        ['affine', pyLiteral(p.affine), 'True'],
+        ['track_running_stats', pyLiteral(p.trackRunningStats), 'True'],
+      ]),
+    ]),
+  );
 }
 
 function transformer(e: Emit, decoder: boolean): void {
@@ -338,7 +505,25 @@ function onnxExpression(op: string, a: string[], attrs: Attributes, e: Emit, dom
   const ints = (name: string): number[] | undefined => attrs.ints(name)?.map(Number);
   const has = (i: number) => a[i] !== undefined && a[i] !== 'None';
   const integer = e.inTypes[0]?.dtype === 'int64';
-  const unary: Record<string, string> = { Relu: 'torch.relu', Sigmoid: 'torch.sigmoid', Tanh: 'torch.tanh', Exp: 'torch.exp', Log: 'torch.log', Sqrt: 'torch.sqrt', Erf: 'torch.erf', Abs: 'torch.abs', Neg: 'torch.neg', Floor: 'torch.floor', Ceil: 'torch.ceil', Sin: 'torch.sin', Cos: 'torch.cos', Reciprocal: 'torch.reciprocal', Softplus: 'F.softplus', HardSwish: 'F.hardswish', Not: 'torch.logical_not' };
+  const unary: Record<string, string> = {
+    Relu: 'torch.relu',
+    Sigmoid: 'torch.sigmoid',
+    Tanh: 'torch.tanh',
+    Exp: 'torch.exp',
+    Log: 'torch.log',
+    Sqrt: 'torch.sqrt',
+    Erf: 'torch.erf',
+    Abs: 'torch.abs',
+    Neg: 'torch.neg',
+    Floor: 'torch.floor',
+    Ceil: 'torch.ceil',
+    Sin: 'torch.sin',
+    Cos: 'torch.cos',
+    Reciprocal: 'torch.reciprocal',
+    Softplus: 'F.softplus',
+    HardSwish: 'F.hardswish',
+    Not: 'torch.logical_not',
+  };
   if (unary[op]) return `${unary[op]}(${a[0]})`;
   const binary: Record<string, string> = { Add: '+', Sub: '-', Mul: '*', MatMul: '@' };
   if (binary[op]) return `${a[0]} ${binary[op]} ${a[1]}`;

@@ -15,11 +15,18 @@ export interface CsvDataset {
   classNames?: string[];
 }
 
-const unquote = (field: string) => field.trim().replace(/^"(.*)"$/, '$1').trim();
+const unquote = (field: string) =>
+  field
+    .trim()
+    .replace(/^"(.*)"$/, '$1')
+    .trim();
 const isNumber = (field: string) => field !== '' && Number.isFinite(Number(field));
 
 export function parseCsv(name: string, text: string, label?: string | number): CsvDataset {
-  const rows = text.split(/\r?\n/).map((line, i) => ({ line: i + 1, fields: line.split(',').map(unquote) })).filter((r) => r.fields.some((f) => f !== ''));
+  const rows = text
+    .split(/\r?\n/)
+    .map((line, i) => ({ line: i + 1, fields: line.split(',').map(unquote) }))
+    .filter((r) => r.fields.some((f) => f !== ''));
   if (rows.length === 0) throw new DatasetError(`${name}: the file has no rows`);
   const hasHeader = rows[0].fields.some((f) => !isNumber(f));
   const width = rows[0].fields.length;

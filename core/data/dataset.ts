@@ -62,7 +62,8 @@ export function shapedTo(ds: Dataset, input: TensorType): Dataset {
   const want = input.shape.slice(1);
   if (want.some((d) => typeof d !== 'number')) return ds;
   const count = (want as number[]).reduce((p, d) => p * d, 1);
-  if (count !== perSample(ds.x)) throw new DatasetError(`${ds.name}'s samples are ${ds.x.dims.join('×')} (${perSample(ds.x)} values) but the model input is ${formatShape(input.shape)} (${count} per sample)`);
+  if (count !== perSample(ds.x))
+    throw new DatasetError(`${ds.name}'s samples are ${ds.x.dims.join('×')} (${perSample(ds.x)} values) but the model input is ${formatShape(input.shape)} (${count} per sample)`);
   if (input.dtype !== ds.x.dtype) throw new DatasetError(`${ds.name}'s samples are ${ds.x.dtype} but the model input is ${input.dtype}`);
   return { ...ds, x: { ...ds.x, dims: want as number[] } };
 }
@@ -73,7 +74,8 @@ export function checkTarget(ds: Dataset, target: TensorType, prediction: TensorT
   if (ds.size === 0) throw new DatasetError(`${ds.name} has no samples`);
   if (target.dtype !== ds.y.dtype) throw new DatasetError(`${ds.name}'s targets are ${ds.y.dtype} but the loss wants ${target.dtype} (${target.dtype === 'int64' ? 'class indices' : 'values'})`);
   want.forEach((d, i) => {
-    if (typeof d === 'number' && ds.y.dims[i] !== d) throw new DatasetError(`${ds.name}'s targets are ${ds.y.dims.join('×') || 'one value'} per sample but the loss wants ${want.join('×')}: dimension ${i + 1} is ${ds.y.dims[i]}, not ${d}`);
+    if (typeof d === 'number' && ds.y.dims[i] !== d)
+      throw new DatasetError(`${ds.name}'s targets are ${ds.y.dims.join('×') || 'one value'} per sample but the loss wants ${want.join('×')}: dimension ${i + 1} is ${ds.y.dims[i]}, not ${d}`);
   });
   if (want.length !== ds.y.dims.length) throw new DatasetError(`${ds.name}'s targets have ${ds.y.dims.length} dimensions per sample; the loss wants ${want.length}`);
   const classes = prediction.shape[1];
@@ -100,7 +102,7 @@ export function synthetic(name: string, samples = 300, seed = 0): Dataset {
     const k = i % classes;
     let p: [number, number];
     if (name === 'spiral') {
-      const r = (Math.floor(i / classes) / Math.ceil(samples / classes));
+      const r = Math.floor(i / classes) / Math.ceil(samples / classes);
       const t = k * 4 + r * 4 + noise() * 0.2;
       p = [r * Math.sin(t), r * Math.cos(t)];
     } else if (name === 'xor') {
@@ -112,7 +114,11 @@ export function synthetic(name: string, samples = 300, seed = 0): Dataset {
       const t = Math.PI * rng.next();
       p = k === 0 ? [Math.cos(t) + noise() * 0.1, Math.sin(t) + noise() * 0.1] : [1 - Math.cos(t) + noise() * 0.1, 0.5 - Math.sin(t) + noise() * 0.1];
     } else if (name === 'blobs') {
-      const centres = [[-2, 0], [2, 0], [0, 2.5]];
+      const centres = [
+        [-2, 0],
+        [2, 0],
+        [0, 2.5],
+      ];
       p = [centres[k][0] + noise() * 0.6, centres[k][1] + noise() * 0.6];
     } else throw new DatasetError(`no built-in dataset "${name}" (built in: mnist, fashion-mnist, spiral, xor, moons, blobs)`);
     x.push(...p);

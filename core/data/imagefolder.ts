@@ -68,5 +68,9 @@ export function imageFolderDataset(name: string, classes: ImageClass[], size?: [
     for (let k = 0; k < c; k++) resize(plane(image, k, c === 1), image.width, image.height, w, h, x, n * per + k * h * w);
   });
   const y = BigInt64Array.from(all, (i) => BigInt(i.label));
-  return { dataset: { name, size: all.length, x: { dims: [c, h, w], dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y }, classes: classes.length }, classNames: classes.map((cl) => cl.name), resized };
+  return {
+    dataset: { name, size: all.length, x: { dims: [c, h, w], dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y }, classes: classes.length },
+    classNames: classes.map((cl) => cl.name),
+    resized,
+  };
 }

@@ -55,7 +55,10 @@ export function npyLayout(bytes: Uint8Array): { kind: { dtype: TensorDType; byte
   const kind = DESCR[descr.replace(/^=/, '<')];
   if (!kind) throw new NpyFormatError(`dtype ${shown(descr)} is not supported (use float32, float64, int64, int32, int8, uint8 or bool, little-endian)`);
   if (fortran === 'True') throw new NpyFormatError('Fortran-ordered arrays are not supported; save with np.ascontiguousarray');
-  const parts = shapeText.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!parts.every((p) => /^\d+L?$/.test(p))) throw new NpyFormatError(`shape ${shown(`(${shapeText})`)} is not a list of sizes`);
   const dims = parts.map((p) => Number(p.replace('L', '')));
   const count = dims.reduce((a, b) => a * b, 1);

@@ -40,5 +40,14 @@ export function tensorStats(values: ArrayLike<number>, bins = 32): TensorStats {
     squares += (v - mean) ** 2;
     histogram[width > 0 ? Math.min(bins - 1, Math.floor(((v - min) / width) * bins)) : 0]++;
   }
-  return { count: values.length, min: finite > 0 ? min : NaN, max: finite > 0 ? max : NaN, mean, std: finite > 0 ? Math.sqrt(squares / finite) : NaN, nan, inf, histogram: finite > 0 ? histogram : [] };
+  return {
+    count: values.length,
+    min: finite > 0 ? min : NaN,
+    max: finite > 0 ? max : NaN,
+    mean,
+    std: finite > 0 ? Math.sqrt(squares / finite) : NaN,
+    nan,
+    inf,
+    histogram: finite > 0 ? histogram : [],
+  };
 }

@@ -28,7 +28,10 @@ export function encode(vocabulary: Vocabulary, text: string): number[] {
   const index = new Map(vocabulary.tokens.map((t, i) => [t, i]));
   return split(text, vocabulary.level).map((t) => {
     const id = index.get(t);
-    if (id === undefined) throw new DatasetError(`${vocabulary.level === 'char' ? 'character' : 'word'} ${JSON.stringify(t)} is not in the vocabulary of ${vocabulary.tokens.length} ${vocabulary.level === 'char' ? 'characters' : 'words'}`);
+    if (id === undefined)
+      throw new DatasetError(
+        `${vocabulary.level === 'char' ? 'character' : 'word'} ${JSON.stringify(t)} is not in the vocabulary of ${vocabulary.tokens.length} ${vocabulary.level === 'char' ? 'characters' : 'words'}`,
+      );
     return id;
   });
 }

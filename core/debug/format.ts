@@ -82,7 +82,10 @@ export function summarize(t: Tensor): string {
 
 /** A forward step as lines of text: the formula, then (expanded) each ONNX node's value. */
 export function forwardLines(s: ForwardStep, nodes?: NodeStep[]): string[] {
-  return [`${s.layer} (${s.op}): ${s.formula}`, ...(nodes ?? []).map((n) => `    ${n.name} ${n.op}(${n.inputs.map((i) => i.name).join(', ')}) = ${n.outputs.map((o) => summarize(o.value)).join(', ')}`)];
+  return [
+    `${s.layer} (${s.op}): ${s.formula}`,
+    ...(nodes ?? []).map((n) => `    ${n.name} ${n.op}(${n.inputs.map((i) => i.name).join(', ')}) = ${n.outputs.map((o) => summarize(o.value)).join(', ')}`),
+  ];
 }
 
 /** A backward step as lines of text: upstream, the rule in words, downstream (with fan-out sums), parameter gradients. */

@@ -49,7 +49,8 @@ function nodesToDouble(nodes: NodeProto[]): NodeProto[] {
       if (a.t) return { ...a, t: toDouble(a.t) };
       return a;
     });
-    if (n.op_type === 'ConstantOfShape' && !attribute.some((a) => a.name === 'value')) attribute.push({ name: 'value', type: 4, t: { dims: [1], data_type: DataType.DOUBLE, raw_data: new Uint8Array(8) } });
+    if (n.op_type === 'ConstantOfShape' && !attribute.some((a) => a.name === 'value'))
+      attribute.push({ name: 'value', type: 4, t: { dims: [1], data_type: DataType.DOUBLE, raw_data: new Uint8Array(8) } });
     return { ...n, attribute };
   });
 }
@@ -106,7 +107,14 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
   const upstream = back.upstream;
   let last: unknown;
   for (const precision of ['float64', 'float32'] as const) {
-    const model = layerModel(run, (name) => masks.get(name) ?? run.value(name), nodes, external, upstream.map((u) => u.name), precision);
+    const model = layerModel(
+      run,
+      (name) => masks.get(name) ?? run.value(name),
+      nodes,
+      external,
+      upstream.map((u) => u.name),
+      precision,
+    );
     let session;
     try {
       session = await engine.createSession(encodeModelBytes(model));
@@ -158,7 +166,10 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
           checked++;
         }
       }
-      const notes = [...(precision === 'float32' ? [`ONNX Runtime has no float64 ${/implementation for (\w+)/.exec(firstLine(last))?.[1] ?? 'kernel for an op here'}`] : []), ...(kinks > 0 ? [`${kinks} at a kink, checked against the one-sided slopes`] : [])];
+      const notes = [
+        ...(precision === 'float32' ? [`ONNX Runtime has no float64 ${/implementation for (\w+)/.exec(firstLine(last))?.[1] ?? 'kernel for an op here'}`] : []),
+        ...(kinks > 0 ? [`${kinks} at a kink, checked against the one-sided slopes`] : []),
+      ];
       return result({ maxRelativeError: worst, checked, dtype: precision, pass: worst <= TOLERANCE[precision], ...(notes.length > 0 ? { note: notes.join('; ') } : {}) });
     } catch (e) {
       last = e;
@@ -169,7 +180,10 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
   return result({ pass: false, note: `the layer alone could not be run: ${firstLine(last)}` });
 }
 
-const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0].slice(0, 160);
+const firstLine = (e: unknown) =>
+  String((e as Error)?.message ?? e)
+    .split('\n')[0]
+    .slice(0, 160);
 
 function sampleIndices(analytic: Float32Array): number[] {
   let largest = 0;
@@ -204,7 +218,13 @@ function layerModel(run: DebugRun, valueOf: (name: string) => Tensor | undefined
       name: 'gradient check',
       node: [...own, ...objective],
       initializer: precision === 'float64' ? constants.map(toDouble) : constants,
-      input: [...fed.map((name) => input(name, valueOf(name)!)), ...outputs.map((y, k) => ({ ...input(`check/upstream${k}`, run.gradient(y)!), type: { tensor_type: { elem_type: DataType.DOUBLE, shape: { dim: run.gradient(y)!.dims.map((d) => ({ dim_value: d })) } } } }))],
+      input: [
+        ...fed.map((name) => input(name, valueOf(name)!)),
+        ...outputs.map((y, k) => ({
+          ...input(`check/upstream${k}`, run.gradient(y)!),
+          type: { tensor_type: { elem_type: DataType.DOUBLE, shape: { dim: run.gradient(y)!.dims.map((d) => ({ dim_value: d })) } } },
+        })),
+      ],
       output: [{ name: 'check/objective', type: { tensor_type: { elem_type: DataType.DOUBLE, shape: { dim: [] } } } }],
     },
   };

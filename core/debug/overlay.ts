@@ -66,7 +66,11 @@ export function overlayScale(values: Map<string, number>): { colour: (v: number)
     if (!Number.isFinite(v)) return 'rgb(255, 0, 255)';
     const t = v <= 0 ? 0 : span > 0 ? (Math.log10(v) - lo) / span : 1;
     // viridis' ends and middle, interpolated: readable in both themes and by colour-blind people.
-    const stops = [[68, 1, 84], [33, 145, 140], [253, 231, 37]];
+    const stops = [
+      [68, 1, 84],
+      [33, 145, 140],
+      [253, 231, 37],
+    ];
     const [a, b, u] = t < 0.5 ? [stops[0], stops[1], t * 2] : [stops[1], stops[2], (t - 0.5) * 2];
     return `rgb(${a.map((x, i) => Math.round(x + (b[i] - x) * u)).join(', ')})`;
   };

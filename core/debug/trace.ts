@@ -117,7 +117,12 @@ function add(a: Tensor, b: Tensor): Tensor {
 export function parseInlineValues(text: string): number[] | null {
   const trimmed = text.trim();
   if (!/^[[\]\d\s,.eE+\-−]+$/.test(trimmed)) return null;
-  const numbers = trimmed.replace(/−/g, '-').replace(/[[\]]/g, ' ').split(/[\s,]+/).filter((s) => s.length > 0).map(Number);
+  const numbers = trimmed
+    .replace(/−/g, '-')
+    .replace(/[[\]]/g, ' ')
+    .split(/[\s,]+/)
+    .filter((s) => s.length > 0)
+    .map(Number);
   return numbers.length > 0 && numbers.every(Number.isFinite) ? numbers : null;
 }
 
@@ -128,7 +133,8 @@ export function tensorFor(given: TensorType, values: number[], what: string): Te
   const known = type.shape.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
   const free = type.shape.filter((d) => typeof d !== 'number').length;
   if (free > 1) throw new ExampleError(`${what}: the shape ${type.shape.join('×')} has more than one unknown size; give a .npy file`);
-  if (values.length % known !== 0 || (free === 0 && values.length !== known) || values.length === 0) throw new ExampleError(`${what}: ${values.length} value(s) do not fill the shape ${type.shape.join('×')}`);
+  if (values.length % known !== 0 || (free === 0 && values.length !== known) || values.length === 0)
+    throw new ExampleError(`${what}: ${values.length} value(s) do not fill the shape ${type.shape.join('×')}`);
   const dims = type.shape.map((d) => (typeof d === 'number' ? d : values.length / known));
   return type.dtype === 'int64' ? { dtype: 'int64', dims, data: BigInt64Array.from(values.map((v) => BigInt(Math.trunc(v)))) } : float32(dims, values);
 }
@@ -182,7 +188,8 @@ export class Debugger {
     const model = graph.step;
     // Every forward value and every gradient becomes an output; constants are read here instead.
     const constants = new Map<string, Tensor>();
-    for (const t of model.graph.initializer ?? []) if (isFloatTensor(t) && (t.dims ?? []).reduce((a, b) => a * b, 1) <= 4096) constants.set(t.name!, float32(t.dims ?? [], tensorValues(t) as ArrayLike<number>));
+    for (const t of model.graph.initializer ?? [])
+      if (isFloatTensor(t) && (t.dims ?? []).reduce((a, b) => a * b, 1) <= 4096) constants.set(t.name!, float32(t.dims ?? [], tensorValues(t) as ArrayLike<number>));
     const fed = new Set(model.graph.input.map((v) => v.name));
     const declared = new Set(model.graph.output.map((v) => v.name));
     // Forward values are fetched where they are float (the shape rules say; comparisons and masks are bool); gradients always are.
@@ -226,7 +233,8 @@ export class Debugger {
     if (this.upstreamType) {
       const shape = this.upstreamType.shape.map((d) => (typeof d === 'number' ? d : batch));
       const given = example.upstream ?? float32(shape, new Array(elementCount(shape)).fill(1));
-      if (elementCount(given.dims) !== elementCount(shape)) throw new ExampleError(`the upstream gradient at "${this.graph.target.nodeId}" needs ${elementCount(shape)} value(s) (${shape.join('×')}), got ${elementCount(given.dims)}`);
+      if (elementCount(given.dims) !== elementCount(shape))
+        throw new ExampleError(`the upstream gradient at "${this.graph.target.nodeId}" needs ${elementCount(shape)} value(s) (${shape.join('×')}), got ${elementCount(given.dims)}`);
       feeds[this.graph.target.name] = { ...given, dims: shape };
     } else {
       if (!example.target) throw new ExampleError(`the loss needs a target for "${this.graph.target.nodeId}"`);
@@ -237,7 +245,8 @@ export class Debugger {
     for (const [key, given] of Object.entries(example.params ?? {})) {
       const param = this.graph.params.find((p) => p.key === key);
       if (!param) throw new ExampleError(`the model has no trainable parameter "${key}"; its parameters: ${this.graph.params.map((p) => p.key).join(', ')}`);
-      if (elementCount(given.dims) !== elementCount(param.shape)) throw new ExampleError(`the parameter "${key}" needs ${elementCount(param.shape)} value(s) (${param.shape.join('×')}), got ${elementCount(given.dims)}`);
+      if (elementCount(given.dims) !== elementCount(param.shape))
+        throw new ExampleError(`the parameter "${key}" needs ${elementCount(param.shape)} value(s) (${param.shape.join('×')}), got ${elementCount(given.dims)}`);
       feeds[key] = float32(param.shape, given.data as ArrayLike<number>);
     }
     feeds.lr = float32([], [this.options.lr]);
@@ -359,7 +368,10 @@ export class DebugRun {
         const g = this.gradient(key);
         return g ? [{ name: key, value: g }] : [];
       });
-      const rule = f.op === 'Input' ? ['an input: ∂L/∂x is what the layers reading it send back, added'] : ops.map((o) => (RULE_EXPLANATIONS[o].startsWith(o) ? RULE_EXPLANATIONS[o] : `${o}: ${RULE_EXPLANATIONS[o]}`));
+      const rule =
+        f.op === 'Input'
+          ? ['an input: ∂L/∂x is what the layers reading it send back, added']
+          : ops.map((o) => (RULE_EXPLANATIONS[o].startsWith(o) ? RULE_EXPLANATIONS[o] : `${o}: ${RULE_EXPLANATIONS[o]}`));
       steps.push({ layer: f.layer, op: f.op, upstream, rule, downstream, params });
     }
     return steps;

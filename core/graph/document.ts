@@ -133,7 +133,12 @@ const NODE_ORDER = ['id', 'op', 'params', 'trainable', 'position', 'color', 'not
 const EDGE_ORDER = ['from', 'to'];
 
 function ordered(obj: Record<string, unknown>, first: string[]): Record<string, unknown> {
-  const keys = [...first.filter((k) => obj[k] !== undefined), ...Object.keys(obj).filter((k) => !first.includes(k) && obj[k] !== undefined).sort()];
+  const keys = [
+    ...first.filter((k) => obj[k] !== undefined),
+    ...Object.keys(obj)
+      .filter((k) => !first.includes(k) && obj[k] !== undefined)
+      .sort(),
+  ];
   return Object.fromEntries(keys.map((k) => [k, obj[k]]));
 }
 

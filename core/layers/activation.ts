@@ -26,14 +26,21 @@ function activation(op: string, formula: string, params: Record<string, ParamSch
 }
 
 /** An activation that is one ONNX op, with attributes from the params. */
-const single = (onnxOp: string, attrs: (ctx: LowerContext) => Record<string, AttrValue> = () => ({})) => (ctx: LowerContext) =>
-  void ctx.b.op(onnxOp, [ctx.inputs[0]], attrs(ctx), ctx.outputs[0]);
+const single =
+  (onnxOp: string, attrs: (ctx: LowerContext) => Record<string, AttrValue> = () => ({})) =>
+  (ctx: LowerContext) =>
+    void ctx.b.op(onnxOp, [ctx.inputs[0]], attrs(ctx), ctx.outputs[0]);
 
 const DIM: ParamSchema = { type: 'int', label: 'Dim', help: 'Dimension to normalise over; -1 is the last (the classes).', default: -1 };
 
 function softmax(op: string, formula: string): LayerSpec {
   return {
-    ...activation(op, formula, { dim: DIM }, single(op, (ctx) => ({ axis: ctx.int('dim') }))),
+    ...activation(
+      op,
+      formula,
+      { dim: DIM },
+      single(op, (ctx) => ({ axis: ctx.int('dim') })),
+    ),
     // Before opset 13, ONNX's Softmax flattened the trailing axes into one: not PyTorch's softmax.
     imports: [
       {

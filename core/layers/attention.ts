@@ -140,8 +140,18 @@ const MultiheadAttention: LayerSpec = {
     const kvHeads = ctx.maybeInt('numKeyValueHeads') ?? heads;
     checkHeads(ctx, E, heads, kvHeads, 'numHeads');
     if (ctx.bool('rotary') && (E / heads) % 2 !== 0) ctx.fail(`rotary positions need an even head dimension, got ${E / heads}`, { field: 'rotary' });
-    const dims: AttentionDims = { E, kdim: knownDim(ctx, k.shape[2], 'key size'), vdim: knownDim(ctx, v.shape[2], 'value size'), heads, kvHeads, bias: ctx.bool('bias'), inputProjection: ctx.bool('inputProjection'), outputProjection: ctx.bool('outputProjection') };
-    if (!dims.inputProjection && (dims.kdim !== E || dims.vdim !== E || kvHeads !== heads)) ctx.fail(`without input projections the key and value must be ${E} wide like the query, with as many key/value heads as heads`, { field: 'inputProjection' });
+    const dims: AttentionDims = {
+      E,
+      kdim: knownDim(ctx, k.shape[2], 'key size'),
+      vdim: knownDim(ctx, v.shape[2], 'value size'),
+      heads,
+      kvHeads,
+      bias: ctx.bool('bias'),
+      inputProjection: ctx.bool('inputProjection'),
+      outputProjection: ctx.bool('outputProjection'),
+    };
+    if (!dims.inputProjection && (dims.kdim !== E || dims.vdim !== E || kvHeads !== heads))
+      ctx.fail(`without input projections the key and value must be ${E} wide like the query, with as many key/value heads as heads`, { field: 'inputProjection' });
     ctx.formula(() => `scores = QKᵀ${ctx.bool('scaled') ? `/√${E / heads}` : ''}: ${heads}×${q.shape[1]}×${k.shape[1]} per sample`);
     return { outputs: [tensor(['N', q.shape[1], E])], params: attentionParams(dims), macs: attentionMacs(dims, q.shape[1], k.shape[1]) };
   },
@@ -152,10 +162,31 @@ const MultiheadAttention: LayerSpec = {
     const value = ctx.inputs[2] || key;
     const E = qt!.shape[2] as number;
     const heads = ctx.int('numHeads');
-    const dims: AttentionDims = { E, kdim: (kt ?? qt)!.shape[2] as number, vdim: (vt ?? kt ?? qt)!.shape[2] as number, heads, kvHeads: ctx.maybeInt('numKeyValueHeads') ?? heads, bias: ctx.bool('bias'), inputProjection: ctx.bool('inputProjection'), outputProjection: ctx.bool('outputProjection') };
+    const dims: AttentionDims = {
+      E,
+      kdim: (kt ?? qt)!.shape[2] as number,
+      vdim: (vt ?? kt ?? qt)!.shape[2] as number,
+      heads,
+      kvHeads: ctx.maybeInt('numKeyValueHeads') ?? heads,
+      bias: ctx.bool('bias'),
+      inputProjection: ctx.bool('inputProjection'),
+      outputProjection: ctx.bool('outputProjection'),
+    };
     const slidingWindow = ctx.maybeInt('slidingWindow');
     const cache = kvCache(ctx, dims, '', ctx.bool('causal') || slidingWindow !== null, !!(ctx.inputs[1] || ctx.inputs[2]));
-    attention(ctx.b, { query, key, value, ...dims, ...attentionWeights(ctx, dims), causal: ctx.bool('causal'), slidingWindow, rotary: ctx.bool('rotary'), scaled: ctx.bool('scaled'), cache, out: ctx.outputs[0] });
+    attention(ctx.b, {
+      query,
+      key,
+      value,
+      ...dims,
+      ...attentionWeights(ctx, dims),
+      causal: ctx.bool('causal'),
+      slidingWindow,
+      rotary: ctx.bool('rotary'),
+      scaled: ctx.bool('scaled'),
+      cache,
+      out: ctx.outputs[0],
+    });
   },
 };
 
@@ -276,7 +307,17 @@ function transformerLayer(decoder: boolean): LayerSpec {
       const norm = (x: string, i: number, out?: string) =>
         b.op('LayerNormalization', bias ? [x, ctx.weight(`norm${i}.weight`), ctx.weight(`norm${i}.bias`)] : [x, ctx.weight(`norm${i}.weight`)], { axis: -1, epsilon: eps }, out);
       const attend = (query: string, memory: string, prefix: string, causal: boolean) =>
-        attention(b, { query, key: memory, value: memory, ...dims, ...attentionWeights(ctx, dims, prefix), causal, slidingWindow: null, rotary: false, cache: kvCache(ctx, dims, prefix, causal, prefix === 'multihead_attn.') });
+        attention(b, {
+          query,
+          key: memory,
+          value: memory,
+          ...dims,
+          ...attentionWeights(ctx, dims, prefix),
+          causal,
+          slidingWindow: null,
+          rotary: false,
+          cache: kvCache(ctx, dims, prefix, causal, prefix === 'multihead_attn.'),
+        });
       const ff = (x: string) => feedForward(ctx, x, 3, ctx.str('activation'), bias, ['linear1', 'linear2', 'unused'], '');
       const memory = ctx.inputs[1];
       // Each sub-block is x + f(norm(x)) (pre-norm) or norm(x + f(x)) (post-norm, PyTorch's default).

@@ -342,7 +342,7 @@ const Select: LayerSpec = {
   op: 'Select',
   category: 'Input & structure',
   summary: 'Picks one index along a dimension, removing it (torch.select).',
-  doc: 'Takes index `index` along `dim` and drops that dimension, as torch.select. BERT\'s pooler uses it to take the first ([CLS]) token.',
+  doc: "Takes index `index` along `dim` and drops that dimension, as torch.select. BERT's pooler uses it to take the first ([CLS]) token.",
   params: {
     dim: { type: 'int', label: 'Dim', help: 'Dimension to index; the batch is 0.', default: 1 },
     index: { type: 'int', label: 'Index', help: 'Position to take; negative counts from the end.', default: 0, key: true },
@@ -356,7 +356,14 @@ const Select: LayerSpec = {
     const size = x.shape[axis];
     const index = ctx.int('index');
     if (typeof size === 'number' && (index >= size || index < -size)) ctx.fail(`index ${index} is out of range for size ${size}`, { field: 'index' });
-    return { outputs: [tensor(x.shape.filter((_, i) => i !== axis), x.dtype)] };
+    return {
+      outputs: [
+        tensor(
+          x.shape.filter((_, i) => i !== axis),
+          x.dtype,
+        ),
+      ],
+    };
   },
   lower(ctx: LowerContext) {
     ctx.b.op('Gather', [ctx.inputs[0], ctx.b.ints([ctx.int('index')], true)], { axis: ctx.int('dim') }, ctx.outputs[0]);

@@ -71,10 +71,9 @@ export function only(ctx: InferContext): TensorType {
 /** Checks rank (counting the batch) and that the input holds floats. */
 export function expectRank(ctx: InferContext, t: TensorType, ranks: number[], layout: string): void {
   if (!ranks.includes(t.shape.length)) {
-    ctx.fail(
-      `expects a ${ranks.join(' or ')}-D input (${layout}), got ${t.shape.length}-D ${formatShape(t.shape)}`,
-      { suggestion: t.shape.length > Math.max(...ranks) ? 'Insert a Flatten or Reshape before this layer.' : 'Check the layer before this one.' },
-    );
+    ctx.fail(`expects a ${ranks.join(' or ')}-D input (${layout}), got ${t.shape.length}-D ${formatShape(t.shape)}`, {
+      suggestion: t.shape.length > Math.max(...ranks) ? 'Insert a Flatten or Reshape before this layer.' : 'Check the layer before this one.',
+    });
   }
 }
 
@@ -174,11 +173,14 @@ export function windowOut(ctx: InferContext, a: WindowArgs): Dim {
   const reach = D * (F - 1) + 1;
   const unused = P + W1 - ((out - 1) * S + reach);
   if (!Number.isInteger(exact) && unused > 0 && reach >= S) {
-    ctx.warn(`the stride does not fit: ${filledWindowFormula(W1, F, P, S, D)} = ${fmtNum(exact)}, so the output ${a.ceil ? 'rounds up' : 'floors'} to ${out} (as PyTorch and ONNX do) and ${unused} input position${unused > 1 ? 's' : ''} at the edge ${unused > 1 ? 'are' : 'is'} never used`, {
-      field: 'stride',
-      formula: windowFormula(a, W1, exact),
-      suggestion: 'Change the padding or stride so the windows tile the input exactly.',
-    });
+    ctx.warn(
+      `the stride does not fit: ${filledWindowFormula(W1, F, P, S, D)} = ${fmtNum(exact)}, so the output ${a.ceil ? 'rounds up' : 'floors'} to ${out} (as PyTorch and ONNX do) and ${unused} input position${unused > 1 ? 's' : ''} at the edge ${unused > 1 ? 'are' : 'is'} never used`,
+      {
+        field: 'stride',
+        formula: windowFormula(a, W1, exact),
+        suggestion: 'Change the padding or stride so the windows tile the input exactly.',
+      },
+    );
   }
   return out;
 }

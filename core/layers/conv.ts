@@ -46,7 +46,15 @@ function conv(rank: 1 | 2): LayerSpec {
           const pads = symmetricPads(attrInts(n, 'pads'), rank);
           if (w.dims!.length - 2 !== rank || !pads || (autoPad && autoPad !== 'NOTSET')) return false;
           const ones = new Array(rank).fill(1);
-          const params = { outChannels: w.dims![0], kernelSize: compact(w.dims!.slice(2)), stride: compact(attrInts(n, 'strides') ?? ones), padding: compact(pads), dilation: compact(attrInts(n, 'dilations') ?? ones), groups: attrInt(n, 'group', 1), bias: !!b };
+          const params = {
+            outChannels: w.dims![0],
+            kernelSize: compact(w.dims!.slice(2)),
+            stride: compact(attrInts(n, 'strides') ?? ones),
+            padding: compact(pads),
+            dilation: compact(attrInts(n, 'dilations') ?? ones),
+            groups: attrInt(n, 'group', 1),
+            bias: !!b,
+          };
           const id = ctx.add(`Conv${rank}d`, params, [x], n.output, n);
           ctx.setWeight(id, 'weight', w.dims!, floatArray(w));
           if (b) ctx.setWeight(id, 'bias', b.dims!, floatArray(b));
@@ -57,8 +65,7 @@ function conv(rank: 1 | 2): LayerSpec {
     starting: { outChannels: 16, kernelSize: 3 },
     category: 'Linear & convolution',
     summary: `${rank}-D convolution: outChannels filters slid over the input.`,
-    doc:
-      'Each of K filters spans all input channels (C/groups with grouping) and an F×F window; it slides with stride S over the zero-padded input. Output size per axis: W2 = (W1 − F + 2P)/S + 1. Parameters: F·F·C·K weights and K biases.',
+    doc: 'Each of K filters spans all input channels (C/groups with grouping) and an F×F window; it slides with stride S over the zero-padded input. Output size per axis: W2 = (W1 − F + 2P)/S + 1. Parameters: F·F·C·K weights and K biases.',
     params: {
       outChannels: { type: 'int', label: 'Out channels', help: 'Number of filters K.', min: 1, key: true },
       ...windowParams('filter'),
@@ -84,7 +91,9 @@ function conv(rank: 1 | 2): LayerSpec {
       ctx.formula(() => `D2 = K = ${outC}`);
       const perGroup = inC / groups;
       const kText = k.join('·');
-      const params: ParamTensor[] = [param('weight', [outC, perGroup, ...k], `K·(C/groups)·${rank === 2 ? 'F·F' : 'F'} = ${outC}·${perGroup}·${kText}`, fanInUniform(perGroup * k.reduce((a, b) => a * b, 1)))];
+      const params: ParamTensor[] = [
+        param('weight', [outC, perGroup, ...k], `K·(C/groups)·${rank === 2 ? 'F·F' : 'F'} = ${outC}·${perGroup}·${kText}`, fanInUniform(perGroup * k.reduce((a, b) => a * b, 1))),
+      ];
       if (ctx.bool('bias')) params.push(param('bias', [outC], 'K', fanInUniform(perGroup * k.reduce((a, b) => a * b, 1))));
       const outPositions = numel(spatial);
       const macs = mulOrNull(outPositions, outC, perGroup, ...k);
@@ -123,7 +132,16 @@ const ConvTranspose2d: LayerSpec = {
         const groups = attrInt(n, 'group', 1);
         const id = ctx.add(
           'ConvTranspose2d',
-          { outChannels: w.dims![1] * groups, kernelSize: compact(w.dims!.slice(2)), stride: compact(attrInts(n, 'strides') ?? [1, 1]), padding: compact(pads), outputPadding: compact(attrInts(n, 'output_padding') ?? [0, 0]), dilation: compact(attrInts(n, 'dilations') ?? [1, 1]), groups, bias: !!b },
+          {
+            outChannels: w.dims![1] * groups,
+            kernelSize: compact(w.dims!.slice(2)),
+            stride: compact(attrInts(n, 'strides') ?? [1, 1]),
+            padding: compact(pads),
+            outputPadding: compact(attrInts(n, 'output_padding') ?? [0, 0]),
+            dilation: compact(attrInts(n, 'dilations') ?? [1, 1]),
+            groups,
+            bias: !!b,
+          },
           [x],
           n.output,
           n,
@@ -197,7 +215,8 @@ function pool2d(op: 'MaxPool2d' | 'AvgPool2d'): LayerSpec {
       const pads = symmetricPads(attrInts(n, 'pads'), 2);
       const autoPad = attrString(n, 'auto_pad');
       // PyTorch (and so the catalogue) pads at most half a window; MaxPool's indices output is not kept.
-      if (!singleOutput(n) || !ctx.isValue(x) || k?.length !== 2 || !pads || pads.some((p, i) => p > k[i] / 2) || (autoPad && autoPad !== 'NOTSET') || attrInt(n, 'storage_order', 0) !== 0) return false;
+      if (!singleOutput(n) || !ctx.isValue(x) || k?.length !== 2 || !pads || pads.some((p, i) => p > k[i] / 2) || (autoPad && autoPad !== 'NOTSET') || attrInt(n, 'storage_order', 0) !== 0)
+        return false;
       const params: Record<string, ParamValue> = { kernelSize: compact(k), stride: compact(attrInts(n, 'strides') ?? [1, 1]), padding: compact(pads), ceilMode: attrInt(n, 'ceil_mode', 0) === 1 };
       if (isMax) params.dilation = compact(attrInts(n, 'dilations') ?? [1, 1]);
       else params.countIncludePad = attrInt(n, 'count_include_pad', 0) === 1;

@@ -5,7 +5,13 @@ import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { ImportPattern, InferContext, LayerSpec, LowerContext, TensorType } from './spec.ts';
 import { expectFloat, tensor } from './common.ts';
 
-const REDUCTION = { type: 'enum', label: 'Reduction', help: "'mean' or 'sum' over the batch gives a scalar; 'none' keeps one loss per element.", default: 'mean', values: ['mean', 'sum', 'none'] } as const;
+const REDUCTION = {
+  type: 'enum',
+  label: 'Reduction',
+  help: "'mean' or 'sum' over the batch gives a scalar; 'none' keeps one loss per element.",
+  default: 'mean',
+  values: ['mean', 'sum', 'none'],
+} as const;
 
 function reduced(ctx: InferContext, perElement: TensorType['shape']): TensorType {
   return tensor(ctx.str('reduction') === 'none' ? perElement : []);
@@ -37,7 +43,7 @@ function classLoss(op: string, summary: string, doc: string, params: LayerSpec['
       } else if (y.shape.join() !== x.shape.join()) {
         ctx.fail(`a probability target must match the input ${formatShape(x.shape)}, got ${formatShape(y.shape)}`);
       }
-      ctx.formula(() => ctx.str('reduction') === 'none' ? `loss per sample: ${formatShape(expected)}` : `loss = ${ctx.str('reduction')} over ${formatShape(expected)} → scalar`);
+      ctx.formula(() => (ctx.str('reduction') === 'none' ? `loss per sample: ${formatShape(expected)}` : `loss = ${ctx.str('reduction')} over ${formatShape(expected)} → scalar`));
       return { outputs: [reduced(ctx, expected)], macs: 0 };
     },
     lower,
@@ -106,7 +112,12 @@ function lowerCrossEntropy(ctx: LowerContext): void {
       perSample = b.op('Add', [b.op('Mul', [nll, b.floats([1 - eps])]), b.op('Mul', [smooth, b.floats([eps])])]);
     }
     // The mean is over the targets that are not ignored, as in PyTorch.
-    const counted = b.reduce('ReduceSum', b.op('Cast', [b.op('Not', [b.op('Equal', [y, b.ints([ignore], true)])])], { to: 1 }), Array.from({ length: rank - 1 }, (_, i) => i), false);
+    const counted = b.reduce(
+      'ReduceSum',
+      b.op('Cast', [b.op('Not', [b.op('Equal', [y, b.ints([ignore], true)])])], { to: 1 }),
+      Array.from({ length: rank - 1 }, (_, i) => i),
+      false,
+    );
     return reduce(ctx, perSample, rank - 1, counted);
   }
   const logp = b.op('LogSoftmax', [x], { axis: 1 });
@@ -185,18 +196,21 @@ export function signPlus(b: OnnxBuilder, score: string): string {
 /** Losses on a score ŷ and a label y ∈ {−1, +1} (deck 003). */
 function binaryLosses(): LayerSpec[] {
   return [
-  pairLoss('HingeLoss', 'Binary hinge loss: max(0, 1 − y·ŷ), labels ±1.', "Deck 003's hinge loss ℓ(ŷ, y) = max(0, 1 − y·ŷ) for a score ŷ and a label y ∈ {−1, +1}; zero once the score is on the right side by a margin of 1.", (b, x, y) =>
-    b.op('Relu', [b.op('Sub', [b.floats([1]), b.op('Mul', [x, y])])]),
-  ),
-  pairLoss(
-    'PerceptronLoss',
-    'Perceptron criterion: −y·ŷ on a mistake (sign₊(ŷ) ≠ y), 0 otherwise; labels ±1.',
-    "The loss whose gradient step is Rosenblatt's rule (deck 003): ℓ = −y·ŷ·1[y ≠ sign₊(ŷ)] with sign₊(0) = +1, so plain SGD with rate η gives w ← w + η·y·x on a mistake and nothing otherwise. The mistake indicator carries no gradient. Summed over the batch (the online rule takes one sample at a time).",
-    (b, x, y) => {
-      const mistake = b.op('Cast', [b.op('Not', [b.op('Equal', [signPlus(b, x), y])])], { to: 1 });
-      return b.op('Neg', [b.op('Mul', [b.op('Mul', [x, y]), mistake])]);
-    },
-    'sum',
-  ),
+    pairLoss(
+      'HingeLoss',
+      'Binary hinge loss: max(0, 1 − y·ŷ), labels ±1.',
+      "Deck 003's hinge loss ℓ(ŷ, y) = max(0, 1 − y·ŷ) for a score ŷ and a label y ∈ {−1, +1}; zero once the score is on the right side by a margin of 1.",
+      (b, x, y) => b.op('Relu', [b.op('Sub', [b.floats([1]), b.op('Mul', [x, y])])]),
+    ),
+    pairLoss(
+      'PerceptronLoss',
+      'Perceptron criterion: −y·ŷ on a mistake (sign₊(ŷ) ≠ y), 0 otherwise; labels ±1.',
+      "The loss whose gradient step is Rosenblatt's rule (deck 003): ℓ = −y·ŷ·1[y ≠ sign₊(ŷ)] with sign₊(0) = +1, so plain SGD with rate η gives w ← w + η·y·x on a mistake and nothing otherwise. The mistake indicator carries no gradient. Summed over the batch (the online rule takes one sample at a time).",
+      (b, x, y) => {
+        const mistake = b.op('Cast', [b.op('Not', [b.op('Equal', [signPlus(b, x), y])])], { to: 1 });
+        return b.op('Neg', [b.op('Mul', [b.op('Mul', [x, y]), mistake])]);
+      },
+      'sum',
+    ),
   ];
 }

@@ -60,7 +60,12 @@ function batchNorm(rank: 1 | 2): LayerSpec {
       const eps = { float: ctx.float('eps') };
       if (ctx.bool('trackRunningStats') && !ctx.training) {
         // ONNX's momentum weighs the running value, PyTorch's the new batch: they are complements.
-        b.op('BatchNormalization', [ctx.inputs[0], scale, shift, ctx.weight('running_mean'), ctx.weight('running_var')], { epsilon: eps, momentum: { float: 1 - ctx.float('momentum') } }, ctx.outputs[0]);
+        b.op(
+          'BatchNormalization',
+          [ctx.inputs[0], scale, shift, ctx.weight('running_mean'), ctx.weight('running_var')],
+          { epsilon: eps, momentum: { float: 1 - ctx.float('momentum') } },
+          ctx.outputs[0],
+        );
         return;
       }
       // Batch statistics, written out (also PyTorch's evaluation behaviour without running stats).

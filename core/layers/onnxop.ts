@@ -16,13 +16,30 @@ import type { ParamValue } from '../graph/types.ts';
  * such as a zero initial state, which is kept but not trained), a constant, or nothing. Constant int64
  * values beyond 2^53 are kept as decimal strings (exact).
  */
-export type OnnxInput = 'edge' | { weight: string; shape: number[]; fixed?: boolean; tiedTo?: string } | { constant: Int64[]; shape: number[]; dtype: 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' | 'float32' } | null;
+export type OnnxInput =
+  'edge' | { weight: string; shape: number[]; fixed?: boolean; tiedTo?: string } | { constant: Int64[]; shape: number[]; dtype: 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' | 'float32' } | null;
 
 /** Inputs that hold settings rather than learned weights (not counted as parameters). */
 const SETTING_SLOTS: Record<string, number[]> = { Clip: [1, 2], BatchNormalization: [3, 4], Dropout: [1], Pad: [1, 2], Resize: [1, 2, 3], Pow: [1], InstanceNormalization: [], Range: [0, 1, 2] };
 
 /** Ops whose inputs or meaning changed by opset 13 (attributes became inputs, Softmax stopped flattening). */
-const CHANGED_BY_13 = new Set(['Squeeze', 'Unsqueeze', 'ReduceSum', 'Split', 'Softmax', 'LogSoftmax', 'Hardmax', 'Clip', 'Pad', 'Dropout', 'Slice', 'TopK', 'Upsample', 'Resize', 'BatchNormalization']);
+const CHANGED_BY_13 = new Set([
+  'Squeeze',
+  'Unsqueeze',
+  'ReduceSum',
+  'Split',
+  'Softmax',
+  'LogSoftmax',
+  'Hardmax',
+  'Clip',
+  'Pad',
+  'Dropout',
+  'Slice',
+  'TopK',
+  'Upsample',
+  'Resize',
+  'BatchNormalization',
+]);
 
 const ELEM: Record<string, number> = { float32: DataType.FLOAT, int64: DataType.INT64, int32: DataType.INT32, bool: DataType.BOOL, uint8: DataType.UINT8, int8: DataType.INT8 };
 
@@ -76,7 +93,10 @@ export const OnnxOp: LayerSpec = {
     const outputs = Array.from({ length: count }, (_, i) => computed?.[i] ?? (recorded?.[i] ? tensor(recorded[i].shape, recorded[i].dtype) : undefined));
     const unknown = outputs.findIndex((o) => !o);
     if (unknown >= 0) {
-      const why = computed === null ? `Netloom has no shape rule for ${opType} and the file records none` : `its inputs are not known well enough (${types.map((t) => (t ? formatShape(t.shape) : '?')).join(', ')})`;
+      const why =
+        computed === null
+          ? `Netloom has no shape rule for ${opType} and the file records none`
+          : `its inputs are not known well enough (${types.map((t) => (t ? formatShape(t.shape) : '?')).join(', ')})`;
       ctx.fail(`cannot infer the shape of output ${unknown} of ${opType}: ${why}`, { suggestion: 'Run ONNX shape inference on the file (onnx.shape_inference.infer_shapes) before importing it.' });
     }
     return { outputs: outputs as TensorType[], params, buffers, macs: null };

@@ -86,7 +86,12 @@ export function resolveParams(schema: Record<string, ParamSchema>, given: Record
   for (const name in given) {
     if (!(name in schema)) {
       const guess = closest(name, Object.keys(schema));
-      issues.push({ severity: 'error', field: name, message: `unknown parameter "${name}"`, suggestion: guess ? `Did you mean "${guess}"?` : `Known parameters: ${Object.keys(schema).join(', ') || 'none'}.` });
+      issues.push({
+        severity: 'error',
+        field: name,
+        message: `unknown parameter "${name}"`,
+        suggestion: guess ? `Did you mean "${guess}"?` : `Known parameters: ${Object.keys(schema).join(', ') || 'none'}.`,
+      });
     }
   }
   for (const [name, s] of entriesOf(schema)) {

@@ -7,7 +7,9 @@ import { BIAS, activeDropout, fanInUniform, expectFloat, knownDim, mulOrNull, pa
 function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: number, equation: string): LayerSpec {
   const extra: Record<string, ParamSchema> =
     op === 'RNN' ? { nonlinearity: { type: 'enum', label: 'Non-linearity', help: 'Activation of the hidden state.', default: 'tanh', values: ['tanh', 'relu'] } } : {};
-  const states: PortSpec[] = [{ name: 'h0', help: 'Initial hidden state (layers·directions)×N×H as PyTorch, or batch first N×(layers·directions)×H, or N×H for one layer; zeros if unconnected.', optional: true }];
+  const states: PortSpec[] = [
+    { name: 'h0', help: 'Initial hidden state (layers·directions)×N×H as PyTorch, or batch first N×(layers·directions)×H, or N×H for one layer; zeros if unconnected.', optional: true },
+  ];
   if (op === 'LSTM') states.push({ name: 'c0', help: 'Initial cell state; zeros if unconnected.', optional: true });
   const outputs: PortSpec[] = [
     { name: 'output', help: 'Top layer hidden state at every step: N×T×(directions·H).' },
@@ -42,7 +44,12 @@ function recurrent(op: 'RNN' | 'LSTM' | 'GRU', gates: number, equation: string):
       for (const [i, port] of states.entries()) {
         const s = ctx.inputs[i + 1];
         if (s && !stateLayouts(L * dirs, H).some((shape) => shape.join() === s.shape.join())) {
-          ctx.fail(`${port.name} must be ${stateLayouts(L * dirs, H).map(formatShape).join(' or ')}, got ${formatShape(s.shape)}`, { suggestion: 'An image feature N×H (deck 001\'s captioning) can feed h0 of a one-layer RNN directly.' });
+          ctx.fail(
+            `${port.name} must be ${stateLayouts(L * dirs, H)
+              .map(formatShape)
+              .join(' or ')}, got ${formatShape(s.shape)}`,
+            { suggestion: "An image feature N×H (deck 001's captioning) can feed h0 of a one-layer RNN directly." },
+          );
         }
       }
       const params: ParamTensor[] = [];
@@ -162,7 +169,9 @@ function lowerUnrolled(ctx: LowerContext, op: 'RNN' | 'LSTM' | 'GRU'): void {
   const add = (x: string, y: string) => b.op('Add', [x, y]);
   const mul = (x: string, y: string) => b.op('Mul', [x, y]);
   let steps = Array.from({ length: T }, (_, t) => b.op('Gather', [ctx.inputs[0], b.ints([t], true)], { axis: 1 }));
-  const zeros = b.op('ConstantOfShape', [b.op('Concat', [b.op('Shape', [steps[0]], { start: 0, end: 1 }), b.ints([H])], { axis: 0 })], { value: { name: 'zero', dims: [1], data_type: 1, raw_data: new Uint8Array(4) } });
+  const zeros = b.op('ConstantOfShape', [b.op('Concat', [b.op('Shape', [steps[0]], { start: 0, end: 1 }), b.ints([H])], { axis: 0 })], {
+    value: { name: 'zero', dims: [1], data_type: 1, raw_data: new Uint8Array(4) },
+  });
   const startStates = [1, 2].map((port) => layerMajorState(ctx, port));
   const initial = (port: number, index: number) => (startStates[port - 1] ? b.op('Gather', [startStates[port - 1], b.ints([index], true)], { axis: 0 }) : zeros);
   const finalH: string[] = [];
@@ -207,7 +216,23 @@ function lowerUnrolled(ctx: LowerContext, op: 'RNN' | 'LSTM' | 'GRU'): void {
     // PyTorch drops out each layer's output but the last's, every element independently.
     if (dropout > 0 && l < L - 1) steps = steps.map((s) => activeDropout(ctx, s, dropout));
   }
-  b.op('Concat', steps.map((s) => b.unsqueeze(s, [1])), { axis: 1 }, ctx.outputs[0]);
-  b.op('Concat', finalH.map((s) => b.unsqueeze(s, [0])), { axis: 0 }, ctx.outputs[1]);
-  if (op === 'LSTM') b.op('Concat', finalC.map((s) => b.unsqueeze(s, [0])), { axis: 0 }, ctx.outputs[2]);
+  b.op(
+    'Concat',
+    steps.map((s) => b.unsqueeze(s, [1])),
+    { axis: 1 },
+    ctx.outputs[0],
+  );
+  b.op(
+    'Concat',
+    finalH.map((s) => b.unsqueeze(s, [0])),
+    { axis: 0 },
+    ctx.outputs[1],
+  );
+  if (op === 'LSTM')
+    b.op(
+      'Concat',
+      finalC.map((s) => b.unsqueeze(s, [0])),
+      { axis: 0 },
+      ctx.outputs[2],
+    );
 }

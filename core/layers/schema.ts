@@ -32,7 +32,15 @@ function valueSchema(p: ParamSchema): Json {
     case 'ints':
       return { type: 'array', items: { type: 'integer' } };
     case 'dims':
-      return { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^[A-Za-z_]\\w*$' }] } };
+      return {
+        type: 'array',
+        items: {
+          anyOf: [
+            { type: 'integer', minimum: 1 },
+            { type: 'string', pattern: '^[A-Za-z_]\\w*$' },
+          ],
+        },
+      };
     case 'nodeRef':
     case 'string':
       return { type: 'string' };

@@ -9,16 +9,7 @@ import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { CacheSlot } from '../onnx/lowering.ts';
 import type { Dim, Shape, TensorType } from '../graph/dim.ts';
 
-export type Category =
-  | 'Input & structure'
-  | 'Linear & convolution'
-  | 'Pooling'
-  | 'Activation'
-  | 'Normalisation & regularisation'
-  | 'Embedding'
-  | 'Attention & Transformer'
-  | 'Recurrent'
-  | 'Loss';
+export type Category = 'Input & structure' | 'Linear & convolution' | 'Pooling' | 'Activation' | 'Normalisation & regularisation' | 'Embedding' | 'Attention & Transformer' | 'Recurrent' | 'Loss';
 
 export type ParamType =
   | 'int'

@@ -35,7 +35,10 @@ const MatMul: LayerSpec = {
     if (a.shape.length < 2 || b.shape.length < 2) ctx.fail(`needs operands of at least 2 dimensions, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
     const k = a.shape[a.shape.length - 1];
     const k2 = b.shape[b.shape.length - 2];
-    if (k !== k2) ctx.fail(`inner sizes differ: a is ${formatShape(a.shape)}, b is ${formatShape(b.shape)} (${k} ≠ ${k2})`, { suggestion: 'Transpose one operand so that a’s last size equals b’s second-to-last.' });
+    if (k !== k2)
+      ctx.fail(`inner sizes differ: a is ${formatShape(a.shape)}, b is ${formatShape(b.shape)} (${k} ≠ ${k2})`, {
+        suggestion: 'Transpose one operand so that a’s last size equals b’s second-to-last.',
+      });
     const batch = broadcast(a.shape.slice(0, -2), b.shape.slice(0, -2));
     if (!batch) ctx.fail(`the leading dimensions ${formatShape(a.shape.slice(0, -2))} and ${formatShape(b.shape.slice(0, -2))} do not broadcast`);
     const shape: Dim[] = [...batch, a.shape[a.shape.length - 2], b.shape[b.shape.length - 1]];
@@ -91,7 +94,15 @@ const Permute: LayerSpec = {
     const sorted = dims.map((d) => (d < 0 ? d + rank : d)).sort((p, q) => p - q);
     if (dims.length !== rank || sorted.some((d, k) => d !== k)) ctx.fail(`dims ${JSON.stringify(dims)} is not a permutation of the ${rank} dimensions of ${formatShape(x.shape)}`, { field: 'dims' });
     if (normAxis(dims[0], rank) !== 0) ctx.fail(`dims must start with 0: the batch stays first`, { field: 'dims' });
-    return { outputs: [tensor(dims.map((d) => x.shape[normAxis(d, rank)]), x.dtype)], macs: 0 };
+    return {
+      outputs: [
+        tensor(
+          dims.map((d) => x.shape[normAxis(d, rank)]),
+          x.dtype,
+        ),
+      ],
+      macs: 0,
+    };
   },
   lower(ctx: LowerContext) {
     const rank = ctx.inputTypes[0]!.shape.length;
@@ -132,7 +143,15 @@ const Squeeze: LayerSpec = {
     const x = only(ctx);
     const axis = axisParam(ctx, 'dim', x.shape.length);
     if (x.shape[axis] !== 1) ctx.fail(`dim ${ctx.int('dim')} has size ${x.shape[axis]}, not 1, in ${formatShape(x.shape)}`, { field: 'dim' });
-    return { outputs: [tensor(x.shape.filter((_, k) => k !== axis), x.dtype)], macs: 0 };
+    return {
+      outputs: [
+        tensor(
+          x.shape.filter((_, k) => k !== axis),
+          x.dtype,
+        ),
+      ],
+      macs: 0,
+    };
   },
   lower(ctx: LowerContext) {
     const axis = normAxis(ctx.int('dim'), ctx.inputTypes[0]!.shape.length);
@@ -179,7 +198,14 @@ const Mask: LayerSpec = {
   summary: 'Sets masked attention scores to −∞ before the softmax (causal, sliding window or a pattern).',
   doc: "Adds 0 where query i may attend to key j and −∞ elsewhere, over the last two dimensions (…×Tq×Tk scores), so the softmax gives masked keys weight 0. 'causal': j ≤ i. 'window': j ≤ i and i − j < w, so each query sees w keys, itself included (Mistral's slidingWindow). 'pattern': a given Tq×Tk matrix of 0/1.",
   params: {
-    kind: { type: 'enum', label: 'Kind', help: "'causal', 'window' (causal and at most w keys back) or 'pattern' (a given 0/1 matrix).", default: 'causal', values: ['causal', 'window', 'pattern'], key: true },
+    kind: {
+      type: 'enum',
+      label: 'Kind',
+      help: "'causal', 'window' (causal and at most w keys back) or 'pattern' (a given 0/1 matrix).",
+      default: 'causal',
+      values: ['causal', 'window', 'pattern'],
+      key: true,
+    },
     window: { type: 'int', label: 'Window w', help: 'For kind window: each query sees the last w keys, itself included.', default: null, nullable: true, min: 1 },
     pattern: { type: 'json', label: 'Pattern', help: 'For kind pattern: a Tq×Tk matrix, 1 where the query may attend, 0 where it may not.', default: null, nullable: true },
   },
@@ -210,7 +236,10 @@ const Mask: LayerSpec = {
     let mask: string;
     if (ctx.str('kind') === 'pattern') {
       const rows = patternOf(ctx, shape[rank - 2], shape[rank - 1]);
-      mask = b.floats(rows.flat().map((v) => (v === 1 ? 0 : -Infinity)), [rows.length, rows[0].length]);
+      mask = b.floats(
+        rows.flat().map((v) => (v === 1 ? 0 : -Infinity)),
+        [rows.length, rows[0].length],
+      );
     } else {
       const length = (axis: number) => b.squeeze(b.op('Shape', [x], { start: axis, end: axis + 1 }), [0]);
       mask = positionMask(b, length(rank - 2), length(rank - 1), true, ctx.str('kind') === 'window' ? ctx.int('window') : null);

@@ -29,10 +29,18 @@ function threshold(op: string, summary: string, doc: string, atZeroDefault: numb
 }
 
 export const thresholdLayers: LayerSpec[] = [
-  threshold('Heaviside', 'Step: 1 if x > 0, 0 if x < 0 (torch.heaviside).', 'H(x) = 1 for x > 0, 0 for x < 0, and `atZero` at 0, as torch.heaviside(x, atZero).', 1, (ctx) =>
-    void zeroCase(ctx.b, ctx.inputs[0], ctx.float('atZero'), ctx.b.op('Relu', [ctx.b.op('Sign', [ctx.inputs[0]])]), ctx.outputs[0]),
+  threshold(
+    'Heaviside',
+    'Step: 1 if x > 0, 0 if x < 0 (torch.heaviside).',
+    'H(x) = 1 for x > 0, 0 for x < 0, and `atZero` at 0, as torch.heaviside(x, atZero).',
+    1,
+    (ctx) => void zeroCase(ctx.b, ctx.inputs[0], ctx.float('atZero'), ctx.b.op('Relu', [ctx.b.op('Sign', [ctx.inputs[0]])]), ctx.outputs[0]),
   ),
-  threshold('Sign', 'Sign: +1 if x > 0, −1 if x < 0 (torch.sign).', 'sign(x) = +1 for x > 0, −1 for x < 0, and `atZero` at 0: torch.sign gives 0 there, deck 003’s perceptron takes +1.', 0, (ctx) =>
-    void zeroCase(ctx.b, ctx.inputs[0], ctx.float('atZero'), ctx.b.op('Sign', [ctx.inputs[0]]), ctx.outputs[0]),
+  threshold(
+    'Sign',
+    'Sign: +1 if x > 0, −1 if x < 0 (torch.sign).',
+    'sign(x) = +1 for x > 0, −1 for x < 0, and `atZero` at 0: torch.sign gives 0 there, deck 003’s perceptron takes +1.',
+    0,
+    (ctx) => void zeroCase(ctx.b, ctx.inputs[0], ctx.float('atZero'), ctx.b.op('Sign', [ctx.inputs[0]]), ctx.outputs[0]),
   ),
 ];

@@ -113,7 +113,6 @@ function product(dims: Dim[]): Dim {
 
 const t = (shape: Dim[], dtype: DType, value?: Dim[]): TensorType => (value && value.length <= MAX_TRACKED ? { shape, dtype, value } : { shape, dtype });
 
-
 /** Known integer values of an input (or undefined), as numbers. */
 function numbers(v: OnnxValue): number[] | undefined {
   if (!v?.value || v.value.some((d) => typeof d !== 'number')) return undefined;
@@ -223,23 +222,52 @@ export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opse
     case 'Sign':
       return same();
     case 'Neg':
-      return [x ? t(X!, x.dtype, x.value?.map((d) => (typeof d === 'number' ? -d : `(−${d})`))) : undefined];
+      return [
+        x
+          ? t(
+              X!,
+              x.dtype,
+              x.value?.map((d) => (typeof d === 'number' ? -d : `(−${d})`)),
+            )
+          : undefined,
+      ];
     case 'Floor':
     case 'Ceil':
     case 'Round':
     case 'Abs': {
       // Round is half to even in ONNX.
       const f = { Floor: Math.floor, Ceil: Math.ceil, Abs: Math.abs, Round: (v: number) => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v)) }[op]!;
-      return [x ? t(X!, x.dtype, x.value?.map((d) => (typeof d === 'number' ? f(d) : op === 'Abs' ? d : `${op.toLowerCase()}(${d})`))) : undefined];
+      return [
+        x
+          ? t(
+              X!,
+              x.dtype,
+              x.value?.map((d) => (typeof d === 'number' ? f(d) : op === 'Abs' ? d : `${op.toLowerCase()}(${d})`)),
+            )
+          : undefined,
+      ];
     }
     case 'Not':
-      return [x ? t(X!, 'int64', x.value?.map((d) => (d === 0 ? 1 : 0))) : undefined];
+      return [
+        x
+          ? t(
+              X!,
+              'int64',
+              x.value?.map((d) => (d === 0 ? 1 : 0)),
+            )
+          : undefined,
+      ];
     case 'Dropout':
       return [x, x ? t(X!, 'int64') : undefined];
     case 'LayerNormalization': {
       // The optional Mean and InvStdDev keep the dimensions before the axis, with 1 for the rest.
       const axis = X ? norm(a.int('axis', -1), X.length) : 0;
-      const stat = x ? t(X!.map((d, i) => (i < axis ? d : 1)), x.dtype) : undefined;
+      const stat = x
+        ? t(
+            X!.map((d, i) => (i < axis ? d : 1)),
+            x.dtype,
+          )
+        : undefined;
       return [x, stat, stat];
     }
     case 'BatchNormalization': {
@@ -279,7 +307,13 @@ export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opse
         const float = x!.dtype === 'float32';
         value = elementwise(inputs, (p, q) => (float && op === 'Div' && typeof p === 'number' && typeof q === 'number' ? p / q : arith(op, p, q)));
       } else if (['Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Pow'].includes(op)) {
-        const compare: Record<string, (p: number, q: number) => number> = { Less: (p, q) => +(p < q), Greater: (p, q) => +(p > q), LessOrEqual: (p, q) => +(p <= q), GreaterOrEqual: (p, q) => +(p >= q), Pow: (p, q) => p ** q };
+        const compare: Record<string, (p: number, q: number) => number> = {
+          Less: (p, q) => +(p < q),
+          Greater: (p, q) => +(p > q),
+          LessOrEqual: (p, q) => +(p <= q),
+          GreaterOrEqual: (p, q) => +(p >= q),
+          Pow: (p, q) => p ** q,
+        };
         value = elementwise(inputs, asNumber(compare[op]));
         if (value?.some((v) => typeof v !== 'number')) value = undefined;
       }
@@ -340,7 +374,13 @@ export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opse
       const shape = [...X!.slice(0, axis), ...y.shape, ...X!.slice(axis + 1)];
       const idx = numbers(y);
       const from = dense(x);
-      const taken = from && idx && shape.every((d) => typeof d === 'number') ? remap(from, shape as number[], (o) => { const k = idx[o.slice(axis, axis + y.shape.length).reduce((s, v, i) => s * (y.shape[i] as number) + v, 0)]; return [...o.slice(0, axis), k < 0 ? k + from.shape[axis] : k, ...o.slice(axis + y.shape.length)]; }) : null;
+      const taken =
+        from && idx && shape.every((d) => typeof d === 'number')
+          ? remap(from, shape as number[], (o) => {
+              const k = idx[o.slice(axis, axis + y.shape.length).reduce((s, v, i) => s * (y.shape[i] as number) + v, 0)];
+              return [...o.slice(0, axis), k < 0 ? k + from.shape[axis] : k, ...o.slice(axis + y.shape.length)];
+            })
+          : null;
       return [t(shape, x.dtype, taken?.data)];
     }
     case 'Unsqueeze': {
@@ -357,7 +397,13 @@ export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opse
       const given = opset >= 13 ? (y ? numbers(y) : undefined) : a.ints('axes');
       if (opset >= 13 && y && !given) return null;
       const axes = (given ?? X!.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((v) => norm(v, X!.length));
-      return [t(X!.filter((_, i) => !axes.includes(i)), x.dtype, x.value)];
+      return [
+        t(
+          X!.filter((_, i) => !axes.includes(i)),
+          x.dtype,
+          x.value,
+        ),
+      ];
     }
     case 'Concat': {
       if (inputs.some((v) => !v)) return null;
@@ -389,15 +435,28 @@ export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opse
       if (!x) return null;
       const perm = a.ints('perm') ?? X!.map((_, i) => X!.length - 1 - i);
       const from = dense(x);
-      const moved = from ? remap(from, perm.map((p) => from.shape[p]), (o) => perm.map((_, i) => o[perm.indexOf(i)])) : null;
-      return [t(perm.map((p) => X![p]), x.dtype, moved?.data)];
+      const moved = from
+        ? remap(
+            from,
+            perm.map((p) => from.shape[p]),
+            (o) => perm.map((_, i) => o[perm.indexOf(i)]),
+          )
+        : null;
+      return [
+        t(
+          perm.map((p) => X![p]),
+          x.dtype,
+          moved?.data,
+        ),
+      ];
     }
     case 'Expand': {
       const shape = y?.value;
       if (!x || !shape) return null;
       const out = broadcast(X!, shape);
       const from = dense(x);
-      const spread = out && from && out.every((d) => typeof d === 'number') ? remap(from, out as number[], (o) => o.slice(out.length - from.shape.length).map((k, i) => (from.shape[i] === 1 ? 0 : k))) : null;
+      const spread =
+        out && from && out.every((d) => typeof d === 'number') ? remap(from, out as number[], (o) => o.slice(out.length - from.shape.length).map((k, i) => (from.shape[i] === 1 ? 0 : k))) : null;
       return out ? [t(out, x.dtype, spread?.data)] : null;
     }
     case 'Tile': {
@@ -609,7 +668,10 @@ function elementwise(inputs: OnnxValue[], f: (...xs: Dim[]) => Dim): Dim[] | und
   return Array.from({ length: views[0]?.data.length ?? 0 }, (_, i) => f(...views.map((v) => v.data[i])));
 }
 
-const asNumber = (fn: (...xs: number[]) => number) => (...xs: Dim[]): Dim => (xs.every((x) => typeof x === 'number') ? fn(...(xs as number[])) : `${fn.name || 'f'}(${xs.join(',')})`);
+const asNumber =
+  (fn: (...xs: number[]) => number) =>
+  (...xs: Dim[]): Dim =>
+    xs.every((x) => typeof x === 'number') ? fn(...(xs as number[])) : `${fn.name || 'f'}(${xs.join(',')})`;
 
 /** Output shape of ONNX's Einsum from its equation (explicit or implicit output, with "..."). */
 function einsum(equation: string, inputs: Dim[][]): Dim[] | null {
@@ -634,7 +696,12 @@ function einsum(equation: string, inputs: Dim[][]): Dim[] | null {
   if (output === undefined) {
     // Implicit output: the letters used once, in alphabetical order, after the ellipsis.
     const letters = lhs.replace(/[^A-Za-z]/g, '');
-    output = (lhs.includes('...') ? '...' : '') + [...new Set(letters)].filter((c) => letters.split(c).length === 2).sort().join('');
+    output =
+      (lhs.includes('...') ? '...' : '') +
+      [...new Set(letters)]
+        .filter((c) => letters.split(c).length === 2)
+        .sort()
+        .join('');
   }
   const [before, after = ''] = output.split('...');
   const pick = (s: string) => [...s].map((c) => sizes.get(c) ?? null);
@@ -699,7 +766,10 @@ function inferMoreOps(op: string, a: Attributes, inputs: OnnxValue[], opset: num
     }
     case 'Einsum': {
       if (inputs.some((v) => !v)) return null;
-      const shape = einsum(a.string('equation', ''), inputs.map((v) => v!.shape));
+      const shape = einsum(
+        a.string('equation', ''),
+        inputs.map((v) => v!.shape),
+      );
       return shape ? [t(shape, x!.dtype)] : null;
     }
     case 'Resize':
@@ -726,7 +796,9 @@ function inferMoreOps(op: string, a: Attributes, inputs: OnnxValue[], opset: num
       if (!x) return null;
       const s = a.int('blocksize', 1);
       const [n, c, h, w] = X!;
-      return op === 'DepthToSpace' ? [t([n, arith('Div', c, s * s), arith('Mul', h, s), arith('Mul', w, s)], x.dtype)] : [t([n, arith('Mul', c, s * s), arith('Div', h, s), arith('Div', w, s)], x.dtype)];
+      return op === 'DepthToSpace'
+        ? [t([n, arith('Div', c, s * s), arith('Mul', h, s), arith('Mul', w, s)], x.dtype)]
+        : [t([n, arith('Mul', c, s * s), arith('Div', h, s), arith('Div', w, s)], x.dtype)];
     }
     case 'GatherND': {
       if (!x || !y) return null;
@@ -802,7 +874,7 @@ function inferMoreOps(op: string, a: Attributes, inputs: OnnxValue[], opset: num
     }
     case 'DFT': {
       if (!x) return null;
-      const axis = norm(opset >= 20 ? (inputs[2]?.value?.[0] as number | undefined) ?? -2 : a.int('axis', 1), X!.length);
+      const axis = norm(opset >= 20 ? ((inputs[2]?.value?.[0] as number | undefined) ?? -2) : a.int('axis', 1), X!.length);
       const length = y?.value?.[0] ?? X![axis];
       const onesided = a.int('onesided', 0) === 1 && a.int('inverse', 0) === 0;
       const shape = X!.map((d, i) => (i === axis ? (onesided ? arith('Add', arith('Div', length, 2), 1) : length) : d));
@@ -813,12 +885,30 @@ function inferMoreOps(op: string, a: Attributes, inputs: OnnxValue[], opset: num
       const size = y?.value;
       if (!x || !size) return null;
       const axes = (a.ints('axes') ?? size.map((_, i) => i)).map((v) => norm(v, X!.length));
-      return [t(X!.map((d, i) => (axes.includes(i) ? size[axes.indexOf(i)] : d)), x.dtype)];
+      return [
+        t(
+          X!.map((d, i) => (axes.includes(i) ? size[axes.indexOf(i)] : d)),
+          x.dtype,
+        ),
+      ];
     }
     case 'Col2Im': {
       const [image, block] = [y?.value, inputs[2] ? numbers(inputs[2]) : undefined];
       if (!x || !image || !block) return null;
-      return [t([X![0], arith('Div', X![1], block.reduce((p, k) => p * k, 1)), ...image], x.dtype)];
+      return [
+        t(
+          [
+            X![0],
+            arith(
+              'Div',
+              X![1],
+              block.reduce((p, k) => p * k, 1),
+            ),
+            ...image,
+          ],
+          x.dtype,
+        ),
+      ];
     }
     case 'AffineGrid': {
       const size = y?.value;

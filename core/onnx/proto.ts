@@ -193,7 +193,8 @@ export function checkTensorData(t: TensorProto): void {
   if (t.data_location === 1 || ELEMENT_BYTES[type] === undefined) return; // external data is checked where it is read; other types by ONNX Runtime
   const raw = t.raw_data;
   if (raw && raw.length > 0) {
-    if (raw.length !== count * ELEMENT_BYTES[type]) throw new OnnxFormatError(`tensor "${t.name}" has ${raw.length} bytes of data but its dims [${(t.dims ?? []).join(', ')}] need ${count * ELEMENT_BYTES[type]} (is it truncated?)`);
+    if (raw.length !== count * ELEMENT_BYTES[type])
+      throw new OnnxFormatError(`tensor "${t.name}" has ${raw.length} bytes of data but its dims [${(t.dims ?? []).join(', ')}] need ${count * ELEMENT_BYTES[type]} (is it truncated?)`);
     return;
   }
   const values = type === DataType.FLOAT ? t.float_data : type === DataType.DOUBLE ? t.double_data : type === DataType.INT64 ? t.int64_data : t.int32_data;
@@ -256,7 +257,11 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   return model;
 }
 
-const frame = (field: number, length: number): Uint8Array => protobuf.Writer.create().uint32((field << 3) | 2).uint32(length).finish();
+const frame = (field: number, length: number): Uint8Array =>
+  protobuf.Writer.create()
+    .uint32((field << 3) | 2)
+    .uint32(length)
+    .finish();
 
 const GRAPH_FIELD = 7; // ModelProto.graph
 const INITIALIZER_FIELD = 5; // GraphProto.initializer
@@ -312,7 +317,15 @@ export function externalizeTensors(model: ModelProto, location: string, minBytes
     const pad = (64 - (offset % 64)) % 64;
     if (pad) data.push(new Uint8Array(pad));
     offset += pad;
-    const entry = { ...rest, data_location: 1, external_data: [{ key: 'location', value: location }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(raw_data.length) }] };
+    const entry = {
+      ...rest,
+      data_location: 1,
+      external_data: [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(raw_data.length) },
+      ],
+    };
     data.push(raw_data);
     offset += raw_data.length;
     return entry;

@@ -133,10 +133,7 @@ export function graphText(g: GraphProto, names: TextNames, options: TextOptions 
   const initializers = g.initializer ?? [];
   const elided = initializers.filter((t) => (t.dims ?? []).reduce((a, b) => a * b, 1) > limit);
   const kept = initializers.filter((t) => !elided.includes(t));
-  const inputs = [
-    ...g.input.map((v) => valueInfoText(v, names)),
-    ...elided.map((t) => `${tensorType(t.data_type, t.dims ?? [])} ${names.get(t.name!)}`),
-  ];
+  const inputs = [...g.input.map((v) => valueInfoText(v, names)), ...elided.map((t) => `${tensorType(t.data_type, t.dims ?? [])} ${names.get(t.name!)}`)];
   const header = `${names.get(g.name || 'graph')} (${inputs.join(', ')}) => (${g.output.map((v) => valueInfoText(v, names)).join(', ')})`;
   const init = kept.length > 0 ? `\n${indent}  <${kept.map((t) => `${tensorProtoType(t)} ${names.get(t.name!)} = ${tensorLiteral(t)}`).join(`,\n${indent}   `)}>` : '';
   const lines = g.node.flatMap((n, i) => {

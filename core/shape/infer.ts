@@ -99,7 +99,13 @@ export function inferNode(node: ModelNode, spec: LayerSpec, inputs: (TensorType 
   report.macs = result.macs === undefined ? 0 : result.macs;
   report.macsFormula = result.macsFormula;
   // Square windows give the same warning for H and W: say it once.
-  report.diagnostics = found.length === 0 ? [] : onNode(node.id, found.filter((f, i) => found.findIndex((g) => g.message === f.message) === i));
+  report.diagnostics =
+    found.length === 0
+      ? []
+      : onNode(
+          node.id,
+          found.filter((f, i) => found.findIndex((g) => g.message === f.message) === i),
+        );
   return report;
 }
 

@@ -57,7 +57,11 @@ export function formatSummary(s: ModelSummary): string {
   const rows = s.layers.map((l) => [l.id, l.op, l.outputShape ? formatShape(l.outputShape) : '?', formatCount(l.params), l.macs === null ? '–' : formatCount(l.macs)]);
   // A loop, not Math.max(...rows): a spread of 100,000 rows overflows the call stack.
   const widths = header.map((h, c) => rows.reduce((w, r) => Math.max(w, r[c].length), h.length));
-  const line = (cells: string[]): string => cells.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, c) => (c >= 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd();
   const rule = '─'.repeat(widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1));
   const out = [s.name, rule, line(header), rule, ...rows.map(line), rule];
   if (isComplete(s)) {

@@ -70,7 +70,10 @@ export function wire(doc: ModelDocument): Wiring {
     dependents[i] = [];
     specs[i] = getLayer(node.op);
     if (!specs[i]) {
-      const guess = closest(node.op, LAYERS.map((l) => l.op));
+      const guess = closest(
+        node.op,
+        LAYERS.map((l) => l.op),
+      );
       diagnostics.push({ nodeId: node.id, severity: 'error', message: `unknown op "${node.op}"`, field: 'op', suggestion: guess ? `Did you mean "${guess}"?` : undefined });
     }
   }
@@ -116,7 +119,12 @@ export function wire(doc: ModelDocument): Wiring {
       while (toPort < slots.length && slots[toPort] !== undefined) toPort++;
       if (toPort >= ports.length) {
         const names = ports.map((p) => p.name).join(', ');
-        diagnostics.push({ nodeId: to.node, severity: 'error', message: `${toSpec.op} takes ${ports.length === 1 ? 'one input' : `the inputs ${names}`}, but ${edge.from} is one edge too many (wrong arity)`, suggestion: 'Remove the extra edge, or join the branches with Add or Concat first.' });
+        diagnostics.push({
+          nodeId: to.node,
+          severity: 'error',
+          message: `${toSpec.op} takes ${ports.length === 1 ? 'one input' : `the inputs ${names}`}, but ${edge.from} is one edge too many (wrong arity)`,
+          suggestion: 'Remove the extra edge, or join the branches with Add or Concat first.',
+        });
         continue;
       }
     } else {
@@ -148,7 +156,12 @@ export function wire(doc: ModelDocument): Wiring {
       for (let p = 0; p < spec.inputs.length; p++) {
         const port = spec.inputs[p];
         if (!port.optional && !slots[p]) {
-          diagnostics.push({ nodeId: id, severity: 'error', message: spec.inputs.length === 1 ? 'input is not connected' : `input "${port.name}" is not connected`, suggestion: `Connect a tensor to ${port.name}: ${port.help}` });
+          diagnostics.push({
+            nodeId: id,
+            severity: 'error',
+            message: spec.inputs.length === 1 ? 'input is not connected' : `input "${port.name}" is not connected`,
+            suggestion: `Connect a tensor to ${port.name}: ${port.help}`,
+          });
         }
       }
     }

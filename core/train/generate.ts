@@ -33,7 +33,27 @@ export interface GenerateOptions extends SamplingOptions {
 }
 
 /** Layers a decoder step runs as they are: they treat every position alike and on its own. */
-const POSITIONWISE = new Set(['Input', 'Embedding', 'Linear', 'LayerNorm', 'RMSNorm', 'Add', 'Mul', 'Dropout', 'Identity', 'ReLU', 'LeakyReLU', 'ELU', 'Sigmoid', 'Tanh', 'GELU', 'SiLU', 'FeedForward', 'MixtureOfExperts', 'Scale']);
+const POSITIONWISE = new Set([
+  'Input',
+  'Embedding',
+  'Linear',
+  'LayerNorm',
+  'RMSNorm',
+  'Add',
+  'Mul',
+  'Dropout',
+  'Identity',
+  'ReLU',
+  'LeakyReLU',
+  'ELU',
+  'Sigmoid',
+  'Tanh',
+  'GELU',
+  'SiLU',
+  'FeedForward',
+  'MixtureOfExperts',
+  'Scale',
+]);
 /** Layers with a decoder step of their own: attention reads and writes its cache, positions start at the step's position. */
 const STEPPED = new Set(['MultiheadAttention', 'TransformerEncoderLayer', 'PositionalEncoding', 'RotaryEmbedding']);
 

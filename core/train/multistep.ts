@@ -37,8 +37,16 @@ export function multiStepModel(graph: TrainingGraph): ModelProto {
     name: 'training step',
     node: body.nodes,
     initializer: [...(step.initializer ?? []).map((t) => ({ ...t, name: inner(t.name!) })), ...body.initializers],
-    input: [renamed(scalarInfo('iteration', DataType.INT64), 'step/iteration'), renamed(scalarInfo('condition', DataType.BOOL), 'step/condition'), ...carried.map((n) => renamed(inputOf(n), inner(n)))],
-    output: [renamed(scalarInfo('continue', DataType.BOOL), 'step/continue'), ...carried.map((n) => renamed(outputOf(nextName(n)), inner(nextName(n)))), ...perStepOut.map((n) => renamed(outputOf(n), inner(n)))],
+    input: [
+      renamed(scalarInfo('iteration', DataType.INT64), 'step/iteration'),
+      renamed(scalarInfo('condition', DataType.BOOL), 'step/condition'),
+      ...carried.map((n) => renamed(inputOf(n), inner(n))),
+    ],
+    output: [
+      renamed(scalarInfo('continue', DataType.BOOL), 'step/continue'),
+      ...carried.map((n) => renamed(outputOf(nextName(n)), inner(nextName(n)))),
+      ...perStepOut.map((n) => renamed(outputOf(n), inner(n))),
+    ],
   };
 
   const outer = new OnnxBuilder(opset);

@@ -16,7 +16,15 @@ import type { Dim, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
 import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig, type OptimizerName } from './optimizers.ts';
 
-export const LOSSES = { 'cross-entropy': 'CrossEntropyLoss', mse: 'MSELoss', l1: 'L1Loss', hinge: 'MultiMarginLoss', bce: 'BCEWithLogitsLoss', 'binary-hinge': 'HingeLoss', perceptron: 'PerceptronLoss' } as const;
+export const LOSSES = {
+  'cross-entropy': 'CrossEntropyLoss',
+  mse: 'MSELoss',
+  l1: 'L1Loss',
+  hinge: 'MultiMarginLoss',
+  bce: 'BCEWithLogitsLoss',
+  'binary-hinge': 'HingeLoss',
+  perceptron: 'PerceptronLoss',
+} as const;
 /** The loss an optimiser implies when none is chosen: the perceptron rule is SGD on the perceptron criterion. */
 export const DEFAULT_LOSS: Partial<Record<OptimizerName, LossName>> = { perceptron: 'perceptron' };
 /** Losses on a score and a ±1 label: a threshold unit (Sign, Heaviside) ending the model is the decision, and they read the score before it. */
@@ -166,12 +174,7 @@ export function withLoss(doc: ModelDocument, loss?: LossName): { doc: ModelDocum
     targetId,
     doc: {
       ...doc,
-      nodes: [
-        ...doc.nodes,
-        ...extraNodes,
-        { id: targetId, op: 'Input', params: targetParams(targetShape, classes) },
-        { id: lossId, op: LOSSES[loss], params: {} },
-      ],
+      nodes: [...doc.nodes, ...extraNodes, { id: targetId, op: 'Input', params: targetParams(targetShape, classes) }, { id: lossId, op: LOSSES[loss], params: {} }],
       edges: [...doc.edges, ...extraEdges, { from: lossInput, to: `${lossId}:input` }, { from: targetId, to: `${lossId}:target` }],
     },
   };
@@ -261,7 +264,10 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     const first = b.nodes.length;
     const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step });
     for (const n of b.nodes.slice(first)) n.doc_string = `update of ${key}`;
-    updates.set(key, b.nodes.slice(first).map((n) => n.name!));
+    updates.set(
+      key,
+      b.nodes.slice(first).map((n) => n.name!),
+    );
     // Renamed rather than copied through an Identity: these are megabytes on every step.
     outputs.push(valueInfo(b.rename(next.param, nextName(key)), { shape, dtype: 'float32' }));
     for (const s of slots) outputs.push(valueInfo(b.rename(next.state[s], nextName(stateName(s, key))), { shape, dtype: 'float32' }));

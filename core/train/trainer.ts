@@ -102,7 +102,6 @@ function unstack(t: Tensor, i: number): Tensor {
   return { dtype: t.dtype, dims, data: t.data.subarray(i * per, (i + 1) * per) as Tensor['data'] };
 }
 
-
 export async function train(
   engine: Engine,
   graph: TrainingGraph,
@@ -144,7 +143,7 @@ export async function train(
       const started = performance.now();
       let lossSum = 0;
       let hits = 0;
-      for (let start = 0; start < order.length && !stopped; ) {
+      for (let start = 0; start < order.length && !stopped;) {
         await control.checkpoint();
         if (control.stopped) {
           stopped = 'stopped';
@@ -198,7 +197,15 @@ export async function train(
         valAccuracy = classification ? valHits / data.val.size : null;
       }
       completedEpochs = epoch + 1;
-      onEvent({ event: 'epoch', epoch: epoch + 1, loss: lossSum / data.train.size, accuracy: classification ? hits / data.train.size : null, valLoss, valAccuracy, samplesPerSec: data.train.size / seconds });
+      onEvent({
+        event: 'epoch',
+        epoch: epoch + 1,
+        loss: lossSum / data.train.size,
+        accuracy: classification ? hits / data.train.size : null,
+        valLoss,
+        valAccuracy,
+        samplesPerSec: data.train.size / seconds,
+      });
       if (onCheckpoint) await onCheckpoint({ epoch: epoch + 1, step, weights: trained(), state: new Map(stateNames.map((n) => [n, carried.get(n)!.data])) });
     }
   } finally {

@@ -84,7 +84,10 @@ export class NodeEngine implements Engine {
           return null;
         } catch (e) {
           // ONNX Runtime's own words say what is missing (e.g. "Failed to get a WebGPU adapter: No supported adapters").
-          const reason = (e as Error).message.split('\n')[0].replace(/^.*?\.(cc|cpp|h):\d+ [^ ]+ /, '').replace(/^.*(Failed to get a WebGPU adapter)/, '$1');
+          const reason = (e as Error).message
+            .split('\n')[0]
+            .replace(/^.*?\.(cc|cpp|h):\d+ [^ ]+ /, '')
+            .replace(/^.*(Failed to get a WebGPU adapter)/, '$1');
           return `${PROVIDER_HELP[p]}; ONNX Runtime says: ${reason}`;
         }
       })();

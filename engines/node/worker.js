@@ -49,7 +49,11 @@ const handlers = {
   },
   async carried({ id, names }) {
     const values = carried.get(id)?.values ?? {};
-    const result = Object.fromEntries(Object.entries(values).filter(([name]) => !names || names.includes(name)).map(([name, t]) => [name, fromOrt(t)]));
+    const result = Object.fromEntries(
+      Object.entries(values)
+        .filter(([name]) => !names || names.includes(name))
+        .map(([name, t]) => [name, fromOrt(t)]),
+    );
     // Copies: the kept tensors stay usable here.
     for (const t of Object.values(result)) t.data = t.data.slice();
     return { result, transfer: Object.values(result).map((t) => t.data.buffer) };

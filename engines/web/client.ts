@@ -90,7 +90,13 @@ export class WebEngineClient {
         const done = new Promise<void>((resolve) => (parked = resolve));
         control('pause');
         // A run that ends before it parks counts as paused: nothing runs any more.
-        return Promise.race([done, reply.then(() => undefined, () => undefined)]);
+        return Promise.race([
+          done,
+          reply.then(
+            () => undefined,
+            () => undefined,
+          ),
+        ]);
       },
       resume: () => control('resume'),
       stop: () => control('stop'),

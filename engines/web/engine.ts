@@ -131,7 +131,11 @@ class WebSession implements Session {
 
   async carried(names?: string[]): Promise<Record<string, Tensor>> {
     // Copies: the kept tensors stay usable here.
-    return Object.fromEntries(Object.entries(this.values).filter(([name]) => !names || names.includes(name)).map(([name, t]) => [name, { ...fromOrt(t), data: fromOrt(t).data.slice() as Tensor['data'] }]));
+    return Object.fromEntries(
+      Object.entries(this.values)
+        .filter(([name]) => !names || names.includes(name))
+        .map(([name, t]) => [name, { ...fromOrt(t), data: fromOrt(t).data.slice() as Tensor['data'] }]),
+    );
   }
 
   async run(feeds: Record<string, Tensor>, fetches?: string[], _options?: RunOptions): Promise<Record<string, Tensor>> {

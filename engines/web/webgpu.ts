@@ -10,6 +10,7 @@ import type { ModelProto } from '../../core/onnx/proto.ts';
  */
 export function webgpuProblem(model: ModelProto): string | null {
   const pool = model.graph.node.find((n) => n.op_type === 'MaxPool' && (n.output ?? []).filter(Boolean).length > 1);
-  if (pool) return `ONNX Runtime Web's WebGPU provider cannot train through MaxPool (its kernel does not give the Indices output that MaxPool's gradient needs; node ${pool.name || pool.output![0]}): train on wasm, or use average pooling`;
+  if (pool)
+    return `ONNX Runtime Web's WebGPU provider cannot train through MaxPool (its kernel does not give the Indices output that MaxPool's gradient needs; node ${pool.name || pool.output![0]}): train on wasm, or use average pooling`;
   return null;
 }

@@ -54,10 +54,17 @@ async function trainWith(id: number, request: TrainRequest, control: TrainingCon
     if (pending.length) reply({ id, events: pending });
     pending = [];
   };
-  const result = await train(engine, graph, data, options, (e) => {
-    pending.push(e);
-    if (pending.length === 1) queueMicrotask(flush);
-  }, control);
+  const result = await train(
+    engine,
+    graph,
+    data,
+    options,
+    (e) => {
+      pending.push(e);
+      if (pending.length === 1) queueMicrotask(flush);
+    },
+    control,
+  );
   flush();
   reply({ id, result }, buffersOf(result.weights.values()));
 }

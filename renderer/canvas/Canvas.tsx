@@ -1,17 +1,5 @@
 /** The React Flow canvas. It renders the document; every edit goes back to the store. */
-import {
-  Background,
-  Controls,
-  MiniMap,
-  Panel,
-  ReactFlow,
-  applyNodeChanges,
-  useReactFlow,
-  useStore,
-  type Connection,
-  type FinalConnectionState,
-  type NodeChange,
-} from '@xyflow/react';
+import { Background, Controls, MiniMap, Panel, ReactFlow, applyNodeChanges, useReactFlow, useStore, type Connection, type FinalConnectionState, type NodeChange } from '@xyflow/react';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { edgeEnd, edgePortNames, formatShape, parseEdgeEnd, type Diagnostic } from '../../core/index.ts';
 import { groupsOf, type EditorState, type EditorStore } from '../state/store.ts';
@@ -70,9 +58,33 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
       const members = new Set(g.nodes);
       const params = g.nodes.reduce((sum, id) => sum + (inferred.inference.node(id)?.paramCount ?? 0), 0);
       const ends = boundary(doc, members);
-      const data: GroupNodeData = { label: g.label, groupId: g.id, collapsed: g.collapsed, members: members.size, params, repeat: repeated.get(g.id) ?? 1, inputs: ends.inputs.map(shapeOf), outputs: ends.outputs.map(shapeOf), onToggle: (id) => void toggleGroup(store, id) };
+      const data: GroupNodeData = {
+        label: g.label,
+        groupId: g.id,
+        collapsed: g.collapsed,
+        members: members.size,
+        params,
+        repeat: repeated.get(g.id) ?? 1,
+        inputs: ends.inputs.map(shapeOf),
+        outputs: ends.outputs.map(shapeOf),
+        onToggle: (id) => void toggleGroup(store, id),
+      };
       // Not selectable or draggable, but its collapse button must still take clicks.
-      return [{ id: g.id, type: 'group', position: { x: box.x, y: box.y }, width: box.width, height: box.height, measured: { width: box.width, height: box.height }, data, style: { width: box.width, height: box.height, pointerEvents: 'all' as const }, selectable: false, draggable: false, ariaLabel: `${g.label} block${g.collapsed ? ' (collapsed)' : ''}` }];
+      return [
+        {
+          id: g.id,
+          type: 'group',
+          position: { x: box.x, y: box.y },
+          width: box.width,
+          height: box.height,
+          measured: { width: box.width, height: box.height },
+          data,
+          style: { width: box.width, height: box.height, pointerEvents: 'all' as const },
+          selectable: false,
+          draggable: false,
+          ariaLabel: `${g.label} block${g.collapsed ? ' (collapsed)' : ''}`,
+        },
+      ];
     });
     return boxes;
   }, [doc, view, repeated, store, inferred]);
@@ -101,7 +113,18 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         // Known sizes and handles (every layer is NODE_WIDTH × NODE_HEIGHT) let React Flow skip off-screen
         // layers from the start instead of drawing and measuring all of them once (10,000 layers took
         // seconds), and fit the view to layers it has not drawn.
-        const node: FlowNode = { id: n.id, type: 'layer', position: n.position ?? { x: 40 + (i % 6) * (NODE_WIDTH + 60), y: 40 + Math.floor(i / 6) * (NODE_HEIGHT + 60) }, width: NODE_WIDTH, height: NODE_HEIGHT, measured: { width: NODE_WIDTH, height: NODE_HEIGHT }, handles: layerHandles(n, NODE_WIDTH, NODE_HEIGHT), data, selected: selected.has(n.id), ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}` };
+        const node: FlowNode = {
+          id: n.id,
+          type: 'layer',
+          position: n.position ?? { x: 40 + (i % 6) * (NODE_WIDTH + 60), y: 40 + Math.floor(i / 6) * (NODE_HEIGHT + 60) },
+          width: NODE_WIDTH,
+          height: NODE_HEIGHT,
+          measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
+          handles: layerHandles(n, NODE_WIDTH, NODE_HEIGHT),
+          data,
+          selected: selected.has(n.id),
+          ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}`,
+        };
         next.set(n.id, { key, node });
         return node;
       });
@@ -130,7 +153,12 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
   }
   const onNodesChange = useCallback(
     (changes: NodeChange<FlowNode>[]) => {
-      setNodes((current) => applyNodeChanges(changes.filter((c) => c.type === 'position' || c.type === 'dimensions' || c.type === 'select'), current));
+      setNodes((current) =>
+        applyNodeChanges(
+          changes.filter((c) => c.type === 'position' || c.type === 'dimensions' || c.type === 'select'),
+          current,
+        ),
+      );
       const picks = changes.filter((c): c is Extract<NodeChange<FlowNode>, { type: 'select' }> => c.type === 'select');
       if (picks.length === 0) return;
       const selected = new Set(store.get().selection);
@@ -181,7 +209,14 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         className: worst.get(target)?.severity === 'error' ? 'edge-error' : undefined,
       };
       const old = previous.get(edge.id);
-      const same = old && old.source === edge.source && old.target === edge.target && old.sourceHandle === edge.sourceHandle && old.targetHandle === edge.targetHandle && old.label === edge.label && old.className === edge.className;
+      const same =
+        old &&
+        old.source === edge.source &&
+        old.target === edge.target &&
+        old.sourceHandle === edge.sourceHandle &&
+        old.targetHandle === edge.targetHandle &&
+        old.label === edge.label &&
+        old.className === edge.className;
       next.set(edge.id, same ? old : edge);
       return [same ? old : edge];
     });
@@ -262,7 +297,8 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         {doc.nodes.length === 0 && (
           <Panel position="top-center" className="empty-hint">
             <p role="note">
-              Start with an <strong>Input</strong>: drag it from the palette on the left (or focus it and press Enter), then add layers — each new one is wired after the selected layer. Or pick a model under <strong>Templates</strong>, or open an <code>.onnx</code> file.
+              Start with an <strong>Input</strong>: drag it from the palette on the left (or focus it and press Enter), then add layers — each new one is wired after the selected layer. Or pick a
+              model under <strong>Templates</strong>, or open an <code>.onnx</code> file.
             </p>
           </Panel>
         )}

@@ -33,7 +33,15 @@ function keyParams(node: ModelNode): string {
 export function layerHandles(node: ModelNode, width: number, height: number): NodeHandle[] {
   const spec = getLayer(node.op);
   const along = (ports: { name: string }[], type: 'source' | 'target'): NodeHandle[] =>
-    ports.map((p, i) => ({ id: p.name, type, position: type === 'target' ? Position.Top : Position.Bottom, x: 1 + ((i + 1) * (width - 2)) / (ports.length + 1) - 3, y: type === 'target' ? -2 : height - 4, width: 6, height: 6 }));
+    ports.map((p, i) => ({
+      id: p.name,
+      type,
+      position: type === 'target' ? Position.Top : Position.Bottom,
+      x: 1 + ((i + 1) * (width - 2)) / (ports.length + 1) - 3,
+      y: type === 'target' ? -2 : height - 4,
+      width: 6,
+      height: 6,
+    }));
   return spec ? [...along(spec.inputs, 'target'), ...along(outputPorts(spec, node.params), 'source')] : [];
 }
 
@@ -51,25 +59,50 @@ export const LayerNode = memo(function LayerNode({ data, selected }: NodeProps<L
   const op = node.op === 'OnnxOp' ? String(node.params.opType) : node.op;
   // The accessible name ("conv1 Conv2d") is on React Flow's node wrapper (Canvas sets ariaLabel).
   return (
-    <div className={`layer-node ${severity ?? ''} ${selected ? 'selected' : ''}`} title={message ?? undefined} data-testid={`node-${node.id}`} style={overlay ? { boxShadow: `inset 6px 0 0 ${overlay.colour}, 0 0 0 2px ${overlay.colour}` } : undefined}>
+    <div
+      className={`layer-node ${severity ?? ''} ${selected ? 'selected' : ''}`}
+      title={message ?? undefined}
+      data-testid={`node-${node.id}`}
+      style={overlay ? { boxShadow: `inset 6px 0 0 ${overlay.colour}, 0 0 0 2px ${overlay.colour}` } : undefined}
+    >
       {inputs.map((port, i) => (
-        <Handle key={port.name} type="target" position={Position.Top} id={port.name} style={{ left: `${((i + 1) * 100) / (inputs.length + 1)}%` }} title={`${port.name}: ${port.help}`} className={port.dtype === 'int64' ? 'port-int' : ''} />
+        <Handle
+          key={port.name}
+          type="target"
+          position={Position.Top}
+          id={port.name}
+          style={{ left: `${((i + 1) * 100) / (inputs.length + 1)}%` }}
+          title={`${port.name}: ${port.help}`}
+          className={port.dtype === 'int64' ? 'port-int' : ''}
+        />
       ))}
       <div className="layer-head">
-        <span className="layer-op" title={op}>{op}</span>
-        <span className="layer-id" title={node.id}>{node.id}</span>
+        <span className="layer-op" title={op}>
+          {op}
+        </span>
+        <span className="layer-id" title={node.id}>
+          {node.id}
+        </span>
       </div>
       <div className="layer-params">{keyParams(node)}</div>
       <div className="layer-foot">
-        <span className="layer-shape" data-testid="shape" title={shape}>{shape}</span>
-        <span className="layer-count" data-testid="params">{formatCount(report?.paramCount ?? 0)}</span>
+        <span className="layer-shape" data-testid="shape" title={shape}>
+          {shape}
+        </span>
+        <span className="layer-count" data-testid="params">
+          {formatCount(report?.paramCount ?? 0)}
+        </span>
       </div>
       {overlay && (
         <div className="layer-overlay" data-testid="overlay" style={{ background: overlay.colour }}>
           {formatOverlay(overlay.value)}
         </div>
       )}
-      {severity && <div className={`layer-badge ${severity}`} aria-hidden="true">{severity === 'error' ? '!' : '⚠'}</div>}
+      {severity && (
+        <div className={`layer-badge ${severity}`} aria-hidden="true">
+          {severity === 'error' ? '!' : '⚠'}
+        </div>
+      )}
       {outputs.map((port, i) => (
         <Handle key={port.name} type="source" position={Position.Bottom} id={port.name} style={{ left: `${((i + 1) * 100) / (outputs.length + 1)}%` }} title={port.name} />
       ))}

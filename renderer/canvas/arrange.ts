@@ -13,7 +13,11 @@ export async function arrange(store: EditorStore, groups: Group[] = groupsOf(sto
   store.arrange(groups, positions);
 }
 
-export const toggleGroup = (store: EditorStore, id: string) => arrange(store, groupsOf(store.get().doc).map((g) => (g.id === id ? { ...g, collapsed: !g.collapsed } : g)));
+export const toggleGroup = (store: EditorStore, id: string) =>
+  arrange(
+    store,
+    groupsOf(store.get().doc).map((g) => (g.id === id ? { ...g, collapsed: !g.collapsed } : g)),
+  );
 
 export const setAllCollapsed = (store: EditorStore, collapsed: boolean) => arrange(store, allCollapsed(groupsOf(store.get().doc), collapsed));
 

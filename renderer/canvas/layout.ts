@@ -83,7 +83,13 @@ export function layoutGraph(doc: ModelDocument, groups: Group[] = groupsOf(doc))
     const spec = wiring.specs[i];
     const ins = spec ? spec.inputs.length : 0;
     const outs = spec ? outputPorts(spec, n.params).length : 1;
-    const node: ElkNode = { id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT, ports: [...ports(n.id, ins, 'in', NODE_HEIGHT), ...ports(n.id, outs, 'out', NODE_HEIGHT)], layoutOptions: { 'elk.portConstraints': 'FIXED_POS' } };
+    const node: ElkNode = {
+      id: n.id,
+      width: NODE_WIDTH,
+      height: NODE_HEIGHT,
+      ports: [...ports(n.id, ins, 'in', NODE_HEIGHT), ...ports(n.id, outs, 'out', NODE_HEIGHT)],
+      layoutOptions: { 'elk.portConstraints': 'FIXED_POS' },
+    };
     box(innermost.get(n.id)).children!.push(node);
   });
   const seen = new Set<string>();
@@ -148,4 +154,3 @@ export async function autoLayout(doc: ModelDocument, groups: Group[] = groupsOf(
   });
   return positionsOf(laidOut, groups);
 }
-

@@ -84,7 +84,11 @@ export function OverlayControl({ overlay }: { overlay: ReturnType<typeof useOver
         </select>
       </label>
       {scale && (
-        <div className="legend" role="img" aria-label={`Overlay legend: ${OVERLAY_LABELS[overlay.chosen as OverlayStatistic]} from ${formatOverlay(scale.min)} to ${formatOverlay(scale.max)}, log scale`}>
+        <div
+          className="legend"
+          role="img"
+          aria-label={`Overlay legend: ${OVERLAY_LABELS[overlay.chosen as OverlayStatistic]} from ${formatOverlay(scale.min)} to ${formatOverlay(scale.max)}, log scale`}
+        >
           <span>{formatOverlay(scale.min)}</span>
           <span className="legend-bar" style={{ background: `linear-gradient(to right, ${scale.colour(scale.min)}, ${scale.colour(Math.sqrt(scale.min * scale.max))}, ${scale.colour(scale.max)})` }} />
           <span>{formatOverlay(scale.max)}</span>

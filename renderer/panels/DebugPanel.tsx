@@ -25,28 +25,45 @@ import { gradientNorms } from '../../core/debug/overlay.ts';
 import type { PanelProps } from './registry.ts';
 
 /** A step, and its text: a composite layer's ONNX nodes shown when `expanded`. */
-type Step = { kind: 'forward' | 'backward'; layer: string; lines: (expanded: boolean) => string[]; tensors: NamedTensor[] } | { kind: 'update'; layer: null; lines: () => string[]; tensors: NamedTensor[] };
+type Step =
+  { kind: 'forward' | 'backward'; layer: string; lines: (expanded: boolean) => string[]; tensors: NamedTensor[] } | { kind: 'update'; layer: null; lines: () => string[]; tensors: NamedTensor[] };
 
 /** The tensors too large to write out (format.ts summarises them), shown as tensor views; parameters in their reading shape. */
-const large = (list: NamedTensor[], params = false): NamedTensor[] => list.filter((t) => t.value.data.length > SMALL).map((t) => (params ? { ...t, value: weightTensor(t.value.dims, t.value.data as Float32Array) } : t));
+const large = (list: NamedTensor[], params = false): NamedTensor[] =>
+  list.filter((t) => t.value.data.length > SMALL).map((t) => (params ? { ...t, value: weightTensor(t.value.dims, t.value.data as Float32Array) } : t));
 
 /** The update's rule in words: SGD's formula, or the optimiser named. */
 const RULES: Partial<Record<OptimizerName, string>> = { sgd: 'W ← W − η∇W', perceptron: 'the perceptron rule, w ← w + η·y·x on a mistake' };
 
 function stepsOf(run: DebugRun, update: UpdateStep): Step[] {
   return [
-    ...run.trace.forward.map((s) => ({ kind: 'forward' as const, layer: s.layer, lines: (expanded: boolean) => forwardLines(s, expanded ? run.expand(s.layer) : undefined), tensors: large(s.outputs.map((o) => ({ ...o, name: `${o.name} output` }))) })),
+    ...run.trace.forward.map((s) => ({
+      kind: 'forward' as const,
+      layer: s.layer,
+      lines: (expanded: boolean) => forwardLines(s, expanded ? run.expand(s.layer) : undefined),
+      tensors: large(s.outputs.map((o) => ({ ...o, name: `${o.name} output` }))),
+    })),
     ...run.trace.backward.map((s) => ({
       kind: 'backward' as const,
       layer: s.layer,
       lines: (expanded: boolean) => backwardLines(s, expanded ? run.expand(s.layer) : undefined),
-      tensors: [...large(s.upstream.map((u) => ({ ...u, name: `∂L/∂${u.name}` }))), ...large(s.params.map((p) => ({ ...p, name: `∂L/∂${p.name}` })), true)],
+      tensors: [
+        ...large(s.upstream.map((u) => ({ ...u, name: `∂L/∂${u.name}` }))),
+        ...large(
+          s.params.map((p) => ({ ...p, name: `∂L/∂${p.name}` })),
+          true,
+        ),
+      ],
     })),
     {
       kind: 'update' as const,
       layer: null,
       tensors: [],
-      lines: () => [`update (${update.optimizer}, η = ${formatNumber(update.lr)}): ${RULES[update.optimizer] ?? `the ${update.optimizer} rule`}`, ...update.params.map((p) => `  ${p.key}: ${summarize(p.before)} → ${summarize(p.after)}`), `  loss ${formatNumber(update.lossBefore)} → ${formatNumber(update.lossAfter)}`],
+      lines: () => [
+        `update (${update.optimizer}, η = ${formatNumber(update.lr)}): ${RULES[update.optimizer] ?? `the ${update.optimizer} rule`}`,
+        ...update.params.map((p) => `  ${p.key}: ${summarize(p.before)} → ${summarize(p.after)}`),
+        `  loss ${formatNumber(update.lossBefore)} → ${formatNumber(update.lossAfter)}`,
+      ],
     },
   ];
 }
@@ -90,7 +107,11 @@ export function DebugPanel({ workspace, state }: PanelProps) {
   const sampled = imageInput && source !== 'typed' ? source : null;
   // Parameters small enough to type a starting value for (deck 003 starts the perceptron at w = 0).
   const smallParams = useMemo(
-    () => inferred.inference.nodes().filter((r) => r.trainable).flatMap((r) => r.params.filter((p) => !p.tiedTo && p.count <= SMALL).map((p) => ({ key: `${r.id}.${p.name}`, shape: p.shape }))),
+    () =>
+      inferred.inference
+        .nodes()
+        .filter((r) => r.trainable)
+        .flatMap((r) => r.params.filter((p) => !p.tiedTo && p.count <= SMALL).map((p) => ({ key: `${r.id}.${p.name}`, shape: p.shape }))),
     [inferred],
   );
   const [breakpoints, setBreakpoints] = useState<Set<string>>(new Set());
@@ -133,7 +154,8 @@ export function DebugPanel({ workspace, state }: PanelProps) {
       const given = upstream.trim() ? parseInlineValues(upstream) : null;
       if (upstream.trim() && !given) throw new Error('type numbers for the upstream gradient (e.g. [4, -1, 5, 9])');
       const batch = Object.values(feeds)[0]?.dims[0] ?? 1;
-      const upstreamTensor = given && debug.upstreamType ? tensorFor({ ...debug.upstreamType, shape: debug.upstreamType.shape.map((d) => (typeof d === 'number' ? d : batch)) }, given, 'the upstream gradient') : undefined;
+      const upstreamTensor =
+        given && debug.upstreamType ? tensorFor({ ...debug.upstreamType, shape: debug.upstreamType.shape.map((d) => (typeof d === 'number' ? d : batch)) }, given, 'the upstream gradient') : undefined;
       const params: Record<string, Tensor> = {};
       for (const p of smallParams) {
         const text = starts[p.key]?.trim();
@@ -211,17 +233,23 @@ export function DebugPanel({ workspace, state }: PanelProps) {
             Sample <input aria-label="Sample index" type="number" min={0} value={index} onChange={(e) => setIndex(e.target.value)} />
           </label>
         )}
-        {inputs.filter((n) => !(sampled && n.id === imageInput)).map((n) => (
-          <label key={n.id}>
-            {n.id === targetId ? `${n.id} (target)` : n.id}{' '}
-            <input aria-label={`Value of ${n.id}`} value={texts[n.id] ?? ''} placeholder={sampled && n.id === targetId ? 'the label' : 'e.g. [1, -2, 3]'} onChange={(e) => setTexts({ ...texts, [n.id]: e.target.value })} />
-          </label>
-        ))}
+        {inputs
+          .filter((n) => !(sampled && n.id === imageInput))
+          .map((n) => (
+            <label key={n.id}>
+              {n.id === targetId ? `${n.id} (target)` : n.id}{' '}
+              <input
+                aria-label={`Value of ${n.id}`}
+                value={texts[n.id] ?? ''}
+                placeholder={sampled && n.id === targetId ? 'the label' : 'e.g. [1, -2, 3]'}
+                onChange={(e) => setTexts({ ...texts, [n.id]: e.target.value })}
+              />
+            </label>
+          ))}
         {sampled && !lossNode && <span className="muted">loss: cross-entropy on the sample's label</span>}
         {upstreamAt && !sampled && (
           <label>
-            ∂L/∂{upstreamAt}{' '}
-            <input aria-label={`Upstream gradient at ${upstreamAt}`} value={upstream} placeholder="1" onChange={(e) => setUpstream(e.target.value)} />
+            ∂L/∂{upstreamAt} <input aria-label={`Upstream gradient at ${upstreamAt}`} value={upstream} placeholder="1" onChange={(e) => setUpstream(e.target.value)} />
           </label>
         )}
         <label>
@@ -237,8 +265,7 @@ export function DebugPanel({ workspace, state }: PanelProps) {
             <summary>Start parameters</summary>
             {smallParams.map((p) => (
               <label key={p.key}>
-                {p.key}{' '}
-                <input aria-label={`Start value of ${p.key}`} value={starts[p.key] ?? ''} placeholder="the model's" onChange={(e) => setStarts({ ...starts, [p.key]: e.target.value })} />
+                {p.key} <input aria-label={`Start value of ${p.key}`} value={starts[p.key] ?? ''} placeholder="the model's" onChange={(e) => setStarts({ ...starts, [p.key]: e.target.value })} />
               </label>
             ))}
           </details>
@@ -268,7 +295,19 @@ export function DebugPanel({ workspace, state }: PanelProps) {
           .filter((n) => n.op !== 'Input')
           .map((n) => (
             <label key={n.id}>
-              <input type="checkbox" aria-label={`Breakpoint at ${n.id}`} checked={breakpoints.has(n.id)} onChange={(e) => setBreakpoints((b) => { const next = new Set(b); if (e.target.checked) next.add(n.id); else next.delete(n.id); return next; })} />
+              <input
+                type="checkbox"
+                aria-label={`Breakpoint at ${n.id}`}
+                checked={breakpoints.has(n.id)}
+                onChange={(e) =>
+                  setBreakpoints((b) => {
+                    const next = new Set(b);
+                    if (e.target.checked) next.add(n.id);
+                    else next.delete(n.id);
+                    return next;
+                  })
+                }
+              />
               {n.id}
             </label>
           ))}

@@ -54,9 +54,12 @@ function Field({ node, name, schema, error: problem, store }: { node: ModelNode;
     input = (
       <select id={id} value={value === null || value === undefined ? '' : String(value)} aria-describedby={described} onChange={(e) => commit(e.target.value === '' ? null : e.target.value)}>
         <option value="">none</option>
-        {store.get().doc.nodes.filter((n) => n.id !== node.id).map((n) => (
-          <option key={n.id}>{n.id}</option>
-        ))}
+        {store
+          .get()
+          .doc.nodes.filter((n) => n.id !== node.id)
+          .map((n) => (
+            <option key={n.id}>{n.id}</option>
+          ))}
       </select>
     );
   } else {
@@ -114,14 +117,22 @@ function Inputs({ node, store }: { node: ModelNode; store: EditorStore }) {
   // selecting a layer does not build thousands of options.
   const [listed, setListed] = useState(doc.nodes.length <= FULL_LISTS_UP_TO);
   const sources = listed
-    ? doc.nodes.filter((n) => n.id !== node.id).flatMap((n) => {
-        const outs = store.outputsOf(n.id);
-        return outs.length <= 1 ? [n.id] : outs.map((p) => `${n.id}:${p}`);
-      })
+    ? doc.nodes
+        .filter((n) => n.id !== node.id)
+        .flatMap((n) => {
+          const outs = store.outputsOf(n.id);
+          return outs.length <= 1 ? [n.id] : outs.map((p) => `${n.id}:${p}`);
+        })
     : incoming.map((e) => e.from);
   if (spec.inputs.length === 0) return null;
   const ports = spec.inputs[0].variadic ? [...incoming.map((_, i) => `${spec.inputs[0].name} ${i + 1}`), 'add'] : spec.inputs.map((p) => p.name);
-  const edgeFor = (i: number) => (spec.inputs[0].variadic ? incoming[i] : incoming.find((e) => { const p = parseEdgeEnd(e.to).port ?? 0; return p === i || p === spec.inputs[i].name; }) ?? (spec.inputs.length === 1 ? incoming[0] : undefined));
+  const edgeFor = (i: number) =>
+    spec.inputs[0].variadic
+      ? incoming[i]
+      : (incoming.find((e) => {
+          const p = parseEdgeEnd(e.to).port ?? 0;
+          return p === i || p === spec.inputs[i].name;
+        }) ?? (spec.inputs.length === 1 ? incoming[0] : undefined));
   return (
     <fieldset className="inputs">
       <legend>Inputs</legend>
@@ -150,7 +161,11 @@ function Inputs({ node, store }: { node: ModelNode; store: EditorStore }) {
           </label>
         );
       })}
-      {message && <p className="field-error" role="alert">{message}</p>}
+      {message && (
+        <p className="field-error" role="alert">
+          {message}
+        </p>
+      )}
     </fieldset>
   );
 }

@@ -2,7 +2,12 @@
 import type { Diagnostic } from '../../core/index.ts';
 
 export function Problems({ diagnostics, onPick }: { diagnostics: Diagnostic[]; onPick: (nodeId: string) => void }) {
-  if (diagnostics.length === 0) return <p className="muted" role="status">No problems.</p>;
+  if (diagnostics.length === 0)
+    return (
+      <p className="muted" role="status">
+        No problems.
+      </p>
+    );
   return (
     <ul className="problems" aria-label="Problems">
       {diagnostics.map((d, i) => (

@@ -33,7 +33,17 @@ export const TemplateSketch = memo(function TemplateSketch({ doc }: { doc: Model
       {[...at.keys()].map((id) => {
         const b = box(id);
         const op = doc.nodes.find((n) => n.id === id)?.op ?? '';
-        return <rect key={id} x={b.x} y={b.y} width={Math.max(b.w, 1)} height={Math.max(b.h, 1)} rx={Math.min(2, b.h / 3)} className={`sketch-${op === 'Input' ? 'input' : /Conv|Linear|Embedding|LSTM|GRU|RNN|Attention|Transformer|FeedForward/.test(op) ? 'weights' : 'other'}`} />;
+        return (
+          <rect
+            key={id}
+            x={b.x}
+            y={b.y}
+            width={Math.max(b.w, 1)}
+            height={Math.max(b.h, 1)}
+            rx={Math.min(2, b.h / 3)}
+            className={`sketch-${op === 'Input' ? 'input' : /Conv|Linear|Embedding|LSTM|GRU|RNN|Attention|Transformer|FeedForward/.test(op) ? 'weights' : 'other'}`}
+          />
+        );
       })}
     </svg>
   );

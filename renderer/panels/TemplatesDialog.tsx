@@ -17,7 +17,14 @@ export function TemplatesDialog({ onPick, onClose }: { onPick: (id: string) => v
   return (
     <dialog ref={dialog} className="templates" aria-label="Templates" onClose={onClose}>
       <h2>New from template</h2>
-      <input type="search" className="template-search" aria-label="Search templates" placeholder="Search: name, layer or idea (e.g. residual, LSTM)" value={query} onChange={(e) => setQuery(e.target.value)} />
+      <input
+        type="search"
+        className="template-search"
+        aria-label="Search templates"
+        placeholder="Search: name, layer or idea (e.g. residual, LSTM)"
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+      />
       <div className="template-grid">
         {shown.length === 0 && <p className="muted">No template matches “{query}”.</p>}
         {shown.map(({ id, doc }) => {

@@ -84,7 +84,10 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
         for (const s of series) {
           data.current.push(data.current[0].map(() => null));
           // Every option given a value or left out: uPlot takes an explicit undefined (scale, dash) as a value.
-          plot.current?.addSeries({ label: `${s.label} (run ${run})`, stroke: `hsl(${hue} 65% ${s.faint ? 75 : 45}%)`, width: 1.5, spanGaps: true, ...(s.dashed ? { dash: [6, 4] } : {}), scale: s.right ? 'acc' : 'y' }, data.current.length - 1);
+          plot.current?.addSeries(
+            { label: `${s.label} (run ${run})`, stroke: `hsl(${hue} 65% ${s.faint ? 75 : 45}%)`, width: 1.5, spanGaps: true, ...(s.dashed ? { dash: [6, 4] } : {}), scale: s.right ? 'acc' : 'y' },
+            data.current.length - 1,
+          );
         }
         redraw();
       },

@@ -78,10 +78,15 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     let settings;
     try {
       const rate = number(lr, 'The learning rate', 0);
-      const config = optimizerConfig(optimizer, { lr: rate, momentum: MOMENTUM.includes(optimizer) ? number(momentum, 'Momentum', 0) : undefined, weightDecay: number(weightDecay, 'Weight decay', 0) });
+      const config = optimizerConfig(optimizer, {
+        lr: rate,
+        momentum: MOMENTUM.includes(optimizer) ? number(momentum, 'Momentum', 0) : undefined,
+        weightDecay: number(weightDecay, 'Weight decay', 0),
+      });
       const epochCount = number(epochs, 'Epochs', 1, true);
       // The CLI's schedules: step divides the rate by 10 every third of the epochs, cosine anneals it to 0.
-      const scheduled: Schedule = schedule === 'step' ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochCount / 3)), gamma: 0.1 } : schedule === 'cosine' ? { kind: 'cosine', etaMin: 0 } : { kind: 'constant' };
+      const scheduled: Schedule =
+        schedule === 'step' ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochCount / 3)), gamma: 0.1 } : schedule === 'cosine' ? { kind: 'cosine', etaMin: 0 } : { kind: 'constant' };
       settings = {
         config,
         epochs: epochCount,
@@ -127,7 +132,21 @@ export function TrainPanel({ workspace, state }: PanelProps) {
       }
     };
     const handle = webEngine().train(
-      { doc: state.doc, weights: workspace.weights.current && new Map([...workspace.weights.current].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])), graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed, clipNorm: settings.clipNorm || undefined, regularization: settings.regularization }, options: { epochs: settings.epochs, batchSize: settings.batchSize, lr: settings.config.lr, seed: settings.seed, provider, schedule: settings.schedule, warmupSteps: settings.warmupSteps || undefined }, data: { builtIn: dataset, seed: settings.seed } },
+      {
+        doc: state.doc,
+        weights: workspace.weights.current && new Map([...workspace.weights.current].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])),
+        graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed, clipNorm: settings.clipNorm || undefined, regularization: settings.regularization },
+        options: {
+          epochs: settings.epochs,
+          batchSize: settings.batchSize,
+          lr: settings.config.lr,
+          seed: settings.seed,
+          provider,
+          schedule: settings.schedule,
+          warmupSteps: settings.warmupSteps || undefined,
+        },
+        data: { builtIn: dataset, seed: settings.seed },
+      },
       onEvent,
     );
     run.current = handle;
@@ -166,7 +185,16 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     setStatus('stopping');
   }
 
-  const statusText: Record<Status, string> = { idle: 'Ready', preparing: 'Preparing the data and the training graph…', training: 'Training', pausing: 'Pausing…', paused: 'Paused', stopping: 'Stopping…', done: 'Done', failed: 'Failed' };
+  const statusText: Record<Status, string> = {
+    idle: 'Ready',
+    preparing: 'Preparing the data and the training graph…',
+    training: 'Training',
+    pausing: 'Pausing…',
+    paused: 'Paused',
+    stopping: 'Stopping…',
+    done: 'Done',
+    failed: 'Failed',
+  };
   const total = progress ? progress.stepsPerEpoch * Number(epochs) : 0;
 
   return (

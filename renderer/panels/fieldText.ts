@@ -48,7 +48,13 @@ export function parseField(text: string, schema: ParamSchema): Parsed {
       return read.ok ? { ok: true, value: read.values } : read;
     }
     case 'dims':
-      return { ok: true, value: t.split(/[\s,]+/).filter(Boolean).map((d) => (/^-?\d+$/.test(d) ? Number(d) : d)) };
+      return {
+        ok: true,
+        value: t
+          .split(/[\s,]+/)
+          .filter(Boolean)
+          .map((d) => (/^-?\d+$/.test(d) ? Number(d) : d)),
+      };
     case 'json':
       try {
         return { ok: true, value: JSON.parse(t) as ParamValue };

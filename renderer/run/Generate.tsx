@@ -93,7 +93,9 @@ export function Generate({ doc, lm, weights }: { doc: ModelDocument; lm: Languag
           {busy ? 'Generating…' : 'Generate'}
         </button>
       </div>
-      <p className="muted">Vocabulary: {describeVocabulary(vocabulary)} ({text.name}).</p>
+      <p className="muted">
+        Vocabulary: {describeVocabulary(vocabulary)} ({text.name}).
+      </p>
       {error && (
         <p role="alert" className="error-text">
           {error}

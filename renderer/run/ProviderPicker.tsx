@@ -25,12 +25,14 @@ export function ProviderPicker({ value, onChange }: { value: Provider; onChange:
         ))}
       </select>
       {chosen && <span className="muted">{chosen.detail}</span>}
-      {list?.filter((s) => !s.available).map((s) => (
-        <span key={s.provider} className="muted">
-          {' '}
-          {s.provider}: {s.detail}
-        </span>
-      ))}
+      {list
+        ?.filter((s) => !s.available)
+        .map((s) => (
+          <span key={s.provider} className="muted">
+            {' '}
+            {s.provider}: {s.detail}
+          </span>
+        ))}
     </label>
   );
 }

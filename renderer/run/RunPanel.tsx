@@ -40,7 +40,8 @@ function Probabilities({ tensor, classNames, label }: { tensor: Tensor; classNam
   return (
     <div className="probabilities">
       <p role="status" aria-label="Prediction">
-        Prediction: <strong>{name(top[0])}</strong> ({(100 * p[top[0]]).toFixed(1)}%){label !== null && <> · label {name(label)}</>} · top 3: {top.map((k) => `${name(k)} ${(100 * p[k]).toFixed(1)}%`).join(', ')}
+        Prediction: <strong>{name(top[0])}</strong> ({(100 * p[top[0]]).toFixed(1)}%){label !== null && <> · label {name(label)}</>} · top 3:{' '}
+        {top.map((k) => `${name(k)} ${(100 * p[k]).toFixed(1)}%`).join(', ')}
       </p>
       <ul className="bars" aria-label="Class probabilities">
         {[...p].slice(0, 100).map((v, k) => (
@@ -183,7 +184,12 @@ export function RunPanel({ workspace, state }: PanelProps) {
             {(chosen === 'image' || chosen === 'npy') && (
               <label className="field-inline">
                 File
-                <input aria-label={chosen === 'image' ? 'Image file' : 'Input .npy file'} type="file" accept={chosen === 'image' ? 'image/png,image/jpeg' : '.npy'} onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+                <input
+                  aria-label={chosen === 'image' ? 'Image file' : 'Input .npy file'}
+                  type="file"
+                  accept={chosen === 'image' ? 'image/png,image/jpeg' : '.npy'}
+                  onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+                />
               </label>
             )}
             {chosen === 'random' && (
@@ -219,7 +225,11 @@ export function RunPanel({ workspace, state }: PanelProps) {
             Ran on {result.provider} in {result.milliseconds.toFixed(1)} ms{result.adapted.length > 0 && ` · input ${result.adapted.join(', ')}`}. Select a layer to see its output tensor.
           </p>
           {result.outputs.map(({ name, tensor }) =>
-            tensor.dims.length === 2 && tensor.dims[1] >= 2 && tensor.dims[1] <= 1000 && tensor.dtype === 'float32' ? <Probabilities key={name} tensor={tensor} classNames={result.classNames} label={result.label} /> : <TensorView key={name} name={name} tensor={tensor} />,
+            tensor.dims.length === 2 && tensor.dims[1] >= 2 && tensor.dims[1] <= 1000 && tensor.dtype === 'float32' ? (
+              <Probabilities key={name} tensor={tensor} classNames={result.classNames} label={result.label} />
+            ) : (
+              <TensorView key={name} name={name} tensor={tensor} />
+            ),
           )}
         </section>
       )}

@@ -52,7 +52,12 @@ export async function datasetSample(name: ImageSetName, index: number, type: Ten
   const all = await loadImageSet(name);
   if (!Number.isInteger(index) || index < 0 || index >= all.size) throw new InputError(`${name} has samples 0 to ${all.size - 1}; ${index} is not one of them`);
   const per = all.x.dims.reduce((a, b) => a * b, 1);
-  const one = { ...all, size: 1, x: { ...all.x, data: (all.x.data as Float32Array).slice(index * per, (index + 1) * per) }, y: { ...all.y, data: (all.y.data as BigInt64Array).slice(index, index + 1) } };
+  const one = {
+    ...all,
+    size: 1,
+    x: { ...all.x, data: (all.x.data as Float32Array).slice(index * per, (index + 1) * per) },
+    y: { ...all.y, data: (all.y.data as BigInt64Array).slice(index, index + 1) },
+  };
   const { dataset, adapted } = fitImages(one, type);
   return { tensor: { dtype: 'float32', dims: [1, ...dataset.x.dims], data: dataset.x.data as Float32Array }, label: Number(one.y.data[0]), adapted };
 }
@@ -67,7 +72,8 @@ export function npyTensor(name: string, file: string, bytes: Uint8Array, type: T
   }
   const rank = type.shape.length;
   const dims = t.dims.length === rank - 1 ? [1, ...t.dims] : t.dims;
-  if (dims.length !== rank || type.shape.some((d, i) => i > 0 && typeof d === 'number' && d !== dims[i])) throw new InputError(`${file} is ${t.dims.join('×')}, but ${name} takes ${formatShape(type.shape)}`);
+  if (dims.length !== rank || type.shape.some((d, i) => i > 0 && typeof d === 'number' && d !== dims[i]))
+    throw new InputError(`${file} is ${t.dims.join('×')}, but ${name} takes ${formatShape(type.shape)}`);
   const wantInt = type.dtype === 'int64';
   if (wantInt !== (t.dtype === 'int64' || t.dtype === 'int32')) throw new InputError(`${file} holds ${t.dtype}, but ${name} takes ${type.dtype}`);
   const data = wantInt ? BigInt64Array.from(t.data as ArrayLike<number | bigint>, (v) => BigInt(v)) : Float32Array.from(t.data as ArrayLike<number>, Number);

@@ -52,7 +52,13 @@ export function DockTabs({ label, storageKey, panels, props, first }: Props) {
         </div>
       )}
       {first && (
-        <div role={tabs.length > 1 ? 'tabpanel' : undefined} id={`panel-${first.id}`} aria-labelledby={tabs.length > 1 ? `tab-${first.id}` : undefined} className="tabpanel" hidden={active !== first.id}>
+        <div
+          role={tabs.length > 1 ? 'tabpanel' : undefined}
+          id={`panel-${first.id}`}
+          aria-labelledby={tabs.length > 1 ? `tab-${first.id}` : undefined}
+          className="tabpanel"
+          hidden={active !== first.id}
+        >
           {first.content}
         </div>
       )}

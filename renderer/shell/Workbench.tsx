@@ -53,7 +53,13 @@ export const Workbench = forwardRef<WorkbenchHandle, Props>(function Workbench({
       <Panel id="center" minSize="30">
         <Group orientation="vertical" id="rows" groupRef={rowsRef} defaultLayout={rows.defaultLayout ?? ROWS} onLayoutChanged={rows.onLayoutChanged}>
           <Panel id="work" minSize="20">
-            <DockTabs label="Main views" storageKey="netloom.dock.main" panels={PANELS.filter((p) => p.dock === 'main')} props={panelProps} first={{ id: 'canvas', title: 'Canvas', content: canvas }} />
+            <DockTabs
+              label="Main views"
+              storageKey="netloom.dock.main"
+              panels={PANELS.filter((p) => p.dock === 'main')}
+              props={panelProps}
+              first={{ id: 'canvas', title: 'Canvas', content: canvas }}
+            />
           </Panel>
           <Separator className="separator" aria-label="Resize the bottom panels" />
           <Panel id="bottom" panelRef={side[1]} minSize="8" collapsible>

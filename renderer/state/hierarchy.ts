@@ -15,7 +15,10 @@ const depthOf = (group: Group, byId: Map<string, Group>): number => {
 /** Groups from the outermost in; a group's enclosing groups come before it. */
 export function outerFirst(groups: Group[]): Group[] {
   const byId = new Map(groups.map((g) => [g.id, g]));
-  return groups.map((g) => [g, depthOf(g, byId)] as const).sort((a, b) => a[1] - b[1] || b[0].nodes.length - a[0].nodes.length).map(([g]) => g);
+  return groups
+    .map((g) => [g, depthOf(g, byId)] as const)
+    .sort((a, b) => a[1] - b[1] || b[0].nodes.length - a[0].nodes.length)
+    .map(([g]) => g);
 }
 
 export interface Visibility {
@@ -67,7 +70,9 @@ export function repeats(doc: ModelDocument, groups: Group[]): Map<string, number
     const members = new Set(g.nodes);
     const local = new Map(g.nodes.map((id, i) => [id, i]));
     const layers = g.nodes.map((id) => `${byId.get(id)?.op}${JSON.stringify(byId.get(id)?.params)}`);
-    const wires = doc.edges.filter((e) => members.has(parseEdgeEnd(e.from).node) && members.has(parseEdgeEnd(e.to).node)).map((e) => `${local.get(parseEdgeEnd(e.from).node)}>${local.get(parseEdgeEnd(e.to).node)}`);
+    const wires = doc.edges
+      .filter((e) => members.has(parseEdgeEnd(e.from).node) && members.has(parseEdgeEnd(e.to).node))
+      .map((e) => `${local.get(parseEdgeEnd(e.from).node)}>${local.get(parseEdgeEnd(e.to).node)}`);
     return `${g.parent ?? ''}|${layers.join(';')}|${wires.join(';')}`;
   };
   const bySignature = new Map<string, string[]>();

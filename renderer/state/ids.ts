@@ -1,6 +1,9 @@
 /** Readable unique node ids: conv1, conv2, linear1 ... (the layer's op, lower-case, without "2d"). */
 export function idPrefix(op: string): string {
-  return op.replace(/\dd$/, '').replace(/^OnnxOp$/, 'op').toLowerCase();
+  return op
+    .replace(/\dd$/, '')
+    .replace(/^OnnxOp$/, 'op')
+    .toLowerCase();
 }
 
 export function nextId(op: string, taken: Iterable<string>): string {

@@ -4,7 +4,20 @@
  * be undone. Shapes and counts are re-inferred on each change, incrementally for parameter edits.
  * Plain TypeScript (no React, no DOM) so that it is unit-tested in Node.
  */
-import { ShapeInference, connectionProblem, getLayer, parseEdgeEnd, serializeModel, summarize, type Diagnostic, type ModelDocument, type ModelEdge, type ModelNode, type ModelSummary, type ParamValue } from '../../core/index.ts';
+import {
+  ShapeInference,
+  connectionProblem,
+  getLayer,
+  parseEdgeEnd,
+  serializeModel,
+  summarize,
+  type Diagnostic,
+  type ModelDocument,
+  type ModelEdge,
+  type ModelNode,
+  type ModelSummary,
+  type ParamValue,
+} from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
 import { groupsOf, type Group } from '../../core/graph/modules.ts';
 import { wire } from '../../core/shape/wiring.ts';
@@ -44,8 +57,6 @@ export interface ClipboardContent {
 export function emptyDocument(name = 'Untitled model'): ModelDocument {
   return { format: 'netloom.model', version: 1, name, nodes: [], edges: [] };
 }
-
-
 
 const HISTORY_LIMIT = 200;
 
@@ -145,7 +156,10 @@ export class EditorStore {
     const spec = getLayer(op);
     if (!spec) throw new Error(`unknown layer ${op}`);
     const doc = this.state.doc;
-    const id = nextId(op, doc.nodes.map((n) => n.id));
+    const id = nextId(
+      op,
+      doc.nodes.map((n) => n.id),
+    );
     // Required params get a sensible starting value so that a new node is valid where it can be.
     const defaults: Record<string, ParamValue> = { ...spec.starting, ...params };
     this.apply({ ...doc, nodes: [...doc.nodes, { id, op, params: defaults, position }] });
@@ -304,7 +318,10 @@ export class EditorStore {
     if (ids.length < 2) return null;
     const doc = this.state.doc;
     const existing = groupsOf(doc);
-    const id = nextId('group', existing.map((g) => g.id));
+    const id = nextId(
+      'group',
+      existing.map((g) => g.id),
+    );
     const inOther = new Set(existing.flatMap((g) => g.nodes));
     const members = ids.filter((n) => !inOther.has(n));
     if (members.length < 2) return null;

@@ -95,7 +95,11 @@ export function TensorView({ name, tensor }: { name: string; tensor: Tensor }) {
             return <Heatmap key={c} values={tile} rows={height} cols={width} lo={range.min} hi={range.max} label={`channel ${c}`} scale={scale} />;
           })}
         </div>
-        {shown < channels && <p className="muted">The first {shown} of {channels} channels.</p>}
+        {shown < channels && (
+          <p className="muted">
+            The first {shown} of {channels} channels.
+          </p>
+        )}
       </>
     );
   } else {
@@ -116,7 +120,12 @@ export function TensorView({ name, tensor }: { name: string; tensor: Tensor }) {
       </p>
       <div className="legend" aria-hidden="true">
         <span>{fmt(stats.min)}</span>
-        <span className="legend-bar" style={{ background: `linear-gradient(to right, rgb(${colourOf(stats.min, stats.min, stats.max)}), rgb(${colourOf((stats.min + stats.max) / 2, stats.min, stats.max)}), rgb(${colourOf(stats.max, stats.min, stats.max)}))` }} />
+        <span
+          className="legend-bar"
+          style={{
+            background: `linear-gradient(to right, rgb(${colourOf(stats.min, stats.min, stats.max)}), rgb(${colourOf((stats.min + stats.max) / 2, stats.min, stats.max)}), rgb(${colourOf(stats.max, stats.min, stats.max)}))`,
+          }}
+        />
         <span>{fmt(stats.max)}</span>
       </div>
       {stats.histogram.length > 0 && <Histogram counts={stats.histogram} />}

@@ -20,7 +20,10 @@ export async function startSession(): Promise<Session> {
   if (!existsSync(`${DIST}index.html`)) throw new Error('the editor is not built: run "node scripts/build.js" first (npm test does)');
   mkdirSync(ARTIFACTS, { recursive: true });
   const { server, url } = await serve(DIST, 0);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-dev-shm-usage'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-dev-shm-usage'],
+  });
   return { browser, server, url };
 }
 
@@ -88,6 +91,9 @@ export async function buildHarness(): Promise<string> {
 export async function startHarness(webgpu: boolean): Promise<Session> {
   const { server, url } = await serve(HARNESS, 0);
   const args = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-dev-shm-usage'];
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: webgpu ? [...args, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'] : [...args, '--disable-gpu'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: webgpu ? [...args, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'] : [...args, '--disable-gpu'],
+  });
   return { browser, server, url };
 }

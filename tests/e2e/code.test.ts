@@ -140,7 +140,10 @@ describe('the Code tab in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('menuitem', { name: 'File' }).click();
     await page.getByRole('menuitem', { name: 'Export PyTorch…' }).click();
     while (downloads.length < 2) await page.waitForEvent('download');
-    assert.deepEqual(downloads.map((d) => d.suggestedFilename()), ['CA2_CNN_20-50-500-21_.py', 'CA2_CNN_20-50-500-21_.safetensors']);
+    assert.deepEqual(
+      downloads.map((d) => d.suggestedFilename()),
+      ['CA2_CNN_20-50-500-21_.py', 'CA2_CNN_20-50-500-21_.safetensors'],
+    );
     const code = readFileSync((await downloads[0].path())!, 'utf8');
     assert.match(code, /self\.conv1 = nn\.Conv2d\(1, 24, 5\)/);
     assert.deepEqual([...decodeSafetensors(readFileSync((await downloads[1].path())!)).weights.keys()].sort(), ['conv1.bias', 'conv1.weight']);

@@ -86,7 +86,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
       assert.equal(await paramsOf(page, id), params, `${id} params`);
     }
     assert.equal(await page.locator('.react-flow__edge').count(), 10);
-    assert.ok(await page.locator('.edge-shape', { hasText: 'N×20×28×28' }).count() >= 1, 'edges are labelled with shapes');
+    assert.ok((await page.locator('.edge-shape', { hasText: 'N×20×28×28' }).count()) >= 1, 'edges are labelled with shapes');
     await page.getByRole('tab', { name: 'Summary' }).click();
     assert.equal(await page.getByTestId('total-params').textContent(), 'Total params: 661,591');
     await shot(page, 'ca2-built');
@@ -94,7 +94,9 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
     // A kernel-size edit updates shapes and counts downstream, in place: no node is measured again and
     // no edge is rebuilt (React Flow drops and redraws the edges of a node it has to measure again).
     await select(page, 'conv1');
-    await page.evaluate(`window.__rebuiltEdges = 0; new MutationObserver((ms) => { for (const m of ms) for (const n of m.addedNodes) if (n.nodeType === 1 && (n.matches('.react-flow__edge, .edge-shape') || n.querySelector('.react-flow__edge, .edge-shape'))) window.__rebuiltEdges++; }).observe(document.querySelector('.react-flow'), { childList: true, subtree: true });`);
+    await page.evaluate(
+      `window.__rebuiltEdges = 0; new MutationObserver((ms) => { for (const m of ms) for (const n of m.addedNodes) if (n.nodeType === 1 && (n.matches('.react-flow__edge, .edge-shape') || n.querySelector('.react-flow__edge, .edge-shape'))) window.__rebuiltEdges++; }).observe(document.querySelector('.react-flow'), { childList: true, subtree: true });`,
+    );
     await setField(page, 'Kernel size', '3');
     assert.equal(await shapeOf(page, 'conv1'), 'N×20×30×30');
     assert.equal(await page.locator('.edge-shape', { hasText: 'N×20×30×30' }).count(), 2, 'the edges out of conv1 and its ReLU show the new shape');
@@ -131,7 +133,10 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
     await page.keyboard.press('Control+0');
     await viewportSettled(page);
     await connect(page, 'relu3', 'conv2');
-    await page.getByRole('alert').filter({ hasText: /Connection refused: conv2's input "input" is already connected to maxpool1/ }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /Connection refused: conv2's input "input" is already connected to maxpool1/ })
+      .waitFor();
     await page.context().close();
   });
 
@@ -184,7 +189,10 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
     ]) {
       await page.getByRole('button', { name: 'Templates' }).click();
       await page.getByRole('button', { name: `Template ${id}` }).click();
-      await page.getByRole('status').filter({ hasText: `Total params: ${total}` }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Total params: ${total}` })
+        .waitFor();
     }
     await shot(page, 'template-llama-block');
     await page.context().close();

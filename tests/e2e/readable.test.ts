@@ -63,7 +63,10 @@ describe('readable graphs in Chromium', { skip: chromiumMissing }, () => {
       // The template is laid out in the worker before it replaces the one shown: wait for its name.
       const name = (JSON.parse(readFileSync(new URL(`../../assets/templates/${id}.json`, import.meta.url), 'utf8')) as { name: string }).name;
       await page.getByRole('menubar').getByText(name, { exact: true }).waitFor();
-      await page.locator('.react-flow__node .layer-op', { hasText: /^Input$/ }).first().waitFor();
+      await page
+        .locator('.react-flow__node .layer-op', { hasText: /^Input$/ })
+        .first()
+        .waitFor();
       await viewportSettled(page);
       const seen = await inputShapeOnScreen(page);
       assert.ok(seen.px >= 11, `${id}: the Input's shape text is ${seen.px.toFixed(1)} px on screen`);

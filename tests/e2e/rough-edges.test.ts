@@ -49,7 +49,10 @@ describe('rough edges in Chromium', { skip: chromiumMissing }, () => {
     const input = page.getByRole('combobox', { name: 'Input input' });
     assert.equal(await input.inputValue(), 'maxpool1');
     await input.selectOption('linear2');
-    await page.getByRole('alert').filter({ hasText: /would make a cycle/ }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /would make a cycle/ })
+      .waitFor();
     assert.equal(await page.getByRole('combobox', { name: 'Input input' }).inputValue(), 'maxpool1', 'the edge from maxpool1 is still there');
     assert.equal(await shapeOf(page, 'conv2'), 'N×50×10×10');
 
@@ -84,14 +87,25 @@ describe('rough edges in Chromium', { skip: chromiumMissing }, () => {
 
   test('empty canvas hint; layers added by keyboard wire after the selection and the view follows', async () => {
     const page = await openEditor(session, errors);
-    await page.getByRole('note').filter({ hasText: /Start with an Input/ }).waitFor();
+    await page
+      .getByRole('note')
+      .filter({ hasText: /Start with an Input/ })
+      .waitFor();
     await page.getByRole('button', { name: 'Input', exact: true }).focus();
     await page.keyboard.press('Enter');
     await node(page, 'input1').waitFor();
     assert.equal(await page.getByRole('note').count(), 0, 'the hint goes once there is a layer');
     const canvas = await rect(page.getByTestId('canvas'));
     let previous = 'input1';
-    for (const [op, id] of [['Flatten', 'flatten1'], ['Linear', 'linear1'], ['ReLU', 'relu1'], ['Linear', 'linear2'], ['ReLU', 'relu2'], ['Linear', 'linear3'], ['Softmax', 'softmax1']]) {
+    for (const [op, id] of [
+      ['Flatten', 'flatten1'],
+      ['Linear', 'linear1'],
+      ['ReLU', 'relu1'],
+      ['Linear', 'linear2'],
+      ['ReLU', 'relu2'],
+      ['Linear', 'linear3'],
+      ['Softmax', 'softmax1'],
+    ]) {
       await page.getByRole('button', { name: op, exact: true }).focus();
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { name: new RegExp(`^${id} `) }).waitFor();

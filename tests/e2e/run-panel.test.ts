@@ -59,7 +59,10 @@ describe('the Run panel in Chromium', { skip: chromiumMissing }, () => {
   });
 
   test('generates text from the char-GPT template: the same seed gives the same text as netloom generate', async () => {
-    const cli = execFileSync(process.execPath, ['bin/netloom.js', 'generate', '--template', 'char-gpt', '--prompt', 'Shall I', '--length', '30', '--seed', '4', '--temperature', '100'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\n$/, '');
+    const cli = execFileSync(process.execPath, ['bin/netloom.js', 'generate', '--template', 'char-gpt', '--prompt', 'Shall I', '--length', '30', '--seed', '4', '--temperature', '100'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).replace(/\n$/, '');
     const page = await openEditor(session, errors);
     await page.getByRole('button', { name: 'Templates' }).click();
     await page.getByRole('button', { name: 'Template char-gpt' }).click();

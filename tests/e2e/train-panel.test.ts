@@ -51,7 +51,7 @@ describe('the Train panel', { skip: chromiumMissing }, () => {
     await start.click();
 
     const status = page.getByRole('status', { name: 'Training status' });
-    await page.getByText('mnist: zero-padded 28×28 to 32×32, centred to fit the model\'s input.').waitFor();
+    await page.getByText("mnist: zero-padded 28×28 to 32×32, centred to fit the model's input.").waitFor();
     await page.waitForFunction(() => Number(document.querySelector('[aria-label="Training loss per step"]')?.getAttribute('data-points')) > 0);
     await settings.getByRole('button', { name: 'Pause' }).click();
     await status.filter({ hasText: /^Paused/ }).waitFor();
@@ -73,7 +73,10 @@ describe('the Train panel', { skip: chromiumMissing }, () => {
 
     const trained = await exportedConv1(page, 'lenet5-trained.onnx');
     assert.equal(trained.length, untrained.length);
-    assert.ok(trained.some((v, i) => Math.abs(v - untrained[i]) > 1e-4), 'Export ONNX writes the trained weights');
+    assert.ok(
+      trained.some((v, i) => Math.abs(v - untrained[i]) > 1e-4),
+      'Export ONNX writes the trained weights',
+    );
 
     // A second run, stopped early, joins the first on the charts and in the list of runs.
     await settings.getByLabel('Optimizer').selectOption('sgd');

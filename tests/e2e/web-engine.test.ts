@@ -19,13 +19,36 @@ import { buildHarness, chromiumMissing, startHarness, stopSession, type Session 
 import type { PlainTrainSpec } from './web-engine/harness.ts';
 
 const chain = (input: number[], layers: [string, string, Record<string, number | boolean>][]): ModelDocument =>
-  doc([node('x', 'Input', { shape: input }), ...layers.map(([id, op, p]) => node(id, op, p))], layers.map(([id], i) => [i === 0 ? 'x' : layers[i - 1][0], id]));
+  doc(
+    [node('x', 'Input', { shape: input }), ...layers.map(([id, op, p]) => node(id, op, p))],
+    layers.map(([id], i) => [i === 0 ? 'x' : layers[i - 1][0], id]),
+  );
 
 const cnn = (pool: 'MaxPool2d' | 'AvgPool2d') =>
-  chain([1, 12, 12], [['conv1', 'Conv2d', { outChannels: 4, kernelSize: 3 }], ['relu1', 'ReLU', {}], ['pool1', pool, { kernelSize: 2 }], ['flat', 'Flatten', {}], ['fc1', 'Linear', { outFeatures: 4 }]]);
+  chain(
+    [1, 12, 12],
+    [
+      ['conv1', 'Conv2d', { outChannels: 4, kernelSize: 3 }],
+      ['relu1', 'ReLU', {}],
+      ['pool1', pool, { kernelSize: 2 }],
+      ['flat', 'Flatten', {}],
+      ['fc1', 'Linear', { outFeatures: 4 }],
+    ],
+  );
 
 const MODELS: { name: string; doc: ModelDocument; sample: number[] }[] = [
-  { name: 'MLP', sample: [12], doc: chain([12], [['fc1', 'Linear', { outFeatures: 16 }], ['act', 'Tanh', {}], ['fc2', 'Linear', { outFeatures: 4 }]]) },
+  {
+    name: 'MLP',
+    sample: [12],
+    doc: chain(
+      [12],
+      [
+        ['fc1', 'Linear', { outFeatures: 16 }],
+        ['act', 'Tanh', {}],
+        ['fc2', 'Linear', { outFeatures: 4 }],
+      ],
+    ),
+  },
   // WebGPU cannot train through MaxPool (engines/web/webgpu.ts): the CNN with average pooling runs on both.
   { name: 'CNN (max pooling)', sample: [1, 12, 12], doc: cnn('MaxPool2d') },
   { name: 'CNN (average pooling)', sample: [1, 12, 12], doc: cnn('AvgPool2d') },
@@ -34,7 +57,11 @@ const MODELS: { name: string; doc: ModelDocument; sample: number[] }[] = [
     sample: [5, 3],
     doc: {
       ...doc([node('x', 'Input', { shape: [5, 3] }), node('lstm1', 'LSTM', { hiddenSize: 6 }), node('last', 'Select', { dim: 1, index: -1 }), node('fc1', 'Linear', { outFeatures: 4 })], []),
-      edges: [{ from: 'x', to: 'lstm1' }, { from: 'lstm1:0', to: 'last' }, { from: 'last', to: 'fc1' }],
+      edges: [
+        { from: 'x', to: 'lstm1' },
+        { from: 'lstm1:0', to: 'last' },
+        { from: 'last', to: 'fc1' },
+      ],
     },
   },
 ];
@@ -64,7 +91,12 @@ async function nodeWeights(spec: PlainTrainSpec): Promise<Map<string, Float32Arr
   const weights = new Map(spec.weights.map(([key, shape, values]) => [key, { shape, data: Float32Array.from(values) }]));
   const graph = buildTrainingGraph(spec.doc, { ...spec.graph, weights });
   const size = spec.y.values.length;
-  const data = { name: 'node', size, x: { dims: spec.x.dims, dtype: 'float32' as const, data: Float32Array.from(spec.x.values) }, y: { dims: [], dtype: 'int64' as const, data: BigInt64Array.from(spec.y.values, BigInt) } };
+  const data = {
+    name: 'node',
+    size,
+    x: { dims: spec.x.dims, dtype: 'float32' as const, data: Float32Array.from(spec.x.values) },
+    y: { dims: [], dtype: 'int64' as const, data: BigInt64Array.from(spec.y.values, BigInt) },
+  };
   const engine = new NodeEngine();
   try {
     const result = await train(engine, graph, { train: data }, spec.options, () => {});
@@ -119,7 +151,10 @@ describe('the browser engine', { skip: chromiumMissing }, () => {
     for (const m of MODELS) references.set(m.name, await nodeWeights(specOf(m)));
   });
 
-  for (const [provider, tolerance] of [['wasm', 1e-5], ['webgpu', 1e-4]] as const) {
+  for (const [provider, tolerance] of [
+    ['wasm', 1e-5],
+    ['webgpu', 1e-4],
+  ] as const) {
     describe(`on ${provider}`, () => {
       let session: Session;
       let page: Page;
@@ -132,7 +167,10 @@ describe('the browser engine', { skip: chromiumMissing }, () => {
       test('runs cross-origin isolated, with threads, and lists its providers with reasons', async () => {
         assert.equal(await page.evaluate(() => (window as unknown as { harness: { isolated(): boolean } }).harness.isolated()), true);
         const providers = await page.evaluate(() => (window as unknown as { harness: { providers(): Promise<{ provider: string; available: boolean; detail: string }[]> } }).harness.providers());
-        assert.deepEqual(providers.map((p) => p.provider), ['wasm', 'webgpu']);
+        assert.deepEqual(
+          providers.map((p) => p.provider),
+          ['wasm', 'webgpu'],
+        );
         assert.match(providers[0].detail, /SIMD, \d+ threads/);
         assert.equal(providers[1].available, provider === 'webgpu', providers[1].detail);
       });
@@ -162,7 +200,11 @@ describe('the browser engine', { skip: chromiumMissing }, () => {
         const values = Array.from({ length: 2 * 144 }, (_, i) => Math.cos(i * 0.37));
         const expected = await nodeOutputs(bytes, { x: { dtype: 'float32', dims: [2, 1, 12, 12], data: Float32Array.from(values) } });
         type Ran = { provider: string; outputs: Record<string, { dims: number[]; values: number[] }> };
-        const ran = await page.evaluate(([b, v, p]) => (window as unknown as { harness: { runModel(...a: unknown[]): Promise<Ran> } }).harness.runModel(b, 'x', [2, 1, 12, 12], v, p), [Array.from(bytes), values, provider] as const);
+        const ran = await page.evaluate(([b, v, p]) => (window as unknown as { harness: { runModel(...a: unknown[]): Promise<Ran> } }).harness.runModel(b, 'x', [2, 1, 12, 12], v, p), [
+          Array.from(bytes),
+          values,
+          provider,
+        ] as const);
         assert.equal(ran.provider, provider);
         for (const [name, t] of Object.entries(expected)) {
           assert.deepEqual(ran.outputs[name].dims, t.dims);
@@ -172,9 +214,27 @@ describe('the browser engine', { skip: chromiumMissing }, () => {
 
       if (provider === 'wasm')
         test('trains on the built-in MNIST, fetched and fitted in the worker (padded to 32×32), and pauses and resumes', async () => {
-          const model = chain([1, 32, 32], [['flat', 'Flatten', {}], ['fc1', 'Linear', { outFeatures: 10 }]]);
-          const spec = { doc: model, dataset: 'mnist', graph: { optimizer: optimizerConfig('adam', { lr: 0.01 }), loss: 'cross-entropy', seed: 1 }, options: { epochs: 1, batchSize: 100, lr: 0.01 }, pauseAt: 0 };
-          type Result = { prepared: { train: number; val: number; adapted: string[] }; epochs: { valAccuracy: number }[]; pause: { parkedAt: number; afterRoundTrip: number }; steps: number; stopped: string | null };
+          const model = chain(
+            [1, 32, 32],
+            [
+              ['flat', 'Flatten', {}],
+              ['fc1', 'Linear', { outFeatures: 10 }],
+            ],
+          );
+          const spec = {
+            doc: model,
+            dataset: 'mnist',
+            graph: { optimizer: optimizerConfig('adam', { lr: 0.01 }), loss: 'cross-entropy', seed: 1 },
+            options: { epochs: 1, batchSize: 100, lr: 0.01 },
+            pauseAt: 0,
+          };
+          type Result = {
+            prepared: { train: number; val: number; adapted: string[] };
+            epochs: { valAccuracy: number }[];
+            pause: { parkedAt: number; afterRoundTrip: number };
+            steps: number;
+            stopped: string | null;
+          };
           const r = await page.evaluate((json) => (window as unknown as { harness: { trainBuiltIn(s: unknown): Promise<Result> } }).harness.trainBuiltIn(JSON.parse(json)), JSON.stringify(spec));
           assert.deepEqual(r.prepared, { train: 8000, val: 2000, adapted: ['zero-padded 28×28 to 32×32, centred'] });
           // Paused as soon as sent (while the data loaded), so the trainer parks before its first step.
@@ -189,7 +249,10 @@ describe('the browser engine', { skip: chromiumMissing }, () => {
         test('a CNN with max pooling stops before training with a clear message naming MaxPool', async () => {
           const spec = specOf(MODELS.find((m) => m.name.includes('max pooling'))!);
           spec.options.provider = 'webgpu';
-          const error = await trainInPage(page, spec).then(() => '', (e: Error) => e.message);
+          const error = await trainInPage(page, spec).then(
+            () => '',
+            (e: Error) => e.message,
+          );
           assert.match(error, /WebGPU provider cannot train through MaxPool .*node .*: train on wasm/);
         });
     });

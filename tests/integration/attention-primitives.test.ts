@@ -31,7 +31,14 @@ const mha = (params: Record<string, ParamValue>) => doc([node('x', 'Input', { sh
 test("deck 000's self-attention from primitives (softmax(x·xᵀ)·x) equals MultiheadAttention without projections or scaling", async () => {
   const scratch = doc(
     [node('x', 'Input', { shape: ['T', D] }), node('xT', 'Transpose', {}), node('scores', 'MatMul'), node('a', 'Softmax', { dim: -1 }), node('y', 'MatMul')],
-    [['x', 'xT'], ['x', 'scores:a'], ['xT', 'scores:b'], ['scores', 'a'], ['a', 'y:a'], ['x', 'y:b']],
+    [
+      ['x', 'xT'],
+      ['x', 'scores:a'],
+      ['xT', 'scores:b'],
+      ['scores', 'a'],
+      ['a', 'y:a'],
+      ['x', 'y:b'],
+    ],
   );
   const { out } = await run(scratch);
   const { out: expected } = await run(mha({ inputProjection: false, outputProjection: false, scaled: false }));
@@ -49,8 +56,25 @@ test('the "attention from scratch" template (deck 001) equals MultiheadAttention
 
 test('a sliding-window Mask (w = 3) before the softmax equals MultiheadAttention with slidingWindow: 3', async () => {
   const scratch = doc(
-    [node('x', 'Input', { shape: ['T', D] }), node('xT', 'Transpose', {}), node('scores', 'MatMul'), node('scaled', 'Scale', { sqrtOf: D }), node('masked', 'Mask', { kind: 'window', window: 3 }), node('a', 'Softmax', { dim: -1 }), node('y', 'MatMul')],
-    [['x', 'xT'], ['x', 'scores:a'], ['xT', 'scores:b'], ['scores', 'scaled'], ['scaled', 'masked'], ['masked', 'a'], ['a', 'y:a'], ['x', 'y:b']],
+    [
+      node('x', 'Input', { shape: ['T', D] }),
+      node('xT', 'Transpose', {}),
+      node('scores', 'MatMul'),
+      node('scaled', 'Scale', { sqrtOf: D }),
+      node('masked', 'Mask', { kind: 'window', window: 3 }),
+      node('a', 'Softmax', { dim: -1 }),
+      node('y', 'MatMul'),
+    ],
+    [
+      ['x', 'xT'],
+      ['x', 'scores:a'],
+      ['xT', 'scores:b'],
+      ['scores', 'scaled'],
+      ['scaled', 'masked'],
+      ['masked', 'a'],
+      ['a', 'y:a'],
+      ['x', 'y:b'],
+    ],
   );
   const { out } = await run(scratch);
   const { out: expected } = await run(mha({ inputProjection: false, outputProjection: false, slidingWindow: 3 }));

@@ -11,7 +11,15 @@ import { BundleError, decodeBundle, encodeBundle } from '../../core/graph/bundle
 import { decodeModel, initializerBytes } from '../../core/onnx/proto.ts';
 import { doc, node } from '../unit/helpers.ts';
 
-const model = doc([node('x', 'Input', { shape: [2] }), node('fc1', 'Linear', { outFeatures: 8 }), node('act', 'ReLU'), node('fc2', 'Linear', { outFeatures: 3 })], [['x', 'fc1'], ['fc1', 'act'], ['act', 'fc2']], 'blobs-mlp');
+const model = doc(
+  [node('x', 'Input', { shape: [2] }), node('fc1', 'Linear', { outFeatures: 8 }), node('act', 'ReLU'), node('fc2', 'Linear', { outFeatures: 3 })],
+  [
+    ['x', 'fc1'],
+    ['fc1', 'act'],
+    ['act', 'fc2'],
+  ],
+  'blobs-mlp',
+);
 const weights = new Map([
   ['fc1.weight', { shape: [8, 2], data: Float32Array.from({ length: 16 }, (_, i) => Math.sin(i)) }],
   ['fc1.bias', { shape: [8], data: Float32Array.from({ length: 8 }, (_, i) => i / 10) }],
@@ -37,7 +45,11 @@ describe('the .netloom bundle', () => {
   });
 
   test('damaged bundles are clear one-line errors', () => {
-    const fails = (bytes: Uint8Array, pattern: RegExp) => assert.throws(() => decodeBundle(bytes), (e: Error) => e instanceof BundleError && pattern.test(e.message) && !e.message.includes('\n'));
+    const fails = (bytes: Uint8Array, pattern: RegExp) =>
+      assert.throws(
+        () => decodeBundle(bytes),
+        (e: Error) => e instanceof BundleError && pattern.test(e.message) && !e.message.includes('\n'),
+      );
     fails(strToU8('{"format": "netloom.model"}'), /^not a \.netloom bundle \(not a zip archive/);
     fails(zipSync({ 'weights.bin': new Uint8Array(4) }), /^not a \.netloom bundle \(it has no model\.json; it holds weights\.bin\)$/);
     fails(zipSync({ 'model.json': strToU8(JSON.stringify({ ...model, weights: 'model.safetensors' })) }), /^model\.json names the weights file "model\.safetensors", which the bundle does not hold$/);

@@ -14,7 +14,12 @@ import { encode as encodeJpeg } from 'jpeg-js';
 const BIN = new URL('../../bin/netloom.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'netloom-data-'));
 const netloom = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir });
-const epochs = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'epoch');
+const epochs = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.event === 'epoch');
 
 test('netloom train --template lenet5 --dataset mnist works with no edits: padded to 32×32, cross-entropy attached', () => {
   const r = netloom('train', '--template', 'lenet5', '--dataset', 'mnist', '--epochs', '1', '--batch-size', '32', '--lr', '0.002', '-o', 'lenet5.onnx', '--json');
@@ -28,16 +33,36 @@ test('netloom train --template lenet5 --dataset mnist works with no edits: padde
 test('an image folder of PNG and JPEG files trains, resized to the model input', () => {
   // Two classes of 10×10 images, a bright horizontal or vertical bar at a varying place.
   const folder = join(dir, 'bars');
-  for (const [label, horizontal] of [['horizontal', true], ['vertical', false]] as const) {
+  for (const [label, horizontal] of [
+    ['horizontal', true],
+    ['vertical', false],
+  ] as const) {
     mkdirSync(join(folder, label), { recursive: true });
     for (let i = 0; i < 16; i++) {
       const bar = 2 + (i % 6);
       const grey = Uint8Array.from({ length: 100 }, (_, p) => ((horizontal ? Math.floor(p / 10) : p % 10) === bar ? 250 : 20 + ((p * 7 + i) % 30)));
       if (i % 2 === 0) writeFileSync(join(folder, label, `${i}.png`), encodePng({ width: 10, height: 10, data: grey, channels: 1, depth: 8 }));
-      else writeFileSync(join(folder, label, `${i}.jpg`), encodeJpeg({ width: 10, height: 10, data: Buffer.from(Uint8Array.from({ length: 400 }, (_, p) => (p % 4 === 3 ? 255 : grey[p >> 2]))) }, 95).data);
+      else
+        writeFileSync(
+          join(folder, label, `${i}.jpg`),
+          encodeJpeg({ width: 10, height: 10, data: Buffer.from(Uint8Array.from({ length: 400 }, (_, p) => (p % 4 === 3 ? 255 : grey[p >> 2]))) }, 95).data,
+        );
     }
   }
-  const model = { format: 'netloom.model', version: 1, name: 'bars', nodes: [{ id: 'x', op: 'Input', params: { shape: [1, 8, 8] } }, { id: 'flat', op: 'Flatten', params: {} }, { id: 'fc', op: 'Linear', params: { outFeatures: 2 } }], edges: [{ from: 'x', to: 'flat' }, { from: 'flat', to: 'fc' }] };
+  const model = {
+    format: 'netloom.model',
+    version: 1,
+    name: 'bars',
+    nodes: [
+      { id: 'x', op: 'Input', params: { shape: [1, 8, 8] } },
+      { id: 'flat', op: 'Flatten', params: {} },
+      { id: 'fc', op: 'Linear', params: { outFeatures: 2 } },
+    ],
+    edges: [
+      { from: 'x', to: 'flat' },
+      { from: 'flat', to: 'fc' },
+    ],
+  };
   writeFileSync(join(dir, 'bars.json'), JSON.stringify(model));
   const r = netloom('train', 'bars.json', '--data', 'bars', '--loss', 'cross-entropy', '--epochs', '30', '--batch-size', '8', '--lr', '0.05', '-o', 'bars-trained.json', '--json');
   assert.equal(r.status, 0, r.stderr);
@@ -52,9 +77,36 @@ test('a CSV file trains with its label column picked by name; a bad field is a o
     return `${a.toFixed(3)},${a + b > 0 ? 'pos' : 'neg'},${b.toFixed(3)}`;
   });
   writeFileSync(join(dir, 'points.csv'), `a,kind,b\n${rows.join('\n')}\n`);
-  const model = { format: 'netloom.model', version: 1, name: 'points', nodes: [{ id: 'x', op: 'Input', params: { shape: [2] } }, { id: 'fc', op: 'Linear', params: { outFeatures: 2 } }], edges: [{ from: 'x', to: 'fc' }] };
+  const model = {
+    format: 'netloom.model',
+    version: 1,
+    name: 'points',
+    nodes: [
+      { id: 'x', op: 'Input', params: { shape: [2] } },
+      { id: 'fc', op: 'Linear', params: { outFeatures: 2 } },
+    ],
+    edges: [{ from: 'x', to: 'fc' }],
+  };
   writeFileSync(join(dir, 'points.json'), JSON.stringify(model));
-  const r = netloom('train', 'points.json', '--data', 'points.csv', '--label', 'kind', '--loss', 'cross-entropy', '--epochs', '40', '--batch-size', '16', '--lr', '0.1', '-o', 'points-trained.json', '--json');
+  const r = netloom(
+    'train',
+    'points.json',
+    '--data',
+    'points.csv',
+    '--label',
+    'kind',
+    '--loss',
+    'cross-entropy',
+    '--epochs',
+    '40',
+    '--batch-size',
+    '16',
+    '--lr',
+    '0.1',
+    '-o',
+    'points-trained.json',
+    '--json',
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.ok(epochs(r.stdout).at(-1).accuracy >= 0.95);
   writeFileSync(join(dir, 'bad.csv'), 'a,kind,b\n1,pos,2\n1,neg,oops\n');

@@ -32,17 +32,50 @@ test('generate runs the char-LSTM template by recomputation (another seed, other
   assert.match(bad.stderr, /^netloom: --prompt: character "Z" is not in the vocabulary of 53 characters built from .*sonnets\.txt\n$/);
 });
 
-test('train --text trains a language model on a person\'s text at word level, showing the vocabulary', () => {
+test("train --text trains a language model on a person's text at word level, showing the vocabulary", () => {
   writeFileSync(join(dir, 'mine.txt'), 'the cat sat on the mat and the dog sat on the log '.repeat(8));
   const model = doc(
-    [node('words', 'Input', { shape: ['T'], dtype: 'int64' }), node('emb', 'Embedding', { numEmbeddings: 12, embeddingDim: 8 }), node('attn', 'MultiheadAttention', { numHeads: 2, causal: true }), node('head', 'Linear', { outFeatures: 12 })],
-    [['words', 'emb'], ['emb', 'attn'], ['attn', 'head']],
+    [
+      node('words', 'Input', { shape: ['T'], dtype: 'int64' }),
+      node('emb', 'Embedding', { numEmbeddings: 12, embeddingDim: 8 }),
+      node('attn', 'MultiheadAttention', { numHeads: 2, causal: true }),
+      node('head', 'Linear', { outFeatures: 12 }),
+    ],
+    [
+      ['words', 'emb'],
+      ['emb', 'attn'],
+      ['attn', 'head'],
+    ],
   );
   writeFileSync(join(dir, 'lm.json'), JSON.stringify(model));
-  const r = netloom('train', 'lm.json', '--text', 'mine.txt', '--level', 'word', '--seq-len', '8', '--epochs', '2', '--batch-size', '4', '--optimizer', 'adam', '--loss', 'cross-entropy', '-o', 'trained.json', '--json');
+  const r = netloom(
+    'train',
+    'lm.json',
+    '--text',
+    'mine.txt',
+    '--level',
+    'word',
+    '--seq-len',
+    '8',
+    '--epochs',
+    '2',
+    '--batch-size',
+    '4',
+    '--optimizer',
+    'adam',
+    '--loss',
+    'cross-entropy',
+    '-o',
+    'trained.json',
+    '--json',
+  );
   ok(r);
   assert.match(r.stderr, /vocabulary \(mine\.txt, word level\): 8 words: and cat dog log mat on sat the/);
-  const epochs = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'epoch');
+  const epochs = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.event === 'epoch');
   assert.equal(epochs.length, 2);
   const g = netloom('generate', 'trained.json', '--text', 'mine.txt', '--level', 'word', '--prompt', 'the cat', '--length', '4', '--temperature', '0');
   ok(g);

@@ -49,7 +49,11 @@ test('an output that is the input is refused before any work, and the input is u
 
 test('train goes on when stdout closes and when a checkpoint cannot be written, and writes its output', async () => {
   writeFileSync(at('t.json'), MLP);
-  const child = spawn(process.execPath, [BIN, 'train', 't.json', '--dataset', 'xor', '--loss', 'cross-entropy', '--epochs', '2', '--json', '--checkpoint', join('gone', 'ck.safetensors'), '-o', 'trained.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'train', 't.json', '--dataset', 'xor', '--loss', 'cross-entropy', '--epochs', '2', '--json', '--checkpoint', join('gone', 'ck.safetensors'), '-o', 'trained.json'],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   child.stdout.destroy(); // the reader went away before the first line (`| head -0`)
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));

@@ -72,7 +72,16 @@ test('import writes a model document with a safetensors sidecar that re-exports 
 });
 
 test('run writes one .npy per output into a folder when there are several', () => {
-  const model = { format: 'netloom.model', version: 1, name: 'rnn', nodes: [{ id: 'x', op: 'Input', params: { shape: [4, 3] } }, { id: 'lstm', op: 'LSTM', params: { hiddenSize: 5 } }], edges: [{ from: 'x', to: 'lstm' }] };
+  const model = {
+    format: 'netloom.model',
+    version: 1,
+    name: 'rnn',
+    nodes: [
+      { id: 'x', op: 'Input', params: { shape: [4, 3] } },
+      { id: 'lstm', op: 'LSTM', params: { hiddenSize: 5 } },
+    ],
+    edges: [{ from: 'x', to: 'lstm' }],
+  };
   writeFileSync(at('rnn.json'), JSON.stringify(model));
   ok(netloom('run', 'rnn.json', '--input', npy('seq.npy', [2, 4, 3]), '-o', 'outs'));
   assert.deepEqual(readdirSync(at('outs')).sort(), ['lstm.c.npy', 'lstm.h.npy', 'lstm.output.npy']);

@@ -13,7 +13,7 @@ import { checkOnnxText, pythonOnnxMissing, textCases } from '../../scripts/check
 const torchMissing = pythonTorchMissing();
 const onnxMissing = pythonOnnxMissing();
 
-test('model.py of small templates runs in PyTorch with Netloom\'s parameter count and ONNX Runtime\'s outputs', { skip: torchMissing ?? false }, async () => {
+test("model.py of small templates runs in PyTorch with Netloom's parameter count and ONNX Runtime's outputs", { skip: torchMissing ?? false }, async () => {
   const engine = new NodeEngine();
   try {
     for (const id of ['mlp-3-4-2', 'llama-block']) {
@@ -65,7 +65,13 @@ test('model.py takes several inputs by name and writes several outputs to a fold
 
 test('ONNX text of small models and training steps parses back to the same graph, and a changed text does not', { skip: onnxMissing ?? false }, () => {
   // The quick ones here (npm run check:onnx-text also parses the Llama block, the LSTM and the CA2 CNN).
-  const cases = textCases(['mlp-3-4-2', 'conv-example', 'lenet5', 'autoencoder'], [['mlp-3-4-2', 'mse'], ['lenet5', 'cross-entropy']]);
+  const cases = textCases(
+    ['mlp-3-4-2', 'conv-example', 'lenet5', 'autoencoder'],
+    [
+      ['mlp-3-4-2', 'mse'],
+      ['lenet5', 'cross-entropy'],
+    ],
+  );
   const mlp = cases.find((c) => c.name === 'mlp-3-4-2')!;
   cases.push({ ...mlp, name: 'changed', text: mlp.text.replace('transB = 1', 'transB = 0') });
   const { status, report } = checkOnnxText(cases);

@@ -25,7 +25,13 @@ const modelFile = (name: string, doc: ModelDocument) => {
   writeFileSync(path, JSON.stringify(doc));
   return path;
 };
-const doc = (name: string, nodes: ModelDocument['nodes'], edges: [string, string][]): ModelDocument => ({ format: 'netloom.model', version: 1, name, nodes, edges: edges.map(([from, to]) => ({ from, to })) });
+const doc = (name: string, nodes: ModelDocument['nodes'], edges: [string, string][]): ModelDocument => ({
+  format: 'netloom.model',
+  version: 1,
+  name,
+  nodes,
+  edges: edges.map(([from, to]) => ({ from, to })),
+});
 const input = (id: string, shape: (number | string)[], dtype = 'float32') => ({ id, op: 'Input', params: { shape, dtype } });
 const layer = (id: string, op: string, params = {}) => ({ id, op, params });
 const floats = (dims: number[], data: number[]): Tensor => ({ dtype: 'float32', dims, data: Float32Array.from(data) });
@@ -38,12 +44,24 @@ const close = (actual: ArrayLike<number>, expected: number[], what: string, tol 
 function stepJson(...args: string[]) {
   const r = netloom('step', ...args, '--json');
   assert.equal(r.status, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const find = (phase: string, id?: string) => lines.find((l) => l.phase === phase && (id === undefined || l.layer === id));
   return { lines, find };
 }
 
-const fxyz = doc('f = (x + y)·z', [input('x', []), input('y', []), input('z', []), layer('q', 'Add'), layer('f', 'Mul')], [['x', 'q'], ['y', 'q'], ['q', 'f'], ['z', 'f']]);
+const fxyz = doc(
+  'f = (x + y)·z',
+  [input('x', []), input('y', []), input('z', []), layer('q', 'Add'), layer('f', 'Mul')],
+  [
+    ['x', 'q'],
+    ['y', 'q'],
+    ['q', 'f'],
+    ['z', 'f'],
+  ],
+);
 
 describe('netloom step: deck 001, f(x, y, z) = (x + y)·z at −2, 5, −4', () => {
   const file = modelFile('fxyz', fxyz);
@@ -98,12 +116,26 @@ test('decks 001/002: ReLU on [1, −2, 3, −1] with upstream [4, −1, 5, 9] gi
   assert.match(find('backward', 'z').rule[0], /ReLU's mask/);
 });
 
-test("deck 001: softmax of the scores 3.2, 5.1, −1.7 is 0.13, 0.87, 0.00 and the cross-entropy of class 0 is 2.04", () => {
+test('deck 001: softmax of the scores 3.2, 5.1, −1.7 is 0.13, 0.87, 0.00 and the cross-entropy of class 0 is 2.04', () => {
   const expected = loadFixture<{ softmax: { probabilities: number[]; loss: number; dscores: number[] } }>('debug-course.json').softmax;
-  const file = modelFile('softmax', doc('softmax', [input('scores', [3]), input('label', [], 'int64'), layer('p', 'Softmax'), layer('loss', 'CrossEntropyLoss')], [['scores', 'p'], ['scores', 'loss:input'], ['label', 'loss:target']]));
+  const file = modelFile(
+    'softmax',
+    doc(
+      'softmax',
+      [input('scores', [3]), input('label', [], 'int64'), layer('p', 'Softmax'), layer('loss', 'CrossEntropyLoss')],
+      [
+        ['scores', 'p'],
+        ['scores', 'loss:input'],
+        ['label', 'loss:target'],
+      ],
+    ),
+  );
   const { find } = stepJson(file, '--input', 'scores=[3.2,5.1,-1.7]', '--input', 'label=0');
   const p = find('forward', 'p').outputs[0].data as number[];
-  assert.deepEqual(p.map((v) => v.toFixed(2)), ['0.13', '0.87', '0.00']);
+  assert.deepEqual(
+    p.map((v) => v.toFixed(2)),
+    ['0.13', '0.87', '0.00'],
+  );
   close(p, expected.probabilities, 'softmax');
   assert.equal(find('loss').loss.toFixed(2), '2.04');
   close([find('loss').loss], [expected.loss], 'loss');
@@ -117,9 +149,17 @@ test('netloom step --template with a loss, --update and --check: the update and 
   const update = find('update');
   assert.equal(update.lr, 0.5);
   assert.equal(update.lossBefore, find('loss').loss);
-  for (const p of update.params) close(p.after.data, p.before.data.map((w: number, i: number) => w - 0.5 * p.gradient.data[i]), p.key);
+  for (const p of update.params)
+    close(
+      p.after.data,
+      p.before.data.map((w: number, i: number) => w - 0.5 * p.gradient.data[i]),
+      p.key,
+    );
   const checks = lines.filter((l) => l.phase === 'check');
-  assert.deepEqual(checks.map((c) => c.layer), ['loss', 'linear2', 'sigmoid1', 'linear1']);
+  assert.deepEqual(
+    checks.map((c) => c.layer),
+    ['loss', 'linear2', 'sigmoid1', 'linear1'],
+  );
   for (const c of checks) assert.ok(c.pass && c.checked > 0 && c.dtype === 'float64', JSON.stringify(c));
 });
 
@@ -149,7 +189,10 @@ describe('core/debug', () => {
     const dW = back.params.find((p) => p.name === 'y.weight')!;
     assert.deepEqual(dW.value.dims, [4, 3]);
     close(dW.value.data as Float32Array, m.dw[0].map((_, j) => m.dw.map((row) => row[j])).flat(), '∂L/∂W');
-    assert.ok(back.rule.some((r) => r.includes('∂L/∂x = ∂L/∂y·W')), back.rule.join('; '));
+    assert.ok(
+      back.rule.some((r) => r.includes('∂L/∂x = ∂L/∂y·W')),
+      back.rule.join('; '),
+    );
     await debug.release();
   });
 
@@ -166,7 +209,16 @@ describe('core/debug', () => {
   });
 
   test('where a value fans out, each reader sends its share and the total is their sum', async () => {
-    const model = doc('fan-out', [input('x', [3]), layer('r', 'ReLU'), layer('s', 'Sigmoid'), layer('out', 'Add')], [['x', 'r'], ['x', 's'], ['r', 'out'], ['s', 'out']]);
+    const model = doc(
+      'fan-out',
+      [input('x', [3]), layer('r', 'ReLU'), layer('s', 'Sigmoid'), layer('out', 'Add')],
+      [
+        ['x', 'r'],
+        ['x', 's'],
+        ['r', 'out'],
+        ['s', 'out'],
+      ],
+    );
     const debug = await Debugger.open(engine, model);
     const run = await debug.run({ inputs: { x: floats([1, 3], [-1, 0.5, 2]) }, upstream: floats([1, 3], [1, 2, 3]) });
     const share = (id: string) => run.trace.backward.find((s) => s.layer === id)!.downstream[0];
@@ -185,14 +237,26 @@ describe('core/debug', () => {
     const run = await debug.run({ inputs: { x: floats([2, 3], [1, 2, 3, -1, 0, 1]) }, target: floats([2, 2], [0.5, -0.5, 1, 0]) });
     const update = await run.update();
     assert.deepEqual(update.params.map((p) => p.key).sort(), ['linear1.bias', 'linear1.weight', 'linear2.bias', 'linear2.weight']);
-    for (const p of update.params) close(p.after.data as Float32Array, Array.from(p.before.data as Float32Array, (w, i) => w - 0.5 * Number(p.gradient.data[i])), p.key);
+    for (const p of update.params)
+      close(
+        p.after.data as Float32Array,
+        Array.from(p.before.data as Float32Array, (w, i) => w - 0.5 * Number(p.gradient.data[i])),
+        p.key,
+      );
     assert.equal(update.lossBefore, run.trace.loss);
     assert.ok(update.lossAfter < update.lossBefore, `one step downhill: ${update.lossBefore} → ${update.lossAfter}`);
     await debug.release();
   });
 
   test('composite layers expand to their ONNX nodes, with values and gradients', async () => {
-    const model = doc('linear', [input('x', [3]), layer('fc', 'Linear', { outFeatures: 2 }), layer('act', 'Tanh')], [['x', 'fc'], ['fc', 'act']]);
+    const model = doc(
+      'linear',
+      [input('x', [3]), layer('fc', 'Linear', { outFeatures: 2 }), layer('act', 'Tanh')],
+      [
+        ['x', 'fc'],
+        ['fc', 'act'],
+      ],
+    );
     const debug = await Debugger.open(engine, model);
     const run = await debug.run({ inputs: { x: floats([1, 3], [1, 2, 3]) } });
     const nodes = run.expand('fc');
@@ -206,7 +270,7 @@ describe('per-layer gradient check on the templates', () => {
   const engine = new NodeEngine();
   after(() => engine.dispose());
   let seed = 7;
-  const uniform = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const uniform = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
   const sized = (shape: (number | string)[]) => shape.map((d) => (typeof d === 'number' ? d : d === 'N' ? 2 : 5));
 
@@ -216,9 +280,28 @@ describe('per-layer gradient check on the templates', () => {
   // training graph needs llama-block's sequence length T known.
   const shorter: Record<string, Record<string, (number | string)[]>> = { 'char-lstm': { chars: [8] }, 'llama-block': { x: [5, 512] } };
   test('active Dropout is checked with the mask the traced step drew', async () => {
-    const model = doc('dropout', [input('x', [6]), layer('fc', 'Linear', { outFeatures: 5 }), layer('drop', 'Dropout', { p: 0.4 }), layer('out', 'Tanh')], [['x', 'fc'], ['fc', 'drop'], ['drop', 'out']]);
+    const model = doc(
+      'dropout',
+      [input('x', [6]), layer('fc', 'Linear', { outFeatures: 5 }), layer('drop', 'Dropout', { p: 0.4 }), layer('out', 'Tanh')],
+      [
+        ['x', 'fc'],
+        ['fc', 'drop'],
+        ['drop', 'out'],
+      ],
+    );
     const debug = await Debugger.open(engine, model);
-    const run = await debug.run({ inputs: { x: floats([2, 6], Array.from({ length: 12 }, (_, i) => Math.sin(i + 1))) }, upstream: floats([2, 5], Array.from({ length: 10 }, (_, i) => Math.cos(i))) });
+    const run = await debug.run({
+      inputs: {
+        x: floats(
+          [2, 6],
+          Array.from({ length: 12 }, (_, i) => Math.sin(i + 1)),
+        ),
+      },
+      upstream: floats(
+        [2, 5],
+        Array.from({ length: 10 }, (_, i) => Math.cos(i)),
+      ),
+    });
     const checks = await checkGradients(engine, run);
     const drop = checks.find((c) => c.layer === 'drop')!;
     assert.ok(drop.pass && drop.checked > 0 && drop.dtype === 'float64', JSON.stringify(drop));
@@ -227,7 +310,14 @@ describe('per-layer gradient check on the templates', () => {
   });
 
   test('a wrong gradient fails the check', async () => {
-    const model = doc('mlp', [input('x', [3]), layer('fc', 'Linear', { outFeatures: 2 }), layer('act', 'Tanh')], [['x', 'fc'], ['fc', 'act']]);
+    const model = doc(
+      'mlp',
+      [input('x', [3]), layer('fc', 'Linear', { outFeatures: 2 }), layer('act', 'Tanh')],
+      [
+        ['x', 'fc'],
+        ['fc', 'act'],
+      ],
+    );
     const debug = await Debugger.open(engine, model);
     const run = await debug.run({ inputs: { x: floats([1, 3], [1, -2, 0.5]) }, upstream: floats([1, 2], [1, -1]) });
     const weight = run.trace.backward.find((s) => s.layer === 'fc')!.params.find((p) => p.name === 'fc.weight')!;
@@ -245,7 +335,10 @@ describe('per-layer gradient check on the templates', () => {
       const inputs: Record<string, Tensor> = {};
       for (const i of debug.graph.inputs) {
         const dims = sized(i.type.shape);
-        inputs[i.nodeId] = i.type.dtype === 'int64' ? { dtype: 'int64', dims, data: BigInt64Array.from({ length: elementCount(dims) }, () => BigInt(Math.floor(uniform() * 10))) } : floats(dims, Array.from({ length: elementCount(dims) }, normal));
+        inputs[i.nodeId] =
+          i.type.dtype === 'int64'
+            ? { dtype: 'int64', dims, data: BigInt64Array.from({ length: elementCount(dims) }, () => BigInt(Math.floor(uniform() * 10))) }
+            : floats(dims, Array.from({ length: elementCount(dims) }, normal));
       }
       const shape = sized(debug.upstreamType!.shape);
       const run = await debug.run({ inputs, upstream: floats(shape, Array.from({ length: elementCount(shape) }, normal)) });
@@ -258,7 +351,17 @@ describe('per-layer gradient check on the templates', () => {
 });
 
 describe("netloom step: deck 003's perceptron trace, stepped with the perceptron rule from w = (0, 0)", () => {
-  const file = modelFile('perceptron', doc('perceptron', [input('x', [2]), layer('w', 'Linear', { outFeatures: 1, bias: false }), layer('decide', 'Sign', { atZero: 1 })], [['x', 'w'], ['w', 'decide']]));
+  const file = modelFile(
+    'perceptron',
+    doc(
+      'perceptron',
+      [input('x', [2]), layer('w', 'Linear', { outFeatures: 1, bias: false }), layer('decide', 'Sign', { atZero: 1 })],
+      [
+        ['x', 'w'],
+        ['w', 'decide'],
+      ],
+    ),
+  );
   const step = (x: string, y: string, w: string) => stepJson(file, '--input', `x=${x}`, '--target', `[${y}]`, '--param', `w.weight=${w}`, '--update', '--optimizer', 'perceptron');
 
   test('x = (1, −1), y = −1: ŷ = sign₊(0) = +1, no match, w becomes (−1, 1)', () => {
@@ -268,7 +371,10 @@ describe("netloom step: deck 003's perceptron trace, stepped with the perceptron
     const update = find('update');
     assert.equal(update.optimizer, 'perceptron');
     assert.equal(update.lr, 1);
-    assert.deepEqual(update.params.map((p: { key: string; before: { data: number[] }; after: { data: number[] } }) => [p.key, p.before.data, p.after.data]), [['w.weight', [0, 0], [-1, 1]]]);
+    assert.deepEqual(
+      update.params.map((p: { key: string; before: { data: number[] }; after: { data: number[] } }) => [p.key, p.before.data, p.after.data]),
+      [['w.weight', [0, 0], [-1, 1]]],
+    );
   });
 
   test('then x = (−1, 1), y = +1 from w = (−1, 1): ŷ = +1, a match, w stays', () => {

@@ -8,10 +8,16 @@ import { doc, node } from '../unit/helpers.ts';
 
 // A chain of big matrix products: long enough to see whether the caller's event loop keeps turning.
 const heavy = encodeModelBytes(
-  compileModel(doc([node('x', 'Input', { shape: [1024] }), ...Array.from({ length: 8 }, (_, i) => node(`fc${i}`, 'Linear', { outFeatures: 1024 }))], Array.from({ length: 8 }, (_, i) => [i === 0 ? 'x' : `fc${i - 1}`, `fc${i}`])), { seed: 1 }).model,
+  compileModel(
+    doc(
+      [node('x', 'Input', { shape: [1024] }), ...Array.from({ length: 8 }, (_, i) => node(`fc${i}`, 'Linear', { outFeatures: 1024 }))],
+      Array.from({ length: 8 }, (_, i) => [i === 0 ? 'x' : `fc${i - 1}`, `fc${i}`]),
+    ),
+    { seed: 1 },
+  ).model,
 );
 
-test('running a model does not block the caller\'s event loop', async () => {
+test("running a model does not block the caller's event loop", async () => {
   const engine = new NodeEngine();
   const session = await engine.createSession(heavy);
   // Count turns of the event loop while five heavy runs are in flight: a run on this thread would allow none.
@@ -47,7 +53,7 @@ test('sessions are cached per model and provider; CPU is always available', asyn
   await engine.dispose();
 });
 
-test('a consumed feed moves to the engine instead of being copied; other feeds stay the caller\'s', async () => {
+test("a consumed feed moves to the engine instead of being copied; other feeds stay the caller's", async () => {
   const engine = new NodeEngine();
   const session = await engine.createSession(heavy);
   const kept = new Float32Array(2 * 1024).fill(0.01);

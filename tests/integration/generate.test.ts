@@ -23,7 +23,14 @@ function gpt(positions: 'learned' | 'sinusoidal'): ModelDocument {
       node('norm', 'LayerNorm'),
       node('head', 'Linear', { outFeatures: V }),
     ],
-    [['tokens', 'emb'], ['emb', 'pos'], ['pos', 'block1'], ['block1', 'block2'], ['block2', 'norm'], ['norm', 'head']],
+    [
+      ['tokens', 'emb'],
+      ['emb', 'pos'],
+      ['pos', 'block1'],
+      ['block1', 'block2'],
+      ['block2', 'norm'],
+      ['norm', 'head'],
+    ],
   );
 }
 
@@ -41,14 +48,29 @@ function mistral(): ModelDocument {
       node('res2', 'Add'),
       node('head', 'Linear', { outFeatures: V, bias: false }),
     ],
-    [['tokens', 'emb'], ['emb', 'norm1'], ['norm1', 'attn'], ['emb', 'res1'], ['attn', 'res1'], ['res1', 'norm2'], ['norm2', 'ffn'], ['res1', 'res2'], ['ffn', 'res2'], ['res2', 'head']],
+    [
+      ['tokens', 'emb'],
+      ['emb', 'norm1'],
+      ['norm1', 'attn'],
+      ['emb', 'res1'],
+      ['attn', 'res1'],
+      ['res1', 'norm2'],
+      ['norm2', 'ffn'],
+      ['res1', 'res2'],
+      ['ffn', 'res2'],
+      ['res2', 'head'],
+    ],
   );
 }
 
 const sampling: Omit<GenerateOptions, 'cache'> = { length: 14, temperature: 1.5, topK: 8, seed: 7, weightSeed: 3 };
 
 describe('generation', () => {
-  for (const [name, model] of [['GPT, learned positions', gpt('learned')], ['GPT, sinusoidal positions', gpt('sinusoidal')], ['Mistral-like, sliding window 3', mistral()]] as const) {
+  for (const [name, model] of [
+    ['GPT, learned positions', gpt('learned')],
+    ['GPT, sinusoidal positions', gpt('sinusoidal')],
+    ['Mistral-like, sliding window 3', mistral()],
+  ] as const) {
     test(`${name}: the KV cache gives exactly the tokens of full recomputation, sampled and greedy`, async () => {
       const engine = new NodeEngine();
       for (const options of [sampling, { ...sampling, temperature: 0, topK: null }]) {
@@ -71,23 +93,44 @@ describe('generation', () => {
 
   test('a sliding window makes the cache a rolling buffer of w slots; otherwise it holds the whole sequence', () => {
     const rolling = decoderStep(mistral(), 3);
-    assert.deepEqual(rolling.caches.map((c) => [c.input, c.type.shape]), [
-      ['cache/attn/keys', ['N', 2, 3, 4]],
-      ['cache/attn/values', ['N', 2, 3, 4]],
-    ]);
-    assert.deepEqual(rolling.caches.map((c) => c.output), ['next/cache/attn/keys', 'next/cache/attn/values']);
+    assert.deepEqual(
+      rolling.caches.map((c) => [c.input, c.type.shape]),
+      [
+        ['cache/attn/keys', ['N', 2, 3, 4]],
+        ['cache/attn/values', ['N', 2, 3, 4]],
+      ],
+    );
+    assert.deepEqual(
+      rolling.caches.map((c) => c.output),
+      ['next/cache/attn/keys', 'next/cache/attn/values'],
+    );
     assert.equal(decoderStep(gpt('learned'), 17).caches.length, 4, 'two layers, keys and values each');
   });
 
   test('past the learned positions (32), recomputation slides the context while the cache refuses in words', async () => {
     const engine = new NodeEngine();
     assert.equal((await generate(engine, gpt('learned'), [1, 2, 3], { ...sampling, length: 40, cache: false })).length, 40);
-    await assert.rejects(generate(engine, gpt('learned'), [1, 2, 3], { ...sampling, length: 40, cache: true }), /reads at most 32 positions: with the cache, prompt \+ length \(43\) must not exceed that/);
+    await assert.rejects(
+      generate(engine, gpt('learned'), [1, 2, 3], { ...sampling, length: 40, cache: true }),
+      /reads at most 32 positions: with the cache, prompt \+ length \(43\) must not exceed that/,
+    );
     await engine.dispose();
   });
 
   test('a layer that mixes positions without a cache is refused by name', () => {
-    const lstm = doc([node('tokens', 'Input', { shape: [10], dtype: 'int64' }), node('emb', 'Embedding', { numEmbeddings: V, embeddingDim: 8 }), node('lstm', 'LSTM', { hiddenSize: 8 }), node('head', 'Linear', { outFeatures: V })], [['tokens', 'emb'], ['emb', 'lstm'], ['lstm:output', 'head']]);
+    const lstm = doc(
+      [
+        node('tokens', 'Input', { shape: [10], dtype: 'int64' }),
+        node('emb', 'Embedding', { numEmbeddings: V, embeddingDim: 8 }),
+        node('lstm', 'LSTM', { hiddenSize: 8 }),
+        node('head', 'Linear', { outFeatures: V }),
+      ],
+      [
+        ['tokens', 'emb'],
+        ['emb', 'lstm'],
+        ['lstm:output', 'head'],
+      ],
+    );
     assert.throws(() => decoderStep(lstm, 10), /lstm \(LSTM\) has no decoder step/);
   });
 });

@@ -26,7 +26,7 @@ function values(spec: InputSpec, seed: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => {
     const v = Math.sin(seed * 7.3 + i * 1.91) * 1.5;
     if (spec.kind === 'positive') return 0.3 + Math.abs(v);
-    if (spec.kind === 'distinct') return (i * 0.37 + seed) % 3 - 1.5 + ((i * 7) % 5) * 0.013;
+    if (spec.kind === 'distinct') return ((i * 0.37 + seed) % 3) - 1.5 + ((i * 7) % 5) * 0.013;
     return Math.abs(v) < 0.1 ? v + 0.3 : v;
   });
 }
@@ -35,7 +35,11 @@ async function check(op: string, inputs: Record<string, InputSpec>, body: (b: On
   const b = new OnnxBuilder(opset);
   const y = body(b);
   const graphInputs = Object.entries(inputs).map(([name, s]) => valueInfo(name, { shape: s.shape.map((d, i) => (s.symbolic?.includes(i) ? `${name}_${i}` : d)), dtype: 'float32' }));
-  const probe: ModelProto = { ir_version: opset >= 20 ? 9 : 8, opset_import: [{ domain: '', version: opset }], graph: { name: 'g', node: [...b.nodes], initializer: [...b.initializers], input: graphInputs, output: [] } };
+  const probe: ModelProto = {
+    ir_version: opset >= 20 ? 9 : 8,
+    opset_import: [{ domain: '', version: opset }],
+    graph: { name: 'g', node: [...b.nodes], initializer: [...b.initializers], input: graphInputs, output: [] },
+  };
   const concrete = { ...probe, graph: { ...probe.graph, input: Object.entries(inputs).map(([name, s]) => valueInfo(name, { shape: s.shape, dtype: 'float32' })) } };
   const yShape = annotate(concrete.graph, opset).get(y)!.shape as number[];
   const r = b.addInitializer(floatTensor('R', yShape, values({ shape: yShape }, 99)));
@@ -105,10 +109,22 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, num
   ['ReduceMean', { x: { shape: [2, 3, 2] } }, (b) => b.reduce('ReduceMean', 'x', [0, 2], true)],
   ['LogSoftmax', { x: { shape: [2, 4] } }, (b) => b.op('LogSoftmax', ['x'], { axis: 1 })],
   ['Softmax', { x: { shape: [2, 4] } }, (b) => b.op('Softmax', ['x'], { axis: -1 })],
-  ['NegativeLogLikelihoodLoss', { x: { shape: [3, 4] } }, (b) => b.op('NegativeLogLikelihoodLoss', ['x', b.addInitializer(int64Tensor('y', [3], [1, 3, -1]))], { reduction: 'none', ignore_index: -1 })],
-  ['SoftmaxCrossEntropyLoss (mean, one label ignored)', { x: { shape: [3, 4] } }, (b) => b.op('SoftmaxCrossEntropyLoss', ['x', b.addInitializer(int64Tensor('y', [3], [1, 3, -1]))], { ignore_index: -1 })],
+  [
+    'NegativeLogLikelihoodLoss',
+    { x: { shape: [3, 4] } },
+    (b) => b.op('NegativeLogLikelihoodLoss', ['x', b.addInitializer(int64Tensor('y', [3], [1, 3, -1]))], { reduction: 'none', ignore_index: -1 }),
+  ],
+  [
+    'SoftmaxCrossEntropyLoss (mean, one label ignored)',
+    { x: { shape: [3, 4] } },
+    (b) => b.op('SoftmaxCrossEntropyLoss', ['x', b.addInitializer(int64Tensor('y', [3], [1, 3, -1]))], { ignore_index: -1 }),
+  ],
   ['SoftmaxCrossEntropyLoss (sum)', { x: { shape: [3, 4] } }, (b) => b.op('SoftmaxCrossEntropyLoss', ['x', b.addInitializer(int64Tensor('y', [3], [1, 3, 0]))], { reduction: 'sum' })],
-  ['SoftmaxCrossEntropyLoss (none, N×C×d)', { x: { shape: [2, 3, 2] } }, (b) => b.op('SoftmaxCrossEntropyLoss', ['x', b.addInitializer(int64Tensor('y', [2, 2], [0, 2, 1, 1]))], { reduction: 'none' })],
+  [
+    'SoftmaxCrossEntropyLoss (none, N×C×d)',
+    { x: { shape: [2, 3, 2] } },
+    (b) => b.op('SoftmaxCrossEntropyLoss', ['x', b.addInitializer(int64Tensor('y', [2, 2], [0, 2, 1, 1]))], { reduction: 'none' }),
+  ],
   ['Gather', { table: { shape: [5, 2] } }, (b) => b.op('Gather', ['table', b.addInitializer(int64Tensor('ids', [2, 3], [0, 4, 4, 1, 0, 2]))], { axis: 0 })],
   ['Gather (one index)', { x: { shape: [2, 3, 2] } }, (b) => b.op('Gather', ['x', b.ints([1], true)], { axis: -1 })],
   ['Expand', { x: { shape: [2, 1, 3] } }, (b) => b.op('Expand', ['x', b.ints([2, 4, 3])])],
@@ -121,12 +137,28 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, num
   ['Conv (1-D)', { x: { shape: [2, 2, 6] }, w: { shape: [2, 2, 3] } }, (b) => b.op('Conv', ['x', 'w'], { pads: [1, 1], kernel_shape: [3] })],
   ['Conv (grouped)', { x: { shape: [2, 4, 5, 5] }, w: { shape: [6, 2, 3, 3] } }, (b) => b.op('Conv', ['x', 'w'], { group: 2, pads: [1, 1, 1, 1], kernel_shape: [3, 3] })],
   ['Conv (depthwise, strided)', { x: { shape: [2, 3, 6, 6] }, w: { shape: [6, 1, 3, 3] } }, (b) => b.op('Conv', ['x', 'w'], { group: 3, strides: [2, 2], pads: [1, 1, 1, 1], kernel_shape: [3, 3] })],
-  ['Conv (grouped, strided, dilated)', { x: { shape: [2, 6, 7, 7] }, w: { shape: [4, 3, 2, 2] } }, (b) => b.op('Conv', ['x', 'w'], { group: 2, strides: [2, 2], dilations: [2, 2], kernel_shape: [2, 2] })],
-  ['ConvTranspose', { x: { shape: [2, 2, 3, 3] }, w: { shape: [2, 3, 3, 3] }, c: { shape: [3] } }, (b) => b.op('ConvTranspose', ['x', 'w', 'c'], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], kernel_shape: [3, 3] })],
+  [
+    'Conv (grouped, strided, dilated)',
+    { x: { shape: [2, 6, 7, 7] }, w: { shape: [4, 3, 2, 2] } },
+    (b) => b.op('Conv', ['x', 'w'], { group: 2, strides: [2, 2], dilations: [2, 2], kernel_shape: [2, 2] }),
+  ],
+  [
+    'ConvTranspose',
+    { x: { shape: [2, 2, 3, 3] }, w: { shape: [2, 3, 3, 3] }, c: { shape: [3] } },
+    (b) => b.op('ConvTranspose', ['x', 'w', 'c'], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], kernel_shape: [3, 3] }),
+  ],
   ['ConvTranspose (grouped)', { x: { shape: [1, 4, 3, 3] }, w: { shape: [4, 1, 2, 2] } }, (b) => b.op('ConvTranspose', ['x', 'w'], { group: 2, strides: [2, 2], kernel_shape: [2, 2] })],
-  ['ConvTranspose (grouped, output padding)', { x: { shape: [2, 4, 3, 3] }, w: { shape: [4, 3, 3, 3] } }, (b) => b.op('ConvTranspose', ['x', 'w'], { group: 2, strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], kernel_shape: [3, 3] })],
+  [
+    'ConvTranspose (grouped, output padding)',
+    { x: { shape: [2, 4, 3, 3] }, w: { shape: [4, 3, 3, 3] } },
+    (b) => b.op('ConvTranspose', ['x', 'w'], { group: 2, strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], kernel_shape: [3, 3] }),
+  ],
   ['AveragePool', { x: { shape: [1, 2, 5, 5] } }, (b) => b.op('AveragePool', ['x'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 0 })],
-  ['AveragePool (ceil, counting pads)', { x: { shape: [2, 1, 6, 6] } }, (b) => b.op('AveragePool', ['x'], { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1, ceil_mode: 1 })],
+  [
+    'AveragePool (ceil, counting pads)',
+    { x: { shape: [2, 1, 6, 6] } },
+    (b) => b.op('AveragePool', ['x'], { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1, ceil_mode: 1 }),
+  ],
   ['GatherElements', { x: { shape: [3, 4] } }, (b) => b.op('GatherElements', ['x', b.addInitializer(int64Tensor('idx', [3, 1], [2, 0, 3]))], { axis: 1 })],
   ['ReduceMax', { x: { shape: [2, 3, 4], kind: 'distinct' } }, (b) => b.reduce('ReduceMax', 'x', [2], false)],
   ['MaxPool', { x: { shape: [1, 2, 5, 5], kind: 'distinct' } }, (b) => b.op('MaxPool', ['x'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })],
@@ -139,7 +171,7 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, num
   ['Sign', { x: { shape: [2, 3] } }, (b) => b.op('Sign', ['x'])],
   // Ops of imported models (issue 13).
   ['Slice (only the sliced axis known)', { x: { shape: [3, 4, 5], symbolic: [0, 1] } }, (b) => b.reshape(b.op('Slice', ['x', b.ints([1]), b.ints([2 ** 62]), b.ints([2])]), [3, 4, 4])],
-  ['Slice (strided, as Swin\'s patch merging)', { x: { shape: [2, 5, 4, 3] } }, (b) => b.op('Slice', ['x', b.ints([1, 0]), b.ints([2 ** 62, 2 ** 62]), b.ints([1, 2]), b.ints([2, 3])])],
+  ["Slice (strided, as Swin's patch merging)", { x: { shape: [2, 5, 4, 3] } }, (b) => b.op('Slice', ['x', b.ints([1, 0]), b.ints([2 ** 62, 2 ** 62]), b.ints([1, 2]), b.ints([2, 3])])],
   ['Slice (sliced axes symbolic)', { x: { shape: [4, 6], symbolic: [0, 1] } }, (b) => b.reshape(b.op('Slice', ['x', b.ints([-3, 1]), b.ints([2 ** 62, 4]), b.ints([0, 1])]), [3, 3])],
   ['HardSigmoid', { x: { shape: [2, 5] } }, (b) => b.op('HardSigmoid', [b.op('Mul', ['x', b.floats([3])])], { alpha: { float: 0.25 }, beta: { float: 0.4 } })],
   ['HardSwish', { x: { shape: [2, 5] } }, (b) => b.op('HardSwish', [b.op('Mul', ['x', b.floats([3])])])],
@@ -148,8 +180,16 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, num
   ['Pad', { x: { shape: [2, 3, 2] } }, (b) => b.op('Pad', ['x', b.ints([0, 1, 0, 0, 2, 1])])],
   ['Trilu', { x: { shape: [2, 3, 4] } }, (b) => b.op('Trilu', ['x', b.ints([1], true)], { upper: 1 })],
   ['Trilu (lower)', { x: { shape: [4, 3] } }, (b) => b.op('Trilu', ['x'], { upper: 0 })],
-  ['Resize (nearest, scales)', { x: { shape: [1, 2, 2, 3] } }, (b) => b.op('Resize', ['x', '', b.floats([1, 1, 2, 1.5], [4])], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' })],
-  ['Resize (bilinear, sizes, align corners)', { x: { shape: [2, 1, 3, 2] } }, (b) => b.op('Resize', ['x', '', '', b.ints([2, 1, 5, 4])], { mode: 'linear', coordinate_transformation_mode: 'align_corners' })],
+  [
+    'Resize (nearest, scales)',
+    { x: { shape: [1, 2, 2, 3] } },
+    (b) => b.op('Resize', ['x', '', b.floats([1, 1, 2, 1.5], [4])], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }),
+  ],
+  [
+    'Resize (bilinear, sizes, align corners)',
+    { x: { shape: [2, 1, 3, 2] } },
+    (b) => b.op('Resize', ['x', '', '', b.ints([2, 1, 5, 4])], { mode: 'linear', coordinate_transformation_mode: 'align_corners' }),
+  ],
   ['Resize (bilinear, half pixel)', { x: { shape: [1, 1, 2, 3] } }, (b) => b.op('Resize', ['x', '', b.floats([1, 1, 2, 2], [4])], { mode: 'linear' })],
   ['Einsum', { a: { shape: [2, 3, 4] }, w: { shape: [4, 5] } }, (b) => b.op('Einsum', ['a', 'w'], { equation: 'nci,ij->ncj' })],
   ['Einsum (implicit output, contraction)', { a: { shape: [3, 2] }, c: { shape: [2, 4] } }, (b) => b.op('Einsum', ['a', 'c'], { equation: 'ij,jk' })],
@@ -198,12 +238,24 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, num
   ['ScatterElements', { x: { shape: [3, 4] }, u: { shape: [3, 1] } }, (b) => b.op('ScatterElements', ['x', b.addInitializer(int64Tensor('where', [3, 1], [2, 0, 3])), 'u'], { axis: 1 })],
   ['GatherND', { x: { shape: [3, 4] } }, (b) => b.op('GatherND', ['x', b.addInitializer(int64Tensor('at', [3, 2], [0, 1, 2, 3, 0, 1]))])],
   // ONNX's recurrent ops, with every input differentiated (T = 3, batch 2, 3 features, H = 2).
-  ['LSTM (bidirectional, initial states)', { x: { shape: [3, 2, 3] }, w: { shape: [2, 8, 3] }, r: { shape: [2, 8, 2] }, bias: { shape: [2, 16] }, h0: { shape: [2, 2, 2] }, c0: { shape: [2, 2, 2] } },
-    (b) => { const [y, h, c] = b.node('LSTM', ['x', 'w', 'r', 'bias', '', 'h0', 'c0'], { hidden_size: 2, direction: 'bidirectional' }, 3); return b.op('Add', [b.op('ReduceSum', [y, b.ints([0])], { keepdims: 0 }), b.op('Mul', [h, c])]); }],
-  ['GRU (linear before reset, as PyTorch exports it)', { x: { shape: [3, 2, 3] }, w: { shape: [1, 6, 3] }, r: { shape: [1, 6, 2] }, bias: { shape: [1, 12] } },
-    (b) => b.node('GRU', ['x', 'w', 'r', 'bias'], { hidden_size: 2, linear_before_reset: 1 }, 2)[0]],
-  ['GRU (reverse, reset before the product)', { x: { shape: [3, 2, 3] }, w: { shape: [1, 6, 3] }, r: { shape: [1, 6, 2] }, bias: { shape: [1, 12] }, h0: { shape: [1, 2, 2] } },
-    (b) => b.node('GRU', ['x', 'w', 'r', 'bias', '', 'h0'], { hidden_size: 2, direction: 'reverse' }, 2)[1]],
+  [
+    'LSTM (bidirectional, initial states)',
+    { x: { shape: [3, 2, 3] }, w: { shape: [2, 8, 3] }, r: { shape: [2, 8, 2] }, bias: { shape: [2, 16] }, h0: { shape: [2, 2, 2] }, c0: { shape: [2, 2, 2] } },
+    (b) => {
+      const [y, h, c] = b.node('LSTM', ['x', 'w', 'r', 'bias', '', 'h0', 'c0'], { hidden_size: 2, direction: 'bidirectional' }, 3);
+      return b.op('Add', [b.op('ReduceSum', [y, b.ints([0])], { keepdims: 0 }), b.op('Mul', [h, c])]);
+    },
+  ],
+  [
+    'GRU (linear before reset, as PyTorch exports it)',
+    { x: { shape: [3, 2, 3] }, w: { shape: [1, 6, 3] }, r: { shape: [1, 6, 2] }, bias: { shape: [1, 12] } },
+    (b) => b.node('GRU', ['x', 'w', 'r', 'bias'], { hidden_size: 2, linear_before_reset: 1 }, 2)[0],
+  ],
+  [
+    'GRU (reverse, reset before the product)',
+    { x: { shape: [3, 2, 3] }, w: { shape: [1, 6, 3] }, r: { shape: [1, 6, 2] }, bias: { shape: [1, 12] }, h0: { shape: [1, 2, 2] } },
+    (b) => b.node('GRU', ['x', 'w', 'r', 'bias', '', 'h0'], { hidden_size: 2, direction: 'reverse' }, 2)[1],
+  ],
   ['RNN', { x: { shape: [3, 2, 3] }, w: { shape: [1, 2, 3] }, r: { shape: [1, 2, 2] } }, (b) => b.node('RNN', ['x', 'w', 'r'], { hidden_size: 2 }, 2)[0]],
 ];
 
@@ -212,11 +264,14 @@ describe('gradient rules agree with finite differences', () => {
 
   test('every rule has a finite-difference case', () => {
     const covered = new Set(CASES.map(([op]) => op.split(' ')[0]));
-    assert.deepEqual(Object.keys(RULES).filter((op) => !covered.has(op)), []);
+    assert.deepEqual(
+      Object.keys(RULES).filter((op) => !covered.has(op)),
+      [],
+    );
   });
 });
 
-test('NegativeLogLikelihoodLoss at ONNX\'s default reduction (mean) is refused, not differentiated as if per sample', () => {
+test("NegativeLogLikelihoodLoss at ONNX's default reduction (mean) is refused, not differentiated as if per sample", () => {
   const b = new OnnxBuilder(17);
   const loss = b.op('NegativeLogLikelihoodLoss', ['x', b.addInitializer(int64Tensor('t', [3], [1, 0, 2]))]);
   const graph = { name: 'g', node: [...b.nodes], initializer: [...b.initializers], input: [valueInfo('x', { shape: [3, 4], dtype: 'float32' })], output: [] };

@@ -105,7 +105,9 @@ describe('ONNX backend test models round-trip', { skip: available ? false : 'lib
     const made = new Set([...passed.values()].flat().map((op) => (op === 'BatchNorm1d' ? 'BatchNorm2d' : op)));
     // No backend model reshapes with a leading 0 or a one-sample -1, the only forms that keep the batch
     // and so become the catalogue's Reshape; import-patterns.test.ts covers it.
-    const missing = Object.values(RECOGNISED).map((r) => r.layer).filter((layer) => !made.has(layer) && layer !== 'Reshape');
+    const missing = Object.values(RECOGNISED)
+      .map((r) => r.layer)
+      .filter((layer) => !made.has(layer) && layer !== 'Reshape');
     assert.deepEqual(missing, []);
     assert.ok(passed.size >= 60, `${passed.size} cases passed; skipped: ${skipped.join('; ')}`);
   });

@@ -18,7 +18,13 @@ function model(inShape: number[], outShape: (number | string)[], body: (b: OnnxB
   return {
     ir_version: 8,
     opset_import: [{ domain: '', version: 17 }],
-    graph: { name: 'm', node: b.nodes, initializer: b.initializers, input: [valueInfo('x', { shape: ['N', ...inShape], dtype: 'float32' })], output: [valueInfo('y', { shape: outShape, dtype: 'float32' })] },
+    graph: {
+      name: 'm',
+      node: b.nodes,
+      initializer: b.initializers,
+      input: [valueInfo('x', { shape: ['N', ...inShape], dtype: 'float32' })],
+      output: [valueInfo('y', { shape: outShape, dtype: 'float32' })],
+    },
   };
 }
 
@@ -29,7 +35,10 @@ async function roundTrip(m: ModelProto, inShape: number[]) {
   const [a, b] = await Promise.all([ort.InferenceSession.create(encodeModelBytes(m)), ort.InferenceSession.create(encodeModelBytes(compiled.model))]);
   const expected = (await a.run({ x })).y.data as Float32Array;
   const actual = (await b.run({ x }))[compiled.outputs[0].name].data as Float32Array;
-  assert.deepEqual([...actual].map((v) => v.toFixed(5)), [...expected].map((v) => v.toFixed(5)));
+  assert.deepEqual(
+    [...actual].map((v) => v.toFixed(5)),
+    [...expected].map((v) => v.toFixed(5)),
+  );
   return doc;
 }
 
@@ -40,7 +49,10 @@ test('MatMul followed by a bias Add becomes one Linear, weights transposed to [o
     b.op('Add', [b.op('MatMul', ['x', 'W']), 'bias'], {}, 'y');
   });
   const doc = await roundTrip(m, [6]);
-  assert.deepEqual(doc.nodes.map((n) => n.op), ['Input', 'Linear']);
+  assert.deepEqual(
+    doc.nodes.map((n) => n.op),
+    ['Input', 'Linear'],
+  );
   assert.equal(doc.nodes[1].id, 'y', 'the sink takes the graph output name');
   assert.equal(inferShapes(doc).getTotals().totalParams, 28);
 });
@@ -52,7 +64,10 @@ test('Gemm without transB becomes a Linear with its weight transposed', async ()
     b.op('Gemm', ['x', 'B', 'C'], {}, 'y');
   });
   const doc = await roundTrip(m, [5]);
-  assert.deepEqual(doc.nodes.map((n) => n.op), ['Input', 'Linear']);
+  assert.deepEqual(
+    doc.nodes.map((n) => n.op),
+    ['Input', 'Linear'],
+  );
 });
 
 test('Reshape that keeps the batch becomes Reshape; Flatten(1) becomes Flatten', async () => {
@@ -61,7 +76,10 @@ test('Reshape that keeps the batch becomes Reshape; Flatten(1) becomes Flatten',
     b.op('Flatten', [b.op('Relu', [r])], { axis: 1 }, 'y');
   });
   const doc = await roundTrip(m, [2, 3, 4]);
-  assert.deepEqual(doc.nodes.map((n) => n.op), ['Input', 'Reshape', 'ReLU', 'Flatten']);
+  assert.deepEqual(
+    doc.nodes.map((n) => n.op),
+    ['Input', 'Reshape', 'ReLU', 'Flatten'],
+  );
   assert.deepEqual(doc.nodes[1].params.shape, [4, -1]);
 });
 
@@ -73,7 +91,10 @@ test('asymmetric padding and other unrecognised forms stay OnnxOp, with their sh
     b.op('Conv', [padded, b.addInitializer(floatTensor('W2', [2, 2, 2, 2], random(16, 7)))], { pads: [0, 0, 0, 0] }, 'y');
   });
   const doc = await roundTrip(m, [1, 6, 6]);
-  assert.deepEqual(doc.nodes.map((n) => n.op), ['Input', 'Conv2d', 'OnnxOp', 'Conv2d']);
+  assert.deepEqual(
+    doc.nodes.map((n) => n.op),
+    ['Input', 'Conv2d', 'OnnxOp', 'Conv2d'],
+  );
   const inference = inferShapes(doc);
   assert.deepEqual(inference.node(doc.nodes[2].id)!.outputs![0].shape, ['N', 2, 7, 7]);
   assert.deepEqual(inference.diagnostics(), []);
@@ -84,7 +105,7 @@ test('a damaged graph (a node reading nothing) is a clear error', () => {
   assert.throws(() => importOnnx(m), /reads "nowhere", which no node, input or initializer produces/);
 });
 
-test('SoftmaxCrossEntropyLoss on class indices imports as the catalogue\'s CrossEntropyLoss, the same loss on ONNX Runtime', async () => {
+test("SoftmaxCrossEntropyLoss on class indices imports as the catalogue's CrossEntropyLoss, the same loss on ONNX Runtime", async () => {
   const source: ModelDocument = {
     format: 'netloom.model',
     version: 1,
@@ -95,14 +116,24 @@ test('SoftmaxCrossEntropyLoss on class indices imports as the catalogue\'s Cross
       { id: 'fc', op: 'Linear', params: { outFeatures: 4 } },
       { id: 'ce', op: 'CrossEntropyLoss', params: { reduction: 'sum', ignoreIndex: 2 } },
     ],
-    edges: [{ from: 'x', to: 'fc' }, { from: 'fc', to: 'ce:input' }, { from: 'labels', to: 'ce:target' }],
+    edges: [
+      { from: 'x', to: 'fc' },
+      { from: 'fc', to: 'ce:input' },
+      { from: 'labels', to: 'ce:target' },
+    ],
   };
   const exported = compileModel(source, { seed: 3 });
   assert.ok(exported.model.graph.node.some((n) => n.op_type === 'SoftmaxCrossEntropyLoss'));
   const { doc, weights } = importOnnx(exported.model);
   const ce = doc.nodes.find((n) => n.op === 'CrossEntropyLoss')!;
   assert.deepEqual(ce.params, { reduction: 'sum', ignoreIndex: 2 });
-  assert.deepEqual(doc.edges.filter((e) => e.to.startsWith(`${ce.id}:`)).map((e) => e.to).sort(), [`${ce.id}:input`, `${ce.id}:target`]);
+  assert.deepEqual(
+    doc.edges
+      .filter((e) => e.to.startsWith(`${ce.id}:`))
+      .map((e) => e.to)
+      .sort(),
+    [`${ce.id}:input`, `${ce.id}:target`],
+  );
   const reimported = compileModel(doc, { weights });
   const feeds = { x: new ort.Tensor('float32', random(15, 1), [3, 5]), labels: new ort.Tensor('int64', BigInt64Array.of(1n, 2n, 3n), [3]) };
   const [a, b] = await Promise.all([ort.InferenceSession.create(encodeModelBytes(exported.model)), ort.InferenceSession.create(encodeModelBytes(reimported.model))]);

@@ -20,15 +20,25 @@ describe('torchvision models through import and re-export', { skip: typeof model
       const bytes = readFileSync(`${MODEL_CACHE}/${name}.onnx`);
       const { doc, weights } = importOnnx(decodeModel(bytes), name);
       const inference = inferShapes(doc);
-      assert.deepEqual(inference.diagnostics().filter((d) => d.severity === 'error'), []);
+      assert.deepEqual(
+        inference.diagnostics().filter((d) => d.severity === 'error'),
+        [],
+      );
       assert.equal(inference.getTotals().totalParams, params, 'parameter count equals torchvision');
-      assert.ok(doc.nodes.some((n) => n.op === 'Conv2d'), 'convolutions are recognised');
+      assert.ok(
+        doc.nodes.some((n) => n.op === 'Conv2d'),
+        'convolutions are recognised',
+      );
 
       const compiled = compileModel(doc, { weights });
       const original = await ort.InferenceSession.create(bytes);
       const again = await ort.InferenceSession.create(encodeModelBytes(compiled.model));
       const dims = [2, ...input];
-      const x = new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37)), dims);
+      const x = new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37)),
+        dims,
+      );
       const expected = (await original.run({ x })).y.data as Float32Array;
       const actual = (await again.run({ [compiled.inputs[0].name]: x }))[compiled.outputs[0].name].data as Float32Array;
       const scale = Math.max(...expected.map(Math.abs));

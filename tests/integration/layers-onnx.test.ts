@@ -32,7 +32,10 @@ describe('layers on ONNX Runtime match PyTorch', () => {
     const c = shapes.get(v.name)!;
     test(`${v.name} (${c.op})`, async () => {
       const inputs = c.inputs.map((inp, i) => node(`in${i}`, 'Input', { shape: inp.shape, dtype: inp.dtype }));
-      const model = doc([...inputs, node('layer', c.op, c.params)], inputs.map((_, i) => [`in${i}`, `layer:${i}`]));
+      const model = doc(
+        [...inputs, node('layer', c.op, c.params)],
+        inputs.map((_, i) => [`in${i}`, `layer:${i}`]),
+      );
       const compiled = compileModel(model, { weights: weightsOf('layer', v.weights) });
       for (const key of compiled.weights.keys()) assert.ok(key.replace('layer.', '') in v.weights || !key.startsWith('layer.'), `PyTorch has ${key}`);
       const session = await ort.InferenceSession.create(encodeModelBytes(compiled.model));
@@ -42,7 +45,11 @@ describe('layers on ONNX Runtime match PyTorch', () => {
       compiled.outputs.forEach((out, i) => {
         const got = result[out.name];
         assert.deepEqual(got.dims, v.outputs[i].shape, `${out.name} shape`);
-        assert.deepEqual(out.type.shape.map((d) => (d === 'N' ? 2 : d)), v.outputs[i].shape, 'info shape');
+        assert.deepEqual(
+          out.type.shape.map((d) => (d === 'N' ? 2 : d)),
+          v.outputs[i].shape,
+          'info shape',
+        );
         assert.equal(worstError(got.data as Float32Array, floats(v.outputs[i])), 0, `${out.name} values`);
       });
       await session.release();
@@ -51,6 +58,11 @@ describe('layers on ONNX Runtime match PyTorch', () => {
 
   test('every catalogue layer is value-tested (Input through every case)', () => {
     const tested = new Set(values.map((v) => shapes.get(v.name)!.op));
-    assert.deepEqual(LAYERS.filter((l) => !l.internal).map((l) => l.op).filter((op) => op !== 'Input' && !tested.has(op)), []);
+    assert.deepEqual(
+      LAYERS.filter((l) => !l.internal)
+        .map((l) => l.op)
+        .filter((op) => op !== 'Input' && !tested.has(op)),
+      [],
+    );
   });
 });

@@ -37,7 +37,10 @@ test('the CA2-style CNN reaches 97% on MNIST within 8 epochs', async () => {
     ['relu3', 'ReLU', {}],
     ['fc2', 'Linear', { outFeatures: 10 }],
   ];
-  const model = doc([node('image', 'Input', { shape: [1, 28, 28] }), ...layers.map(([id, op, p]) => node(id, op, p))], layers.map(([id], i) => [i === 0 ? 'image' : layers[i - 1][0], id]));
+  const model = doc(
+    [node('image', 'Input', { shape: [1, 28, 28] }), ...layers.map(([id, op, p]) => node(id, op, p))],
+    layers.map(([id], i) => [i === 0 ? 'image' : layers[i - 1][0], id]),
+  );
   const graph = buildTrainingGraph(model, { optimizer: optimizerConfig('adam', { lr: 1e-3 }), loss: 'cross-entropy', seed: 0 });
   const engine = new NodeEngine();
   const epochs: Extract<TrainingEvent, { event: 'epoch' }>[] = [];

@@ -16,9 +16,27 @@ import { BACKEND_TESTS } from './model-cache.ts';
 
 /** Ops Netloom keeps no shape rule for: sequences, optionals, strings, control flow, training-only ops. */
 const OUT_OF_SCOPE = new Set([
-  'If', 'Loop', 'Scan', 'SequenceEmpty', 'SequenceInsert', 'SequenceLength', 'SequenceMap', 'SequenceAt', 'SequenceConstruct', 'SequenceErase',
-  'SplitToSequence', 'ConcatFromSequence', 'Optional', 'OptionalGetElement', 'OptionalHasElement', 'StringNormalizer', 'TfIdfVectorizer',
-  'Adagrad', 'Adam', 'Momentum', 'Gradient',
+  'If',
+  'Loop',
+  'Scan',
+  'SequenceEmpty',
+  'SequenceInsert',
+  'SequenceLength',
+  'SequenceMap',
+  'SequenceAt',
+  'SequenceConstruct',
+  'SequenceErase',
+  'SplitToSequence',
+  'ConcatFromSequence',
+  'Optional',
+  'OptionalGetElement',
+  'OptionalHasElement',
+  'StringNormalizer',
+  'TfIdfVectorizer',
+  'Adagrad',
+  'Adam',
+  'Momentum',
+  'Gradient',
 ]);
 
 const STRING = 8; // TensorProto.DataType.STRING
@@ -41,7 +59,7 @@ function typeOf(t: TensorProto): TensorType {
 
 const available = existsSync(BACKEND_TESTS);
 
-test('shape rules give the shapes of ONNX\'s backend test outputs', { skip: available ? false : 'libonnx-testdata is not installed (apt-get install libonnx-testdata)' }, () => {
+test("shape rules give the shapes of ONNX's backend test outputs", { skip: available ? false : 'libonnx-testdata is not installed (apt-get install libonnx-testdata)' }, () => {
   const wrong: string[] = [];
   const missing = new Set<string>();
   let checked = 0;
@@ -89,7 +107,7 @@ test('shape rules give the shapes of ONNX\'s backend test outputs', { skip: avai
   assert.ok(checked > 700, `${checked} backend models checked`);
 });
 
-test('symbolic sizes cancel through reshapes (swin_t\'s windows: N → N·4 → N again), so later shapes still meet', () => {
+test("symbolic sizes cancel through reshapes (swin_t's windows: N → N·4 → N again), so later shapes still meet", () => {
   const none = attributesOf({ input: [], output: [], op_type: 'Reshape' });
   const x: TensorType = { shape: ['N', 8, 8, 3], dtype: 'float32' };
   const windows = inferOnnxOp('Reshape', none, [x, { shape: [3], dtype: 'int64', value: [-1, 16, 3] }], 17)![0]!;
@@ -99,7 +117,7 @@ test('symbolic sizes cancel through reshapes (swin_t\'s windows: N → N·4 → 
   assert.deepEqual(inferOnnxOp('Add', none, [back, x], 17)![0]!.shape, ['N', 8, 8, 3]);
 });
 
-test('opset 18–20 ops newer than the backend test data: CenterCropPad, Col2Im, AffineGrid, DeformConv (ONNX\'s examples)', () => {
+test("opset 18–20 ops newer than the backend test data: CenterCropPad, Col2Im, AffineGrid, DeformConv (ONNX's examples)", () => {
   const attrs = (attribute: { name: string; type: number; ints?: number[] }[] = []) => attributesOf({ input: [], output: [], op_type: '', attribute });
   const f = (shape: number[]): TensorType => ({ shape, dtype: 'float32' });
   const i = (value: number[]): TensorType => ({ shape: [value.length], dtype: 'int64', value });

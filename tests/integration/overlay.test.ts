@@ -57,14 +57,32 @@ test("mean |activation| per layer from its first output, weight norm over all of
     ['a:1', { dtype: 'float32', dims: [1, 1], data: Float32Array.from([100]) }],
     ['b:y', { dtype: 'float32', dims: [2], data: Float32Array.from([-0.5, 0.5]) }],
   ]);
-  assert.deepEqual(meanActivations(outputs), new Map([['a', 3], ['b', 0.5]]));
+  assert.deepEqual(
+    meanActivations(outputs),
+    new Map([
+      ['a', 3],
+      ['b', 0.5],
+    ]),
+  );
   const weights = new Map([
     ['fc.weight', { shape: [2], data: Float32Array.from([3, 0]) }],
     ['fc.bias', { shape: [1], data: Float32Array.from([4]) }],
     ['block.conv.weight', { shape: [1], data: Float32Array.from([-2]) }],
   ]);
-  assert.deepEqual(weightNorms(weights), new Map([['fc', 5], ['block.conv', 2]]));
-  const scale = overlayScale(new Map([['a', 1e-6], ['b', 1e-3], ['c', 1]]))!;
+  assert.deepEqual(
+    weightNorms(weights),
+    new Map([
+      ['fc', 5],
+      ['block.conv', 2],
+    ]),
+  );
+  const scale = overlayScale(
+    new Map([
+      ['a', 1e-6],
+      ['b', 1e-3],
+      ['c', 1],
+    ]),
+  )!;
   assert.deepEqual([scale.min, scale.max], [1e-6, 1]);
   assert.equal(scale.colour(1e-6), 'rgb(68, 1, 84)');
   assert.equal(scale.colour(1e-3), 'rgb(33, 145, 140)', 'the middle of the log scale');

@@ -24,7 +24,12 @@ const dataset = (xs: number[][], ys: number[]): Dataset => ({
 const perceptron = (end: 'Sign' | 'Heaviside' | null) =>
   doc(
     [node('x', 'Input', { shape: [2] }), node('w', 'Linear', { outFeatures: 1, bias: false }), ...(end ? [node('decide', end, { atZero: 1 })] : [])],
-    end ? [['x', 'w'], ['w', 'decide']] : [['x', 'w']],
+    end
+      ? [
+          ['x', 'w'],
+          ['w', 'decide'],
+        ]
+      : [['x', 'w']],
   );
 
 async function fit(model: ReturnType<typeof doc>, data: Dataset, w0: number[], opts: { optimizer: 'perceptron' | 'sgd'; loss?: LossName; lr: number; epochs: number; batchSize: number }) {
@@ -59,7 +64,15 @@ describe("deck 003's perceptron", () => {
   });
 
   test('a longer trace, one sample per step, equals the rule written out, through a Heaviside end too', async () => {
-    const xs = [[-1, 1], [-1, 1], [1, 1], [0, 1], [1, 0], [1, 1], [0, 1]];
+    const xs = [
+      [-1, 1],
+      [-1, 1],
+      [1, 1],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+      [0, 1],
+    ];
     const ys = [-1, 1, 1, -1, 1, 1, -1];
     for (const end of ['Sign', 'Heaviside', null] as const) {
       const { w, events } = await fit(perceptron(end), dataset(xs, ys), [0, 0], { optimizer: 'perceptron', lr: 1, epochs: 1, batchSize: 1 });
@@ -75,12 +88,27 @@ test("deck 003's 1-D regression (x 10, 2, 3.5, 1; y 10.1, 1.9, 3.4, 1.1) trains 
   const y = [10.1, 1.9, 3.4, 1.1];
   const leastSquares = x.reduce((s, xi, i) => s + xi * y[i], 0) / x.reduce((s, xi) => s + xi * xi, 0);
   const model = doc([node('x', 'Input', { shape: [1] }), node('w', 'Linear', { outFeatures: 1, bias: false })], [['x', 'w']]);
-  const { w } = await fit(model, dataset(x.map((v) => [v]), y), [0], { optimizer: 'sgd', loss: 'mse', lr: 0.01, epochs: 60, batchSize: 4 });
+  const { w } = await fit(
+    model,
+    dataset(
+      x.map((v) => [v]),
+      y,
+    ),
+    [0],
+    { optimizer: 'sgd', loss: 'mse', lr: 0.01, epochs: 60, batchSize: 4 },
+  );
   assert.ok(Math.abs(w[0] - leastSquares) < 1e-5, `w = ${w[0]}, least squares ${leastSquares}`);
 });
 
 test('the binary hinge loss max(0, 1 − y·ŷ) separates ±1 labels; accuracy is 1 − the zero-one loss', async () => {
-  const xs = [[2, 1], [1, 3], [3, 2], [-1, -2], [-2, -1], [-3, -1]];
+  const xs = [
+    [2, 1],
+    [1, 3],
+    [3, 2],
+    [-1, -2],
+    [-2, -1],
+    [-3, -1],
+  ];
   const ys = [1, 1, 1, -1, -1, -1];
   const { w, events } = await fit(perceptron('Sign'), dataset(xs, ys), [-1, 0.5], { optimizer: 'sgd', loss: 'binary-hinge', lr: 0.1, epochs: 30, batchSize: 6 });
   const scores = xs.map((x) => x[0] * w[0] + x[1] * w[1]);

@@ -9,8 +9,16 @@ import { doc, node } from '../unit/helpers.ts';
 
 test('a tied Embedding looks up the table of the one it is tied to', async () => {
   const model = doc(
-    [node('src', 'Input', { shape: [3], dtype: 'int64' }), node('tgt', 'Input', { shape: [3], dtype: 'int64' }), node('a', 'Embedding', { numEmbeddings: 7, embeddingDim: 4 }), node('b', 'Embedding', { numEmbeddings: 7, embeddingDim: 4, tiedTo: 'a' })],
-    [['src', 'a'], ['tgt', 'b']],
+    [
+      node('src', 'Input', { shape: [3], dtype: 'int64' }),
+      node('tgt', 'Input', { shape: [3], dtype: 'int64' }),
+      node('a', 'Embedding', { numEmbeddings: 7, embeddingDim: 4 }),
+      node('b', 'Embedding', { numEmbeddings: 7, embeddingDim: 4, tiedTo: 'a' }),
+    ],
+    [
+      ['src', 'a'],
+      ['tgt', 'b'],
+    ],
   );
   assert.equal(inferShapes(model).getTotals().totalParams, 28);
   const compiled = compileModel(model, { seed: 1 });
@@ -20,6 +28,17 @@ test('a tied Embedding looks up the table of the one it is tied to', async () =>
   const out = await session.run({ src: ids, tgt: ids });
   assert.deepEqual([...(out.b.data as Float32Array)], [...(out.a.data as Float32Array)]);
   await session.release();
-  const wrong = doc([node('src', 'Input', { shape: [3], dtype: 'int64' }), node('a', 'Embedding', { numEmbeddings: 7, embeddingDim: 4 }), node('b', 'Embedding', { numEmbeddings: 8, embeddingDim: 4, tiedTo: 'a' })], [['src', 'a'], ['src', 'b']]);
-  assert.match(inferShapes(wrong).diagnostics().find((d) => d.severity === 'error')!.message, /cannot tie to "a": it needs a 8×4 table, not 7×4/);
+  const wrong = doc(
+    [node('src', 'Input', { shape: [3], dtype: 'int64' }), node('a', 'Embedding', { numEmbeddings: 7, embeddingDim: 4 }), node('b', 'Embedding', { numEmbeddings: 8, embeddingDim: 4, tiedTo: 'a' })],
+    [
+      ['src', 'a'],
+      ['src', 'b'],
+    ],
+  );
+  assert.match(
+    inferShapes(wrong)
+      .diagnostics()
+      .find((d) => d.severity === 'error')!.message,
+    /cannot tie to "a": it needs a 8×4 table, not 7×4/,
+  );
 });

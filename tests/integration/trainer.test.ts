@@ -18,7 +18,11 @@ import { doc, node } from '../unit/helpers.ts';
 const mlp = () =>
   doc(
     [node('x', 'Input', { shape: [2] }), node('fc1', 'Linear', { outFeatures: 32 }), node('act', 'Tanh'), node('fc2', 'Linear', { outFeatures: 3 })],
-    [['x', 'fc1'], ['fc1', 'act'], ['act', 'fc2']],
+    [
+      ['x', 'fc1'],
+      ['fc1', 'act'],
+      ['act', 'fc2'],
+    ],
   );
 
 describe('the trainer', () => {
@@ -54,12 +58,19 @@ describe('the trainer', () => {
     let steps = 0;
     let onStep: (() => void) | null = null;
     const engine = new NodeEngine();
-    const running = train(engine, graph, data, { epochs: 5, batchSize: 8, lr: 0.1 }, (e) => {
-      if (e.event !== 'step') return;
-      steps++;
-      if (steps === 3) control.pause();
-      onStep?.();
-    }, control);
+    const running = train(
+      engine,
+      graph,
+      data,
+      { epochs: 5, batchSize: 8, lr: 0.1 },
+      (e) => {
+        if (e.event !== 'step') return;
+        steps++;
+        if (steps === 3) control.pause();
+        onStep?.();
+      },
+      control,
+    );
     // Steps run in chunks: the pause lands at the end of the chunk that step 3 belongs to. Wait for the
     // trainer to park there (an event, not a sleep), then let the event loop turn: nothing may run.
     await control.parked();
@@ -91,10 +102,19 @@ describe('the trainer', () => {
     let step = 0;
     for (let epoch = 0; epoch < 3; epoch++) {
       for (let start = 0; start < 160; start += 48) {
-        const batch = batchOf(data.train, Array.from({ length: Math.min(48, 160 - start) }, (_, i) => start + i));
+        const batch = batchOf(
+          data.train,
+          Array.from({ length: Math.min(48, 160 - start) }, (_, i) => start + i),
+        );
         const lr = learningRate({ epochs: 3, batchSize: 48, lr: 0.01, warmupSteps: 5 }, step, epoch);
         step++;
-        const out = await session.run({ ...Object.fromEntries(values), [graph.inputs[0].name]: batch.x, [graph.target.name]: batch.y, lr: { dtype: 'float32', dims: [], data: Float32Array.of(lr) }, step: { dtype: 'float32', dims: [], data: Float32Array.of(step) } });
+        const out = await session.run({
+          ...Object.fromEntries(values),
+          [graph.inputs[0].name]: batch.x,
+          [graph.target.name]: batch.y,
+          lr: { dtype: 'float32', dims: [], data: Float32Array.of(lr) },
+          step: { dtype: 'float32', dims: [], data: Float32Array.of(step) },
+        });
         for (const n of values.keys()) values.set(n, out[nextName(n)]);
       }
     }
@@ -104,13 +124,33 @@ describe('the trainer', () => {
 
   test('frozen layers keep their weights; Dropout is active in training and off in evaluation', async () => {
     const model = doc(
-      [node('x', 'Input', { shape: [2] }), { ...node('fc1', 'Linear', { outFeatures: 16 }), trainable: false }, node('act', 'ReLU'), node('drop', 'Dropout', { p: 0.5 }), node('fc2', 'Linear', { outFeatures: 3 })],
-      [['x', 'fc1'], ['fc1', 'act'], ['act', 'drop'], ['drop', 'fc2']],
+      [
+        node('x', 'Input', { shape: [2] }),
+        { ...node('fc1', 'Linear', { outFeatures: 16 }), trainable: false },
+        node('act', 'ReLU'),
+        node('drop', 'Dropout', { p: 0.5 }),
+        node('fc2', 'Linear', { outFeatures: 3 }),
+      ],
+      [
+        ['x', 'fc1'],
+        ['fc1', 'act'],
+        ['act', 'drop'],
+        ['drop', 'fc2'],
+      ],
     );
     const graph = buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', { lr: 0.1 }), loss: 'cross-entropy', seed: 4 });
-    assert.deepEqual(graph.params.map((p) => p.key), ['fc2.weight', 'fc2.bias']);
-    assert.ok(graph.step.graph.node.some((n) => n.op_type === 'Dropout' && n.output.length === 2), 'training Dropout outputs its mask');
-    assert.ok(graph.eval.graph.node.every((n) => n.op_type !== 'Dropout' || n.input.length === 2), 'evaluation Dropout is off');
+    assert.deepEqual(
+      graph.params.map((p) => p.key),
+      ['fc2.weight', 'fc2.bias'],
+    );
+    assert.ok(
+      graph.step.graph.node.some((n) => n.op_type === 'Dropout' && n.output.length === 2),
+      'training Dropout outputs its mask',
+    );
+    assert.ok(
+      graph.eval.graph.node.every((n) => n.op_type !== 'Dropout' || n.input.length === 2),
+      'evaluation Dropout is off',
+    );
     const engine = new NodeEngine();
     const { weights } = await train(engine, graph, split(synthetic('blobs', 200, 4), 160, 40, 4), { epochs: 2, batchSize: 16, lr: 0.1 }, () => {});
     await engine.dispose();
@@ -140,9 +180,32 @@ describe('netloom train', () => {
   writeFileSync(join(dir, 'mlp.json'), JSON.stringify(mlp()));
 
   test('--json prints one event per line, ends with done, and writes the model and a checkpoint', () => {
-    const r = netloom('train', 'mlp.json', '--dataset', 'moons', '--epochs', '3', '--batch-size', '16', '--optimizer', 'adamw', '--lr', '0.01', '--loss', 'cross-entropy', '--checkpoint', 'ckpt.safetensors', '-o', 'out.json', '--json');
+    const r = netloom(
+      'train',
+      'mlp.json',
+      '--dataset',
+      'moons',
+      '--epochs',
+      '3',
+      '--batch-size',
+      '16',
+      '--optimizer',
+      'adamw',
+      '--lr',
+      '0.01',
+      '--loss',
+      'cross-entropy',
+      '--checkpoint',
+      'ckpt.safetensors',
+      '-o',
+      'out.json',
+      '--json',
+    );
     assert.equal(r.status, 0, r.stderr);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(Object.keys(events.find((e) => e.event === 'epoch')), ['event', 'epoch', 'loss', 'accuracy', 'valLoss', 'valAccuracy', 'samplesPerSec']);
     assert.deepEqual(Object.keys(events.find((e) => e.event === 'step')), ['event', 'step', 'loss']);
     assert.equal(events[events.length - 1].event, 'done');
@@ -156,7 +219,11 @@ describe('netloom train', () => {
   test('weight penalties and gradient clipping train from the command line', () => {
     const r = netloom('train', 'mlp.json', '--dataset', 'moons', '--epochs', '2', '--loss', 'cross-entropy', '--l1', '0.0001', '--l2', '0.001', '--clip-norm', '1', '-o', 'penalised.json', '--json');
     assert.equal(r.status, 0, r.stderr);
-    const epochs = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'epoch');
+    const epochs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.event === 'epoch');
     assert.equal(epochs.length, 2);
     assert.ok(epochs.every((e) => Number.isFinite(e.loss)));
   });
@@ -179,13 +246,22 @@ describe('netloom train', () => {
 test('a loss attaches to a model with one output (naming the outputs otherwise); every trainable parameter is fed and updated', () => {
   const model = doc(
     [node('x', 'Input', { shape: [2] }), node('fc1', 'Linear', { outFeatures: 3 }), node('unused', 'Linear', { outFeatures: 4 }), node('join', 'Mul'), node('out', 'Linear', { outFeatures: 3 })],
-    [['x', 'fc1'], ['x', 'unused'], ['fc1', 'join'], ['fc1', 'join'], ['join', 'out']],
+    [
+      ['x', 'fc1'],
+      ['x', 'unused'],
+      ['fc1', 'join'],
+      ['fc1', 'join'],
+      ['join', 'out'],
+    ],
   );
   // "unused" feeds nothing: it is a second output, so there is no single output to attach the loss to.
   assert.throws(() => buildTrainingGraph(model, { optimizer: optimizerConfig('sgd'), loss: 'mse' }), /exactly one output; this one has 2 \(unused, out\)/);
   const single = { ...model, nodes: model.nodes.filter((n) => n.id !== 'unused'), edges: model.edges.filter((e) => e.to !== 'unused') };
   const graph = buildTrainingGraph(single, { optimizer: optimizerConfig('adam'), loss: 'mse' });
-  assert.deepEqual(graph.params.map((p) => p.key), ['fc1.weight', 'fc1.bias', 'out.weight', 'out.bias']);
+  assert.deepEqual(
+    graph.params.map((p) => p.key),
+    ['fc1.weight', 'fc1.bias', 'out.weight', 'out.bias'],
+  );
   const inputs = graph.step.graph.input.map((v) => v.name);
   for (const p of graph.params) assert.ok(inputs.includes(p.key) && inputs.includes(`state/exp_avg/${p.key}`), p.key);
 });

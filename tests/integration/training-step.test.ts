@@ -15,16 +15,23 @@ import { floats, loadFixture, toOrt, weightsOf, worstError, type FixtureTensor }
 
 interface Fixture {
   models: Record<string, { doc: ModelDocument; weights: Record<string, FixtureTensor>; x: FixtureTensor; y: FixtureTensor & { dtype?: 'int64' } }>;
-  runs: { model: string; optimizer: OptimizerName; config: { lr: number; momentum?: number; weightDecay?: number; eps?: number };
+  runs: {
+    model: string;
+    optimizer: OptimizerName;
+    config: { lr: number; momentum?: number; weightDecay?: number; eps?: number };
     training?: Pick<TrainingGraphOptions, 'clipNorm' | 'regularization' | 'truncateBptt'>;
-    after1: Record<string, FixtureTensor>; after3: Record<string, FixtureTensor> }[];
+    after1: Record<string, FixtureTensor>;
+    after3: Record<string, FixtureTensor>;
+  }[];
 }
 
 const fixture = loadFixture<Fixture>('training.json');
 
 describe('training steps match torch.optim', () => {
   for (const run of fixture.runs) {
-    const extras = Object.entries({ weightDecay: run.config.weightDecay, ...run.training?.regularization, clipNorm: run.training?.clipNorm, truncateBptt: run.training?.truncateBptt }).filter(([, v]) => v !== undefined);
+    const extras = Object.entries({ weightDecay: run.config.weightDecay, ...run.training?.regularization, clipNorm: run.training?.clipNorm, truncateBptt: run.training?.truncateBptt }).filter(
+      ([, v]) => v !== undefined,
+    );
     test(`${run.model} · ${run.optimizer}${extras.map(([k, v]) => ` · ${k} ${v}`).join('')}`, async () => {
       const model = fixture.models[run.model];
       const initial = new Map([...weightsOf('', model.weights)].map(([k, v]) => [k.slice(1), v]));
@@ -77,7 +84,11 @@ describe('dropout between stacked recurrent layers', () => {
     const graph = buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', { lr: 0 }), loss: 'cross-entropy', seed: 2 });
     const session = await ort.InferenceSession.create(encodeModelBytes(graph.step));
     const feeds: Record<string, ort.Tensor> = {
-      [graph.inputs[0].name]: new ort.Tensor('float32', Float32Array.from({ length: 4 * 5 * 3 }, (_, i) => Math.sin(i)), [4, 5, 3]),
+      [graph.inputs[0].name]: new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: 4 * 5 * 3 }, (_, i) => Math.sin(i)),
+        [4, 5, 3],
+      ),
       [graph.target.name]: new ort.Tensor('int64', BigInt64Array.from([0n, 1n, 2n, 1n]), [4]),
       lr: new ort.Tensor('float32', new Float32Array([0]), []),
       step: new ort.Tensor('float32', new Float32Array([1]), []),
@@ -89,7 +100,8 @@ describe('dropout between stacked recurrent layers', () => {
     return losses;
   }
 
-  const activeDropouts = (model: ModelDocument, which: 'step' | 'eval') => buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', {}), loss: 'cross-entropy' })[which].graph.node.filter((n) => n.op_type === 'Dropout' && n.input.length === 3).length;
+  const activeDropouts = (model: ModelDocument, which: 'step' | 'eval') =>
+    buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', {}), loss: 'cross-entropy' })[which].graph.node.filter((n) => n.op_type === 'Dropout' && n.input.length === 3).length;
 
   test('one active Dropout per time step after every layer but the last, none in evaluation', () => {
     assert.equal(activeDropouts(lstm(2, 0.5), 'step'), 5);
@@ -124,7 +136,10 @@ test('truncated backpropagation through time refuses a bidirectional layer, nami
       { from: 'flatten1', to: 'linear1' },
     ],
   };
-  assert.throws(() => buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', {}), loss: 'cross-entropy', truncateBptt: 2 }), /lstm1 \(LSTM\) cannot be trained: truncated backpropagation through time needs a one-directional LSTM/);
+  assert.throws(
+    () => buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', {}), loss: 'cross-entropy', truncateBptt: 2 }),
+    /lstm1 \(LSTM\) cannot be trained: truncated backpropagation through time needs a one-directional LSTM/,
+  );
   assert.doesNotThrow(() => buildTrainingGraph(model, { optimizer: optimizerConfig('sgd', {}), loss: 'cross-entropy' }));
 });
 
@@ -141,7 +156,11 @@ test('plain SGD updates a Linear weight inside its weight-gradient Gemm; weight 
 });
 
 test('a chunk of steps run as one Loop gives exactly the parameters, statistics and losses of single steps', async () => {
-  for (const [name, optimizer] of [['mlp', 'adam'], ['cnn-bn', 'momentum'], ['lstm', 'sgd']] as const) {
+  for (const [name, optimizer] of [
+    ['mlp', 'adam'],
+    ['cnn-bn', 'momentum'],
+    ['lstm', 'sgd'],
+  ] as const) {
     const model = fixture.models[name];
     const initial = new Map([...weightsOf('', model.weights)].map(([k, v]) => [k.slice(1), v]));
     const graph = buildTrainingGraph(model.doc, { optimizer: optimizerConfig(optimizer, { lr: 0.05, momentum: 0.9 }), loss: 'cross-entropy', weights: initial });
@@ -169,7 +188,13 @@ test('a chunk of steps run as one Loop gives exactly the parameters, statistics 
       const data = t.type === 'int64' ? new BigInt64Array(bytes.buffer) : new Float32Array(bytes.buffer);
       return new ort.Tensor(t.type as 'float32', data as Float32Array, [3, ...t.dims]);
     };
-    const out = await chunked.run({ ...start(), [graph.inputs[0].name]: thrice(x), [graph.target.name]: thrice(y), lr: new ort.Tensor('float32', new Float32Array(3).fill(0.05), [3]), step: new ort.Tensor('float32', Float32Array.of(1, 2, 3), [3]) });
+    const out = await chunked.run({
+      ...start(),
+      [graph.inputs[0].name]: thrice(x),
+      [graph.target.name]: thrice(y),
+      lr: new ort.Tensor('float32', new Float32Array(3).fill(0.05), [3]),
+      step: new ort.Tensor('float32', Float32Array.of(1, 2, 3), [3]),
+    });
     assert.deepEqual([...(out[graph.loss].data as Float32Array)], losses, `${name}: losses`);
     for (const n of carried) assert.deepEqual(out[nextName(n)].data, values[n].data, `${name}: ${n}`);
     await single.release();

@@ -45,7 +45,19 @@ test('info prints a torchinfo-like table with the totals', () => {
 });
 
 test('a model with errors exits 1 and lists them', () => {
-  const path = file('bad.json', JSON.stringify({ format: 'netloom.model', version: 1, name: 'bad', nodes: [{ id: 'x', op: 'Input', params: { shape: [1, 4, 4] } }, { id: 'c', op: 'Conv2d', params: { outChannels: 2, kernelSize: 7 } }], edges: [{ from: 'x', to: 'c' }] }));
+  const path = file(
+    'bad.json',
+    JSON.stringify({
+      format: 'netloom.model',
+      version: 1,
+      name: 'bad',
+      nodes: [
+        { id: 'x', op: 'Input', params: { shape: [1, 4, 4] } },
+        { id: 'c', op: 'Conv2d', params: { outChannels: 2, kernelSize: 7 } },
+      ],
+      edges: [{ from: 'x', to: 'c' }],
+    }),
+  );
   const r = run('info', path, '--json');
   assert.equal(r.status, 1);
   const s = JSON.parse(r.stdout);

@@ -65,7 +65,19 @@ test('an imported ONNX op without a torch twin becomes a NotImplementedError nam
 });
 
 test('a model with errors is refused with a CompileError', () => {
-  assert.throws(() => toPyTorch(doc([{ id: 'x', op: 'Input', params: { shape: [4] } }, { id: 'c', op: 'Conv2d', params: { outChannels: 2, kernelSize: 3 } }], [{ from: 'x', to: 'c' }])), CompileError);
+  assert.throws(
+    () =>
+      toPyTorch(
+        doc(
+          [
+            { id: 'x', op: 'Input', params: { shape: [4] } },
+            { id: 'c', op: 'Conv2d', params: { outChannels: 2, kernelSize: 3 } },
+          ],
+          [{ from: 'x', to: 'c' }],
+        ),
+      ),
+    CompileError,
+  );
 });
 
 test('export --format pytorch writes model.py and the very weights export --seed puts into the ONNX file', () => {
@@ -94,7 +106,8 @@ test('export --format onnx-text prints the forward graph, one layer, or its trai
   assert.match(r.stdout, /# backward: \d+ node\(s\)\nlinear1_backward/);
   const update = r.stdout.slice(r.stdout.indexOf('# update'));
   assert.match(update, /^# update: \d+ node\(s\)\nlinear1_update \(/);
-  for (const name of ['next_linear1_weight', 'next_linear1_bias', 'next_state_exp_avg_linear1_weight', 'next_state_exp_avg_sq_linear1_bias']) assert.match(update.split('\n')[1], new RegExp(`=> \\(.*float\\[[\\d, ]+\\] ${name}`));
+  for (const name of ['next_linear1_weight', 'next_linear1_bias', 'next_state_exp_avg_linear1_weight', 'next_state_exp_avg_sq_linear1_bias'])
+    assert.match(update.split('\n')[1], new RegExp(`=> \\(.*float\\[[\\d, ]+\\] ${name}`));
 });
 
 test('export refuses bad formats and layers in one line', () => {

@@ -12,7 +12,10 @@ test('conv example: 32×32×3, ten 5×5 filters, stride 1, pad 2 → 32×32×10 
   assert.equal(r.paramCount, 760);
   assert.ok(formulas.includes('W2 = (W1 − F + 2P)/S + 1 = (32 − 5 + 4)/1 + 1 = 32'), formulas.join('\n'));
   // "each filter has 5*5*3 + 1 = 76 params => 76*10 = 760"
-  assert.deepEqual(r.params.map((p) => p.count), [750, 10]);
+  assert.deepEqual(
+    r.params.map((p) => p.count),
+    [750, 10],
+  );
   assert.equal(describeParam(r.params[0]), 'K·(C/groups)·F·F = 10·3·5·5 = 750');
 });
 

@@ -6,7 +6,8 @@ import { DatasetError } from '../../core/data/dataset.ts';
 import { imageFolderDataset, type DecodedImage } from '../../core/data/imagefolder.ts';
 import { fitImages, imagesFromArrays } from '../../core/data/images.ts';
 
-const digits = () => imagesFromArrays('digits', { dtype: 'uint8', dims: [2, 28, 28], data: Uint8Array.from({ length: 2 * 784 }, (_, i) => i % 256) }, { dtype: 'uint8', dims: [2], data: Uint8Array.from([3, 7]) });
+const digits = () =>
+  imagesFromArrays('digits', { dtype: 'uint8', dims: [2, 28, 28], data: Uint8Array.from({ length: 2 * 784 }, (_, i) => i % 256) }, { dtype: 'uint8', dims: [2], data: Uint8Array.from([3, 7]) });
 
 describe('image datasets', () => {
   test('uint8 pixels become floats in [0, 1], with one channel, and labels become class indices', () => {
@@ -30,14 +31,21 @@ describe('image datasets', () => {
       assert.equal(at(1, c, 1, 2 + 9), 0, 'the border is zero');
       assert.equal(at(1, c, 30, 30), 0);
     }
-    assert.equal(x.reduce((a, b) => a + b, 0), 3 * source.reduce((a, b) => a + b, 0), 'nothing else added or lost');
+    assert.equal(
+      x.reduce((a, b) => a + b, 0),
+      3 * source.reduce((a, b) => a + b, 0),
+      'nothing else added or lost',
+    );
   });
 
   test('an image that already fits is left alone; a larger one or other channels are clear errors', () => {
     const ds = digits();
     assert.equal(fitImages(ds, { shape: ['N', 1, 28, 28], dtype: 'float32' }).dataset, ds);
     assert.equal(fitImages(ds, { shape: ['N', 784], dtype: 'float32' }).dataset, ds, 'a flat input is shapedTo()’s business');
-    assert.throws(() => fitImages(ds, { shape: ['N', 1, 24, 24], dtype: 'float32' }), (e: Error) => e instanceof DatasetError && /digits's images are 1×28×28 but the model input is N×1×24×24: they are larger/.test(e.message));
+    assert.throws(
+      () => fitImages(ds, { shape: ['N', 1, 24, 24], dtype: 'float32' }),
+      (e: Error) => e instanceof DatasetError && /digits's images are 1×28×28 but the model input is N×1×24×24: they are larger/.test(e.message),
+    );
     assert.throws(() => fitImages(ds, { shape: ['N', 2, 32, 32], dtype: 'float32' }), /1 channels cannot become 2/);
   });
 });
@@ -77,27 +85,57 @@ describe('image folders', () => {
   test('images are resized bilinearly to the model input, as torch.nn.functional.interpolate does', () => {
     // interpolate(tensor([[0, 1], [2, 3]]), size=(4, 4), mode='bilinear', align_corners=False), in 1/255 steps.
     const torch = [0, 0.25, 0.75, 1, 0.5, 0.75, 1.25, 1.5, 1.5, 1.75, 2.25, 2.5, 2, 2.25, 2.75, 3];
-    const { dataset, classNames, resized } = imageFolderDataset('shapes', [
-      { name: 'a', images: [{ file: 'a.png', image: grey(2, 2, [0, 1, 2, 3]) }] },
-      { name: 'b', images: [{ file: 'b.png', image: grey(4, 4, Array.from({ length: 16 }, (_, i) => i)) }] },
-    ], [1, 4, 4]);
+    const { dataset, classNames, resized } = imageFolderDataset(
+      'shapes',
+      [
+        { name: 'a', images: [{ file: 'a.png', image: grey(2, 2, [0, 1, 2, 3]) }] },
+        {
+          name: 'b',
+          images: [
+            {
+              file: 'b.png',
+              image: grey(
+                4,
+                4,
+                Array.from({ length: 16 }, (_, i) => i),
+              ),
+            },
+          ],
+        },
+      ],
+      [1, 4, 4],
+    );
     assert.equal(resized, true);
     assert.deepEqual(classNames, ['a', 'b']);
     const x = dataset.x.data as Float32Array;
     torch.forEach((v, i) => assert.ok(Math.abs(x[i] - v / 255) < 1e-7, `pixel ${i}`));
-    assert.deepEqual([...x.subarray(16)].map((v) => Math.round(v * 255)), Array.from({ length: 16 }, (_, i) => i), 'the right size is left as it is');
+    assert.deepEqual(
+      [...x.subarray(16)].map((v) => Math.round(v * 255)),
+      Array.from({ length: 16 }, (_, i) => i),
+      'the right size is left as it is',
+    );
     assert.deepEqual([...(dataset.y.data as BigInt64Array)], [0n, 1n]);
   });
 
   test('colour images become grey by luminance for one channel, RGB planes for three', () => {
     const rgba: DecodedImage = { width: 1, height: 1, channels: 4, data: Uint8Array.from([255, 0, 0, 255]) };
-    const classes = [{ name: 'red', images: [{ file: 'r.png', image: rgba }] }, { name: 'other', images: [{ file: 'o.png', image: rgba }] }];
+    const classes = [
+      { name: 'red', images: [{ file: 'r.png', image: rgba }] },
+      { name: 'other', images: [{ file: 'o.png', image: rgba }] },
+    ];
     assert.ok(Math.abs((imageFolderDataset('c', classes, [1, 1, 1]).dataset.x.data as Float32Array)[0] - 0.299) < 1e-6);
     assert.deepEqual([...(imageFolderDataset('c', classes, [3, 1, 1]).dataset.x.data as Float32Array).subarray(0, 3)], [1, 0, 0]);
   });
 
   test('an empty class or a single class is a clear error', () => {
-    assert.throws(() => imageFolderDataset('d', [{ name: 'a', images: [{ file: 'a.png', image: grey(1, 1, [0]) }] }, { name: 'empty', images: [] }]), /d: the class folder "empty" has no PNG or JPEG images/);
+    assert.throws(
+      () =>
+        imageFolderDataset('d', [
+          { name: 'a', images: [{ file: 'a.png', image: grey(1, 1, [0]) }] },
+          { name: 'empty', images: [] },
+        ]),
+      /d: the class folder "empty" has no PNG or JPEG images/,
+    );
     assert.throws(() => imageFolderDataset('d', [{ name: 'a', images: [{ file: 'a.png', image: grey(1, 1, [0]) }] }]), /one subfolder per class, at least two; found 1/);
   });
 });

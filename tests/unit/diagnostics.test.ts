@@ -22,14 +22,26 @@ test('downstream of an error stays quiet: the root cause is reported once', () =
 });
 
 test('mismatched Add shapes are an error naming both', () => {
-  const m = doc([node('a', 'Input', { shape: [4, 8] }), node('b', 'Input', { shape: [4, 9] }), node('sum', 'Add')], [['a', 'sum'], ['b', 'sum']]);
+  const m = doc(
+    [node('a', 'Input', { shape: [4, 8] }), node('b', 'Input', { shape: [4, 9] }), node('sum', 'Add')],
+    [
+      ['a', 'sum'],
+      ['b', 'sum'],
+    ],
+  );
   const [e] = errorsOf(inferShapes(m));
   assert.equal(e.nodeId, 'sum');
   assert.match(e.message, /N×4×8 vs N×4×9/);
 });
 
 test('mismatched Concat shapes are an error', () => {
-  const m = doc([node('a', 'Input', { shape: [3, 8, 8] }), node('b', 'Input', { shape: [3, 9, 8] }), node('cat', 'Concat')], [['a', 'cat'], ['b', 'cat']]);
+  const m = doc(
+    [node('a', 'Input', { shape: [3, 8, 8] }), node('b', 'Input', { shape: [3, 9, 8] }), node('cat', 'Concat')],
+    [
+      ['a', 'cat'],
+      ['b', 'cat'],
+    ],
+  );
   const [e] = errorsOf(inferShapes(m));
   assert.equal(e.nodeId, 'cat');
   assert.match(e.message, /do not match outside dim 1/);
@@ -42,14 +54,28 @@ test('a wrong input rank is an error with a suggestion', () => {
 });
 
 test('cycles are reported on each node of the cycle', () => {
-  const m = doc([node('x', 'Input', { shape: [4] }), node('a', 'Add'), node('b', 'ReLU'), node('c', 'ReLU')], [['x', 'a'], ['c', 'a'], ['a', 'b'], ['b', 'c']]);
+  const m = doc(
+    [node('x', 'Input', { shape: [4] }), node('a', 'Add'), node('b', 'ReLU'), node('c', 'ReLU')],
+    [
+      ['x', 'a'],
+      ['c', 'a'],
+      ['a', 'b'],
+      ['b', 'c'],
+    ],
+  );
   const errors = errorsOf(inferShapes(m));
   assert.deepEqual(errors.map((e) => e.nodeId).sort(), ['a', 'b', 'c']);
   assert.match(errors[0].message, /cycle: .*→/);
 });
 
 test('a dangling edge names the missing node and suggests the closest id', () => {
-  const m = doc([node('x', 'Input', { shape: [4] }), node('fc', 'Linear', { outFeatures: 2 })], [['x', 'fc'], ['fc', 'relu1']]);
+  const m = doc(
+    [node('x', 'Input', { shape: [4] }), node('fc', 'Linear', { outFeatures: 2 })],
+    [
+      ['x', 'fc'],
+      ['fc', 'relu1'],
+    ],
+  );
   const [e] = errorsOf(inferShapes(m));
   assert.equal(e.nodeId, 'fc');
   assert.match(e.message, /dangling: there is no node "relu1"/);
@@ -63,7 +89,13 @@ test('a missing input is reported on the node', () => {
 });
 
 test('a second edge into a single-input layer is wrong arity', () => {
-  const m = doc([node('a', 'Input', { shape: [4] }), node('b', 'Input', { shape: [4] }), node('r', 'ReLU')], [['a', 'r'], ['b', 'r']]);
+  const m = doc(
+    [node('a', 'Input', { shape: [4] }), node('b', 'Input', { shape: [4] }), node('r', 'ReLU')],
+    [
+      ['a', 'r'],
+      ['b', 'r'],
+    ],
+  );
   const [e] = errorsOf(inferShapes(m));
   assert.equal(e.nodeId, 'r');
   assert.match(e.message, /wrong arity/);
@@ -97,11 +129,28 @@ test('unknown, missing and ill-typed parameters name the field', () => {
 
 test('ports by name and index, and an unknown port', () => {
   const base = [node('x', 'Input', { shape: [5, 8] }), node('rnn', 'LSTM', { hiddenSize: 6 }), node('h', 'Identity')];
-  const byName = inferShapes(doc(base, [['x', 'rnn'], ['rnn:h', 'h']]));
+  const byName = inferShapes(
+    doc(base, [
+      ['x', 'rnn'],
+      ['rnn:h', 'h'],
+    ]),
+  );
   assert.deepEqual(byName.node('h')!.outputs![0].shape, [1, 'N', 6]);
-  const byIndex = inferShapes(doc(base, [['x', 'rnn:0'], ['rnn:2', 'h']]));
+  const byIndex = inferShapes(
+    doc(base, [
+      ['x', 'rnn:0'],
+      ['rnn:2', 'h'],
+    ]),
+  );
   assert.deepEqual(byIndex.node('h')!.outputs![0].shape, [1, 'N', 6]);
-  const [e] = errorsOf(inferShapes(doc(base, [['x', 'rnn'], ['rnn:hidden', 'h']])));
+  const [e] = errorsOf(
+    inferShapes(
+      doc(base, [
+        ['x', 'rnn'],
+        ['rnn:hidden', 'h'],
+      ]),
+    ),
+  );
   assert.match(e.message, /has no output "hidden" \(outputs: output, h, c\)/);
 });
 
@@ -113,7 +162,10 @@ test('token ids must go through an Embedding', () => {
 test('weight tying checks shapes and counts the shared weight once', () => {
   const ok = doc(
     [node('t', 'Input', { shape: [6], dtype: 'int64' }), node('emb', 'Embedding', { numEmbeddings: 50, embeddingDim: 8 }), node('head', 'Linear', { outFeatures: 50, bias: false, tiedTo: 'emb' })],
-    [['t', 'emb'], ['emb', 'head']],
+    [
+      ['t', 'emb'],
+      ['emb', 'head'],
+    ],
   );
   const inference = inferShapes(ok);
   assert.equal(inference.getTotals().totalParams, 400);
@@ -136,7 +188,13 @@ test('symbolic sequence lengths flow through, and MACs that depend on them are u
 });
 
 test('frozen layers count as non-trainable', () => {
-  const m = doc([node('x', 'Input', { shape: [4] }), { ...node('fc', 'Linear', { outFeatures: 2 }), trainable: false }, node('out', 'Linear', { outFeatures: 1 })], [['x', 'fc'], ['fc', 'out']]);
+  const m = doc(
+    [node('x', 'Input', { shape: [4] }), { ...node('fc', 'Linear', { outFeatures: 2 }), trainable: false }, node('out', 'Linear', { outFeatures: 1 })],
+    [
+      ['x', 'fc'],
+      ['fc', 'out'],
+    ],
+  );
   const totals = inferShapes(m).getTotals();
   assert.equal(totals.totalParams, 13);
   assert.equal(totals.trainableParams, 3);

@@ -7,7 +7,10 @@ import { concatChunks, decodeModel, encodeModel, externalizeTensors } from '../.
 import { floatTensor } from '../../core/onnx/builder.ts';
 
 // numpy.save(f, np.arange(6, dtype='<f4').reshape(2, 3)), byte for byte (made with numpy 1.24).
-const NUMPY_F4 = Buffer.from('k05VTVBZAQB2AHsnZGVzY3InOiAnPGY0JywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDIsIDMpLCB9ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAAAAACAPwAAAEAAAEBAAACAQAAAoEA=', 'base64');
+const NUMPY_F4 = Buffer.from(
+  'k05VTVBZAQB2AHsnZGVzY3InOiAnPGY0JywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDIsIDMpLCB9ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAAAAACAPwAAAEAAAEBAAACAQAAAoEA=',
+  'base64',
+);
 
 test('.npy written by numpy parses, and what we write parses back', () => {
   const t = parseNpy(new Uint8Array(NUMPY_F4));
@@ -65,7 +68,13 @@ test('seeded initialisation is reproducible and has the asked-for spread', () =>
 test('bulk initialisation gives the values of one draw at a time, odd lengths and a carried normal included', () => {
   const one = new Rng(11);
   const bulk = new Rng(11);
-  for (const [kind, length] of [['normal', 5], ['uniform', 7], ['normal', 4], ['normal', 3], ['uniform', 2]] as const) {
+  for (const [kind, length] of [
+    ['normal', 5],
+    ['uniform', 7],
+    ['normal', 4],
+    ['normal', 3],
+    ['uniform', 2],
+  ] as const) {
     const expected = Float32Array.from({ length }, () => (kind === 'uniform' ? (2 * one.next() - 1) * 0.5 : one.normal() * 0.5));
     const actual = initialTensor([length], kind === 'uniform' ? { kind, bound: 0.5 } : { kind, std: 0.5 }, bulk);
     assert.deepEqual(actual, expected, `${kind} × ${length}`);
@@ -82,7 +91,11 @@ test('large tensors move to external data, aligned, and the rest stays inline', 
   const decoded = decodeModel(concatChunks(encodeModel(outer)));
   const [big, small] = decoded.graph.initializer!;
   assert.equal(big.data_location, 1);
-  assert.deepEqual(big.external_data, [{ key: 'location', value: 'm.onnx.data' }, { key: 'offset', value: '0' }, { key: 'length', value: '1200' }]);
+  assert.deepEqual(big.external_data, [
+    { key: 'location', value: 'm.onnx.data' },
+    { key: 'offset', value: '0' },
+    { key: 'length', value: '1200' },
+  ]);
   assert.equal(small.raw_data!.length, 8);
   assert.equal(concatChunks(data).length, 1200);
 });

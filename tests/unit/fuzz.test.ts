@@ -135,9 +135,21 @@ async function targets(): Promise<Target[]> {
   return [
     { name: 'ONNX model (bytes)', seedFile: 'lenet.onnx', ...binary(onnx), allowed: [UserError], run: onnxFile },
     { name: 'ONNX model (fields)', seedFile: 'fields.onnx', bytes: onnx, damage: () => mutateFields(onnx), allowed: [UserError], run: onnxFile },
-    { name: 'safetensors weights', seedFile: 'mlp.safetensors', ...binary(concatChunks(encodeSafetensors(weights, { format: 'netloom.weights' }))), allowed: [UserError], run: () => exportAndInfo(join(dir, 'mlp.json')) },
+    {
+      name: 'safetensors weights',
+      seedFile: 'mlp.safetensors',
+      ...binary(concatChunks(encodeSafetensors(weights, { format: 'netloom.weights' }))),
+      allowed: [UserError],
+      run: () => exportAndInfo(join(dir, 'mlp.json')),
+    },
     { name: '.npy array', seedFile: 'x.npy', ...binary(x), allowed: [NpyFormatError], run: async (f) => parseNpy(readFileSync(f)) },
-    { name: '.npz archive (deflated)', seedFile: 'd.npz', ...binary(zipSync({ 'x.npy': x, 'y.npy': y }, { level: 6 })), allowed: [NpyFormatError], run: async (f) => parseNpz(readFileSync(f), 1 << 26) },
+    {
+      name: '.npz archive (deflated)',
+      seedFile: 'd.npz',
+      ...binary(zipSync({ 'x.npy': x, 'y.npy': y }, { level: 6 })),
+      allowed: [NpyFormatError],
+      run: async (f) => parseNpz(readFileSync(f), 1 << 26),
+    },
     { name: '.npz archive (stored)', seedFile: 's.npz', ...binary(zipSync({ 'x.npy': x, 'y.npy': y }, { level: 0 })), allowed: [UserError], run: (f) => loadNpz(f, 'x') },
     { name: '.netloom bundle', seedFile: 'mlp.netloom', ...binary(encodeBundle(mlp, weights)), allowed: [UserError], run: exportAndInfo },
     { name: 'model document', seedFile: 'lenet.json', bytes: document, damage: (i) => mutate(document, i % 2 === 0), allowed: [UserError], run: exportAndInfo },

@@ -50,7 +50,10 @@ test('ONNX external data stays inside the model folder: no absolute path, no "..
   const home = folder('model');
   const good = await externalModel(home);
   writeOnnxFile(join(home, 'ok.onnx'), good);
-  assert.equal((await readOnnx(join(home, 'ok.onnx'))).graph.initializer!.every((t) => t.raw_data!.length > 0), true);
+  assert.equal(
+    (await readOnnx(join(home, 'ok.onnx'))).graph.initializer!.every((t) => t.raw_data!.length > 0),
+    true,
+  );
 
   symlinkSync(secret, join(home, 'link.bin'));
   for (const [location, why] of [
@@ -98,15 +101,63 @@ test('a document\'s "weights" path follows the same rule, and a weights file mus
     return loadModelFile(join(home, 'm.json'));
   };
   const w = (shape: number[]) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
-  assert.equal((await save('m.safetensors', new Map([['fc.weight', w([2, 3])], ['fc.bias', w([2])]]))).weights!.size, 2);
+  assert.equal(
+    (
+      await save(
+        'm.safetensors',
+        new Map([
+          ['fc.weight', w([2, 3])],
+          ['fc.bias', w([2])],
+        ]),
+      )
+    ).weights!.size,
+    2,
+  );
   await assert.rejects(save('/dev/zero'), /the weights file named by .*m\.json, "\/dev\/zero", is an absolute path/);
   await assert.rejects(save('../x.safetensors'), /leaves the model's folder/);
-  await assert.rejects(save('a.safetensors', new Map([['fc.weight', w([2, 4])], ['fc.bias', w([2])]])), /a\.safetensors: tensor "fc\.weight" is \[2, 4\] but the model needs \[2, 3\]/);
+  await assert.rejects(
+    save(
+      'a.safetensors',
+      new Map([
+        ['fc.weight', w([2, 4])],
+        ['fc.bias', w([2])],
+      ]),
+    ),
+    /a\.safetensors: tensor "fc\.weight" is \[2, 4\] but the model needs \[2, 3\]/,
+  );
   await assert.rejects(save('b.safetensors', new Map([['fc.weight', w([2, 3])]])), /b\.safetensors: has no tensor "fc\.bias"/);
-  await assert.rejects(save('c.safetensors', new Map([['fc.weight', w([2, 3])], ['fc.bais', w([2])]])), /c\.safetensors: has no tensor "fc\.bias"/);
-  await assert.rejects(save('d.safetensors', new Map([['fc.weight', w([2, 3])], ['fc.bias', w([2])], ['fc2.bias', w([2])]])), /tensor "fc2\.bias" belongs to no parameter/);
+  await assert.rejects(
+    save(
+      'c.safetensors',
+      new Map([
+        ['fc.weight', w([2, 3])],
+        ['fc.bais', w([2])],
+      ]),
+    ),
+    /c\.safetensors: has no tensor "fc\.bias"/,
+  );
+  await assert.rejects(
+    save(
+      'd.safetensors',
+      new Map([
+        ['fc.weight', w([2, 3])],
+        ['fc.bias', w([2])],
+        ['fc2.bias', w([2])],
+      ]),
+    ),
+    /tensor "fc2\.bias" belongs to no parameter/,
+  );
   // A .netloom bundle's weights obey the same rule, and it inflates only within the memory given.
-  writeFileSync(join(home, 'm.netloom'), encodeBundle(model, new Map([['fc.weight', w([3, 2])], ['fc.bias', w([2])]])));
+  writeFileSync(
+    join(home, 'm.netloom'),
+    encodeBundle(
+      model,
+      new Map([
+        ['fc.weight', w([3, 2])],
+        ['fc.bias', w([2])],
+      ]),
+    ),
+  );
   await assert.rejects(loadModelFile(join(home, 'm.netloom')), /m\.netloom: its weights: tensor "fc\.weight" is \[3, 2\] but the model needs \[2, 3\]/);
   assert.throws(() => decodeBundle(encodeBundle(model), 10), /the bundle: its contents would need \d+ bytes once inflated; 10 are available/);
 });
@@ -127,13 +178,19 @@ test('safetensors headers that are not objects, or whose offsets are negative or
   assert.throws(() => decodeSafetensors(safetensors({ a: null })), /tensor "a": its entry is not an object/);
   assert.throws(() => decodeSafetensors(safetensors({ a: { dtype: 'F32', shape: 4, data_offsets: [0, 16] } })), /tensor "a": "shape" must be a list/);
   assert.throws(() => decodeSafetensors(safetensors({ a: { dtype: 'F32', shape: [2], data_offsets: [-8, 0] } })), /tensor "a": "data_offsets" must be two non-negative integers/);
-  assert.throws(() => decodeSafetensors(safetensors({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } })), /tensor "b": its data overlaps tensor "a"/);
+  assert.throws(
+    () => decodeSafetensors(safetensors({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } })),
+    /tensor "b": its data overlaps tensor "a"/,
+  );
   assert.throws(() => decodeSafetensors(safetensors({ a: { dtype: 'F32', shape: [100], data_offsets: [0, 400] } })), /tensor "a": .*does not fit the file/);
 });
 
 test('ONNX tensor data shorter or longer than the dims declare is refused by name, never zero-filled', () => {
   const t = { name: 'w', dims: [500_000_000], data_type: DataType.FLOAT, raw_data: new Uint8Array(8) };
-  assert.throws(() => tensorValues(t), (e: Error) => e instanceof OnnxFormatError && /tensor "w" has 8 bytes of data but its dims \[500000000\] need 2000000000/.test(e.message));
+  assert.throws(
+    () => tensorValues(t),
+    (e: Error) => e instanceof OnnxFormatError && /tensor "w" has 8 bytes of data but its dims \[500000000\] need 2000000000/.test(e.message),
+  );
   assert.throws(() => tensorValues({ name: 'b', dims: [3], float_data: [1, 2] }), /tensor "b" holds 2 values but its dims \[3\] need 3/);
   assert.throws(() => tensorValues({ name: 'n', dims: [-1], raw_data: new Uint8Array(4) }), /tensor "n" has dims \[-1\], which are not sizes/);
   assert.throws(() => tensorValues({ name: 'd', dims: [2], data_type: DataType.DOUBLE, raw_data: new Uint8Array(9) }), /tensor "d" has 9 bytes/);
@@ -170,7 +227,12 @@ test('.npz: declared sizes are checked before inflating, and inflation stops at 
 });
 
 test('negative class labels and empty datasets are errors', () => {
-  const ds = (labels: bigint[]): Dataset => ({ name: 'd.npz', size: labels.length, x: { dims: [2], dtype: 'float32', data: new Float32Array(labels.length * 2) }, y: { dims: [], dtype: 'int64', data: BigInt64Array.from(labels) } });
+  const ds = (labels: bigint[]): Dataset => ({
+    name: 'd.npz',
+    size: labels.length,
+    x: { dims: [2], dtype: 'float32', data: new Float32Array(labels.length * 2) },
+    y: { dims: [], dtype: 'int64', data: BigInt64Array.from(labels) },
+  });
   const target = { dtype: 'int64' as const, shape: ['N'] };
   const prediction = { dtype: 'float32' as const, shape: ['N', 3] };
   assert.doesNotThrow(() => checkTarget(ds([0n, 2n]), target, prediction));
@@ -180,7 +242,10 @@ test('negative class labels and empty datasets are errors', () => {
 
 test('sizes are checked before allocating: a Linear with 1e9 outputs is refused with the size it needs', () => {
   const huge = doc([node('x', 'Input', { shape: [64] }), node('fc', 'Linear', { outFeatures: 1e9 })], [['x', 'fc']]);
-  assert.throws(() => compileModel(huge), (e: Error) => e instanceof CompileError && /tensor "fc\.weight" would need 238\.4 GiB/.test(e.message));
+  assert.throws(
+    () => compileModel(huge),
+    (e: Error) => e instanceof CompileError && /tensor "fc\.weight" would need 238\.4 GiB/.test(e.message),
+  );
   const large = doc([node('x', 'Input', { shape: [1000] }), node('fc', 'Linear', { outFeatures: 1000 })], [['x', 'fc']]);
   assert.throws(() => compileModel(large, { memoryLimit: 1_000_000 }), /the weights would need 3\.8 MiB of memory; 977 KiB is available/);
 });
@@ -206,7 +271,7 @@ test('an output that is an input (same path, a symlink, a hard link) is refused;
   await refuseOverwritingInputs([join(home, 'new.json')], [input]);
 });
 
-test('temporary files are recognisable, and a killed writer\'s are removed on the next write there; live ones stay', async () => {
+test("temporary files are recognisable, and a killed writer's are removed on the next write there; live ones stay", async () => {
   const home = folder('temps');
   const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
   const deadPid = Number(dead.stdout.trim());

@@ -43,7 +43,10 @@ test('changing a tied embedding re-infers the tied head', () => {
   const live = new ShapeInference(template('gpt1'));
   live.setParams('tok_emb', { numEmbeddings: 40000, embeddingDim: 768 });
   const errors = live.diagnostics().filter((d) => d.severity === 'error');
-  assert.deepEqual(errors.map((e) => [e.nodeId, e.field]), [['lm_head', 'tiedTo']]);
+  assert.deepEqual(
+    errors.map((e) => [e.nodeId, e.field]),
+    [['lm_head', 'tiedTo']],
+  );
   live.setParams('tok_emb', { numEmbeddings: 40478, embeddingDim: 768 });
   assert.deepEqual(live.diagnostics(), []);
   assert.equal(live.getTotals().totalParams, 116_534_784);
@@ -60,6 +63,10 @@ test('inference reads a frozen document and an edit leaves the old document as i
   live.setParams('conv1', { outChannels: 8, kernelSize: 3 });
   assert.equal(JSON.stringify(doc), before, 'the document given is unchanged');
   assert.deepEqual(live.document.nodes.find((n) => n.id === 'conv1')!.params, { outChannels: 8, kernelSize: 3 });
-  assert.equal(live.document.nodes.find((n) => n.id === 'linear1'), doc.nodes.find((n) => n.id === 'linear1'), 'untouched nodes are shared, not copied');
+  assert.equal(
+    live.document.nodes.find((n) => n.id === 'linear1'),
+    doc.nodes.find((n) => n.id === 'linear1'),
+    'untouched nodes are shared, not copied',
+  );
   assert.deepEqual(snapshot(live), snapshot(inferShapes(live.document)));
 });

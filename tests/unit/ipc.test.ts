@@ -10,7 +10,17 @@ test('valid payloads pass', () => {
   assert.equal(validate(ExportOnnxRequest, { bytes: new Uint8Array([1, 2]), suggestedName: 'm.onnx' }, 'export').bytes.length, 2);
   assert.equal(validate(SetTitleRequest, { title: 'm', dirty: true }, 'title').dirty, true);
   assert.equal(validate(OpenedFilesReply, null, 'open'), null);
-  assert.equal(validate(OpenedFilesReply, [{ name: 'm.json', text: '{}' }, { name: 'm.safetensors', bytes: new Uint8Array(8) }], 'open')?.length, 2);
+  assert.equal(
+    validate(
+      OpenedFilesReply,
+      [
+        { name: 'm.json', text: '{}' },
+        { name: 'm.safetensors', bytes: new Uint8Array(8) },
+      ],
+      'open',
+    )?.length,
+    2,
+  );
   assert.equal(validate(SaveFileRequest, { text: '{}', handle: null, bundle: new Uint8Array([80, 75]) }, 'save').bundle?.length, 2);
 });
 

@@ -20,12 +20,18 @@ describe('layer specs match PyTorch', () => {
   for (const c of fixtures.cases) {
     test(`${c.name} (${c.op})`, () => {
       const inputs = c.inputs.map((inp, i) => node(`in${i}`, 'Input', { shape: inp.shape, dtype: inp.dtype }));
-      const model = doc([...inputs, node('layer', c.op, c.params)], inputs.map((_, i) => [`in${i}`, `layer:${i}`]));
+      const model = doc(
+        [...inputs, node('layer', c.op, c.params)],
+        inputs.map((_, i) => [`in${i}`, `layer:${i}`]),
+      );
       const result = inferShapes(model);
       const errors = result.diagnostics().filter((d) => d.severity === 'error');
       assert.deepEqual(errors, []);
       const report = result.node('layer')!;
-      assert.deepEqual(report.outputs!.map((o) => o.shape), c.outputShapes);
+      assert.deepEqual(
+        report.outputs!.map((o) => o.shape),
+        c.outputShapes,
+      );
       assert.equal(report.paramCount, c.paramCount);
     });
   }
@@ -33,7 +39,9 @@ describe('layer specs match PyTorch', () => {
   test('every catalogue layer has a PyTorch fixture (Input is exercised by all of them)', () => {
     const covered = new Set(fixtures.cases.map((c) => c.op));
     // OnnxOp is made by the importer; the import tests cover it.
-    const missing = LAYERS.filter((l) => !l.internal).map((l) => l.op).filter((op) => op !== 'Input' && !covered.has(op));
+    const missing = LAYERS.filter((l) => !l.internal)
+      .map((l) => l.op)
+      .filter((op) => op !== 'Input' && !covered.has(op));
     assert.deepEqual(missing, []);
   });
 });

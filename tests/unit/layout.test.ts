@@ -97,7 +97,10 @@ test('collapsed blocks are laid out as one box, their layers at its place; Find 
   assert.equal(found[0].id, 'conv15');
   assert.equal(found[0].path, 'layer3/layer3.1');
   const shown = revealing(collapsed, 'conv15');
-  assert.deepEqual(shown.filter((g) => !g.collapsed).map((g) => g.id), ['block:layer3', 'block:layer3/layer3.1']);
+  assert.deepEqual(
+    shown.filter((g) => !g.collapsed).map((g) => g.id),
+    ['block:layer3', 'block:layer3/layer3.1'],
+  );
   assert.equal(visibility(doc, shown).shownAs.get('conv15'), 'conv15');
 });
 

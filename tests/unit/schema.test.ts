@@ -15,8 +15,13 @@ test('assets/schema holds the schema the catalogue gives (npm run schema regener
 });
 
 test('every op and param of the catalogue is in the schema with its help, range and default', () => {
-  const schema = modelSchema() as { definitions: { node: { properties: { op: { enum: string[] } } }; params: Record<string, { properties: Record<string, { description: string; minimum?: number; default?: unknown }> }> } };
-  assert.deepEqual(schema.definitions.node.properties.op.enum, LAYERS.map((s) => s.op));
+  const schema = modelSchema() as {
+    definitions: { node: { properties: { op: { enum: string[] } } }; params: Record<string, { properties: Record<string, { description: string; minimum?: number; default?: unknown }> }> };
+  };
+  assert.deepEqual(
+    schema.definitions.node.properties.op.enum,
+    LAYERS.map((s) => s.op),
+  );
   const conv = schema.definitions.params.Conv2d.properties;
   assert.match(conv.outChannels.description, /^Out channels: Number of filters K\. \(1 to ∞\) Required\.$/);
   assert.equal(schema.definitions.params.Dropout.properties.p.default, 0.5);

@@ -31,14 +31,19 @@ test('every change can be undone and redone, and re-infers', () => {
   const store = ca2();
   assert.equal(store.inference.getTotals().totalParams, 661_591);
   store.setParam('conv1', 'kernelSize', 3);
-  assert.equal(store.inference.getTotals().totalParams, 661_591 - 20 * (25 - 9), "20 filters of 3×3 instead of 5×5");
+  assert.equal(store.inference.getTotals().totalParams, 661_591 - 20 * (25 - 9), '20 filters of 3×3 instead of 5×5');
   const id = store.addNode('ReLU', at);
   store.connect('linear2', id);
   store.moveNodes({ [id]: { x: 10, y: 20 } });
   assert.ok(store.get().dirty);
   for (let i = 0; i < 4; i++) store.undo();
   assert.equal(store.inference.getTotals().totalParams, 661_591);
-  assert.deepEqual(store.get().doc.nodes.map((n) => n.id), ca2().get().doc.nodes.map((n) => n.id));
+  assert.deepEqual(
+    store.get().doc.nodes.map((n) => n.id),
+    ca2()
+      .get()
+      .doc.nodes.map((n) => n.id),
+  );
   assert.ok(!store.canUndo());
   for (let i = 0; i < 4; i++) store.redo();
   assert.deepEqual(store.get().doc.nodes.find((n) => n.id === id)!.position, { x: 10, y: 20 });

@@ -14,12 +14,19 @@ test('a model whose layers cannot all be inferred prints its total as unknown, n
       { id: 'odd', op: 'OnnxOp', params: { opType: 'NoSuchOp', onnxInputs: ['edge'], outputCount: 1, outputTypes: null } },
       { id: 'head', op: 'Linear', params: { outFeatures: 2 } },
     ],
-    edges: [{ from: 'x', to: 'fc' }, { from: 'fc', to: 'odd' }, { from: 'odd', to: 'head' }],
+    edges: [
+      { from: 'x', to: 'fc' },
+      { from: 'fc', to: 'odd' },
+      { from: 'odd', to: 'head' },
+    ],
   };
   const text = formatSummary(summarize(inferShapes(doc)));
   assert.match(text, /Total params: unknown \(2 layer\(s\) could not be inferred; 36 in the others\)/);
   assert.doesNotMatch(text, /Total params: 36\b/);
   doc.nodes.splice(2, 1);
-  doc.edges = [{ from: 'x', to: 'fc' }, { from: 'fc', to: 'head' }];
+  doc.edges = [
+    { from: 'x', to: 'fc' },
+    { from: 'fc', to: 'head' },
+  ];
   assert.match(formatSummary(summarize(inferShapes(doc))), /Total params: 46\n/);
 });

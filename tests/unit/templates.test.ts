@@ -26,7 +26,9 @@ const STATED: Record<string, number> = {
   'mixtral-8x7b': 46_702_792_704,
 };
 
-const ids = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+const ids = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -5));
 
 test('the required templates exist', () => {
   for (const id of [...Object.keys(STATED), 'mlp-3-4-2', 'char-lstm', 'autoencoder', 'llama-block']) assert.ok(ids.includes(id), id);
@@ -38,7 +40,10 @@ for (const id of ids) {
     assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
     assert.match(id, /^[a-z0-9]+(-[a-z0-9]+)*$/, 'kebab-case id');
     const inference = inferShapes(r.doc);
-    assert.deepEqual(inference.diagnostics().filter((d) => d.severity === 'error'), []);
+    assert.deepEqual(
+      inference.diagnostics().filter((d) => d.severity === 'error'),
+      [],
+    );
     const { totalParams } = inference.getTotals();
     assert.equal(totalParams, torch[id], 'equals PyTorch');
     if (id in STATED) assert.equal(totalParams, STATED[id], 'equals the stated figure');

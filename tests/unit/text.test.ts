@@ -9,7 +9,10 @@ test('a character vocabulary holds every distinct character in code-point order,
   assert.deepEqual(v.tokens, ['\n', ' ', ',', 'd', 'e', 'h', 'l', 'o', 'r', 'w']);
   assert.equal(describeVocabulary(v), '10 characters: \\n ,dehlorw');
   assert.equal(decode(v, encode(v, 'hello')), 'hello');
-  assert.throws(() => encode(v, 'help'), (e: unknown) => e instanceof DatasetError && /character "p" is not in the vocabulary of 10 characters/.test(e.message));
+  assert.throws(
+    () => encode(v, 'help'),
+    (e: unknown) => e instanceof DatasetError && /character "p" is not in the vocabulary of 10 characters/.test(e.message),
+  );
 });
 
 test('a word vocabulary splits at white space; next-token pairs are windows one token apart', () => {

@@ -62,7 +62,14 @@ function setMarks(model: monaco.editor.ITextModel, marks: TextMark[]): void {
     marks.map((m) => {
       const start = model.getPositionAt(m.start);
       const end = model.getPositionAt(Math.max(m.end, m.start + 1));
-      return { startLineNumber: start.lineNumber, startColumn: start.column, endLineNumber: end.lineNumber, endColumn: end.column, message: m.message, severity: m.severity === 'error' ? monaco.MarkerSeverity.Error : monaco.MarkerSeverity.Warning };
+      return {
+        startLineNumber: start.lineNumber,
+        startColumn: start.column,
+        endLineNumber: end.lineNumber,
+        endColumn: end.column,
+        message: m.message,
+        severity: m.severity === 'error' ? monaco.MarkerSeverity.Error : monaco.MarkerSeverity.Warning,
+      };
     }),
   );
 }
@@ -89,7 +96,15 @@ export default function CodePanel({ workspace, state }: PanelProps) {
     const json = monaco.editor.createModel(serializeModel(store.get().doc), 'json', MODEL_URI);
     const generated = monaco.editor.createModel('', 'python');
     synced.current = store.get().doc;
-    const editor = monaco.editor.create(host.current!, { model: json, automaticLayout: true, minimap: { enabled: false }, ariaLabel: 'Model JSON', tabSize: 2, scrollBeyondLastLine: false, fixedOverflowWidgets: true });
+    const editor = monaco.editor.create(host.current!, {
+      model: json,
+      automaticLayout: true,
+      minimap: { enabled: false },
+      ariaLabel: 'Model JSON',
+      tabSize: 2,
+      scrollBeyondLastLine: false,
+      fixedOverflowWidgets: true,
+    });
     editorRef.current = editor;
     models.current = { json, generated };
 

@@ -21,7 +21,12 @@ export interface PlainTrainSpec {
 const client = new WebEngineClient();
 
 async function train(spec: PlainTrainSpec): Promise<{ weights: [string, number[]][]; events: TrainingEvent[]; stopped: string | null }> {
-  const size = spec.y.values.length / Math.max(1, spec.y.dims.reduce((a, b) => a * b, 1));
+  const size =
+    spec.y.values.length /
+    Math.max(
+      1,
+      spec.y.dims.reduce((a, b) => a * b, 1),
+    );
   const dataset: Dataset = {
     name: 'harness',
     size,
@@ -89,10 +94,18 @@ async function trainRandom(spec: { doc: ModelDocument; graph: PlainTrainSpec['gr
     if (running) requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
-  const run = client.train({ doc: spec.doc, graph: spec.graph, options: spec.options, data: { train: { name: 'random', size: spec.size, x: { dims: spec.dims, dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y } } } }, (e) => {
-    if (e.event === 'step' && !firstStep) firstStep = performance.now() - started;
-    if (e.event === 'epoch') rates.push(e.samplesPerSec);
-  });
+  const run = client.train(
+    {
+      doc: spec.doc,
+      graph: spec.graph,
+      options: spec.options,
+      data: { train: { name: 'random', size: spec.size, x: { dims: spec.dims, dtype: 'float32', data: x }, y: { dims: [], dtype: 'int64', data: y } } },
+    },
+    (e) => {
+      if (e.event === 'step' && !firstStep) firstStep = performance.now() - started;
+      if (e.event === 'epoch') rates.push(e.samplesPerSec);
+    },
+  );
   const prepared = await run.prepared.then(() => performance.now() - started);
   await run.result;
   running = false;
