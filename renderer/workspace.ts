@@ -82,10 +82,11 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
 
   const openDocument = useCallback(
     async (doc: ModelDocument, fileName: string | null, withWeights?: Weights, missing?: string) => {
+      // Laid out before it is shown (in the layout worker): never drawn first as an unlaid grid. The
+      // document, its weights and the missing-weights warning then change together.
+      const positions = needsLayout(doc) ? await autoLayout(doc) : {};
       weights.current = withWeights;
       setMissingWeights(missing);
-      // Laid out before it is shown (in the layout worker): never drawn first as an unlaid grid.
-      const positions = needsLayout(doc) ? await autoLayout(doc) : {};
       store.load({ ...doc, nodes: doc.nodes.map((n) => (n.position || !positions[n.id] ? n : { ...n, position: positions[n.id] })) }, fileName);
       requestAnimationFrame(showOpening);
     },

@@ -64,18 +64,22 @@ class Attention(nn.Module):
     heads as query heads its parameters are named as nn.MultiheadAttention's; with fewer, q/k/v/out_proj."""
 
     def __init__(self, embed_dim, num_heads, num_kv_heads=None, bias=True, kdim=None, vdim=None,
-                 dropout=0.0, causal=False, sliding_window=None, rotary=False):
+                 dropout=0.0, causal=False, sliding_window=None, rotary=False,
+                 in_projection=True, out_projection=True, scaled=True):
         super().__init__()
         num_kv_heads = num_kv_heads or num_heads
         kdim, vdim = kdim or embed_dim, vdim or embed_dim
         self.num_heads, self.num_kv_heads, self.head_dim = num_heads, num_kv_heads, embed_dim // num_heads
         self.causal, self.sliding_window, self.rotary = causal, sliding_window, rotary
-        if num_kv_heads != num_heads:
+        # The course's attention by hand: deck 000 has no projections (q = k = v = x) and no scaling,
+        # deck 001 has W_q, W_k, W_v and no output projection.
+        self.in_projection, self.scaled = in_projection, scaled
+        if in_projection and num_kv_heads != num_heads:
             kv_dim = self.head_dim * num_kv_heads
             self.q_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
             self.k_proj = nn.Linear(kdim, kv_dim, bias=bias)
             self.v_proj = nn.Linear(vdim, kv_dim, bias=bias)
-        else:
+        elif in_projection:
             if kdim == embed_dim and vdim == embed_dim:
                 self.in_proj_weight = nn.Parameter(torch.zeros(3 * embed_dim, embed_dim))
             else:
@@ -83,10 +87,12 @@ class Attention(nn.Module):
                 self.k_proj_weight = nn.Parameter(torch.zeros(embed_dim, kdim))
                 self.v_proj_weight = nn.Parameter(torch.zeros(embed_dim, vdim))
             self.in_proj_bias = nn.Parameter(torch.zeros(3 * embed_dim)) if bias else None
-        self.out_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+        self.out_proj = nn.Linear(embed_dim, embed_dim, bias=bias) if out_projection else nn.Identity()
         self.dropout = nn.Dropout(dropout)
 
     def project(self, query, key, value):
+        if not self.in_projection:
+            return query, key, value
         if self.num_kv_heads != self.num_heads:
             return self.q_proj(query), self.k_proj(key), self.v_proj(value)
         if hasattr(self, 'in_proj_weight'):
@@ -108,11 +114,35 @@ class Attention(nn.Module):
         # Each key/value head serves num_heads / num_kv_heads query heads.
         k = k.repeat_interleave(self.num_heads // self.num_kv_heads, dim=1)
         v = v.repeat_interleave(self.num_heads // self.num_kv_heads, dim=1)
-        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)
+        scores = q @ k.transpose(-2, -1)
+        if self.scaled:
+            scores = scores / math.sqrt(self.head_dim)
         if self.causal or self.sliding_window is not None:
             scores = scores + causal_mask(q.shape[2], k.shape[2], self.sliding_window)
         context = self.dropout(scores.softmax(-1)) @ v
         return self.out_proj(context.transpose(1, 2).reshape(query.shape[0], query.shape[1], -1))
+`,
+  },
+  MixtureOfExperts: {
+    needs: ['FeedForward'],
+    code: `
+class MixtureOfExperts(nn.Module):
+    """Mixtral's sparse feed-forward: a router keeps each token's top k of n SwiGLU experts and mixes their
+    outputs with a softmax over the kept scores. Every expert runs on every token and the others get
+    weight 0: the numbers of sparse dispatch, written plainly."""
+
+    def __init__(self, d_model, hidden, num_experts=8, top_k=2):
+        super().__init__()
+        self.top_k = top_k
+        self.gate = nn.Linear(d_model, num_experts, bias=False)
+        self.experts = nn.ModuleList(FeedForward(d_model, hidden, activation='swiglu', bias=False) for _ in range(num_experts))
+
+    def forward(self, x):
+        scores = self.gate(x)
+        # An expert is kept when fewer than k scores of the token are strictly larger than its own.
+        kept = (scores.unsqueeze(-2) > scores.unsqueeze(-1)).sum(-1) < self.top_k
+        gates = scores.masked_fill(~kept, float('-inf')).softmax(-1)
+        return sum(gates[..., e:e + 1] * expert(x) for e, expert in enumerate(self.experts))
 `,
   },
   FeedForward: {

@@ -131,6 +131,9 @@ const LAYERS: Record<string, (e: Emit) => void> = {
   Mul: (e) => e.line(`${e.outs[0]} = ${e.x.join(' * ')}`),
   Concat: (e) => e.line(`${e.outs[0]} = torch.cat([${e.x.join(', ')}], dim=${e.params.dim})`),
   Identity: (e) => e.line(`${e.outs[0]} = ${e.x[0]}`),
+  // torch.heaviside takes the value at 0 as a tensor; torch.sign gives 0 there, the layer gives atZero.
+  Heaviside: (e) => e.line(`${e.outs[0]} = torch.heaviside(${e.x[0]}, torch.tensor(${pyFloat(e.params.atZero as number)}, dtype=${e.x[0]}.dtype))`),
+  Sign: (e) => e.line(`${e.outs[0]} = torch.where(${e.x[0]} == 0, torch.full_like(${e.x[0]}, ${pyFloat(e.params.atZero as number)}), torch.sign(${e.x[0]}))`),
   Select: (e) => e.line(`${e.outs[0]} = ${e.x[0]}.select(${e.params.dim}, ${e.params.index})`),
   Dropout: (e) => simple(e, call('nn.Dropout', kwargs([['p', pyLiteral(e.params.p), '0.5']]))),
   Conv1d: (e) => conv(e, 'nn.Conv1d'),
@@ -256,10 +259,8 @@ const LAYERS: Record<string, (e: Emit) => void> = {
   },
   MultiheadAttention(e) {
     const p = e.params;
-    if (p.inputProjection === false || p.outputProjection === false || p.scaled === false) {
-      e.line(`raise NotImplementedError('${e.id}: attention without its projections or without scaling has no PyTorch translation in Netloom yet')`);
-      return;
-    }
+    // The course's attention by hand (no projections, no output projection, no scaling) has no nn twin.
+    const byHand = p.inputProjection === false || p.outputProjection === false || p.scaled === false;
     const E = dim(e.inTypes[0], 2);
     const kdim = dim(e.inTypes[1] ?? e.inTypes[0], 2);
     const vdim = dim(e.inTypes[2] ?? e.inTypes[1] ?? e.inTypes[0], 2);
@@ -272,7 +273,7 @@ const LAYERS: Record<string, (e: Emit) => void> = {
       ['kdim', String(kdim), String(E)],
       ['vdim', String(vdim), String(E)],
     ]);
-    if (kvHeads === heads && !p.rotary) {
+    if (kvHeads === heads && !p.rotary && !byHand) {
       e.module(call('nn.MultiheadAttention', [String(E), String(heads), ...common, 'batch_first=True']));
       let mask = '';
       if (p.causal || p.slidingWindow !== null) {
@@ -287,6 +288,9 @@ const LAYERS: Record<string, (e: Emit) => void> = {
       ['causal', pyLiteral(p.causal), 'False'],
       ['sliding_window', pyLiteral(p.slidingWindow), 'None'],
       ['rotary', pyLiteral(p.rotary), 'False'],
+      ['in_projection', pyLiteral(p.inputProjection), 'True'],
+      ['out_projection', pyLiteral(p.outputProjection), 'True'],
+      ['scaled', pyLiteral(p.scaled), 'True'],
     ]);
     e.module(call('Attention', [String(E), String(heads), ...kwargs([['num_kv_heads', String(kvHeads), String(heads)]]), ...common, ...masks]));
     e.line(`${e.outs[0]} = self.${e.name}(${[e.x[0], e.x[1], e.x[2]].filter(Boolean).join(', ')})`);
@@ -303,6 +307,21 @@ const LAYERS: Record<string, (e: Emit) => void> = {
           ['activation', pyLiteral(p.activation), "'relu'"],
           ['bias', pyLiteral(p.bias), 'True'],
           ['dropout', pyFloat(p.dropout as number), '0.0'],
+        ]),
+      ]),
+    );
+  },
+  MixtureOfExperts(e) {
+    const p = e.params;
+    e.use('MixtureOfExperts');
+    simple(
+      e,
+      call('MixtureOfExperts', [
+        String(dim(e.inTypes[0], -1)),
+        String(p.hiddenFeatures),
+        ...kwargs([
+          ['num_experts', String(p.numExperts), '8'],
+          ['top_k', String(p.topK), '2'],
         ]),
       ]),
     );

@@ -79,7 +79,7 @@ export const HARNESS = `${ARTIFACTS}web-engine/`;
  */
 export async function buildHarness(): Promise<string> {
   const { build } = await import('vite');
-  const csp = /<meta http-equiv="Content-Security-Policy"[^>]*>/.exec(readFileSync(fileURLToPath(new URL('../../renderer/index.html', import.meta.url)), 'utf8'))![0];
+  const csp = /<meta\s+http-equiv="Content-Security-Policy"[^>]*>/.exec(readFileSync(fileURLToPath(new URL('../../renderer/index.html', import.meta.url)), 'utf8'))![0];
   const root = `${ARTIFACTS}web-engine-src/`;
   mkdirSync(root, { recursive: true });
   writeFileSync(`${root}index.html`, `<!doctype html><html><head>${csp}<title>engine</title></head><body><script type="module" src="${HARNESS_SOURCE}harness.ts"></script></body></html>`);

@@ -27,6 +27,85 @@ test("model.py of small templates runs in PyTorch with Netloom's parameter count
   }
 });
 
+test("deck 003's threshold units export as torch.sign and torch.heaviside with their value at 0, and agree with ONNX Runtime", { skip: torchMissing ?? false }, async () => {
+  const doc: ModelDocument = {
+    format: 'netloom.model',
+    version: 1,
+    name: 'threshold units',
+    nodes: [
+      { id: 'x', op: 'Input', params: { shape: [4] } },
+      { id: 'w', op: 'Linear', params: { outFeatures: 3 } },
+      { id: 'sign', op: 'Sign', params: { atZero: 1 } },
+      { id: 'step', op: 'Heaviside', params: { atZero: 0.5 } },
+      { id: 'relu', op: 'ReLU', params: {} },
+      { id: 'zero', op: 'Sign', params: { atZero: -1 } },
+    ],
+    edges: [
+      { from: 'x', to: 'w' },
+      { from: 'w', to: 'sign' },
+      { from: 'w', to: 'step' },
+      // ReLU makes exact zeros, so the value at 0 is what is compared there.
+      { from: 'w', to: 'relu' },
+      { from: 'relu', to: 'zero' },
+    ],
+  };
+  const engine = new NodeEngine();
+  try {
+    const r = await checkPyTorch('threshold units', doc, undefined, engine);
+    assert.equal(r.error, undefined, r.error);
+    assert.equal(r.torchParams, r.params);
+    assert.ok(r.ok, `max difference ${r.difference}`);
+  } finally {
+    await engine.dispose();
+  }
+});
+
+test("the course's attention by hand (deck 000: no projections, unscaled; deck 001: no output projection) runs in PyTorch as in ONNX Runtime", { skip: torchMissing ?? false }, async () => {
+  const attention = (name: string, params: Record<string, boolean | number>): ModelDocument => ({
+    format: 'netloom.model',
+    version: 1,
+    name,
+    nodes: [
+      { id: 'x', op: 'Input', params: { shape: [5, 8] } },
+      { id: 'attn', op: 'MultiheadAttention', params: { numHeads: 1, ...params } },
+    ],
+    edges: [{ from: 'x', to: 'attn' }],
+  });
+  const engine = new NodeEngine();
+  try {
+    for (const doc of [attention('deck 000', { inputProjection: false, outputProjection: false, scaled: false, bias: false }), attention('deck 001', { outputProjection: false, bias: false })]) {
+      const r = await checkPyTorch(doc.name, doc, undefined, engine);
+      assert.equal(r.error, undefined, `${doc.name}: ${r.error}`);
+      assert.equal(r.torchParams, r.params, doc.name);
+      assert.ok(r.ok, `${doc.name}: max difference ${r.difference}`);
+    }
+  } finally {
+    await engine.dispose();
+  }
+});
+
+test("a mixture of experts (top 2 of 4 SwiGLU experts) runs in PyTorch as in ONNX Runtime, with its parameters named as Mixtral's", { skip: torchMissing ?? false }, async () => {
+  const doc: ModelDocument = {
+    format: 'netloom.model',
+    version: 1,
+    name: 'moe',
+    nodes: [
+      { id: 'x', op: 'Input', params: { shape: [6, 8] } },
+      { id: 'moe', op: 'MixtureOfExperts', params: { numExperts: 4, topK: 2, hiddenFeatures: 16 } },
+    ],
+    edges: [{ from: 'x', to: 'moe' }],
+  };
+  const engine = new NodeEngine();
+  try {
+    const r = await checkPyTorch('moe', doc, undefined, engine);
+    assert.equal(r.error, undefined, r.error);
+    assert.equal(r.torchParams, r.params);
+    assert.ok(r.ok, `max difference ${r.difference}`);
+  } finally {
+    await engine.dispose();
+  }
+});
+
 test('model.py takes several inputs by name and writes several outputs to a folder, with ids that are not Python names', { skip: torchMissing ?? false }, async () => {
   const doc: ModelDocument = {
     format: 'netloom.model',
