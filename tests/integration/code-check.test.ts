@@ -13,6 +13,20 @@ import { checkOnnxText, pythonOnnxMissing, textCases } from '../../scripts/check
 const torchMissing = pythonTorchMissing();
 const onnxMissing = pythonOnnxMissing();
 
+/** Runs a document's model.py in PyTorch and its ONNX export in ONNX Runtime: same parameter count, same outputs. */
+async function agreesWithOnnxRuntime(doc: ModelDocument): Promise<Awaited<ReturnType<typeof checkPyTorch>>> {
+  const engine = new NodeEngine();
+  try {
+    const r = await checkPyTorch(doc.name, doc, undefined, engine);
+    assert.equal(r.error, undefined, `${doc.name}: ${r.error}`);
+    assert.equal(r.torchParams, r.params, doc.name);
+    assert.ok(r.ok, `${doc.name}: max difference ${r.difference}`);
+    return r;
+  } finally {
+    await engine.dispose();
+  }
+}
+
 test("model.py of small templates runs in PyTorch with Netloom's parameter count and ONNX Runtime's outputs", { skip: torchMissing ?? false }, async () => {
   const engine = new NodeEngine();
   try {
@@ -49,15 +63,7 @@ test("deck 003's threshold units export as torch.sign and torch.heaviside with t
       { from: 'relu', to: 'zero' },
     ],
   };
-  const engine = new NodeEngine();
-  try {
-    const r = await checkPyTorch('threshold units', doc, undefined, engine);
-    assert.equal(r.error, undefined, r.error);
-    assert.equal(r.torchParams, r.params);
-    assert.ok(r.ok, `max difference ${r.difference}`);
-  } finally {
-    await engine.dispose();
-  }
+  await agreesWithOnnxRuntime(doc);
 });
 
 test("the course's attention by hand (deck 000: no projections, unscaled; deck 001: no output projection) runs in PyTorch as in ONNX Runtime", { skip: torchMissing ?? false }, async () => {
@@ -71,17 +77,8 @@ test("the course's attention by hand (deck 000: no projections, unscaled; deck 0
     ],
     edges: [{ from: 'x', to: 'attn' }],
   });
-  const engine = new NodeEngine();
-  try {
-    for (const doc of [attention('deck 000', { inputProjection: false, outputProjection: false, scaled: false, bias: false }), attention('deck 001', { outputProjection: false, bias: false })]) {
-      const r = await checkPyTorch(doc.name, doc, undefined, engine);
-      assert.equal(r.error, undefined, `${doc.name}: ${r.error}`);
-      assert.equal(r.torchParams, r.params, doc.name);
-      assert.ok(r.ok, `${doc.name}: max difference ${r.difference}`);
-    }
-  } finally {
-    await engine.dispose();
-  }
+  await agreesWithOnnxRuntime(attention('deck 000', { inputProjection: false, outputProjection: false, scaled: false, bias: false }));
+  await agreesWithOnnxRuntime(attention('deck 001', { outputProjection: false, bias: false }));
 });
 
 test("a mixture of experts (top 2 of 4 SwiGLU experts) runs in PyTorch as in ONNX Runtime, with its parameters named as Mixtral's", { skip: torchMissing ?? false }, async () => {
@@ -95,15 +92,7 @@ test("a mixture of experts (top 2 of 4 SwiGLU experts) runs in PyTorch as in ONN
     ],
     edges: [{ from: 'x', to: 'moe' }],
   };
-  const engine = new NodeEngine();
-  try {
-    const r = await checkPyTorch('moe', doc, undefined, engine);
-    assert.equal(r.error, undefined, r.error);
-    assert.equal(r.torchParams, r.params);
-    assert.ok(r.ok, `max difference ${r.difference}`);
-  } finally {
-    await engine.dispose();
-  }
+  await agreesWithOnnxRuntime(doc);
 });
 
 test('model.py takes several inputs by name and writes several outputs to a folder, with ids that are not Python names', { skip: torchMissing ?? false }, async () => {
@@ -130,16 +119,8 @@ test('model.py takes several inputs by name and writes several outputs to a fold
       { from: 'sum', to: 'relu' },
     ],
   };
-  const engine = new NodeEngine();
-  try {
-    const r = await checkPyTorch('two in, two out', doc, undefined, engine);
-    assert.deepEqual(r.outputs, ['relu', 'head']);
-    assert.equal(r.error, undefined, r.error);
-    assert.equal(r.torchParams, r.params);
-    assert.ok(r.ok, `max difference ${r.difference}`);
-  } finally {
-    await engine.dispose();
-  }
+  const r = await agreesWithOnnxRuntime(doc);
+  assert.deepEqual(r.outputs, ['relu', 'head']);
 });
 
 test('ONNX text of small models and training steps parses back to the same graph, and a changed text does not', { skip: onnxMissing ?? false }, () => {
