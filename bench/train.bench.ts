@@ -17,7 +17,7 @@ import { buildTrainingGraph } from '../core/train/step.ts';
 import { train } from '../core/train/trainer.ts';
 import { NodeEngine } from '../engines/node/engine.ts';
 import { cpuTimePerRun, memoryBandwidth, profileStep, profileTable, stepCpuTime } from './profile.ts';
-import { doc, node } from '../tests/unit/helpers.ts';
+import { ca2StyleCnn, doc, node } from '../tests/unit/helpers.ts';
 
 /** Best GFLOP/s of a model run again and again on ONNX Runtime's CPU provider. */
 async function bestRate(graph: GraphProto, feeds: Record<string, ort.Tensor>, flops: number): Promise<number> {
@@ -92,22 +92,7 @@ export function benchModels(): { mlp: ModelDocument; cnn: ModelDocument } {
       ['relu', 'fc2'],
     ],
   );
-  const layers: [string, string, Record<string, number>][] = [
-    ['conv1', 'Conv2d', { outChannels: 20, kernelSize: 5 }],
-    ['relu1', 'ReLU', {}],
-    ['pool1', 'MaxPool2d', { kernelSize: 2 }],
-    ['conv2', 'Conv2d', { outChannels: 50, kernelSize: 5 }],
-    ['relu2', 'ReLU', {}],
-    ['pool2', 'MaxPool2d', { kernelSize: 2 }],
-    ['flat', 'Flatten', {}],
-    ['fc1', 'Linear', { outFeatures: 500 }],
-    ['relu3', 'ReLU', {}],
-    ['fc2', 'Linear', { outFeatures: 10 }],
-  ];
-  const cnn = doc(
-    [node('image', 'Input', { shape: [1, 28, 28] }), ...layers.map(([id, op, p]) => node(id, op, p))],
-    layers.map(([id], i) => [i === 0 ? 'image' : layers[i - 1][0], id]),
-  );
+  const cnn = ca2StyleCnn();
   return { mlp, cnn };
 }
 

@@ -10,7 +10,7 @@ import { buildTrainingGraph } from '../../core/train/step.ts';
 import { train, type TrainingEvent } from '../../core/train/trainer.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { builtIn } from '../../cli/datasets.ts';
-import { doc, node } from '../unit/helpers.ts';
+import { ca2StyleCnn } from '../unit/helpers.ts';
 
 test('the built-in MNIST and Fashion-MNIST splits', async () => {
   for (const name of ['mnist', 'fashion-mnist']) {
@@ -25,22 +25,7 @@ test('the built-in MNIST and Fashion-MNIST splits', async () => {
 });
 
 test('the CA2-style CNN reaches 97% on MNIST within 8 epochs', async () => {
-  const layers: [string, string, Record<string, number>][] = [
-    ['conv1', 'Conv2d', { outChannels: 20, kernelSize: 5 }],
-    ['relu1', 'ReLU', {}],
-    ['pool1', 'MaxPool2d', { kernelSize: 2 }],
-    ['conv2', 'Conv2d', { outChannels: 50, kernelSize: 5 }],
-    ['relu2', 'ReLU', {}],
-    ['pool2', 'MaxPool2d', { kernelSize: 2 }],
-    ['flat', 'Flatten', {}],
-    ['fc1', 'Linear', { outFeatures: 500 }],
-    ['relu3', 'ReLU', {}],
-    ['fc2', 'Linear', { outFeatures: 10 }],
-  ];
-  const model = doc(
-    [node('image', 'Input', { shape: [1, 28, 28] }), ...layers.map(([id, op, p]) => node(id, op, p))],
-    layers.map(([id], i) => [i === 0 ? 'image' : layers[i - 1][0], id]),
-  );
+  const model = ca2StyleCnn();
   const graph = buildTrainingGraph(model, { optimizer: optimizerConfig('adam', { lr: 1e-3 }), loss: 'cross-entropy', seed: 0 });
   const engine = new NodeEngine();
   const epochs: Extract<TrainingEvent, { event: 'epoch' }>[] = [];

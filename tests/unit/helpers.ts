@@ -17,3 +17,23 @@ export function chain(inputShape: (number | string)[], ...layers: [string, Recor
   });
   return inferShapes(doc(nodes, edges));
 }
+
+/** The CA2-style CNN for 28×28 digits (conv 20·5, pool, conv 50·5, pool, 500, 10), as the MNIST test and the training benchmark use it. */
+export function ca2StyleCnn(): ModelDocument {
+  const layers: [string, string, Record<string, number>][] = [
+    ['conv1', 'Conv2d', { outChannels: 20, kernelSize: 5 }],
+    ['relu1', 'ReLU', {}],
+    ['pool1', 'MaxPool2d', { kernelSize: 2 }],
+    ['conv2', 'Conv2d', { outChannels: 50, kernelSize: 5 }],
+    ['relu2', 'ReLU', {}],
+    ['pool2', 'MaxPool2d', { kernelSize: 2 }],
+    ['flat', 'Flatten', {}],
+    ['fc1', 'Linear', { outFeatures: 500 }],
+    ['relu3', 'ReLU', {}],
+    ['fc2', 'Linear', { outFeatures: 10 }],
+  ];
+  return doc(
+    [node('image', 'Input', { shape: [1, 28, 28] }), ...layers.map(([id, op, p]) => node(id, op, p))],
+    layers.map(([id], i) => [i === 0 ? 'image' : layers[i - 1][0], id]),
+  );
+}
