@@ -6,6 +6,7 @@
  * to a drawn graph, selecting a layer, an edit until it shows, main-thread time per frame while panning
  * and zooming, and whether the minimap is there.
  */
+import { openUntilDrawn } from './editor-page.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -100,21 +101,7 @@ export async function benchGraphs(): Promise<void> {
   try {
     for (const model of list) {
       const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-      await page.goto(url);
-      await page.getByRole('button', { name: 'Templates' }).waitFor();
-      const chooser = page.waitForEvent('filechooser');
-      await page.getByRole('menuitem', { name: 'File' }).click();
-      await page.getByRole('menuitem', { name: /^Open…/ }).click();
-      const started = Date.now();
-      await (await chooser).setFiles(model.file);
-      await page
-        .getByRole('status')
-        .filter({ hasText: `${model.layers.toLocaleString('en')} layers` })
-        .or(page.getByRole('status').filter({ hasText: `${model.layers} layers` }))
-        .waitFor({ timeout: 120_000 });
-      await page.locator('.react-flow__node').first().waitFor();
-      await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
-      const opened = (Date.now() - started) / 1000;
+      const opened = await openUntilDrawn(page, url, model.file, model.layers);
       report(`${model.name}: open until drawn and interactive`, opened, 's', model.layers > 5000 ? 3 : undefined);
 
       const visible = await page.locator('.react-flow__node-layer').evaluateAll((all) => all.map((n) => n.getAttribute('data-id')!));

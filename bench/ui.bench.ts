@@ -2,6 +2,7 @@
  * The editor in headless Chromium with a generated 500-node model: time to first render, time from a
  * parameter edit to the updated shape on screen, and frame times while panning.
  */
+import { openUntilDrawn } from './editor-page.ts';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,18 +26,7 @@ export async function benchUi(): Promise<void> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
   try {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(url);
-    await page.getByRole('button', { name: 'Templates' }).waitFor();
-
-    const chooser = page.waitForEvent('filechooser');
-    await page.getByRole('menuitem', { name: 'File' }).click();
-    await page.getByRole('menuitem', { name: /^Open…/ }).click();
-    const started = Date.now();
-    await (await chooser).setFiles(file);
-    await page.getByRole('status').filter({ hasText: '500 layers' }).waitFor();
-    await page.locator('.react-flow__node').first().waitFor();
-    await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
-    report('editor: open a 500-node model until it is drawn', (Date.now() - started) / 1000, 's', 2);
+    report('editor: open a 500-node model until it is drawn', await openUntilDrawn(page, url, file, 500), 's', 2);
 
     // Edit → screen: from the Enter that commits a new channel count to the node showing its new shape.
     const target = page.getByTestId('rf__node-b0_conv1');

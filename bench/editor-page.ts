@@ -1,0 +1,24 @@
+/** The editor in a benchmark's browser page. */
+import type { Page } from 'playwright-core';
+
+/**
+ * Opens a model file through File > Open on a fresh editor page and returns the seconds until it is drawn
+ * and interactive: the status bar counts its layers, a layer is on screen, and two frames have passed.
+ */
+export async function openUntilDrawn(page: Page, url: string, file: string, layers: number): Promise<number> {
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Templates' }).waitFor();
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('menuitem', { name: 'File' }).click();
+  await page.getByRole('menuitem', { name: /^Open…/ }).click();
+  const started = Date.now();
+  await (await chooser).setFiles(file);
+  await page
+    .getByRole('status')
+    .filter({ hasText: `${layers.toLocaleString('en')} layers` })
+    .or(page.getByRole('status').filter({ hasText: `${layers} layers` }))
+    .waitFor({ timeout: 120_000 });
+  await page.locator('.react-flow__node').first().waitFor();
+  await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+  return (Date.now() - started) / 1000;
+}
