@@ -70,15 +70,16 @@ export function RunPanel({ workspace, state }: PanelProps) {
 
   // The input the controls are for: the model's first Input once loss targets are set aside. The model is
   // compiled only when it runs (a large model's weights take a while to make).
-  const inputNode = useMemo(() => predictionModel(state.doc).nodes.find((n) => n.op === 'Input'), [state.doc]);
+  const prediction = useMemo(() => predictionModel(state.doc), [state.doc]);
+  const inputNode = prediction.nodes.find((n) => n.op === 'Input');
   // A language model (token ids in, scores per token out) also generates text.
   const lm = useMemo(() => {
     try {
-      return languageModel(predictionModel(state.doc));
+      return languageModel(prediction);
     } catch {
       return null;
     }
-  }, [state.doc]);
+  }, [prediction]);
   const inputType = inputNode ? state.inferred.inference.node(inputNode.id)?.outputs?.[0] : undefined;
   const problem = !inputNode ? 'the model has no Input layer.' : state.inferred.diagnostics.some((d) => d.severity === 'error') ? 'the model has errors (see Problems).' : null;
   const first = inputNode && inputType ? { nodeId: inputNode.id, type: inputType } : undefined;
@@ -133,7 +134,7 @@ export function RunPanel({ workspace, state }: PanelProps) {
     setBusy(true);
     setError(null);
     try {
-      const compiled = compileModel(predictionModel(state.doc), { weights: workspace.weights.current, exposeLayers: true });
+      const compiled = compileModel(prediction, { weights: workspace.weights.current, exposeLayers: true });
       const { feeds, label, classNames, adapted } = await feedsFor(compiled);
       const reply = await webEngine().run({ model: encodeModelBytes(compiled.model), feeds, provider });
       const byValue = new Map([...compiled.values].map(([key, value]) => [value, key]));
@@ -218,7 +219,7 @@ export function RunPanel({ workspace, state }: PanelProps) {
           {error}
         </p>
       )}
-      {lm && !problem && <Generate doc={predictionModel(state.doc)} lm={lm} weights={workspace.weights.current} />}
+      {lm && !problem && <Generate doc={prediction} lm={lm} weights={workspace.weights.current} />}
       {result && (
         <section aria-label="Run result">
           <p className="muted" aria-label="Latency">
