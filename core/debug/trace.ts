@@ -328,6 +328,13 @@ export class DebugRun {
     return this.step.forward.filter((n) => names.has(n.name!));
   }
 
+  /** What the layer's own nodes send back to `value`: its share of ∂L/∂value where other layers read it too (a tied weight). */
+  share(layer: string, value: string): Tensor | undefined {
+    const mine = new Set(this.step.compiled.layers.get(layer)?.nodes ?? []);
+    const sent = this.step.contributions.filter((c) => c.value === value && mine.has(c.node)).map((c) => this.values[c.gradient]);
+    return sent.length > 0 ? sent.reduce(add) : undefined;
+  }
+
   /** The ONNX values of the layer's outputs. */
   layerOutputs(id: string): string[] {
     return (this.inference.node(id)!.outputs ?? []).map((_, p) => this.step.compiled.values.get(`${id}:${p}`)!);
@@ -354,11 +361,9 @@ export class DebugRun {
       if (upstream.length === 0) continue;
       const record = this.step.compiled.layers.get(f.layer);
       const ops = [...new Set((record?.nodes ?? []).map((n) => this.step.forward.find((m) => m.name === n)?.op_type).filter((o): o is string => !!o && !!RULE_EXPLANATIONS[o]))];
-      const mine = new Set(record?.nodes ?? []);
       const downstream: Downstream[] = this.layerInputs(f.layer).flatMap((input) => {
-        const sent = this.step.contributions.filter((c) => c.value === input.value && mine.has(c.node)).map((c) => this.values[c.gradient]);
-        if (sent.length === 0) return [];
-        const value = sent.reduce(add);
+        const value = this.share(f.layer, input.value);
+        if (!value) return [];
         const all = readers.get(input.value) ?? [];
         const fanOut = all.length > 1 ? { readers: all, total: this.gradient(input.value)! } : undefined;
         return [{ input: input.name, value, ...(fanOut ? { fanOut } : {}) }];
