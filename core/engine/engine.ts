@@ -18,6 +18,11 @@ export interface CreateSessionOptions {
   provider?: Provider;
   /** Run on the CPU if the provider asked for is not available (otherwise that is an error). */
   allowFallback?: boolean;
+  /**
+   * ONNX Runtime's graph optimisation level (default 'all'). 'basic' keeps each node's own kernel: the fused
+   * kernels of the higher levels (QuickGelu for x·σ(x)) exist in float32 only, which the float64 gradient check cannot use.
+   */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
 export interface RunOptions {

@@ -112,7 +112,8 @@ export class NodeEngine implements Engine {
       if (!options.allowFallback) throw new EngineError(`${why}; pass --allow-fallback to run on the CPU instead`);
       provider = 'cpu';
     }
-    const key = `${provider}:${createHash('sha256').update(model).digest('hex')}`;
+    const optimization = options.optimization ?? 'all';
+    const key = `${provider}:${optimization}:${createHash('sha256').update(model).digest('hex')}`;
     const cached = this.cache.get(key);
     if (cached) {
       cached.users++;
@@ -121,7 +122,7 @@ export class NodeEngine implements Engine {
     const copy = model.slice();
     let info: { id: number; inputNames: string[]; outputNames: string[] };
     try {
-      info = await this.call('create', { bytes: copy, provider }, [copy.buffer as ArrayBuffer]);
+      info = await this.call('create', { bytes: copy, provider, optimization }, [copy.buffer as ArrayBuffer]);
     } catch (e) {
       throw new EngineError(`ONNX Runtime could not load the model: ${(e as Error).message}`);
     }

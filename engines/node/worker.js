@@ -24,8 +24,8 @@ function fromOrt(t) {
 }
 
 const handlers = {
-  async create({ bytes, provider }) {
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: [PROVIDER_NAMES[provider] ?? provider], logSeverityLevel: ERROR_ONLY });
+  async create({ bytes, provider, optimization }) {
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: [PROVIDER_NAMES[provider] ?? provider], graphOptimizationLevel: optimization, logSeverityLevel: ERROR_ONLY });
     const id = nextId++;
     sessions.set(id, session);
     return { result: { id, inputNames: session.inputNames, outputNames: session.outputNames } };

@@ -98,7 +98,7 @@ export class WebEngine implements Engine {
     }
     const ort = await loadOrt();
     try {
-      const session = await ort.InferenceSession.create(model, { executionProviders: [provider], graphOptimizationLevel: 'all' });
+      const session = await ort.InferenceSession.create(model, { executionProviders: [provider], graphOptimizationLevel: options.optimization ?? 'all' });
       return new WebSession(ort, session, provider);
     } catch (e) {
       throw new EngineError(`ONNX Runtime (${provider}) could not load the model: ${(e as Error).message}`);
