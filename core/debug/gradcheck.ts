@@ -101,6 +101,8 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
     return analytic ? [{ value, analytic }] : [];
   });
   if (probes.length === 0) return result({ note: 'no gradient flows through this layer' });
+  const moved = probes.map((p) => p.value);
+  const probed = (name: string) => fedName(name, moved);
 
   const unread = external.find((v) => !run.constant(v) && !run.value(v) && !masks.has(v));
   if (unread) return result({ pass: false, note: `not checked: the value "${unread}" it reads was not fetched` });
@@ -113,41 +115,50 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
       nodes,
       external,
       upstream.map((u) => u.name),
+      moved,
       precision,
     );
     let session;
     try {
-      // Basic optimisation only: ONNX Runtime's fusions (x·σ(x) to QuickGelu) have float32 kernels only.
-      session = await engine.createSession(encodeModelBytes(model), { optimization: 'basic' });
+      // In float64, basic optimisation only: ONNX Runtime's fusions (x·σ(x) to QuickGelu) have float32 kernels
+      // only. In float32 the fused kernels (LayerNorm, Gelu) round less than their separate nodes, so they stay.
+      session = await engine.createSession(encodeModelBytes(model), { optimization: precision === 'float64' ? 'basic' : 'all' });
     } catch (e) {
       last = e;
       continue;
     }
     try {
       const feeds: Record<string, Tensor> = {};
-      for (const name of external) if (!run.constant(name)) feeds[name] = asPrecision(masks.get(name) ?? run.value(name)!, precision);
+      for (const name of external) if (!run.constant(name)) feeds[probed(name)] = asPrecision(masks.get(name) ?? run.value(name)!, precision);
       upstream.forEach((u, k) => (feeds[`check/upstream${k}`] = asPrecision(u.value, 'float64')));
-      const objective = async (f: Record<string, Tensor>) => Number((await session!.run(f))['check/objective'].data[0]);
-      const centre = await objective(feeds);
+      // The values stay in the runtime; each run sends one entry per probe (its own where it is moved), so a
+      // big layer's weights are not copied across on every one of the check's runs.
+      await session.carry(feeds, {});
+      const Entry = precision === 'float64' ? Float64Array : Float32Array;
+      const objective = async (moved?: { probe: Probe; index: number; value: number }) => {
+        const entries: Record<string, Tensor> = {};
+        for (const p of probes) {
+          const index = p === moved?.probe ? moved.index : 0;
+          entries[`check/at/${p.value}`] = { dtype: 'int64', dims: [1, 1], data: BigInt64Array.of(BigInt(index)) };
+          entries[`check/entry/${p.value}`] = { dtype: precision, dims: [1], data: Entry.of(p === moved?.probe ? moved.value : Number(feeds[probed(p.value)].data[0])) };
+        }
+        return Number((await session!.run(entries))['check/objective'].data[0]);
+      };
+      const centre = await objective();
       let worst = 0;
       let checked = 0;
       let kinks = 0;
       for (const probe of probes) {
-        const x = feeds[probe.value];
+        const x = feeds[probed(probe.value)];
         const analytic = probe.analytic.data as Float32Array;
         const scale = analytic.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
         for (const i of sampleIndices(analytic)) {
           const h = STEP[precision] * Math.max(1, Math.abs(Number(x.data[i])));
-          // One entry moved in place and put back (a copy per run would cost a big layer's whole weight),
-          // and the step as stored (float32 rounds x ± h).
-          const data = x.data as Float64Array;
-          const original = data[i];
+          // The step as stored (float32 rounds x ± h).
+          const original = Number(x.data[i]);
           const shifted = async (delta: number) => {
-            data[i] = original + delta;
-            const value = await objective(feeds);
-            const step = data[i] - original;
-            data[i] = original;
-            return { value, step };
+            const moved = Entry.of(original + delta)[0];
+            return { value: await objective({ probe, index: i, value: moved }), step: moved - original };
           };
           const up = await shifted(h);
           const down = await shifted(-h);
@@ -181,6 +192,9 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
   return result({ pass: false, note: `the layer alone could not be run: ${firstLine(last)}` });
 }
 
+/** The name a value is fed under: a probed one's base, which the check's runs move one entry of. */
+const fedName = (name: string, moved: readonly string[]) => (moved.includes(name) ? `check/base/${name}` : name);
+
 const firstLine = (e: unknown) =>
   String((e as Error)?.message ?? e)
     .split('\n')[0]
@@ -194,7 +208,7 @@ function sampleIndices(analytic: Float32Array): number[] {
 }
 
 /** The layer alone: its nodes, its constants, everything else fed; one output, Σₖ upstreamₖ · yₖ. */
-function layerModel(run: DebugRun, valueOf: (name: string) => Tensor | undefined, nodes: NodeProto[], external: string[], outputs: string[], precision: Precision): ModelProto {
+function layerModel(run: DebugRun, valueOf: (name: string) => Tensor | undefined, nodes: NodeProto[], external: string[], outputs: string[], moved: string[], precision: Precision): ModelProto {
   const float = precision === 'float64' ? DataType.DOUBLE : DataType.FLOAT;
   const constants = external.map((name) => run.constant(name)).filter((t): t is TensorProto => !!t);
   const fed = external.filter((name) => !run.constant(name));
@@ -211,16 +225,28 @@ function layerModel(run: DebugRun, valueOf: (name: string) => Tensor | undefined
     { name: 'check/objective', op_type: 'Sum', input: terms.map((t) => t.term), output: ['check/objective'] },
   ];
   const own = precision === 'float64' ? nodesToDouble(nodes) : nodes;
+  const probed = (name: string) => fedName(name, moved);
+  // Each probed value is its fed base with one entry set: x = reshape(scatterND(flatten(base), [[at]], [entry]), shape(base)).
+  const setEntry: NodeProto[] = moved.flatMap((x) => [
+    { name: `check/shape/${x}`, op_type: 'Shape', input: [probed(x)], output: [`check/shape/${x}`] },
+    { name: `check/flat/${x}`, op_type: 'Reshape', input: [probed(x), 'check/flat'], output: [`check/flat/${x}`] },
+    { name: `check/set/${x}`, op_type: 'ScatterND', input: [`check/flat/${x}`, `check/at/${x}`, `check/entry/${x}`], output: [`check/set/${x}`] },
+    { name: `check/moved/${x}`, op_type: 'Reshape', input: [`check/set/${x}`, `check/shape/${x}`], output: [x] },
+  ]);
   return {
     ir_version: 8,
     opset_import: [{ domain: '', version: run.opset }],
     producer_name: 'netloom',
     graph: {
       name: 'gradient check',
-      node: [...own, ...objective],
-      initializer: precision === 'float64' ? constants.map(toDouble) : constants,
+      node: [...setEntry, ...own, ...objective],
+      initializer: [...(precision === 'float64' ? constants.map(toDouble) : constants), { name: 'check/flat', dims: [1], data_type: DataType.INT64, int64_data: [-1] }],
       input: [
-        ...fed.map((name) => input(name, valueOf(name)!)),
+        ...fed.map((name) => input(probed(name), valueOf(name)!)),
+        ...moved.flatMap((x) => [
+          { name: `check/at/${x}`, type: { tensor_type: { elem_type: DataType.INT64, shape: { dim: [{ dim_value: 1 }, { dim_value: 1 }] } } } },
+          { name: `check/entry/${x}`, type: { tensor_type: { elem_type: float, shape: { dim: [{ dim_value: 1 }] } } } },
+        ]),
         ...outputs.map((y, k) => ({
           ...input(`check/upstream${k}`, run.gradient(y)!),
           type: { tensor_type: { elem_type: DataType.DOUBLE, shape: { dim: run.gradient(y)!.dims.map((d) => ({ dim_value: d })) } } },
