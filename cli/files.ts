@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatProblem, parseModel, type ModelDocument } from '../core/index.ts';
+import { formatProblem, fromTemplate, parseModel, type ModelDocument } from '../core/index.ts';
 import { readBytes, UserError } from '../host/fs.ts';
 
 export { readBytes, UsageError, UserError, writeFileAtomic } from '../host/fs.ts';
@@ -39,5 +39,5 @@ export async function templateIds(): Promise<string[]> {
 export async function loadTemplate(id: string): Promise<ModelDocument> {
   const ids = await templateIds();
   if (!ids.includes(id)) throw new UserError(`no template "${id}"; templates: ${ids.join(', ')}`);
-  return loadModel(join(TEMPLATE_DIR, `${id}.json`));
+  return fromTemplate(await loadModel(join(TEMPLATE_DIR, `${id}.json`)));
 }

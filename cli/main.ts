@@ -4,6 +4,7 @@ import { generateCommand } from './commands/generate.ts';
 import { importCommand } from './commands/import.ts';
 import { info } from './commands/info.ts';
 import { runCommand } from './commands/run.ts';
+import { schemaCommand } from './commands/schema.ts';
 import { stepCommand } from './commands/step.ts';
 import { trainCommand } from './commands/train.ts';
 import { templateIds, UsageError, UserError } from './files.ts';
@@ -36,6 +37,7 @@ Usage:
                                                        One training step, layer by layer: forward values and formulas,
                                                        then upstream, local and downstream gradients (or --template <id>)
   netloom templates                                    List the built-in templates
+  netloom schema [-o netloom.model.schema.json]        The model document's JSON Schema (for editors; saved documents name it in $schema)
   netloom --help | --version
 
 A <model> is a model document (model.json, with its weights in a model.safetensors sidecar), a .netloom
@@ -51,6 +53,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   train: trainCommand,
   generate: generateCommand,
   step: stepCommand,
+  schema: schemaCommand,
   templates: async () => {
     console.log((await templateIds()).join('\n'));
     return 0;

@@ -1,5 +1,5 @@
 /** The built-in templates, bundled from assets/templates. */
-import { validateModel, type ModelDocument } from '../core/index.ts';
+import { fromTemplate, validateModel, type ModelDocument } from '../core/index.ts';
 
 const files = import.meta.glob('../assets/templates/*.json', { eager: true, import: 'default' }) as Record<string, unknown>;
 
@@ -7,9 +7,6 @@ export const TEMPLATES: { id: string; doc: ModelDocument }[] = Object.entries(fi
   .map(([path, json]) => {
     const result = validateModel(json);
     if (!result.ok) throw new Error(`template ${path} is invalid`);
-    // Their $schema is a path relative to the templates folder, wrong for a document saved elsewhere.
-    const doc: ModelDocument = { ...result.doc };
-    delete doc.$schema;
-    return { id: path.replace(/^.*\/(.*)\.json$/, '$1'), doc };
+    return { id: path.replace(/^.*\/(.*)\.json$/, '$1'), doc: fromTemplate(result.doc) };
   })
   .sort((a, b) => a.id.localeCompare(b.id));

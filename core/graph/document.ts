@@ -3,7 +3,7 @@
  * its JSON path; what the layers make of the params is shape inference's job. Saving is deterministic.
  */
 import { parseJson } from './json.ts';
-import { MODEL_FORMAT, MODEL_VERSION, type ModelDocument, type ModelEdge, type ModelNode } from './types.ts';
+import { MODEL_FORMAT, MODEL_VERSION, SCHEMA_ID, type ModelDocument, type ModelEdge, type ModelNode } from './types.ts';
 
 export interface DocumentProblem {
   /** JSON path such as "$.nodes[2].id", or a line:column position for syntax errors. */
@@ -128,6 +128,13 @@ export function formatProblem(p: DocumentProblem, file?: string): string {
   return `${file ? `${file}: ` : ''}${p.path} ${p.message}`;
 }
 
+/** A template opened as a new document: its `$schema` is a path relative to the templates folder, wrong wherever the copy is saved. */
+export function fromTemplate(template: ModelDocument): ModelDocument {
+  const doc = { ...template };
+  delete doc.$schema;
+  return doc;
+}
+
 const TOP_ORDER = ['$schema', 'format', 'version', 'name', 'weights', 'nodes', 'edges'];
 const NODE_ORDER = ['id', 'op', 'params', 'trainable', 'position', 'color', 'note', 'module'];
 const EDGE_ORDER = ['from', 'to'];
@@ -142,11 +149,15 @@ function ordered(obj: Record<string, unknown>, first: string[]): Record<string, 
   return Object.fromEntries(keys.map((k) => [k, obj[k]]));
 }
 
-/** Deterministic text: stable key order, two-space indent, short values kept on one line. */
+/**
+ * Deterministic text: stable key order, two-space indent, short values kept on one line; `$schema` first,
+ * the model schema's identifier unless the document names a schema of its own.
+ */
 export function serializeModel(doc: ModelDocument): string {
   const normal = ordered(
     {
       ...doc,
+      $schema: doc.$schema ?? SCHEMA_ID,
       nodes: doc.nodes.map((n) => ordered({ ...n, params: ordered(n.params ?? {}, []) }, NODE_ORDER)),
       edges: doc.edges.map((e) => ordered({ ...e }, EDGE_ORDER)),
     },

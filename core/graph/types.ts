@@ -2,6 +2,11 @@
 
 export const MODEL_FORMAT = 'netloom.model';
 export const MODEL_VERSION = 1;
+/**
+ * The model schema's identifier (its `$id`), which every saved document names as its `$schema`: an
+ * identifier, the same wherever the document is saved, which editors map to the schema file (README, "JSON Schema").
+ */
+export const SCHEMA_ID = 'https://netloom.dev/schema/netloom.model.schema.json';
 
 export type ParamValue = number | string | boolean | null | ParamValue[] | { [key: string]: ParamValue };
 

@@ -4,7 +4,7 @@
  * VS Code) use it for completion, hover docs and validation. scripts/make-model-schema.ts writes it to
  * assets/schema/netloom.model.schema.json.
  */
-import { MODEL_FORMAT, MODEL_VERSION } from '../graph/types.ts';
+import { MODEL_FORMAT, MODEL_VERSION, SCHEMA_ID } from '../graph/types.ts';
 import { LAYERS } from './index.ts';
 import type { LayerSpec, ParamSchema } from './spec.ts';
 
@@ -73,13 +73,13 @@ function paramsSchema(spec: LayerSpec): Json {
 export function modelSchema(): Json {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: SCHEMA_FILE,
+    $id: SCHEMA_ID,
     title: 'Netloom model document',
     description: 'A neural network as layer nodes and the edges between them (see README, "The model document").',
     type: 'object',
     required: ['format', 'version', 'name', 'nodes', 'edges'],
     properties: {
-      $schema: { type: 'string', description: 'Where this schema is, for editors.' },
+      $schema: { type: 'string', description: `The schema, for editors: its identifier ${SCHEMA_ID}, which Netloom writes, or a path or URL to a copy of it.` },
       format: { const: MODEL_FORMAT, description: `Always "${MODEL_FORMAT}".` },
       version: { type: 'integer', minimum: 1, maximum: MODEL_VERSION, description: `The document format version (this Netloom writes ${MODEL_VERSION}).` },
       name: { type: 'string', description: 'The model name.' },

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
+import { SCHEMA_ID } from '../../core/graph/types.ts';
 import { ARTIFACTS, chromiumMissing, openEditor, recoverySaved, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
 
 let session: Session;
@@ -154,6 +155,8 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
     await saved.saveAs(path);
     const text = readFileSync(path, 'utf8');
     assert.equal(JSON.parse(text).name, 'LeNet-5');
+    // The template's $schema (relative to the templates folder) becomes the schema's identifier.
+    assert.equal(JSON.parse(text).$schema, SCHEMA_ID);
 
     await page.keyboard.press('Control+n');
     assert.equal(await page.locator('.react-flow__node').count(), 0);

@@ -1,7 +1,7 @@
 /** The model document: loading with precise errors, deterministic saving, migrations. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MODEL_VERSION, parseModel, serializeModel, validateModel } from '../../core/index.ts';
+import { MODEL_VERSION, parseModel, SCHEMA_ID, serializeModel, validateModel } from '../../core/index.ts';
 
 const MINIMAL = `{ "format": "netloom.model", "version": 1, "name": "CA2 CNN",
   "nodes": [ { "id": "face", "op": "Input",  "params": { "shape": [1, 32, 32] } },
@@ -62,6 +62,7 @@ test('saving is deterministic, pretty and round-trips, keeping optional and unkn
   assert.equal(
     text,
     `{
+  "$schema": "${SCHEMA_ID}",
   "format": "netloom.model",
   "version": 1,
   "name": "m",

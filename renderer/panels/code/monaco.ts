@@ -20,7 +20,8 @@ import { jsonDefaults } from 'monaco-editor/languages/features/json/register.js'
 import 'monaco-editor/languages/definitions/python/register.js';
 import EditorWorker from 'monaco-editor/editor/editor.worker.js?worker';
 import JsonWorker from 'monaco-editor/language/json/json.worker.js?worker';
-import { modelSchema, SCHEMA_FILE } from '../../../core/layers/schema.ts';
+import { modelSchema } from '../../../core/layers/schema.ts';
+import { SCHEMA_ID } from '../../../core/graph/types.ts';
 
 export { monaco };
 
@@ -37,7 +38,7 @@ export function setUpMonaco(): void {
     validate: true,
     allowComments: false,
     enableSchemaRequest: false,
-    schemas: [{ uri: `netloom://schema/${SCHEMA_FILE}`, fileMatch: [MODEL_URI.toString()], schema: modelSchema() }],
+    schemas: [{ uri: SCHEMA_ID, fileMatch: [MODEL_URI.toString()], schema: modelSchema() }],
   });
   const apply = () => monaco.editor.setTheme(document.documentElement.dataset.theme === 'dark' ? 'vs-dark' : 'vs');
   apply();
