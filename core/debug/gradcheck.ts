@@ -41,9 +41,56 @@ function toDouble(t: TensorProto): TensorProto {
   return { name: t.name, dims: t.dims, data_type: DataType.DOUBLE, raw_data: new Uint8Array(Float64Array.from(tensorValues(t) as Float32Array).buffer) };
 }
 
-/** The layer's nodes rewritten for float64: casts, constants and fills produce doubles. */
+/**
+ * Erf in float64, which ONNX Runtime has no kernel for (GELU's): Abramowitz and Stegun 7.1.26,
+ * erf(x) = sign(x)·(1 − t(a₁ + t(a₂ + t(a₃ + t(a₄ + t·a₅))))·e^(−x²)), t = 1/(1 + p|x|), within 1.5e-7 of erf and as
+ * smooth, so its finite differences are erf's derivative to about 1e-6 (the tolerance is 1e-3).
+ */
+const ERF_P = 0.3275911;
+const ERF_A = [0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429];
+
+function erfAsDouble(n: NodeProto): NodeProto[] {
+  const [x, y] = [n.input[0], n.output[0]];
+  const v = (name: string) => `${n.name}/erf64/${name}`;
+  const constant = (name: string, value: number): NodeProto => ({
+    name: v(name),
+    op_type: 'Constant',
+    input: [],
+    output: [v(name)],
+    attribute: [{ name: 'value', type: 4, t: { dims: [], data_type: DataType.DOUBLE, raw_data: new Uint8Array(Float64Array.of(value).buffer) } }],
+  });
+  const op = (op_type: string, inputs: string[], output: string): NodeProto => ({ name: v(output), op_type, input: inputs, output: [v(output)] });
+  // Horner from a₅ down: h₅ = a₅, hₖ = aₖ + t·hₖ₊₁, then t·h₁.
+  const horner: NodeProto[] = [];
+  let h = v('a5');
+  for (let k = 4; k >= 1; k--) {
+    horner.push(op('Mul', [v('t'), h], `th${k}`), op('Add', [v(`a${k}`), v(`th${k}`)], `h${k}`));
+    h = v(`h${k}`);
+  }
+  return [
+    constant('p', ERF_P),
+    constant('one', 1),
+    ...ERF_A.map((a, k) => constant(`a${k + 1}`, a)),
+    op('Abs', [x], 'abs'),
+    op('Mul', [v('p'), v('abs')], 'pabs'),
+    op('Add', [v('one'), v('pabs')], 'denominator'),
+    op('Reciprocal', [v('denominator')], 't'),
+    ...horner,
+    op('Mul', [v('t'), h], 'polynomial'),
+    op('Mul', [x, x], 'square'),
+    op('Neg', [v('square')], 'negated'),
+    op('Exp', [v('negated')], 'gaussian'),
+    op('Mul', [v('polynomial'), v('gaussian')], 'tail'),
+    op('Sub', [v('one'), v('tail')], 'magnitude'),
+    op('Sign', [x], 'sign'),
+    { name: v('erf'), op_type: 'Mul', input: [v('sign'), v('magnitude')], output: [y] },
+  ];
+}
+
+/** The layer's nodes rewritten for float64: casts, constants and fills produce doubles; Erf is built from ops that have float64 kernels. */
 function nodesToDouble(nodes: NodeProto[]): NodeProto[] {
-  return nodes.map((n) => {
+  return nodes.flatMap((n) => {
+    if (n.op_type === 'Erf') return erfAsDouble(n);
     const attribute = (n.attribute ?? []).map((a) => {
       if (n.op_type === 'Cast' && a.name === 'to' && a.i === DataType.FLOAT) return { ...a, i: DataType.DOUBLE };
       if (a.t) return { ...a, t: toDouble(a.t) };

@@ -26,6 +26,13 @@ export interface DebugOptions {
   optimizer?: OptimizerName;
   /** The update step's learning rate η. */
   lr?: number;
+  /**
+   * Fetch only what the per-layer gradient check reads: each layer's outputs and their gradients, and what each
+   * layer sends back to the values it reads from outside (its inputs and parameters). The values and gradients
+   * inside composite layers (a weight's transpose and its gradient), the total parameter gradients and the update
+   * are left in the runtime, which holds a large model's step in a fraction of the memory. No `update()` then.
+   */
+  layerBoundaries?: boolean;
 }
 
 export interface DebugExample {
@@ -195,7 +202,20 @@ export class Debugger {
     // Forward values are fetched where they are float (the shape rules say; comparisons and masks are bool); gradients always are.
     const types = annotate(model.graph, model.opset_import[0].version);
     const floatForward = trace.forward.filter((n) => !BOOLEAN_OPS.has(n.op_type)).flatMap((n) => n.output.filter((o, i) => !(n.op_type === 'Dropout' && i > 0) && types.get(o)?.dtype === 'float32'));
-    const wanted = [...floatForward, ...trace.gradients.values(), ...trace.contributions.map((c) => c.gradient)];
+    let wanted = [...floatForward, ...trace.gradients.values(), ...trace.contributions.map((c) => c.gradient)];
+    if (options.layerBoundaries) {
+      const layerOfNode = new Map([...trace.compiled.layers].flatMap(([id, record]) => record.nodes.map((n) => [n, id] as const)));
+      const producer = new Map(trace.forward.flatMap((n) => n.output.map((o) => [o, layerOfNode.get(n.name!)] as const)));
+      const outputs = new Set(trace.compiled.values.values());
+      wanted = [
+        ...floatForward.filter((v) => outputs.has(v)),
+        ...[...trace.gradients].filter(([v]) => outputs.has(v)).map(([, g]) => g),
+        ...trace.contributions.filter((c) => producer.get(c.value) !== layerOfNode.get(c.node)).map((c) => c.gradient),
+      ];
+      model.graph.output = model.graph.output.filter((v) => v.name === graph.loss);
+      declared.clear();
+      declared.add(graph.loss);
+    }
     for (const name of wanted) {
       if (!name || declared.has(name) || fed.has(name) || constants.has(name)) continue;
       declared.add(name);
