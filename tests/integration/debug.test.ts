@@ -11,10 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ModelDocument } from '../../core/index.ts';
-import { elementCount, type Tensor } from '../../core/engine/engine.ts';
+import type { Tensor } from '../../core/engine/engine.ts';
 import { checkGradients } from '../../core/debug/gradcheck.ts';
 import { Debugger } from '../../core/debug/trace.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
+import { checkDocument, withSequence } from '../../scripts/check-gradients.ts';
+import { templateDocument } from '../../scripts/check-pytorch.ts';
 import { loadFixture } from './fixtures.ts';
 
 const BIN = new URL('../../bin/netloom.js', import.meta.url).pathname;
@@ -269,16 +271,7 @@ describe('core/debug', () => {
 describe('per-layer gradient check on the templates', () => {
   const engine = new NodeEngine();
   after(() => engine.dispose());
-  let seed = 7;
-  const uniform = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-  const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-  const sized = (shape: (number | string)[]) => shape.map((d) => (typeof d === 'number' ? d : d === 'N' ? 2 : 5));
 
-  // alexnet, vgg16 and resnet18 (224×224 images), bert-base and gpt1 (110-117 M parameters, 512 tokens) take
-  // minutes each on two cores; the bench (resnet18) and the CLI cover them on request. Shorter sequences keep
-  // the recurrent and attention templates fast (the whole 100-character char-lstm takes 50 s), and the
-  // training graph needs llama-block's sequence length T known.
-  const shorter: Record<string, Record<string, (number | string)[]>> = { 'char-lstm': { chars: [8] }, 'llama-block': { x: [5, 512] } };
   test('active Dropout is checked with the mask the traced step drew', async () => {
     const model = doc(
       'dropout',
@@ -327,25 +320,12 @@ describe('per-layer gradient check on the templates', () => {
     await debug.release();
   });
 
-  for (const id of ['mlp-3-4-2', 'autoencoder', 'lenet5', 'conv-example', 'ca2-cnn', 'char-lstm', 'llama-block']) {
+  // The templates that check in seconds, as npm run check:gradients checks them (sequences of 5, batch 2).
+  for (const id of ['mlp-3-4-2', 'autoencoder', 'lenet5', 'conv-example', 'ca2-cnn', 'char-lstm', 'llama-block', 'attention-from-scratch', 'char-gpt', 'image-captioning']) {
     test(id, async () => {
-      const template = JSON.parse(readFileSync(new URL(`../../assets/templates/${id}.json`, import.meta.url), 'utf8')) as ModelDocument;
-      const model = { ...template, nodes: template.nodes.map((n) => (shorter[id]?.[n.id] ? { ...n, params: { ...n.params, shape: shorter[id][n.id] } } : n)) };
-      const debug = await Debugger.open(engine, model);
-      const inputs: Record<string, Tensor> = {};
-      for (const i of debug.graph.inputs) {
-        const dims = sized(i.type.shape);
-        inputs[i.nodeId] =
-          i.type.dtype === 'int64'
-            ? { dtype: 'int64', dims, data: BigInt64Array.from({ length: elementCount(dims) }, () => BigInt(Math.floor(uniform() * 10))) }
-            : floats(dims, Array.from({ length: elementCount(dims) }, normal));
-      }
-      const shape = sized(debug.upstreamType!.shape);
-      const run = await debug.run({ inputs, upstream: floats(shape, Array.from({ length: elementCount(shape) }, normal)) });
-      const checks = await checkGradients(engine, run);
+      const checks = await checkDocument(engine, withSequence(templateDocument(id), 5), 2);
       assert.ok(checks.length > 0);
       for (const c of checks) assert.ok(c.pass && (c.checked > 0 || c.note), `${c.layer} (${c.op}): ${c.maxRelativeError} ${c.note ?? ''}`);
-      await debug.release();
     });
   }
 });
