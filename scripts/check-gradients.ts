@@ -9,8 +9,8 @@
  * Token inputs, and the symbolic sizes of float inputs (a sequence length T), are set to --seq (default 8);
  * the batch is --batch (default 2). Templates of billions of parameters (27 GB of float32 weights and more)
  * cannot be held here: they are checked with their repeated blocks cut to the first one (same sizes, every
- * kind of layer of the real model, the embedding and head as they are), and a mixture of experts cut to
- * top-k + 1 experts; the line says so.
+ * kind of layer of the real model), a mixture of experts cut to top-k + 1 experts and the vocabulary of the
+ * embedding and head cut to 1,000; the line says so.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -27,6 +27,8 @@ import { templateDocument } from './check-pytorch.ts';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Above this many parameters a template's weights, their gradients and the check's float64 copies do not fit in memory here. */
 const WHOLE_LIMIT = 2_000_000_000;
+/** The vocabulary of a cut model: token ids and the head's scores keep their meaning, the tables shrink. */
+const VOCABULARY = 1000;
 
 export interface CheckSizes {
   /** Length of token inputs and of float inputs' symbolic sizes. */
@@ -82,11 +84,20 @@ export function checkedDocument(id: string, sizes: CheckSizes): { doc: ModelDocu
   if (!first) return { doc };
   doc = first.doc;
   const cuts = [`blocks cut to 1 of ${first.blocks}`];
-  for (const n of doc.nodes.filter((n) => n.op === 'MixtureOfExperts')) {
+  doc.nodes = doc.nodes.map((n) => {
+    if (n.op !== 'MixtureOfExperts') return n;
     const experts = Math.min(n.params.numExperts as number, (n.params.topK as number) + 1);
     cuts.push(`${n.id} experts cut to ${experts} of ${n.params.numExperts as number}`);
-    n.params = { ...n.params, numExperts: experts };
-  }
+    return { ...n, params: { ...n.params, numExperts: experts } };
+  });
+  // The embedding and the head (2 × 32000 × 4096 in the 7B models) do not fit beside the block's float64 copies either.
+  const vocabularies = new Set(doc.nodes.filter((n) => n.op === 'Embedding' && (n.params.numEmbeddings as number) > VOCABULARY).map((n) => n.params.numEmbeddings as number));
+  for (const vocabulary of vocabularies) cuts.push(`vocabulary cut to ${VOCABULARY.toLocaleString('en-US')} of ${vocabulary.toLocaleString('en-US')}`);
+  doc.nodes = doc.nodes.map((n) => {
+    if (n.op === 'Embedding' && vocabularies.has(n.params.numEmbeddings as number)) return { ...n, params: { ...n.params, numEmbeddings: VOCABULARY } };
+    if (n.op === 'Linear' && vocabularies.has(n.params.outFeatures as number)) return { ...n, params: { ...n.params, outFeatures: VOCABULARY } };
+    return n;
+  });
   return { doc, cut: `${params.toLocaleString('en-US')} parameters whole; ${cuts.join(', ')}` };
 }
 

@@ -175,19 +175,22 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
       continue;
     }
     try {
+      const source = (name: string) => masks.get(name) ?? run.value(name)!;
+      // Built for the runtime and let go: the probes' entries are read from the traced values (float32, exact in float64).
       const feeds: Record<string, Tensor> = {};
-      for (const name of external) if (!run.constant(name)) feeds[probed(name)] = asPrecision(masks.get(name) ?? run.value(name)!, precision);
+      for (const name of external) if (!run.constant(name)) feeds[probed(name)] = asPrecision(source(name), precision);
       upstream.forEach((u, k) => (feeds[`check/upstream${k}`] = asPrecision(u.value, 'float64')));
       // The values stay in the runtime; each run sends one entry per probe (its own where it is moved), so a
       // big layer's weights are not copied across on every one of the check's runs.
       await session.carry(feeds, {});
+      for (const name of Object.keys(feeds)) delete feeds[name];
       const Entry = precision === 'float64' ? Float64Array : Float32Array;
       const objective = async (moved?: { probe: Probe; index: number; value: number }) => {
         const entries: Record<string, Tensor> = {};
         for (const p of probes) {
           const index = p === moved?.probe ? moved.index : 0;
           entries[`check/at/${p.value}`] = { dtype: 'int64', dims: [1, 1], data: BigInt64Array.of(BigInt(index)) };
-          entries[`check/entry/${p.value}`] = { dtype: precision, dims: [1], data: Entry.of(p === moved?.probe ? moved.value : Number(feeds[probed(p.value)].data[0])) };
+          entries[`check/entry/${p.value}`] = { dtype: precision, dims: [1], data: Entry.of(p === moved?.probe ? moved.value : Number(source(p.value).data[0])) };
         }
         return Number((await session!.run(entries))['check/objective'].data[0]);
       };
@@ -196,7 +199,7 @@ async function checkLayer(engine: Engine, run: DebugRun, layer: string, op: stri
       let checked = 0;
       let kinks = 0;
       for (const probe of probes) {
-        const x = feeds[probed(probe.value)];
+        const x = source(probe.value);
         const analytic = probe.analytic.data as Float32Array;
         const scale = analytic.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
         for (const i of sampleIndices(analytic)) {
