@@ -261,7 +261,8 @@ export class Debugger {
       feeds[this.graph.target.name] = example.target;
     }
     const carried = initialCarried(this.graph);
-    for (const [name, t] of carried) feeds[name] = float32(t.shape, t.data);
+    // The model's own arrays, not copies: nothing writes to feeds, and a large model's weights are held once.
+    for (const [name, t] of carried) feeds[name] = { dtype: 'float32', dims: t.shape, data: t.data };
     for (const [key, given] of Object.entries(example.params ?? {})) {
       const param = this.graph.params.find((p) => p.key === key);
       if (!param) throw new ExampleError(`the model has no trainable parameter "${key}"; its parameters: ${this.graph.params.map((p) => p.key).join(', ')}`);
