@@ -1,9 +1,8 @@
 import { extname } from 'node:path';
 import { DatasetError, type Dataset } from '../../core/data/dataset.ts';
 import { fitData } from '../../core/train/fit.ts';
-import { buildVocabulary, describeVocabulary, textDataset, type TextLevel } from '../../core/data/text.ts';
+import { describeVocabulary, textTrainingSet, withSequenceLength, type TextLevel } from '../../core/data/text.ts';
 import type { TensorType } from '../../core/graph/dim.ts';
-import type { ModelDocument, ModelNode } from '../../core/graph/types.ts';
 import { EngineError, type Provider } from '../../core/engine/engine.ts';
 import { GradientError } from '../../core/autodiff/rules.ts';
 import { getLayer } from '../../core/index.ts';
@@ -26,21 +25,12 @@ function number(value: unknown, name: string, min: number): number | undefined {
   return n;
 }
 
-/** The document with a symbolic token-sequence length (["T"]) fixed to `length` for training on text, so every size in the step graph is known. */
-function withSequenceLength(doc: ModelDocument, length: number): ModelDocument {
-  const symbolic = (n: ModelNode) => n.op === 'Input' && n.params.dtype === 'int64' && Array.isArray(n.params.shape) && n.params.shape.length === 1 && typeof n.params.shape[0] === 'string';
-  return { ...doc, nodes: doc.nodes.map((n) => (symbolic(n) ? { ...n, params: { ...n.params, shape: [length] } } : n)) };
-}
-
 /** A text file as next-token pairs, as long as the model's input (or --seq-len for a symbolic length); the vocabulary is shown. */
 async function textData(file: string, level: string | undefined, seqLen: string | undefined, input: TensorType): Promise<{ train: Dataset; val?: Dataset }> {
   if (level !== undefined && level !== 'char' && level !== 'word') throw new UsageError(`--level must be char or word, got "${level}"`);
-  const text = await readText(file);
-  const vocabulary = buildVocabulary(text, (level ?? 'char') as TextLevel);
-  const fixed = input.shape[1];
-  const length = typeof fixed === 'number' ? fixed : intOption(seqLen, 'seq-len', 1, 1 << 20, 64);
+  const { dataset, vocabulary } = textTrainingSet(file, await readText(file), (level ?? 'char') as TextLevel, input, intOption(seqLen, 'seq-len', 1, 1 << 20, 64));
   console.error(`vocabulary (${file}, ${vocabulary.level} level): ${describeVocabulary(vocabulary)}`);
-  return { train: textDataset(file, vocabulary, text, length) };
+  return { train: dataset };
 }
 
 const pct = (v: number | null) => (v === null ? '   –  ' : `${(100 * v).toFixed(2)}%`);
