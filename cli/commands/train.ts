@@ -135,7 +135,8 @@ export async function trainCommand(args: string[]): Promise<number> {
     const fitted = fitData(raw, graph);
     data = fitted.data;
     fitted.adapted.forEach((a) => adapted.add(a));
-    if (adapted.size > 0) console.error(`${values.dataset ?? values.data}: ${[...adapted].join(', ')} for the model input "${input.name}"`);
+    // Each note says what it fitted (the images to the input, the labels to the loss).
+    if (adapted.size > 0) console.error(`${values.dataset ?? values.data}: ${[...adapted].join(', ')}`);
   } catch (e) {
     if (e instanceof DatasetError) throw new UserError(e.message);
     throw e;
