@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { decode as decodePng } from 'fast-png';
 import { parseCsv } from '../core/data/csv.ts';
-import { imageFolderDataset, type DecodedImage, type ImageClass } from '../core/data/imagefolder.ts';
+import { IMAGE_FILE, imageFolderDataset, type DecodedImage, type ImageClass } from '../core/data/imagefolder.ts';
 import type { GraphValue } from '../core/convert/compile.ts';
 import type { TensorType } from '../core/graph/dim.ts';
 import { builtInSplit, isImageSet, type ImageSetName } from '../core/data/builtin.ts';
@@ -49,8 +49,6 @@ export async function loadCsv(file: string, label?: string): Promise<Dataset> {
     throw e;
   }
 }
-
-const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
 /** One image file, decoded to interleaved 8-bit pixels. */
 function decodeImage(file: string, bytes: Uint8Array): DecodedImage {

@@ -7,14 +7,15 @@
  */
 import { useRef, useState } from 'react';
 import { getLayer } from '../../core/index.ts';
-import { BUILT_IN } from '../../core/data/builtin.ts';
 import type { Provider } from '../../core/engine/engine.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
-import { LOSSES, type LossName } from '../../core/train/step.ts';
+import { DEFAULT_LOSS, LOSSES, type LossName } from '../../core/train/step.ts';
 import type { Schedule, TrainingEvent } from '../../core/train/trainer.ts';
 import type { TrainingRun } from '../../engines/web/client.ts';
 import { webEngine } from '../run/engine.ts';
 import { ProviderPicker } from '../run/ProviderPicker.tsx';
+import { DatasetPicker } from './DatasetPicker.tsx';
+import { choiceName, modelInput, trainingData, trainingDocument, type DataChoice } from './ownData.ts';
 import type { PanelProps } from './registry.ts';
 import { TrainChart, type ChartHandle } from './TrainChart.tsx';
 
@@ -36,7 +37,8 @@ const duration = (s: number) => (s < 90 ? `${Math.ceil(s)} s` : `${Math.floor(s 
 
 export function TrainPanel({ workspace, state }: PanelProps) {
   const ownLoss = state.doc.nodes.some((n) => getLayer(n.op)?.category === 'Loss');
-  const [dataset, setDataset] = useState('mnist');
+  const [data, setData] = useState<DataChoice>({ builtIn: 'mnist' });
+  const dataset = choiceName(data);
   const [loss, setLoss] = useState<LossName>('cross-entropy');
   const [optimizer, setOptimizer] = useState<OptimizerName>('adam');
   const [lr, setLr] = useState(String(optimizerConfig('adam').lr));
@@ -66,6 +68,9 @@ export function TrainPanel({ workspace, state }: PanelProps) {
   const chooseOptimizer = (name: OptimizerName) => {
     setOptimizer(name);
     setLr(String(optimizerConfig(name).lr));
+    // The perceptron rule is SGD on the perceptron criterion, as netloom train --optimizer perceptron takes it.
+    const implied = DEFAULT_LOSS[name];
+    if (implied) setLoss(implied);
   };
 
   function number(text: string, what: string, min: number, integer = false): number {
@@ -96,6 +101,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
         warmupSteps: number(warmup, 'Warm-up', 0, true),
         clipNorm: number(clipNorm, 'Clipping', 0),
         regularization: { l1: number(l1, 'L1', 0), l2: number(l2, 'L2', 0) },
+        data: trainingData(data, number(seed, 'The seed', 0, true)),
       };
     } catch (e) {
       return setMessage((e as Error).message);
@@ -133,7 +139,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     };
     const handle = webEngine().train(
       {
-        doc: state.doc,
+        doc: trainingDocument(data, state.doc),
         weights: workspace.weights.current && new Map([...workspace.weights.current].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])),
         graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed, clipNorm: settings.clipNorm || undefined, regularization: settings.regularization },
         options: {
@@ -145,7 +151,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
           schedule: settings.schedule,
           warmupSteps: settings.warmupSteps || undefined,
         },
-        data: { builtIn: dataset, seed: settings.seed },
+        data: settings.data,
       },
       onEvent,
     );
@@ -200,14 +206,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
   return (
     <div className="train-panel">
       <form className="train-settings" aria-label="Training settings" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Dataset
-          <select value={dataset} disabled={running} onChange={(e) => setDataset(e.target.value)}>
-            {BUILT_IN.map((d) => (
-              <option key={d}>{d}</option>
-            ))}
-          </select>
-        </label>
+        <DatasetPicker value={data} onChange={setData} disabled={running} input={modelInput(state.inferred.inference.nodes())} />
         <label>
           Loss
           <select value={ownLoss ? 'model' : loss} disabled={running || ownLoss} onChange={(e) => setLoss(e.target.value as LossName)}>

@@ -1,0 +1,84 @@
+/**
+ * The Train panel on a person's own data in Chromium: deck 003's perceptron template learns a CSV file
+ * of two separable classes labelled 0/1 with the perceptron optimiser (labels read as −1/+1) until no
+ * point is on the wrong side; LeNet-5 trains on a folder of PNGs, one subfolder per class, resized to
+ * its input; a file that cannot be read is a one-line error and the data read before stays.
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+
+let session: Session;
+const errors: string[] = [];
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/data/${name}`, import.meta.url));
+
+async function openTemplate(page: Page, id: string, params: string) {
+  await page.getByRole('button', { name: 'Templates' }).click();
+  await page.getByRole('button', { name: `Template ${id}`, exact: true }).click();
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Total params: ${params}` })
+    .waitFor();
+  await page.getByRole('tab', { name: 'Train' }).click();
+  return page.getByRole('form', { name: 'Training settings' });
+}
+
+describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
+  before(async () => {
+    session = await startSession();
+  });
+  after(async () => {
+    await stopSession(session);
+    assert.deepEqual(errors, []);
+  });
+
+  test("deck 003's perceptron learns a CSV file of two separable classes with the perceptron optimiser", async () => {
+    const page = await openEditor(session, errors);
+    const settings = await openTemplate(page, 'perceptron', '2');
+    await settings.getByLabel('Dataset').selectOption('Your data…');
+    const data = settings.getByRole('group', { name: 'Your data' });
+    await data.getByLabel('Data files').setInputFiles(fixture('separable.csv'));
+    const loaded = data.getByRole('status', { name: 'Loaded data' });
+    await loaded.filter({ hasText: 'separable.csv: 24 samples · 2 features (x1, x2) · label column "label": 2 classes (labels 0–1)' }).waitFor();
+    assert.match((await loaded.textContent())!, /Validation: none; all 24 samples train/);
+    assert.equal(await data.getByLabel('Label column').inputValue(), '2', 'the last column is the label');
+
+    await settings.getByLabel('Optimizer').selectOption('perceptron');
+    assert.equal(await settings.getByLabel('Loss').inputValue(), 'perceptron', 'the perceptron optimiser brings its loss');
+    assert.equal(await settings.getByLabel('Learning rate').inputValue(), '1');
+    await settings.getByLabel('Epochs').fill('10');
+    await settings.getByLabel('Batch size').fill('1');
+    await settings.getByRole('button', { name: 'Start' }).click();
+    await page.getByText('separable.csv: labels 0/1 mapped to −1/+1 for the perceptron loss').waitFor();
+    const status = page.getByRole('status', { name: 'Training status' });
+    await status.filter({ hasText: /^Done/ }).waitFor({ timeout: 60_000 });
+    assert.match((await status.textContent())!, /final loss 0\.0000/, 'no point on the wrong side in the last epoch: the perceptron criterion is 0');
+    assert.match((await page.getByRole('list', { name: 'Runs' }).textContent())!, /run 1: separable\.csv, perceptron lr 1, batch 1, 10 epochs/);
+    await page.screenshot({ path: `${ARTIFACTS}train-data-perceptron.png` });
+    await page.context().close();
+  });
+
+  test('LeNet-5 trains on a folder of PNGs, one subfolder per class; a bad file is one line and the folder stays', async () => {
+    const page = await openEditor(session, errors);
+    const settings = await openTemplate(page, 'lenet5', '61,706');
+    await settings.getByLabel('Dataset').selectOption('Your data…');
+    const data = settings.getByRole('group', { name: 'Your data' });
+    await data.getByLabel('Image folder').setInputFiles(fixture('bars'));
+    const loaded = data.getByRole('status', { name: 'Loaded data' });
+    await loaded.filter({ hasText: 'bars: 6 images · 2 classes (horizontal, vertical) · resized to 1×32×32' }).waitFor();
+
+    await data.getByLabel('Data files').setInputFiles({ name: 'notes.xlsx', mimeType: 'application/octet-stream', buffer: Buffer.from('PK') });
+    assert.equal(await data.getByRole('alert').textContent(), 'notes.xlsx: Netloom reads .csv, .npz, .npy and .txt files and folders of PNG/JPEG images, not .xlsx');
+    assert.match((await loaded.textContent())!, /^bars: 6 images/, 'the folder read before stays');
+
+    await settings.getByLabel('Epochs').fill('2');
+    await settings.getByLabel('Batch size').fill('2');
+    await settings.getByRole('button', { name: 'Start' }).click();
+    const status = page.getByRole('status', { name: 'Training status' });
+    await status.filter({ hasText: /^Done/ }).waitFor({ timeout: 60_000 });
+    assert.equal(await page.getByRole('figure', { name: 'Training loss per step' }).getAttribute('data-points'), '6', 'three steps of two images per epoch');
+    await page.context().close();
+  });
+});
