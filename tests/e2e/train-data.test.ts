@@ -60,7 +60,7 @@ describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
     await page.context().close();
   });
 
-  test('LeNet-5 trains on a folder of PNGs, one subfolder per class; a bad file is one line and the folder stays', async () => {
+  test('LeNet-5 trains on a folder of PNGs, one subfolder per class; a bad file dropped is one line and the folder stays', async () => {
     const page = await openEditor(session, errors);
     const settings = await openTemplate(page, 'lenet5', '61,706');
     await settings.getByLabel('Dataset').selectOption('Your data…');
@@ -69,7 +69,13 @@ describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
     const loaded = data.getByRole('status', { name: 'Loaded data' });
     await loaded.filter({ hasText: 'bars: 6 images · 2 classes (horizontal, vertical) · resized to 1×32×32' }).waitFor();
 
-    await data.getByLabel('Data files').setInputFiles({ name: 'notes.xlsx', mimeType: 'application/octet-stream', buffer: Buffer.from('PK') });
+    // Dropped on the data area (not the window, which would open it as a model).
+    const dropped = await page.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['PK'], 'notes.xlsx'));
+      return transfer;
+    });
+    await data.dispatchEvent('drop', { dataTransfer: dropped });
     assert.equal(await data.getByRole('alert').textContent(), 'notes.xlsx: Netloom reads .csv, .npz, .npy and .txt files and folders of PNG/JPEG images, not .xlsx');
     assert.match((await loaded.textContent())!, /^bars: 6 images/, 'the folder read before stays');
 
