@@ -1,5 +1,6 @@
 /**
- * The Train panel on a person's own data in Chromium: deck 003's perceptron template learns a CSV file
+ * The Train panel on a person's own data in Chromium: .npy files picked together, a CSV file whose label
+ * column can be chosen; deck 003's perceptron template learns a CSV file
  * of two separable classes labelled 0/1 with the perceptron optimiser (labels read as −1/+1) until no
  * point is on the wrong side; LeNet-5 trains on a folder of PNGs, one subfolder per class, resized to
  * its input; a file that cannot be read is a one-line error and the data read before stays.
@@ -8,6 +9,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { encodeNpy } from '../../core/data/npy.ts';
 import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
@@ -39,11 +41,25 @@ describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
     const settings = await openTemplate(page, 'perceptron', '2');
     await settings.getByLabel('Dataset').selectOption('Your data…');
     const data = settings.getByRole('group', { name: 'Your data' });
-    await data.getByLabel('Data files').setInputFiles(fixture('separable.csv'));
     const loaded = data.getByRole('status', { name: 'Loaded data' });
+    // .npy files picked together are the arrays named after them.
+    const npy = (name: string, tensor: Parameters<typeof encodeNpy>[0]) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(encodeNpy(tensor)) });
+    await data
+      .getByLabel('Data files')
+      .setInputFiles([
+        npy('x.npy', { dtype: 'float32', dims: [3, 2], data: Float32Array.from([1, 1, -1, -1, 2, 0.5]) }),
+        npy('y.npy', { dtype: 'int64', dims: [3], data: BigInt64Array.from([1n, 0n, 1n]) }),
+      ]);
+    await loaded.filter({ hasText: 'x.npy + y.npy: 3 samples of 2 · 2 classes (labels 0–1)' }).waitFor();
+
+    await data.getByLabel('Data files').setInputFiles(fixture('separable.csv'));
     await loaded.filter({ hasText: 'separable.csv: 24 samples · 2 features (x1, x2) · label column "label": 2 classes (labels 0–1)' }).waitFor();
     assert.match((await loaded.textContent())!, /Validation: none; all 24 samples train/);
     assert.equal(await data.getByLabel('Label column').inputValue(), '2', 'the last column is the label');
+    await data.getByLabel('Label column').selectOption('x1');
+    await loaded.filter({ hasText: 'separable.csv: 24 samples · 2 features (x2, label) · label column "x1": targets of 1 per sample' }).waitFor();
+    await data.getByLabel('Label column').selectOption('label');
+    await loaded.filter({ hasText: 'label column "label"' }).waitFor();
 
     await settings.getByLabel('Optimizer').selectOption('perceptron');
     assert.equal(await settings.getByLabel('Loss').inputValue(), 'perceptron', 'the perceptron optimiser brings its loss');
