@@ -29,11 +29,15 @@ export function DatasetPicker({ value, onChange, disabled, input }: Props) {
   const [error, setError] = useState('');
   const [reading, setReading] = useState(false);
   const [dragging, setDragging] = useState(false);
-  /** The last own data read, chosen again when "Your data…" is picked again. */
+  /** The last own data read, chosen again when "Your data…" is picked again, and the input it was read for. */
   const lastOwn = useRef<OwnData | null>(null);
+  const lastOwnInput = useRef('');
   /** Only the latest read counts: an earlier, slower one is ignored when it ends. */
   const reads = useRef(0);
   const own = 'own' in value ? value.own : null;
+
+  // Images are sized to the model's input, and text cut to its length: read again when the input changes.
+  const inputKey = input ? `${input.name} ${formatShape(input.type.shape)} ${input.type.dtype}` : '';
 
   async function read(picked: DataFile[], how: ReadOptions) {
     if (!input) return setError('the model has no input to read data for');
@@ -46,6 +50,7 @@ export function DatasetPicker({ value, onChange, disabled, input }: Props) {
       setOptions(how);
       setError('');
       lastOwn.current = data;
+      lastOwnInput.current = inputKey;
       onChange({ own: data });
     } catch (e) {
       if (id === reads.current) setError((e as Error).message);
@@ -54,8 +59,6 @@ export function DatasetPicker({ value, onChange, disabled, input }: Props) {
     }
   }
 
-  // Images are sized to the model's input, and text cut to its length: read again when the input changes.
-  const inputKey = input ? `${input.name} ${formatShape(input.type.shape)} ${input.type.dtype}` : '';
   const readForInput = useRef(inputKey);
   useEffect(() => {
     if (readForInput.current === inputKey) return;
@@ -68,6 +71,8 @@ export function DatasetPicker({ value, onChange, disabled, input }: Props) {
   const choose = (name: string) => {
     setError('');
     onChange(name === OWN ? { own: lastOwn.current } : { builtIn: name });
+    // Data read for another model input (the model changed meanwhile) is read again for this one.
+    if (name === OWN && files.length > 0 && lastOwnInput.current !== inputKey) void read(files, options);
   };
   const pick = (element: HTMLInputElement) => {
     const picked = [...(element.files ?? [])].map((file) => ({ path: file.webkitRelativePath || file.name, file }));

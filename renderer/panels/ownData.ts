@@ -164,8 +164,7 @@ function readText(file: DataFile, text: string, options: ReadOptions, input: Mod
 /** Reads picked or dropped files as one dataset for the model input; errors name the file (and the line, column or array). */
 export async function readOwnData(files: DataFile[], options: ReadOptions, input: ModelInput): Promise<OwnData> {
   if (files.length === 0) throw new Error('no files were picked');
-  const kinds = new Set(files.map((f) => (IMAGE_FILE.test(f.path) ? 'image' : extension(f.path))));
-  if (kinds.has('image')) return readImageFolder(files, input);
+  if (files.some((f) => IMAGE_FILE.test(f.path))) return readImageFolder(files, input);
   if (files.every((f) => extension(f.path) === '.npy')) return readNpyFiles(files, input);
   if (files.length > 1) throw new Error(`${files.map((f) => baseName(f.path)).join(', ')}: pick one .csv, .npz or .txt file, .npy files together, or a folder of images`);
   const [file] = files;

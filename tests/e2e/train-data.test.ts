@@ -76,7 +76,7 @@ describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
     await page.context().close();
   });
 
-  test('LeNet-5 trains on a folder of PNGs, one subfolder per class; a bad file dropped is one line and the folder stays', async () => {
+  test('LeNet-5 trains on a folder of PNGs, one subfolder per class; a bad file dropped is one line and the folder stays; another model reads it again for its input', async () => {
     const page = await openEditor(session, errors);
     const settings = await openTemplate(page, 'lenet5', '61,706');
     await settings.getByLabel('Dataset').selectOption('Your data…');
@@ -101,6 +101,10 @@ describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
     const status = page.getByRole('status', { name: 'Training status' });
     await status.filter({ hasText: /^Done/ }).waitFor({ timeout: 60_000 });
     assert.equal(await page.getByRole('figure', { name: 'Training loss per step' }).getAttribute('data-points'), '6', 'three steps of two images per epoch');
+
+    // Another model: the folder is read again for its input (3×227×227, colour).
+    await openTemplate(page, 'alexnet-2012', '60,965,224');
+    await loaded.filter({ hasText: 'bars: 6 images · 2 classes (horizontal, vertical) · resized to 3×227×227' }).waitFor();
     await page.context().close();
   });
 });
