@@ -207,7 +207,7 @@ export async function droppedFiles(transfer: DataTransfer): Promise<DataFile[]> 
 }
 
 /** The first data input of a model as inferred, or null when it has none with a known type. */
-export function modelInput(reports: { id: string; op: string; outputs?: TensorType[] }[]): ModelInput | null {
+export function modelInput(reports: { id: string; op: string; outputs: TensorType[] | null }[]): ModelInput | null {
   const input = reports.find((r) => r.op === 'Input' && r.outputs?.[0]);
   return input ? { name: input.id, type: input.outputs![0] } : null;
 }
