@@ -8,7 +8,7 @@ import { GradientError } from '../../core/autodiff/rules.ts';
 import { getLayer } from '../../core/index.ts';
 import { compileModel, CompileError } from '../../core/convert/compile.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
-import { buildTrainingGraph, LOSSES, type LossName, type TrainingGraph } from '../../core/train/step.ts';
+import { buildTrainingGraph, DEFAULT_LOSS, LOSSES, type LossName, type TrainingGraph } from '../../core/train/step.ts';
 import { train, type Checkpoint, type Schedule, type TrainingEvent } from '../../core/train/trainer.ts';
 import { encodeSafetensors } from '../../core/graph/weights.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
@@ -94,8 +94,9 @@ export async function trainCommand(args: string[]): Promise<number> {
   const model = await loadModelOrTemplate(positionals[0], values.template as string | undefined);
   const inputs = [...model.sources, ...[values.data, values.val].filter((f) => f !== undefined)];
   await refuseOverwritingInputs([...outputFiles(out), ...(values.checkpoint ? [values.checkpoint] : [])], inputs);
-  // The built-in datasets are all class labels: a model without a loss node trains with cross-entropy.
-  if (loss === undefined && values.dataset !== undefined && !model.doc.nodes.some((n) => getLayer(n.op)?.category === 'Loss')) {
+  // The built-in datasets are all class labels: a model without a loss node trains with cross-entropy,
+  // unless the optimiser implies its own loss (the perceptron rule trains on the perceptron criterion).
+  if (loss === undefined && values.dataset !== undefined && DEFAULT_LOSS[optimizer] === undefined && !model.doc.nodes.some((n) => getLayer(n.op)?.category === 'Loss')) {
     loss = 'cross-entropy';
     console.error(`the model has no loss node: training with cross-entropy for ${values.dataset}'s class labels (choose another with --loss)`);
   }

@@ -123,3 +123,10 @@ test("deck 003's perceptron template learns two separable classes labelled 0/1 w
   const last = epochs(r.stdout).at(-1);
   assert.deepEqual([last.accuracy, last.loss], [1, 0], 'every point on its side: no mistakes, so no perceptron loss');
 });
+
+test('with a built-in dataset, the perceptron optimiser trains on its own loss, not the cross-entropy attached for class labels', () => {
+  const r = netloom('train', '--template', 'perceptron', '--dataset', 'xor', '--optimizer', 'perceptron', '--epochs', '1', '-o', 'perceptron-xor.json', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /cross-entropy/);
+  assert.match(r.stderr, /xor: labels 0\/1 mapped to −1\/\+1 for the perceptron loss/);
+});
