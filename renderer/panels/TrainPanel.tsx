@@ -32,7 +32,10 @@ interface Progress {
 
 const MOMENTUM: OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'rmsprop'];
 const SMOOTHING = 0.9;
-const LOCKED = 'Training — the model is locked. Stop training to edit it; the weights trained so far are kept (Undo restores the earlier ones).';
+const LOCK = {
+  message: 'Training — the model is locked. Stop training to edit it.',
+  detail: 'Stopping keeps the weights trained so far (Undo restores the earlier ones).',
+};
 
 const percent = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(1)}%`);
 const duration = (s: number) => (s < 90 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
@@ -106,7 +109,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     }
     // The document and weights trained are the ones the result goes back into: nothing may change them meanwhile.
     if (store.refused()) return;
-    store.lock({ message: LOCKED, stop });
+    store.lock({ ...LOCK, stop });
     const runNumber = runs.length + 1;
     steps.current?.startRun(runNumber);
     epochChart.current?.startRun(runNumber);

@@ -6,7 +6,7 @@ export function TrainingBanner({ state }: { state: EditorState }) {
   if (!lock) return null;
   return (
     <div className="banner training-banner" role="status" aria-label="Model locked">
-      {lock.message}
+      {lock.message} {lock.detail}
       <button type="button" onClick={() => lock.stop()}>
         Stop training
       </button>

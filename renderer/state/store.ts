@@ -54,7 +54,10 @@ export interface Inferred {
 
 /** Who holds the model while it is being trained: what to tell a person who tries to edit, and how to stop. */
 export interface ModelLock {
+  /** Said when an edit is refused, and in the banner. */
   message: string;
+  /** More for the banner: what stopping does. */
+  detail: string;
   stop(): void;
 }
 

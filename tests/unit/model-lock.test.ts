@@ -39,7 +39,7 @@ test('while locked, every edit path is refused and says why; the document and it
   const heard: string[] = [];
   store.onRefused((m) => heard.push(m));
   let stops = 0;
-  store.lock({ message: MESSAGE, stop: () => stops++ });
+  store.lock({ message: MESSAGE, detail: 'Stopping keeps the weights trained so far.', stop: () => stops++ });
   const { doc, weights } = store.get();
   const clip = store.copy(['linear1']);
 
