@@ -107,9 +107,6 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     } catch (e) {
       return setMessage((e as Error).message);
     }
-    // The document and weights trained are the ones the result goes back into: nothing may change them meanwhile.
-    if (store.refused()) return;
-    store.lock({ ...LOCK, stop });
     const runNumber = runs.length + 1;
     steps.current?.startRun(runNumber);
     epochChart.current?.startRun(runNumber);
@@ -164,6 +161,8 @@ export function TrainPanel({ workspace, state }: PanelProps) {
       onEvent,
     );
     run.current = handle;
+    // The document and weights trained are the ones the result goes back into: nothing may change them meanwhile.
+    store.lock({ ...LOCK, stop });
     try {
       const prepared = await handle.prepared;
       stepsPerEpoch = Math.ceil(prepared.train / settings.batchSize);
