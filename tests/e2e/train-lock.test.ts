@@ -106,6 +106,12 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     await page.getByRole('alert').filter({ hasText: 'Training — the model is locked.' }).waitFor();
     await page.getByRole('navigation', { name: 'Layer palette' }).getByRole('button', { name: 'ReLU', exact: true }).click();
     await edit(page, 'Undo');
+    // Opening a template is refused before anything is asked or laid out; the Code tab's text is read-only.
+    await page.getByRole('button', { name: 'Templates' }).click();
+    await page.getByRole('button', { name: 'Template lenet5' }).click();
+    await page.getByRole('tab', { name: 'Code' }).click();
+    await page.getByText('Read-only while training').waitFor();
+    await page.getByRole('tab', { name: 'Canvas' }).click();
     assert.equal(await page.getByTestId('rf__node-fc1').count(), 1);
     assert.equal(await page.locator('.react-flow__node-layer').count(), 4);
     await page
