@@ -102,8 +102,11 @@ describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
     await status.filter({ hasText: /^Done/ }).waitFor({ timeout: 60_000 });
     assert.equal(await page.getByRole('figure', { name: 'Training loss per step' }).getAttribute('data-points'), '6', 'three steps of two images per epoch');
 
-    // Another model: the folder is read again for its input (3×227×227, colour).
+    // Another model: the folder is read again for its input (3×227×227, colour). The trained weights
+    // are an unsaved change, so opening a template asks first.
+    const asked = new Promise<string>((resolve) => page.once('dialog', (d) => void d.accept().then(() => resolve(d.message()))));
     await openTemplate(page, 'alexnet-2012', '60,965,224');
+    assert.equal(await asked, 'Discard the unsaved changes?');
     await loaded.filter({ hasText: 'bars: 6 images · 2 classes (horizontal, vertical) · resized to 3×227×227' }).waitFor();
     await page.context().close();
   });
