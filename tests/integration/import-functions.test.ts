@@ -13,10 +13,11 @@ import * as ort from 'onnxruntime-node';
 import { inferShapes } from '../../core/index.ts';
 import { compileModel } from '../../core/convert/compile.ts';
 import { importOnnx } from '../../core/convert/import.ts';
+import type { TensorType } from '../../core/graph/dim.ts';
 import { groupsOf, nameScopePath } from '../../core/graph/modules.ts';
 import { OnnxBuilder, floatTensor, valueInfo } from '../../core/onnx/builder.ts';
 import { inlineFunctions } from '../../core/onnx/functions.ts';
-import { decodeModel, encodeModelBytes, OnnxFormatError, type ModelProto } from '../../core/onnx/proto.ts';
+import { AttrType, decodeModel, encodeModelBytes, OnnxFormatError, type FunctionProto, type GraphProto, type ModelProto, type NodeProto } from '../../core/onnx/proto.ts';
 import { worstError } from './fixtures.ts';
 
 const DIR = new URL('../fixtures/onnx-functions/', import.meta.url);
@@ -83,6 +84,80 @@ test("blocks: each call's attribute reaches its body (LeakyReLU's slope 0.1 and 
   // The two calls' values stay apart: no value is written twice.
   const outputs = model.graph.node.flatMap((n) => n.output);
   assert.equal(new Set(outputs).size, outputs.length);
+});
+
+test("calls inside a subgraph are inlined, and a subgraph in a body still reads that call's values: ONNX Runtime gives the same outputs", async () => {
+  const type: TensorType = { shape: ['N', 4], dtype: 'float32' };
+  const yes = { name: '', dims: [], data_type: 9, int32_data: [1] };
+  const branch = (name: string, node: NodeProto[], output: string): GraphProto => ({ name, node, input: [], output: [valueInfo(output, type)] });
+  // double(a) = Relu(a) + Relu(a), its If's branch reading the body's own value s.
+  const double: FunctionProto = {
+    name: 'Double',
+    domain: 'local',
+    input: ['a'],
+    output: ['b'],
+    opset_import: [{ domain: '', version: 17 }],
+    node: [
+      { op_type: 'Relu', input: ['a'], output: ['s'] },
+      { op_type: 'Constant', input: [], output: ['c'], attribute: [{ name: 'value', type: AttrType.TENSOR, t: yes }] },
+      {
+        op_type: 'If',
+        input: ['c'],
+        output: ['b'],
+        attribute: [
+          { name: 'then_branch', type: AttrType.GRAPH, g: branch('then', [{ op_type: 'Add', input: ['s', 's'], output: ['t'] }], 't') },
+          { name: 'else_branch', type: AttrType.GRAPH, g: branch('else', [{ op_type: 'Identity', input: ['s'], output: ['e'] }], 'e') },
+        ],
+      },
+    ],
+  };
+  // The main graph calls it twice inside an If's branch.
+  const model: ModelProto = {
+    ir_version: 8,
+    opset_import: [
+      { domain: '', version: 17 },
+      { domain: 'local', version: 1 },
+    ],
+    graph: {
+      name: 'g',
+      node: [
+        { op_type: 'Constant', input: [], output: ['go'], attribute: [{ name: 'value', type: AttrType.TENSOR, t: yes }] },
+        {
+          op_type: 'If',
+          input: ['go'],
+          output: ['y'],
+          attribute: [
+            {
+              name: 'then_branch',
+              type: AttrType.GRAPH,
+              g: branch(
+                'twice',
+                [
+                  { op_type: 'Double', domain: 'local', name: 'first', input: ['x'], output: ['p'] },
+                  { op_type: 'Double', domain: 'local', name: 'second', input: ['p'], output: ['q'] },
+                ],
+                'q',
+              ),
+            },
+            { name: 'else_branch', type: AttrType.GRAPH, g: branch('none', [{ op_type: 'Identity', input: ['x'], output: ['r'] }], 'r') },
+          ],
+        },
+      ],
+      input: [valueInfo('x', type)],
+      output: [valueInfo('y', type)],
+    },
+    functions: [double],
+  };
+  const inlined = inlineFunctions(model).model;
+  assert.doesNotMatch(
+    JSON.stringify(inlined, (k, v) => (k === 'raw_data' ? undefined : v)),
+    /"op_type":"Double"/,
+  );
+  const x = new ort.Tensor('float32', Float32Array.from([-1, 0.5, 2, -3, 4, 1, -0.25, 3]), [2, 4]);
+  const [original, flat] = await Promise.all([ort.InferenceSession.create(encodeModelBytes(model)), ort.InferenceSession.create(encodeModelBytes(inlined))]);
+  const expected = (await original.run({ x })).y.data as Float32Array;
+  assert.deepEqual([...expected], [0, 2, 8, 0, 16, 4, 0, 12]);
+  assert.deepEqual([...((await flat.run({ x })).y.data as Float32Array)], [...expected]);
 });
 
 test('a function that calls itself is refused with a message naming it', () => {
