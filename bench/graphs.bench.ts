@@ -96,19 +96,35 @@ async function frameTime(page: Page): Promise<{ perFrame: number; frames: number
 
 const VIEWPORT = { width: 1600, height: 1000 };
 
-/** Best of 2 in each app, each open on a fresh page, both given the file through their file picker (Netloom's first try is `first`). */
+/** MB of JavaScript heap a page holds once garbage is collected (through the DevTools protocol, which works on Netron's page too). */
+async function heapMB(page: Page): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.send('Performance.enable');
+  const used = (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0;
+  return used / 2 ** 20;
+}
+
+/**
+ * Best of 2 in each app, each open on a fresh page, both given the file through their file picker
+ * (Netloom's first try is `first`); and the heap each page holds after its last open.
+ */
 async function compareWithNetron(browser: Browser, urls: { netloom: string; netron: string }, model: { name: string; file: string; layers: number }, first: number): Promise<void> {
-  const once = async (open: (page: Page) => Promise<number>): Promise<number> => {
+  const heap = { netloom: 0, netron: 0 };
+  const once = async (app: keyof typeof heap, open: (page: Page) => Promise<number>): Promise<number> => {
     const page = await browser.newPage({ viewport: VIEWPORT });
     try {
-      return await open(page);
+      const seconds = await open(page);
+      heap[app] = await heapMB(page);
+      return seconds;
     } finally {
       await page.close();
     }
   };
-  const netloom = Math.min(first, await once((page) => openUntilDrawn(page, urls.netloom, model.file, model.layers)));
-  const netron = Math.min(await once((page) => openInNetron(page, urls.netron, model.file)), await once((page) => openInNetron(page, urls.netron, model.file)));
+  const netloom = Math.min(first, await once('netloom', (page) => openUntilDrawn(page, urls.netloom, model.file, model.layers)));
+  const netron = Math.min(await once('netron', (page) => openInNetron(page, urls.netron, model.file)), await once('netron', (page) => openInNetron(page, urls.netron, model.file)));
   console.log(`${model.name}: open until drawn, best of 2 — Netloom ${netloom.toFixed(2)} s, Netron ${netron.toFixed(2)} s, ratio ${(netloom / netron).toFixed(2)}×`);
+  console.log(`${model.name}: JS heap after opening — Netloom ${heap.netloom.toFixed(0)} MB, Netron ${heap.netron.toFixed(0)} MB, ratio ${(heap.netloom / heap.netron).toFixed(2)}×`);
 }
 
 export async function benchGraphs(): Promise<void> {
