@@ -5,7 +5,7 @@
  * collapsed) and once without names (every layer laid out). For each: the time from choosing the file
  * to a drawn graph, selecting a layer, an edit until it shows, main-thread time per frame while panning
  * and zooming, and whether the minimap is there. With NETRON_DIR set, each file is also opened in Netron
- * (bench/netron.ts) in the same Chromium, and the times until each app's finished view are compared.
+ * (bench/netron.ts) in the same Chromium, and the times until each app's finished view and the heaps are compared.
  */
 import { openUntilDrawn } from './editor-page.ts';
 import { spawnSync } from 'node:child_process';
