@@ -69,9 +69,24 @@ async function selectTime(page: Page, id: string): Promise<number> {
   return done;
 }
 
-/** Main-thread milliseconds per frame over a drag across the canvas and a few wheel zooms. */
-async function frameTime(page: Page): Promise<{ perFrame: number; frames: number }> {
-  const box = (await page.getByTestId('canvas').boundingBox())!;
+/** A point of the canvas where a press lands on the empty pane (not on a layer, block or control). */
+async function emptySpot(page: Page): Promise<{ x: number; y: number }> {
+  const spot = (await page.evaluate(`(() => {
+    const box = document.querySelector('[data-testid="canvas"]').getBoundingClientRect();
+    for (let y = box.top + box.height / 2; y < box.bottom - 40; y += 20)
+      for (let x = box.left + 60; x < box.right - 60; x += 20)
+        if (document.elementFromPoint(x, y)?.classList.contains('react-flow__pane')) return { x, y };
+    return null;
+  })()`)) as { x: number; y: number } | null;
+  if (!spot) throw new Error('no empty spot on the canvas to pan from');
+  return spot;
+}
+
+/**
+ * Main-thread milliseconds per frame while the pointer drags from `start` (up and to the right) and, when
+ * `zoom`, a few wheel zooms follow: from the empty pane this pans the view, from a layer it moves the layer.
+ */
+async function frameTime(page: Page, start: { x: number; y: number }, zoom: boolean): Promise<{ perFrame: number; frames: number }> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   const busy = async () => ((await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
@@ -82,14 +97,16 @@ async function frameTime(page: Page): Promise<{ perFrame: number; frames: number
     requestAnimationFrame(tick);
   })`) as Promise<number>;
   const before = await busy();
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.move(start.x, start.y);
   await page.mouse.down();
-  for (let i = 0; i < 40; i++) await page.mouse.move(box.x + box.width / 2 - i * 8, box.y + box.height / 2 - i * 10);
+  for (let i = 0; i < 40; i++) await page.mouse.move(start.x + i * 8, start.y - i * 10);
   await page.mouse.up();
-  for (let i = 0; i < 6; i++) await page.mouse.wheel(0, i < 3 ? 120 : -120);
+  if (zoom) for (let i = 0; i < 6; i++) await page.mouse.wheel(0, i < 3 ? 120 : -120);
   await page.evaluate('window.__stopFrames = true');
   const frames = await counting;
-  return { perFrame: ((await busy()) - before) / frames, frames };
+  const perFrame = ((await busy()) - before) / frames;
+  await cdp.detach();
+  return { perFrame, frames };
 }
 
 export async function benchGraphs(): Promise<void> {
@@ -120,8 +137,11 @@ export async function benchGraphs(): Promise<void> {
         await field.press('Enter');
         report(`${model.name}: parameter edit until it shows on the layer`, await shown, 'ms', 100);
       }
-      const { perFrame, frames } = await frameTime(page);
-      report(`${model.name}: main-thread time per frame, panning and zooming (${frames} frames)`, perFrame, 'ms', 16);
+      const layer = (await page.getByTestId(`rf__node-${target}`).boundingBox())!;
+      const drag = await frameTime(page, { x: layer.x + layer.width / 2, y: layer.y + layer.height / 2 }, false);
+      report(`${model.name}: main-thread time per frame, dragging a layer (${drag.frames} frames)`, drag.perFrame, 'ms', 16);
+      const pan = await frameTime(page, await emptySpot(page), true);
+      report(`${model.name}: main-thread time per frame, panning and zooming (${pan.frames} frames)`, pan.perFrame, 'ms', 16);
       console.log(`${model.name}: minimap ${(await page.getByRole('img', { name: 'Minimap' }).or(page.locator('.react-flow__minimap')).count()) > 0 ? 'shown' : 'MISSING'}`);
       await page.close();
     }
