@@ -41,11 +41,20 @@ function chain(count: number, named: boolean): ModelProto {
   } as unknown as ModelProto;
 }
 
-function models(): { name: string; file: string; layers: number }[] {
+interface BenchModel {
+  name: string;
+  file: string;
+  layers: number;
+  /** A block whose ▸/▾ button the benchmark presses three times. */
+  block?: string;
+}
+
+function models(): BenchModel[] {
   mkdirSync(CACHE, { recursive: true });
-  const list: { name: string; file: string; layers: number }[] = [];
+  const list: BenchModel[] = [];
   if (!existsSync(`${CACHE}/vit_b_16.onnx`)) spawnSync('/usr/bin/python3', [`${ROOT}scripts/fixtures/export_torchvision.py`, CACHE, 'resnet18', 'vit_b_16'], { stdio: 'inherit' });
-  if (existsSync(`${CACHE}/vit_b_16.onnx`)) list.push({ name: 'ResNet-18', file: `${CACHE}/resnet18.onnx`, layers: 70 }, { name: 'ViT-B/16', file: `${CACHE}/vit_b_16.onnx`, layers: 999 });
+  if (existsSync(`${CACHE}/vit_b_16.onnx`))
+    list.push({ name: 'ResNet-18', file: `${CACHE}/resnet18.onnx`, layers: 70, block: 'layer2' }, { name: 'ViT-B/16', file: `${CACHE}/vit_b_16.onnx`, layers: 999, block: 'encoder' });
   else console.log('ResNet-18 and ViT-B/16 skipped: exporting them needs python3-torch and python3-torchvision');
   for (const count of [3000, 10000]) {
     for (const named of [true, false]) {
@@ -114,6 +123,22 @@ async function frameTime(page: Page, start: { x: number; y: number }, step: { x:
   return { perFrame: (after.wall - before.wall) / frames, cpuPerFrame: (after.cpu - before.cpu) / frames, frames };
 }
 
+/**
+ * Milliseconds from pressing block `label`'s ▸/▾ button until the canvas has redrawn it the other way
+ * (its button renamed) and two frames have passed; and which way it went.
+ */
+async function toggleTime(page: Page, label: string): Promise<{ action: string; ms: number }> {
+  const button = page.getByRole('button', { name: new RegExp(`^(Expand|Collapse) ${label}$`) });
+  const action = (await button.getAttribute('aria-label'))!.startsWith('Expand') ? 'expand' : 'collapse';
+  const pressed = page.getByRole('button', { name: `${action === 'expand' ? 'Expand' : 'Collapse'} ${label}`, exact: true });
+  const started = Date.now();
+  // From the keyboard: at the fitted zoom the button is small and the block's title covers its edge.
+  await pressed.press('Enter');
+  await pressed.waitFor({ state: 'detached', timeout: 60_000 });
+  await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+  return { action, ms: Date.now() - started };
+}
+
 export async function benchGraphs(only?: string): Promise<void> {
   if (!existsSync('/usr/bin/chromium')) return void console.log('graph benchmark skipped: Chromium is not installed (apt-get install chromium)');
   const list = models().filter((m) => !only || m.name.includes(only));
@@ -162,6 +187,17 @@ export async function benchGraphs(only?: string): Promise<void> {
       report(`${model.name}: main-thread time per frame, dragging a layer (${drag.frames} frames; CPU ${drag.cpuPerFrame.toFixed(1)} ms)`, drag.perFrame, 'ms', 16);
       const pan = await frameTime(page, await emptySpot(page), { x: 8, y: -10 }, true);
       report(`${model.name}: main-thread time per frame, panning and zooming (${pan.frames} frames; CPU ${pan.cpuPerFrame.toFixed(1)} ms)`, pan.perFrame, 'ms', 16);
+      if (model.block) {
+        // Fit first, so that the block's button is on screen; then open or close it three times: the
+        // third press repeats the first, with the block's inside remembered from the second.
+        await page.getByRole('menuitem', { name: 'View' }).click();
+        await page.getByRole('menuitem', { name: /^Fit/ }).click();
+        await page.evaluate('new Promise((r) => setTimeout(r, 500))');
+        for (let i = 0; i < 3; i++) {
+          const { action, ms } = await toggleTime(page, model.block);
+          report(`${model.name}: ${action} ${model.block}${i === 2 ? ' again' : ''} until drawn`, ms, 'ms');
+        }
+      }
       console.log(`${model.name}: minimap ${(await page.getByRole('img', { name: 'Minimap' }).or(page.locator('.react-flow__minimap')).count()) > 0 ? 'shown' : 'MISSING'}`);
       await page.close();
     }
