@@ -12,7 +12,9 @@ import { benchWebTraining } from './web-train.bench.ts';
 
 console.log(`Netloom benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
 if (process.argv.includes('--graphs')) {
-  await benchGraphs();
+  // An optional word after --graphs keeps only the models whose names contain it ("10,000", "ViT").
+  const only = process.argv[process.argv.indexOf('--graphs') + 1];
+  await benchGraphs(only?.startsWith('--') ? undefined : only);
   process.exit(0);
 }
 if (process.argv.includes('--profile')) {
