@@ -2,14 +2,14 @@
 import { useEffect, useState } from 'react';
 import type { Provider } from '../../core/engine/engine.ts';
 import type { ProviderStatus } from '../../engines/web/client.ts';
-import { webEngine } from './engine.ts';
+import { windowEngine } from './engine.ts';
 
 let statuses: Promise<ProviderStatus[]> | null = null;
 
 export function ProviderPicker({ value, onChange }: { value: Provider; onChange: (p: Provider) => void }) {
   const [list, setList] = useState<ProviderStatus[] | null>(null);
   useEffect(() => {
-    statuses ??= webEngine().providers();
+    statuses ??= windowEngine().providers();
     void statuses.then(setList);
   }, []);
   const chosen = list?.find((s) => s.provider === value);
