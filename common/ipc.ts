@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { Dataset } from '../core/data/dataset.ts';
 import type { TensorArray } from '../core/engine/engine.ts';
+import { formatProblem, validateModel } from '../core/graph/document.ts';
 import type { ModelDocument } from '../core/graph/types.ts';
 import type { Weights } from '../core/graph/weights.ts';
 import type { TrainingGraphOptions } from '../core/train/step.ts';
@@ -57,9 +58,10 @@ const OpenedFile = z.object({ name: z.string(), handle: z.string().optional(), t
 export const OpenedFilesReply = z.array(OpenedFile).nullable();
 export const Command = z.enum(COMMAND_IDS);
 
-// The engine's messages (the shapes of engines/web/protocol.ts, which the main process checks these
-// against when it forwards them). What decides the work and its size is checked here; the model
-// document and the training settings are the core's to check, as they are from a file.
+// The engine's messages: the shapes of engines/web/protocol.ts (the compiler holds the two together: the
+// window's port sends a WorkerRequest through the bridge, and the main process forwards what these
+// schemas let through as one). The document is checked as a model file is; of the trainer's and the
+// graph's settings, what decides the work and its size.
 const Id = z.number().int().positive();
 const Provider = z.enum(['cpu', 'cuda', 'dml', 'wasm', 'webgpu']);
 const Dims = z.array(z.number().int().nonnegative());
@@ -96,7 +98,10 @@ export const EngineRunRequest = z
   .strict();
 export const EngineTrainRequest = z
   .object({
-    doc: z.custom<ModelDocument>(isObject, 'expected a model document'),
+    doc: z.custom<ModelDocument>().superRefine((value, ctx) => {
+      const loaded = validateModel(value);
+      if (!loaded.ok) ctx.addIssue({ code: 'custom', message: formatProblem(loaded.problems[0]) });
+    }),
     weights: z.custom<Weights>((v) => v instanceof Map, 'expected weights (a Map of tensors)').optional(),
     graph: z.custom<Omit<TrainingGraphOptions, 'weights'>>(isObject, 'expected the training graph settings'),
     options: TrainerSettings,

@@ -175,11 +175,13 @@ describe('the desktop engine', () => {
     const replies: EngineReply[] = [];
     const stop = app.bridge.onEngineReply((reply) => replies.push(reply));
     app.bridge.engineRequest({ id: 900, op: 'run', request: { model: new Uint8Array(4), feeds: { x: { dtype: 'float32', dims: [2], data: [1, 2] } } } });
-    app.bridge.engineRequest({ id: 901, op: 'train', request: { doc: {}, graph: {}, options: { epochs: 0, batchSize: 8, lr: 0.1 }, data: { builtIn: 'xor' } } });
+    app.bridge.engineRequest({ id: 901, op: 'train', request: { doc: mlp(), graph: {}, options: { epochs: 0, batchSize: 8, lr: 0.1 }, data: { builtIn: 'xor' } } });
+    app.bridge.engineRequest({ id: 902, op: 'train', request: { doc: { ...mlp(), nodes: 'x' }, graph: {}, options: { epochs: 1, batchSize: 8, lr: 0.1 }, data: { builtIn: 'xor' } } });
     stop();
     assert.deepEqual(replies, [
       { id: 900, error: 'invalid netloom:engine-request payload: request.feeds.x.data: expected a typed array' },
       { id: 901, error: 'invalid netloom:engine-request payload: request.options.epochs: Too small: expected number to be >0' },
+      { id: 902, error: 'invalid netloom:engine-request payload: request.doc: $.nodes must be a list of nodes' },
     ]);
     // Window 2 names window 1's run: the engine gets run 0, which is no run.
     const routes = new EngineRoutes();
