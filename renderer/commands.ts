@@ -14,6 +14,7 @@ import { arrange, setAllCollapsed } from './canvas/arrange.ts';
 import { encodeBundle } from '../core/graph/bundle.ts';
 import { CLIPBOARD_FORMAT, emptyDocument, type ClipboardContent } from './state/store.ts';
 import { showPanel } from './shell/DockTabs.tsx';
+import { isBundleName } from './platform/platform.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface CommandHandler {
@@ -50,6 +51,9 @@ async function save(w: Workspace, as: boolean): Promise<void> {
   if (!name) return;
   w.store.markSaved(name);
   await w.platform.clearRecovery();
+  // A .json document holds no weights: say so rather than let trained or imported ones seem saved.
+  if (!isBundleName(name) && (w.weights.current?.size ?? 0) > 0 && !w.store.get().doc.weights)
+    w.say(`${name.replace(/^.*[\\/]/, '')} holds the model without its weights: save as .netloom (or Export ONNX) to keep them`);
 }
 
 export function commandHandlers(w: Workspace): Record<CommandId, CommandHandler> {

@@ -50,14 +50,16 @@ export function decodeBundle(bytes: Uint8Array, maxBytes = Infinity): { doc: Mod
   if (!text) throw new BundleError(`not a .netloom bundle (it has no ${BUNDLE_DOCUMENT}; it holds ${Object.keys(files).map(shown).join(', ') || 'nothing'})`);
   const result = parseModel(strFromU8(text));
   if (!result.ok) throw new BundleError(formatProblem(result.problems[0], BUNDLE_DOCUMENT));
-  const doc = result.doc;
-  if (!doc.weights) return { doc };
-  const data = files[doc.weights];
-  if (!data) throw new BundleError(`${BUNDLE_DOCUMENT} names the weights file ${JSON.stringify(doc.weights)}, which the bundle does not hold`);
+  // The weights' name inside the zip means nothing outside it: a document saved from here as .json
+  // must not name a weights file that was never written beside it.
+  const { weights: inside, ...doc } = result.doc;
+  if (!inside) return { doc };
+  const data = files[inside];
+  if (!data) throw new BundleError(`${BUNDLE_DOCUMENT} names the weights file ${JSON.stringify(inside)}, which the bundle does not hold`);
   try {
     return { doc, weights: decodeSafetensors(data).weights };
   } catch (e) {
-    if (e instanceof WeightsFormatError) throw new BundleError(`${doc.weights}: ${e.message}`);
+    if (e instanceof WeightsFormatError) throw new BundleError(`${inside}: ${e.message}`);
     throw e;
   }
 }

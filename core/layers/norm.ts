@@ -103,6 +103,9 @@ function normalizedShape(ctx: Parameters<LayerSpec['infer']>[0], shape: readonly
 
 const NORMALIZED_SHAPE: ParamSchema = { type: 'ints', label: 'Normalized shape', help: 'Trailing dimensions to normalise over; defaults to the last one.', default: null, nullable: true };
 
+/** A γ or β over the normalised dimensions: "D" for one, "D₁·D₂ = 4·8" for several (the count follows). */
+const normalizedFormula = (shape: number[]) => (shape.length === 1 ? 'D' : `${shape.map((_, i) => `D${'₁₂₃₄₅₆₇₈₉'[i] ?? i + 1}`).join('·')} = ${shape.join('·')}`);
+
 const LayerNorm: LayerSpec = {
   op: 'LayerNorm',
   imports: [
@@ -140,8 +143,8 @@ const LayerNorm: LayerSpec = {
     const shape = normalizedShape(ctx, x.shape);
     const params: ParamTensor[] = [];
     if (ctx.bool('elementwiseAffine')) {
-      params.push(param('weight', shape, shape.join('·'), ONES));
-      if (ctx.bool('bias')) params.push(param('bias', shape, shape.join('·'), ZEROS));
+      params.push(param('weight', shape, normalizedFormula(shape), ONES));
+      if (ctx.bool('bias')) params.push(param('bias', shape, normalizedFormula(shape), ZEROS));
     }
     return { outputs: [x], params, macs: mulOrNull(perSample(x), 2) };
   },
@@ -172,7 +175,7 @@ const RMSNorm: LayerSpec = {
     const x = only(ctx);
     expectFloat(ctx, x);
     const shape = normalizedShape(ctx, x.shape);
-    const params = ctx.bool('elementwiseAffine') ? [param('weight', shape, shape.join('·'), ONES)] : [];
+    const params = ctx.bool('elementwiseAffine') ? [param('weight', shape, normalizedFormula(shape), ONES)] : [];
     return { outputs: [x], params, macs: mulOrNull(perSample(x), 2) };
   },
   lower(ctx: LowerContext) {

@@ -75,7 +75,7 @@ describe('weights travel with the document in Chromium', { skip: chromiumMissing
     assert.deepEqual(errors, [], 'no page errors');
   });
 
-  test("a .netloom bundle opens, Export ONNX writes the bundle's weights, and Save As .netloom keeps them", async () => {
+  test("a .netloom bundle opens, Export ONNX writes the bundle's weights, Save As .netloom keeps them, and Save As .json says it leaves them out", async () => {
     const page = await openEditor(session, errors);
     await openFiles(page, [paths.bundle]);
     await page.getByTestId('rf__node-fc').waitFor();
@@ -91,6 +91,14 @@ describe('weights travel with the document in Chromium', { skip: chromiumMissing
     assert.equal(copy.doc.name, 'tiny');
     const values = (w: Weights) => Object.fromEntries([...w].map(([k, t]) => [k, [...t.data]]));
     assert.deepEqual(values(copy.weights!), values(trained));
+
+    // Saved as .json, the document names no weights file (none is written) and the person is told.
+    page.once('dialog', (d) => void d.accept('copy.json'));
+    const savingJson = page.waitForEvent('download');
+    await page.keyboard.press('Control+Shift+S');
+    await (await savingJson).saveAs(`${ARTIFACTS}copy.json`);
+    assert.equal(JSON.parse(readFileSync(`${ARTIFACTS}copy.json`, 'utf8')).weights, undefined);
+    await page.getByRole('alert').filter({ hasText: 'copy.json holds the model without its weights: save as .netloom (or Export ONNX) to keep them' }).waitFor();
     await page.context().close();
   });
 

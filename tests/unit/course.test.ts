@@ -51,3 +51,10 @@ test('learned positions hold T × d parameters', () => {
   const r = chain([512, 768], ['PositionalEncoding', { kind: 'learned', maxLen: 512 }]).node('l1')!;
   assert.equal(r.paramCount, 512 * 768);
 });
+
+test("LayerNorm's γ and β name what they count: D = 768, and D₁·D₂ = 4·8 = 32 over two dimensions", () => {
+  const one = chain([10, 768], ['LayerNorm', {}]).node('l1')!;
+  assert.deepEqual(one.params.map(describeParam), ['D = 768', 'D = 768']);
+  const two = chain([3, 4, 8], ['LayerNorm', { normalizedShape: [4, 8] }]).node('l1')!;
+  assert.deepEqual(two.params.map(describeParam), ['D₁·D₂ = 4·8 = 32', 'D₁·D₂ = 4·8 = 32']);
+});
