@@ -114,6 +114,11 @@ export const EngineRequest = z.discriminatedUnion('op', [
   z.object({ id: Id, op: z.literal('run'), request: EngineRunRequest }).strict(),
   z.object({ id: Id, op: z.literal('train'), request: EngineTrainRequest }).strict(),
   z.object({ id: Id, op: z.literal('control'), run: Id, action: z.enum(['pause', 'resume', 'stop']) }).strict(),
+  z.object({ id: Id, op: z.literal('open'), model: Bytes, provider: Provider.optional(), allowFallback: z.boolean().optional() }).strict(),
+  z.object({ id: Id, op: z.literal('session-run'), session: Id, feeds: z.record(z.string(), Tensor), fetches: z.array(z.string()).optional() }).strict(),
+  z.object({ id: Id, op: z.literal('carry'), session: Id, initial: z.record(z.string(), Tensor), loop: z.record(z.string(), z.string()) }).strict(),
+  z.object({ id: Id, op: z.literal('carried'), session: Id, names: z.array(z.string()).optional() }).strict(),
+  z.object({ id: Id, op: z.literal('release'), session: Id }).strict(),
 ]);
 /** An engine reply as the window receives it: its request's number and the rest of engines/web/protocol.ts's WorkerReply (from the main process, which the window trusts). */
 export interface EngineReply {

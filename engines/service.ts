@@ -2,13 +2,14 @@
  * The engine that serves the app's panels, wherever it runs: the browser's Web Worker (web/worker.ts, on
  * onnxruntime-web) and the desktop's utility process (electron/engine-host.ts, on onnxruntime-node) each
  * run one over their own Engine. It answers the messages of web/protocol.ts: the providers with why each
- * cannot run, one run of a model, and training with the trainer of core/train (events streamed back a
- * chunk at a time; pause, resume and stop).
+ * cannot run, one run of a model, training with the trainer of core/train (events streamed back a chunk
+ * at a time; pause, resume and stop), and sessions kept open between runs, whose carried tensors stay
+ * in the engine (the debugger's and generation's Engine on the page).
  */
 import { GradientError } from '../core/autodiff/rules.ts';
 import { CompileError } from '../core/convert/compile.ts';
 import { DatasetError, type Dataset } from '../core/data/dataset.ts';
-import { EngineError, type Engine, type Provider, type ProviderStatus } from '../core/engine/engine.ts';
+import { EngineError, type Engine, type Provider, type ProviderStatus, type Session } from '../core/engine/engine.ts';
 import { fitData } from '../core/train/fit.ts';
 import { buildTrainingGraph, type TrainingGraph } from '../core/train/step.ts';
 import { train, TrainingControl, type TrainingEvent } from '../core/train/trainer.ts';
@@ -38,6 +39,9 @@ export function describe(e: unknown): string {
 export class EngineService {
   /** Training runs in progress, by the id of the request that started them. */
   private readonly runs = new Map<number, TrainingControl>();
+  /** Sessions kept open for their caller (the debugger, generation), by number. */
+  private readonly sessions = new Map<number, Session>();
+  private nextSession = 1;
 
   constructor(
     private readonly backend: EngineBackend,
@@ -55,10 +59,35 @@ export class EngineService {
       } else if (message.op === 'control') {
         this.control(message.run, message.action);
         this.reply({ id: message.id, result: null }, []);
+      } else if (message.op === 'open') {
+        const session = await this.backend.engine.createSession(message.model, { provider: message.provider, allowFallback: message.allowFallback });
+        const number = this.nextSession++;
+        this.sessions.set(number, session);
+        this.reply({ id: message.id, result: { session: number, provider: session.provider, inputNames: [...session.inputNames], outputNames: [...session.outputNames] } }, []);
+      } else if (message.op === 'session-run') {
+        const outputs = await this.session(message.session).run(message.feeds, message.fetches);
+        this.reply({ id: message.id, result: outputs }, buffersOf(Object.values(outputs)));
+      } else if (message.op === 'carry') {
+        await this.session(message.session).carry(message.initial, message.loop);
+        this.reply({ id: message.id, result: null }, []);
+      } else if (message.op === 'carried') {
+        const values = await this.session(message.session).carried(message.names);
+        this.reply({ id: message.id, result: values }, buffersOf(Object.values(values)));
+      } else if (message.op === 'release') {
+        const session = this.sessions.get(message.session);
+        this.sessions.delete(message.session);
+        await session?.release();
+        this.reply({ id: message.id, result: null }, []);
       } else throw new Error(`unknown request ${(message as { op: unknown }).op}`);
     } catch (e) {
       this.reply({ id: message.id, error: describe(e) }, []);
     }
+  }
+
+  private session(number: number): Session {
+    const session = this.sessions.get(number);
+    if (!session) throw new EngineError(`session ${number} is not open (it was released, or never opened)`);
+    return session;
   }
 
   private control(run: number, action: 'pause' | 'resume' | 'stop'): void {

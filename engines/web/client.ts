@@ -4,10 +4,10 @@
  * (worker.ts), or the desktop's utility process behind the preload bridge — and this only sends
  * commands and hands back events and results, through an EnginePort.
  */
-import { EngineError, type Tensor } from '../../core/engine/engine.ts';
+import { EngineError, type CreateSessionOptions, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
 import type { TrainingEvent } from '../../core/train/trainer.ts';
 import type { ProviderStatus } from './engine.ts';
-import { buffersOf, type PreparedData, type RunRequest, type RunResult, type TrainRequest, type TrainResult, type WorkerReply, type WorkerRequest } from './protocol.ts';
+import { buffersOf, type OpenedSession, type PreparedData, type RunRequest, type RunResult, type TrainRequest, type TrainResult, type WorkerReply, type WorkerRequest } from './protocol.ts';
 
 export type { ProviderStatus } from './engine.ts';
 export type { PreparedData, RunRequest, RunResult, TrainRequest, TrainResult } from './protocol.ts';
@@ -131,6 +131,27 @@ export class EngineClient {
   /** Runs a model once (its feeds move to the engine); the outputs, the provider it ran on, and the time. */
   run(request: RunRequest): Promise<RunResult> {
     return this.send<RunResult>({ op: 'run', request }, buffersOf(Object.values(request.feeds) as Tensor[])).reply;
+  }
+
+  /**
+   * A session kept open in the engine, as the core's Session (for the debugger and generation): the model
+   * crosses once, and carried tensors (a decoder's key/value cache) stay in the engine between runs.
+   * Feeds are copied, except those a run names as consumed, which move.
+   */
+  async openSession(model: Uint8Array, options: CreateSessionOptions = {}): Promise<Session> {
+    const opened = await this.send<OpenedSession>({ op: 'open', model, provider: options.provider, allowFallback: options.allowFallback }).reply;
+    const { session } = opened;
+    const call = <T>(message: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []) => this.send<T>(message, transfer).reply;
+    return {
+      provider: opened.provider,
+      inputNames: opened.inputNames,
+      outputNames: opened.outputNames,
+      run: (feeds, fetches, runOptions: RunOptions = {}) =>
+        call<Record<string, Tensor>>({ op: 'session-run', session, feeds, fetches }, buffersOf((runOptions.consumed ?? []).filter((name) => name in feeds).map((name) => feeds[name]))),
+      carry: async (initial, loop) => void (await call({ op: 'carry', session, initial, loop })),
+      carried: (names) => call<Record<string, Tensor>>({ op: 'carried', session, names }),
+      release: async () => void (await call({ op: 'release', session })),
+    };
   }
 
   dispose(): void {

@@ -24,38 +24,13 @@ let adapter: Engine | null = null;
 
 /**
  * The core's Engine interface over the window's engine, for core code that runs a model step by step (the
- * debugger, text generation), on the engine's CPU provider. Each run sends the model with copies of the
- * feeds, since the browser's worker takes their buffers and the caller may keep reading them; carried
- * tensors (a decoder's key/value cache) are kept here, on the page, and fed back on the next run.
+ * debugger, text generation): its sessions stay open in the engine, with their carried tensors, and run
+ * on the engine's CPU provider unless asked otherwise.
  */
 export function coreEngine(): Engine {
-  const copied = (feeds: Record<string, Tensor>) => Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, data: t.data.slice() }]));
   adapter ??= {
-    availableProviders: async () => [defaultProvider()],
-    createSession: async (model) => {
-      let state: Record<string, Tensor> = {};
-      let loop: Record<string, string> = {};
-      const provider = defaultProvider();
-      return {
-        provider,
-        inputNames: [],
-        outputNames: [],
-        async run(feeds, fetches) {
-          const kept = Object.values(loop);
-          const { outputs } = await windowEngine().run({ model, feeds: copied({ ...feeds, ...state }), fetches: fetches && [...fetches, ...kept], provider });
-          state = { ...state, ...Object.fromEntries(Object.entries(loop).map(([input, output]) => [input, outputs[output]])) };
-          return Object.fromEntries(Object.entries(outputs).filter(([name]) => !kept.includes(name)));
-        },
-        async carry(initial, next) {
-          state = { ...initial };
-          loop = { ...next };
-        },
-        carried: async (names) => Object.fromEntries(Object.entries(state).filter(([name]) => !names || names.includes(name))),
-        release: async () => {
-          state = {};
-        },
-      };
-    },
+    availableProviders: async () => (await windowEngine().providers()).filter((s) => s.available).map((s) => s.provider),
+    createSession: (model, options) => windowEngine().openSession(model, { provider: defaultProvider(), ...options }),
     dispose: async () => {},
   };
   return adapter;

@@ -8,11 +8,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { EngineReply, NetloomBridge } from '../../common/ipc.ts';
+import { readFileSync } from 'node:fs';
 import { compileModel } from '../../core/convert/compile.ts';
-import type { Tensor } from '../../core/engine/engine.ts';
+import type { Engine, Tensor } from '../../core/engine/engine.ts';
+import { validateModel } from '../../core/graph/document.ts';
 import type { Weights } from '../../core/graph/weights.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
 import { fitData } from '../../core/train/fit.ts';
+import { generate } from '../../core/train/generate.ts';
 import { optimizerConfig } from '../../core/train/optimizers.ts';
 import { buildTrainingGraph } from '../../core/train/step.ts';
 import { train, type TrainerOptions, type TrainingEvent } from '../../core/train/trainer.ts';
@@ -171,6 +174,22 @@ describe('the desktop engine', () => {
     assert.equal(result.weights.size, 4);
   });
 
+  test('sessions stay open in the engine with their carried tensors: generation gives the tokens it gives on onnxruntime-node directly', async () => {
+    const loaded = validateModel(JSON.parse(readFileSync(new URL('../../assets/templates/char-gpt.json', import.meta.url), 'utf8')));
+    assert.ok(loaded.ok);
+    // The Engine that the app's debugger and Generate use (renderer/run/engine.ts's coreEngine), over this window's client.
+    const windowEngine: Engine = { availableProviders: async () => ['cpu'], createSession: (model, options) => app.client.openSession(model, options), dispose: async () => {} };
+    const direct = new NodeEngine();
+    for (const cache of [true, false]) {
+      const options = { length: 12, temperature: 1, topK: 10, seed: 7, cache };
+      assert.deepEqual(await generate(windowEngine, loaded.doc, [1, 2, 3], options), await generate(direct, loaded.doc, [1, 2, 3], options), `cache ${cache}`);
+    }
+    await direct.dispose();
+    const session = await app.client.openSession(encodeModelBytes(compileModel(mlp(), { seed: 1 }).model));
+    await session.release();
+    await assert.rejects(session.run({ x: { dtype: 'float32', dims: [1, 2], data: new Float32Array(2) } }), /session \d+ is not open in this window/);
+  });
+
   test('a malformed request is refused in one line naming the field, and a window controls only its own runs', async () => {
     const replies: EngineReply[] = [];
     const stop = app.bridge.onEngineReply((reply) => replies.push(reply));
@@ -193,7 +212,16 @@ describe('the desktop engine', () => {
     assert.equal((foreign as { toEngine: Extract<WorkerRequest, { op: 'control' }> }).toEngine.run, 0);
     // Replies go back to the window that asked, under its own number; a closed window's runs are stopped.
     assert.deepEqual(routes.fromEngine({ id: started.toEngine.id, events: [] }), { windowId: 1, reply: { id: 5, events: [] } });
-    assert.deepEqual(routes.windowClosed(1), [{ id: 4, op: 'control', run: started.toEngine.id, action: 'stop' }]);
+    // A session is the window's that opened it.
+    const open = routes.fromWindow(1, { id: 7, op: 'open', model: new Uint8Array(4) });
+    assert.ok('toEngine' in open);
+    routes.fromEngine({ id: open.toEngine.id, result: { session: 9, provider: 'cpu', inputNames: [], outputNames: [] } });
+    assert.ok('toEngine' in routes.fromWindow(1, { id: 8, op: 'carried', session: 9 }));
+    assert.deepEqual(routes.fromWindow(2, { id: 2, op: 'carried', session: 9 }), { toWindow: { id: 2, error: 'session 9 is not open in this window' } });
+    assert.deepEqual(routes.windowClosed(1), [
+      { id: 6, op: 'control', run: started.toEngine.id, action: 'stop' },
+      { id: 7, op: 'release', session: 9 },
+    ]);
     assert.equal(routes.fromEngine({ id: started.toEngine.id, result: null }), null);
   });
 });
