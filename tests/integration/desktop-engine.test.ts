@@ -113,9 +113,11 @@ describe('the desktop engine', () => {
     for (const name of Object.keys(expected)) assert.deepEqual(reply.outputs[name], expected[name]);
   });
 
-  test('a provider that cannot run here is refused with why, unless the fallback is allowed', async () => {
+  test('a provider that cannot run here is refused with why, unless the fallback is allowed; a failing run names its provider', async () => {
     const model = encodeModelBytes(compileModel(mlp(), { seed: 1 }).model);
     const feeds = () => ({ x: { dtype: 'float32' as const, dims: [1, 2], data: new Float32Array([1, 2]) } });
+    // A failure part-way (here ONNX Runtime refuses the input's shape) stops with a message naming the provider.
+    await assert.rejects(app.client.run({ model, feeds: { x: { dtype: 'float32', dims: [1, 3], data: new Float32Array(3) } } }), /^Error: running the model on cpu failed: .*x/);
     const missing = (await app.client.providers()).find((s) => !s.available);
     if (!missing) return; // every provider runs on this machine
     await assert.rejects(app.client.run({ model, feeds: feeds(), provider: missing.provider }), (e: Error) =>
