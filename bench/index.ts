@@ -6,6 +6,7 @@ import { benchExport } from './export.bench.ts';
 import { benchGraphs } from './graphs.bench.ts';
 import { benchInference } from './inference.bench.ts';
 import { benchTraining, profileTraining } from './train.bench.ts';
+import { benchClickDuringTraining } from './train-click.bench.ts';
 import { benchUi } from './ui.bench.ts';
 import { benchWebTraining } from './web-train.bench.ts';
 
@@ -24,6 +25,7 @@ await benchUi();
 await benchGraphs();
 await benchTraining();
 await benchWebTraining();
+await benchClickDuringTraining();
 await benchConvSteps();
 await benchEngine();
 await benchDebugger();
