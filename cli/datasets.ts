@@ -2,33 +2,18 @@
 import { promises as fs } from 'node:fs';
 import { freemem } from 'node:os';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { decode as decodePng } from 'fast-png';
 import { parseCsv } from '../core/data/csv.ts';
 import { IMAGE_FILE, imageFolderDataset, type DecodedImage, type ImageClass } from '../core/data/imagefolder.ts';
 import type { GraphValue } from '../core/convert/compile.ts';
 import type { TensorType } from '../core/graph/dim.ts';
-import { builtInSplit, isImageSet, type ImageSetName } from '../core/data/builtin.ts';
 import { datasetFromArrays } from '../core/data/arrays.ts';
 import { DatasetError, type Dataset } from '../core/data/dataset.ts';
-import { imagesFromArrays } from '../core/data/images.ts';
 import { parseNpz } from '../core/data/npz.ts';
+import { builtInData } from '../host/datasets.ts';
 import { readBytes, UserError } from '../host/fs.ts';
 import { readText } from './files.ts';
-
-const loaded = new Map<string, Dataset>();
-
-/** The images of assets/datasets/<name>.npz (made by scripts/make-datasets.ts), read once. */
-async function loadImages(name: ImageSetName): Promise<Dataset> {
-  const cached = loaded.get(name);
-  if (cached) return cached;
-  const file = fileURLToPath(new URL(`../assets/datasets/${name}.npz`, import.meta.url));
-  const arrays = parseNpz(await readBytes(file));
-  const dataset = imagesFromArrays(name, arrays.get('x')!, arrays.get('y')!);
-  loaded.set(name, dataset);
-  return dataset;
-}
 
 export async function loadNpz(file: string, inputName: string): Promise<Dataset> {
   try {
@@ -106,7 +91,7 @@ export async function loadDataFile(file: string, input: GraphValue, label?: stri
 /** A built-in dataset, split the same way each time (see core/data/builtin.ts). */
 export async function builtIn(name: string, seed: number): Promise<{ train: Dataset; val: Dataset }> {
   try {
-    return builtInSplit(name, seed, isImageSet(name) ? await loadImages(name) : undefined);
+    return await builtInData(name, seed);
   } catch (e) {
     if (e instanceof DatasetError) throw new UserError(e.message);
     throw e;

@@ -3,19 +3,13 @@
  * WebGPU where the browser gives an adapter. It runs in the thread that creates it — the Web Worker of
  * engines/web/worker.ts — so that neither a run nor the trainer ever blocks the page.
  */
-import { EngineError, type CreateSessionOptions, type Engine, type Provider, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
+import { EngineError, type CreateSessionOptions, type Engine, type Provider, type ProviderStatus, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
 import { probeModel } from '../../core/onnx/probe.ts';
 import type * as Ort from 'onnxruntime-web';
 // The runtime's WebAssembly, served by the app itself (no CDN): Vite copies it into the build.
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 
-/** One provider, whether it can run here, and if not, why; for the provider picker. */
-export interface ProviderStatus {
-  provider: Provider;
-  available: boolean;
-  /** Why it is unavailable, or a note on how it runs (threads). */
-  detail: string;
-}
+export type { ProviderStatus } from '../../core/engine/engine.ts';
 
 type OrtModule = typeof Ort;
 let ortModule: Promise<OrtModule> | null = null;

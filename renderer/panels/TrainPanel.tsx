@@ -14,7 +14,7 @@ import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/trai
 import { DEFAULT_LOSS, LOSSES, type LossName } from '../../core/train/step.ts';
 import type { Schedule, TrainingEvent } from '../../core/train/trainer.ts';
 import type { TrainingRun } from '../../engines/web/client.ts';
-import { webEngine } from '../run/engine.ts';
+import { defaultProvider, windowEngine } from '../run/engine.ts';
 import { ProviderPicker } from '../run/ProviderPicker.tsx';
 import { DatasetPicker } from './DatasetPicker.tsx';
 import { choiceName, modelInput, trainingData, trainingDocument, type DataChoice } from './ownData.ts';
@@ -59,7 +59,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
   const [clipNorm, setClipNorm] = useState('0');
   const [l1, setL1] = useState('0');
   const [l2, setL2] = useState('0');
-  const [provider, setProvider] = useState<Provider>('wasm');
+  const [provider, setProvider] = useState<Provider>(defaultProvider);
   const [status, setStatus] = useState<Status>('idle');
   const [message, setMessage] = useState('');
   const [progress, setProgress] = useState<Progress | null>(null);
@@ -148,7 +148,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
         finish(diverged ? `stopped: ${e.stopped}` : e.stopped ? `stopped at step ${e.steps}` : `validation accuracy ${percent(e.valAccuracy)}`);
       }
     };
-    const handle = webEngine().train(
+    const handle = windowEngine().train(
       {
         doc: trainingDocument(data, state.doc),
         weights: state.weights && new Map([...state.weights].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])),
