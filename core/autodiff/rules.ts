@@ -7,6 +7,7 @@ import { attr, attrInt, attrInts, attrString } from '../onnx/attributes.ts';
 import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { NodeProto } from '../onnx/proto.ts';
 import type { TensorType } from '../graph/dim.ts';
+import { batchNormGrad } from './batchnorm.ts';
 import { UnrollError, unrollRecurrent } from './recurrent.ts';
 
 export interface GradContext {
@@ -369,6 +370,7 @@ export const RULES: Record<string, GradientRule> = {
     const dbias = bias && needs[2] ? b.reduce('ReduceSum', g, batchAxes, false) : null;
     return [dx, dscale, dbias];
   },
+  BatchNormalization: (ctx) => batchNormGrad(ctx, rankOf(ctx, ctx.node.input[0]), staticDims(ctx, ctx.node.input[1], 'number of channels')[0]),
   Conv: (ctx) => {
     const {
       b,

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import type { ModelDocument } from '../../core/index.ts';
+import { attrInt } from '../../core/onnx/attributes.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
 import { optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
 import { multiStepModel } from '../../core/train/multistep.ts';
@@ -153,6 +154,34 @@ test('plain SGD updates a Linear weight inside its weight-gradient Gemm; weight 
   assert.equal(fused.op_type, 'Gemm');
   assert.equal(fused.input![2], 'linear1.weight', 'the weight is the Gemm’s C');
   assert.equal(producer({ lr: 0.1, weightDecay: 0.01 }).op_type, 'Sub');
+});
+
+test('BatchNorm steps run inference-mode BatchNormalization only, and leave the statistics fed to them as they were', async () => {
+  const model = fixture.models['cnn-bn'];
+  const graph = buildTrainingGraph(model.doc, {
+    optimizer: optimizerConfig('sgd', { lr: 0.1 }),
+    loss: 'cross-entropy',
+    weights: new Map([...weightsOf('', model.weights)].map(([k, v]) => [k.slice(1), v])),
+  });
+  const norms = graph.step.graph.node.filter((n) => n.op_type === 'BatchNormalization');
+  assert.ok(norms.length > 0);
+  // ONNX Runtime's training-mode kernel writes its running statistics into its inputs' buffers.
+  assert.deepEqual(
+    norms.filter((n) => attrInt(n, 'training_mode', 0) !== 0).map((n) => n.name),
+    [],
+  );
+  const session = await ort.InferenceSession.create(encodeModelBytes(graph.step));
+  const feeds: Record<string, ort.Tensor> = {
+    [graph.inputs[0].name]: toOrt(model.x),
+    [graph.target.name]: toOrt({ ...model.y, dtype: 'int64' }),
+    lr: new ort.Tensor('float32', [0.1], []),
+    step: new ort.Tensor('float32', [1], []),
+  };
+  const given = initialCarried(graph);
+  for (const [name, { shape, data }] of given) feeds[name] = new ort.Tensor('float32', data.slice(), shape);
+  await session.run(feeds);
+  for (const { key } of graph.buffers) assert.deepEqual(feeds[key].data, given.get(key)!.data, key);
+  await session.release();
 });
 
 test('a chunk of steps run as one Loop gives exactly the parameters, statistics and losses of single steps', async () => {
