@@ -72,10 +72,11 @@ function batchNorm(rank: 1 | 2): LayerSpec {
       if (ctx.training) {
         // One node normalises with the batch's statistics, and the backward pass differentiates it as one op
         // (core/autodiff/batchnorm.ts). With momentum 0 its "running" outputs are exactly those statistics
-        // (mean, biased variance) and the ones it is given weigh nothing. The step graph then runs it in
-        // inference form (batchNormsAsInference).
-        const weighNothing = [b.floats(new Array(C).fill(0), [C]), b.floats(new Array(C).fill(1), [C])];
-        const [, mean, variance] = b.node('BatchNormalization', [ctx.inputs[0], scale, shift, ...weighNothing], { epsilon: eps, momentum: { float: 0 }, training_mode: 1 }, [
+        // (mean, biased variance) and the statistics it is given weigh nothing: the running ones, or without
+        // them γ and β stand in (ONNX requires the inputs; constants made for them would go unused once the
+        // step graph runs the node in inference form, batchNormsAsInference).
+        const given = running ? [ctx.weight('running_mean'), ctx.weight('running_var')] : [scale, shift];
+        const [, mean, variance] = b.node('BatchNormalization', [ctx.inputs[0], scale, shift, ...given], { epsilon: eps, momentum: { float: 0 }, training_mode: 1 }, [
           ctx.outputs[0],
           b.fresh(`${ctx.nodeId}/batch_mean`),
           b.fresh(`${ctx.nodeId}/batch_var`),

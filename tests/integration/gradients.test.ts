@@ -152,6 +152,12 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, num
   ['Conv (1-D)', { x: { shape: [2, 2, 6] }, w: { shape: [2, 2, 3] } }, (b) => b.op('Conv', ['x', 'w'], { pads: [1, 1], kernel_shape: [3] })],
   ['Conv (grouped)', { x: { shape: [2, 4, 5, 5] }, w: { shape: [6, 2, 3, 3] } }, (b) => b.op('Conv', ['x', 'w'], { group: 2, pads: [1, 1, 1, 1], kernel_shape: [3, 3] })],
   ['Conv (depthwise, strided)', { x: { shape: [2, 3, 6, 6] }, w: { shape: [6, 1, 3, 3] } }, (b) => b.op('Conv', ['x', 'w'], { group: 3, strides: [2, 2], pads: [1, 1, 1, 1], kernel_shape: [3, 3] })],
+  ['Conv (depthwise, stride 1)', { x: { shape: [2, 3, 5, 5] }, w: { shape: [3, 1, 3, 3] } }, (b) => b.op('Conv', ['x', 'w'], { group: 3, pads: [1, 1, 1, 1], kernel_shape: [3, 3] })],
+  [
+    'Conv (grouped ×2, dilated, uneven pads, stride 1)',
+    { x: { shape: [2, 3, 6, 6] }, w: { shape: [6, 1, 3, 3] } },
+    (b) => b.op('Conv', ['x', 'w'], { group: 3, dilations: [2, 1], pads: [2, 0, 1, 2], kernel_shape: [3, 3] }),
+  ],
   [
     'Conv (grouped, strided, dilated)',
     { x: { shape: [2, 6, 7, 7] }, w: { shape: [4, 3, 2, 2] } },
