@@ -1068,6 +1068,8 @@ export const RULE_EXPLANATIONS: Record<string, string> = {
   Slice: '∂L/∂x is ∂L/∂y padded with zeros where the slice left elements out',
   Concat: 'splits ∂L/∂y back into the pieces that were joined',
   LayerNormalization: 'x̂ = (x − μ)/σ: ∂L/∂x = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/σ with ĝ = ∂L/∂y·γ; ∂L/∂γ = Σ ∂L/∂y·x̂, ∂L/∂β = Σ ∂L/∂y',
+  BatchNormalization:
+    'x̂ = (x − μ)/σ per channel over the batch: in training (μ, σ from the batch) ∂L/∂x = (γ/σ)·(g − mean(g) − x̂·mean(g·x̂)) with g = ∂L/∂y, with given statistics (γ/σ)·g; ∂L/∂γ = Σ g·x̂, ∂L/∂β = Σ g',
   Conv: 'Conv: ∂L/∂x is the transposed convolution of ∂L/∂y with W; ∂L/∂W correlates x with ∂L/∂y; ∂L/∂b sums ∂L/∂y per channel',
   ConvTranspose: 'ConvTranspose: ∂L/∂x is the convolution of ∂L/∂y with W; ∂L/∂W correlates ∂L/∂y with x',
   AveragePool: "an average spreads evenly: each window's ∂L/∂y is shared out over its elements",
