@@ -70,6 +70,14 @@ export class WebEngineClient {
   }
 
   /**
+   * Compiles a training run's models in the worker before it starts, so that Start finds them ready; the
+   * weights do not change the models and are not sent.
+   */
+  prepare(request: TrainRequest): void {
+    void this.send({ op: 'prepare', request: { ...request, weights: undefined } }).reply;
+  }
+
+  /**
    * Starts training in the worker. The request's datasets and weights move there (their buffers are
    * transferred, which leaves the caller's arrays empty): pass copies to keep them.
    */

@@ -8,8 +8,8 @@ import { EngineError } from '../../core/engine/engine.ts';
 import { CompileError } from '../../core/convert/compile.ts';
 import { GradientError } from '../../core/autodiff/rules.ts';
 import { fitData } from '../../core/train/fit.ts';
-import { buildTrainingGraph } from '../../core/train/step.ts';
-import { train, TrainingControl, type TrainingEvent } from '../../core/train/trainer.ts';
+import { buildTrainingGraph, type TrainingGraph } from '../../core/train/step.ts';
+import { train, TrainingControl, warmUp, type TrainingEvent } from '../../core/train/trainer.ts';
 import { builtInData } from './datasets.ts';
 import { WebEngine } from './engine.ts';
 import { webgpuProblem } from './webgpu.ts';
@@ -40,13 +40,46 @@ async function runTraining(id: number, request: TrainRequest): Promise<void> {
   }
 }
 
-async function trainWith(id: number, request: TrainRequest, control: TrainingControl): Promise<void> {
+/** A run's training graph, the provider it will run on, and its data fitted to the graph. */
+async function setUp(request: TrainRequest) {
   const graph = buildTrainingGraph(request.doc, { ...request.graph, weights: request.weights });
   let options = request.options;
   const problem = options.provider === 'webgpu' ? webgpuProblem(graph.step) : null;
   if (problem && !options.allowFallback) throw new EngineError(problem);
   if (problem) options = { ...options, provider: 'wasm' };
-  const { data, adapted } = fitData('builtIn' in request.data ? await builtInData(request.data.builtIn, request.data.seed) : request.data, graph);
+  const { data, adapted } = 'builtIn' in request.data ? await fittedBuiltIn(request.data.builtIn, request.data.seed ?? 0, graph) : fitData(request.data, graph);
+  return { graph, options, data, adapted };
+}
+
+/** Models with more weights than this are not prepared unasked (a large language model would fill the memory): Start builds them. */
+const PREPARE_WEIGHT_BYTES = 256 << 20;
+
+/** The preparation under way (see prepare), which a run waits for rather than compiling the same model beside it. */
+let preparing: Promise<void> = Promise.resolve();
+let latestPreparation = 0;
+let preparedFor = '';
+
+/**
+ * Builds and compiles a run's training graph and warms its first step up (core/train/trainer.ts warmUp)
+ * before the run is asked for: the Train panel sends its settings as they change. Only the latest request
+ * counts, and the same request twice is done once. A problem here is reported when the run itself starts.
+ */
+function prepare(request: TrainRequest): void {
+  const ticket = ++latestPreparation;
+  preparing = preparing
+    .then(async () => {
+      const key = JSON.stringify(request);
+      if (ticket !== latestPreparation || key === preparedFor) return;
+      preparedFor = key;
+      const { graph, options, data } = await setUp({ ...request, graph: { ...request.graph, memoryLimit: PREPARE_WEIGHT_BYTES } });
+      await warmUp(engine, graph, data.train, options);
+    })
+    .catch(() => {});
+}
+
+async function trainWith(id: number, request: TrainRequest, control: TrainingControl): Promise<void> {
+  await preparing;
+  const { graph, options, data, adapted } = await setUp(request);
   reply({ id, prepared: { train: data.train.size, val: data.val?.size ?? null, adapted } });
   // Step events are gathered and sent once per chunk of steps: one message, not hundreds.
   let pending: TrainingEvent[] = [];
@@ -69,6 +102,18 @@ async function trainWith(id: number, request: TrainRequest, control: TrainingCon
   reply({ id, result }, buffersOf(result.weights.values()));
 }
 
+/**
+ * The last built-in dataset fitted to a model, kept for the next run with the same data and the same input
+ * and target types: fitting pads or resizes every image, which costs about as much as a few steps.
+ */
+let lastFitted: { key: string; fitted: ReturnType<typeof fitData> } | null = null;
+
+async function fittedBuiltIn(name: string, seed: number, graph: TrainingGraph): Promise<ReturnType<typeof fitData>> {
+  const key = JSON.stringify([name, seed, graph.inputs[0].type, graph.target.type, graph.predictionType]);
+  if (lastFitted?.key !== key) lastFitted = { key, fitted: fitData(await builtInData(name, seed), graph) };
+  return lastFitted.fitted;
+}
+
 async function runModel(request: RunRequest) {
   const session = await engine.createSession(request.model, { provider: request.provider, allowFallback: request.allowFallback });
   try {
@@ -85,7 +130,10 @@ self.addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
   try {
     if (message.op === 'providers') reply({ id: message.id, result: await engine.providers() });
     else if (message.op === 'train') await runTraining(message.id, message.request);
-    else if (message.op === 'run') {
+    else if (message.op === 'prepare') {
+      prepare(message.request);
+      reply({ id: message.id, result: null });
+    } else if (message.op === 'run') {
       const result = await runModel(message.request);
       reply({ id: message.id, result }, buffersOf(Object.values(result.outputs)));
     } else if (message.op === 'control') {

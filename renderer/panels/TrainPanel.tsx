@@ -5,14 +5,14 @@
  * runs in the browser engine's worker (engines/web), so the page never blocks; when it ends, the trained
  * weights become the document's weights (Export ONNX writes them).
  */
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { getLayer } from '../../core/index.ts';
 import { BUILT_IN } from '../../core/data/builtin.ts';
 import type { Provider } from '../../core/engine/engine.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
 import { LOSSES, type LossName } from '../../core/train/step.ts';
 import type { Schedule, TrainingEvent } from '../../core/train/trainer.ts';
-import type { TrainingRun } from '../../engines/web/client.ts';
+import type { TrainingRun, TrainRequest } from '../../engines/web/client.ts';
 import { webEngine } from '../run/engine.ts';
 import { ProviderPicker } from '../run/ProviderPicker.tsx';
 import type { PanelProps } from './registry.ts';
@@ -30,6 +30,8 @@ interface Progress {
 
 const MOMENTUM: OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'rmsprop'];
 const SMOOTHING = 0.9;
+/** How long the settings must stay unchanged before the worker prepares a run with them. */
+const PREPARE_AFTER_MS = 300;
 
 const percent = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(1)}%`);
 const duration = (s: number) => (s < 90 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
@@ -74,29 +76,65 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     return n;
   }
 
+  /** The settings as numbers, and the request they make without the starting weights; throws a sentence for a bad field. */
+  function readSettings() {
+    const rate = number(lr, 'The learning rate', 0);
+    const config = optimizerConfig(optimizer, {
+      lr: rate,
+      momentum: MOMENTUM.includes(optimizer) ? number(momentum, 'Momentum', 0) : undefined,
+      weightDecay: number(weightDecay, 'Weight decay', 0),
+    });
+    const epochCount = number(epochs, 'Epochs', 1, true);
+    // The CLI's schedules: step divides the rate by 10 every third of the epochs, cosine anneals it to 0.
+    const scheduled: Schedule =
+      schedule === 'step' ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochCount / 3)), gamma: 0.1 } : schedule === 'cosine' ? { kind: 'cosine', etaMin: 0 } : { kind: 'constant' };
+    const settings = {
+      config,
+      epochs: epochCount,
+      batchSize: number(batchSize, 'The batch size', 1, true),
+      seed: number(seed, 'The seed', 0, true),
+      schedule: scheduled,
+      warmupSteps: number(warmup, 'Warm-up', 0, true),
+      clipNorm: number(clipNorm, 'Clipping', 0),
+      regularization: { l1: number(l1, 'L1', 0), l2: number(l2, 'L2', 0) },
+    };
+    const request: TrainRequest = {
+      doc: state.doc,
+      graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed, clipNorm: settings.clipNorm || undefined, regularization: settings.regularization },
+      options: {
+        epochs: settings.epochs,
+        batchSize: settings.batchSize,
+        lr: settings.config.lr,
+        seed: settings.seed,
+        provider,
+        schedule: settings.schedule,
+        warmupSteps: settings.warmupSteps || undefined,
+      },
+      data: { builtIn: dataset, seed: settings.seed },
+    };
+    return { settings, request };
+  }
+
+  // While the settings are filled in, the worker loads the data and compiles the run's models, so that
+  // Start finds them ready (engines/web/worker.ts prepare). Only while the panel is on screen and idle.
+  const panel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (running) return;
+    const timer = setTimeout(() => {
+      if (!panel.current?.offsetParent) return;
+      try {
+        webEngine().prepare(readSettings().request);
+      } catch {
+        // A bad field is reported when Start is clicked.
+      }
+    }, PREPARE_AFTER_MS);
+    return () => clearTimeout(timer);
+  });
+
   async function start() {
-    let settings;
+    let settings, request;
     try {
-      const rate = number(lr, 'The learning rate', 0);
-      const config = optimizerConfig(optimizer, {
-        lr: rate,
-        momentum: MOMENTUM.includes(optimizer) ? number(momentum, 'Momentum', 0) : undefined,
-        weightDecay: number(weightDecay, 'Weight decay', 0),
-      });
-      const epochCount = number(epochs, 'Epochs', 1, true);
-      // The CLI's schedules: step divides the rate by 10 every third of the epochs, cosine anneals it to 0.
-      const scheduled: Schedule =
-        schedule === 'step' ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochCount / 3)), gamma: 0.1 } : schedule === 'cosine' ? { kind: 'cosine', etaMin: 0 } : { kind: 'constant' };
-      settings = {
-        config,
-        epochs: epochCount,
-        batchSize: number(batchSize, 'The batch size', 1, true),
-        seed: number(seed, 'The seed', 0, true),
-        schedule: scheduled,
-        warmupSteps: number(warmup, 'Warm-up', 0, true),
-        clipNorm: number(clipNorm, 'Clipping', 0),
-        regularization: { l1: number(l1, 'L1', 0), l2: number(l2, 'L2', 0) },
-      };
+      ({ settings, request } = readSettings());
     } catch (e) {
       return setMessage((e as Error).message);
     }
@@ -132,21 +170,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
       }
     };
     const handle = webEngine().train(
-      {
-        doc: state.doc,
-        weights: workspace.weights.current && new Map([...workspace.weights.current].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])),
-        graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed, clipNorm: settings.clipNorm || undefined, regularization: settings.regularization },
-        options: {
-          epochs: settings.epochs,
-          batchSize: settings.batchSize,
-          lr: settings.config.lr,
-          seed: settings.seed,
-          provider,
-          schedule: settings.schedule,
-          warmupSteps: settings.warmupSteps || undefined,
-        },
-        data: { builtIn: dataset, seed: settings.seed },
-      },
+      { ...request, weights: workspace.weights.current && new Map([...workspace.weights.current].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])) },
       onEvent,
     );
     run.current = handle;
@@ -198,7 +222,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
   const total = progress ? progress.stepsPerEpoch * Number(epochs) : 0;
 
   return (
-    <div className="train-panel">
+    <div className="train-panel" ref={panel}>
       <form className="train-settings" aria-label="Training settings" onSubmit={(e) => e.preventDefault()}>
         <label>
           Dataset
