@@ -7,11 +7,16 @@ import { benchGraphs } from './graphs.bench.ts';
 import { benchInference } from './inference.bench.ts';
 import { benchTraining, profileTraining } from './train.bench.ts';
 import { benchUi } from './ui.bench.ts';
+import { benchTrainPanel } from './train-panel.bench.ts';
 import { benchWebTraining } from './web-train.bench.ts';
 
 console.log(`Netloom benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
 if (process.argv.includes('--graphs')) {
   await benchGraphs();
+  process.exit(0);
+}
+if (process.argv.includes('--train-panel')) {
+  await benchTrainPanel();
   process.exit(0);
 }
 if (process.argv.includes('--profile')) {
@@ -24,6 +29,7 @@ await benchUi();
 await benchGraphs();
 await benchTraining();
 await benchWebTraining();
+await benchTrainPanel();
 await benchConvSteps();
 await benchEngine();
 await benchDebugger();
