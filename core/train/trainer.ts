@@ -102,6 +102,9 @@ function unstack(t: Tensor, i: number): Tensor {
   return { dtype: t.dtype, dims, data: t.data.subarray(i * per, (i + 1) * per) as Tensor['data'] };
 }
 
+/** The model the trainer runs its steps with: chunks of steps as one ONNX Loop (see multistep.ts). */
+export const stepModelBytes = (graph: TrainingGraph): Uint8Array => encodeModelBytes(multiStepModel(graph));
+
 /** Gives a step session its carried values (parameters, optimiser state, running statistics), each fed back from its next/ output. */
 function carryInto(session: Session, carried: Weights): Promise<void> {
   const initial = Object.fromEntries([...carried].map(([name, t]): [string, Tensor] => [name, { dtype: 'float32', dims: t.shape, data: t.data }]));
@@ -115,7 +118,7 @@ function carryInto(session: Session, carried: Weights): Promise<void> {
  * setup a session's first run costs: the first step comes sooner after Start.
  */
 export async function warmUp(engine: Engine, graph: TrainingGraph, data: Dataset, options: TrainerOptions): Promise<void> {
-  const session = await engine.createSession(encodeModelBytes(multiStepModel(graph)), { provider: options.provider, allowFallback: options.allowFallback });
+  const session = await engine.createSession(stepModelBytes(graph), { provider: options.provider, allowFallback: options.allowFallback });
   try {
     await carryInto(session, initialCarried(graph));
     const batch = batchOf(
@@ -140,7 +143,7 @@ export async function train(
 ): Promise<{ weights: Weights; stopped: string | null; completedEpochs: number }> {
   const sessionOptions = { provider: options.provider, allowFallback: options.allowFallback };
   // Steps run a chunk at a time (see multistep.ts); the chunk grows until one takes about CHUNK_SECONDS.
-  const stepSession = await engine.createSession(encodeModelBytes(multiStepModel(graph)), sessionOptions);
+  const stepSession = await engine.createSession(stepModelBytes(graph), sessionOptions);
   // Created at the first validation rather than here, so that the first step comes sooner.
   let evalSession: Session | null = null;
   const correct = hitCounter(graph);

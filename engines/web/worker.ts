@@ -9,7 +9,7 @@ import { CompileError } from '../../core/convert/compile.ts';
 import { GradientError } from '../../core/autodiff/rules.ts';
 import { fitData } from '../../core/train/fit.ts';
 import { buildTrainingGraph, type TrainingGraph } from '../../core/train/step.ts';
-import { train, TrainingControl, warmUp, type TrainingEvent } from '../../core/train/trainer.ts';
+import { stepModelBytes, train, TrainingControl, warmUp, type TrainingEvent } from '../../core/train/trainer.ts';
 import { builtInData } from './datasets.ts';
 import { WebEngine } from './engine.ts';
 import { webgpuProblem } from './webgpu.ts';
@@ -62,7 +62,8 @@ let preparedFor = '';
 /**
  * Builds and compiles a run's training graph and warms its first step up (core/train/trainer.ts warmUp)
  * before the run is asked for: the Train panel sends its settings as they change. Only the latest request
- * counts, and the same request twice is done once. A problem here is reported when the run itself starts.
+ * counts (a run's start counts as a later one), and the same request twice is done once. A problem here
+ * is reported when the run itself starts.
  */
 function prepare(request: TrainRequest): void {
   const ticket = ++latestPreparation;
@@ -72,12 +73,15 @@ function prepare(request: TrainRequest): void {
       if (ticket !== latestPreparation || key === preparedFor) return;
       preparedFor = key;
       const { graph, options, data } = await setUp({ ...request, graph: { ...request.graph, memoryLimit: PREPARE_WEIGHT_BYTES } });
-      await warmUp(engine, graph, data.train, options);
+      await (await engine.createSession(stepModelBytes(graph), { provider: options.provider, allowFallback: options.allowFallback })).release();
+      // A run asked for meanwhile takes the compiled model as it is: its own first step comes sooner than a warm-up's and then its own.
+      if (ticket === latestPreparation) await warmUp(engine, graph, data.train, options);
     })
     .catch(() => {});
 }
 
 async function trainWith(id: number, request: TrainRequest, control: TrainingControl): Promise<void> {
+  latestPreparation++;
   await preparing;
   const { graph, options, data, adapted } = await setUp(request);
   reply({ id, prepared: { train: data.train.size, val: data.val?.size ?? null, adapted } });
