@@ -4,18 +4,20 @@
  * chains of 3,000 and 10,000 nodes, once named like a PyTorch export (/blocks/blocks.i/…, so they open
  * collapsed) and once without names (every layer laid out). For each: the time from choosing the file
  * to a drawn graph, selecting a layer, an edit until it shows, main-thread time per frame while panning
- * and zooming, and whether the minimap is there.
+ * and zooming, and whether the minimap is there. With NETRON_DIR set, each file is also opened in Netron
+ * (bench/netron.ts) in the same Chromium, and the times until each app's finished view and the heaps are compared.
  */
 import { openUntilDrawn } from './editor-page.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { encodeModelBytes, type ModelProto, type NodeProto } from '../core/onnx/proto.ts';
 import { valueInfo } from '../core/onnx/builder.ts';
 import { buildRenderer } from '../scripts/build.js';
 import { serve } from '../scripts/serve.js';
 import { report } from './measure.ts';
+import { openInNetron, serveNetron } from './netron.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CACHE = `${ROOT}.cache/bench-models`;
@@ -92,15 +94,49 @@ async function frameTime(page: Page): Promise<{ perFrame: number; frames: number
   return { perFrame: ((await busy()) - before) / frames, frames };
 }
 
+const VIEWPORT = { width: 1600, height: 1000 };
+
+/** MB of JavaScript heap a page holds once garbage is collected (through the DevTools protocol, which works on Netron's page too). */
+async function heapMB(page: Page): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.send('Performance.enable');
+  const used = (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0;
+  return used / 2 ** 20;
+}
+
+/**
+ * Best of 2 in each app, each open on a fresh page, both given the file through their file picker
+ * (Netloom's first try is `first`); and the heap each page holds after its last open.
+ */
+async function compareWithNetron(browser: Browser, urls: { netloom: string; netron: string }, model: { name: string; file: string; layers: number }, first: number): Promise<void> {
+  const heap = { netloom: 0, netron: 0 };
+  const once = async (app: keyof typeof heap, open: (page: Page) => Promise<number>): Promise<number> => {
+    const page = await browser.newPage({ viewport: VIEWPORT });
+    try {
+      const seconds = await open(page);
+      heap[app] = await heapMB(page);
+      return seconds;
+    } finally {
+      await page.close();
+    }
+  };
+  const netloom = Math.min(first, await once('netloom', (page) => openUntilDrawn(page, urls.netloom, model.file, model.layers)));
+  const netron = Math.min(await once('netron', (page) => openInNetron(page, urls.netron, model.file)), await once('netron', (page) => openInNetron(page, urls.netron, model.file)));
+  console.log(`${model.name}: open until drawn, best of 2 — Netloom ${netloom.toFixed(2)} s, Netron ${netron.toFixed(2)} s, ratio ${(netloom / netron).toFixed(2)}×`);
+  console.log(`${model.name}: JS heap after opening — Netloom ${heap.netloom.toFixed(0)} MB, Netron ${heap.netron.toFixed(0)} MB, ratio ${(heap.netloom / heap.netron).toFixed(2)}×`);
+}
+
 export async function benchGraphs(): Promise<void> {
   if (!existsSync('/usr/bin/chromium')) return void console.log('graph benchmark skipped: Chromium is not installed (apt-get install chromium)');
   const list = models();
   await buildRenderer();
   const { server, url } = await serve(fileURLToPath(new URL('../dist/renderer/', import.meta.url)), 0);
+  const netron = await serveNetron();
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
   try {
     for (const model of list) {
-      const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+      const page = await browser.newPage({ viewport: VIEWPORT });
       const opened = await openUntilDrawn(page, url, model.file, model.layers);
       report(`${model.name}: open until drawn and interactive`, opened, 's', model.layers > 5000 ? 3 : undefined);
 
@@ -124,9 +160,11 @@ export async function benchGraphs(): Promise<void> {
       report(`${model.name}: main-thread time per frame, panning and zooming (${frames} frames)`, perFrame, 'ms', 16);
       console.log(`${model.name}: minimap ${(await page.getByRole('img', { name: 'Minimap' }).or(page.locator('.react-flow__minimap')).count()) > 0 ? 'shown' : 'MISSING'}`);
       await page.close();
+      if (netron) await compareWithNetron(browser, { netloom: url, netron: netron.url }, model, opened);
     }
   } finally {
     await browser.close();
     server.close();
+    netron?.server.close();
   }
 }

@@ -283,6 +283,9 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
         onEdgesDelete={(gone) => store.removeEdges(gone.flatMap((e) => (e.data ? [e.data] : [])))}
+        // Locked while training: layers are selected but not moved or wired (the store would refuse it anyway).
+        nodesDraggable={!state.locked}
+        nodesConnectable={!state.locked}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
