@@ -107,13 +107,14 @@ async function trainWith(id: number, request: TrainRequest, control: TrainingCon
 }
 
 /**
- * The last built-in dataset fitted to a model, kept for the next run with the same data and the same input
- * and target types: fitting pads or resizes every image, which costs about as much as a few steps.
+ * The last built-in dataset fitted to a model, kept for the next run with the same data, input, target
+ * and loss: fitting pads or resizes every image, which costs about as much as a few steps.
  */
 let lastFitted: { key: string; fitted: ReturnType<typeof fitData> } | null = null;
 
 async function fittedBuiltIn(name: string, seed: number, graph: TrainingGraph): Promise<ReturnType<typeof fitData>> {
-  const key = JSON.stringify([name, seed, graph.inputs[0].type, graph.target.type, graph.predictionType]);
+  // What fitData reads: the input, target and prediction types, and the loss (among the layers' ops).
+  const key = JSON.stringify([name, seed, graph.inputs[0].type, graph.target.type, graph.predictionType, graph.doc.nodes.map((n) => n.op)]);
   if (lastFitted?.key !== key) lastFitted = { key, fitted: fitData(await builtInData(name, seed), graph) };
   return lastFitted.fitted;
 }
