@@ -73,8 +73,10 @@ function prepare(request: TrainRequest): void {
       if (ticket !== latestPreparation || key === preparedFor) return;
       preparedFor = key;
       const { graph, options, data } = await setUp({ ...request, graph: { ...request.graph, memoryLimit: PREPARE_WEIGHT_BYTES } });
+      // A run asked for meanwhile (maybe with other settings) compiles what it needs itself: it should not
+      // wait behind a compile it may not use, nor behind a warm-up step before its own first step.
+      if (ticket !== latestPreparation) return;
       await (await engine.createSession(stepModelBytes(graph), { provider: options.provider, allowFallback: options.allowFallback })).release();
-      // A run asked for meanwhile takes the compiled model as it is: its own first step comes sooner than a warm-up's and then its own.
       if (ticket === latestPreparation) await warmUp(engine, graph, data.train, options);
     })
     .catch(() => {});
