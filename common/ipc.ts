@@ -113,6 +113,7 @@ export const EngineRequest = z.discriminatedUnion('op', [
   z.object({ id: Id, op: z.literal('providers') }).strict(),
   z.object({ id: Id, op: z.literal('run'), request: EngineRunRequest }).strict(),
   z.object({ id: Id, op: z.literal('train'), request: EngineTrainRequest }).strict(),
+  z.object({ id: Id, op: z.literal('prepare'), request: EngineTrainRequest }).strict(),
   z.object({ id: Id, op: z.literal('control'), run: Id, action: z.enum(['pause', 'resume', 'stop']) }).strict(),
   z.object({ id: Id, op: z.literal('open'), model: Bytes, provider: Provider.optional(), allowFallback: z.boolean().optional() }).strict(),
   z.object({ id: Id, op: z.literal('session-run'), session: Id, feeds: z.record(z.string(), Tensor), fetches: z.array(z.string()).optional() }).strict(),

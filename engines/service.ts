@@ -3,7 +3,7 @@
  * onnxruntime-web) and the desktop's utility process (electron/engine-host.ts, on onnxruntime-node) each
  * run one over their own Engine. It answers the messages of web/protocol.ts: the providers with why each
  * cannot run, one run of a model, training with the trainer of core/train (events streamed back a chunk
- * at a time; pause, resume and stop), and sessions kept open between runs, whose carried tensors stay
+ * at a time; pause, resume and stop; a run prepared while its settings are filled in), and sessions kept open between runs, whose carried tensors stay
  * in the engine (the debugger's and generation's Engine on the page).
  */
 import { GradientError } from '../core/autodiff/rules.ts';
@@ -12,7 +12,7 @@ import { DatasetError, type Dataset } from '../core/data/dataset.ts';
 import { EngineError, type Engine, type Provider, type ProviderStatus, type Session } from '../core/engine/engine.ts';
 import { fitData } from '../core/train/fit.ts';
 import { buildTrainingGraph, type TrainingGraph } from '../core/train/step.ts';
-import { train, TrainingControl, type TrainingEvent } from '../core/train/trainer.ts';
+import { stepModelBytes, train, TrainingControl, warmUp, type TrainingEvent } from '../core/train/trainer.ts';
 import { buffersOf, type RunRequest, type RunResult, type TrainRequest, type WorkerReply, type WorkerRequest } from './web/protocol.ts';
 
 /** What differs between the places an engine service runs. */
@@ -36,9 +36,21 @@ export function describe(e: unknown): string {
   return `internal error: ${(e as Error)?.message ?? String(e)}`;
 }
 
+/** Models with more weights than this are not prepared unasked (a large language model would fill the memory): Start builds them. */
+const PREPARE_WEIGHT_BYTES = 256 << 20;
+
 export class EngineService {
   /** Training runs in progress, by the id of the request that started them. */
   private readonly runs = new Map<number, TrainingControl>();
+  /** The preparation under way (see prepare), which a run waits for rather than compiling the same model beside it. */
+  private preparing: Promise<void> = Promise.resolve();
+  private latestPreparation = 0;
+  private preparedFor = '';
+  /**
+   * The last built-in dataset fitted to a model, kept for the next run with the same data, input, target
+   * and loss: fitting pads or resizes every image, which costs about as much as a few steps.
+   */
+  private lastFitted: { key: string; fitted: ReturnType<typeof fitData> } | null = null;
   /** Sessions kept open for their caller (the debugger, generation), by number. */
   private readonly sessions = new Map<number, Session>();
   private nextSession = 1;
@@ -53,7 +65,10 @@ export class EngineService {
     try {
       if (message.op === 'providers') this.reply({ id: message.id, result: await this.backend.providers() }, []);
       else if (message.op === 'train') await this.train(message.id, message.request);
-      else if (message.op === 'run') {
+      else if (message.op === 'prepare') {
+        this.prepare(message.request);
+        this.reply({ id: message.id, result: null }, []);
+      } else if (message.op === 'run') {
         const result = await this.run(message.request);
         this.reply({ id: message.id, result }, buffersOf(Object.values(result.outputs)));
       } else if (message.op === 'control') {
@@ -105,14 +120,10 @@ export class EngineService {
     const control = new TrainingControl();
     this.runs.set(id, control);
     try {
-      const graph = buildTrainingGraph(request.doc, { ...request.graph, weights: request.weights });
-      let options = request.options;
-      const problem = this.backend.trainingProblem?.(graph, options.provider) ?? null;
-      if (problem && !options.allowFallback) throw new EngineError(problem);
-      // Allowed to fall back: the engine's own CPU provider (no provider named).
-      if (problem) options = { ...options, provider: undefined };
-      const source = 'builtIn' in request.data ? await this.backend.builtInData(request.data.builtIn, request.data.seed) : request.data;
-      const { data, adapted } = fitData(source, graph);
+      // A run counts as a later request than any preparation: one not yet compiling gives up.
+      this.latestPreparation++;
+      await this.preparing;
+      const { graph, options, data, adapted } = await this.setUp(request);
       this.reply({ id, prepared: { train: data.train.size, val: data.val?.size ?? null, adapted } }, []);
       // Step events are gathered and sent once per chunk of steps: one message, not hundreds.
       let pending: TrainingEvent[] = [];
@@ -130,6 +141,49 @@ export class EngineService {
     } finally {
       this.runs.delete(id);
     }
+  }
+
+  /** A run's training graph, the provider it will run on, and its data fitted to the graph. */
+  private async setUp(request: TrainRequest) {
+    const graph = buildTrainingGraph(request.doc, { ...request.graph, weights: request.weights });
+    let options = request.options;
+    const problem = this.backend.trainingProblem?.(graph, options.provider) ?? null;
+    if (problem && !options.allowFallback) throw new EngineError(problem);
+    // Allowed to fall back: the engine's own CPU provider (no provider named).
+    if (problem) options = { ...options, provider: undefined };
+    const { data, adapted } = 'builtIn' in request.data ? await this.fittedBuiltIn(request.data.builtIn, request.data.seed ?? 0, graph) : fitData(request.data, graph);
+    return { graph, options, data, adapted };
+  }
+
+  private async fittedBuiltIn(name: string, seed: number, graph: TrainingGraph): Promise<ReturnType<typeof fitData>> {
+    // What fitData reads: the input, target and prediction types, and the loss (among the layers' ops).
+    const key = JSON.stringify([name, seed, graph.inputs[0].type, graph.target.type, graph.predictionType, graph.doc.nodes.map((n) => n.op)]);
+    if (this.lastFitted?.key !== key) this.lastFitted = { key, fitted: fitData(await this.backend.builtInData(name, seed), graph) };
+    return this.lastFitted.fitted;
+  }
+
+  /**
+   * Builds and compiles a run's training graph and warms its first step up (core/train/trainer.ts warmUp)
+   * before the run is asked for: the Train panel sends its settings as they change. Only the latest request
+   * counts (a run's start counts as a later one), and the same request twice is done once. A problem here
+   * is reported when the run itself starts.
+   */
+  private prepare(request: TrainRequest): void {
+    const ticket = ++this.latestPreparation;
+    this.preparing = this.preparing
+      .then(async () => {
+        const key = JSON.stringify(request);
+        if (ticket !== this.latestPreparation || key === this.preparedFor) return;
+        this.preparedFor = key;
+        const { graph, options, data } = await this.setUp({ ...request, graph: { ...request.graph, memoryLimit: PREPARE_WEIGHT_BYTES } });
+        // A run asked for meanwhile (maybe with other settings) compiles what it needs itself: it should not
+        // wait behind a compile it may not use, nor behind a warm-up step before its own first step.
+        if (ticket !== this.latestPreparation) return;
+        const engine = this.backend.engine;
+        await (await engine.createSession(stepModelBytes(graph), { provider: options.provider, allowFallback: options.allowFallback })).release();
+        if (ticket === this.latestPreparation) await warmUp(engine, graph, data.train, options);
+      })
+      .catch(() => {});
   }
 
   private async run(request: RunRequest): Promise<RunResult> {

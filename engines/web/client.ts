@@ -93,6 +93,14 @@ export class EngineClient {
   }
 
   /**
+   * Compiles a training run's models in the engine before it starts, so that Start finds them ready; the
+   * weights do not change the models and are not sent.
+   */
+  prepare(request: TrainRequest): void {
+    void this.send({ op: 'prepare', request: { ...request, weights: undefined } }).reply;
+  }
+
+  /**
    * Starts training in the engine. The request's datasets and weights move there (their buffers are
    * transferred, which leaves the caller's arrays empty): pass copies to keep them.
    */

@@ -71,6 +71,7 @@ function nextTask(): Promise<void> {
 
 export class WebEngine implements Engine {
   private report: Promise<ProviderStatus[]> | null = null;
+  private idle: IdleSession[] = [];
 
   providers(): Promise<ProviderStatus[]> {
     this.report ??= providerReport();
@@ -91,15 +92,48 @@ export class WebEngine implements Engine {
       provider = 'wasm';
     }
     const ort = await loadOrt();
+    const keep = (session: Ort.InferenceSession) => this.keepIdle({ model, provider, session });
+    const kept = this.idle.findIndex((k) => k.provider === provider && sameBytes(k.model, model));
+    if (kept >= 0) return new WebSession(ort, this.idle.splice(kept, 1)[0].session, provider, keep);
     try {
       const session = await ort.InferenceSession.create(model, { executionProviders: [provider], graphOptimizationLevel: 'all' });
-      return new WebSession(ort, session, provider);
+      return new WebSession(ort, session, provider, keep);
     } catch (e) {
       throw new EngineError(`ONNX Runtime (${provider}) could not load the model: ${(e as Error).message}`);
     }
   }
 
-  async dispose(): Promise<void> {}
+  /** A released session waits here for the same model; the oldest beyond IDLE_SESSIONS is released for good. */
+  private async keepIdle(entry: IdleSession): Promise<void> {
+    if (entry.model.length > IDLE_MODEL_BYTES) return entry.session.release();
+    this.idle.push({ ...entry, model: entry.model.slice() });
+    for (const old of this.idle.splice(0, Math.max(0, this.idle.length - IDLE_SESSIONS))) await old.session.release();
+  }
+
+  async dispose(): Promise<void> {
+    for (const old of this.idle.splice(0)) await old.session.release();
+  }
+}
+
+/**
+ * Released sessions kept for reuse: a training run's step and evaluation models, or the debugger's model
+ * from one step to the next, come again with the same bytes, and compiling a model (and its first run,
+ * which sets up its memory plans) costs far more than a step. Models with their weights inside are not
+ * kept: they are large, and the memory matters more.
+ */
+const IDLE_SESSIONS = 2;
+const IDLE_MODEL_BYTES = 16 << 20;
+
+interface IdleSession {
+  model: Uint8Array;
+  provider: Provider;
+  session: Ort.InferenceSession;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 class WebSession implements Session {
@@ -108,11 +142,14 @@ class WebSession implements Session {
   /** Carried inputs (runtime tensors kept here between runs) and the output that feeds each. */
   private values: Record<string, Ort.Tensor> = {};
   private loop: Record<string, string> = {};
+  private released = false;
 
   constructor(
     private readonly ort: OrtModule,
     private readonly session: Ort.InferenceSession,
     readonly provider: Provider,
+    /** Takes the session back when it is released (the engine keeps it for the same model, or releases it). */
+    private readonly giveBack: (session: Ort.InferenceSession) => Promise<void>,
   ) {
     this.inputNames = session.inputNames;
     this.outputNames = session.outputNames;
@@ -152,7 +189,10 @@ class WebSession implements Session {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    if (this.released) return;
+    this.released = true;
     this.values = {};
+    this.loop = {};
+    await this.giveBack(this.session);
   }
 }

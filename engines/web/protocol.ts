@@ -58,6 +58,8 @@ export type WorkerRequest =
   | { id: number; op: 'providers' }
   | { id: number; op: 'train'; request: TrainRequest }
   | { id: number; op: 'control'; run: number; action: 'pause' | 'resume' | 'stop' }
+  /** Compile a run's models ahead of its start (the request's weights are left out: they do not change the models). */
+  | { id: number; op: 'prepare'; request: TrainRequest }
   | { id: number; op: 'run'; request: RunRequest }
   // A session that stays open between runs, with its carried tensors kept in the engine (core's Session).
   | { id: number; op: 'open'; model: Uint8Array; provider?: Provider; allowFallback?: boolean }

@@ -7,13 +7,13 @@
  * trained so far become the document's as one undoable change (Export ONNX writes them). A loss that
  * became NaN or infinite stops training with the CLI's advice, in the panel and marked on the chart.
  */
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { getLayer } from '../../core/index.ts';
 import type { Provider } from '../../core/engine/engine.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
 import { DEFAULT_LOSS, LOSSES, type LossName } from '../../core/train/step.ts';
 import type { Schedule, TrainingEvent } from '../../core/train/trainer.ts';
-import type { TrainingRun } from '../../engines/web/client.ts';
+import type { TrainingRun, TrainRequest } from '../../engines/web/client.ts';
 import { defaultProvider, windowEngine } from '../run/engine.ts';
 import { ProviderPicker } from '../run/ProviderPicker.tsx';
 import { DatasetPicker } from './DatasetPicker.tsx';
@@ -33,6 +33,8 @@ interface Progress {
 
 const MOMENTUM: OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'rmsprop'];
 const SMOOTHING = 0.9;
+/** How long the settings must stay unchanged before the worker prepares a run with them. */
+const PREPARE_AFTER_MS = 300;
 const LOCK = {
   message: 'Training — the model is locked. Stop training to edit it.',
   detail: 'Stopping keeps the weights trained so far (Undo restores the earlier ones).',
@@ -86,30 +88,66 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     return n;
   }
 
+  /** The settings as numbers, and the request they make without the starting weights; throws a sentence for a bad field. */
+  function readSettings() {
+    const rate = number(lr, 'The learning rate', 0);
+    const config = optimizerConfig(optimizer, {
+      lr: rate,
+      momentum: MOMENTUM.includes(optimizer) ? number(momentum, 'Momentum', 0) : undefined,
+      weightDecay: number(weightDecay, 'Weight decay', 0),
+    });
+    const epochCount = number(epochs, 'Epochs', 1, true);
+    // The CLI's schedules: step divides the rate by 10 every third of the epochs, cosine anneals it to 0.
+    const scheduled: Schedule =
+      schedule === 'step' ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochCount / 3)), gamma: 0.1 } : schedule === 'cosine' ? { kind: 'cosine', etaMin: 0 } : { kind: 'constant' };
+    const settings = {
+      config,
+      epochs: epochCount,
+      batchSize: number(batchSize, 'The batch size', 1, true),
+      seed: number(seed, 'The seed', 0, true),
+      schedule: scheduled,
+      warmupSteps: number(warmup, 'Warm-up', 0, true),
+      clipNorm: number(clipNorm, 'Clipping', 0),
+      regularization: { l1: number(l1, 'L1', 0), l2: number(l2, 'L2', 0) },
+    };
+    const request: TrainRequest = {
+      doc: trainingDocument(data, state.doc),
+      graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed, clipNorm: settings.clipNorm || undefined, regularization: settings.regularization },
+      options: {
+        epochs: settings.epochs,
+        batchSize: settings.batchSize,
+        lr: settings.config.lr,
+        seed: settings.seed,
+        provider,
+        schedule: settings.schedule,
+        warmupSteps: settings.warmupSteps || undefined,
+      },
+      data: trainingData(data, settings.seed),
+    };
+    return { settings, request };
+  }
+
+  // While the settings are filled in, the worker loads the data and compiles the run's models, so that
+  // Start finds them ready (engines/service.ts prepare). Only while the panel is on screen and idle,
+  // and for a built-in dataset (a person's own data would be copied to the worker at every change).
+  const panel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (running || !('builtIn' in data)) return;
+    const timer = setTimeout(() => {
+      if (!panel.current?.offsetParent) return;
+      try {
+        windowEngine().prepare(readSettings().request);
+      } catch {
+        // A bad field is reported when Start is clicked.
+      }
+    }, PREPARE_AFTER_MS);
+    return () => clearTimeout(timer);
+  });
+
   async function start() {
-    let settings;
+    let settings, request;
     try {
-      const rate = number(lr, 'The learning rate', 0);
-      const config = optimizerConfig(optimizer, {
-        lr: rate,
-        momentum: MOMENTUM.includes(optimizer) ? number(momentum, 'Momentum', 0) : undefined,
-        weightDecay: number(weightDecay, 'Weight decay', 0),
-      });
-      const epochCount = number(epochs, 'Epochs', 1, true);
-      // The CLI's schedules: step divides the rate by 10 every third of the epochs, cosine anneals it to 0.
-      const scheduled: Schedule =
-        schedule === 'step' ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochCount / 3)), gamma: 0.1 } : schedule === 'cosine' ? { kind: 'cosine', etaMin: 0 } : { kind: 'constant' };
-      settings = {
-        config,
-        epochs: epochCount,
-        batchSize: number(batchSize, 'The batch size', 1, true),
-        seed: number(seed, 'The seed', 0, true),
-        schedule: scheduled,
-        warmupSteps: number(warmup, 'Warm-up', 0, true),
-        clipNorm: number(clipNorm, 'Clipping', 0),
-        regularization: { l1: number(l1, 'L1', 0), l2: number(l2, 'L2', 0) },
-        data: trainingData(data, number(seed, 'The seed', 0, true)),
-      };
+      ({ settings, request } = readSettings());
     } catch (e) {
       return setMessage((e as Error).message);
     }
@@ -148,24 +186,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
         finish(diverged ? `stopped: ${e.stopped}` : e.stopped ? `stopped at step ${e.steps}` : `validation accuracy ${percent(e.valAccuracy)}`);
       }
     };
-    const handle = windowEngine().train(
-      {
-        doc: trainingDocument(data, state.doc),
-        weights: state.weights && new Map([...state.weights].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])),
-        graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed, clipNorm: settings.clipNorm || undefined, regularization: settings.regularization },
-        options: {
-          epochs: settings.epochs,
-          batchSize: settings.batchSize,
-          lr: settings.config.lr,
-          seed: settings.seed,
-          provider,
-          schedule: settings.schedule,
-          warmupSteps: settings.warmupSteps || undefined,
-        },
-        data: settings.data,
-      },
-      onEvent,
-    );
+    const handle = windowEngine().train({ ...request, weights: state.weights && new Map([...state.weights].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])) }, onEvent);
     run.current = handle;
     // The document and weights trained are the ones the result goes back into: nothing may change them meanwhile.
     store.lock({ ...LOCK, stop });
@@ -225,7 +246,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
   const total = progress ? progress.stepsPerEpoch * Number(epochs) : 0;
 
   return (
-    <div className="train-panel">
+    <div className="train-panel" ref={panel}>
       <form className="train-settings" aria-label="Training settings" onSubmit={(e) => e.preventDefault()}>
         <DatasetPicker value={data} onChange={setData} disabled={running} input={modelInput(state.inferred.inference.nodes())} />
         <label>
