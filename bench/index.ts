@@ -6,12 +6,20 @@ import { benchExport } from './export.bench.ts';
 import { benchGraphs } from './graphs.bench.ts';
 import { benchInference } from './inference.bench.ts';
 import { benchTraining, profileTraining } from './train.bench.ts';
+import { benchClickDuringTraining } from './train-click.bench.ts';
 import { benchUi } from './ui.bench.ts';
+import { benchTrainPanel } from './train-panel.bench.ts';
 import { benchWebTraining } from './web-train.bench.ts';
 
 console.log(`Netloom benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
 if (process.argv.includes('--graphs')) {
-  await benchGraphs();
+  // An optional word after --graphs keeps only the models whose names contain it ("10,000", "ViT").
+  const only = process.argv[process.argv.indexOf('--graphs') + 1];
+  await benchGraphs(only?.startsWith('--') ? undefined : only);
+  process.exit(0);
+}
+if (process.argv.includes('--train-panel')) {
+  await benchTrainPanel();
   process.exit(0);
 }
 if (process.argv.includes('--profile')) {
@@ -24,6 +32,8 @@ await benchUi();
 await benchGraphs();
 await benchTraining();
 await benchWebTraining();
+await benchTrainPanel();
+await benchClickDuringTraining();
 await benchConvSteps();
 await benchEngine();
 await benchDebugger();

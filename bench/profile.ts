@@ -107,7 +107,7 @@ export async function cpuTimePerRun(model: Uint8Array, feeds: Record<string, ort
 }
 
 /** The training step's CPU time on one thread (see cpuTimePerRun). */
-export const stepCpuTime = (graph: TrainingGraph, x: ort.Tensor, target: ort.Tensor): Promise<number> => cpuTimePerRun(encodeModelBytes(graph.step), stepFeeds(graph, x, target));
+export const stepCpuTime = (graph: TrainingGraph, x: ort.Tensor, target: ort.Tensor, runs?: number): Promise<number> => cpuTimePerRun(encodeModelBytes(graph.step), stepFeeds(graph, x, target), runs);
 
 /** Profiles `RUNS` steps of the graph at this batch (after two unprofiled-in-effect warm-up runs). */
 export async function profileStep(graph: TrainingGraph, batch: number, x: ort.Tensor, target: ort.Tensor, peakGflops: number, bandwidthGBs: number, threads = 0): Promise<StepProfile> {

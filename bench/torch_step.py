@@ -4,10 +4,12 @@
 Usage: torch_step.py OUT_DIR BATCH SIZE. For each model, exports it (opset 17, batch N, BatchNorm kept, as
 scripts/fixtures/export_torchvision.py does) to OUT_DIR/<name>.onnx if not there yet, then times one SGD
 step (forward, cross-entropy, backward, update) in Debian's torch on this CPU, the best of five after
-two warm-up steps. Prints one JSON line: {name: seconds per step}.
+two warm-up steps, and the median CPU time of five steps on one thread (which a busy shared machine
+disturbs far less). Prints one JSON line: {name: [seconds per step, CPU seconds on one thread]}.
 """
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -24,6 +26,7 @@ MODELS = {
 def main(out, batch, size):
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
+    threads = torch.get_num_threads()
     times = {}
     for name, make in MODELS.items():
         model = make()
@@ -38,15 +41,26 @@ def main(out, batch, size):
         opt = torch.optim.SGD(model.parameters(), lr=1e-3)
         x = torch.rand(batch, 3, size, size)
         y = torch.randint(0, 1000, (batch,))
-        best = float('inf')
-        for i in range(7):
-            t = time.perf_counter()
+        def step():
             opt.zero_grad()
             torch.nn.functional.cross_entropy(model(x), y).backward()
             opt.step()
+
+        best = float('inf')
+        for i in range(7):
+            t = time.perf_counter()
+            step()
             if i >= 2:
                 best = min(best, time.perf_counter() - t)
-        times[name] = best
+        torch.set_num_threads(1)
+        cpu = []
+        for i in range(7):
+            t = time.process_time()
+            step()
+            if i >= 2:
+                cpu.append(time.process_time() - t)
+        torch.set_num_threads(threads)
+        times[name] = [best, statistics.median(cpu)]
     print(json.dumps(times))
 
 

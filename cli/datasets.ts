@@ -2,56 +2,25 @@
 import { promises as fs } from 'node:fs';
 import { freemem } from 'node:os';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { decode as decodePng } from 'fast-png';
 import { parseCsv } from '../core/data/csv.ts';
-import { imageFolderDataset, type DecodedImage, type ImageClass } from '../core/data/imagefolder.ts';
+import { IMAGE_FILE, imageFolderDataset, type DecodedImage, type ImageClass } from '../core/data/imagefolder.ts';
 import type { GraphValue } from '../core/convert/compile.ts';
 import type { TensorType } from '../core/graph/dim.ts';
-import { builtInSplit, isImageSet, type ImageSetName } from '../core/data/builtin.ts';
-import { DatasetError, type Dataset, type SampleArray } from '../core/data/dataset.ts';
-import { imagesFromArrays } from '../core/data/images.ts';
+import { datasetFromArrays } from '../core/data/arrays.ts';
+import { DatasetError, type Dataset } from '../core/data/dataset.ts';
 import { parseNpz } from '../core/data/npz.ts';
-import type { Tensor } from '../core/engine/engine.ts';
+import { builtInData } from '../host/datasets.ts';
 import { readBytes, UserError } from '../host/fs.ts';
 import { readText } from './files.ts';
 
-const loaded = new Map<string, Dataset>();
-
-/** The images of assets/datasets/<name>.npz (made by scripts/make-datasets.ts), read once. */
-async function loadImages(name: ImageSetName): Promise<Dataset> {
-  const cached = loaded.get(name);
-  if (cached) return cached;
-  const file = fileURLToPath(new URL(`../assets/datasets/${name}.npz`, import.meta.url));
-  const arrays = parseNpz(await readBytes(file));
-  const dataset = imagesFromArrays(name, arrays.get('x')!, arrays.get('y')!);
-  loaded.set(name, dataset);
-  return dataset;
-}
-
-function fromArrays(file: string, arrays: Map<string, Tensor>, inputName: string): Dataset {
-  const x = arrays.get('x') ?? arrays.get(inputName);
-  const y = arrays.get('y') ?? arrays.get('target');
-  if (!x || !y) throw new UserError(`${file}: needs arrays "x" and "y" (or "${inputName}" and "target"); it has ${[...arrays.keys()].join(', ') || 'none'}`);
-  if (x.dims.length === 0 || y.dims.length === 0) throw new UserError(`${file}: x and y must be arrays of samples (their first dimension counts the samples)`);
-  if (x.dims[0] !== y.dims[0]) throw new UserError(`${file}: x has ${x.dims[0]} samples but y has ${y.dims[0]}`);
-  // uint8 images (as MNIST is stored) become floats in [0, 1].
-  if (x.dtype === 'uint8' && (x.dims.length === 3 || x.dims.length === 4)) return imagesFromArrays(file, x, y);
-  const sample = (t: Tensor, what: string): SampleArray => {
-    if (t.dtype === 'float64') return { dims: t.dims.slice(1), dtype: 'float32', data: Float32Array.from(t.data as Float64Array) };
-    if (t.dtype === 'int32') return { dims: t.dims.slice(1), dtype: 'int64', data: BigInt64Array.from(t.data as Int32Array, (v) => BigInt(v)) };
-    if (t.dtype !== 'float32' && t.dtype !== 'int64') throw new UserError(`${file}: ${what} is ${t.dtype}; use float32 or int64`);
-    return { dims: t.dims.slice(1), dtype: t.dtype, data: t.data as Float32Array | BigInt64Array };
-  };
-  return { name: file, size: x.dims[0], x: sample(x, 'x'), y: sample(y, 'y') };
-}
-
 export async function loadNpz(file: string, inputName: string): Promise<Dataset> {
   try {
-    return fromArrays(file, parseNpz(await readBytes(file), freemem()), inputName);
+    return datasetFromArrays(file, parseNpz(await readBytes(file), freemem()), inputName);
   } catch (e) {
     if (e instanceof UserError) throw e;
+    if (e instanceof DatasetError) throw new UserError(e.message);
     throw new UserError(`${file}: ${(e as Error).message}`);
   }
 }
@@ -65,8 +34,6 @@ export async function loadCsv(file: string, label?: string): Promise<Dataset> {
     throw e;
   }
 }
-
-const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
 /** One image file, decoded to interleaved 8-bit pixels. */
 function decodeImage(file: string, bytes: Uint8Array): DecodedImage {
@@ -124,7 +91,7 @@ export async function loadDataFile(file: string, input: GraphValue, label?: stri
 /** A built-in dataset, split the same way each time (see core/data/builtin.ts). */
 export async function builtIn(name: string, seed: number): Promise<{ train: Dataset; val: Dataset }> {
   try {
-    return builtInSplit(name, seed, isImageSet(name) ? await loadImages(name) : undefined);
+    return await builtInData(name, seed);
   } catch (e) {
     if (e instanceof DatasetError) throw new UserError(e.message);
     throw e;

@@ -39,6 +39,7 @@ export declare class BrowserWindow {
   static getFocusedWindow(): BrowserWindow | null;
   static getAllWindows(): BrowserWindow[];
   static fromWebContents(contents: WebContents): BrowserWindow | null;
+  static fromId(id: number): BrowserWindow | null;
 }
 export interface IpcMainInvokeEvent {
   sender: WebContents;

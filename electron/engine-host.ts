@@ -1,22 +1,22 @@
 /**
- * The Node engine in Electron's utility process: ONNX Runtime runs here, never on the window's thread
- * or the main process's. Messages: { id, op: 'providers' } → { id, result }.
+ * Electron's utility process for the engine: ONNX Runtime runs here, never on the window's thread or
+ * the main process's. It answers the messages of engines/web/protocol.ts, which the main process has
+ * validated and forwards from the windows (engine-routes.ts); the work is engine-service.ts's.
  */
-import { NodeEngine } from '../engines/node/engine.ts';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkerRequest } from '../engines/web/protocol.ts';
+import { desktopEngineService } from './engine-service.ts';
 
 interface ParentPort {
-  on(event: 'message', listener: (e: { data: { id: number; op: string } }) => void): void;
+  on(event: 'message', listener: (e: { data: WorkerRequest }) => void): void;
   postMessage(message: unknown): void;
 }
 
 const port = (process as unknown as { parentPort: ParentPort }).parentPort;
-const engine = new NodeEngine();
+// This file runs bundled from dist/electron/; the datasets are the app's assets/datasets.
+const datasets = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'assets', 'datasets');
+// A utility process's port copies every message (no transfer list for ArrayBuffers).
+const { service } = desktopEngineService((message) => port.postMessage(message), datasets);
 
-port.on('message', async ({ data }) => {
-  try {
-    if (data.op === 'providers') port.postMessage({ id: data.id, result: await engine.availableProviders() });
-    else port.postMessage({ id: data.id, error: `unknown request ${data.op}` });
-  } catch (e) {
-    port.postMessage({ id: data.id, error: (e as Error).message });
-  }
-});
+port.on('message', ({ data }) => void service.handle(data));

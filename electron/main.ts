@@ -14,6 +14,8 @@ import { readModelFiles, type ModelFile } from '../host/model-files.ts';
 import { ExportOnnxRequest, ExportPyTorchRequest, IPC, SaveFileRequest, SetTitleRequest, validate, WriteRecoveryRequest, type CommandId } from '../common/ipc.ts';
 import { MENUS } from '../common/commands.ts';
 import { CONTENT_TYPES, ISOLATION_HEADERS } from '../scripts/http-headers.js';
+import type { WorkerReply } from '../engines/web/protocol.ts';
+import { EngineRoutes } from './engine-routes.ts';
 import { isPermissionAllowed, SaveTargets } from './save-targets.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -56,6 +58,7 @@ function createWindow(): BrowserWindow {
   });
   const id = win.id;
   win.on('closed', () => {
+    for (const stop of engineRoutes.windowClosed(id)) engine?.postMessage(stop);
     dirty.delete(id);
     pendingDocuments.delete(id);
     saveTargets.forget(id);
@@ -163,32 +166,36 @@ function registerIpc(): void {
     pendingDocuments.delete(win.id);
     return file;
   });
-  ipcMain.handle(IPC.engineProviders, async (event) => {
-    windowOf(event);
-    return engineRequest('providers');
+  ipcMain.on(IPC.engineRequest, (event, payload) => {
+    const win = windowOf(event);
+    const routed = engineRoutes.fromWindow(win.id, payload);
+    if ('toWindow' in routed) win.webContents.send(IPC.engineReply, routed.toWindow);
+    else engineProcess().postMessage(routed.toEngine);
   });
 }
 
 // ONNX Runtime lives in a utility process, so neither the window nor the main process ever blocks on it.
+// Messages cross processes by structured clone: tensors and datasets are copied, never shared.
 let engine: UtilityProcess | null = null;
-let nextRequest = 1;
-const pending = new Map<number, (reply: { result?: unknown; error?: string }) => void>();
+const engineRoutes = new EngineRoutes();
 
-function engineRequest(op: string): Promise<unknown> {
+function toWindow({ windowId, reply }: { windowId: number; reply: unknown }): void {
+  BrowserWindow.fromId(windowId)?.webContents.send(IPC.engineReply, reply);
+}
+
+function engineProcess(): UtilityProcess {
   if (!engine) {
     engine = utilityProcess.fork(join(HERE, 'engine-host.mjs'), [], { serviceName: 'Netloom engine' });
     engine.on('message', (message) => {
-      const reply = message as { id: number; result?: unknown; error?: string };
-      pending.get(reply.id)?.(reply);
-      pending.delete(reply.id);
+      const routed = engineRoutes.fromEngine(message as WorkerReply);
+      if (routed) toWindow(routed);
     });
-    engine.on('exit', () => (engine = null));
+    engine.on('exit', (code) => {
+      engine = null;
+      for (const failed of engineRoutes.engineStopped(`the engine process stopped (exit code ${code}); the next request starts it again`)) toWindow(failed);
+    });
   }
-  const id = nextRequest++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, (reply) => (reply.error ? reject(new Error(reply.error)) : resolve(reply.result)));
-    engine!.postMessage({ id, op });
-  });
+  return engine;
 }
 
 function send(command: CommandId): void {

@@ -3,7 +3,7 @@
  * Node or Electron itself; every call is a named IPC channel that the main process validates.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { Command, IPC, OpenedFilesReply, SavedFileReply, type CommandId, type NetloomBridge } from '../common/ipc.ts';
+import { Command, IPC, OpenedFilesReply, SavedFileReply, type CommandId, type EngineReply, type NetloomBridge } from '../common/ipc.ts';
 
 const bridge: NetloomBridge = {
   openFile: async () => OpenedFilesReply.parse(await ipcRenderer.invoke(IPC.openFile)),
@@ -14,7 +14,14 @@ const bridge: NetloomBridge = {
   writeRecovery: async (request) => void (await ipcRenderer.invoke(IPC.writeRecovery, request)),
   clearRecovery: async () => void (await ipcRenderer.invoke(IPC.clearRecovery)),
   setTitle: (request) => ipcRenderer.send(IPC.setTitle, request),
-  engineProviders: async () => (await ipcRenderer.invoke(IPC.engineProviders)) as string[],
+  engineRequest: (request) => ipcRenderer.send(IPC.engineRequest, request),
+  onEngineReply(handler) {
+    const listener = (_: unknown, reply: unknown) => {
+      if (typeof reply === 'object' && reply !== null && typeof (reply as EngineReply).id === 'number') handler(reply as EngineReply);
+    };
+    ipcRenderer.on(IPC.engineReply, listener);
+    return () => ipcRenderer.removeListener(IPC.engineReply, listener);
+  },
   takePendingDocument: async () => OpenedFilesReply.parse(await ipcRenderer.invoke(IPC.takePendingDocument)),
   onCommand(handler) {
     const listener = (_: unknown, command: unknown) => {

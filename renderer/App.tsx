@@ -12,6 +12,7 @@ import { MenuBar } from './shell/MenuBar.tsx';
 import { MissingWeightsBanner } from './shell/MissingWeightsBanner.tsx';
 import { RecoveryBanner, useAutosave } from './shell/RecoveryBanner.tsx';
 import { StatusBar } from './shell/StatusBar.tsx';
+import { TrainingBanner } from './shell/TrainingBanner.tsx';
 import { useTheme } from './shell/theme.ts';
 import { Toast, useToast } from './shell/Toast.tsx';
 import { useFileDrop } from './shell/useFileDrop.ts';
@@ -63,6 +64,7 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
       {platform.kind === 'browser' && <MenuBar title={state.fileName ?? state.doc.name} dirty={state.dirty} run={run} onTemplates={shell.showTemplates} />}
       <RecoveryBanner workspace={workspace} />
       <MissingWeightsBanner workspace={workspace} />
+      <TrainingBanner state={state} />
       <Workbench
         ref={workbench}
         palette={<Palette onAdd={(op) => workspace.addLayer(op)} />}

@@ -4,7 +4,7 @@
  * receive it instead of reaching into the App.
  */
 import { useReactFlow, type ReactFlowInstance } from '@xyflow/react';
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { ModelDocument } from '../core/index.ts';
 import type { Weights } from '../core/graph/weights.ts';
 import { arrange } from './canvas/arrange.ts';
@@ -30,8 +30,8 @@ export interface Workspace extends ShellActions {
   store: EditorStore;
   platform: Platform;
   flow: ReactFlowInstance<FlowNode, FlowEdge>;
-  /** The weights that came with the open document (an imported ONNX file's), if any. */
-  weights: { current: Weights | undefined };
+  /** The open document's weights (opened with it, or trained), if any: the store's, read here for short. */
+  weights: { readonly current: Weights | undefined };
   /** Selects a layer and brings it into view. */
   pick(id: string): void;
   /**
@@ -61,9 +61,18 @@ const needsLayout = (doc: ModelDocument) => doc.nodes.some((n) => !n.position);
 
 export function useWorkspace(store: EditorStore, platform: Platform, shell: ShellActions): Workspace {
   const flow = useReactFlow<FlowNode, FlowEdge>();
-  const weights = useRef<Weights | undefined>(undefined);
+  const weights = useMemo(
+    () => ({
+      get current() {
+        return store.get().weights;
+      },
+    }),
+    [store],
+  );
   const [missingWeights, setMissingWeights] = useState<string | undefined>(undefined);
   const { say } = shell;
+  // Edits refused while training holds the model say why.
+  useEffect(() => store.onRefused(say), [store, say]);
 
   // Opens readable: at 100 % from the inputs, never zoomed out to fit (canvas/openingView.ts).
   const showOpening = useCallback(() => {
@@ -85,9 +94,8 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
       // Laid out before it is shown (in the layout worker): never drawn first as an unlaid grid. The
       // document, its weights and the missing-weights warning then change together.
       const positions = needsLayout(doc) ? await autoLayout(doc) : {};
-      weights.current = withWeights;
+      if (!store.load({ ...doc, nodes: doc.nodes.map((n) => (n.position || !positions[n.id] ? n : { ...n, position: positions[n.id] })) }, fileName, withWeights)) return;
       setMissingWeights(missing);
-      store.load({ ...doc, nodes: doc.nodes.map((n) => (n.position || !positions[n.id] ? n : { ...n, position: positions[n.id] })) }, fileName);
       requestAnimationFrame(showOpening);
     },
     [store, showOpening],
@@ -100,7 +108,7 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
         if (model) return await openDocument(model.doc, model.fileName, model.weights, model.missingWeights);
         const weightsFile = files.find((f) => f.name.toLowerCase().endsWith('.safetensors'));
         if (!weightsFile) return say(`${files.map((f) => f.name).join(', ')}: not a model (open a .json, .netloom or .onnx file)`);
-        weights.current = readWeights(weightsFile);
+        if (!store.setWeights(readWeights(weightsFile))) return;
         setMissingWeights(undefined);
         say(`Weights from ${weightsFile.name.replace(/^.*[\\/]/, '')}`);
       } catch (e) {
@@ -108,7 +116,7 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
         throw e;
       }
     },
-    [openDocument, say],
+    [openDocument, say, store],
   );
 
   const addLayer = useCallback(
@@ -136,7 +144,8 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
     requestAnimationFrame(showOpening);
   }, [store, showOpening]);
 
-  const confirmDiscard = useCallback(() => !store.get().dirty || window.confirm('Discard the unsaved changes?'), [store]);
+  // While training holds the model nothing is discarded: the store says to stop first, before any question.
+  const confirmDiscard = useCallback(() => !store.refused() && (!store.get().dirty || window.confirm('Discard the unsaved changes?')), [store]);
 
   return useMemo(
     () => ({
@@ -155,6 +164,6 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
       layoutAndFit,
       confirmDiscard,
     }),
-    [shell, store, platform, flow, missingWeights, pick, follow, openDocument, openFiles, addLayer, layoutAndFit, confirmDiscard],
+    [shell, store, platform, flow, weights, missingWeights, pick, follow, openDocument, openFiles, addLayer, layoutAndFit, confirmDiscard],
   );
 }

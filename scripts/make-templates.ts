@@ -69,6 +69,16 @@ function mlp342(): ModelDocument {
   return m.doc();
 }
 
+/** Deck 003's perceptron: ŷ = sign(⟨w, x⟩), two inputs, no bias, sign of 0 taken as +1. */
+function perceptron(): ModelDocument {
+  const m = new Model(
+    'Perceptron (deck 003)',
+    "Rosenblatt's perceptron: ŷ = sign(⟨w, x⟩) with two weights and no bias (sign of 0 is +1). Train it with the perceptron optimiser (w ← w + η·y·x on a mistake) on two classes labelled ±1 or 0/1.",
+  );
+  m.add('Sign', { atZero: 1 }, m.add('Linear', { outFeatures: 1, bias: false }, m.add('Input', { shape: [2] }, undefined, 'x'), 'w'), 'decide');
+  return m.doc();
+}
+
 function convExample(): ModelDocument {
   const m = new Model(
     'Conv layer example (32×32×3, ten 5×5 filters, stride 1, pad 2)',
@@ -407,6 +417,7 @@ const MIXTRAL_8X7B: DecoderSizes = { name: 'Mixtral 8×7B (8 experts, top 2)', v
 const MISTRAL_7B: DecoderSizes = { name: 'Mistral 7B (v0.1: sliding window 4,096)', vocab: 32000, d: 4096, layers: 32, heads: 32, kvHeads: 8, hidden: 14336, eps: 1e-5, slidingWindow: 4096 };
 
 export const TEMPLATES: Record<string, () => ModelDocument> = {
+  perceptron,
   'mlp-3-4-2': mlp342,
   'conv-example': convExample,
   'ca2-cnn': ca2Cnn,

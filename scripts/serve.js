@@ -4,8 +4,12 @@ import { createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { CONTENT_TYPES, ISOLATION_HEADERS } from './http-headers.js';
 
-/** Serves `root` at http://127.0.0.1:port/ (port 0 picks a free one); resolves with the server and its URL. */
-export function serve(root, port = 0) {
+/**
+ * Serves `root` at http://127.0.0.1:port/ (port 0 picks a free one); resolves with the server and its URL.
+ * A path that names no file gets index.html (the editor's routes), or 404 with `{ fallback: false }`
+ * (a static site that asks for optional files, such as Netron in the graph benchmark).
+ */
+export function serve(root, port = 0, { fallback = true } = {}) {
   const server = createServer((req, res) => {
     let path;
     try {
@@ -16,7 +20,10 @@ export function serve(root, port = 0) {
     }
     let file = normalize(join(root, path));
     if (file !== root && !file.startsWith(root.endsWith(sep) ? root : root + sep)) return void res.writeHead(403, ISOLATION_HEADERS).end();
-    if (!existsSync(file) || statSync(file).isDirectory()) file = join(root, 'index.html');
+    if (!existsSync(file) || statSync(file).isDirectory()) {
+      if (!fallback && path !== '/') return void res.writeHead(404, ISOLATION_HEADERS).end();
+      file = join(root, 'index.html');
+    }
     res.writeHead(200, { 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store', ...ISOLATION_HEADERS });
     createReadStream(file).pipe(res);
   });

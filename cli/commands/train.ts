@@ -1,15 +1,14 @@
 import { extname } from 'node:path';
 import { DatasetError, type Dataset } from '../../core/data/dataset.ts';
 import { fitData } from '../../core/train/fit.ts';
-import { buildVocabulary, describeVocabulary, textDataset, type TextLevel } from '../../core/data/text.ts';
+import { describeVocabulary, textTrainingSet, withSequenceLength, type TextLevel } from '../../core/data/text.ts';
 import type { TensorType } from '../../core/graph/dim.ts';
-import type { ModelDocument, ModelNode } from '../../core/graph/types.ts';
 import { EngineError, type Provider } from '../../core/engine/engine.ts';
 import { GradientError } from '../../core/autodiff/rules.ts';
 import { getLayer } from '../../core/index.ts';
 import { compileModel, CompileError } from '../../core/convert/compile.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
-import { buildTrainingGraph, LOSSES, type LossName, type TrainingGraph } from '../../core/train/step.ts';
+import { buildTrainingGraph, DEFAULT_LOSS, LOSSES, type LossName, type TrainingGraph } from '../../core/train/step.ts';
 import { train, type Checkpoint, type Schedule, type TrainingEvent } from '../../core/train/trainer.ts';
 import { encodeSafetensors } from '../../core/graph/weights.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
@@ -26,21 +25,12 @@ function number(value: unknown, name: string, min: number): number | undefined {
   return n;
 }
 
-/** The document with a symbolic token-sequence length (["T"]) fixed to `length` for training on text, so every size in the step graph is known. */
-function withSequenceLength(doc: ModelDocument, length: number): ModelDocument {
-  const symbolic = (n: ModelNode) => n.op === 'Input' && n.params.dtype === 'int64' && Array.isArray(n.params.shape) && n.params.shape.length === 1 && typeof n.params.shape[0] === 'string';
-  return { ...doc, nodes: doc.nodes.map((n) => (symbolic(n) ? { ...n, params: { ...n.params, shape: [length] } } : n)) };
-}
-
 /** A text file as next-token pairs, as long as the model's input (or --seq-len for a symbolic length); the vocabulary is shown. */
 async function textData(file: string, level: string | undefined, seqLen: string | undefined, input: TensorType): Promise<{ train: Dataset; val?: Dataset }> {
   if (level !== undefined && level !== 'char' && level !== 'word') throw new UsageError(`--level must be char or word, got "${level}"`);
-  const text = await readText(file);
-  const vocabulary = buildVocabulary(text, (level ?? 'char') as TextLevel);
-  const fixed = input.shape[1];
-  const length = typeof fixed === 'number' ? fixed : intOption(seqLen, 'seq-len', 1, 1 << 20, 64);
+  const { dataset, vocabulary } = textTrainingSet(file, await readText(file), (level ?? 'char') as TextLevel, input, intOption(seqLen, 'seq-len', 1, 1 << 20, 64));
   console.error(`vocabulary (${file}, ${vocabulary.level} level): ${describeVocabulary(vocabulary)}`);
-  return { train: textDataset(file, vocabulary, text, length) };
+  return { train: dataset };
 }
 
 const pct = (v: number | null) => (v === null ? '   –  ' : `${(100 * v).toFixed(2)}%`);
@@ -104,8 +94,9 @@ export async function trainCommand(args: string[]): Promise<number> {
   const model = await loadModelOrTemplate(positionals[0], values.template as string | undefined);
   const inputs = [...model.sources, ...[values.data, values.val].filter((f) => f !== undefined)];
   await refuseOverwritingInputs([...outputFiles(out), ...(values.checkpoint ? [values.checkpoint] : [])], inputs);
-  // The built-in datasets are all class labels: a model without a loss node trains with cross-entropy.
-  if (loss === undefined && values.dataset !== undefined && !model.doc.nodes.some((n) => getLayer(n.op)?.category === 'Loss')) {
+  // The built-in datasets are all class labels: a model without a loss node trains with cross-entropy,
+  // unless the optimiser implies its own loss (the perceptron rule trains on the perceptron criterion).
+  if (loss === undefined && values.dataset !== undefined && DEFAULT_LOSS[optimizer] === undefined && !model.doc.nodes.some((n) => getLayer(n.op)?.category === 'Loss')) {
     loss = 'cross-entropy';
     console.error(`the model has no loss node: training with cross-entropy for ${values.dataset}'s class labels (choose another with --loss)`);
   }
@@ -145,7 +136,8 @@ export async function trainCommand(args: string[]): Promise<number> {
     const fitted = fitData(raw, graph);
     data = fitted.data;
     fitted.adapted.forEach((a) => adapted.add(a));
-    if (adapted.size > 0) console.error(`${values.dataset ?? values.data}: ${[...adapted].join(', ')} for the model input "${input.name}"`);
+    // Each note says what it fitted (the images to the input, the labels to the loss).
+    if (adapted.size > 0) console.error(`${values.dataset ?? values.data}: ${[...adapted].join(', ')}`);
   } catch (e) {
     if (e instanceof DatasetError) throw new UserError(e.message);
     throw e;

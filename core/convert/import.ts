@@ -4,11 +4,12 @@
  * activations, pools, ...; everything else becomes an OnnxOp that keeps the node whole.
  */
 import type { ModelDocument, ModelNode, ParamValue } from '../graph/types.ts';
-import { moduleGroups, moduleName, modulePath, OPEN_COLLAPSED_ABOVE } from '../graph/modules.ts';
+import { moduleGroups, moduleName, modulePath, nameScopePath, OPEN_COLLAPSED_ABOVE } from '../graph/modules.ts';
 import { weightKey, type WeightTensor, type Weights } from '../graph/weights.ts';
 import { getLayer, LAYERS, type ImportContext, type ImportPattern } from '../layers/index.ts';
 import type { OnnxInput } from '../layers/onnxop.ts';
 import { attr, attrInt, attributeToJson } from '../onnx/attributes.ts';
+import { inlineFunctions } from '../onnx/functions.ts';
 import { floatArray } from '../onnx/import-forms.ts';
 import type { Dim, DType, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
@@ -28,7 +29,7 @@ const SHAPE_SETTINGS: Record<string, number[]> = { Resize: [1, 2], Upsample: [1]
 
 class Importer implements ImportContext {
   readonly nodes: ModelNode[] = [];
-  /** Each layer's PyTorch module path, read from its ONNX node's name. */
+  /** Each layer's module path: the function calls it was inlined from, or its PyTorch module path (node name or metadata). */
   readonly modulePaths = new Map<string, string[]>();
   readonly edges: { from: string; to: string }[] = [];
   readonly weights: Weights = new Map();
@@ -57,6 +58,8 @@ class Importer implements ImportContext {
   constructor(
     private readonly model: ModelProto,
     readonly opset: number,
+    /** The function calls each node inlined from a local function sits in (core/onnx/functions.ts). */
+    private readonly calls: Map<NodeProto, string[]>,
   ) {
     const g = model.graph;
     this.initializers = new Map((g.initializer ?? []).map((t) => [t.name!, t]));
@@ -177,7 +180,7 @@ class Importer implements ImportContext {
   add(op: string, params: Record<string, ParamValue>, inputs: string[], outputs: string[], onnxNode: NodeProto | null): string {
     const exposed = outputs.find((o) => this.graphOutputs.has(o) && !this.consumers.has(o));
     const id = this.id(exposed ?? onnxNode?.name ?? '', `${op.toLowerCase()}${this.nodes.length + 1}`);
-    const path = modulePath(onnxNode?.name ?? '');
+    const path = onnxNode ? this.pathOf(onnxNode) : [];
     this.nodes.push(path.length > 0 ? { id, op, params, module: moduleName(path) } : { id, op, params });
     if (path.length > 0) this.modulePaths.set(id, path);
     // A layer with several named inputs (a loss: input, target) takes the ONNX inputs on its ports, in order.
@@ -190,6 +193,16 @@ class Importer implements ImportContext {
     });
     outputs.forEach((o, port) => o && this.source.set(o, port === 0 ? id : `${id}:${port}`));
     return id;
+  }
+
+  /** Where a node sits: in the function calls it came from, else in the module its name or (when its name has none) its metadata gives. */
+  private pathOf(n: NodeProto): string[] {
+    const called = this.calls.get(n);
+    if (called) return called;
+    const named = modulePath(n.name ?? '');
+    if (named.length > 0) return named;
+    const scopes = n.metadata_props?.find((p) => p.key === 'pkg.torch.onnx.name_scopes')?.value;
+    return scopes ? nameScopePath(scopes) : [];
   }
 
   addInput(v: ValueInfoProto, batched: boolean): void {
@@ -307,9 +320,10 @@ function fixByRank(doc: ModelDocument): void {
   }
 }
 
-export function importOnnx(model: ModelProto, name?: string): ImportResult {
+export function importOnnx(file: ModelProto, name?: string): ImportResult {
+  const { model, calls } = inlineFunctions(file);
   const opset = model.opset_import.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 1;
-  const importer = new Importer(model, opset);
+  const importer = new Importer(model, opset, calls);
   importer.run();
   const doc: ModelDocument = { format: 'netloom.model', version: 1, name: name ?? (model.graph.name || 'imported model'), nodes: importer.nodes, edges: importer.edges };
   fixByRank(doc);

@@ -8,7 +8,8 @@ import { DatasetError, type Dataset } from './dataset.ts';
 
 export interface CsvDataset {
   dataset: Dataset;
-  /** The label column's name (or "column N"), and the feature columns'. */
+  /** Every column's name in the file's order ("column N" without a header), the label column's, and the feature columns'. */
+  columns: string[];
   label: string;
   features: string[];
   /** The classes' names, when the labels were words. */
@@ -55,7 +56,7 @@ export function parseCsv(name: string, text: string, label?: string | number): C
     });
   });
   const sample = { name, size: body.length, x: { dims: [features.length], dtype: 'float32' as const, data: x } };
-  const base = { label: names[at], features };
+  const base = { columns: names, label: names[at], features };
   if (!labels.every(isNumber)) {
     const classNames = [...new Set(labels)].sort();
     const y = BigInt64Array.from(labels, (l) => BigInt(classNames.indexOf(l)));

@@ -5,6 +5,9 @@
  */
 import { DatasetError, type Dataset } from './dataset.ts';
 
+/** The image files an image folder's classes hold (the CLI and the app alike). */
+export const IMAGE_FILE = /\.(png|jpe?g)$/i;
+
 /** Interleaved 8-bit pixels: 1 (grey), 2 (grey, alpha), 3 (RGB) or 4 (RGBA) channels. */
 export interface DecodedImage {
   width: number;

@@ -2,6 +2,8 @@
  * Text as a dataset for language models (decks 000 and 004): a vocabulary of characters or words built
  * from the text itself, token ids, and next-token training pairs.
  */
+import type { TensorType } from '../graph/dim.ts';
+import type { ModelDocument, ModelNode } from '../graph/types.ts';
 import { DatasetError, type Dataset } from './dataset.ts';
 
 export type TextLevel = 'char' | 'word';
@@ -63,4 +65,21 @@ export function textDataset(name: string, vocabulary: Vocabulary, text: string, 
     }
   }
   return { name, size: count, x: { dims: [length], dtype: 'int64', data: x }, y: { dims: [length], dtype: 'int64', data: y }, classes: vocabulary.tokens.length };
+}
+
+/** The document with a symbolic token-sequence length (["T"]) fixed to `length` for training on text, so every size in the step graph is known. */
+export function withSequenceLength(doc: ModelDocument, length: number): ModelDocument {
+  const symbolic = (n: ModelNode) => n.op === 'Input' && n.params.dtype === 'int64' && Array.isArray(n.params.shape) && n.params.shape.length === 1 && typeof n.params.shape[0] === 'string';
+  return { ...doc, nodes: doc.nodes.map((n) => (symbolic(n) ? { ...n, params: { ...n.params, shape: [length] } } : n)) };
+}
+
+/**
+ * A text as next-token pairs for a model whose token input is `input` (N×T): sequences as long as its T,
+ * or `length` where T is symbolic (the document is then trained through withSequenceLength).
+ */
+export function textTrainingSet(name: string, text: string, level: TextLevel, input: TensorType, length: number): { dataset: Dataset; vocabulary: Vocabulary; length: number } {
+  const vocabulary = buildVocabulary(text, level);
+  const fixed = input.shape[1];
+  const sequence = typeof fixed === 'number' ? fixed : length;
+  return { dataset: textDataset(name, vocabulary, text, sequence), vocabulary, length: sequence };
 }

@@ -14,6 +14,14 @@ export interface Tensor {
   data: TensorArray;
 }
 
+/** One provider, whether it can run here, and if not, why; for the provider picker. */
+export interface ProviderStatus {
+  provider: Provider;
+  available: boolean;
+  /** Why it is unavailable, or a note on how it runs (threads, experimental). */
+  detail: string;
+}
+
 export interface CreateSessionOptions {
   provider?: Provider;
   /** Run on the CPU if the provider asked for is not available (otherwise that is an error). */

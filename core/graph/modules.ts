@@ -1,6 +1,7 @@
 /**
  * The module hierarchy of a model as data: nested, collapsible groups of layers. Imported models get it
- * from the module paths PyTorch writes into ONNX node names ("/layer1/layer1.0/conv1/Conv"); templates
+ * from the module paths PyTorch writes into ONNX node names ("/layer1/layer1.0/conv1/Conv") or node
+ * metadata, or from the ONNX functions their nodes were inlined from (core/onnx/functions.ts); templates
  * declare theirs. A group lists every layer inside it, its nested groups' layers included, and names its
  * enclosing group in `parent`.
  */
@@ -25,6 +26,25 @@ export const OPEN_COLLAPSED_ABOVE = 150;
 export function modulePath(onnxName: string): string[] {
   if (!onnxName.startsWith('/')) return [];
   return onnxName.split('/').filter(Boolean).slice(0, -1);
+}
+
+/**
+ * The module path in a node's `pkg.torch.onnx.name_scopes` metadata (PyTorch's newer exporter), a Python
+ * list of cumulative names: the root '', then each module ('layer1', 'layer1.0', 'layer1.0.conv1'), then
+ * the node's own name. Segments follow the node-name convention: list items repeat their parent's name
+ * (layer1, layer1.0, conv1).
+ */
+export function nameScopePath(scopes: string): string[] {
+  const names = [...scopes.matchAll(/'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1] ?? m[2]).filter(Boolean);
+  const path: string[] = [];
+  // The last name is the node's own; each module's name extends its parent's by ".child".
+  for (const [i, name] of names.slice(0, -1).entries()) {
+    const parent = i > 0 ? names[i - 1] : '';
+    if (parent && !name.startsWith(`${parent}.`)) return [];
+    const child = parent ? name.slice(parent.length + 1) : name;
+    path.push(/^\d+$/.test(child) && path.length > 0 ? `${path[path.length - 1]}.${child}` : child);
+  }
+  return path;
 }
 
 /** PyTorch's dotted module name from a path: list items repeat their parent's name ("layer3", "layer3.1", "conv2" → "layer3.1.conv2"). */

@@ -58,7 +58,8 @@ function batchNorm(rank: 1 | 2): LayerSpec {
       const scale = ctx.bool('affine') ? ctx.weight('weight') : b.floats(new Array(C).fill(1), [C]);
       const shift = ctx.bool('affine') ? ctx.weight('bias') : b.floats(new Array(C).fill(0), [C]);
       const eps = { float: ctx.float('eps') };
-      if (ctx.bool('trackRunningStats') && !ctx.training) {
+      const running = ctx.bool('trackRunningStats');
+      if (running && !ctx.training) {
         // ONNX's momentum weighs the running value, PyTorch's the new batch: they are complements.
         b.op(
           'BatchNormalization',
@@ -68,7 +69,29 @@ function batchNorm(rank: 1 | 2): LayerSpec {
         );
         return;
       }
-      // Batch statistics, written out (also PyTorch's evaluation behaviour without running stats).
+      if (ctx.training) {
+        // One node normalises with the batch's statistics, and the backward pass differentiates it as one op
+        // (core/autodiff/batchnorm.ts). With momentum 0 its "running" outputs are exactly those statistics
+        // (mean, biased variance) and the statistics it is given weigh nothing: the running ones, or without
+        // them γ and β stand in (ONNX requires the inputs; constants made for them would go unused once the
+        // step graph runs the node in inference form, batchNormsAsInference).
+        const given = running ? [ctx.weight('running_mean'), ctx.weight('running_var')] : [scale, shift];
+        const [, mean, variance] = b.node('BatchNormalization', [ctx.inputs[0], scale, shift, ...given], { epsilon: eps, momentum: { float: 0 }, training_mode: 1 }, [
+          ctx.outputs[0],
+          b.fresh(`${ctx.nodeId}/batch_mean`),
+          b.fresh(`${ctx.nodeId}/batch_var`),
+        ]);
+        if (!running) return;
+        // PyTorch: running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance.
+        const m = ctx.float('momentum');
+        const count = b.op('Cast', [b.op('Div', [b.op('Size', [ctx.inputs[0]]), b.ints([C], true)])], { to: 1 });
+        const unbiased = b.op('Div', [b.op('Mul', [variance, count]), b.op('Sub', [count, b.floats([1])])]);
+        const blend = (buffer: string, batch: string) => b.op('Add', [b.op('Mul', [ctx.weight(buffer), b.floats([1 - m])]), b.op('Mul', [batch, b.floats([m])])]);
+        ctx.updateBuffer('running_mean', blend('running_mean', mean));
+        ctx.updateBuffer('running_var', blend('running_var', unbiased));
+        return;
+      }
+      // Evaluation without running statistics normalises with the batch's too (PyTorch), written out in inference ops.
       const rank = ctx.inputTypes[0]!.shape.length;
       const axes = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
       const perChannel = (v: string) => b.reshape(v, [C, ...new Array(rank - 2).fill(1)]);
@@ -77,15 +100,6 @@ function batchNorm(rank: 1 | 2): LayerSpec {
       const variance = b.reduce('ReduceMean', b.op('Mul', [centred, centred]), axes, true);
       const normalised = b.op('Div', [centred, b.op('Sqrt', [b.op('Add', [variance, b.floats([ctx.float('eps')])])])]);
       b.op('Add', [b.op('Mul', [normalised, perChannel(scale)]), perChannel(shift)], {}, ctx.outputs[0]);
-      if (ctx.training && ctx.bool('trackRunningStats')) {
-        // PyTorch: running = (1 − momentum)·running + momentum·batch, with the unbiased batch variance.
-        const m = ctx.float('momentum');
-        const count = b.op('Cast', [b.op('Div', [b.op('Size', [ctx.inputs[0]]), b.ints([C], true)])], { to: 1 });
-        const unbiased = b.op('Div', [b.op('Mul', [variance, count]), b.op('Sub', [count, b.floats([1])])]);
-        const blend = (running: string, batch: string) => b.op('Add', [b.op('Mul', [ctx.weight(running), b.floats([1 - m])]), b.op('Mul', [b.reshape(batch, [C]), b.floats([m])])]);
-        ctx.updateBuffer('running_mean', blend('running_mean', mean));
-        ctx.updateBuffer('running_var', blend('running_var', unbiased));
-      }
     },
   };
 }

@@ -157,6 +157,7 @@ export namespace onnx {
         domain: string;
         attribute: onnx.AttributeProto.$Properties[];
         doc_string: string;
+        metadata_props: onnx.StringStringEntryProto.$Properties[];
         static create(properties: onnx.NodeProto.$Shape): onnx.NodeProto & onnx.NodeProto.$Shape;
         static create(properties?: onnx.NodeProto.$Properties): onnx.NodeProto;
         static encode(message: onnx.NodeProto.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -175,6 +176,7 @@ export namespace onnx {
             domain?: (string|null);
             attribute?: (onnx.AttributeProto.$Properties[]|null);
             doc_string?: (string|null);
+            metadata_props?: (onnx.StringStringEntryProto.$Properties[]|null);
             $unknowns?: Uint8Array[];
         }
         type $Shape = {
@@ -185,6 +187,7 @@ export namespace onnx {
           domain?: string|null;
           attribute?: onnx.AttributeProto.$Shape[]|null;
           doc_string?: string|null;
+          metadata_props?: onnx.StringStringEntryProto.$Shape[]|null;
           $unknowns?: Uint8Array[];
         };
     }

@@ -784,6 +784,7 @@ export const onnx = $root.onnx = (() => {
             this.input = [];
             this.output = [];
             this.attribute = [];
+            this.metadata_props = [];
             if (properties)
                 for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                     if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -797,6 +798,7 @@ export const onnx = $root.onnx = (() => {
         NodeProto.prototype.domain = "";
         NodeProto.prototype.attribute = $util.emptyArray;
         NodeProto.prototype.doc_string = "";
+        NodeProto.prototype.metadata_props = $util.emptyArray;
 
         NodeProto.create = function(properties) {
             return new NodeProto(properties);
@@ -826,6 +828,9 @@ export const onnx = $root.onnx = (() => {
                 writer.uint32(50).string(message.doc_string);
             if (message.domain != null && $Object.hasOwnProperty.call(message, "domain"))
                 writer.uint32(58).string(message.domain);
+            if (message.metadata_props != null && message.metadata_props.length)
+                for (let i = 0; i < message.metadata_props.length; ++i)
+                    $root.onnx.StringStringEntryProto.encode(message.metadata_props[i], writer.uint32(114).fork(), _depth + 1).ldelim();
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -907,6 +912,14 @@ export const onnx = $root.onnx = (() => {
                         message.doc_string = reader.string();
                         continue;
                     }
+                case 14: {
+                        if (wireType !== 2)
+                            break;
+                        if (!(message.metadata_props && message.metadata_props.length))
+                            message.metadata_props = [];
+                        message.metadata_props.push($root.onnx.StringStringEntryProto.decode(reader, reader.size(), $undefined, _depth + 1));
+                        continue;
+                    }
                 }
                 reader.skipType(wireType, _depth, tag);
                 if (!reader.discardUnknown) {
@@ -966,6 +979,16 @@ export const onnx = $root.onnx = (() => {
             }
             if (object.doc_string != null)
                 message.doc_string = $String(object.doc_string);
+            if (object.metadata_props) {
+                if (!$Array.isArray(object.metadata_props))
+                    throw $TypeError(".onnx.NodeProto.metadata_props: array expected");
+                message.metadata_props = $Array(object.metadata_props.length);
+                for (let i = 0; i < object.metadata_props.length; ++i) {
+                    if (!$util.isObject(object.metadata_props[i]))
+                        throw $TypeError(".onnx.NodeProto.metadata_props: object expected");
+                    message.metadata_props[i] = $root.onnx.StringStringEntryProto.fromObject(object.metadata_props[i], _depth + 1);
+                }
+            }
             return message;
         };
 
@@ -981,6 +1004,7 @@ export const onnx = $root.onnx = (() => {
                 object.input = [];
                 object.output = [];
                 object.attribute = [];
+                object.metadata_props = [];
             }
             if (options.defaults) {
                 object.name = "";
@@ -1011,6 +1035,11 @@ export const onnx = $root.onnx = (() => {
                 object.doc_string = message.doc_string;
             if (message.domain != null && $Object.hasOwnProperty.call(message, "domain"))
                 object.domain = message.domain;
+            if (message.metadata_props && message.metadata_props.length) {
+                object.metadata_props = $Array(message.metadata_props.length);
+                for (let j = 0; j < message.metadata_props.length; ++j)
+                    object.metadata_props[j] = $root.onnx.StringStringEntryProto.toObject(message.metadata_props[j], options, _depth + 1);
+            }
             return object;
         };
 

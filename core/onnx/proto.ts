@@ -44,6 +44,8 @@ export interface AttributeProto {
   tensors?: TensorProto[];
   graphs?: GraphProto[];
   doc_string?: string;
+  /** Inside a function body: the attribute takes the value of the calling node's attribute of this name. */
+  ref_attr_name?: string;
 }
 
 export interface NodeProto {
@@ -54,6 +56,8 @@ export interface NodeProto {
   domain?: string;
   attribute?: AttributeProto[];
   doc_string?: string;
+  /** ONNX ≥ 1.16 (field 14): exporters record a node's module scope here (pkg.torch.onnx.name_scopes). */
+  metadata_props?: StringStringEntry[];
 }
 
 export interface DimensionProto {
@@ -96,6 +100,21 @@ export interface ModelProto {
   doc_string?: string;
   graph: GraphProto;
   metadata_props?: StringStringEntry[];
+  /** Model-local functions, called by nodes whose domain and op_type name them. */
+  functions?: FunctionProto[];
+}
+
+export interface FunctionProto {
+  name: string;
+  domain?: string;
+  /** Formal inputs and outputs: the names the body uses for the calling node's values. */
+  input: string[];
+  output: string[];
+  /** Names of the attributes a call may set (the body refers to them with ref_attr_name). */
+  attribute?: string[];
+  node: NodeProto[];
+  opset_import?: OperatorSetIdProto[];
+  doc_string?: string;
 }
 
 /**

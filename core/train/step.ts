@@ -8,6 +8,7 @@ import type { ModelDocument, ParamValue } from '../graph/types.ts';
 import type { Weights } from '../graph/weights.ts';
 import { getLayer, outputPorts } from '../layers/index.ts';
 import { buildBackward } from '../autodiff/backward.ts';
+import { batchNormsAsInference } from '../autodiff/batchnorm.ts';
 import { annotate } from '../autodiff/types.ts';
 import { compileModel, CompileError, type CompiledModel, type GraphValue } from '../convert/compile.ts';
 import { valueInfo } from '../onnx/builder.ts';
@@ -243,6 +244,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const onContribution = options.trace ? (value: string, node: NodeProto, gradient: string) => void contributions.push({ value, node: node.name!, gradient }) : undefined;
   const origins = new Map<string, string>();
   const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: [...params.map((p) => p.key), ...traced], types, everyValue: options.trace, onContribution, origins });
+  batchNormsAsInference(b, (v) => types.get(v));
   // Parameters the loss never reaches stay constants of the graph.
   const trained = params.filter((p) => grads.has(p.key));
   graph.input.push(...trained.map(floatInput));

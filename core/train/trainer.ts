@@ -102,6 +102,36 @@ function unstack(t: Tensor, i: number): Tensor {
   return { dtype: t.dtype, dims, data: t.data.subarray(i * per, (i + 1) * per) as Tensor['data'] };
 }
 
+/** The model the trainer runs its steps with: chunks of steps as one ONNX Loop (see multistep.ts). */
+export const stepModelBytes = (graph: TrainingGraph): Uint8Array => encodeModelBytes(multiStepModel(graph));
+
+/** Gives a step session its carried values (parameters, optimiser state, running statistics), each fed back from its next/ output. */
+function carryInto(session: Session, carried: Weights): Promise<void> {
+  const initial = Object.fromEntries([...carried].map(([name, t]): [string, Tensor] => [name, { dtype: 'float32', dims: t.shape, data: t.data }]));
+  return session.carry(initial, Object.fromEntries([...carried.keys()].map((name) => [name, nextName(name)])));
+}
+
+/**
+ * Compiles a training graph's step model and runs one step on the first batch with a learning rate of 0,
+ * then releases it; nothing of that step is kept. An engine that keeps released sessions for the same
+ * model (the browser's) then starts a run of that graph without compiling, and its first step without the
+ * setup a session's first run costs: the first step comes sooner after Start.
+ */
+export async function warmUp(engine: Engine, graph: TrainingGraph, data: Dataset, options: TrainerOptions): Promise<void> {
+  const session = await engine.createSession(stepModelBytes(graph), { provider: options.provider, allowFallback: options.allowFallback });
+  try {
+    await carryInto(session, initialCarried(graph));
+    const batch = batchOf(
+      data,
+      Array.from({ length: Math.min(options.batchSize, data.size) }, (_, i) => i),
+    );
+    const one = (value: number): Tensor => ({ dtype: 'float32', dims: [1], data: Float32Array.of(value) });
+    await session.run({ [graph.inputs[0].name]: stack(batch.x, 1), [graph.target.name]: stack(batch.y, 1), lr: one(0), step: one(1) }, [graph.loss]);
+  } finally {
+    await session.release();
+  }
+}
+
 export async function train(
   engine: Engine,
   graph: TrainingGraph,
@@ -113,8 +143,9 @@ export async function train(
 ): Promise<{ weights: Weights; stopped: string | null; completedEpochs: number }> {
   const sessionOptions = { provider: options.provider, allowFallback: options.allowFallback };
   // Steps run a chunk at a time (see multistep.ts); the chunk grows until one takes about CHUNK_SECONDS.
-  const stepSession = await engine.createSession(encodeModelBytes(multiStepModel(graph)), sessionOptions);
-  const evalSession: Session | null = data.val ? await engine.createSession(encodeModelBytes(graph.eval), sessionOptions) : null;
+  const stepSession = await engine.createSession(stepModelBytes(graph), sessionOptions);
+  // Created at the first validation rather than here, so that the first step comes sooner.
+  let evalSession: Session | null = null;
   const correct = hitCounter(graph);
   const classification = correct !== null;
   const inputName = graph.inputs[0].name;
@@ -125,7 +156,7 @@ export async function train(
   // What the evaluation graph reads: the parameters and running statistics.
   const weightKeys = [...graph.params, ...graph.buffers].map((p) => p.key);
   const stateNames = graph.params.flatMap((p) => graph.slots.map((s) => stateName(s, p.key)));
-  await stepSession.carry(feedsOf([...carried.keys()]), Object.fromEntries([...carried.keys()].map((name) => [name, nextName(name)])));
+  await carryInto(stepSession, carried);
   const readBack = async () => {
     for (const [name, value] of Object.entries(await stepSession.carried())) carried.set(name, { shape: carried.get(name)!.shape, data: value.data as Float32Array });
   };
@@ -183,7 +214,8 @@ export async function train(
       if (stopped) break;
       const seconds = (performance.now() - started) / 1000;
       await readBack();
-      if (evalSession && data.val) {
+      if (data.val) {
+        evalSession ??= await engine.createSession(encodeModelBytes(graph.eval), sessionOptions);
         let sum = 0;
         let valHits = 0;
         for (let start = 0; start < data.val.size; start += batchSize) {

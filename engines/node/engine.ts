@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { EngineError, type CreateSessionOptions, type Engine, type Provider, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
+import { EngineError, type CreateSessionOptions, type Engine, type Provider, type ProviderStatus, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
 import { probeModel } from '../../core/onnx/probe.ts';
 
 interface Pending {
@@ -22,6 +22,14 @@ const PROVIDER_HELP: Record<string, string> = {
   dml: 'DirectML is available on Windows only',
   wasm: 'wasm runs in the browser engine, not in Node',
   webgpu: "WebGPU needs onnxruntime-node's bundled WebGPU provider (Linux x64, Windows, macOS) and a WebGPU adapter: a GPU with Vulkan, Metal or Direct3D 12 drivers",
+};
+
+/** What to know about a provider that does run here. */
+const RUNS_HERE: Record<'cpu' | Probed, string> = {
+  cpu: 'ONNX Runtime on the CPU, in the engine process',
+  cuda: 'NVIDIA GPU through CUDA 12',
+  dml: 'GPU through DirectML',
+  webgpu: "GPU through onnxruntime-node's WebGPU provider (experimental)",
 };
 
 /** Providers a session may ask for beyond the CPU, probed one by one and only when asked for. */
@@ -67,6 +75,16 @@ export class NodeEngine implements Engine {
     const found: Provider[] = ['cpu'];
     for (const p of PROBED) if ((await this.unavailable(p)) === null) found.push(p);
     return found;
+  }
+
+  /** Every provider of onnxruntime-node, CPU first, with whether it runs here and, if not, why (the app's provider picker). */
+  async providers(): Promise<ProviderStatus[]> {
+    const statuses: ProviderStatus[] = [];
+    for (const provider of ['cpu', 'webgpu', 'cuda', 'dml'] as const) {
+      const missing = await this.unavailable(provider);
+      statuses.push({ provider, available: missing === null, detail: missing ?? RUNS_HERE[provider] });
+    }
+    return statuses;
   }
 
   /** Why a provider cannot run here (null when it can): a one-node model must really start on it. */
@@ -176,7 +194,7 @@ class NodeSession implements Session {
     try {
       return await this.engine.request('run', { id: this.id, feeds, fetches }, [...moved]);
     } catch (e) {
-      throw new EngineError(`running the model failed: ${(e as Error).message}`);
+      throw new EngineError(`running the model on ${this.provider} failed: ${(e as Error).message}`);
     }
   }
 

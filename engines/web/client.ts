@@ -1,15 +1,39 @@
 /**
- * The page's side of the browser engine: a small typed client for the Train and Run panels. Training,
- * runs and the provider check all happen in the engine's Web Worker (worker.ts); this only sends
- * commands and hands back events and results.
+ * The page's side of the window's engine: a small typed client for the Run, Train and Debug panels.
+ * Training, runs and the provider check all happen where the engine runs — the browser's Web Worker
+ * (worker.ts), or the desktop's utility process behind the preload bridge — and this only sends
+ * commands and hands back events and results, through an EnginePort.
  */
-import { EngineError, type Tensor } from '../../core/engine/engine.ts';
+import { EngineError, type CreateSessionOptions, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
 import type { TrainingEvent } from '../../core/train/trainer.ts';
 import type { ProviderStatus } from './engine.ts';
-import { buffersOf, type PreparedData, type RunRequest, type RunResult, type TrainRequest, type TrainResult, type WorkerReply } from './protocol.ts';
+import { buffersOf, type OpenedSession, type PreparedData, type RunRequest, type RunResult, type TrainRequest, type TrainResult, type WorkerReply, type WorkerRequest } from './protocol.ts';
 
 export type { ProviderStatus } from './engine.ts';
 export type { PreparedData, RunRequest, RunResult, TrainRequest, TrainResult } from './protocol.ts';
+
+/** How messages reach the engine and come back: a Web Worker, or the desktop's IPC bridge. */
+export interface EnginePort {
+  /** Sends a request; the buffers may move instead of being copied (which leaves the caller's arrays empty). */
+  post(message: WorkerRequest, transfer: ArrayBuffer[]): void;
+  /** Calls `receive` with each reply, and `fail` when the engine can no longer answer at all. */
+  listen(receive: (message: WorkerReply) => void, fail: (why: string) => void): void;
+  close(): void;
+}
+
+/** The browser's engine: onnxruntime-web in a dedicated Web Worker. */
+export function workerPort(): EnginePort {
+  // Vite bundles the worker (and the runtime it loads) from this exact expression.
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'netloom-engine' });
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer),
+    listen(receive, fail) {
+      worker.addEventListener('message', (event: MessageEvent<WorkerReply>) => receive(event.data));
+      worker.addEventListener('error', (event) => fail(`the engine's worker stopped: ${event.message || 'it could not start'}`));
+    },
+    close: () => worker.terminate(),
+  };
+}
 
 interface Pending {
   resolve: (value: never) => void;
@@ -19,31 +43,30 @@ interface Pending {
   onPrepared?: (p: PreparedData) => void;
 }
 
-/** A training run in the worker: pause (resolves once the trainer has parked), resume, stop, and its result. */
+/** A training run in the engine: pause (resolves once the trainer has parked), resume, stop, and its result. */
 export interface TrainingRun {
   pause(): Promise<void>;
   resume(): void;
   stop(): void;
-  /** The data's sizes and how it was adapted to the model, once the worker has it ready. */
+  /** The data's sizes and how it was adapted to the model, once the engine has it ready. */
   readonly prepared: Promise<PreparedData>;
   /** The trained weights, and why training stopped early (null when it ran to the end). */
   readonly result: Promise<TrainResult>;
 }
 
-export class WebEngineClient {
-  private readonly worker: Worker;
+/** The window's engine as the panels use it, wherever the engine runs (see EnginePort). */
+export class EngineClient {
   private nextId = 1;
   private pending = new Map<number, Pending>();
 
-  constructor() {
-    // Vite bundles the worker (and the runtime it loads) from this exact expression.
-    this.worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'netloom-engine' });
-    this.worker.addEventListener('message', (event: MessageEvent<WorkerReply>) => this.receive(event.data));
-    this.worker.addEventListener('error', (event) => {
-      const why = new EngineError(`the engine's worker stopped: ${event.message || 'it could not start'}`);
-      for (const p of this.pending.values()) p.reject(why);
-      this.pending.clear();
-    });
+  constructor(private readonly port: EnginePort) {
+    port.listen(
+      (message) => this.receive(message),
+      (why) => {
+        for (const p of this.pending.values()) p.reject(new EngineError(why));
+        this.pending.clear();
+      },
+    );
   }
 
   private receive(message: WorkerReply): void {
@@ -57,20 +80,28 @@ export class WebEngineClient {
     else p.resolve(message.result as never);
   }
 
-  private send<T>(message: Record<string, unknown>, transfer: ArrayBuffer[] = [], hooks: Partial<Pending> = {}): { id: number; reply: Promise<T> } {
+  private send<T>(message: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = [], hooks: Partial<Pending> = {}): { id: number; reply: Promise<T> } {
     const id = this.nextId++;
     const reply = new Promise<T>((resolve, reject) => this.pending.set(id, { resolve: resolve as (v: never) => void, reject, ...hooks }));
-    this.worker.postMessage({ ...message, id }, transfer);
+    this.port.post({ ...message, id } as WorkerRequest, transfer);
     return { id, reply };
   }
 
-  /** Every provider of the browser engine, with whether it runs here and, if not, why. */
+  /** Every provider of this engine, with whether it runs here and, if not, why. */
   providers(): Promise<ProviderStatus[]> {
     return this.send<ProviderStatus[]>({ op: 'providers' }).reply;
   }
 
   /**
-   * Starts training in the worker. The request's datasets and weights move there (their buffers are
+   * Compiles a training run's models in the engine before it starts, so that Start finds them ready; the
+   * weights do not change the models and are not sent.
+   */
+  prepare(request: TrainRequest): void {
+    void this.send({ op: 'prepare', request: { ...request, weights: undefined } }).reply;
+  }
+
+  /**
+   * Starts training in the engine. The request's datasets and weights move there (their buffers are
    * transferred, which leaves the caller's arrays empty): pass copies to keep them.
    */
   train(request: TrainRequest, onEvent: (e: TrainingEvent) => void): TrainingRun {
@@ -105,14 +136,44 @@ export class WebEngineClient {
     };
   }
 
-  /** Runs a model once (its feeds move to the worker); the outputs, the provider it ran on, and the time. */
+  /** Runs a model once (its feeds move to the engine); the outputs, the provider it ran on, and the time. */
   run(request: RunRequest): Promise<RunResult> {
     return this.send<RunResult>({ op: 'run', request }, buffersOf(Object.values(request.feeds) as Tensor[])).reply;
   }
 
+  /**
+   * A session kept open in the engine, as the core's Session (for the debugger and generation): the model
+   * crosses once, and carried tensors (a decoder's key/value cache) stay in the engine between runs.
+   * Feeds are copied, except those a run names as consumed, which move.
+   */
+  async openSession(model: Uint8Array, options: CreateSessionOptions = {}): Promise<Session> {
+    const opened = await this.send<OpenedSession>({ op: 'open', model, provider: options.provider, allowFallback: options.allowFallback }).reply;
+    const { session } = opened;
+    const call = <T>(message: DistributiveOmit<WorkerRequest, 'id'>, transfer: ArrayBuffer[] = []) => this.send<T>(message, transfer).reply;
+    return {
+      provider: opened.provider,
+      inputNames: opened.inputNames,
+      outputNames: opened.outputNames,
+      run: (feeds, fetches, runOptions: RunOptions = {}) =>
+        call<Record<string, Tensor>>({ op: 'session-run', session, feeds, fetches }, buffersOf((runOptions.consumed ?? []).filter((name) => name in feeds).map((name) => feeds[name]))),
+      carry: async (initial, loop) => void (await call({ op: 'carry', session, initial, loop })),
+      carried: (names) => call<Record<string, Tensor>>({ op: 'carried', session, names }),
+      release: async () => void (await call({ op: 'release', session })),
+    };
+  }
+
   dispose(): void {
-    this.worker.terminate();
+    this.port.close();
     for (const p of this.pending.values()) p.reject(new EngineError('the engine was closed'));
     this.pending.clear();
   }
 }
+
+/** The browser's engine client, on its own Web Worker. */
+export class WebEngineClient extends EngineClient {
+  constructor() {
+    super(workerPort());
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

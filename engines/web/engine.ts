@@ -3,19 +3,13 @@
  * WebGPU where the browser gives an adapter. It runs in the thread that creates it — the Web Worker of
  * engines/web/worker.ts — so that neither a run nor the trainer ever blocks the page.
  */
-import { EngineError, type CreateSessionOptions, type Engine, type Provider, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
+import { EngineError, type CreateSessionOptions, type Engine, type Provider, type ProviderStatus, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
 import { probeModel } from '../../core/onnx/probe.ts';
 import type * as Ort from 'onnxruntime-web';
 // The runtime's WebAssembly, served by the app itself (no CDN): Vite copies it into the build.
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 
-/** One provider, whether it can run here, and if not, why; for the provider picker. */
-export interface ProviderStatus {
-  provider: Provider;
-  available: boolean;
-  /** Why it is unavailable, or a note on how it runs (threads). */
-  detail: string;
-}
+export type { ProviderStatus } from '../../core/engine/engine.ts';
 
 type OrtModule = typeof Ort;
 let ortModule: Promise<OrtModule> | null = null;
@@ -77,6 +71,7 @@ function nextTask(): Promise<void> {
 
 export class WebEngine implements Engine {
   private report: Promise<ProviderStatus[]> | null = null;
+  private idle: IdleSession[] = [];
 
   providers(): Promise<ProviderStatus[]> {
     this.report ??= providerReport();
@@ -97,15 +92,50 @@ export class WebEngine implements Engine {
       provider = 'wasm';
     }
     const ort = await loadOrt();
+    const optimization = options.optimization ?? 'all';
+    const keep = (session: Ort.InferenceSession) => this.keepIdle({ model, provider, optimization, session });
+    const kept = this.idle.findIndex((k) => k.provider === provider && k.optimization === optimization && sameBytes(k.model, model));
+    if (kept >= 0) return new WebSession(ort, this.idle.splice(kept, 1)[0].session, provider, keep);
     try {
-      const session = await ort.InferenceSession.create(model, { executionProviders: [provider], graphOptimizationLevel: options.optimization ?? 'all' });
-      return new WebSession(ort, session, provider);
+      const session = await ort.InferenceSession.create(model, { executionProviders: [provider], graphOptimizationLevel: optimization });
+      return new WebSession(ort, session, provider, keep);
     } catch (e) {
       throw new EngineError(`ONNX Runtime (${provider}) could not load the model: ${(e as Error).message}`);
     }
   }
 
-  async dispose(): Promise<void> {}
+  /** A released session waits here for the same model; the oldest beyond IDLE_SESSIONS is released for good. */
+  private async keepIdle(entry: IdleSession): Promise<void> {
+    if (entry.model.length > IDLE_MODEL_BYTES) return entry.session.release();
+    this.idle.push({ ...entry, model: entry.model.slice() });
+    for (const old of this.idle.splice(0, Math.max(0, this.idle.length - IDLE_SESSIONS))) await old.session.release();
+  }
+
+  async dispose(): Promise<void> {
+    for (const old of this.idle.splice(0)) await old.session.release();
+  }
+}
+
+/**
+ * Released sessions kept for reuse: a training run's step and evaluation models, or the debugger's model
+ * from one step to the next, come again with the same bytes, and compiling a model (and its first run,
+ * which sets up its memory plans) costs far more than a step. Models with their weights inside are not
+ * kept: they are large, and the memory matters more.
+ */
+const IDLE_SESSIONS = 2;
+const IDLE_MODEL_BYTES = 16 << 20;
+
+interface IdleSession {
+  model: Uint8Array;
+  provider: Provider;
+  optimization: NonNullable<CreateSessionOptions['optimization']>;
+  session: Ort.InferenceSession;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 class WebSession implements Session {
@@ -114,11 +144,14 @@ class WebSession implements Session {
   /** Carried inputs (runtime tensors kept here between runs) and the output that feeds each. */
   private values: Record<string, Ort.Tensor> = {};
   private loop: Record<string, string> = {};
+  private released = false;
 
   constructor(
     private readonly ort: OrtModule,
     private readonly session: Ort.InferenceSession,
     readonly provider: Provider,
+    /** Takes the session back when it is released (the engine keeps it for the same model, or releases it). */
+    private readonly giveBack: (session: Ort.InferenceSession) => Promise<void>,
   ) {
     this.inputNames = session.inputNames;
     this.outputNames = session.outputNames;
@@ -158,7 +191,10 @@ class WebSession implements Session {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    if (this.released) return;
+    this.released = true;
     this.values = {};
+    this.loop = {};
+    await this.giveBack(this.session);
   }
 }

@@ -46,14 +46,30 @@ export interface RunResult {
   milliseconds: number;
 }
 
+/** A session kept open in the engine (for the debugger and generation): its number and what Session tells. */
+export interface OpenedSession {
+  session: number;
+  provider: Provider;
+  inputNames: string[];
+  outputNames: string[];
+}
+
 export type WorkerRequest =
   | { id: number; op: 'providers' }
   | { id: number; op: 'train'; request: TrainRequest }
   | { id: number; op: 'control'; run: number; action: 'pause' | 'resume' | 'stop' }
-  | { id: number; op: 'run'; request: RunRequest };
+  /** Compile a run's models ahead of its start (the request's weights are left out: they do not change the models). */
+  | { id: number; op: 'prepare'; request: TrainRequest }
+  | { id: number; op: 'run'; request: RunRequest }
+  // A session that stays open between runs, with its carried tensors kept in the engine (core's Session).
+  | { id: number; op: 'open'; model: Uint8Array; provider?: Provider; allowFallback?: boolean }
+  | { id: number; op: 'session-run'; session: number; feeds: Record<string, Tensor>; fetches?: string[] }
+  | { id: number; op: 'carry'; session: number; initial: Record<string, Tensor>; loop: Record<string, string> }
+  | { id: number; op: 'carried'; session: number; names?: string[] }
+  | { id: number; op: 'release'; session: number };
 
 export type WorkerReply =
-  | { id: number; result: ProviderStatus[] | TrainResult | RunResult | null }
+  | { id: number; result: ProviderStatus[] | TrainResult | RunResult | OpenedSession | Record<string, Tensor> | null }
   | { id: number; error: string }
   /** Training events in order; the steps of one chunk come in one message. */
   | { id: number; events: TrainingEvent[] }

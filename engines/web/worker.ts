@@ -1,103 +1,23 @@
 /**
- * The browser engine's Web Worker: ONNX Runtime Web and the trainer of core/train run here, so the page
- * only sends commands and receives events. Large tensors (datasets, weights, outputs) move as
- * transferables, never copied.
+ * The browser engine's Web Worker: ONNX Runtime Web and the trainer of core/train run here (through the
+ * engine service, ../service.ts), so the page only sends commands and receives events. Large tensors
+ * (datasets, weights, outputs) move as transferables, never copied.
  */
-import { DatasetError } from '../../core/data/dataset.ts';
-import { EngineError } from '../../core/engine/engine.ts';
-import { CompileError } from '../../core/convert/compile.ts';
-import { GradientError } from '../../core/autodiff/rules.ts';
-import { fitData } from '../../core/train/fit.ts';
-import { buildTrainingGraph } from '../../core/train/step.ts';
-import { train, TrainingControl, type TrainingEvent } from '../../core/train/trainer.ts';
+import { EngineService } from '../service.ts';
 import { builtInData } from './datasets.ts';
 import { WebEngine } from './engine.ts';
 import { webgpuProblem } from './webgpu.ts';
-import { buffersOf, type RunRequest, type TrainRequest, type WorkerReply, type WorkerRequest } from './protocol.ts';
+import type { WorkerRequest } from './protocol.ts';
 
 const engine = new WebEngine();
-const runs = new Map<number, TrainingControl>();
-
-function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
-  self.postMessage(message, { transfer });
-}
-
-/** Problems a person can act on, in their own words; anything else keeps its message too, without a stack. */
-function describe(e: unknown): string {
-  if (e instanceof EngineError || e instanceof DatasetError || e instanceof CompileError) return e.message;
-  if (e instanceof GradientError) return `cannot train this model yet: ${e.message}`;
-  return `internal error: ${(e as Error)?.message ?? String(e)}`;
-}
-
-async function runTraining(id: number, request: TrainRequest): Promise<void> {
-  // Registered first, so that a pause or stop sent while the data loads already counts.
-  const control = new TrainingControl();
-  runs.set(id, control);
-  try {
-    await trainWith(id, request, control);
-  } finally {
-    runs.delete(id);
-  }
-}
-
-async function trainWith(id: number, request: TrainRequest, control: TrainingControl): Promise<void> {
-  const graph = buildTrainingGraph(request.doc, { ...request.graph, weights: request.weights });
-  let options = request.options;
-  const problem = options.provider === 'webgpu' ? webgpuProblem(graph.step) : null;
-  if (problem && !options.allowFallback) throw new EngineError(problem);
-  if (problem) options = { ...options, provider: 'wasm' };
-  const { data, adapted } = fitData('builtIn' in request.data ? await builtInData(request.data.builtIn, request.data.seed) : request.data, graph);
-  reply({ id, prepared: { train: data.train.size, val: data.val?.size ?? null, adapted } });
-  // Step events are gathered and sent once per chunk of steps: one message, not hundreds.
-  let pending: TrainingEvent[] = [];
-  const flush = () => {
-    if (pending.length) reply({ id, events: pending });
-    pending = [];
-  };
-  const result = await train(
+const service = new EngineService(
+  {
     engine,
-    graph,
-    data,
-    options,
-    (e) => {
-      pending.push(e);
-      if (pending.length === 1) queueMicrotask(flush);
-    },
-    control,
-  );
-  flush();
-  reply({ id, result }, buffersOf(result.weights.values()));
-}
+    providers: () => engine.providers(),
+    builtInData,
+    trainingProblem: (graph, provider) => (provider === 'webgpu' ? webgpuProblem(graph.step) : null),
+  },
+  (message, transfer) => self.postMessage(message, { transfer }),
+);
 
-async function runModel(request: RunRequest) {
-  const session = await engine.createSession(request.model, { provider: request.provider, allowFallback: request.allowFallback });
-  try {
-    const began = performance.now();
-    const outputs = await session.run(request.feeds, request.fetches);
-    return { outputs, provider: session.provider, milliseconds: performance.now() - began };
-  } finally {
-    await session.release();
-  }
-}
-
-self.addEventListener('message', async (event: MessageEvent<WorkerRequest>) => {
-  const message = event.data;
-  try {
-    if (message.op === 'providers') reply({ id: message.id, result: await engine.providers() });
-    else if (message.op === 'train') await runTraining(message.id, message.request);
-    else if (message.op === 'run') {
-      const result = await runModel(message.request);
-      reply({ id: message.id, result }, buffersOf(Object.values(result.outputs)));
-    } else if (message.op === 'control') {
-      const control = runs.get(message.run);
-      if (control && message.action === 'pause') {
-        control.pause();
-        void control.parked().then(() => reply({ id: message.run, parked: true }));
-      } else if (control && message.action === 'resume') control.resume();
-      else if (control) control.stop();
-      reply({ id: message.id, result: null });
-    }
-  } catch (e) {
-    reply({ id: message.id, error: describe(e) });
-  }
-});
+self.addEventListener('message', (event: MessageEvent<WorkerRequest>) => void service.handle(event.data));

@@ -90,11 +90,11 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
   }, [doc, view, repeated, store, inferred]);
 
   // React Flow node objects are reused while their layer, report and status are unchanged, so that
-  // an edit re-renders only the nodes it touched.
+  // an edit re-renders only the nodes it touched. The selection is applied afterwards, so that selecting
+  // copies only the layers whose selection changed instead of rebuilding every layer's object.
   const cache = useRef(new Map<string, { key: unknown[]; node: FlowNode }>());
   const overlay = useOverlay(doc);
-  const derived = useMemo((): FlowNode[] => {
-    const selected = new Set(selection);
+  const layers = useMemo((): FlowNode[] => {
     const previous = cache.current;
     const next = new Map<string, { key: unknown[]; node: FlowNode }>();
     const layers: FlowNode[] = doc.nodes
@@ -103,7 +103,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         const d = worst.get(n.id);
         const report = inferred.inference.node(n.id);
         const shade = overlay.layers.get(n.id);
-        const key = [n, report, d, selected.has(n.id), shade?.value, shade?.colour];
+        const key = [n, report, d, shade?.value, shade?.colour];
         const old = previous.get(n.id);
         if (old && old.key.every((k, j) => k === key[j])) {
           next.set(n.id, old);
@@ -122,15 +122,20 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
           measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
           handles: layerHandles(n, NODE_WIDTH, NODE_HEIGHT),
           data,
-          selected: selected.has(n.id),
           ariaLabel: `${n.id} ${n.op}${d ? ` (${d.severity}: ${d.message})` : ''}`,
         };
         next.set(n.id, { key, node });
         return node;
       });
     cache.current = next;
-    return [...boxes, ...layers];
-  }, [doc, selection, worst, hidden, boxes, inferred, overlay]);
+    return layers;
+  }, [doc, worst, hidden, inferred, overlay]);
+  // What the minimap draws: the document's places, so that it redraws after a drag rather than on every frame of it.
+  const outline = useMemo(() => [...boxes, ...layers], [boxes, layers]);
+  const derived = useMemo((): FlowNode[] => {
+    const selected = new Set(selection);
+    return [...boxes, ...layers.map((n) => (selected.has(n.id) ? { ...n, selected: true } : n))];
+  }, [boxes, layers, selection]);
 
   // Local copy so that dragging is smooth; the store gets the final positions on drag stop. It follows
   // `derived` during render (not in an effect, which would draw the old shapes first). Layers that did
@@ -154,8 +159,9 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
   const onNodesChange = useCallback(
     (changes: NodeChange<FlowNode>[]) => {
       setNodes((current) =>
+        // Selection comes back through the store (derived), in the same render.
         applyNodeChanges(
-          changes.filter((c) => c.type === 'position' || c.type === 'dimensions' || c.type === 'select'),
+          changes.filter((c) => c.type === 'position' || c.type === 'dimensions'),
           current,
         ),
       );
@@ -283,6 +289,9 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
         onEdgesDelete={(gone) => store.removeEdges(gone.flatMap((e) => (e.data ? [e.data] : [])))}
+        // Locked while training: layers are selected but not moved or wired (the store would refuse it anyway).
+        nodesDraggable={!state.locked}
+        nodesConnectable={!state.locked}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
@@ -303,7 +312,7 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
           </Panel>
         )}
         <Background gap={24} />
-        {nodes.length <= DETAILED_MINIMAP_UP_TO ? <MiniMap pannable zoomable ariaLabel="Minimap" /> : <OverviewMap />}
+        {nodes.length <= DETAILED_MINIMAP_UP_TO ? <MiniMap pannable zoomable ariaLabel="Minimap" /> : <OverviewMap items={outline} />}
         <Controls />
         <Panel position="top-right">
           <OverlayControl overlay={overlay} />

@@ -3,15 +3,15 @@
  * node, and at 10,000 layers the page spent seconds laying them out), with the view's frame; a click
  * centres the view there.
  */
-import { Panel, useReactFlow, useStore } from '@xyflow/react';
+import { Panel, useReactFlow, useStore, type Node } from '@xyflow/react';
 import { useMemo } from 'react';
 
 const WIDTH = 200;
 const HEIGHT = 150;
 
-export function OverviewMap() {
+/** `items`: the layers and blocks at their document places (a new array only when those change). */
+export function OverviewMap({ items: nodes }: { items: Node[] }) {
   const flow = useReactFlow();
-  const nodes = useStore((s) => s.nodes);
   const [tx, ty, zoom] = useStore((s) => s.transform);
   const width = useStore((s) => s.width);
   const height = useStore((s) => s.height);

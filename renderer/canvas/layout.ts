@@ -144,13 +144,16 @@ function layoutWorker(): Worker {
   return worker;
 }
 
-/** Lays out the document as it shows with `groups` (its own groups unless given), in the layout worker. */
-export async function autoLayout(doc: ModelDocument, groups: Group[] = groupsOf(doc)): Promise<Positions> {
-  const graph = layoutGraph(doc, groups);
+/** ELK's layout of `graph`, computed in the layout worker. */
+export function layoutInWorker(graph: ElkNode): Promise<ElkNode> {
   const id = ++requests;
-  const laidOut = await new Promise<ElkNode>((resolve, reject) => {
+  return new Promise<ElkNode>((resolve, reject) => {
     pending.set(id, { resolve, reject });
     layoutWorker().postMessage({ id, graph });
   });
-  return positionsOf(laidOut, groups);
+}
+
+/** Lays out the document as it shows with `groups` (its own groups unless given), in the layout worker. */
+export async function autoLayout(doc: ModelDocument, groups: Group[] = groupsOf(doc)): Promise<Positions> {
+  return positionsOf(await layoutInWorker(layoutGraph(doc, groups)), groups);
 }

@@ -15,7 +15,7 @@ import type { Tensor } from '../../core/engine/engine.ts';
 import { IMAGE_SETS, type ImageSetName } from '../../core/data/builtin.ts';
 import { SMALL } from '../../core/debug/format.ts';
 import { OPTIMIZERS, type OptimizerName } from '../../core/train/optimizers.ts';
-import { engineOnWorker } from '../run/engine.ts';
+import { coreEngine } from '../run/engine.ts';
 import { datasetSample, isImageInput } from '../run/inputs.ts';
 import { TensorView } from '../tensors/TensorView.tsx';
 import { weightTensor } from '../tensors/LayerTensors.tsx';
@@ -132,7 +132,7 @@ export function DebugPanel({ workspace, state }: PanelProps) {
       debugger_.current = null;
       // A dataset sample's label is the target: a model without a loss gets cross-entropy for it.
       const loss = sampled && !lossNode ? 'cross-entropy' : undefined;
-      const debug = await Debugger.open(engineOnWorker(), doc, { weights: workspace.weights.current, loss, optimizer, lr: optimizer === 'perceptron' ? 1 : 0.1 });
+      const debug = await Debugger.open(coreEngine(), doc, { weights: workspace.weights.current, loss, optimizer, lr: optimizer === 'perceptron' ? 1 : 0.1 });
       debugger_.current = debug;
       const feeds: Record<string, Tensor> = {};
       let target: Tensor | undefined;

@@ -20,7 +20,7 @@ function undoKeys(e: React.KeyboardEvent, typed: boolean, revert: () => void, st
   else store.redo();
 }
 
-function Field({ node, name, schema, error: problem, store }: { node: ModelNode; name: string; schema: ParamSchema; error?: string; store: EditorStore }) {
+function Field({ node, name, schema, error: problem, store, readOnly }: { node: ModelNode; name: string; schema: ParamSchema; error?: string; store: EditorStore; readOnly: boolean }) {
   const id = useId();
   const value = node.params[name] ?? schema.default;
   const [text, setText] = useState(toText(value, schema));
@@ -41,10 +41,10 @@ function Field({ node, name, schema, error: problem, store }: { node: ModelNode;
   const described = `${id}-help${error ? ` ${id}-error` : ''}`;
   let input;
   if (schema.type === 'bool') {
-    input = <input id={id} type="checkbox" checked={Boolean(value)} aria-describedby={described} onChange={(e) => commit(e.target.checked)} />;
+    input = <input id={id} type="checkbox" checked={Boolean(value)} disabled={readOnly} aria-describedby={described} onChange={(e) => commit(e.target.checked)} />;
   } else if (schema.type === 'enum') {
     input = (
-      <select id={id} value={String(value)} aria-describedby={described} onChange={(e) => commit(e.target.value)}>
+      <select id={id} value={String(value)} disabled={readOnly} aria-describedby={described} onChange={(e) => commit(e.target.value)}>
         {schema.values!.map((v) => (
           <option key={v}>{v}</option>
         ))}
@@ -52,7 +52,13 @@ function Field({ node, name, schema, error: problem, store }: { node: ModelNode;
     );
   } else if (schema.type === 'nodeRef') {
     input = (
-      <select id={id} value={value === null || value === undefined ? '' : String(value)} aria-describedby={described} onChange={(e) => commit(e.target.value === '' ? null : e.target.value)}>
+      <select
+        id={id}
+        value={value === null || value === undefined ? '' : String(value)}
+        disabled={readOnly}
+        aria-describedby={described}
+        onChange={(e) => commit(e.target.value === '' ? null : e.target.value)}
+      >
         <option value="">none</option>
         {store
           .get()
@@ -69,6 +75,7 @@ function Field({ node, name, schema, error: problem, store }: { node: ModelNode;
         type="text"
         inputMode={schema.type === 'int' || schema.type === 'float' ? 'decimal' : undefined}
         value={text}
+        readOnly={readOnly}
         aria-invalid={error ? true : undefined}
         aria-describedby={described}
         onChange={(e) => setText(e.target.value)}
@@ -108,7 +115,7 @@ function Field({ node, name, schema, error: problem, store }: { node: ModelNode;
 /** Models up to this size list every possible source at once. */
 const FULL_LISTS_UP_TO = 300;
 
-function Inputs({ node, store }: { node: ModelNode; store: EditorStore }) {
+function Inputs({ node, store, readOnly }: { node: ModelNode; store: EditorStore; readOnly: boolean }) {
   const spec = getLayer(node.op)!;
   const doc = store.get().doc;
   const incoming = doc.edges.filter((e) => parseEdgeEnd(e.to).node === node.id);
@@ -134,7 +141,7 @@ function Inputs({ node, store }: { node: ModelNode; store: EditorStore }) {
           return p === i || p === spec.inputs[i].name;
         }) ?? (spec.inputs.length === 1 ? incoming[0] : undefined));
   return (
-    <fieldset className="inputs">
+    <fieldset className="inputs" disabled={readOnly}>
       <legend>Inputs</legend>
       {ports.map((port, i) => {
         const edge = port === 'add' ? undefined : edgeFor(i);
@@ -170,15 +177,17 @@ function Inputs({ node, store }: { node: ModelNode; store: EditorStore }) {
   );
 }
 
+/** While training holds the model, every field is read-only (the Training banner says why). */
 export function Inspector({ store, state }: { store: EditorStore; state: EditorState }) {
   const { doc, selection } = state;
+  const readOnly = state.locked !== null;
   if (selection.length !== 1) {
     return (
       <aside className="inspector" aria-label="Inspector">
         <h2>Model</h2>
         <label className="field">
           Name
-          <input type="text" value={doc.name} onChange={(e) => store.rename(e.target.value)} />
+          <input type="text" value={doc.name} readOnly={readOnly} onChange={(e) => store.rename(e.target.value)} />
         </label>
         <p className="muted">{selection.length > 1 ? `${selection.length} layers selected.` : 'Select a layer to see its parameters, formulas and counts.'}</p>
       </aside>
@@ -198,14 +207,14 @@ export function Inspector({ store, state }: { store: EditorStore; state: EditorS
       <p className="doc">
         <InlineCode text={spec.doc} />
       </p>
-      <Inputs key={node.id} node={node} store={store} />
+      <Inputs key={node.id} node={node} store={store} readOnly={readOnly} />
       {Object.entries(spec.params).map(([name, schema]) => (
-        <Field key={`${node.id}.${name}`} node={node} name={name} schema={schema} store={store} error={problems.find((p) => p.field === name && p.severity === 'error')?.message} />
+        <Field key={`${node.id}.${name}`} node={node} name={name} schema={schema} store={store} readOnly={readOnly} error={problems.find((p) => p.field === name && p.severity === 'error')?.message} />
       ))}
       {/* Freezing means something only for a layer with parameters (ReLU and MaxPool have none). */}
       {((report?.paramCount ?? 0) > 0 || node.trainable === false) && (
         <label className="field inline">
-          <input type="checkbox" checked={node.trainable !== false} onChange={(e) => store.setTrainable(node.id, e.target.checked)} />
+          <input type="checkbox" checked={node.trainable !== false} disabled={readOnly} onChange={(e) => store.setTrainable(node.id, e.target.checked)} />
           Trainable (unchecked: frozen, for transfer learning)
         </label>
       )}

@@ -2,9 +2,11 @@
  * A live line chart (uPlot) that compares training runs: each run adds its own series (same kinds, its
  * own colour), and the panel appends points as events arrive. The chart redraws at most once per
  * animation frame, so it keeps up with training without slowing the page; hovering shows the values in
- * the legend. The current run's number of points is on the element (data-points) for tests.
+ * the legend. A step where training went wrong (the loss became NaN) is marked by a line and a label,
+ * and described in a caption beneath. The current run's number of points is on the element
+ * (data-points) for tests.
  */
-import { forwardRef, useEffect, useImperativeHandle, useRef } from 'react';
+import { forwardRef, useEffect, useId, useImperativeHandle, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
@@ -23,6 +25,13 @@ export interface ChartHandle {
   startRun(run: number): void;
   /** Adds the current run's values (null: no point) at x = 1, 2, 3… */
   push(x: number, values: (number | null)[]): void;
+  /** Marks x with a line labelled `label`; `description` (a sentence) goes in the caption. */
+  mark(x: number, label: string, description: string): void;
+}
+
+interface Marker {
+  x: number;
+  label: string;
 }
 
 interface Props {
@@ -40,6 +49,9 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
   const data = useRef<(number | null)[][]>([[]]);
   const current = useRef({ first: 1, points: 0 });
   const frame = useRef(0);
+  const markers = useRef<Marker[]>([]);
+  const [captions, setCaptions] = useState<string[]>([]);
+  const captionId = useId();
 
   useEffect(() => {
     const element = host.current!;
@@ -52,6 +64,7 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
         scales: { x: { time: false }, ...(right ? { acc: { range: [0, 1] as [number, number] } } : {}) },
         axes: [{ label: xLabel, size: 36 }, { label: 'loss', size: 48 }, ...(right ? [{ scale: 'acc', side: 1 as const, label: 'accuracy', size: 48 }] : [])],
         series: [{ label: xLabel }],
+        hooks: { draw: [(u) => drawMarkers(u, markers.current, getComputedStyle(element).getPropertyValue('--error').trim() || 'red')] },
       },
       data.current as uPlot.AlignedData,
       element,
@@ -98,8 +111,48 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
         current.current.points++;
         redraw();
       },
+      mark(x, label, description) {
+        // The marked x may lie past the last point (no loss is recorded for a NaN step): the axis reaches it.
+        const d = data.current;
+        while (d[0].length < x) for (let i = 0; i < d.length; i++) d[i].push(i === 0 ? d[0].length + 1 : null);
+        markers.current.push({ x, label });
+        setCaptions((c) => [...c, description]);
+        redraw();
+      },
     };
   });
 
-  return <div className="train-chart" role="figure" aria-label={title} ref={host} data-points="0" />;
+  return (
+    <>
+      <div className="train-chart" role="figure" aria-label={title} aria-describedby={captions.length > 0 ? captionId : undefined} ref={host} data-points="0" />
+      {captions.length > 0 && (
+        <p id={captionId} className="train-chart-caption">
+          {captions.join(' ')}
+        </p>
+      )}
+    </>
+  );
 });
+
+/** A dashed vertical line with its label at each marker, in the theme's error colour. */
+function drawMarkers(u: uPlot, markers: Marker[], colour: string): void {
+  const ctx = u.ctx;
+  const { top, height } = u.bbox;
+  const px = uPlot.pxRatio;
+  ctx.save();
+  ctx.strokeStyle = colour;
+  ctx.fillStyle = colour;
+  ctx.lineWidth = 2 * px;
+  ctx.setLineDash([4 * px, 3 * px]);
+  ctx.font = `${11 * px}px system-ui, sans-serif`;
+  ctx.textAlign = 'right';
+  for (const m of markers) {
+    const x = Math.round(u.valToPos(m.x, 'x', true));
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, top + height);
+    ctx.stroke();
+    ctx.fillText(m.label, x - 4 * px, top + 12 * px);
+  }
+  ctx.restore();
+}

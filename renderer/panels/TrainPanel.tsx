@@ -2,19 +2,22 @@
  * The Train panel: dataset, loss, optimiser and its fields, schedule and warm-up, clipping, L1/L2,
  * epochs, batch size, seed and provider (the CLI's settings and defaults);
  * Start, Pause, Resume and Stop; progress (epoch, step, samples/s, time left) and live charts. Training
- * runs in the browser engine's worker (engines/web), so the page never blocks; when it ends, the trained
- * weights become the document's weights (Export ONNX writes them).
+ * runs in the browser engine's worker (engines/web), so the page never blocks. While it runs the model
+ * is locked (the store refuses edits; a banner offers Stop). When it ends — or is stopped — the weights
+ * trained so far become the document's as one undoable change (Export ONNX writes them). A loss that
+ * became NaN or infinite stops training with the CLI's advice, in the panel and marked on the chart.
  */
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { getLayer } from '../../core/index.ts';
-import { BUILT_IN } from '../../core/data/builtin.ts';
 import type { Provider } from '../../core/engine/engine.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
-import { LOSSES, type LossName } from '../../core/train/step.ts';
+import { DEFAULT_LOSS, LOSSES, type LossName } from '../../core/train/step.ts';
 import type { Schedule, TrainingEvent } from '../../core/train/trainer.ts';
-import type { TrainingRun } from '../../engines/web/client.ts';
-import { webEngine } from '../run/engine.ts';
+import type { TrainingRun, TrainRequest } from '../../engines/web/client.ts';
+import { defaultProvider, windowEngine } from '../run/engine.ts';
 import { ProviderPicker } from '../run/ProviderPicker.tsx';
+import { DatasetPicker } from './DatasetPicker.tsx';
+import { choiceName, modelInput, trainingData, trainingDocument, type DataChoice } from './ownData.ts';
 import type { PanelProps } from './registry.ts';
 import { TrainChart, type ChartHandle } from './TrainChart.tsx';
 
@@ -30,13 +33,21 @@ interface Progress {
 
 const MOMENTUM: OptimizerName[] = ['sgd', 'momentum', 'nesterov', 'rmsprop'];
 const SMOOTHING = 0.9;
+/** How long the settings must stay unchanged before the worker prepares a run with them. */
+const PREPARE_AFTER_MS = 300;
+const LOCK = {
+  message: 'Training — the model is locked. Stop training to edit it.',
+  detail: 'Stopping keeps the weights trained so far (Undo restores the earlier ones).',
+};
 
 const percent = (v: number | null) => (v === null ? '–' : `${(100 * v).toFixed(1)}%`);
 const duration = (s: number) => (s < 90 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
 
 export function TrainPanel({ workspace, state }: PanelProps) {
+  const { store } = workspace;
   const ownLoss = state.doc.nodes.some((n) => getLayer(n.op)?.category === 'Loss');
-  const [dataset, setDataset] = useState('mnist');
+  const [data, setData] = useState<DataChoice>({ builtIn: 'mnist' });
+  const dataset = choiceName(data);
   const [loss, setLoss] = useState<LossName>('cross-entropy');
   const [optimizer, setOptimizer] = useState<OptimizerName>('adam');
   const [lr, setLr] = useState(String(optimizerConfig('adam').lr));
@@ -50,7 +61,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
   const [clipNorm, setClipNorm] = useState('0');
   const [l1, setL1] = useState('0');
   const [l2, setL2] = useState('0');
-  const [provider, setProvider] = useState<Provider>('wasm');
+  const [provider, setProvider] = useState<Provider>(defaultProvider);
   const [status, setStatus] = useState<Status>('idle');
   const [message, setMessage] = useState('');
   const [progress, setProgress] = useState<Progress | null>(null);
@@ -66,6 +77,9 @@ export function TrainPanel({ workspace, state }: PanelProps) {
   const chooseOptimizer = (name: OptimizerName) => {
     setOptimizer(name);
     setLr(String(optimizerConfig(name).lr));
+    // The perceptron rule is SGD on the perceptron criterion, as netloom train --optimizer perceptron takes it.
+    const implied = DEFAULT_LOSS[name];
+    if (implied) setLoss(implied);
   };
 
   function number(text: string, what: string, min: number, integer = false): number {
@@ -74,29 +88,66 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     return n;
   }
 
+  /** The settings as numbers, and the request they make without the starting weights; throws a sentence for a bad field. */
+  function readSettings() {
+    const rate = number(lr, 'The learning rate', 0);
+    const config = optimizerConfig(optimizer, {
+      lr: rate,
+      momentum: MOMENTUM.includes(optimizer) ? number(momentum, 'Momentum', 0) : undefined,
+      weightDecay: number(weightDecay, 'Weight decay', 0),
+    });
+    const epochCount = number(epochs, 'Epochs', 1, true);
+    // The CLI's schedules: step divides the rate by 10 every third of the epochs, cosine anneals it to 0.
+    const scheduled: Schedule =
+      schedule === 'step' ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochCount / 3)), gamma: 0.1 } : schedule === 'cosine' ? { kind: 'cosine', etaMin: 0 } : { kind: 'constant' };
+    const settings = {
+      config,
+      epochs: epochCount,
+      batchSize: number(batchSize, 'The batch size', 1, true),
+      seed: number(seed, 'The seed', 0, true),
+      schedule: scheduled,
+      warmupSteps: number(warmup, 'Warm-up', 0, true),
+      clipNorm: number(clipNorm, 'Clipping', 0),
+      regularization: { l1: number(l1, 'L1', 0), l2: number(l2, 'L2', 0) },
+    };
+    const request: TrainRequest = {
+      doc: trainingDocument(data, state.doc),
+      graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed, clipNorm: settings.clipNorm || undefined, regularization: settings.regularization },
+      options: {
+        epochs: settings.epochs,
+        batchSize: settings.batchSize,
+        lr: settings.config.lr,
+        seed: settings.seed,
+        provider,
+        schedule: settings.schedule,
+        warmupSteps: settings.warmupSteps || undefined,
+      },
+      data: trainingData(data, settings.seed),
+    };
+    return { settings, request };
+  }
+
+  // While the settings are filled in, the worker loads the data and compiles the run's models, so that
+  // Start finds them ready (engines/service.ts prepare). Only while the panel is on screen and idle,
+  // and for a built-in dataset (a person's own data would be copied to the worker at every change).
+  const panel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (running || !('builtIn' in data)) return;
+    const timer = setTimeout(() => {
+      if (!panel.current?.offsetParent) return;
+      try {
+        windowEngine().prepare(readSettings().request);
+      } catch {
+        // A bad field is reported when Start is clicked.
+      }
+    }, PREPARE_AFTER_MS);
+    return () => clearTimeout(timer);
+  });
+
   async function start() {
-    let settings;
+    let settings, request;
     try {
-      const rate = number(lr, 'The learning rate', 0);
-      const config = optimizerConfig(optimizer, {
-        lr: rate,
-        momentum: MOMENTUM.includes(optimizer) ? number(momentum, 'Momentum', 0) : undefined,
-        weightDecay: number(weightDecay, 'Weight decay', 0),
-      });
-      const epochCount = number(epochs, 'Epochs', 1, true);
-      // The CLI's schedules: step divides the rate by 10 every third of the epochs, cosine anneals it to 0.
-      const scheduled: Schedule =
-        schedule === 'step' ? { kind: 'step', stepSize: Math.max(1, Math.floor(epochCount / 3)), gamma: 0.1 } : schedule === 'cosine' ? { kind: 'cosine', etaMin: 0 } : { kind: 'constant' };
-      settings = {
-        config,
-        epochs: epochCount,
-        batchSize: number(batchSize, 'The batch size', 1, true),
-        seed: number(seed, 'The seed', 0, true),
-        schedule: scheduled,
-        warmupSteps: number(warmup, 'Warm-up', 0, true),
-        clipNorm: number(clipNorm, 'Clipping', 0),
-        regularization: { l1: number(l1, 'L1', 0), l2: number(l2, 'L2', 0) },
-      };
+      ({ settings, request } = readSettings());
     } catch (e) {
       return setMessage((e as Error).message);
     }
@@ -112,6 +163,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     const finish = (outcome: string) => setRuns((r) => r.map((x, i) => (i === r.length - 1 ? { ...x, outcome } : x)));
     let smoothed = 0;
     let stepsPerEpoch = 0;
+    /** Complete epochs so far. */
     let epoch = 0;
     let epochStarted = performance.now();
     const onEvent = (e: TrainingEvent) => {
@@ -128,43 +180,39 @@ export function TrainPanel({ workspace, state }: PanelProps) {
         epochChart.current?.push(e.epoch, [e.loss, e.valLoss, e.accuracy, e.valAccuracy]);
       } else {
         setResult({ valAccuracy: e.valAccuracy, valLoss: e.valLoss, loss: e.loss });
-        finish(e.stopped ? `stopped at step ${e.steps}` : `validation accuracy ${percent(e.valAccuracy)}`);
+        const diverged = e.stopped !== null && e.stopped !== 'stopped';
+        // The step whose loss was not finite is the last one counted; the chart marks it.
+        if (diverged) steps.current?.mark(e.steps, 'loss not finite', `Run ${runNumber}: ${e.stopped}.`);
+        finish(diverged ? `stopped: ${e.stopped}` : e.stopped ? `stopped at step ${e.steps}` : `validation accuracy ${percent(e.valAccuracy)}`);
       }
     };
-    const handle = webEngine().train(
-      {
-        doc: state.doc,
-        weights: workspace.weights.current && new Map([...workspace.weights.current].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])),
-        graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed, clipNorm: settings.clipNorm || undefined, regularization: settings.regularization },
-        options: {
-          epochs: settings.epochs,
-          batchSize: settings.batchSize,
-          lr: settings.config.lr,
-          seed: settings.seed,
-          provider,
-          schedule: settings.schedule,
-          warmupSteps: settings.warmupSteps || undefined,
-        },
-        data: { builtIn: dataset, seed: settings.seed },
-      },
-      onEvent,
-    );
+    const handle = windowEngine().train({ ...request, weights: state.weights && new Map([...state.weights].map(([k, t]) => [k, { shape: t.shape, data: t.data.slice() }])) }, onEvent);
     run.current = handle;
+    // The document and weights trained are the ones the result goes back into: nothing may change them meanwhile.
+    store.lock({ ...LOCK, stop });
     try {
       const prepared = await handle.prepared;
       stepsPerEpoch = Math.ceil(prepared.train / settings.batchSize);
       setStatus((s) => (s === 'preparing' ? 'training' : s));
       if (prepared.adapted.length > 0) setMessage(`${dataset}: ${prepared.adapted.join(', ')} to fit the model's input.`);
       const { weights, stopped } = await handle.result;
-      workspace.weights.current = weights;
+      store.unlock();
       setStatus('done');
-      if (stopped && stopped !== 'stopped') setMessage(`Training stopped: ${stopped}. The weights of the last complete epoch are kept.`);
-      else workspace.say(`Training ${stopped ? 'stopped' : 'done'}: the trained weights are the model's now (Export ONNX writes them).`);
+      const undo = '(Undo restores the earlier ones; Export ONNX writes them).';
+      if (stopped && stopped !== 'stopped') {
+        // The trainer hands back the last complete epoch's weights; with none complete, they are the ones it began with.
+        if (epoch > 0) store.setWeights(weights);
+        setMessage(`Training stopped: ${stopped}. ${epoch > 0 ? `The weights after epoch ${epoch} are the model's now ${undo}` : "The model's weights are unchanged."}`);
+      } else {
+        store.setWeights(weights);
+        workspace.say(`Training ${stopped ? 'stopped' : 'done'}: the ${stopped ? 'weights trained so far' : 'trained weights'} are the model's now ${undo}`);
+      }
     } catch (e) {
       setStatus('failed');
       setMessage((e as Error).message);
       finish('failed');
     } finally {
+      store.unlock();
       run.current = null;
     }
   }
@@ -198,16 +246,9 @@ export function TrainPanel({ workspace, state }: PanelProps) {
   const total = progress ? progress.stepsPerEpoch * Number(epochs) : 0;
 
   return (
-    <div className="train-panel">
+    <div className="train-panel" ref={panel}>
       <form className="train-settings" aria-label="Training settings" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Dataset
-          <select value={dataset} disabled={running} onChange={(e) => setDataset(e.target.value)}>
-            {BUILT_IN.map((d) => (
-              <option key={d}>{d}</option>
-            ))}
-          </select>
-        </label>
+        <DatasetPicker value={data} onChange={setData} disabled={running} input={modelInput(state.inferred.inference.nodes())} />
         <label>
           Loss
           <select value={ownLoss ? 'model' : loss} disabled={running || ownLoss} onChange={(e) => setLoss(e.target.value as LossName)}>

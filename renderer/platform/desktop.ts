@@ -1,5 +1,7 @@
 /** Desktop mode: everything goes through the preload bridge to the main process. */
 import type { NetloomBridge } from '../../common/ipc.ts';
+import type { EnginePort } from '../../engines/web/client.ts';
+import type { WorkerReply } from '../../engines/web/protocol.ts';
 import { isBundleName, type OpenedFile, type Platform } from './platform.ts';
 
 declare global {
@@ -38,6 +40,22 @@ export function desktopPlatform(bridge: NetloomBridge): Platform {
     onCommand: (handler) => bridge.onCommand(handler),
     takePendingDocument: async () => opened(await bridge.takePendingDocument()),
     setTitle: (title, dirty) => bridge.setTitle({ title, dirty }),
-    engineInfo: async () => `Engine: ONNX Runtime (${(await bridge.engineProviders()).join(', ')}) in a utility process.`,
+    engineInfo: async () => 'Engine: ONNX Runtime for Node in a utility process (CPU; WebGPU, CUDA and DirectML where they run here: see the provider picker).',
+  };
+}
+
+/**
+ * The desktop's engine, onnxruntime-node in the utility process, reached through the bridge. Messages
+ * cross processes by copy, so nothing is transferred; the main process validates and routes them.
+ */
+export function desktopEnginePort(bridge: NetloomBridge): EnginePort {
+  let stopListening = () => {};
+  return {
+    post: (message) => bridge.engineRequest(message),
+    listen(receive) {
+      // Replies come from the main process, which the window trusts.
+      stopListening = bridge.onEngineReply((reply) => receive(reply as unknown as WorkerReply));
+    },
+    close: () => stopListening(),
   };
 }

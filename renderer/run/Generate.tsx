@@ -10,7 +10,7 @@ import type { ModelDocument } from '../../core/graph/types.ts';
 import type { Weights } from '../../core/graph/weights.ts';
 import { cacheProblem, generate, type LanguageModel } from '../../core/train/generate.ts';
 import sonnets from '../../assets/text/sonnets.txt?raw';
-import { engineOnWorker } from './engine.ts';
+import { coreEngine } from './engine.ts';
 
 export function Generate({ doc, lm, weights }: { doc: ModelDocument; lm: LanguageModel; weights: Weights | undefined }) {
   const [prompt, setPrompt] = useState('Shall I');
@@ -38,7 +38,7 @@ export function Generate({ doc, lm, weights }: { doc: ModelDocument; lm: Languag
       const k = topK.trim() === '' ? null : Number(topK);
       if (k !== null && (!Number.isInteger(k) || k < 1)) throw new Error('Top-k must be empty (all tokens) or a whole number of at least 1');
       const cache = cacheProblem(doc, ids.length + n) === null;
-      const tokens = await generate(engineOnWorker(), doc, ids, { length: n, temperature: t, topK: k, seed: Number(seed) || 0, vocabularySize: vocabulary.tokens.length, weights, cache });
+      const tokens = await generate(coreEngine(), doc, ids, { length: n, temperature: t, topK: k, seed: Number(seed) || 0, vocabularySize: vocabulary.tokens.length, weights, cache });
       setOutput(decode(vocabulary, [...ids, ...tokens]));
     } catch (e) {
       setError((e as Error).message);

@@ -14,7 +14,7 @@ import { decodeImage } from '../../engines/web/datasets.ts';
 import type { PanelProps } from '../panels/registry.ts';
 import { TensorView } from '../tensors/TensorView.tsx';
 import { DrawingPad, type DrawingPadHandle } from './DrawingPad.tsx';
-import { lastRun, webEngine } from './engine.ts';
+import { defaultProvider, lastRun, windowEngine } from './engine.ts';
 import { datasetSample, greyscale, imageTensor, InputError, isImageInput, npyTensor, probabilities, randomTensor, sampleShape } from './inputs.ts';
 import { ProviderPicker } from './ProviderPicker.tsx';
 import { Generate } from './Generate.tsx';
@@ -61,7 +61,7 @@ export function RunPanel({ workspace, state }: PanelProps) {
   const [dataset, setDataset] = useState<ImageSetName>('mnist');
   const [index, setIndex] = useState('0');
   const [seed, setSeed] = useState('0');
-  const [provider, setProvider] = useState<Provider>('wasm');
+  const [provider, setProvider] = useState<Provider>(defaultProvider);
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<Result | null>(null);
@@ -136,7 +136,7 @@ export function RunPanel({ workspace, state }: PanelProps) {
     try {
       const compiled = compileModel(prediction, { weights: workspace.weights.current, exposeLayers: true });
       const { feeds, label, classNames, adapted } = await feedsFor(compiled);
-      const reply = await webEngine().run({ model: encodeModelBytes(compiled.model), feeds, provider });
+      const reply = await windowEngine().run({ model: encodeModelBytes(compiled.model), feeds, provider });
       const byValue = new Map([...compiled.values].map(([key, value]) => [value, key]));
       const outputs = new Map<string, Tensor>();
       for (const [value, tensor] of Object.entries(reply.outputs)) if (byValue.has(value)) outputs.set(byValue.get(value)!, tensor);

@@ -1,55 +1,36 @@
 /**
- * The window's engine: one onnxruntime-web worker (engines/web) shared by the Run, Train and Debug panels,
- * started on first use; and the result of the last run, which the inspector's tensor views and the
- * canvas overlay read.
+ * The window's engine, shared by the Run, Train and Debug panels and their one provider picker: in the
+ * browser onnxruntime-web in a Web Worker (engines/web), on the desktop onnxruntime-node in Electron's
+ * utility process (through the preload bridge), chosen once by where the app runs and started on first
+ * use. And the result of the last run, which the inspector's tensor views and the canvas overlay read.
  */
-import type { Engine, Tensor } from '../../core/engine/engine.ts';
+import type { Engine, Provider, Tensor } from '../../core/engine/engine.ts';
 import type { ModelDocument } from '../../core/graph/types.ts';
 import type { Weights } from '../../core/graph/weights.ts';
-import { WebEngineClient } from '../../engines/web/client.ts';
+import { EngineClient, WebEngineClient } from '../../engines/web/client.ts';
+import { desktopEnginePort } from '../platform/desktop.ts';
 
-let client: WebEngineClient | null = null;
+let client: EngineClient | null = null;
 
-export function webEngine(): WebEngineClient {
-  client ??= new WebEngineClient();
+export function windowEngine(): EngineClient {
+  client ??= window.netloom ? new EngineClient(desktopEnginePort(window.netloom)) : new WebEngineClient();
   return client;
 }
+
+/** The provider a panel starts with: the engine's CPU provider (WebAssembly in the browser). */
+export const defaultProvider = (): Provider => (window.netloom ? 'cpu' : 'wasm');
 
 let adapter: Engine | null = null;
 
 /**
- * The core's Engine interface over the window's worker, for core code that runs a model step by step (the
- * debugger, text generation). Each run sends the model with copies of the feeds, since the worker takes
- * their buffers and the caller may keep reading them; carried tensors (a decoder's key/value cache) are
- * kept here, on the page, and fed back on the next run.
+ * The core's Engine interface over the window's engine, for core code that runs a model step by step (the
+ * debugger, text generation): its sessions stay open in the engine, with their carried tensors, and run
+ * on the engine's CPU provider unless asked otherwise.
  */
-export function engineOnWorker(): Engine {
-  const copied = (feeds: Record<string, Tensor>) => Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, data: t.data.slice() }]));
+export function coreEngine(): Engine {
   adapter ??= {
-    availableProviders: async () => ['wasm'],
-    createSession: async (model) => {
-      let state: Record<string, Tensor> = {};
-      let loop: Record<string, string> = {};
-      return {
-        provider: 'wasm',
-        inputNames: [],
-        outputNames: [],
-        async run(feeds, fetches) {
-          const kept = Object.values(loop);
-          const { outputs } = await webEngine().run({ model, feeds: copied({ ...feeds, ...state }), fetches: fetches && [...fetches, ...kept], provider: 'wasm' });
-          state = { ...state, ...Object.fromEntries(Object.entries(loop).map(([input, output]) => [input, outputs[output]])) };
-          return Object.fromEntries(Object.entries(outputs).filter(([name]) => !kept.includes(name)));
-        },
-        async carry(initial, next) {
-          state = { ...initial };
-          loop = { ...next };
-        },
-        carried: async (names) => Object.fromEntries(Object.entries(state).filter(([name]) => !names || names.includes(name))),
-        release: async () => {
-          state = {};
-        },
-      };
-    },
+    availableProviders: async () => (await windowEngine().providers()).filter((s) => s.available).map((s) => s.provider),
+    createSession: (model, options) => windowEngine().openSession(model, { provider: defaultProvider(), ...options }),
     dispose: async () => {},
   };
   return adapter;

@@ -1,7 +1,8 @@
 /**
- * The editor's state: the model document (the single source of truth), the selection, and an undo
- * history of whole documents. Every change to the document goes through `apply`, so every change can
- * be undone. Shapes and counts are re-inferred on each change, incrementally for parameter edits.
+ * The editor's state: the model document (the single source of truth), its weights, the selection, and
+ * an undo history of whole documents with their weights. Every change to the document or its weights
+ * goes through `remember`, so every change can be undone, and is refused while training holds the lock.
+ * Shapes and counts are re-inferred on each change, incrementally for parameter edits.
  * Plain TypeScript (no React, no DOM) so that it is unit-tested in Node.
  */
 import {
@@ -20,6 +21,7 @@ import {
 } from '../../core/index.ts';
 import { outputPorts } from '../../core/layers/index.ts';
 import { groupsOf, type Group } from '../../core/graph/modules.ts';
+import type { Weights } from '../../core/graph/weights.ts';
 import { wire } from '../../core/shape/wiring.ts';
 import { NODE_HEIGHT, NODE_WIDTH } from '../canvas/layout.ts';
 import { nextId } from './ids.ts';
@@ -28,6 +30,10 @@ export { groupsOf, type Group } from '../../core/graph/modules.ts';
 
 export interface EditorState {
   doc: ModelDocument;
+  /** The document's weights (opened with it, or trained); undefined: fresh initialisation on export. */
+  weights: Weights | undefined;
+  /** Set while training: every edit is refused (not part of the undo history). */
+  locked: ModelLock | null;
   selection: string[];
   /** Where the document was last saved (a path, or a file name in the browser). */
   fileName: string | null;
@@ -46,6 +52,21 @@ export interface Inferred {
   summary: ModelSummary;
 }
 
+/** Who holds the model while it is being trained: what to tell a person who tries to edit, and how to stop. */
+export interface ModelLock {
+  /** Said when an edit is refused, and in the banner. */
+  message: string;
+  /** More for the banner: what stopping does. */
+  detail: string;
+  stop(): void;
+}
+
+/** What one undo step restores. */
+interface HistoryEntry {
+  doc: ModelDocument;
+  weights: Weights | undefined;
+}
+
 export const CLIPBOARD_FORMAT = 'netloom.clipboard';
 
 export interface ClipboardContent {
@@ -62,14 +83,15 @@ const HISTORY_LIMIT = 200;
 
 export class EditorStore {
   private state: EditorState;
-  private past: ModelDocument[] = [];
-  private future: ModelDocument[] = [];
+  private past: HistoryEntry[] = [];
+  private future: HistoryEntry[] = [];
   private listeners = new Set<() => void>();
+  private refusalListeners = new Set<(message: string) => void>();
   readonly inference: ShapeInference;
 
   constructor(doc: ModelDocument = emptyDocument()) {
     this.inference = new ShapeInference(doc);
-    this.state = { doc, selection: [], fileName: null, dirty: false, revision: 0, inferred: this.snapshot() };
+    this.state = { doc, weights: undefined, locked: null, selection: [], fileName: null, dirty: false, revision: 0, inferred: this.snapshot() };
   }
 
   private snapshot(): Inferred {
@@ -85,19 +107,57 @@ export class EditorStore {
     return () => this.listeners.delete(listener);
   }
 
+  /** Hears the message of each edit refused because the model is locked. */
+  onRefused(listener: (message: string) => void): () => void {
+    this.refusalListeners.add(listener);
+    return () => this.refusalListeners.delete(listener);
+  }
+
+  /** Locks the model (training): edits, undo, redo and opening another document are refused until `unlock`. */
+  lock(lock: ModelLock): void {
+    this.set({ locked: lock });
+  }
+
+  unlock(): void {
+    if (this.state.locked) this.set({ locked: null });
+  }
+
+  /** True (and the person told why) when the model is locked: for whatever would replace the document. */
+  refused(): boolean {
+    const lock = this.state.locked;
+    if (!lock) return false;
+    for (const l of this.refusalListeners) l(lock.message);
+    return true;
+  }
+
+  /** Records the present as an undo step; false (nothing recorded) while the model is locked. */
+  private remember(): boolean {
+    if (this.refused()) return false;
+    this.past.push({ doc: this.state.doc, weights: this.state.weights });
+    if (this.past.length > HISTORY_LIMIT) this.past.shift();
+    this.future = [];
+    return true;
+  }
+
   private set(patch: Partial<EditorState>): void {
     this.state = { ...this.state, ...patch, revision: this.state.revision + 1 };
     for (const l of this.listeners) l();
   }
 
-  /** Replaces the document as one undoable step; `paramEdit` re-infers incrementally. */
-  private apply(next: ModelDocument, paramEdit?: { id: string; params: Record<string, ParamValue> }): void {
-    this.past.push(this.state.doc);
-    if (this.past.length > HISTORY_LIMIT) this.past.shift();
-    this.future = [];
+  /** Replaces the document as one undoable step (false: refused, the model is locked); `paramEdit` re-infers incrementally. */
+  private apply(next: ModelDocument, paramEdit?: { id: string; params: Record<string, ParamValue> }): boolean {
+    if (!this.remember()) return false;
     const inferred = this.reinfer(next, paramEdit);
     const ids = new Set(next.nodes.map((n) => n.id));
     this.set({ doc: next, inferred, dirty: true, selection: this.state.selection.filter((id) => ids.has(id)) });
+    return true;
+  }
+
+  /** Replaces the weights (trained, or a weights file opened for the document) as one undoable step. */
+  setWeights(weights: Weights | undefined): boolean {
+    if (!this.remember()) return false;
+    this.set({ weights, dirty: true });
+    return true;
   }
 
   private reinfer(doc: ModelDocument, paramEdit?: { id: string; params: Record<string, ParamValue> }): Inferred {
@@ -107,11 +167,13 @@ export class EditorStore {
     return this.snapshot();
   }
 
-  /** Opens a document: a fresh history. */
-  load(doc: ModelDocument, fileName: string | null = null): void {
+  /** Opens a document with its weights, if any: a fresh history. False: refused, the model is locked. */
+  load(doc: ModelDocument, fileName: string | null = null, weights?: Weights): boolean {
+    if (this.refused()) return false;
     this.past = [];
     this.future = [];
-    this.set({ doc, inferred: this.reinfer(doc), selection: [], fileName, dirty: false });
+    this.set({ doc, weights, inferred: this.reinfer(doc), selection: [], fileName, dirty: false });
+    return true;
   }
 
   markSaved(fileName: string): void {
@@ -131,17 +193,22 @@ export class EditorStore {
   }
 
   undo(): void {
-    const previous = this.past.pop();
-    if (!previous) return;
-    this.future.push(this.state.doc);
-    this.set({ doc: previous, inferred: this.reinfer(previous), dirty: true });
+    if (this.past.length === 0 || this.refused()) return;
+    this.future.push(this.restore(this.past.pop()!));
   }
 
   redo(): void {
-    const next = this.future.pop();
-    if (!next) return;
-    this.past.push(this.state.doc);
-    this.set({ doc: next, inferred: this.reinfer(next), dirty: true });
+    if (this.future.length === 0 || this.refused()) return;
+    this.past.push(this.restore(this.future.pop()!));
+  }
+
+  /** Goes back or forward to a history entry; returns the present one. */
+  private restore(entry: HistoryEntry): HistoryEntry {
+    const present = { doc: this.state.doc, weights: this.state.weights };
+    // A weights-only step leaves the document, and so its inference, as it is.
+    const inferred = entry.doc === present.doc ? this.state.inferred : this.reinfer(entry.doc);
+    this.set({ doc: entry.doc, weights: entry.weights, inferred, dirty: true });
+    return present;
   }
 
   select(ids: string[]): void {
@@ -152,6 +219,7 @@ export class EditorStore {
     this.select(this.state.doc.nodes.map((n) => n.id));
   }
 
+  /** Adds a layer and selects it; its id ('' when refused: the model is locked). */
   addNode(op: string, position: { x: number; y: number }, params: Record<string, ParamValue> = {}): string {
     const spec = getLayer(op);
     if (!spec) throw new Error(`unknown layer ${op}`);
@@ -162,7 +230,7 @@ export class EditorStore {
     );
     // Required params get a sensible starting value so that a new node is valid where it can be.
     const defaults: Record<string, ParamValue> = { ...spec.starting, ...params };
-    this.apply({ ...doc, nodes: [...doc.nodes, { id, op, params: defaults, position }] });
+    if (!this.apply({ ...doc, nodes: [...doc.nodes, { id, op, params: defaults, position }] })) return '';
     this.select([id]);
     return id;
   }
@@ -170,6 +238,7 @@ export class EditorStore {
   /** Adds a layer wired after `after` (when that connection is allowed), as one undoable step. */
   addNodeAfter(op: string, position: { x: number; y: number }, after: string): string {
     const id = this.addNode(op, position);
+    if (!id) return id;
     const from = this.outputsOf(after).length > 1 ? `${after}:${this.outputsOf(after)[0]}` : after;
     const withNode = this.state.doc;
     if (this.connectionProblem(from, id) === null) {
@@ -223,8 +292,7 @@ export class EditorStore {
     const problem = this.connectionProblem(from, to);
     if (problem) return problem;
     const doc = this.state.doc;
-    this.apply({ ...doc, edges: [...doc.edges, { from, to }] });
-    return null;
+    return this.apply({ ...doc, edges: [...doc.edges, { from, to }] }) ? null : this.state.locked!.message;
   }
 
   /**
@@ -241,8 +309,7 @@ export class EditorStore {
     }
     const problem = connectionProblem(wire(without), from, to);
     if (problem) return problem;
-    this.apply({ ...doc, edges: [...edges, { from, to }] });
-    return null;
+    return this.apply({ ...doc, edges: [...edges, { from, to }] }) ? null : this.state.locked!.message;
   }
 
   removeEdges(edges: ModelEdge[]): void {
@@ -284,7 +351,7 @@ export class EditorStore {
     return content;
   }
 
-  /** Pastes nodes with fresh ids, beside the originals (and earlier pastes) rather than over them; selects them. */
+  /** Pastes nodes with fresh ids (none when the model is locked), beside the originals (and earlier pastes) rather than over them; selects them. */
   paste(content: ClipboardContent, offset = pasteOffset(this.state.doc, content)): string[] {
     const doc = this.state.doc;
     const taken = doc.nodes.map((n) => n.id);
@@ -304,7 +371,7 @@ export class EditorStore {
       position: { x: (n.position?.x ?? 0) + offset.x, y: (n.position?.y ?? 0) + offset.y },
       params: retie(n.params, rename),
     }));
-    this.apply({ ...doc, nodes: [...doc.nodes, ...nodes], edges: [...doc.edges, ...content.edges.map((e) => ({ from: end(e.from), to: end(e.to) }))] });
+    if (!this.apply({ ...doc, nodes: [...doc.nodes, ...nodes], edges: [...doc.edges, ...content.edges.map((e) => ({ from: end(e.from), to: end(e.to) }))] })) return [];
     const ids = nodes.map((n) => n.id);
     this.select(ids);
     return ids;

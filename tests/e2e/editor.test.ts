@@ -219,7 +219,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
     await page.keyboard.press('Control+a');
     await page.keyboard.press('Control+g');
     await page.getByRole('button', { name: 'Collapse Block' }).click();
-    // Collapsing lays the model out again (in the layout worker), then hides the members.
+    // Collapsing closes the block in place and moves what lies below it up (relayout.ts), hiding the members.
     await node(page, 'linear1').waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Expand Block' }).click();
     await node(page, 'linear1').waitFor();

@@ -74,6 +74,19 @@ describe('readable graphs in Chromium', { skip: chromiumMissing }, () => {
       assert.match(seen.text, /^N×/, `${id}: the Input shows its shape`);
       if (id === 'resnet18' || id === 'gpt1') await page.screenshot({ path: `${ARTIFACTS}readable-template-${id}.png` });
     }
+    // The minimap's mask (what lies outside the view) over its background follows the theme: it drew a
+    // white frame over the dark one.
+    for (const theme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: theme });
+      await page.locator('.react-flow__minimap').screenshot({ path: `${ARTIFACTS}minimap-${theme}.png` });
+      const lightness = (await page.evaluate(`(() => {
+        const channels = (c) => c.match(/[\\d.]+/g).map(Number);
+        const [r, g, b, a = 1] = channels(getComputedStyle(document.querySelector('.react-flow__minimap-mask')).fill);
+        const [R, G, B] = channels(getComputedStyle(document.querySelector('.react-flow__minimap')).backgroundColor);
+        return (0.2126 * (r * a + R * (1 - a)) + 0.7152 * (g * a + G * (1 - a)) + 0.0722 * (b * a + B * (1 - a))) / 255;
+      })()`)) as number;
+      assert.ok(theme === 'dark' ? lightness < 0.3 : lightness > 0.7, `the minimap's mask is ${lightness.toFixed(2)} light in the ${theme} theme`);
+    }
     await page.context().close();
   });
 

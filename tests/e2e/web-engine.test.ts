@@ -190,6 +190,8 @@ describe('the browser engine', { skip: chromiumMissing }, () => {
             const error = relativeError(values, reference.get(key)!);
             assert.ok(error <= tolerance, `${m.name} ${key}: relative difference ${error.toExponential(2)} on ${provider}`);
           }
+          // The engine keeps released sessions for the same model: a second run reuses them and must not differ.
+          assert.deepEqual((await trainInPage(page, spec)).weights, web.weights, 'a second run, on the kept sessions, gives the same weights');
         });
       }
 

@@ -25,7 +25,7 @@ test('netloom train --template lenet5 --dataset mnist works with no edits: padde
   const r = netloom('train', '--template', 'lenet5', '--dataset', 'mnist', '--epochs', '1', '--batch-size', '32', '--lr', '0.002', '-o', 'lenet5.onnx', '--json');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /the model has no loss node: training with cross-entropy for mnist's class labels/);
-  assert.match(r.stderr, /mnist: zero-padded 28×28 to 32×32, centred for the model input "image"/);
+  assert.match(r.stderr, /mnist: zero-padded 28×28 to 32×32, centred\n/);
   const [epoch] = epochs(r.stdout);
   assert.ok(epoch.valAccuracy > 0.85, `validation accuracy after one epoch: ${epoch.valAccuracy}`);
 });
@@ -113,4 +113,20 @@ test('a CSV file trains with its label column picked by name; a bad field is a o
   const bad = netloom('train', 'points.json', '--data', 'bad.csv', '--label', 'kind', '--loss', 'cross-entropy', '-o', 'x.json');
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr.trim(), 'netloom: bad.csv: line 3, column "b": "oops" is not a number');
+});
+
+test("deck 003's perceptron template learns two separable classes labelled 0/1 with the perceptron rule, read as −1/+1", () => {
+  const csv = new URL('../fixtures/data/separable.csv', import.meta.url).pathname;
+  const r = netloom('train', '--template', 'perceptron', '--data', csv, '--optimizer', 'perceptron', '--epochs', '10', '--batch-size', '1', '-o', 'perceptron.json', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /separable\.csv: labels 0\/1 mapped to −1\/\+1 for the perceptron loss/);
+  const last = epochs(r.stdout).at(-1);
+  assert.deepEqual([last.accuracy, last.loss], [1, 0], 'every point on its side: no mistakes, so no perceptron loss');
+});
+
+test('with a built-in dataset, the perceptron optimiser trains on its own loss, not the cross-entropy attached for class labels', () => {
+  const r = netloom('train', '--template', 'perceptron', '--dataset', 'xor', '--optimizer', 'perceptron', '--epochs', '1', '-o', 'perceptron-xor.json', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /cross-entropy/);
+  assert.match(r.stderr, /xor: labels 0\/1 mapped to −1\/\+1 for the perceptron loss/);
 });

@@ -132,11 +132,32 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, num
   ['Concat', { a: { shape: [2, 2] }, c: { shape: [2, 3] } }, (b) => b.op('Concat', ['a', 'c'], { axis: 1 })],
   ['LayerNormalization', { x: { shape: [2, 3, 4] }, s: { shape: [4] }, o: { shape: [4] } }, (b) => b.op('LayerNormalization', ['x', 's', 'o'], { axis: -1, epsilon: { float: 1e-5 } })],
   ['LayerNormalization (two axes, no bias)', { x: { shape: [2, 3, 4] }, s: { shape: [3, 4] } }, (b) => b.op('LayerNormalization', ['x', 's'], { axis: -2 })],
+  [
+    'BatchNormalization (training, the batch statistics as outputs)',
+    { x: { shape: [3, 2, 2, 2] }, s: { shape: [2] }, o: { shape: [2] } },
+    (b) => b.node('BatchNormalization', ['x', 's', 'o', b.floats([0, 0], [2]), b.floats([1, 1], [2])], { training_mode: 1, momentum: { float: 0 }, epsilon: { float: 1e-3 } }, 3)[0],
+  ],
+  [
+    'BatchNormalization (training, N×C, statistics recomputed)',
+    { x: { shape: [4, 3] }, s: { shape: [3] }, o: { shape: [3] } },
+    (b) => b.node('BatchNormalization', ['x', 's', 'o', b.floats([0, 0, 0], [3]), b.floats([1, 1, 1], [3])], { training_mode: 1 }, 3)[0],
+  ],
+  [
+    'BatchNormalization (inference, every input)',
+    { x: { shape: [2, 3, 2] }, s: { shape: [3] }, o: { shape: [3] }, m: { shape: [3] }, v: { shape: [3], kind: 'positive' } },
+    (b) => b.op('BatchNormalization', ['x', 's', 'o', 'm', 'v']),
+  ],
   ['Conv', { x: { shape: [2, 2, 5, 5] }, w: { shape: [3, 2, 3, 3] }, c: { shape: [3] } }, (b) => b.op('Conv', ['x', 'w', 'c'], { strides: [2, 2], pads: [1, 1, 1, 1], kernel_shape: [3, 3] })],
   ['Conv (dilated, uneven)', { x: { shape: [1, 1, 7, 6] }, w: { shape: [2, 1, 2, 3] } }, (b) => b.op('Conv', ['x', 'w'], { dilations: [2, 1], strides: [1, 2], kernel_shape: [2, 3] })],
   ['Conv (1-D)', { x: { shape: [2, 2, 6] }, w: { shape: [2, 2, 3] } }, (b) => b.op('Conv', ['x', 'w'], { pads: [1, 1], kernel_shape: [3] })],
   ['Conv (grouped)', { x: { shape: [2, 4, 5, 5] }, w: { shape: [6, 2, 3, 3] } }, (b) => b.op('Conv', ['x', 'w'], { group: 2, pads: [1, 1, 1, 1], kernel_shape: [3, 3] })],
   ['Conv (depthwise, strided)', { x: { shape: [2, 3, 6, 6] }, w: { shape: [6, 1, 3, 3] } }, (b) => b.op('Conv', ['x', 'w'], { group: 3, strides: [2, 2], pads: [1, 1, 1, 1], kernel_shape: [3, 3] })],
+  ['Conv (depthwise, stride 1)', { x: { shape: [2, 3, 5, 5] }, w: { shape: [3, 1, 3, 3] } }, (b) => b.op('Conv', ['x', 'w'], { group: 3, pads: [1, 1, 1, 1], kernel_shape: [3, 3] })],
+  [
+    'Conv (grouped ×2, dilated, uneven pads, stride 1)',
+    { x: { shape: [2, 3, 6, 6] }, w: { shape: [6, 1, 3, 3] } },
+    (b) => b.op('Conv', ['x', 'w'], { group: 3, dilations: [2, 1], pads: [2, 0, 1, 2], kernel_shape: [3, 3] }),
+  ],
   [
     'Conv (grouped, strided, dilated)',
     { x: { shape: [2, 6, 7, 7] }, w: { shape: [4, 3, 2, 2] } },

@@ -11,7 +11,7 @@ import { decodeSafetensors } from '../../core/graph/weights.ts';
 import { optimizerConfig } from '../../core/train/optimizers.ts';
 import { buildTrainingGraph, initialCarried, nextName } from '../../core/train/step.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
-import { learningRate, train, TrainingControl, type TrainingEvent } from '../../core/train/trainer.ts';
+import { learningRate, train, TrainingControl, warmUp, type TrainingEvent } from '../../core/train/trainer.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { doc, node } from '../unit/helpers.ts';
 
@@ -120,6 +120,19 @@ describe('the trainer', () => {
     }
     await engine.dispose();
     for (const p of graph.params) assert.deepEqual(weights.get(p.key)!.data, values.get(p.key)!.data, p.key);
+  });
+
+  test('a warm-up step before a run leaves no trace in it', async () => {
+    const data = split(synthetic('blobs', 200, 2), 160, 40, 2);
+    const options = { epochs: 2, batchSize: 32, lr: 0.01 };
+    const graphOf = () => buildTrainingGraph(mlp(), { optimizer: optimizerConfig('adam', { lr: 0.01 }), loss: 'cross-entropy', seed: 4 });
+    const engine = new NodeEngine();
+    const plain = await train(engine, graphOf(), data, options, () => {});
+    const graph = graphOf();
+    await warmUp(engine, graph, data.train, options);
+    const warmed = await train(engine, graph, data, options, () => {});
+    await engine.dispose();
+    assert.deepEqual(warmed.weights, plain.weights);
   });
 
   test('frozen layers keep their weights; Dropout is active in training and off in evaluation', async () => {

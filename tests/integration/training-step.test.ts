@@ -7,6 +7,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import type { ModelDocument } from '../../core/index.ts';
+import { annotate } from '../../core/autodiff/types.ts';
+import { batchNormsAsInference } from '../../core/autodiff/batchnorm.ts';
+import { attrInt } from '../../core/onnx/attributes.ts';
+import { OnnxBuilder, valueInfo } from '../../core/onnx/builder.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
 import { optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
 import { multiStepModel } from '../../core/train/multistep.ts';
@@ -153,6 +157,56 @@ test('plain SGD updates a Linear weight inside its weight-gradient Gemm; weight 
   assert.equal(fused.op_type, 'Gemm');
   assert.equal(fused.input![2], 'linear1.weight', 'the weight is the Gemm’s C');
   assert.equal(producer({ lr: 0.1, weightDecay: 0.01 }).op_type, 'Sub');
+});
+
+test('BatchNorm steps run inference-mode BatchNormalization only, and leave the statistics fed to them as they were', async () => {
+  const model = fixture.models['cnn-bn'];
+  const graph = buildTrainingGraph(model.doc, {
+    optimizer: optimizerConfig('sgd', { lr: 0.1 }),
+    loss: 'cross-entropy',
+    weights: new Map([...weightsOf('', model.weights)].map(([k, v]) => [k.slice(1), v])),
+  });
+  const norms = graph.step.graph.node.filter((n) => n.op_type === 'BatchNormalization');
+  assert.ok(norms.length > 0);
+  // ONNX Runtime's training-mode kernel writes its running statistics into its inputs' buffers.
+  assert.deepEqual(
+    norms.filter((n) => attrInt(n, 'training_mode', 0) !== 0).map((n) => n.name),
+    [],
+  );
+  const session = await ort.InferenceSession.create(encodeModelBytes(graph.step));
+  const feeds: Record<string, ort.Tensor> = {
+    [graph.inputs[0].name]: toOrt(model.x),
+    [graph.target.name]: toOrt({ ...model.y, dtype: 'int64' }),
+    lr: new ort.Tensor('float32', [0.1], []),
+    step: new ort.Tensor('float32', [1], []),
+  };
+  const given = initialCarried(graph);
+  for (const [name, { shape, data }] of given) feeds[name] = new ort.Tensor('float32', data.slice(), shape);
+  await session.run(feeds);
+  for (const { key } of graph.buffers) assert.deepEqual(feeds[key].data, given.get(key)!.data, key);
+  await session.release();
+});
+
+test("a training-mode BatchNormalization's inference form gives ONNX Runtime's outputs, running statistics at any momentum included", async () => {
+  const x = Float32Array.from({ length: 3 * 2 * 4 }, (_, i) => Math.sin(i * 1.3) * 2 + (i % 2));
+  const run = async (inferenceForm: boolean) => {
+    const b = new OnnxBuilder(17);
+    b.node('BatchNormalization', ['x', b.floats([1.5, -0.5], [2]), b.floats([0.1, 0.2], [2]), 'm', 'v'], { training_mode: 1, momentum: { float: 0.8 }, epsilon: { float: 1e-3 } }, ['y', 'rm', 'rv']);
+    const inputs = [valueInfo('x', { shape: [3, 2, 4], dtype: 'float32' }), valueInfo('m', { shape: [2], dtype: 'float32' }), valueInfo('v', { shape: [2], dtype: 'float32' })];
+    if (inferenceForm) batchNormsAsInference(b, (v) => annotate({ name: 'g', node: b.nodes, initializer: b.initializers, input: inputs, output: [] }, 17).get(v));
+    assert.equal(b.nodes.filter((n) => attrInt(n, 'training_mode', 0) === 1).length, inferenceForm ? 0 : 1);
+    const model = {
+      ir_version: 8,
+      opset_import: [{ domain: '', version: 17 }],
+      graph: { name: 'g', node: b.nodes, initializer: b.initializers, input: inputs, output: ['y', 'rm', 'rv'].map((name) => ({ name })) },
+    };
+    const session = await ort.InferenceSession.create(encodeModelBytes(model));
+    const out = await session.run({ x: new ort.Tensor('float32', x, [3, 2, 4]), m: new ort.Tensor('float32', [0.3, -0.2], [2]), v: new ort.Tensor('float32', [2, 0.5], [2]) });
+    await session.release();
+    return ['y', 'rm', 'rv'].map((name) => out[name].data as Float32Array);
+  };
+  const [fused, written] = [await run(false), await run(true)];
+  fused.forEach((want, i) => assert.equal(worstError(written[i], want, 1e-6, 1e-5), 0, ['y', 'running mean', 'running variance'][i]));
 });
 
 test('a chunk of steps run as one Loop gives exactly the parameters, statistics and losses of single steps', async () => {

@@ -52,7 +52,8 @@ describe('image datasets', () => {
 
 describe('CSV files', () => {
   test('numeric columns with a header; the label column by name; words become sorted classes', () => {
-    const { dataset, label, features, classNames } = parseCsv('iris.csv', 'sepal,petal,species,weight\n5.1,1.4,setosa,3\n"6.3",4.9,virginica,2.5\r\n\n5.8,4.0,versicolor,1\n', 'species');
+    const { dataset, columns, label, features, classNames } = parseCsv('iris.csv', 'sepal,petal,species,weight\n5.1,1.4,setosa,3\n"6.3",4.9,virginica,2.5\r\n\n5.8,4.0,versicolor,1\n', 'species');
+    assert.deepEqual(columns, ['sepal', 'petal', 'species', 'weight'], 'every column, in order, to pick the label from');
     assert.equal(label, 'species');
     assert.deepEqual(features, ['sepal', 'petal', 'weight']);
     assert.deepEqual(classNames, ['setosa', 'versicolor', 'virginica']);
@@ -63,7 +64,9 @@ describe('CSV files', () => {
   });
 
   test('without a header the last column is the label: whole numbers are classes, others regression targets', () => {
-    const classes = parseCsv('a.csv', '0.5,1\n0.25,0\n0.125,2\n').dataset;
+    const parsed = parseCsv('a.csv', '0.5,1\n0.25,0\n0.125,2\n');
+    assert.deepEqual([parsed.columns, parsed.label], [['column 1', 'column 2'], 'column 2']);
+    const classes = parsed.dataset;
     assert.deepEqual([...(classes.y.data as BigInt64Array)], [1n, 0n, 2n]);
     assert.equal(classes.y.dtype, 'int64');
     const regression = parseCsv('b.csv', '1.5,0.5\n-2,1.5\n', 0).dataset;

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { zipSync } from 'fflate';
-import { encodeNpy } from '../../core/data/npy.ts';
+import { datasetFromArrays } from '../../core/data/arrays.ts';
+import { DatasetError } from '../../core/data/dataset.ts';
+import { encodeNpy, parseNpy } from '../../core/data/npy.ts';
 import { parseNpz } from '../../core/data/npz.ts';
 import { loadNpz } from '../../cli/datasets.ts';
 
@@ -35,4 +37,29 @@ test('archives without x and y, or with mismatched sample counts, are refused by
   await assert.rejects(() => loadNpz(join(dir, 'b.npz'), 'input'), /x has 3 samples but y has 2/);
   writeFileSync(join(dir, 'c.npz'), 'not a zip');
   await assert.rejects(() => loadNpz(join(dir, 'c.npz'), 'input'), /c\.npz: not a \.npz archive/);
+});
+
+test('arrays become a dataset in core, for the CLI and the app alike: x/y or the input name and "target", .npy pairs too', () => {
+  const pair = new Map([
+    ['input', parseNpy(x)],
+    ['target', parseNpy(encodeNpy({ dtype: 'int32', dims: [3], data: Int32Array.from([1, 0, 1]) }))],
+  ]);
+  const ds = datasetFromArrays('pair', pair, 'input');
+  assert.deepEqual(ds.x, { dims: [2], dtype: 'float32', data: Float32Array.from([1, 2, 3, 4, 5, 6]) });
+  assert.deepEqual(ds.y, { dims: [], dtype: 'int64', data: BigInt64Array.from([1n, 0n, 1n]) }, 'int32 labels become int64');
+  const images = datasetFromArrays('digits', new Map([...pair, ['x', parseNpy(encodeNpy({ dtype: 'uint8', dims: [3, 2, 2], data: Uint8Array.from({ length: 12 }, (_, i) => i * 20) }))]]), 'input');
+  assert.deepEqual(images.x.dims, [1, 2, 2], 'uint8 N×H×W images become one-channel floats');
+  assert.throws(
+    () =>
+      datasetFromArrays(
+        'bad',
+        new Map([
+          ['x', parseNpy(encodeNpy({ dtype: 'uint8', dims: [3, 2], data: new Uint8Array(6) }))],
+          ['y', pair.get('target')!],
+        ]),
+        'input',
+      ),
+    (e: unknown) => e instanceof DatasetError && e.message === 'bad: x is uint8; use float32 or int64',
+  );
+  assert.throws(() => datasetFromArrays('only-x', new Map([['x', pair.get('input')!]]), 'image'), /only-x: needs arrays "x" and "y" \(or "image" and "target"\); it has x/);
 });

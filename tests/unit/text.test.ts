@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DatasetError } from '../../core/data/dataset.ts';
-import { buildVocabulary, decode, describeVocabulary, encode, textDataset } from '../../core/data/text.ts';
+import { buildVocabulary, decode, describeVocabulary, encode, textDataset, textTrainingSet, withSequenceLength } from '../../core/data/text.ts';
+import { doc, node } from './helpers.ts';
 
 test('a character vocabulary holds every distinct character in code-point order, and round-trips', () => {
   const v = buildVocabulary('hello, world\n', 'char');
@@ -26,4 +27,17 @@ test('a word vocabulary splits at white space; next-token pairs are windows one 
   assert.equal(decode(v, [5, 0]), 'the cat');
   assert.throws(() => textDataset('t.txt', v, text, 8), /t\.txt has 8 tokens: too few for one sequence of 8 and its next token/);
   assert.throws(() => buildVocabulary(' \n ', 'word'), /the text is empty/);
+});
+
+test('a text for a model: sequences as long as its token input, or the chosen length where that is symbolic (then fixed in the document)', () => {
+  const text = 'abcabcabcabca';
+  const fixed = textTrainingSet('t.txt', text, 'char', { shape: ['N', 4], dtype: 'int64' }, 64);
+  assert.equal(fixed.length, 4);
+  assert.equal(fixed.dataset.size, 3, '13 characters give three windows of 4 with their next character');
+  assert.equal(fixed.vocabulary.tokens.length, 3);
+  const symbolic = textTrainingSet('t.txt', text, 'char', { shape: ['N', 'T'], dtype: 'int64' }, 6);
+  assert.deepEqual([symbolic.length, symbolic.dataset.size], [6, 2]);
+  const model = doc([node('tokens', 'Input', { shape: ['T'], dtype: 'int64' }), node('embed', 'Embedding', { numEmbeddings: 3, embeddingDim: 2 })], [['tokens', 'embed']]);
+  assert.deepEqual(withSequenceLength(model, 6).nodes[0].params, { shape: [6], dtype: 'int64' });
+  assert.equal(withSequenceLength(model, 6).nodes[1], model.nodes[1]);
 });

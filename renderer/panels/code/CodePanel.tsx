@@ -192,12 +192,12 @@ export default function CodePanel({ workspace, state }: PanelProps) {
     if (view === 'json') {
       if (editor.getModel() !== m.json) editor.setModel(m.json);
     } else {
-      m.generated.setValue(generatedText(view, state.doc, state.selection[0], workspace.weights.current));
+      m.generated.setValue(generatedText(view, state.doc, state.selection[0], state.weights));
       monaco.editor.setModelLanguage(m.generated, view === 'pytorch' ? 'python' : 'plaintext');
       if (editor.getModel() !== m.generated) editor.setModel(m.generated);
     }
-    editor.updateOptions({ readOnly: view !== 'json', ariaLabel: shown.editorLabel });
-  }, [view, state.doc, state.selection, workspace.weights]);
+    editor.updateOptions({ readOnly: view !== 'json' || state.locked !== null, ariaLabel: shown.editorLabel });
+  }, [view, state.doc, state.selection, state.weights, state.locked]);
 
   return (
     <div className="code-panel">
@@ -208,11 +208,13 @@ export default function CodePanel({ workspace, state }: PanelProps) {
           </button>
         ))}
         <span className="muted code-status" aria-live="polite">
-          {view !== 'json'
-            ? `Read-only${view !== 'pytorch' && state.selection[0] ? `: ${state.selection[0]}` : ''}`
-            : problems > 0
-              ? `${problems} problem${problems > 1 ? 's' : ''} in the text: the canvas keeps the last valid model`
-              : 'Edits apply to the canvas'}
+          {state.locked
+            ? 'Read-only while training'
+            : view !== 'json'
+              ? `Read-only${view !== 'pytorch' && state.selection[0] ? `: ${state.selection[0]}` : ''}`
+              : problems > 0
+                ? `${problems} problem${problems > 1 ? 's' : ''} in the text: the canvas keeps the last valid model`
+                : 'Edits apply to the canvas'}
         </span>
       </div>
       <div className="code-editor" ref={host} />

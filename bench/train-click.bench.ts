@@ -1,0 +1,65 @@
+/**
+ * The editor stays responsive while the Train panel trains: the CA2 CNN template training on MNIST in
+ * the browser engine (Adam, lr 1e-3, batch 64), and meanwhile clicks on canvas layers, alternately
+ * conv1 and relu1. Each is timed from the click's pointerdown to the next frame after the inspector's
+ * title names the layer (target < 100 ms). A figure, never a test assertion.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { buildRenderer } from '../scripts/build.js';
+import { serve } from '../scripts/serve.js';
+import { report } from './measure.ts';
+
+const CLICKS = 20;
+
+export async function benchClickDuringTraining(): Promise<void> {
+  if (!existsSync('/usr/bin/chromium')) return void console.log('click during training: skipped (Chromium is not installed)');
+  await buildRenderer();
+  const { server, url } = await serve(fileURLToPath(new URL('../dist/renderer/', import.meta.url)), 0);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Templates' }).click();
+    await page.getByRole('button', { name: 'Template ca2-cnn' }).click();
+    await page.getByTestId('rf__node-relu1').waitFor();
+    await page.getByRole('tab', { name: 'Train' }).click();
+    const settings = page.getByRole('form', { name: 'Training settings' });
+    await settings.getByLabel('Dataset').selectOption('mnist');
+    await settings.getByLabel('Optimizer').selectOption('adam');
+    await settings.getByLabel('Learning rate').fill('0.001');
+    await settings.getByLabel('Batch size').fill('64');
+    await settings.getByLabel('Epochs').fill('3');
+    await settings.getByRole('button', { name: 'Start' }).click();
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Training loss per step"]')?.getAttribute('data-points')) > 0, undefined, { timeout: 120_000 });
+
+    const timings: number[] = [];
+    for (let i = 0; i < CLICKS; i++) {
+      const id = i % 2 === 0 ? 'conv1' : 'relu1';
+      // Page-side code as text: tsx would otherwise wrap the inner functions in a helper the page lacks.
+      const shown = page.evaluate(`new Promise((resolve) => {
+        let start = 0;
+        window.addEventListener('pointerdown', () => { start = performance.now(); }, { capture: true, once: true });
+        const inspector = document.querySelector('[aria-label="Inspector"]');
+        const named = () => inspector.querySelector('h2')?.textContent?.startsWith('${id} ');
+        new MutationObserver((_, observer) => {
+          if (!start || !named()) return;
+          observer.disconnect();
+          requestAnimationFrame(() => resolve(performance.now() - start));
+        }).observe(inspector, { characterData: true, childList: true, subtree: true });
+      })`) as Promise<number>;
+      await page.getByTestId(`rf__node-${id}`).click();
+      timings.push(await shown);
+    }
+    const training = /^Training/.test((await page.getByRole('status', { name: 'Training status' }).textContent()) ?? '');
+    await page.getByRole('button', { name: 'Stop training' }).click();
+    timings.sort((a, b) => a - b);
+    const note = training ? '' : ' — training had ended before the last click';
+    report(`editor during browser training (CA2 CNN on MNIST): click on a layer until the inspector shows it, median of ${timings.length}${note}`, timings[Math.floor(timings.length / 2)], 'ms', 100);
+    report(`editor during browser training (CA2 CNN on MNIST): click on a layer until the inspector shows it, slowest of ${timings.length}${note}`, timings[timings.length - 1], 'ms', 100);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}

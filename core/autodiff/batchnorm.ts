@@ -1,0 +1,90 @@
+/**
+ * BatchNormalization in training graphs. Its gradient, in the classic two-reduction form with every
+ * per-channel term on C-sized tensors: full-size work is one centring, the two sums Σg and Σg·(x − μ),
+ * and dx's two multiply-adds; training mode (the batch's statistics, which depend on x) and inference
+ * mode (given statistics) share it. And the form a training graph runs it in (`batchNormsAsInference`).
+ */
+import { attr, attrInt } from '../onnx/attributes.ts';
+import type { OnnxBuilder } from '../onnx/builder.ts';
+import type { TensorType } from '../graph/dim.ts';
+import type { GradContext } from './rules.ts';
+
+/**
+ * Gradients of x, scale, bias, mean and variance (the last two only in inference mode, where they are
+ * inputs), for an input of the given rank with C channels.
+ */
+export function batchNormGrad({ b, node, grads: [g], needs }: GradContext, rank: number, C: number): (string | null)[] {
+  if (!g) return [null, null, null, null, null];
+  const [x, scale, , inputMean, inputVar] = node.input;
+  const spatial = Array.from({ length: rank - 2 }, (_, i) => i + 2);
+  const axes = [0, ...spatial];
+  const perChannel = (v: string) => b.reshape(v, [C, ...spatial.map(() => 1)]);
+  const sum = (v: string) => b.reduce('ReduceSum', v, axes, false);
+  const training = attrInt(node, 'training_mode', 0) === 1;
+  const eps = attr(node, 'epsilon')?.f ?? 1e-5;
+
+  // With momentum 0 (as BatchNorm's training lowering writes it) the "running" outputs are the batch's mean and biased variance.
+  const statsGiven = !training || ((attr(node, 'momentum')?.f ?? 0.9) === 0 && !!node.output[1] && !!node.output[2]);
+  const mean = !training ? inputMean : statsGiven ? node.output[1] : b.reduce('ReduceMean', x, axes, false);
+  const centred = b.op('Sub', [x, perChannel(mean)]);
+  const variance = !training ? inputVar : statsGiven ? node.output[2] : b.reduce('ReduceMean', b.op('Mul', [centred, centred]), axes, false);
+  const invVar = b.op('Reciprocal', [b.op('Add', [variance, b.floats([eps])])]);
+  const invStd = b.op('Sqrt', [invVar]);
+  const sumG = needs[0] || needs[2] || needs[3] ? sum(g) : null;
+  const sumGCentred = needs[1] || needs[4] || (training && needs[0]) ? sum(b.op('Mul', [g, centred])) : null;
+  const gain = b.op('Mul', [scale, invStd]); // γ/σ: dy/dx with the statistics held fixed
+  // γ·Σg·(x − μ)/σ³, the variance's share (−½ of ∂L/∂σ²).
+  const varianceShare = needs[4] || (training && needs[0]) ? b.op('Mul', [gain, b.op('Mul', [sumGCentred!, invVar])]) : null;
+
+  let dx: string | null = null;
+  if (needs[0]) {
+    dx = b.op('Mul', [g, perChannel(gain)]);
+    if (training) {
+      // dx = (γ/σ)·g − ((x − μ)·γΣg(x − μ)/σ³ + γΣg/σ)/N: the second term is the statistics' share.
+      const count = b.op('Cast', [b.op('Div', [b.op('Size', [x]), b.ints([C], true)])], { to: 1 });
+      const slope = b.op('Div', [varianceShare!, count]);
+      const offset = b.op('Div', [b.op('Mul', [gain, sumG!]), count]);
+      dx = b.op('Sub', [dx, b.op('Add', [b.op('Mul', [centred, perChannel(slope)]), perChannel(offset)])]);
+    }
+  }
+  const dScale = needs[1] ? b.op('Mul', [sumGCentred!, invStd]) : null;
+  const dBias = needs[2] ? sumG : null;
+  // Inference mode only: the given statistics are inputs like any other.
+  const dMean = !training && needs[3] ? b.op('Neg', [b.op('Mul', [gain, sumG!])]) : null;
+  const dVar = !training && needs[4] ? b.op('Mul', [b.floats([-0.5]), varianceShare!]) : null;
+  return [dx, dScale, dBias, dMean, dVar];
+}
+
+/**
+ * Rewrites every training-mode BatchNormalization of `b` as the batch's statistics (ReduceMean, and
+ * ReduceMean of the squared deviations) fed to an inference-mode one, under the same value names.
+ * ONNX Runtime's training-mode kernel writes its running statistics into the buffers of its inputs
+ * (they alias), which would overwrite the graph's inputs and shared constants on every run; the
+ * inference kernel has no such outputs, and every execution provider has it. Done after the backward
+ * pass, which differentiates the training-mode node as one op.
+ */
+export function batchNormsAsInference(b: OnnxBuilder, typeOf: (value: string) => TensorType | undefined): void {
+  for (const node of b.nodes.filter((n) => n.op_type === 'BatchNormalization' && attrInt(n, 'training_mode', 0) === 1)) {
+    const [x, scale, bias, inputMean, inputVar] = node.input;
+    const [y, runningMean, runningVar] = node.output;
+    const momentum = attr(node, 'momentum')?.f ?? 0.9;
+    const shape = typeOf(x)!.shape;
+    const spatial = shape.slice(2).map((_, i) => i + 2);
+    const first = b.nodes.length;
+    const batch = momentum === 0;
+    const mean = b.reduce('ReduceMean', x, [0, ...spatial], false, batch && runningMean ? runningMean : undefined);
+    const centred = b.op('Sub', [x, b.reshape(mean, [-1, ...spatial.map(() => 1)])]);
+    const variance = b.reduce('ReduceMean', b.op('Mul', [centred, centred]), [0, ...spatial], false, batch && runningVar ? runningVar : undefined);
+    // ONNX: running = given·momentum + batch·(1 − momentum), the biased variance included.
+    const blend = (given: string, stat: string, out: string) => b.op('Add', [b.op('Mul', [given, b.floats([momentum])]), b.op('Mul', [stat, b.floats([1 - momentum])])], {}, out);
+    if (!batch && runningMean) blend(inputMean, mean, runningMean);
+    if (!batch && runningVar) blend(inputVar, variance, runningVar);
+    const made = b.nodes.splice(first);
+    // Named and documented as parts of the node's layer (profiles group by both).
+    for (const n of made) Object.assign(n, { name: `${node.name}/statistics/${n.name}`, doc_string: node.doc_string });
+    b.nodes.splice(b.nodes.indexOf(node), 0, ...made);
+    node.input = [x, scale, bias, mean, variance];
+    node.output = [y];
+    node.attribute = node.attribute!.filter((a) => a.name === 'epsilon');
+  }
+}
