@@ -207,8 +207,10 @@ export class Debugger {
       const layerOfNode = new Map([...trace.compiled.layers].flatMap(([id, record]) => record.nodes.map((n) => [n, id] as const)));
       const producer = new Map(trace.forward.flatMap((n) => n.output.map((o) => [o, layerOfNode.get(n.name!)] as const)));
       const outputs = new Set(trace.compiled.values.values());
+      // Values a layer's nodes read from outside the layer that are not layer outputs (a BatchNorm's batch statistics).
+      const crossing = new Set(trace.forward.flatMap((n) => n.input.filter((v) => v && producer.has(v) && producer.get(v) !== layerOfNode.get(n.name!))));
       wanted = [
-        ...floatForward.filter((v) => outputs.has(v)),
+        ...floatForward.filter((v) => outputs.has(v) || crossing.has(v)),
         ...[...trace.gradients].filter(([v]) => outputs.has(v)).map(([, g]) => g),
         ...trace.contributions.filter((c) => producer.get(c.value) !== layerOfNode.get(c.node)).map((c) => c.gradient),
       ];
@@ -346,7 +348,10 @@ export class DebugRun {
   /** The layer's forward ONNX nodes, in order. */
   layerNodes(id: string): NodeProto[] {
     const names = new Set(this.step.compiled.layers.get(id)?.nodes ?? []);
-    return this.step.forward.filter((n) => names.has(n.name!));
+    // A training-mode BatchNorm runs as its batch statistics and an inference-mode node (batchNormsAsInference),
+    // which names the statistics' nodes after it; they are the layer's too.
+    const owner = (name: string) => names.has(name) || names.has(name.split('/statistics/')[0]);
+    return this.graph.step.graph.node.filter((n) => owner(n.name!));
   }
 
   /** What the layer's own nodes send back to `value`: its share of ∂L/∂value where other layers read it too (a tied weight). */
