@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { strToU8, zipSync } from 'fflate';
 import { encodeNpy, parseNpy } from '../../core/data/npy.ts';
 import { BundleError, decodeBundle, encodeBundle } from '../../core/graph/bundle.ts';
+import { SCHEMA_ID } from '../../core/graph/types.ts';
 import { decodeModel, initializerBytes } from '../../core/onnx/proto.ts';
 import { doc, node } from '../unit/helpers.ts';
 
@@ -30,7 +31,7 @@ describe('the .netloom bundle', () => {
     const bytes = encodeBundle(model, weights);
     const back = decodeBundle(bytes);
     // The weights' name inside the zip is not kept: saved as .json, the document must not name a file never written.
-    assert.deepEqual(back.doc, model);
+    assert.deepEqual(back.doc, { $schema: SCHEMA_ID, ...model });
     assert.deepEqual([...back.weights!.keys()].sort(), ['fc1.bias', 'fc1.weight']);
     assert.deepEqual(back.weights!.get('fc1.weight'), weights.get('fc1.weight'));
     const dir = mkdtempSync(join(tmpdir(), 'netloom-bundle-'));
