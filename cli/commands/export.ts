@@ -48,6 +48,10 @@ export async function exportCommand(args: string[]): Promise<number> {
     else await writeFileAtomic(output, text);
     return 0;
   }
+  // An ONNX model under another format's name would be mistaken for that format later.
+  const misnamed: Record<string, string> = { '.json': 'a model document', '.py': 'PyTorch code (--format pytorch)', '.txt': 'ONNX text (--format onnx-text)', '.safetensors': 'weights' };
+  const ext = extname(output).toLowerCase();
+  if (ext in misnamed) throw new UsageError(`${output}: export writes an ONNX model, not ${misnamed[ext]}: name it .onnx (or .netloom for the document with its weights)`);
   const compiled = compile(model, { opset, seed });
   // To a .netloom bundle: the document with the weights the ONNX model would have.
   if (isBundlePath(output)) await writeDocument(output, model.doc, compiled.weights);

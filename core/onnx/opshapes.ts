@@ -341,11 +341,6 @@ export function inferOnnxOp(op: string, a: Attributes, inputs: OnnxValue[], opse
     }
     case 'Size':
       return X ? [t([], 'int64', [product(X)])] : null;
-    case 'Size': {
-      if (!x) return null;
-      const count = product(X!);
-      return [t([], 'int64', [count])];
-    }
     case 'OneHot': {
       const depth = y?.value?.[0];
       if (!x || depth === undefined) return null;

@@ -208,7 +208,15 @@ export function DebugPanel({ workspace, state }: PanelProps) {
   useEffect(() => {
     setEdgeValues(session ? edgeValuesAt(session.run, session.steps, position) : new Map());
   }, [session, position]);
-  useEffect(() => () => setEdgeValues(new Map()), []);
+  // Leaving the panel clears the values written on edges and closes the debugger's session in the engine.
+  useEffect(
+    () => () => {
+      setEdgeValues(new Map());
+      void debugger_.current?.release();
+      debugger_.current = null;
+    },
+    [],
+  );
 
   const current = session?.steps[position];
   const upstreamAt = !lossNode && output.length === 1 ? output[0].id : null;

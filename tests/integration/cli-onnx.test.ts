@@ -103,5 +103,8 @@ test('bad files and mismatches are one-line errors that name both sides', () => 
   oneLineError(netloom('export', 'noweights.json', '-o', 'o.onnx'), /gone\.safetensors: no such file \(the weights file named by noweights\.json\)/);
   oneLineError(netloom('run', 'mlp.onnx', '--input', 'x.npy', '-o', 'o.npy', '--ep', 'cuda'), /cuda execution provider is not available here.*--allow-fallback/);
   oneLineError(netloom('export', '--template', 'mlp-3-4-2', '-o', 'o.onnx', '--opset', '16'), /--opset must be an integer from 17 to 21/);
+  oneLineError(netloom('export', '--template', 'mlp-3-4-2', '-o', 'o.json'), /o\.json: export writes an ONNX model, not a model document: name it \.onnx/);
+  oneLineError(netloom('export', '--template', 'mlp-3-4-2', '-o', 'o.py'), /not PyTorch code \(--format pytorch\)/);
+  assert.ok(!existsSync(at('o.json')) && !existsSync(at('o.py')), 'nothing written under the wrong name');
   assert.ok(!existsSync(at('o.onnx')), 'nothing half-written');
 });
