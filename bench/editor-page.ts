@@ -22,3 +22,17 @@ export async function openUntilDrawn(page: Page, url: string, file: string, laye
   await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
   return (Date.now() - started) / 1000;
 }
+
+/** Opens the CA2 CNN template and fills the Train panel's settings: MNIST, Adam, lr 1e-3, batch 64. */
+export async function ca2TrainingSettings(page: Page) {
+  await page.getByRole('button', { name: 'Templates' }).click();
+  await page.getByRole('button', { name: 'Template ca2-cnn' }).click();
+  await page.getByRole('status').filter({ hasText: 'Total params: 661,591' }).waitFor();
+  await page.getByRole('tab', { name: 'Train' }).click();
+  const settings = page.getByRole('form', { name: 'Training settings' });
+  await settings.getByLabel('Dataset').selectOption('mnist');
+  await settings.getByLabel('Optimizer').selectOption('adam');
+  await settings.getByLabel('Learning rate').fill('0.001');
+  await settings.getByLabel('Batch size').fill('64');
+  return settings;
+}

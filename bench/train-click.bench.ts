@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { buildRenderer } from '../scripts/build.js';
 import { serve } from '../scripts/serve.js';
+import { ca2TrainingSettings } from './editor-page.ts';
 import { report } from './measure.ts';
 
 const CLICKS = 20;
@@ -21,15 +22,7 @@ export async function benchClickDuringTraining(): Promise<void> {
   try {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     await page.goto(url);
-    await page.getByRole('button', { name: 'Templates' }).click();
-    await page.getByRole('button', { name: 'Template ca2-cnn' }).click();
-    await page.getByTestId('rf__node-relu1').waitFor();
-    await page.getByRole('tab', { name: 'Train' }).click();
-    const settings = page.getByRole('form', { name: 'Training settings' });
-    await settings.getByLabel('Dataset').selectOption('mnist');
-    await settings.getByLabel('Optimizer').selectOption('adam');
-    await settings.getByLabel('Learning rate').fill('0.001');
-    await settings.getByLabel('Batch size').fill('64');
+    const settings = await ca2TrainingSettings(page);
     await settings.getByLabel('Epochs').fill('3');
     await settings.getByRole('button', { name: 'Start' }).click();
     await page.waitForFunction(() => Number(document.querySelector('[aria-label="Training loss per step"]')?.getAttribute('data-points')) > 0, undefined, { timeout: 120_000 });

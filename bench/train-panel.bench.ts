@@ -7,6 +7,7 @@
 import type { Page } from 'playwright-core';
 import { buildRenderer } from '../scripts/build.js';
 import { chromiumMissing, openEditor, startSession, stopSession, type Session } from '../tests/e2e/browser.ts';
+import { ca2TrainingSettings } from './editor-page.ts';
 import { report } from './measure.ts';
 
 /** Milliseconds from the click on Start to the first point of the loss chart, measured on the page; then stops the run. */
@@ -36,15 +37,7 @@ export async function startToFirstPoint(page: Page): Promise<number> {
 /** A fresh editor page with the CA2 CNN template open and the Train panel's settings filled in. */
 export async function trainPanel(session: Session, errors: string[]): Promise<Page> {
   const page = await openEditor(session, errors);
-  await page.getByRole('button', { name: 'Templates' }).click();
-  await page.getByRole('button', { name: 'Template ca2-cnn' }).click();
-  await page.getByRole('status').filter({ hasText: 'Total params: 661,591' }).waitFor();
-  await page.getByRole('tab', { name: 'Train' }).click();
-  const settings = page.getByRole('form', { name: 'Training settings' });
-  await settings.getByLabel('Dataset').selectOption('mnist');
-  await settings.getByLabel('Optimizer').selectOption('adam');
-  await settings.getByLabel('Learning rate').fill('0.001');
-  await settings.getByLabel('Batch size').fill('64');
+  await ca2TrainingSettings(page);
   return page;
 }
 
