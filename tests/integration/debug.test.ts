@@ -320,6 +320,31 @@ describe('per-layer gradient check on the templates', () => {
     await debug.release();
   });
 
+  test('a tie shared by overlapping max-pool windows is counted, not judged; distinct values are all judged', async () => {
+    // 3×3 windows at stride 2 over 5×5 zeros (ReLU's zeros in AlexNet-2012): every value ties, and a
+    // value in two windows has one-sided slopes 0 and g₁ + g₂, while the rule's tie-break routes g₁.
+    const model = doc('pool', [input('x', [1, 5, 5]), layer('pool', 'MaxPool2d', { kernelSize: 3, stride: 2 })], [['x', 'pool']]);
+    const debug = await Debugger.open(engine, model);
+    const upstream = floats([1, 1, 2, 2], [1, -2, 3, -4]);
+    const tied = await checkGradients(engine, await debug.run({ inputs: { x: floats([1, 1, 5, 5], new Array(25).fill(0)) }, upstream }));
+    assert.ok(tied[0].pass && /not judged/.test(tied[0].note ?? ''), JSON.stringify(tied[0]));
+    // Distinct values: no ties, every probe judged.
+    const distinct = await checkGradients(
+      engine,
+      await debug.run({
+        inputs: {
+          x: floats(
+            [1, 1, 5, 5],
+            Array.from({ length: 25 }, (_, i) => Math.sin(3 * i + 1)),
+          ),
+        },
+        upstream,
+      }),
+    );
+    assert.ok(distinct[0].pass && distinct[0].checked > 0 && !/not judged/.test(distinct[0].note ?? ''), JSON.stringify(distinct[0]));
+    await debug.release();
+  });
+
   // The templates that check in seconds, as npm run check:gradients checks them (sequences of 5, batch 2).
   for (const id of ['mlp-3-4-2', 'autoencoder', 'lenet5', 'conv-example', 'ca2-cnn', 'char-lstm', 'llama-block', 'attention-from-scratch', 'char-gpt', 'image-captioning']) {
     test(id, async () => {
