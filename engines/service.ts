@@ -3,8 +3,9 @@
  * onnxruntime-web) and the desktop's utility process (electron/engine-host.ts, on onnxruntime-node) each
  * run one over their own Engine. It answers the messages of web/protocol.ts: the providers with why each
  * cannot run, one run of a model, training with the trainer of core/train (events streamed back a chunk
- * at a time; pause, resume and stop; a run prepared while its settings are filled in), and sessions kept open between runs, whose carried tensors stay
- * in the engine (the debugger's and generation's Engine on the page).
+ * at a time; pause, resume and stop; a run prepared while its settings are filled in), and sessions kept
+ * open between runs, whose carried tensors stay in the engine (the debugger's and generation's Engine on
+ * the page).
  */
 import { GradientError } from '../core/autodiff/rules.ts';
 import { CompileError } from '../core/convert/compile.ts';

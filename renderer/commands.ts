@@ -14,6 +14,7 @@ import { arrange, setAllCollapsed } from './canvas/arrange.ts';
 import { encodeBundle } from '../core/graph/bundle.ts';
 import { CLIPBOARD_FORMAT, emptyDocument, type ClipboardContent } from './state/store.ts';
 import { showPanel } from './shell/DockTabs.tsx';
+import { baseName } from './opening.ts';
 import { isBundleName } from './platform/platform.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -53,7 +54,7 @@ async function save(w: Workspace, as: boolean): Promise<void> {
   await w.platform.clearRecovery();
   // A .json document holds no weights: say so rather than let trained or imported ones seem saved.
   if (!isBundleName(name) && (w.weights.current?.size ?? 0) > 0 && !w.store.get().doc.weights)
-    w.say(`${name.replace(/^.*[\\/]/, '')} holds the model without its weights: save as .netloom (or Export ONNX) to keep them`);
+    w.say(`${baseName(name)} holds the model without its weights: save as .netloom (or Export ONNX) to keep them`);
 }
 
 export function commandHandlers(w: Workspace): Record<CommandId, CommandHandler> {

@@ -22,7 +22,8 @@ export interface OpenedModel {
 /** A problem with the files, in one line that names the file. */
 export class OpenError extends Error {}
 
-const baseName = (path: string) => path.replace(/^.*[\\/]/, '');
+/** A file's name without its folders (the desktop gives paths, the browser names). */
+export const baseName = (path: string) => path.replace(/^.*[\\/]/, '');
 const extension = (name: string) => /\.[^.]*$/.exec(name.toLowerCase())?.[0] ?? '';
 const MODEL_EXTENSIONS = ['.json', '.netloom', '.onnx'];
 

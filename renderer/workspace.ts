@@ -15,7 +15,7 @@ import type { FlowNode } from './canvas/LayerNode.tsx';
 import type { FlowEdge } from './canvas/ShapeEdge.tsx';
 import type { OpenedFile, Platform } from './platform/platform.ts';
 import type { EditorStore } from './state/store.ts';
-import { openModelFiles, OpenError, readWeights } from './opening.ts';
+import { baseName, openModelFiles, OpenError, readWeights } from './opening.ts';
 
 /** Things only the shell can do (dialogs and layout), handed to the workspace by the App. */
 export interface ShellActions {
@@ -110,7 +110,7 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
         if (!weightsFile) return say(`${files.map((f) => f.name).join(', ')}: not a model (open a .json, .netloom or .onnx file)`);
         if (!store.setWeights(readWeights(weightsFile))) return;
         setMissingWeights(undefined);
-        say(`Weights from ${weightsFile.name.replace(/^.*[\\/]/, '')}`);
+        say(`Weights from ${baseName(weightsFile.name)}`);
       } catch (e) {
         if (e instanceof OpenError) return say(e.message);
         throw e;
