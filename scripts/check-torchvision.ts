@@ -1,0 +1,255 @@
+/**
+ * npm run check:torchvision [--models a,b] [--max-params N] — every classification model of torchvision
+ * (0.14, Debian's python3-torchvision), exported by torch in both styles, imports into Netloom, counts what
+ * PyTorch counts, re-exports to the same function and trains like torch. Per model, in a process of its
+ * own (scripts/torchvision_reference.py is torch's side):
+ *  - export (opset 17): PRESERVE without constant folding (BatchNorm kept), and torch's default eval
+ *    export (BatchNorm folded into the convolutions);
+ *  - each file imports without errors and counts exactly torch's parameters for it (for the folded file:
+ *    those of torch.fx's conv/BatchNorm fusion of the model);
+ *  - each re-export gives the original file's outputs on ONNX Runtime for the same batch (1e-4, relative to
+ *    the largest output);
+ *  - one SGD step (cross-entropy, batch 2, lr 0.01, BatchNorm in training mode, Dropout p = 0) of the
+ *    PRESERVE import, Netloom's step graph on ONNX Runtime against torch's train() step from the same
+ *    weights: every parameter after it within 1e-4 of torch's, relative to the tensor's largest value, or
+ *    no further from torch's float64 step than torch's float32 step is (an ill-conditioned model).
+ * Prints one line per model and a summary; exits 1 if any model fails. Models over --max-params
+ * (default 150 M: regnet_y_128gf, vit_h_14 and the vit_l's) are skipped, saying so: torch's float32 and
+ * float64 copies and Netloom's step graph hold them several times, more than this machine's memory.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { inferShapes } from '../core/index.ts';
+import { compileModel } from '../core/convert/compile.ts';
+import { importOnnx } from '../core/convert/import.ts';
+import { encodeNpy, parseNpy } from '../core/data/npy.ts';
+import { decodeModel, encodeModelBytes } from '../core/onnx/proto.ts';
+import { optimizerConfig } from '../core/train/optimizers.ts';
+import { buildTrainingGraph, initialCarried, nextName } from '../core/train/step.ts';
+import { PYTHON, pythonTorchMissing } from './check-pytorch.ts';
+
+const HELPER = fileURLToPath(new URL('torchvision_reference.py', import.meta.url));
+const TOLERANCE = 1e-4;
+const LR = 0.01;
+const DEFAULT_MAX_PARAMS = 150_000_000;
+/** One model may take this long (the largest convolutional ones on a busy 2-core machine). */
+const MODEL_TIMEOUT_MS = 40 * 60_000;
+
+interface StyleResult {
+  /** Netloom's count and torch's for the file (null: torch's cannot be computed, see `error`). */
+  params: number | null;
+  torchParams: number | null;
+  /** The largest |re-exported − original| output on ONNX Runtime, relative to the largest |original|. */
+  difference: number | null;
+  error?: string;
+}
+
+interface StepResult {
+  /** Parameters after the step: Netloom against float32 torch, and float32 torch against float64 torch. */
+  param: number;
+  torchParam: number;
+  /** The updates (after − before), relative to the model's largest update, on the same two pairs. */
+  update: number;
+  torchUpdate: number;
+  worst: string;
+  untrained: string[];
+}
+
+export interface ModelResult {
+  name: string;
+  preserve?: StyleResult;
+  eval?: StyleResult;
+  step?: StepResult;
+  stepError?: string;
+  error?: string;
+  seconds: number;
+  /** Peak resident memory of Netloom's process and of torch's, in MB. */
+  rssMB: number;
+  torchRssMB: number;
+}
+
+function python(args: string[]): { ok: true; json: Record<string, unknown> } | { ok: false; error: string } {
+  const run = spawnSync(PYTHON, [HELPER, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (run.status !== 0) return { ok: false, error: (run.stderr || run.error?.message || `exit ${run.status}`).trim().split('\n').pop()! };
+  return { ok: true, json: JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, unknown> };
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+/** Imports one exported file, counts it and compares its re-export with it on ONNX Runtime. */
+async function checkStyle(file: string, name: string, torchParams: number | null, x: ort.Tensor): Promise<StyleResult> {
+  const bytes = readFileSync(file);
+  const { doc, weights } = importOnnx(decodeModel(bytes), name);
+  const inference = inferShapes(doc);
+  const errors = inference.diagnostics().filter((d) => d.severity === 'error');
+  const params = errors.length ? null : inference.getTotals().totalParams;
+  if (errors.length) return { params, torchParams, difference: null, error: `${errors.length} shape errors, first ${errors[0].nodeId}: ${errors[0].message}` };
+  const compiled = compileModel(doc, { weights });
+  const [original, again] = [await ort.InferenceSession.create(bytes), await ort.InferenceSession.create(encodeModelBytes(compiled.model))];
+  try {
+    const want = (await original.run({ x })).y.data as Float32Array;
+    const got = (await again.run({ [compiled.inputs[0].name]: x }))[compiled.outputs[0].name].data as Float32Array;
+    let [scale, worst] = [1e-12, 0];
+    for (let i = 0; i < want.length; i++) [scale, worst] = [Math.max(scale, Math.abs(want[i])), Math.max(worst, Math.abs(want[i] - got[i]))];
+    return { params, torchParams, difference: got.length === want.length ? worst / scale : Infinity };
+  } finally {
+    await original.release();
+    await again.release();
+  }
+}
+
+/** One SGD step of the imported PRESERVE file in Netloom; writes each parameter before and after it for torch's side. */
+async function netloomStep(file: string, name: string, x: ort.Tensor, target: ort.Tensor, out: string): Promise<void> {
+  const { doc, weights } = importOnnx(decodeModel(readFileSync(file)), name);
+  const graph = buildTrainingGraph(doc, { optimizer: optimizerConfig('sgd', { lr: LR }), loss: 'cross-entropy', weights });
+  const session = await ort.InferenceSession.create(encodeModelBytes(graph.step));
+  const feed: Record<string, ort.Tensor> = {
+    [graph.inputs[0].name]: x,
+    [graph.target.name]: target,
+    lr: new ort.Tensor('float32', new Float32Array([LR]), []),
+    step: new ort.Tensor('float32', new Float32Array([1]), []),
+  };
+  for (const [key, { shape, data }] of initialCarried(graph)) feed[key] = new ort.Tensor('float32', data, shape);
+  const result = await session.run(feed);
+  await session.release();
+  mkdirSync(out);
+  graph.params.forEach((p, i) => {
+    const before = graph.weights.get(p.key)!.data;
+    writeFileSync(join(out, `${i}.before.npy`), encodeNpy({ dtype: 'float32', dims: p.shape, data: before }));
+    writeFileSync(join(out, `${i}.after.npy`), encodeNpy({ dtype: 'float32', dims: p.shape, data: result[nextName(p.key)].data as Float32Array }));
+  });
+  writeFileSync(join(out, 'keys.json'), JSON.stringify(graph.params.map((p) => p.key)));
+}
+
+/** Everything for one model, in this process (the parent runs each model in a child of its own). */
+async function checkModel(name: string): Promise<ModelResult> {
+  const started = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), `netloom-torchvision-${name}-`));
+  const result: ModelResult = { name, seconds: 0, rssMB: 0, torchRssMB: 0 };
+  try {
+    const exported = python(['export', name, dir]);
+    if (!exported.ok) return { ...result, error: `torch export: ${exported.error}` };
+    const torch = exported.json as { params: number; fused: number | null; fusedError?: string; rssMB: number };
+    result.torchRssMB = torch.rssMB;
+    const xn = parseNpy(new Uint8Array(readFileSync(join(dir, 'x.npy'))));
+    const x = new ort.Tensor('float32', xn.data as Float32Array, xn.dims);
+    const tn = parseNpy(new Uint8Array(readFileSync(join(dir, 'target.npy'))));
+    const target = new ort.Tensor('int64', tn.data as BigInt64Array, tn.dims);
+    for (const [style, torchParams] of [
+      ['preserve', torch.params],
+      ['eval', torch.fused],
+    ] as const) {
+      try {
+        result[style] = await checkStyle(join(dir, `${style}.onnx`), name, torchParams, x);
+        if (torchParams === null) result[style]!.error ??= `torch's count for the folded file: ${torch.fusedError}`;
+      } catch (e) {
+        result[style] = { params: null, torchParams, difference: null, error: message(e) };
+      }
+    }
+    try {
+      await netloomStep(join(dir, 'preserve.onnx'), name, x, target, join(dir, 'netloom'));
+      const compared = python(['compare', name, dir]);
+      if (compared.ok) {
+        result.step = compared.json as unknown as StepResult;
+        result.torchRssMB = Math.max(result.torchRssMB, compared.json.rssMB as number);
+      } else result.stepError = `torch comparison: ${compared.error}`;
+    } catch (e) {
+      result.stepError = message(e);
+    }
+  } catch (e) {
+    result.error = message(e);
+  } finally {
+    if (process.env.KEEP) console.error(dir);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+  return { ...result, seconds: (performance.now() - started) / 1000, rssMB: process.resourceUsage().maxRSS / 1024 };
+}
+
+const styleOk = (s?: StyleResult) => !!s && !s.error && s.params === s.torchParams && s.difference !== null && s.difference <= TOLERANCE;
+/** Within 1e-4 of torch's float32 step, or no further from it than torch's own float32 step is from its float64 one. */
+const stepOk = (s?: StepResult) => !!s && s.untrained.length === 0 && (s.param <= TOLERANCE || s.param <= s.torchParam);
+export const modelOk = (r: ModelResult) => !r.error && styleOk(r.preserve) && styleOk(r.eval) && stepOk(r.step);
+
+const count = (n: number | null | undefined) => (n === null || n === undefined ? '—' : n.toLocaleString('en-US'));
+const figure = (n: number | null | undefined) => (n === null || n === undefined ? '—' : n.toExponential(1));
+
+function formatStyle(label: string, s?: StyleResult): string {
+  if (!s) return `${label} —`;
+  const counts = s.params === s.torchParams ? count(s.params) : `${count(s.params)} (torch ${count(s.torchParams)})`;
+  return `${label} ${counts}, re-export ${figure(s.difference)}`;
+}
+
+export function formatResult(r: ModelResult): string {
+  const parts = [formatStyle('preserve', r.preserve), formatStyle('eval', r.eval)];
+  if (r.step) parts.push(`step ${figure(r.step.param)} (torch f32/f64 ${figure(r.step.torchParam)}; update ${figure(r.step.update)}, torch ${figure(r.step.torchUpdate)})`);
+  else parts.push('step —');
+  parts.push(`${r.seconds.toFixed(0)} s`, `peak RSS ${r.rssMB.toFixed(0)} MB (torch ${r.torchRssMB.toFixed(0)} MB)`);
+  const problems = [r.error, r.preserve?.error && `preserve: ${r.preserve.error}`, r.eval?.error && `eval: ${r.eval.error}`, r.stepError && `step: ${r.stepError}`];
+  if (r.step?.untrained.length) problems.push(`untrained: ${r.step.untrained.slice(0, 3).join(', ')}`);
+  if (r.step && !stepOk(r.step)) problems.push(`worst ${r.step.worst}`);
+  const why = problems.filter(Boolean).join('; ');
+  return `${modelOk(r) ? 'ok  ' : 'FAIL'} ${r.name.padEnd(20)} ${parts.join(' | ')}${why ? ` — ${why}` : ''}`;
+}
+
+function option(args: string[], flag: string): string | undefined {
+  const at = args.indexOf(flag);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+async function main(args: string[]): Promise<number> {
+  if (args[0] === '--one') {
+    console.log(JSON.stringify(await checkModel(args[1])));
+    return 0;
+  }
+  const missing = pythonTorchMissing();
+  if (missing) {
+    console.error(`check:torchvision: ${missing}`);
+    return 2;
+  }
+  const listed = python(['list']);
+  if (!listed.ok) {
+    console.error(`check:torchvision: cannot list torchvision's models: ${listed.error}`);
+    return 2;
+  }
+  const all = listed.json as Record<string, number>;
+  const picked = option(args, '--models')?.split(',') ?? Object.keys(all);
+  const unknown = picked.filter((n) => !(n in all));
+  if (unknown.length) {
+    console.error(`check:torchvision: no classification model ${unknown.join(', ')} in torchvision (see --models)`);
+    return 2;
+  }
+  const maxParams = Number(option(args, '--max-params') ?? DEFAULT_MAX_PARAMS);
+  const results: ModelResult[] = [];
+  const skipped: string[] = [];
+  for (const name of picked.sort((a, b) => all[a] - all[b])) {
+    if (all[name] > maxParams) {
+      skipped.push(name);
+      console.log(`skip ${name.padEnd(20)} ${count(all[name])} parameters: over --max-params ${count(maxParams)}`);
+      continue;
+    }
+    const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--one', name], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: MODEL_TIMEOUT_MS });
+    const line = child.stdout?.trim().split('\n').pop();
+    let r: ModelResult;
+    try {
+      r = JSON.parse(line ?? '') as ModelResult;
+    } catch {
+      const why = child.error ? message(child.error) : child.signal ? `killed by ${child.signal}` : (child.stderr ?? '').trim().split('\n').pop();
+      r = { name, error: `the check's process failed: ${why}`, seconds: NaN, rssMB: NaN, torchRssMB: NaN };
+    }
+    results.push(r);
+    console.log(formatResult(r));
+  }
+  const failed = results.filter((r) => !modelOk(r));
+  console.log(
+    `check:torchvision: ${results.length - failed.length} of ${results.length} models pass` +
+      (failed.length ? `; failing: ${failed.map((r) => r.name).join(', ')}` : '') +
+      (skipped.length ? `; not run (over ${count(maxParams)} parameters): ${skipped.join(', ')}` : ''),
+  );
+  return failed.length ? 1 : 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main(process.argv.slice(2));
