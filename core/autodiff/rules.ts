@@ -480,8 +480,10 @@ export const RULES: Record<string, GradientRule> = {
     const indices = rowMajor ? node.output[1] : b.node('MaxPool', [x], attrs as Record<string, number | number[]>, 2)[1];
     const kernel = attrInts(node, 'kernel_shape')!;
     const { strides, dilations, pads } = windowAttributes(node, kernel.length);
-    // Windows that do not overlap send each position at most one gradient: MaxUnpool places them.
-    if (kernel.every((k, i) => dilations[i] === 1 && k <= strides[i])) return [b.op('MaxUnpool', [g, indices, b.op('Shape', [x])], { kernel_shape: kernel, strides, pads })];
+    // Windows that do not overlap send each position at most one gradient: MaxUnpool places them. Not with
+    // ceil_mode: its last window may end past the input, and MaxUnpool refuses an output smaller than that.
+    const ceil = attrInt(node, 'ceil_mode', 0) === 1;
+    if (!ceil && kernel.every((k, i) => dilations[i] === 1 && k <= strides[i])) return [b.op('MaxUnpool', [g, indices, b.op('Shape', [x])], { kernel_shape: kernel, strides, pads })];
     // Overlapping windows can pick the same position: the gradients there add up.
     const flat = zerosLike(b, b.reshape(x, [-1]));
     const scattered = b.op('ScatterElements', [flat, b.reshape(indices, [-1]), b.reshape(g, [-1])], { axis: 0, reduction: 'add' });

@@ -183,8 +183,10 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, num
   ['GatherElements', { x: { shape: [3, 4] } }, (b) => b.op('GatherElements', ['x', b.addInitializer(int64Tensor('idx', [3, 1], [2, 0, 3]))], { axis: 1 })],
   ['ReduceMax', { x: { shape: [2, 3, 4], kind: 'distinct' } }, (b) => b.reduce('ReduceMax', 'x', [2], false)],
   ['MaxPool', { x: { shape: [1, 2, 5, 5], kind: 'distinct' } }, (b) => b.op('MaxPool', ['x'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })],
-  // Disjoint windows take MaxUnpool: padded on one side with a partial last window, gaps between windows, column-major indices.
+  // Disjoint windows take MaxUnpool: gaps between windows, column-major indices; with ceil_mode, a partial last window.
   ['MaxPool (disjoint, padded, ceil)', { x: { shape: [2, 2, 6, 6], kind: 'distinct' } }, (b) => b.op('MaxPool', ['x'], { kernel_shape: [2, 2], strides: [2, 2], pads: [1, 0, 1, 0], ceil_mode: 1 })],
+  // GoogLeNet's: the last window of 7 ends past the input (MaxUnpool would need an 8×8 output).
+  ['MaxPool (ceil, last window past the edge)', { x: { shape: [2, 3, 7, 7], kind: 'distinct' } }, (b) => b.op('MaxPool', ['x'], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 })],
   ['MaxPool (gaps between windows)', { x: { shape: [1, 2, 7, 7], kind: 'distinct' } }, (b) => b.op('MaxPool', ['x'], { kernel_shape: [2, 2], strides: [3, 3] })],
   ['MaxPool (column-major indices, 1-D)', { x: { shape: [2, 3, 8], kind: 'distinct' } }, (b) => b.op('MaxPool', ['x'], { kernel_shape: [2], strides: [2], storage_order: 1 })],
   ['GlobalAveragePool', { x: { shape: [2, 2, 3, 3] } }, (b) => b.op('GlobalAveragePool', ['x'])],
