@@ -105,15 +105,23 @@ def conv_bn_fused_count(model, x):
         pass
     made_by = {}
     folded = []
-    hooks = [m.register_forward_hook(lambda m, i, o: made_by.__setitem__(id(o), m)) for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
-    hooks += [m.register_forward_pre_hook(lambda m, i: folded.append((made_by[id(i[0])], m)) if id(i[0]) in made_by else None)
+    # Each output is kept (not only its id, which Python reuses once a tensor is freed). The export folds a
+    # BatchNorm only into a convolution whose output nothing else reads (MaxViT's stem also feeds a shortcut).
+    readers = {}
+    hooks = [m.register_forward_hook(lambda m, i, o: made_by.__setitem__(id(o), (m, o))) for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    hooks += [m.register_forward_pre_hook(lambda m, i: folded.append((made_by[id(i[0])][0], m, i[0])) if made_by.get(id(i[0]), (None, None))[1] is i[0] else None)
               for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    def read(module, inputs):
+        for t in inputs:
+            if made_by.get(id(t), (None, None))[1] is t:
+                readers[id(t)] = readers.get(id(t), 0) + 1
+    hooks += [m.register_forward_pre_hook(read) for m in model.modules() if not list(m.children())]
     with torch.no_grad():
         model(x)
     for h in hooks:
         h.remove()
     total = sum(p.numel() for p in model.parameters())
-    for conv, bn in folded:
+    for conv, bn, _ in (f for f in folded if readers[id(f[2])] == 1):
         total -= bn.weight.numel() + bn.bias.numel() - (0 if conv.bias is not None else conv.out_channels)
     return total
 
