@@ -42,7 +42,8 @@ from torchvision.ops import StochasticDepth
 BATCH = 2
 LR = 0.01
 SIZES = {'inception_v3': 299}  # the smallest size each model takes, where 112 is too small
-for prefix in ('vit_', 'swin_', 'maxvit_'):
+# ViTs and MaxViT take only 224; AlexNet's and VGG's adaptive pools (6×6, 7×7) export only where they divide the size.
+for prefix in ('vit_', 'swin_', 'maxvit_', 'alexnet', 'vgg'):
     SIZES[prefix] = 224
 
 
