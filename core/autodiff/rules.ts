@@ -8,6 +8,7 @@ import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { NodeProto } from '../onnx/proto.ts';
 import type { TensorType } from '../graph/dim.ts';
 import { batchNormGrad } from './batchnorm.ts';
+import { maxPoolGradByComparison } from './maxpool.ts';
 import { UnrollError, unrollRecurrent } from './recurrent.ts';
 
 export interface GradContext {
@@ -18,6 +19,8 @@ export interface GradContext {
   /** Which inputs need a gradient. */
   needs: boolean[];
   typeOf(value: string): TensorType | undefined;
+  /** The engine's MaxPool never writes its Indices output (see BackwardOptions). */
+  maxPoolWithoutIndices?: boolean;
   /** Gradients of `wrt` through `nodes` (already emitted), given the gradients of some of their values. */
   differentiate(nodes: NodeProto[], seeds: Map<string, string>, wrt: string[]): Map<string, string>;
 }
@@ -469,9 +472,19 @@ export const RULES: Record<string, GradientRule> = {
     const winners = b.op('Cast', [b.op('Equal', [node.input[0], keptMax])], { to: 1 });
     return [b.op('Mul', [spread!, winners]), null];
   },
-  MaxPool: ({ b, node, grads: [g] }) => {
+  MaxPool: (ctx) => {
+    const {
+      b,
+      node,
+      grads: [g],
+    } = ctx;
     if (!g) return [null];
     const x = node.input[0];
+    if (ctx.maxPoolWithoutIndices) {
+      const kernel = attrInts(node, 'kernel_shape')!;
+      const window = { kernel, ...windowAttributes(node, kernel.length) };
+      return [maxPoolGradByComparison(b, x, node.output[0], g, window, staticDims(ctx, x, 'input size'), staticDims(ctx, node.output[0], 'output size'))];
+    }
     // The forward pool gives its Indices too, rather than the pool being run again for them (a training
     // graph's forward nodes are its own); column-major ones (storage_order 1) are recomputed row-major.
     const rowMajor = attrInt(node, 'storage_order', 0) === 0;

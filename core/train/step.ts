@@ -58,6 +58,8 @@ export interface TrainingGraphOptions {
    * instead of from a loss. The gradient is fed as the target input "upstream"; the loss is Σ upstream·y.
    */
   upstream?: string;
+  /** The engine's MaxPool never writes its Indices output: see BackwardOptions (core/autodiff/backward.ts). */
+  maxPoolWithoutIndices?: boolean;
   /** Debugging: return every value's gradient and each gradient a node sends to an input (see `trace`). */
   trace?: boolean;
 }
@@ -243,7 +245,16 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const contributions: StepTrace['contributions'] = [];
   const onContribution = options.trace ? (value: string, node: NodeProto, gradient: string) => void contributions.push({ value, node: node.name!, gradient }) : undefined;
   const origins = new Map<string, string>();
-  const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: [...params.map((p) => p.key), ...traced], types, everyValue: options.trace, onContribution, origins });
+  const grads = buildBackward(b, {
+    nodes: forward,
+    loss: objective,
+    wrt: [...params.map((p) => p.key), ...traced],
+    types,
+    everyValue: options.trace,
+    onContribution,
+    origins,
+    maxPoolWithoutIndices: options.maxPoolWithoutIndices,
+  });
   batchNormsAsInference(b, (v) => types.get(v));
   // Parameters the loss never reaches stay constants of the graph.
   const trained = params.filter((p) => grads.has(p.key));
