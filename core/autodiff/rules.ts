@@ -590,7 +590,9 @@ function flippedKernel(b: OnnxBuilder, w: string, ws: number[], group: number): 
       ...kernel,
     ]);
   if (kernel.every((k) => k === 1)) return swapped;
-  return b.op('Slice', [swapped, b.ints(kernel.map(() => -1)), b.ints(kernel.map((k) => -k - 1)), b.ints(spatial), b.ints(kernel.map(() => -1))]);
+  // Reversed by gathering, not by a Slice with step −1: ONNX Runtime Web's WebGPU Slice (1.30) clamps a
+  // negative step's end to 0 and so drops the first element.
+  return kernel.reduce((flipped, k, i) => (k === 1 ? flipped : b.op('Gather', [flipped, b.ints(Array.from({ length: k }, (_, j) => k - 1 - j))], { axis: spatial[i] })), swapped);
 }
 
 /**
