@@ -16,7 +16,7 @@ const service = new EngineService(
     builtInData,
     // ONNX Runtime Web's WebGPU MaxPool (1.30) never writes its Indices output, which MaxPool's usual
     // gradient reads: the step finds each window's maximum by comparison there (core/autodiff/maxpool.ts).
-    stepOptions: (provider) => ({ maxPoolWithoutIndices: provider === 'webgpu' }),
+    stepOptions: (provider) => (provider === 'webgpu' ? { maxPoolWithoutIndices: true } : {}),
   },
   (message, transfer) => self.postMessage(message, { transfer }),
 );

@@ -140,8 +140,10 @@ interface TrainedInBrowser {
 const trainInPage = (page: Page, spec: PlainTrainSpec): Promise<TrainedInBrowser> =>
   page.evaluate((json) => (window as unknown as { harness: { train(s: unknown): Promise<TrainedInBrowser> } }).harness.train(JSON.parse(json)), JSON.stringify(spec));
 
-async function harnessPage(s: Session): Promise<Page> {
+/** The page, and the names of the ONNX Runtime WebAssembly files it (and its workers) fetched. */
+async function harnessPage(s: Session, fetchedWasm: string[]): Promise<Page> {
   const page = await s.browser.newPage();
+  page.on('request', (r) => void (r.url().endsWith('.wasm') && fetchedWasm.push(r.url().split('/').pop()!)));
   await page.goto(s.url);
   await page.waitForFunction(() => document.body.dataset.ready === 'true');
   return page;
@@ -161,9 +163,10 @@ describe('the browser engine', { skip: chromiumMissing }, () => {
     describe(`on ${provider}`, () => {
       let session: Session;
       let page: Page;
+      const fetchedWasm: string[] = [];
       before(async () => {
         session = await startHarness(provider === 'webgpu');
-        page = await harnessPage(session);
+        page = await harnessPage(session, fetchedWasm);
       });
       after(() => stopSession(session));
 
@@ -249,6 +252,12 @@ describe('the browser engine', { skip: chromiumMissing }, () => {
           assert.equal(r.stopped, null);
           assert.ok(r.epochs[0].valAccuracy > 0.8, `validation accuracy ${r.epochs[0].valAccuracy}`);
         });
+
+      // Last, after every run above: WebAssembly runs on the plain build; WebGPU's JSEP build (twice its size) is loaded for WebGPU only.
+      test(`fetches ${provider === 'wasm' ? 'only the plain WebAssembly build' : "the JSEP build for WebGPU, and the plain one for wasm's probe"}`, () => {
+        const builds = fetchedWasm.map((name) => (name.includes('.jsep') ? 'jsep' : 'plain'));
+        assert.deepEqual([...new Set(builds)].sort(), provider === 'wasm' ? ['plain'] : ['jsep', 'plain'], fetchedWasm.join(', '));
+      });
     });
   }
 });
