@@ -602,7 +602,9 @@ function convWeightGrad(b: OnnxBuilder, x: string, g: string, c: ConvGeometry): 
   const input =
     c.group === 1
       ? b.op('Transpose', [x], swapFirstTwo)
-      : b.reshape(b.op('Transpose', [b.reshape(x, [0, c.group, c.inPerGroup, ...c.inSize])], { perm: [2, 1, 0, ...spatial.map((a) => a + 1)] }), [c.inPerGroup, -1, ...c.inSize]);
+      : c.inPerGroup === 1
+        ? b.reshape(b.op('Transpose', [x], swapFirstTwo), [1, -1, ...c.inSize])
+        : b.reshape(b.op('Transpose', [b.reshape(x, [0, c.group, c.inPerGroup, ...c.inSize])], { perm: [2, 1, 0, ...spatial.map((a) => a + 1)] }), [c.inPerGroup, -1, ...c.inSize]);
   const product = b.op('Conv', [input, b.op('Transpose', [g], swapFirstTwo)], { strides: c.dilations, dilations: c.strides, pads: c.pads, group: c.group });
   // The product's extent is at least the kernel's; crop only where the window overhangs.
   const extent = c.inSize.map((size, i) => Math.floor((size + c.pads[i] + c.pads[i + c.rank] - c.strides[i] * (c.outSize[i] - 1) - 1) / c.dilations[i]) + 1);
@@ -673,15 +675,12 @@ const IMPORTED_OP_RULES: Record<string, GradientRule> = {
     const slope = b.op('Where', [b.op('Less', [x, b.floats([-3])]), b.floats([0]), b.op('Where', [b.op('LessOrEqual', [x, b.floats([3])]), middle, b.floats([1])])]);
     return [b.op('Mul', [g, slope])];
   },
-  // The gradient passes where min ≤ x ≤ max (PyTorch's clamp_backward); the bounds are settings.
+  // The gradient passes where min ≤ x ≤ max (PyTorch's clamp_backward), which is where Clip left x as
+  // it was (and not where x is NaN); the bounds are settings.
   Clip: ({ b, node, grads: [g] }) => {
     if (!g) return [null, null, null];
-    const x = node.input[0];
-    const [low, high] = b.opset >= 11 ? [node.input[1], node.input[2]] : [attr(node, 'min') ? b.floats([attr(node, 'min')!.f!]) : '', attr(node, 'max') ? b.floats([attr(node, 'max')!.f!]) : ''];
-    let pass: string | null = null;
-    if (low) pass = b.op('GreaterOrEqual', [x, low]);
-    if (high) pass = pass ? b.op('And', [pass, b.op('LessOrEqual', [x, high])]) : b.op('LessOrEqual', [x, high]);
-    return [pass ? b.op('Where', [pass, g, b.floats([0])]) : g, null, null];
+    const bounded = b.opset >= 11 ? !!(node.input[1] || node.input[2]) : !!(attr(node, 'min') || attr(node, 'max'));
+    return [bounded ? b.op('Where', [b.op('Equal', [node.input[0], node.output[0]]), g, b.floats([0])]) : g, null, null];
   },
   // Constant padding: the gradient is the padded gradient cut back to the input.
   Pad: (ctx) => {
