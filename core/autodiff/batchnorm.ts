@@ -1,7 +1,7 @@
 /**
  * BatchNormalization in training graphs. Its gradient, in the classic two-reduction form with every
- * per-channel term on C-sized tensors: full-size work is the two sums Σg and Σg·(x − μ), γ/σ·g, and
- * one per-channel affine map of x̂ = (x − μ)/σ; training mode (the batch's statistics, which depend on x) and inference
+ * per-channel term on C-sized tensors: full-size work is the two sums Σg and Σg·(x − μ), one
+ * per-channel affine map of x̂ = (x − μ)/σ, and dx's subtraction and scaling; training mode (the batch's statistics, which depend on x) and inference
  * mode (given statistics) share it. And the form a training graph runs it in (`batchNormsAsInference`).
  * The gradient writes the centred input and the element count exactly as the forward pass's
  * statistics do, so that the step graph computes each once (mergeDuplicateNodes).
@@ -31,30 +31,30 @@ export function batchNormGrad({ b, node, grads: [g], needs }: GradContext, rank:
   const mean = !training ? inputMean : statsGiven ? node.output[1] : b.reduce('ReduceMean', x, axes, false);
   const centred = centre(b, x, mean, rank);
   const variance = !training ? inputVar : statsGiven ? node.output[2] : b.reduce('ReduceMean', b.op('Mul', [centred, centred]), axes, false);
-  const invStd = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [variance, b.floats([eps])])])]); // 1/σ, as PyTorch computes it
+  const std = b.op('Sqrt', [b.op('Add', [variance, b.floats([eps])])]); // σ
   const sumG = needs[0] || needs[2] || needs[3] ? sum(g) : null;
   // Σg·x̂ with x̂ = (x − μ)/σ: the scale's gradient, and (times γ/σ²) the variance's share.
-  const sumGNormalised = needs[1] || needs[4] || (training && needs[0]) ? b.op('Mul', [sum(b.op('Mul', [g, centred])), invStd]) : null;
-  const gain = b.op('Mul', [scale, invStd]); // γ/σ: dy/dx with the statistics held fixed
+  const sumGNormalised = needs[1] || needs[4] || (training && needs[0]) ? b.op('Div', [sum(b.op('Mul', [g, centred])), std]) : null;
+  const gain = b.op('Div', [scale, std]); // γ/σ: dy/dx with the statistics held fixed
 
   let dx: string | null = null;
   if (needs[0]) {
-    dx = b.op('Mul', [g, b.reshape(gain, [-1, ...new Array(rank - 2).fill(1)])]);
+    let through = g;
     if (training) {
-      // dx = (γ/σ)·g − (γ/σN)·(x̂·Σg·x̂ + Σg): the second term is the statistics' share, a per-channel
+      // dx = (γ/σ)·(g − (x̂·Σg·x̂ + Σg)/N): the subtracted term is the statistics' share, a per-channel
       // affine map of x̂, which is what an inference-mode BatchNormalization with the batch's statistics
       // computes in one node and one pass. N is written as BatchNorm's training lowering writes it for
       // the running variance (core/layers/norm.ts).
       const count = b.op('Cast', [b.op('Div', [b.op('Size', [x]), b.ints([C], true)])], { to: 1 });
-      const share = b.op('Div', [gain, count]);
-      const statisticsShare = b.op('BatchNormalization', [x, b.op('Mul', [share, sumGNormalised!]), b.op('Mul', [share, sumG!]), mean, variance], { epsilon: { float: eps } });
-      dx = b.op('Sub', [dx, statisticsShare]);
+      const share = b.op('BatchNormalization', [x, b.op('Div', [sumGNormalised!, count]), b.op('Div', [sumG!, count]), mean, variance], { epsilon: { float: eps } });
+      through = b.op('Sub', [g, share]);
     }
+    dx = b.op('Mul', [through, b.reshape(gain, [-1, ...new Array(rank - 2).fill(1)])]);
   }
   const dBias = needs[2] ? sumG : null;
   // Inference mode only: the given statistics are inputs like any other (∂L/∂σ² = −½·γ·Σg·x̂/σ²).
   const dMean = !training && needs[3] ? b.op('Neg', [b.op('Mul', [gain, sumG!])]) : null;
-  const dVar = !training && needs[4] ? b.op('Mul', [b.floats([-0.5]), b.op('Mul', [gain, b.op('Mul', [sumGNormalised!, invStd])])]) : null;
+  const dVar = !training && needs[4] ? b.op('Mul', [b.floats([-0.5]), b.op('Div', [b.op('Mul', [gain, sumGNormalised!]), std])]) : null;
   return [dx, needs[1] ? sumGNormalised : null, dBias, dMean, dVar];
 }
 
