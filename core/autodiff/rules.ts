@@ -57,7 +57,8 @@ export function unbroadcast(b: OnnxBuilder, grad: string, x: string, typeOf: (v:
   const axes = padded.flatMap((d, i) => (d === 1 && tg.shape[i] !== 1 ? [i] : []));
   if (axes.length === 0 && tx.shape.length === tg.shape.length) return grad;
   const summed = axes.length > 0 ? b.reduce('ReduceSum', grad, axes, true) : grad;
-  return b.op('Reshape', [summed, b.op('Shape', [x])]);
+  // Of the same rank, the kept dimensions are x's already; otherwise x's leading axes go.
+  return tx.shape.length === tg.shape.length ? summed : b.op('Reshape', [summed, b.op('Shape', [x])]);
 }
 
 const only = (needs: boolean[], i: number, make: () => string): string | null => (needs[i] ? make() : null);
@@ -496,7 +497,8 @@ export const RULES: Record<string, GradientRule> = {
     if (!g) return [null];
     const xs = staticDims(ctx, node.input[0], 'input size');
     const area = xs.slice(2).reduce((p, d) => p * d, 1);
-    return [b.op('Mul', [b.op('Expand', [g, b.op('Shape', [node.input[0]])]), b.floats([1 / area])])];
+    // Scaled before it is spread: 1/(H·W) of N×C values, not of the whole input.
+    return [b.op('Expand', [b.op('Mul', [g, b.floats([1 / area])]), b.op('Shape', [node.input[0]])])];
   },
   // y = x·d^−β with d = bias + (α/size)·Σ x² over a window of channels. Each x also sits in its
   // neighbours' windows, so its gradient gathers g·x·d^(−β−1) over the mirrored window.
