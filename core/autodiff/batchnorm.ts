@@ -1,10 +1,11 @@
 /**
  * BatchNormalization in training graphs. Its gradient, in the classic two-reduction form with every
  * per-channel term on C-sized tensors: full-size work is the two sums Σg and Σg·(x − μ), one
- * per-channel affine map of x̂ = (x − μ)/σ, and dx's subtraction and scaling; training mode (the batch's statistics, which depend on x) and inference
- * mode (given statistics) share it. And the form a training graph runs it in (`batchNormsAsInference`).
- * The gradient writes the centred input and the element count exactly as the forward pass's
- * statistics do, so that the step graph computes each once (mergeDuplicateNodes).
+ * per-channel affine map of x̂ = (x − μ)/σ, and dx's subtraction and scaling; training mode (the
+ * batch's statistics, which depend on x) and inference mode (given statistics) share it. And the form
+ * a training graph runs it in (`batchNormsAsInference`). The gradient writes the centred input and the
+ * element count exactly as the forward pass's statistics do, so that the step graph computes each once
+ * (mergeDuplicateNodes).
  */
 import { attr, attrInt } from '../onnx/attributes.ts';
 import type { OnnxBuilder } from '../onnx/builder.ts';
