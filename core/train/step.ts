@@ -9,6 +9,7 @@ import type { Weights } from '../graph/weights.ts';
 import { getLayer, outputPorts } from '../layers/index.ts';
 import { buildBackward } from '../autodiff/backward.ts';
 import { batchNormsAsInference } from '../autodiff/batchnorm.ts';
+import { mergeDuplicateNodes } from '../onnx/merge-duplicates.ts';
 import { annotate } from '../autodiff/types.ts';
 import { compileModel, CompileError, type CompiledModel, type GraphValue } from '../convert/compile.ts';
 import { valueInfo } from '../onnx/builder.ts';
@@ -292,6 +293,9 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     outputs.push(valueInfo(b.rename(compiled.bufferUpdates.get(key)!, nextName(key)), { shape, dtype: 'float32' }));
   }
   const fed = new Set([...keys, ...buffers.map((p) => p.key)]);
+  // What the backward pass recomputes (a BatchNorm's centred input, element counts, shapes) is computed
+  // once; not when tracing, which fetches every gradient by the name it was made under.
+  if (!options.trace) mergeDuplicateNodes(b.nodes, new Set(outputs.map((v) => v.name)));
   graph.node = b.nodes;
   graph.initializer = b.initializers.filter((t) => !fed.has(t.name!));
   graph.output = outputs;
@@ -307,13 +311,14 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const target = start?.target ?? compiled.inputs.find((v) => v.nodeId === targetId)!;
   const layerOfKey = new Map<string, string>(compiled.inference.nodes().flatMap((r) => r.params.map((p): [string, string] => [`${r.id}.${p.name}`, r.id])));
   const layerNodes = new Map<string, LayerNodes>();
+  const present = new Set(b.nodes.map((n) => n.name!));
   for (const [id, record] of compiled.layers) {
     const own = new Set(record.nodes);
     const ownsOrigin = (origin: string | undefined) => !!origin && (own.has(origin) || (origin.startsWith('param:') && layerOfKey.get(origin.slice(6)) === id));
     layerNodes.set(id, {
-      forward: record.nodes,
+      forward: record.nodes.filter((n) => present.has(n)),
       backward: b.nodes.filter((n) => ownsOrigin(origins.get(n.name!))).map((n) => n.name!),
-      update: keys.filter((k) => layerOfKey.get(k) === id).flatMap((k) => updates.get(k) ?? []),
+      update: keys.filter((k) => layerOfKey.get(k) === id).flatMap((k) => (updates.get(k) ?? []).filter((n) => present.has(n))),
     });
   }
   return {

@@ -163,6 +163,9 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, num
     { x: { shape: [2, 6, 7, 7] }, w: { shape: [4, 3, 2, 2] } },
     (b) => b.op('Conv', ['x', 'w'], { group: 2, strides: [2, 2], dilations: [2, 2], kernel_shape: [2, 2] }),
   ],
+  ['Conv (pointwise)', { x: { shape: [2, 3, 3, 2] }, w: { shape: [4, 3, 1, 1] }, c: { shape: [4] } }, (b) => b.op('Conv', ['x', 'w', 'c'], { kernel_shape: [1, 1] })],
+  ['Conv (pointwise, 1-D, symbolic batch)', { x: { shape: [2, 3, 4], symbolic: [0] }, w: { shape: [2, 3, 1] } }, (b) => b.reshape(b.op('Conv', ['x', 'w'], { kernel_shape: [1] }), [2, 2, 4])],
+  ['ConvTranspose (pointwise)', { x: { shape: [2, 3, 2, 2] }, w: { shape: [3, 2, 1, 1] } }, (b) => b.op('ConvTranspose', ['x', 'w'], { kernel_shape: [1, 1] })],
   [
     'ConvTranspose',
     { x: { shape: [2, 2, 3, 3] }, w: { shape: [2, 3, 3, 3] }, c: { shape: [3] } },
