@@ -76,7 +76,9 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
           ...(right ? [{ scale: 'acc', side: 1 as const, label: 'accuracy', size: 48 }] : []),
         ],
         series: [{ label: xLabel }],
-        hooks: { draw: [(u) => drawMarkers(u, markers.current, getComputedStyle(element).getPropertyValue('--error').trim() || 'red')] },
+        // The theme's colour is read only when there is a marker to draw: reading styles on every draw
+        // (each training step) made the page recompute them each time.
+        hooks: { draw: [(u) => markers.current.length > 0 && drawMarkers(u, markers.current, getComputedStyle(element).getPropertyValue('--error').trim() || 'red')] },
       },
       data.current as uPlot.AlignedData,
       element,
