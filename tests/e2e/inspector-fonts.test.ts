@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -52,6 +52,10 @@ describe('the Inspector keeps to the fonts the page shows', { skip: chromiumMiss
       await inspector.getByRole('heading', { name: new RegExp(`^${id} `) }).waitFor();
       const added = (await fontsShown(page)).filter(([font]) => !before.has(font));
       assert.deepEqual(added, [], `fonts new to the page after selecting ${id}`);
+    }
+    for (const theme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: theme });
+      await inspector.screenshot({ path: `${ARTIFACTS}inspector-relu1-${theme}.png` });
     }
     await page.context().close();
   });
