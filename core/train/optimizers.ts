@@ -66,6 +66,17 @@ export interface UpdateValues {
   /** Scalar float graph inputs. */
   lr: string;
   step: string;
+  /** The gradient is already lr·∂L/∂p: the backward pass was seeded with lr (plain SGD, see lrSeeded). */
+  scaledByLr?: boolean;
+}
+
+/**
+ * Whether a step's backward pass may be seeded with lr instead of 1, so that every gradient comes out as
+ * lr·∂L/∂p and plain SGD's update is one Sub per parameter (one Gemm for a Linear weight): only where
+ * the update is p − lr·g and nothing else reads the gradients as such (a norm clip, the debugger's trace).
+ */
+export function lrSeeded(cfg: OptimizerConfig, { clipped, traced }: { clipped: boolean; traced: boolean }): boolean {
+  return (cfg.name === 'sgd' || cfg.name === 'perceptron') && !clipped && !traced;
 }
 
 /** Emits one parameter's update; returns the new parameter and state values. */
@@ -74,12 +85,12 @@ export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues
   const mul = (x: string, y: string) => b.op('Mul', [x, y]);
   const add = (x: string, y: string) => b.op('Add', [x, y]);
   const lerp = (old: string, fresh: string, keep: number) => add(mul(old, c(keep)), mul(fresh, c(1 - keep)));
-  const step = (direction: string) => b.op('Sub', [v.param, mul(v.lr, direction)]);
+  const step = (direction: string) => b.op('Sub', [v.param, v.scaledByLr ? direction : mul(v.lr, direction)]);
   let param = v.param;
   let g = v.grad;
   // AdamW's decoupled decay, as PyTorch writes it: p·(1 − lr·λ), one pass over p (the factor is a scalar).
   if (cfg.weightDecay > 0 && cfg.name === 'adamw') param = mul(param, b.op('Sub', [c(1), mul(v.lr, c(cfg.weightDecay))]));
-  else if (cfg.weightDecay > 0) g = add(g, mul(c(cfg.weightDecay), param));
+  else if (cfg.weightDecay > 0) g = add(g, mul(v.scaledByLr ? mul(v.lr, c(cfg.weightDecay)) : c(cfg.weightDecay), param));
   switch (cfg.name) {
     case 'sgd':
       return { param: (g === v.grad && gemmStep(b, v)) || step(g), state: {} };
@@ -147,8 +158,9 @@ function scaleGemm(b: OnnxBuilder, grad: string, factor: number): boolean {
 
 /**
  * Plain SGD on a weight whose gradient is a single Gemm (a Linear layer's Aᵀ·B): W − lr·Aᵀ·B becomes that
- * Gemm, with W as C, alpha −1 and lr folded into A, a batch-sized operand far smaller than W. It saves two
- * passes over the weight on every step, and a Linear layer's weights are most of an MLP's memory traffic.
+ * Gemm, with W as C, alpha −1 and lr folded into A, a batch-sized operand far smaller than W (or already in
+ * it, where the backward pass was seeded with lr). It saves two passes over the weight on every step, and a
+ * Linear layer's weights are most of an MLP's memory traffic.
  */
 function gemmStep(b: OnnxBuilder, v: UpdateValues): string | null {
   const found = soleGemm(b, v.grad);
@@ -157,7 +169,7 @@ function gemmStep(b: OnnxBuilder, v: UpdateValues): string | null {
   b.nodes.splice(index, 1);
   const [a, other] = gemm.input!;
   const transposes = Object.fromEntries((gemm.attribute ?? []).map((t) => [t.name!, Number(t.i)]));
-  return b.op('Gemm', [b.op('Mul', [a, v.lr]), other, v.param], { ...transposes, alpha: { float: -1 }, beta: { float: 1 } });
+  return b.op('Gemm', [v.scaledByLr ? a : b.op('Mul', [a, v.lr]), other, v.param], { ...transposes, alpha: { float: -1 }, beta: { float: 1 } });
 }
 
 /** Scales all gradients so that their global L2 norm is at most `maxNorm` (torch.nn.utils.clip_grad_norm_). */

@@ -159,6 +159,20 @@ test('plain SGD updates a Linear weight inside its weight-gradient Gemm; weight 
   assert.equal(producer({ lr: 0.1, weightDecay: 0.01 }).op_type, 'Sub');
 });
 
+test("plain SGD's update is one node per parameter (the backward pass seeded with lr), two where a norm clip reads the gradients", () => {
+  for (const name of ['mlp', 'cnn']) {
+    const updateNodes = (clipNorm?: number) => {
+      const graph = buildTrainingGraph(fixture.models[name].doc, { optimizer: optimizerConfig('sgd', { lr: 0.1 }), loss: 'cross-entropy', clipNorm });
+      return graph.params.map((p) => graph.step.graph.node.filter((n) => n.doc_string === `update of ${p.key}`).length);
+    };
+    assert.deepEqual(new Set(updateNodes()), new Set([1]), name);
+    assert.ok(
+      updateNodes(1).every((count) => count >= 2),
+      `${name}, clipped`,
+    );
+  }
+});
+
 test('BatchNorm steps run inference-mode BatchNormalization only, and leave the statistics fed to them as they were', async () => {
   const model = fixture.models['cnn-bn'];
   const graph = buildTrainingGraph(model.doc, {
