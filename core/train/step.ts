@@ -15,7 +15,7 @@ import { valueInfo } from '../onnx/builder.ts';
 import type { ModelProto, NodeProto } from '../onnx/proto.ts';
 import type { Dim, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
-import { clipByGlobalNorm, emitUpdate, lrSeeded, stateSlots, type OptimizerConfig, type OptimizerName } from './optimizers.ts';
+import { clipByGlobalNorm, emitUpdate, gradientSeed, stateSlots, type OptimizerConfig, type OptimizerName } from './optimizers.ts';
 
 export const LOSSES = {
   'cross-entropy': 'CrossEntropyLoss',
@@ -245,12 +245,12 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const origins = new Map<string, string>();
   const lr = 'lr';
   const step = 'step';
-  const scaledByLr = lrSeeded(options.optimizer, { clipped: !!options.clipNorm, traced: !!options.trace });
-  if (scaledByLr) types.set(lr, { shape: [], dtype: 'float32' });
+  const seededWith = gradientSeed(options.optimizer, { clipped: !!options.clipNorm, traced: !!options.trace }) ?? undefined;
+  if (seededWith === lr) types.set(lr, { shape: [], dtype: 'float32' });
   const grads = buildBackward(b, {
     nodes: forward,
     loss: objective,
-    seed: scaledByLr ? lr : undefined,
+    seed: typeof seededWith === 'number' ? b.floats([seededWith]) : seededWith,
     wrt: [...params.map((p) => p.key), ...traced],
     types,
     everyValue: options.trace,
@@ -276,7 +276,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     for (const s of slots) graph.input.push(valueInfo(stateName(s, key), { shape, dtype: 'float32' }));
     // The update's nodes are the new ones: it may also take the gradient's own Gemm out of the graph (gemmStep).
     const before = new Set(b.nodes);
-    const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step, scaledByLr });
+    const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step, seededWith });
     const own = b.nodes.filter((n) => !before.has(n));
     for (const n of own) n.doc_string = `update of ${key}`;
     updates.set(
