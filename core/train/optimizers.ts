@@ -83,19 +83,27 @@ export function gradientSeed(cfg: OptimizerConfig, { clipped, traced }: { clippe
   return null;
 }
 
-/** Emits one parameter's update; returns the new parameter and state values. */
-export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues): { param: string; state: Record<string, string> } {
+/**
+ * Emits one parameter's update; returns the new parameter and state values. `scalars` keeps the scalar
+ * values every parameter's update shares (bias corrections, step size, decay factors), made once per graph.
+ */
+export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues, scalars = new Map<string, string>()): { param: string; state: Record<string, string> } {
   const c = (x: number) => b.floats([x]);
+  const shared = (key: string, make: () => string) => scalars.get(key) ?? scalars.set(key, make()).get(key)!;
   const mul = (x: string, y: string) => b.op('Mul', [x, y]);
   const add = (x: string, y: string) => b.op('Add', [x, y]);
   const lerp = (old: string, fresh: string, keep: number) => add(mul(old, c(keep)), mul(fresh, c(1 - keep)));
   const step = (direction: string) => b.op('Sub', [v.param, v.seededWith === 'lr' ? direction : mul(v.lr, direction)]);
   // A constant in the gradient's units: times the seed.
-  const seeded = (x: number) => (v.seededWith === 'lr' ? mul(v.lr, c(x)) : c(x * (v.seededWith ?? 1)));
+  const seeded = (x: number) => (v.seededWith === 'lr' ? shared(`lr·${x}`, () => mul(v.lr, c(x))) : c(x * (v.seededWith ?? 1)));
   let param = v.param;
   let g = v.grad;
   // AdamW's decoupled decay, as PyTorch writes it: p·(1 − lr·λ), one pass over p (the factor is a scalar).
-  if (cfg.weightDecay > 0 && cfg.name === 'adamw') param = mul(param, b.op('Sub', [c(1), mul(v.lr, c(cfg.weightDecay))]));
+  if (cfg.weightDecay > 0 && cfg.name === 'adamw')
+    param = mul(
+      param,
+      shared('decay', () => b.op('Sub', [c(1), mul(v.lr, c(cfg.weightDecay))])),
+    );
   else if (cfg.weightDecay > 0) g = add(g, mul(seeded(cfg.weightDecay), param));
   switch (cfg.name) {
     case 'sgd':
@@ -122,9 +130,12 @@ export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues
       // PyTorch: p − lr/c₁ · m / (√s/√c₂ + ε). Written as p − (lr·√c₂/c₁) · m / (√s + ε·√c₂), the bias
       // corrections c = 1 − βᵗ stay on scalars: two fewer passes over every parameter.
       const correction = (beta: number) => b.op('Sub', [c(1), b.op('Pow', [c(beta), v.step])]);
-      const root2 = b.op('Sqrt', [correction(b2)]);
-      const denom = add(b.op('Sqrt', [s]), mul(c(cfg.eps), root2));
-      const stepSize = b.op('Div', [mul(v.lr, root2), correction(b1)]);
+      const root2 = shared('√c₂', () => b.op('Sqrt', [correction(b2)]));
+      const denom = add(
+        b.op('Sqrt', [s]),
+        shared('ε·√c₂', () => mul(c(cfg.eps), root2)),
+      );
+      const stepSize = shared('lr·√c₂/c₁', () => b.op('Div', [mul(v.lr, root2), correction(b1)]));
       return { param: b.op('Sub', [param, mul(b.op('Div', [m, denom]), stepSize)]), state: { exp_avg: m, exp_avg_sq: s } };
     }
     case 'adagrad': {

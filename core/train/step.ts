@@ -268,6 +268,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
 
   const slots = stateSlots(options.optimizer.name);
   const updates = new Map<string, string[]>();
+  const sharedScalars = new Map<string, string>();
   graph.input.push(valueInfo(lr, { shape: [], dtype: 'float32' }), valueInfo(step, { shape: [], dtype: 'float32' }));
   const outputs = [valueInfo(loss, { shape: [], dtype: 'float32' }), valueInfo(prediction, compiled.inference.node(feed.node)!.outputs![feed.port])];
   keys.forEach((key, i) => {
@@ -276,7 +277,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     for (const s of slots) graph.input.push(valueInfo(stateName(s, key), { shape, dtype: 'float32' }));
     // The update's nodes are the new ones: it may also take the gradient's own Gemm out of the graph (gemmStep).
     const before = new Set(b.nodes);
-    const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step, seededWith });
+    const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step, seededWith }, sharedScalars);
     const own = b.nodes.filter((n) => !before.has(n));
     for (const n of own) n.doc_string = `update of ${key}`;
     updates.set(
