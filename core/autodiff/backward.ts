@@ -14,6 +14,8 @@ export interface BackwardOptions {
   nodes: NodeProto[];
   /** A scalar value. */
   loss: string;
+  /** The loss's own gradient, a scalar value whose type `types` holds (default 1): lr gives lr-scaled gradients. */
+  seed?: string;
   /** The values to differentiate with respect to. */
   wrt: string[];
   types: Map<string, TensorType>;
@@ -53,8 +55,8 @@ const NON_DIFFERENTIABLE = new Set([
 ]);
 
 /** Builds the backward pass; returns each `wrt` value's gradient (absent when the loss does not depend on it). */
-export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types, everyValue, onContribution, origins, maxPoolWithoutIndices }: BackwardOptions): Map<string, string> {
-  return backpropagate(b, nodes, new Map([[loss, b.floats([1])]]), wrt, types, { everyValue, onContribution, origins, maxPoolWithoutIndices });
+export function buildBackward(b: OnnxBuilder, { nodes, loss, seed, wrt, types, everyValue, onContribution, origins, maxPoolWithoutIndices }: BackwardOptions): Map<string, string> {
+  return backpropagate(b, nodes, new Map([[loss, seed ?? b.floats([1])]]), wrt, types, { everyValue, onContribution, origins, maxPoolWithoutIndices });
 }
 
 /**

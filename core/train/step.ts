@@ -16,7 +16,7 @@ import { valueInfo } from '../onnx/builder.ts';
 import type { ModelProto, NodeProto } from '../onnx/proto.ts';
 import type { Dim, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
-import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig, type OptimizerName } from './optimizers.ts';
+import { clipByGlobalNorm, emitUpdate, gradientSeed, stateSlots, type OptimizerConfig, type OptimizerName } from './optimizers.ts';
 
 export const LOSSES = {
   'cross-entropy': 'CrossEntropyLoss',
@@ -246,9 +246,14 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const contributions: StepTrace['contributions'] = [];
   const onContribution = options.trace ? (value: string, node: NodeProto, gradient: string) => void contributions.push({ value, node: node.name!, gradient }) : undefined;
   const origins = new Map<string, string>();
+  const lr = 'lr';
+  const step = 'step';
+  const seededWith = gradientSeed(options.optimizer, { clipped: !!options.clipNorm, traced: !!options.trace }) ?? undefined;
+  if (seededWith === lr) types.set(lr, { shape: [], dtype: 'float32' });
   const grads = buildBackward(b, {
     nodes: forward,
     loss: objective,
+    seed: typeof seededWith === 'number' ? b.floats([seededWith]) : seededWith,
     wrt: [...params.map((p) => p.key), ...traced],
     types,
     everyValue: options.trace,
@@ -267,20 +272,21 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
 
   const slots = stateSlots(options.optimizer.name);
   const updates = new Map<string, string[]>();
-  const lr = 'lr';
-  const step = 'step';
+  const sharedScalars = new Map<string, string>();
   graph.input.push(valueInfo(lr, { shape: [], dtype: 'float32' }), valueInfo(step, { shape: [], dtype: 'float32' }));
   const outputs = [valueInfo(loss, { shape: [], dtype: 'float32' }), valueInfo(prediction, compiled.inference.node(feed.node)!.outputs![feed.port])];
   keys.forEach((key, i) => {
     const shape = params.find((p) => p.key === key)!.shape;
     const state = Object.fromEntries(slots.map((s) => [s, stateName(s, key)]));
     for (const s of slots) graph.input.push(valueInfo(stateName(s, key), { shape, dtype: 'float32' }));
-    const first = b.nodes.length;
-    const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step });
-    for (const n of b.nodes.slice(first)) n.doc_string = `update of ${key}`;
+    // The update's nodes are the new ones: it may also take the gradient's own Gemm out of the graph (gemmStep).
+    const before = new Set(b.nodes);
+    const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step, seededWith }, sharedScalars);
+    const own = b.nodes.filter((n) => !before.has(n));
+    for (const n of own) n.doc_string = `update of ${key}`;
     updates.set(
       key,
-      b.nodes.slice(first).map((n) => n.name!),
+      own.map((n) => n.name!),
     );
     // Renamed rather than copied through an Identity: these are megabytes on every step.
     outputs.push(valueInfo(b.rename(next.param, nextName(key)), { shape, dtype: 'float32' }));
