@@ -1,7 +1,8 @@
 /**
  * Training steps of imported torchvision models with depthwise and grouped convolutions (MNASNet-0.5,
  * MobileNetV2, EfficientNet-B0) against Debian's torch on the same CPU, side by side in one run: the step
- * graph's size against the forward graph's, the time to build it, and the time of one SGD step.
+ * graph's size against the forward graph's (with and without the optimiser's update), the time to build
+ * it, and the time of one SGD step.
  * bench/torch_step.py exports the models (once, into .cache/bench-models) and times torch. Each step is
  * also timed in CPU time on one thread, on both sides: wall-clock ratios swing with this shared machine's
  * load, these far less. With `--profile`, also where each step's time goes, by op type and node
@@ -53,6 +54,8 @@ export async function benchConvSteps(only?: string[], profile = false): Promise<
     const buildSeconds = (performance.now() - t) / 1000;
     const forwardNodes = graph.eval.graph.node.length;
     const stepNodes = graph.step.graph.node.length;
+    // The optimiser's update nodes (step.ts documents each as "update of <parameter>").
+    const updateNodes = graph.step.graph.node.filter((n) => n.doc_string?.startsWith('update of ')).length;
     const engine = new NodeEngine();
     const rates: number[] = [];
     t = performance.now();
@@ -64,6 +67,7 @@ export async function benchConvSteps(only?: string[], profile = false): Promise<
     const cpuMs = await stepCpuTime(graph, x, target, 5);
     console.log(
       `${name} SGD step (batch ${BATCH}, 3×${SIZE}×${SIZE}): graph ${stepNodes} nodes = ${(stepNodes / forwardNodes).toFixed(1)}× the forward's ${forwardNodes} (target ≤ 4×), ` +
+        `${stepNodes - updateNodes} = ${((stepNodes - updateNodes) / forwardNodes).toFixed(1)}× without the SGD update's ${updateNodes}, ` +
         `built in ${buildSeconds.toFixed(2)} s (target < 2 s); step ${(1000 * stepSeconds).toFixed(0)} ms against torch's ${(1000 * torchSeconds).toFixed(0)} ms = ${(stepSeconds / torchSeconds).toFixed(2)}× (target ≤ 2×); ` +
         `on one thread ${cpuMs.toFixed(0)} ms of CPU time against torch's ${(1000 * torchCpuSeconds).toFixed(0)} ms = ${(cpuMs / 1000 / torchCpuSeconds).toFixed(2)}×`,
     );

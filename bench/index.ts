@@ -22,6 +22,10 @@ if (process.argv.includes('--train-panel')) {
   await benchTrainPanel();
   process.exit(0);
 }
+if (process.argv.includes('--train')) {
+  await benchTraining();
+  process.exit(0);
+}
 if (process.argv.includes('--profile')) {
   await profileTraining();
   process.exit(0);

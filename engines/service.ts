@@ -12,7 +12,7 @@ import { CompileError } from '../core/convert/compile.ts';
 import { DatasetError, type Dataset } from '../core/data/dataset.ts';
 import { EngineError, type Engine, type Provider, type ProviderStatus, type Session } from '../core/engine/engine.ts';
 import { fitData } from '../core/train/fit.ts';
-import { buildTrainingGraph, type TrainingGraph } from '../core/train/step.ts';
+import { buildTrainingGraph, type TrainingGraph, type TrainingGraphOptions } from '../core/train/step.ts';
 import { stepModelBytes, train, TrainingControl, warmUp, type TrainingEvent } from '../core/train/trainer.ts';
 import { buffersOf, type RunRequest, type RunResult, type TrainRequest, type WorkerReply, type WorkerRequest } from './web/protocol.ts';
 
@@ -23,8 +23,8 @@ export interface EngineBackend {
   providers(): Promise<ProviderStatus[]>;
   /** A built-in dataset with the CLI's split. */
   builtInData(name: string, seed?: number): Promise<{ train: Dataset; val?: Dataset }>;
-  /** Why this training graph cannot train on the provider asked for (null when it can), known before it starts. */
-  trainingProblem?(graph: TrainingGraph, provider: Provider | undefined): string | null;
+  /** What the training graph must be built with for this provider (what its kernels cannot do). */
+  stepOptions?(provider: Provider | undefined): Partial<TrainingGraphOptions>;
 }
 
 /** Sends a reply to whoever asked; the buffers may move instead of being copied. */
@@ -146,12 +146,8 @@ export class EngineService {
 
   /** A run's training graph, the provider it will run on, and its data fitted to the graph. */
   private async setUp(request: TrainRequest) {
-    const graph = buildTrainingGraph(request.doc, { ...request.graph, weights: request.weights });
-    let options = request.options;
-    const problem = this.backend.trainingProblem?.(graph, options.provider) ?? null;
-    if (problem && !options.allowFallback) throw new EngineError(problem);
-    // Allowed to fall back: the engine's own CPU provider (no provider named).
-    if (problem) options = { ...options, provider: undefined };
+    const options = request.options;
+    const graph = buildTrainingGraph(request.doc, { ...request.graph, weights: request.weights, ...this.backend.stepOptions?.(options.provider) });
     const { data, adapted } = 'builtIn' in request.data ? await this.fittedBuiltIn(request.data.builtIn, request.data.seed ?? 0, graph) : fitData(request.data, graph);
     return { graph, options, data, adapted };
   }

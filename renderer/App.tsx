@@ -62,9 +62,12 @@ function Editor({ store, platform }: { store: EditorStore; platform: Platform })
   return (
     <div className="app">
       {platform.kind === 'browser' && <MenuBar title={state.fileName ?? state.doc.name} dirty={state.dirty} run={run} onTemplates={shell.showTemplates} />}
-      <RecoveryBanner workspace={workspace} />
-      <MissingWeightsBanner workspace={workspace} />
-      <TrainingBanner state={state} />
+      {/* One slot for every banner: those that show stack, none covers another. */}
+      <div className="banners">
+        <RecoveryBanner workspace={workspace} />
+        <MissingWeightsBanner workspace={workspace} />
+        <TrainingBanner state={state} />
+      </div>
       <Workbench
         ref={workbench}
         palette={<Palette onAdd={(op) => workspace.addLayer(op)} />}

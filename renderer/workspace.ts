@@ -4,7 +4,7 @@
  * receive it instead of reaching into the App.
  */
 import { useReactFlow, type ReactFlowInstance } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import type { ModelDocument } from '../core/index.ts';
 import type { Weights } from '../core/graph/weights.ts';
 import { arrange } from './canvas/arrange.ts';
@@ -35,8 +35,9 @@ export interface Workspace extends ShellActions {
   /** Selects a layer and brings it into view. */
   pick(id: string): void;
   /**
-   * The weights file the open document names but that was not opened (so running or exporting would use
-   * fresh random weights); undefined when there is none.
+   * The weights file the open document names but that was not opened, while the document has no weights
+   * (so running or exporting would use fresh random weights; undoing the opening of a weights file brings
+   * it back); undefined when there is none.
    */
   missingWeights: string | undefined;
   /** Goes on without the missing weights file (fresh random weights), after the person said so. */
@@ -69,7 +70,14 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
     }),
     [store],
   );
-  const [missingWeights, setMissingWeights] = useState<string | undefined>(undefined);
+  // The weights file the opened document names but that was not opened. The warning follows the
+  // document's weights through undo and redo: it shows whenever the document has none.
+  const [unopenedWeights, setUnopenedWeights] = useState<string | undefined>(undefined);
+  const hasWeights = useSyncExternalStore(
+    (listener) => store.subscribe(listener),
+    () => store.get().weights !== undefined,
+  );
+  const missingWeights = hasWeights ? undefined : unopenedWeights;
   const { say } = shell;
   // Edits refused while training holds the model say why.
   useEffect(() => store.onRefused(say), [store, say]);
@@ -95,7 +103,7 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
       // document, its weights and the missing-weights warning then change together.
       const positions = needsLayout(doc) ? await autoLayout(doc) : {};
       if (!store.load({ ...doc, nodes: doc.nodes.map((n) => (n.position || !positions[n.id] ? n : { ...n, position: positions[n.id] })) }, fileName, withWeights)) return;
-      setMissingWeights(missing);
+      setUnopenedWeights(missing);
       requestAnimationFrame(showOpening);
     },
     [store, showOpening],
@@ -109,7 +117,6 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
         const weightsFile = files.find((f) => f.name.toLowerCase().endsWith('.safetensors'));
         if (!weightsFile) return say(`${files.map((f) => f.name).join(', ')}: not a model (open a .json, .netloom or .onnx file)`);
         if (!store.setWeights(readWeights(weightsFile))) return;
-        setMissingWeights(undefined);
         say(`Weights from ${baseName(weightsFile.name)}`);
       } catch (e) {
         if (e instanceof OpenError) return say(e.message);
@@ -155,7 +162,7 @@ export function useWorkspace(store: EditorStore, platform: Platform, shell: Shel
       flow,
       weights,
       missingWeights,
-      dismissMissingWeights: () => setMissingWeights(undefined),
+      dismissMissingWeights: () => setUnopenedWeights(undefined),
       pick,
       follow,
       openDocument,

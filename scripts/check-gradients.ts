@@ -16,19 +16,18 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { inferShapes, type ModelDocument } from '../core/index.ts';
+import type { ModelDocument } from '../core/index.ts';
 import { elementCount, type Engine, type Tensor } from '../core/engine/engine.ts';
 import { checkGradients, type LayerCheck } from '../core/debug/gradcheck.ts';
 import { Debugger } from '../core/debug/trace.ts';
 import { Rng } from '../core/graph/weights.ts';
 import { NodeEngine } from '../engines/node/engine.ts';
 import { templateDocument } from './check-pytorch.ts';
+import { cutToFit } from './cut-to-fit.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Above this many parameters a template's weights, their gradients and the check's float64 copies do not fit in memory here. */
 const WHOLE_LIMIT = 2_000_000_000;
-/** The vocabulary of a cut model: token ids and the head's scores keep their meaning, the tables shrink. */
-const VOCABULARY = 1000;
 
 export interface CheckSizes {
   /** Length of token inputs and of float inputs' symbolic sizes. */
@@ -55,50 +54,9 @@ export function withSequence(doc: ModelDocument, seq: number): ModelDocument {
   };
 }
 
-/**
- * A model of repeated blocks ("layer1_attn" … "layer32_ffn") cut to its first block: the nodes of the
- * others dropped, and what read the last block's outputs reading the first's. Null when the ids repeat no block.
- */
-export function firstBlockOnly(doc: ModelDocument): { doc: ModelDocument; blocks: number } | null {
-  const block = (id: string) => /^(.*?)(\d+)_(.+)$/.exec(id);
-  const numbers = new Set(doc.nodes.map((n) => block(n.id)?.[2]).filter((k): k is string => k !== undefined));
-  const blocks = Math.max(...[...numbers].map(Number));
-  if (numbers.size < 2 || !numbers.has('1')) return null;
-  const inBlock = (id: string) => block(id.split(':')[0]);
-  const dropped = (id: string) => Number(inBlock(id)?.[2] ?? 1) > 1;
-  const edges = doc.edges.flatMap((e) => {
-    if (dropped(e.to)) return [];
-    if (!dropped(e.from)) return [e];
-    const [, prefix, k, rest] = inBlock(e.from)!;
-    return Number(k) === blocks ? [{ ...e, from: `${prefix}1_${rest}` }] : [];
-  });
-  return { doc: { ...doc, nodes: doc.nodes.filter((n) => !dropped(n.id)), edges }, blocks };
-}
-
 /** The template as the check runs it, and what was cut to make it fit. */
 export function checkedDocument(id: string, sizes: CheckSizes): { doc: ModelDocument; cut?: string } {
-  let doc = withSequence(templateDocument(id), sizes.seq);
-  const params = inferShapes(doc).getTotals().totalParams;
-  if (params <= WHOLE_LIMIT) return { doc };
-  const first = firstBlockOnly(doc);
-  if (!first) return { doc };
-  doc = first.doc;
-  const cuts = [`blocks cut to 1 of ${first.blocks}`];
-  doc.nodes = doc.nodes.map((n) => {
-    if (n.op !== 'MixtureOfExperts') return n;
-    const experts = Math.min(n.params.numExperts as number, (n.params.topK as number) + 1);
-    cuts.push(`${n.id} experts cut to ${experts} of ${n.params.numExperts as number}`);
-    return { ...n, params: { ...n.params, numExperts: experts } };
-  });
-  // The embedding and the head (2 × 32000 × 4096 in the 7B models) do not fit beside the block's float64 copies either.
-  const vocabularies = new Set(doc.nodes.filter((n) => n.op === 'Embedding' && (n.params.numEmbeddings as number) > VOCABULARY).map((n) => n.params.numEmbeddings as number));
-  for (const vocabulary of vocabularies) cuts.push(`vocabulary cut to ${VOCABULARY.toLocaleString('en-US')} of ${vocabulary.toLocaleString('en-US')}`);
-  doc.nodes = doc.nodes.map((n) => {
-    if (n.op === 'Embedding' && vocabularies.has(n.params.numEmbeddings as number)) return { ...n, params: { ...n.params, numEmbeddings: VOCABULARY } };
-    if (n.op === 'Linear' && vocabularies.has(n.params.outFeatures as number)) return { ...n, params: { ...n.params, outFeatures: VOCABULARY } };
-    return n;
-  });
-  return { doc, cut: `${params.toLocaleString('en-US')} parameters whole; ${cuts.join(', ')}` };
+  return cutToFit(withSequence(templateDocument(id), sizes.seq), WHOLE_LIMIT);
 }
 
 /** One traced step from random inputs (token ids below the smallest vocabulary that reads them) and a random ∂L/∂y, then the check. */

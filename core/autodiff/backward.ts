@@ -14,6 +14,8 @@ export interface BackwardOptions {
   nodes: NodeProto[];
   /** A scalar value. */
   loss: string;
+  /** The loss's own gradient, a scalar value whose type `types` holds (default 1): lr gives lr-scaled gradients. */
+  seed?: string;
   /** The values to differentiate with respect to. */
   wrt: string[];
   types: Map<string, TensorType>;
@@ -23,6 +25,11 @@ export interface BackwardOptions {
   everyValue?: boolean;
   /** Told each gradient a node's rule sends to one of its inputs; where a value fans out, these add up. */
   onContribution?: (value: string, node: NodeProto, gradient: string) => void;
+  /**
+   * The engine's MaxPool never writes its second output, Indices (ONNX Runtime Web's WebGPU provider):
+   * MaxPool's gradient then finds each window's maximum by comparison (maxpool.ts) instead of reading them.
+   */
+  maxPoolWithoutIndices?: boolean;
 }
 
 /** Ops whose outputs carry no gradient (shapes, indices, comparisons): nothing flows back through them. */
@@ -48,8 +55,8 @@ const NON_DIFFERENTIABLE = new Set([
 ]);
 
 /** Builds the backward pass; returns each `wrt` value's gradient (absent when the loss does not depend on it). */
-export function buildBackward(b: OnnxBuilder, { nodes, loss, wrt, types, everyValue, onContribution, origins }: BackwardOptions): Map<string, string> {
-  return backpropagate(b, nodes, new Map([[loss, b.floats([1])]]), wrt, types, { everyValue, onContribution, origins });
+export function buildBackward(b: OnnxBuilder, { nodes, loss, seed, wrt, types, everyValue, onContribution, origins, maxPoolWithoutIndices }: BackwardOptions): Map<string, string> {
+  return backpropagate(b, nodes, new Map([[loss, seed ?? b.floats([1])]]), wrt, types, { everyValue, onContribution, origins, maxPoolWithoutIndices });
 }
 
 /**
@@ -63,7 +70,7 @@ function backpropagate(
   seeds: Map<string, string>,
   wrt: string[],
   types: Map<string, TensorType>,
-  { everyValue, onContribution, origins }: Pick<BackwardOptions, 'everyValue' | 'onContribution' | 'origins'> = {},
+  { everyValue, onContribution, origins, maxPoolWithoutIndices }: Pick<BackwardOptions, 'everyValue' | 'onContribution' | 'origins' | 'maxPoolWithoutIndices'> = {},
 ): Map<string, string> {
   const fromParams = new Set(wrt);
   const carriesGradient = (n: NodeProto) => !NON_DIFFERENTIABLE.has(n.op_type) && !n.output.every((o) => b.detached.has(o));
@@ -107,8 +114,8 @@ function backpropagate(
     const rule = RULES[node.op_type];
     if (!rule) throw new GradientError(`no gradient rule for ${node.op_type} (node ${node.name}); it cannot be trained through yet`);
     const first = b.nodes.length;
-    const differentiate = (inner: NodeProto[], innerSeeds: Map<string, string>, innerWrt: string[]) => backpropagate(b, inner, innerSeeds, innerWrt, types);
-    const inputGrads = rule({ b, node, grads, needs, typeOf: (v) => (track(), typeOf(v)), differentiate });
+    const differentiate = (inner: NodeProto[], innerSeeds: Map<string, string>, innerWrt: string[]) => backpropagate(b, inner, innerSeeds, innerWrt, types, { maxPoolWithoutIndices });
+    const inputGrads = rule({ b, node, grads, needs, maxPoolWithoutIndices, typeOf: (v) => (track(), typeOf(v)), differentiate });
     track();
     // Which forward node each backward node serves, for profiles (bench/profile.ts) and for reading the graph.
     for (const n of b.nodes.slice(first)) n.doc_string = `gradient of ${node.name}`;

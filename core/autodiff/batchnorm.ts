@@ -1,13 +1,19 @@
 /**
  * BatchNormalization in training graphs. Its gradient, in the classic two-reduction form with every
- * per-channel term on C-sized tensors: full-size work is one centring, the two sums Σg and Σg·(x − μ),
- * and dx's two multiply-adds; training mode (the batch's statistics, which depend on x) and inference
- * mode (given statistics) share it. And the form a training graph runs it in (`batchNormsAsInference`).
+ * per-channel term on C-sized tensors: full-size work is the two sums Σg and Σg·(x − μ), one
+ * per-channel affine map of x̂ = (x − μ)/σ, and dx's subtraction and scaling; training mode (the
+ * batch's statistics, which depend on x) and inference mode (given statistics) share it. And the form
+ * a training graph runs it in (`batchNormsAsInference`). The gradient writes the centred input and the
+ * element count exactly as the forward pass's statistics do, so that the step graph computes each once
+ * (mergeDuplicateNodes).
  */
 import { attr, attrInt } from '../onnx/attributes.ts';
 import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { TensorType } from '../graph/dim.ts';
 import type { GradContext } from './rules.ts';
+
+/** x − μ with μ of shape [C], broadcast over the batch and spatial axes. */
+const centre = (b: OnnxBuilder, x: string, mean: string, rank: number): string => b.op('Sub', [x, b.reshape(mean, [-1, ...new Array(rank - 2).fill(1)])]);
 
 /**
  * Gradients of x, scale, bias, mean and variance (the last two only in inference mode, where they are
@@ -16,9 +22,7 @@ import type { GradContext } from './rules.ts';
 export function batchNormGrad({ b, node, grads: [g], needs }: GradContext, rank: number, C: number): (string | null)[] {
   if (!g) return [null, null, null, null, null];
   const [x, scale, , inputMean, inputVar] = node.input;
-  const spatial = Array.from({ length: rank - 2 }, (_, i) => i + 2);
-  const axes = [0, ...spatial];
-  const perChannel = (v: string) => b.reshape(v, [C, ...spatial.map(() => 1)]);
+  const axes = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
   const sum = (v: string) => b.reduce('ReduceSum', v, axes, false);
   const training = attrInt(node, 'training_mode', 0) === 1;
   const eps = attr(node, 'epsilon')?.f ?? 1e-5;
@@ -26,33 +30,33 @@ export function batchNormGrad({ b, node, grads: [g], needs }: GradContext, rank:
   // With momentum 0 (as BatchNorm's training lowering writes it) the "running" outputs are the batch's mean and biased variance.
   const statsGiven = !training || ((attr(node, 'momentum')?.f ?? 0.9) === 0 && !!node.output[1] && !!node.output[2]);
   const mean = !training ? inputMean : statsGiven ? node.output[1] : b.reduce('ReduceMean', x, axes, false);
-  const centred = b.op('Sub', [x, perChannel(mean)]);
+  const centred = centre(b, x, mean, rank);
   const variance = !training ? inputVar : statsGiven ? node.output[2] : b.reduce('ReduceMean', b.op('Mul', [centred, centred]), axes, false);
-  const invVar = b.op('Reciprocal', [b.op('Add', [variance, b.floats([eps])])]);
-  const invStd = b.op('Sqrt', [invVar]);
+  const std = b.op('Sqrt', [b.op('Add', [variance, b.floats([eps])])]); // σ
   const sumG = needs[0] || needs[2] || needs[3] ? sum(g) : null;
-  const sumGCentred = needs[1] || needs[4] || (training && needs[0]) ? sum(b.op('Mul', [g, centred])) : null;
-  const gain = b.op('Mul', [scale, invStd]); // γ/σ: dy/dx with the statistics held fixed
-  // γ·Σg·(x − μ)/σ³, the variance's share (−½ of ∂L/∂σ²).
-  const varianceShare = needs[4] || (training && needs[0]) ? b.op('Mul', [gain, b.op('Mul', [sumGCentred!, invVar])]) : null;
+  // Σg·x̂ with x̂ = (x − μ)/σ: the scale's gradient, and (times γ/σ²) the variance's share.
+  const sumGNormalised = needs[1] || needs[4] || (training && needs[0]) ? b.op('Div', [sum(b.op('Mul', [g, centred])), std]) : null;
+  const gain = b.op('Div', [scale, std]); // γ/σ: dy/dx with the statistics held fixed
 
   let dx: string | null = null;
   if (needs[0]) {
-    dx = b.op('Mul', [g, perChannel(gain)]);
+    let through = g;
     if (training) {
-      // dx = (γ/σ)·g − ((x − μ)·γΣg(x − μ)/σ³ + γΣg/σ)/N: the second term is the statistics' share.
+      // dx = (γ/σ)·(g − (x̂·Σg·x̂ + Σg)/N): the subtracted term is the statistics' share, a per-channel
+      // affine map of x̂, which is what an inference-mode BatchNormalization with the batch's statistics
+      // computes in one node and one pass. N is written as BatchNorm's training lowering writes it for
+      // the running variance (core/layers/norm.ts).
       const count = b.op('Cast', [b.op('Div', [b.op('Size', [x]), b.ints([C], true)])], { to: 1 });
-      const slope = b.op('Div', [varianceShare!, count]);
-      const offset = b.op('Div', [b.op('Mul', [gain, sumG!]), count]);
-      dx = b.op('Sub', [dx, b.op('Add', [b.op('Mul', [centred, perChannel(slope)]), perChannel(offset)])]);
+      const share = b.op('BatchNormalization', [x, b.op('Div', [sumGNormalised!, count]), b.op('Div', [sumG!, count]), mean, variance], { epsilon: { float: eps } });
+      through = b.op('Sub', [g, share]);
     }
+    dx = b.op('Mul', [through, b.reshape(gain, [-1, ...new Array(rank - 2).fill(1)])]);
   }
-  const dScale = needs[1] ? b.op('Mul', [sumGCentred!, invStd]) : null;
   const dBias = needs[2] ? sumG : null;
-  // Inference mode only: the given statistics are inputs like any other.
+  // Inference mode only: the given statistics are inputs like any other (∂L/∂σ² = −½·γ·Σg·x̂/σ²).
   const dMean = !training && needs[3] ? b.op('Neg', [b.op('Mul', [gain, sumG!])]) : null;
-  const dVar = !training && needs[4] ? b.op('Mul', [b.floats([-0.5]), varianceShare!]) : null;
-  return [dx, dScale, dBias, dMean, dVar];
+  const dVar = !training && needs[4] ? b.op('Mul', [b.floats([-0.5]), b.op('Div', [b.op('Mul', [gain, sumGNormalised!]), std])]) : null;
+  return [dx, needs[1] ? sumGNormalised : null, dBias, dMean, dVar];
 }
 
 /**
@@ -73,7 +77,7 @@ export function batchNormsAsInference(b: OnnxBuilder, typeOf: (value: string) =>
     const first = b.nodes.length;
     const batch = momentum === 0;
     const mean = b.reduce('ReduceMean', x, [0, ...spatial], false, batch && runningMean ? runningMean : undefined);
-    const centred = b.op('Sub', [x, b.reshape(mean, [-1, ...spatial.map(() => 1)])]);
+    const centred = centre(b, x, mean, shape.length);
     const variance = b.reduce('ReduceMean', b.op('Mul', [centred, centred]), [0, ...spatial], false, batch && runningVar ? runningVar : undefined);
     // ONNX: running = given·momentum + batch·(1 − momentum), the biased variance included.
     const blend = (given: string, stat: string, out: string) => b.op('Add', [b.op('Mul', [given, b.floats([momentum])]), b.op('Mul', [stat, b.floats([1 - momentum])])], {}, out);

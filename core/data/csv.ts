@@ -1,7 +1,8 @@
 /**
  * CSV files as datasets: numeric feature columns and one label column (by name or position; the last by
  * default). Labels that are whole numbers from 0 are class indices; words become classes in sorted
- * order; other numbers are regression targets. A first row that is not all numbers is the header.
+ * order; other numbers are regression targets. The first row is a header when it has a word where the
+ * rows below have numbers (a word only in the label column is a class: `5.1,3.5,setosa` is data).
  * Fields are split at commas (quoted fields may not contain commas).
  */
 import { DatasetError, type Dataset } from './dataset.ts';
@@ -14,6 +15,8 @@ export interface CsvDataset {
   features: string[];
   /** The classes' names, when the labels were words. */
   classNames?: string[];
+  /** Whether the first row was read as the columns' names (false: it is data, the columns are numbered). */
+  header: boolean;
 }
 
 const unquote = (field: string) =>
@@ -29,7 +32,7 @@ export function parseCsv(name: string, text: string, label?: string | number): C
     .map((line, i) => ({ line: i + 1, fields: line.split(',').map(unquote) }))
     .filter((r) => r.fields.some((f) => f !== ''));
   if (rows.length === 0) throw new DatasetError(`${name}: the file has no rows`);
-  const hasHeader = rows[0].fields.some((f) => !isNumber(f));
+  const hasHeader = firstRowIsHeader(rows.map((r) => r.fields));
   const width = rows[0].fields.length;
   const names = hasHeader ? rows[0].fields : rows[0].fields.map((_, i) => `column ${i + 1}`);
   const body = hasHeader ? rows.slice(1) : rows;
@@ -56,7 +59,7 @@ export function parseCsv(name: string, text: string, label?: string | number): C
     });
   });
   const sample = { name, size: body.length, x: { dims: [features.length], dtype: 'float32' as const, data: x } };
-  const base = { columns: names, label: names[at], features };
+  const base = { columns: names, label: names[at], features, header: hasHeader };
   if (!labels.every(isNumber)) {
     const classNames = [...new Set(labels)].sort();
     const y = BigInt64Array.from(labels, (l) => BigInt(classNames.indexOf(l)));
@@ -67,4 +70,13 @@ export function parseCsv(name: string, text: string, label?: string | number): C
     return { ...base, dataset: { ...sample, y: { dims: [], dtype: 'int64', data: BigInt64Array.from(values, (v) => BigInt(v)) }, classes: Math.max(...values) + 1 } };
   }
   return { ...base, dataset: { ...sample, y: { dims: [1], dtype: 'float32', data: Float32Array.from(values) } } };
+}
+
+/**
+ * A header names the feature columns, which hold numbers below it: the first row is a header when one of
+ * its fields is not a number in a column whose later rows are all numbers. Alone, a row with any word is one.
+ */
+function firstRowIsHeader([first, ...rest]: string[][]): boolean {
+  if (rest.length === 0) return first.some((f) => !isNumber(f));
+  return first.some((f, i) => !isNumber(f) && rest.every((row) => row[i] !== undefined && isNumber(row[i])));
 }

@@ -3,7 +3,7 @@
  * rate and the step count are graph inputs, so schedules change them without rebuilding the graph.
  */
 import type { OnnxBuilder } from '../onnx/builder.ts';
-import { AttrType, type NodeProto } from '../onnx/proto.ts';
+import type { NodeProto } from '../onnx/proto.ts';
 
 export const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'adagrad', 'rmsprop', 'adadelta', 'perceptron'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -66,20 +66,45 @@ export interface UpdateValues {
   /** Scalar float graph inputs. */
   lr: string;
   step: string;
+  /** The backward pass was seeded with this rather than 1, so `grad` is that multiple of ∂L/∂p (see gradientSeed). */
+  seededWith?: 'lr' | number;
 }
 
-/** Emits one parameter's update; returns the new parameter and state values. */
-export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues): { param: string; state: Record<string, string> } {
+/**
+ * What a step's backward pass may be seeded with instead of 1, so that every gradient comes out already
+ * scaled as the update wants it: lr for plain SGD (p − lr·g is then one Sub per parameter, one Gemm for a
+ * Linear weight), 1 − β₁ for Adam (m′ = β₁·m + (1 − β₁)·g is then two passes, not three). Only where
+ * nothing else reads the gradients as such: a norm clip, the debugger's trace. Null: seed with 1.
+ */
+export function gradientSeed(cfg: OptimizerConfig, { clipped, traced }: { clipped: boolean; traced: boolean }): 'lr' | number | null {
+  if (clipped || traced) return null;
+  if (cfg.name === 'sgd' || cfg.name === 'perceptron') return 'lr';
+  if ((cfg.name === 'adam' || cfg.name === 'adamw') && cfg.betas[0] < 1) return 1 - cfg.betas[0];
+  return null;
+}
+
+/**
+ * Emits one parameter's update; returns the new parameter and state values. `scalars` keeps the scalar
+ * values every parameter's update shares (bias corrections, step size, decay factors), made once per graph.
+ */
+export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues, scalars = new Map<string, string>()): { param: string; state: Record<string, string> } {
   const c = (x: number) => b.floats([x]);
+  const shared = (key: string, make: () => string) => scalars.get(key) ?? scalars.set(key, make()).get(key)!;
   const mul = (x: string, y: string) => b.op('Mul', [x, y]);
   const add = (x: string, y: string) => b.op('Add', [x, y]);
   const lerp = (old: string, fresh: string, keep: number) => add(mul(old, c(keep)), mul(fresh, c(1 - keep)));
-  const step = (direction: string) => b.op('Sub', [v.param, mul(v.lr, direction)]);
+  const step = (direction: string) => b.op('Sub', [v.param, v.seededWith === 'lr' ? direction : mul(v.lr, direction)]);
+  // A constant in the gradient's units: times the seed.
+  const seeded = (x: number) => (v.seededWith === 'lr' ? shared(`lr·${x}`, () => mul(v.lr, c(x))) : c(x * (v.seededWith ?? 1)));
   let param = v.param;
   let g = v.grad;
   // AdamW's decoupled decay, as PyTorch writes it: p·(1 − lr·λ), one pass over p (the factor is a scalar).
-  if (cfg.weightDecay > 0 && cfg.name === 'adamw') param = mul(param, b.op('Sub', [c(1), mul(v.lr, c(cfg.weightDecay))]));
-  else if (cfg.weightDecay > 0) g = add(g, mul(c(cfg.weightDecay), param));
+  if (cfg.weightDecay > 0 && cfg.name === 'adamw')
+    param = mul(
+      param,
+      shared('decay', () => b.op('Sub', [c(1), mul(v.lr, c(cfg.weightDecay))])),
+    );
+  else if (cfg.weightDecay > 0) g = add(g, mul(seeded(cfg.weightDecay), param));
   switch (cfg.name) {
     case 'sgd':
       return { param: (g === v.grad && gemmStep(b, v)) || step(g), state: {} };
@@ -97,17 +122,20 @@ export function emitUpdate(b: OnnxBuilder, cfg: OptimizerConfig, v: UpdateValues
     case 'adam':
     case 'adamw': {
       const [b1, b2] = cfg.betas;
-      // Where the gradient is a Linear layer's own Gemm, that Gemm makes (1 − β₁)·g directly (its alpha),
-      // and m′ = β₁·m + that: one pass fewer over the weight; g² takes the factor back on a scalar.
-      const scaled = g === v.grad && scaleGemm(b, v.grad, 1 - b1);
+      // Where the backward pass was seeded with 1 − β₁, g is (1 − β₁)·∂L/∂p and m′ = β₁·m + g: one pass
+      // fewer over every parameter; g² takes the factor back on a scalar.
+      const scaled = v.seededWith === 1 - b1;
       const m = scaled ? add(mul(v.state.exp_avg, c(b1)), g) : lerp(v.state.exp_avg, g, b1);
       const s = scaled ? add(mul(v.state.exp_avg_sq, c(b2)), mul(mul(g, g), c((1 - b2) / (1 - b1) ** 2))) : lerp(v.state.exp_avg_sq, mul(g, g), b2);
       // PyTorch: p − lr/c₁ · m / (√s/√c₂ + ε). Written as p − (lr·√c₂/c₁) · m / (√s + ε·√c₂), the bias
       // corrections c = 1 − βᵗ stay on scalars: two fewer passes over every parameter.
       const correction = (beta: number) => b.op('Sub', [c(1), b.op('Pow', [c(beta), v.step])]);
-      const root2 = b.op('Sqrt', [correction(b2)]);
-      const denom = add(b.op('Sqrt', [s]), mul(c(cfg.eps), root2));
-      const stepSize = b.op('Div', [mul(v.lr, root2), correction(b1)]);
+      const root2 = shared('√c₂', () => b.op('Sqrt', [correction(b2)]));
+      const denom = add(
+        b.op('Sqrt', [s]),
+        shared('ε·√c₂', () => mul(c(cfg.eps), root2)),
+      );
+      const stepSize = shared('lr·√c₂/c₁', () => b.op('Div', [mul(v.lr, root2), correction(b1)]));
       return { param: b.op('Sub', [param, mul(b.op('Div', [m, denom]), stepSize)]), state: { exp_avg: m, exp_avg_sq: s } };
     }
     case 'adagrad': {
@@ -137,18 +165,11 @@ function soleGemm(b: OnnxBuilder, grad: string): { index: number; gemm: NodeProt
   return { index, gemm };
 }
 
-/** Scales a sole Gemm's product by `factor` through its alpha, for free; false where there is no such Gemm. */
-function scaleGemm(b: OnnxBuilder, grad: string, factor: number): boolean {
-  const found = soleGemm(b, grad);
-  if (!found) return false;
-  found.gemm.attribute = [...(found.gemm.attribute ?? []), { name: 'alpha', type: AttrType.FLOAT, f: factor }];
-  return true;
-}
-
 /**
  * Plain SGD on a weight whose gradient is a single Gemm (a Linear layer's Aᵀ·B): W − lr·Aᵀ·B becomes that
- * Gemm, with W as C, alpha −1 and lr folded into A, a batch-sized operand far smaller than W. It saves two
- * passes over the weight on every step, and a Linear layer's weights are most of an MLP's memory traffic.
+ * Gemm, with W as C, alpha −1 and lr folded into A, a batch-sized operand far smaller than W (or already in
+ * it, where the backward pass was seeded with lr). It saves two passes over the weight on every step, and a
+ * Linear layer's weights are most of an MLP's memory traffic.
  */
 function gemmStep(b: OnnxBuilder, v: UpdateValues): string | null {
   const found = soleGemm(b, v.grad);
@@ -157,7 +178,7 @@ function gemmStep(b: OnnxBuilder, v: UpdateValues): string | null {
   b.nodes.splice(index, 1);
   const [a, other] = gemm.input!;
   const transposes = Object.fromEntries((gemm.attribute ?? []).map((t) => [t.name!, Number(t.i)]));
-  return b.op('Gemm', [b.op('Mul', [a, v.lr]), other, v.param], { ...transposes, alpha: { float: -1 }, beta: { float: 1 } });
+  return b.op('Gemm', [v.seededWith === 'lr' ? a : b.op('Mul', [a, v.lr]), other, v.param], { ...transposes, alpha: { float: -1 }, beta: { float: 1 } });
 }
 
 /** Scales all gradients so that their global L2 norm is at most `maxNorm` (torch.nn.utils.clip_grad_norm_). */

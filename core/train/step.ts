@@ -9,13 +9,14 @@ import type { Weights } from '../graph/weights.ts';
 import { getLayer, outputPorts } from '../layers/index.ts';
 import { buildBackward } from '../autodiff/backward.ts';
 import { batchNormsAsInference } from '../autodiff/batchnorm.ts';
+import { mergeDuplicateNodes } from '../onnx/merge-duplicates.ts';
 import { annotate } from '../autodiff/types.ts';
 import { compileModel, CompileError, type CompiledModel, type GraphValue } from '../convert/compile.ts';
 import { valueInfo } from '../onnx/builder.ts';
 import type { ModelProto, NodeProto } from '../onnx/proto.ts';
 import type { Dim, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
-import { clipByGlobalNorm, emitUpdate, stateSlots, type OptimizerConfig, type OptimizerName } from './optimizers.ts';
+import { clipByGlobalNorm, emitUpdate, gradientSeed, stateSlots, type OptimizerConfig, type OptimizerName } from './optimizers.ts';
 
 export const LOSSES = {
   'cross-entropy': 'CrossEntropyLoss',
@@ -58,6 +59,8 @@ export interface TrainingGraphOptions {
    * instead of from a loss. The gradient is fed as the target input "upstream"; the loss is Σ upstream·y.
    */
   upstream?: string;
+  /** The engine's MaxPool never writes its Indices output: see BackwardOptions (core/autodiff/backward.ts). */
+  maxPoolWithoutIndices?: boolean;
   /** Debugging: return every value's gradient and each gradient a node sends to an input (see `trace`). */
   trace?: boolean;
 }
@@ -243,7 +246,21 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const contributions: StepTrace['contributions'] = [];
   const onContribution = options.trace ? (value: string, node: NodeProto, gradient: string) => void contributions.push({ value, node: node.name!, gradient }) : undefined;
   const origins = new Map<string, string>();
-  const grads = buildBackward(b, { nodes: forward, loss: objective, wrt: [...params.map((p) => p.key), ...traced], types, everyValue: options.trace, onContribution, origins });
+  const lr = 'lr';
+  const step = 'step';
+  const seededWith = gradientSeed(options.optimizer, { clipped: !!options.clipNorm, traced: !!options.trace }) ?? undefined;
+  if (seededWith === lr) types.set(lr, { shape: [], dtype: 'float32' });
+  const grads = buildBackward(b, {
+    nodes: forward,
+    loss: objective,
+    seed: typeof seededWith === 'number' ? b.floats([seededWith]) : seededWith,
+    wrt: [...params.map((p) => p.key), ...traced],
+    types,
+    everyValue: options.trace,
+    onContribution,
+    origins,
+    maxPoolWithoutIndices: options.maxPoolWithoutIndices,
+  });
   batchNormsAsInference(b, (v) => types.get(v));
   // Parameters the loss never reaches stay constants of the graph.
   const trained = params.filter((p) => grads.has(p.key));
@@ -255,20 +272,21 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
 
   const slots = stateSlots(options.optimizer.name);
   const updates = new Map<string, string[]>();
-  const lr = 'lr';
-  const step = 'step';
+  const sharedScalars = new Map<string, string>();
   graph.input.push(valueInfo(lr, { shape: [], dtype: 'float32' }), valueInfo(step, { shape: [], dtype: 'float32' }));
   const outputs = [valueInfo(loss, { shape: [], dtype: 'float32' }), valueInfo(prediction, compiled.inference.node(feed.node)!.outputs![feed.port])];
   keys.forEach((key, i) => {
     const shape = params.find((p) => p.key === key)!.shape;
     const state = Object.fromEntries(slots.map((s) => [s, stateName(s, key)]));
     for (const s of slots) graph.input.push(valueInfo(stateName(s, key), { shape, dtype: 'float32' }));
-    const first = b.nodes.length;
-    const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step });
-    for (const n of b.nodes.slice(first)) n.doc_string = `update of ${key}`;
+    // The update's nodes are the new ones: it may also take the gradient's own Gemm out of the graph (gemmStep).
+    const before = new Set(b.nodes);
+    const next = emitUpdate(b, options.optimizer, { param: key, grad: gradValues[i], state, lr, step, seededWith }, sharedScalars);
+    const own = b.nodes.filter((n) => !before.has(n));
+    for (const n of own) n.doc_string = `update of ${key}`;
     updates.set(
       key,
-      b.nodes.slice(first).map((n) => n.name!),
+      own.map((n) => n.name!),
     );
     // Renamed rather than copied through an Identity: these are megabytes on every step.
     outputs.push(valueInfo(b.rename(next.param, nextName(key)), { shape, dtype: 'float32' }));
@@ -281,6 +299,9 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     outputs.push(valueInfo(b.rename(compiled.bufferUpdates.get(key)!, nextName(key)), { shape, dtype: 'float32' }));
   }
   const fed = new Set([...keys, ...buffers.map((p) => p.key)]);
+  // What the backward pass recomputes (a BatchNorm's centred input, element counts, shapes) is computed
+  // once; not when tracing, which fetches every gradient by the name it was made under.
+  if (!options.trace) mergeDuplicateNodes(b.nodes, new Set(outputs.map((v) => v.name)));
   graph.node = b.nodes;
   graph.initializer = b.initializers.filter((t) => !fed.has(t.name!));
   graph.output = outputs;
@@ -296,13 +317,14 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const target = start?.target ?? compiled.inputs.find((v) => v.nodeId === targetId)!;
   const layerOfKey = new Map<string, string>(compiled.inference.nodes().flatMap((r) => r.params.map((p): [string, string] => [`${r.id}.${p.name}`, r.id])));
   const layerNodes = new Map<string, LayerNodes>();
+  const present = new Set(b.nodes.map((n) => n.name!));
   for (const [id, record] of compiled.layers) {
     const own = new Set(record.nodes);
     const ownsOrigin = (origin: string | undefined) => !!origin && (own.has(origin) || (origin.startsWith('param:') && layerOfKey.get(origin.slice(6)) === id));
     layerNodes.set(id, {
-      forward: record.nodes,
+      forward: record.nodes.filter((n) => present.has(n)),
       backward: b.nodes.filter((n) => ownsOrigin(origins.get(n.name!))).map((n) => n.name!),
-      update: keys.filter((k) => layerOfKey.get(k) === id).flatMap((k) => updates.get(k) ?? []),
+      update: keys.filter((k) => layerOfKey.get(k) === id).flatMap((k) => (updates.get(k) ?? []).filter((n) => present.has(n))),
     });
   }
   return {

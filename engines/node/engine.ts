@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EngineError, type CreateSessionOptions, type Engine, type Provider, type ProviderStatus, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
 import { probeModel } from '../../core/onnx/probe.ts';
+import { PROTOBUF_LIMIT } from '../../core/onnx/proto.ts';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -131,6 +132,7 @@ export class NodeEngine implements Engine {
       provider = 'cpu';
     }
     const optimization = options.optimization ?? 'all';
+    if (model.length > PROTOBUF_LIMIT) throw new EngineError(`the model is ${(model.length / 2 ** 30).toFixed(1)} GB: ONNX Runtime loads a model of at most 2 GB in one piece (protobuf's limit)`);
     const key = `${provider}:${optimization}:${createHash('sha256').update(model).digest('hex')}`;
     const cached = this.cache.get(key);
     if (cached) {

@@ -6,29 +6,36 @@
 import { EngineError, type CreateSessionOptions, type Engine, type Provider, type ProviderStatus, type RunOptions, type Session, type Tensor } from '../../core/engine/engine.ts';
 import { probeModel } from '../../core/onnx/probe.ts';
 import type * as Ort from 'onnxruntime-web';
-// The runtime's WebAssembly, served by the app itself (no CDN): Vite copies it into the build.
-import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+// The runtime's WebAssembly, served by the app itself (no CDN): Vite copies both into the build. The
+// plain build (14 MB) runs the wasm provider; only WebGPU needs the JSEP build (28 MB), so a page that
+// never uses WebGPU never fetches or compiles it.
+import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 
 export type { ProviderStatus } from '../../core/engine/engine.ts';
 
 type OrtModule = typeof Ort;
-let ortModule: Promise<OrtModule> | null = null;
+const runtimes: Partial<Record<Provider, Promise<OrtModule>>> = {};
 
-/** Loads the runtime once, in its own chunk (its pthread workers load that chunk, not the caller's). */
-function loadOrt(): Promise<OrtModule> {
-  ortModule ??= import('onnxruntime-web').then((ort) => {
-    ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, self.location.href).href };
+/**
+ * Loads the runtime a provider runs on once, each in its own chunk (its pthread workers load that chunk,
+ * not the caller's): the plain WebAssembly build, or for WebGPU the JSEP build (which runs wasm too).
+ */
+function loadOrt(provider: Provider): Promise<OrtModule> {
+  const webgpu = provider === 'webgpu';
+  runtimes[webgpu ? 'webgpu' : 'wasm'] ??= (webgpu ? import('onnxruntime-web') : import('onnxruntime-web/wasm')).then((ort) => {
+    ort.env.wasm.wasmPaths = { wasm: new URL(webgpu ? jsepWasmUrl : plainWasmUrl, self.location.href).href };
     // Threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages.
     ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(navigator.hardwareConcurrency || 1, 8) : 1;
     ort.env.logLevel = 'error';
     return ort;
   });
-  return ortModule;
+  return runtimes[webgpu ? 'webgpu' : 'wasm']!;
 }
 
 /** Each provider's status; WebAssembly is started here with a one-node model, so a first run does not wait for it. */
 export async function providerReport(): Promise<ProviderStatus[]> {
-  const ort = await loadOrt();
+  const ort = await loadOrt('wasm');
   const threads = ort.env.wasm.numThreads as number;
   try {
     await (await ort.InferenceSession.create(probeModel(), { executionProviders: ['wasm'] })).release();
@@ -91,7 +98,7 @@ export class WebEngine implements Engine {
       if (!options.allowFallback) throw new EngineError(`${why}; allow the fallback to run on WebAssembly instead`);
       provider = 'wasm';
     }
-    const ort = await loadOrt();
+    const ort = await loadOrt(provider);
     const optimization = options.optimization ?? 'all';
     const keep = (session: Ort.InferenceSession) => this.keepIdle({ model, provider, optimization, session });
     const kept = this.idle.findIndex((k) => k.provider === provider && k.optimization === optimization && sameBytes(k.model, model));

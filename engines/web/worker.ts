@@ -6,7 +6,6 @@
 import { EngineService } from '../service.ts';
 import { builtInData } from './datasets.ts';
 import { WebEngine } from './engine.ts';
-import { webgpuProblem } from './webgpu.ts';
 import type { WorkerRequest } from './protocol.ts';
 
 const engine = new WebEngine();
@@ -15,7 +14,9 @@ const service = new EngineService(
     engine,
     providers: () => engine.providers(),
     builtInData,
-    trainingProblem: (graph, provider) => (provider === 'webgpu' ? webgpuProblem(graph.step) : null),
+    // ONNX Runtime Web's WebGPU MaxPool (1.30) never writes its Indices output, which MaxPool's usual
+    // gradient reads: the step finds each window's maximum by comparison there (core/autodiff/maxpool.ts).
+    stepOptions: (provider) => (provider === 'webgpu' ? { maxPoolWithoutIndices: true } : {}),
   },
   (message, transfer) => self.postMessage(message, { transfer }),
 );

@@ -1,7 +1,7 @@
 /** The React Flow canvas. It renders the document; every edit goes back to the store. */
 import { Background, Controls, MiniMap, Panel, ReactFlow, applyNodeChanges, useReactFlow, useStore, type Connection, type FinalConnectionState, type NodeChange } from '@xyflow/react';
 import { useCallback, useMemo, useRef, useState } from 'react';
-import { edgeEnd, edgePortNames, formatShape, parseEdgeEnd, type Diagnostic } from '../../core/index.ts';
+import { edgeEnd, formatShape, parseEdgeEnd, type Diagnostic } from '../../core/index.ts';
 import { groupsOf, type EditorState, type EditorStore } from '../state/store.ts';
 import { boundary, repeats, visibility } from '../state/hierarchy.ts';
 import { toggleGroup } from './arrange.ts';
@@ -12,6 +12,7 @@ import { GroupNode, LayerNode, layerHandles, type FlowNode, type GroupNodeData, 
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 import { ShapeEdge, type FlowEdge } from './ShapeEdge.tsx';
 import { useEdgeValues } from './edgeValues.ts';
+import { FlowEdges } from './flowEdges.ts';
 import { OverlayControl, useOverlay } from './overlay.tsx';
 
 const nodeTypes = { layer: LayerNode, group: GroupNode };
@@ -185,50 +186,10 @@ export function Canvas({ store, state, onProblem, onDropLayer }: Props) {
     [store],
   );
 
-  // Edges too are reused while unchanged: React Flow measures every label it re-renders. Which ports an
-  // edge joins comes from the core's wiring, the same resolution shape inference used.
-  const edgeCache = useRef(new Map<string, FlowEdge>());
+  // Edges too are reused while unchanged (flowEdges.ts).
+  const [flowEdges] = useState(() => new FlowEdges());
   const edgeValues = useEdgeValues();
-  const edges = useMemo((): FlowEdge[] => {
-    const wires = inferred.inference.wires;
-    const previous = edgeCache.current;
-    const next = new Map<string, FlowEdge>();
-    const built = doc.edges.flatMap((e, i) => {
-      const wire = wires.edges[i];
-      const ports = edgePortNames(wires, i);
-      if (!wire || !ports) return [];
-      const source = wires.nodes[wire.from].id;
-      const target = wires.nodes[wire.to].id;
-      const type = inferred.inference.node(source)?.outputs?.[wire.fromPort];
-      const sourceGroup = hidden.get(source);
-      const targetGroup = hidden.get(target);
-      if (sourceGroup && sourceGroup === targetGroup) return [];
-      const edge: FlowEdge = {
-        id: `${e.from}>${e.to}#${i}`,
-        type: 'shape',
-        source: sourceGroup ?? source,
-        target: targetGroup ?? target,
-        sourceHandle: sourceGroup ? 'out' : ports.output,
-        targetHandle: targetGroup ? 'in' : ports.input,
-        label: type ? formatShape(type.shape) + (edgeValues.has(source) ? ` = ${edgeValues.get(source)}` : '') : undefined,
-        data: { from: e.from, to: e.to },
-        className: worst.get(target)?.severity === 'error' ? 'edge-error' : undefined,
-      };
-      const old = previous.get(edge.id);
-      const same =
-        old &&
-        old.source === edge.source &&
-        old.target === edge.target &&
-        old.sourceHandle === edge.sourceHandle &&
-        old.targetHandle === edge.targetHandle &&
-        old.label === edge.label &&
-        old.className === edge.className;
-      next.set(edge.id, same ? old : edge);
-      return [same ? old : edge];
-    });
-    edgeCache.current = next;
-    return built;
-  }, [doc, hidden, inferred, worst, edgeValues]);
+  const edges = useMemo(() => flowEdges.build(doc, inferred.inference, { hidden, worst, values: edgeValues }), [flowEdges, doc, hidden, inferred, worst, edgeValues]);
 
   /** The document's edge end for a canvas handle. */
   const endOf = useCallback(

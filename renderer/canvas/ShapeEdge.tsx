@@ -3,15 +3,11 @@
  * SVG label: the SVG label measures itself with getBBox, which forces a layout of the whole canvas each
  * time a shape changes, and on a 500-layer model that cost more than the edit itself.
  */
-import { BaseEdge, EdgeLabelRenderer, getBezierPath, type Edge, type EdgeProps } from '@xyflow/react';
+import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from '@xyflow/react';
 import { memo } from 'react';
+import type { FlowEdge } from './flowEdges.ts';
 
-/** The document edge a canvas edge draws. */
-export interface ShapeEdgeData extends Record<string, unknown> {
-  from: string;
-  to: string;
-}
-export type FlowEdge = Edge<ShapeEdgeData, 'shape'>;
+export type { FlowEdge, ShapeEdgeData } from './flowEdges.ts';
 
 export const ShapeEdge = memo(function ShapeEdge({ id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, label, markerEnd, style, interactionWidth }: EdgeProps<FlowEdge>) {
   const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, sourcePosition, targetX, targetY, targetPosition });

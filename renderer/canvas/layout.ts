@@ -153,6 +153,21 @@ export function layoutInWorker(graph: ElkNode): Promise<ElkNode> {
   });
 }
 
+/**
+ * Starts the layout worker and runs one small layout in it, so that loading ELK (1.6 MB of script) and its
+ * first, slow run happen while the editor waits for a person, not after a model is opened.
+ */
+export function warmLayout(): void {
+  const layer = (id: string) => ({ id, width: NODE_WIDTH, height: NODE_HEIGHT });
+  const block: ElkNode = { id: 'block', children: [layer('b'), layer('c')], edges: [{ id: 'bc', sources: ['b'], targets: ['c'] }] };
+  void layoutInWorker({
+    id: 'root',
+    layoutOptions: { 'elk.algorithm': 'layered', 'elk.direction': 'DOWN', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN' },
+    children: [layer('a'), block],
+    edges: [{ id: 'ab', sources: ['a'], targets: ['b'] }],
+  }).catch(() => undefined);
+}
+
 /** Lays out the document as it shows with `groups` (its own groups unless given), in the layout worker. */
 export async function autoLayout(doc: ModelDocument, groups: Group[] = groupsOf(doc)): Promise<Positions> {
   return positionsOf(await layoutInWorker(layoutGraph(doc, groups)), groups);

@@ -3,8 +3,8 @@
  * own colour), and the panel appends points as events arrive. The chart redraws at most once per
  * animation frame, so it keeps up with training without slowing the page; hovering shows the values in
  * the legend. A step where training went wrong (the loss became NaN) is marked by a line and a label,
- * and described in a caption beneath. The current run's number of points is on the element
- * (data-points) for tests.
+ * and described in a caption beneath. Steps and epochs are whole numbers on the x-axis. The current run's
+ * number of points and the x-axis ticks are on the element (data-points, data-x-ticks) for tests.
  */
 import { forwardRef, useEffect, useId, useImperativeHandle, useRef, useState } from 'react';
 import uPlot from 'uplot';
@@ -41,6 +41,14 @@ interface Props {
 }
 
 const RUN_HUES = [215, 145, 20, 280, 50, 330];
+/** Steps and epochs are counted: the x-axis ticks go up in whole numbers only (1, 2, 5, 10, 20, 50…). */
+const WHOLE_INCREMENTS = Array.from({ length: 27 }, (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3));
+
+/** The x-axis tick labels; the ticks are also on the element (data-x-ticks) for tests. */
+function wholeTicks(element: HTMLElement, ticks: number[]): string[] {
+  element.dataset.xTicks = ticks.join(' ');
+  return ticks.map((t) => t.toLocaleString());
+}
 
 export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ title, xLabel, series }, ref) {
   const host = useRef<HTMLDivElement>(null);
@@ -62,9 +70,15 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
         height: 160,
         legend: { live: true },
         scales: { x: { time: false }, ...(right ? { acc: { range: [0, 1] as [number, number] } } : {}) },
-        axes: [{ label: xLabel, size: 36 }, { label: 'loss', size: 48 }, ...(right ? [{ scale: 'acc', side: 1 as const, label: 'accuracy', size: 48 }] : [])],
+        axes: [
+          { label: xLabel, size: 36, incrs: WHOLE_INCREMENTS, values: (_, ticks) => wholeTicks(element, ticks) },
+          { label: 'loss', size: 48 },
+          ...(right ? [{ scale: 'acc', side: 1 as const, label: 'accuracy', size: 48 }] : []),
+        ],
         series: [{ label: xLabel }],
-        hooks: { draw: [(u) => drawMarkers(u, markers.current, getComputedStyle(element).getPropertyValue('--error').trim() || 'red')] },
+        // The theme's colour is read only when there is a marker to draw: reading styles on every draw
+        // (each training step) made the page recompute them each time.
+        hooks: { draw: [(u) => markers.current.length > 0 && drawMarkers(u, markers.current, getComputedStyle(element).getPropertyValue('--error').trim() || 'red')] },
       },
       data.current as uPlot.AlignedData,
       element,

@@ -93,7 +93,7 @@ function readCsv(file: DataFile, text: string, options: ReadOptions): OwnData {
     dataset: csv.dataset,
     columns: csv.columns,
     label,
-    description: `${plural(csv.dataset.size, 'sample')} · ${plural(csv.features.length, 'feature')} (${csv.features.join(', ')}) · label column "${csv.label}": ${kinds}`,
+    description: `${plural(csv.dataset.size, 'sample')} · ${plural(csv.features.length, 'feature')} (${csv.features.join(', ')}) · label column "${csv.label}": ${kinds} · ${csv.header ? 'first row read as the column names' : 'no header row: the first row is data'}`,
   };
 }
 

@@ -31,9 +31,9 @@ const model: ModelDocument = {
   ],
 };
 
-async function open(page: Page): Promise<void> {
+async function open(page: Page, doc = model): Promise<void> {
   const path = `${ARTIFACTS}spiral-mlp.json`;
-  writeFileSync(path, serializeModel(model));
+  writeFileSync(path, serializeModel(doc));
   const choosing = page.waitForEvent('filechooser');
   await page.getByRole('menuitem', { name: 'File' }).click();
   await page.getByRole('menuitem', { name: /^Open…/ }).click();
@@ -145,6 +145,44 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     await page.context().close();
   });
 
+  test('the missing-weights and training banners stack, both readable; the step chart counts whole steps', async () => {
+    const page = await openEditor(session, errors);
+    await open(page, { ...model, weights: 'spiral-mlp.safetensors' });
+    const missing = page.getByRole('alert', { name: 'Missing weights' });
+    await missing.waitFor();
+    await page.getByRole('tab', { name: 'Train' }).click();
+    const settings = page.getByRole('form', { name: 'Training settings' });
+    await settings.getByLabel('Dataset').selectOption('spiral');
+    await settings.getByLabel('Loss').selectOption('cross-entropy');
+    // One step per epoch (the whole training set in a batch): the chart's x-axis spans a few steps only.
+    await settings.getByLabel('Batch size').fill('480');
+    await settings.getByLabel('Epochs').fill('100000');
+    await settings.getByRole('button', { name: 'Start' }).click();
+    await page.waitForFunction(() => Number(document.querySelector('[aria-label="Training loss per step"]')?.getAttribute('data-points')) > 0);
+    await settings.getByRole('button', { name: 'Pause' }).click();
+    await page
+      .getByRole('status', { name: 'Training status' })
+      .filter({ hasText: /^Paused/ })
+      .waitFor();
+
+    const locked = page.getByRole('status', { name: 'Model locked' });
+    const [a, b] = [(await missing.boundingBox())!, (await locked.boundingBox())!];
+    assert.ok(a.height > 0 && b.height > 0);
+    assert.ok(a.y + a.height <= b.y || b.y + b.height <= a.y, `the banners do not overlap (${JSON.stringify([a, b])})`);
+    for (const banner of [missing, locked]) assert.equal(await banner.evaluate((e) => e.scrollWidth <= e.clientWidth), true, 'the text fits its banner');
+    await screenshots(page, 'banners-stacked');
+
+    const ticks = (await page.getByRole('figure', { name: 'Training loss per step' }).getAttribute('data-x-ticks'))!.split(' ').map(Number);
+    assert.ok(ticks.length > 0 && ticks.every(Number.isInteger), `whole steps on the x-axis: ${ticks.join(' ')}`);
+
+    // Stopped, the model has trained weights: nothing is missing; Undo takes them back, and the warning with them.
+    await locked.getByRole('button', { name: 'Stop training' }).click();
+    await missing.waitFor({ state: 'detached' });
+    await edit(page, 'Undo');
+    await missing.waitFor();
+    await page.context().close();
+  });
+
   test('a loss that becomes NaN stops training with the advice, marked on the step chart', async () => {
     const page = await openEditor(session, errors);
     await open(page);
@@ -165,6 +203,8 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     const caption = page.locator(`[id="${await chart.getAttribute('aria-describedby')}"]`);
     assert.match((await caption.textContent())!, new RegExp(`^Run 1: the loss became (NaN|infinite) at step ${step} \\(epoch 1\\); try a smaller learning rate than 1e\\+30\\.$`));
     assert.deepEqual(await exportedFc1(page, 'spiral-after-nan.onnx'), before, 'no epoch completed: the weights are the ones from before');
+    const ticks = (await chart.getAttribute('data-x-ticks'))!.split(' ').map(Number);
+    assert.ok(ticks.length > 0 && ticks.every(Number.isInteger), `whole steps on the x-axis: ${ticks.join(' ')}`);
     await chart.screenshot({ path: `${ARTIFACTS}train-nan-chart.png` });
     await screenshots(page, 'train-nan');
     await page.context().close();

@@ -130,6 +130,14 @@ describe('weights travel with the document in Chromium', { skip: chromiumMissing
     assert.deepEqual(await outputOf(await exportOnnx(page)), await expected());
     assert.equal(dialogs.length, 1, 'Export asked only while the weights were missing');
     assert.equal(downloads, 1, 'the declined export wrote nothing');
+
+    // The warning follows the document's weights: Undo of the opened weights brings it back, Redo hides it.
+    await page.getByRole('menuitem', { name: 'Edit' }).click();
+    await page.getByRole('menuitem', { name: /^Undo/ }).click();
+    await banner.waitFor();
+    await page.getByRole('menuitem', { name: 'Edit' }).click();
+    await page.getByRole('menuitem', { name: /^Redo/ }).click();
+    await banner.waitFor({ state: 'detached' });
     await page.context().close();
   });
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileModel } from '../../core/convert/compile.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
+import { EngineError } from '../../core/engine/engine.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { doc, node } from '../unit/helpers.ts';
 
@@ -63,5 +64,16 @@ test("a consumed feed moves to the engine instead of being copied; other feeds s
   assert.equal(kept.length, 2 * 1024, 'a feed not consumed keeps its data');
   assert.equal(given.length, 0, 'the consumed feed now belongs to the engine');
   assert.deepEqual(moved.fc7.data, copied.fc7.data);
+  await engine.dispose();
+});
+
+test('a model past protobuf’s 2 GB limit is refused in one line, before anything is copied', async () => {
+  const engine = new NodeEngine();
+  // Zero pages that are never written cost no memory.
+  await assert.rejects(engine.createSession(new Uint8Array(2 ** 31)), (e) => {
+    assert.ok(e instanceof EngineError);
+    assert.equal(e.message, "the model is 2.0 GB: ONNX Runtime loads a model of at most 2 GB in one piece (protobuf's limit)");
+    return true;
+  });
   await engine.dispose();
 });

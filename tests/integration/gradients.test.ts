@@ -159,10 +159,19 @@ const CASES: [string, Record<string, InputSpec>, (b: OnnxBuilder) => string, num
     (b) => b.op('Conv', ['x', 'w'], { group: 3, dilations: [2, 1], pads: [2, 0, 1, 2], kernel_shape: [3, 3] }),
   ],
   [
+    'Conv (grouped ×2, dilated, uneven pads keeping the size, stride 1)',
+    { x: { shape: [2, 3, 6, 6] }, w: { shape: [6, 1, 3, 3] } },
+    (b) => b.op('Conv', ['x', 'w'], { group: 3, dilations: [2, 1], pads: [3, 0, 1, 2], kernel_shape: [3, 3] }),
+  ],
+  ['Conv (stride 1, valid: shrinks the image)', { x: { shape: [2, 2, 6, 6] }, w: { shape: [3, 2, 3, 3] }, c: { shape: [3] } }, (b) => b.op('Conv', ['x', 'w', 'c'], { kernel_shape: [3, 3] })],
+  [
     'Conv (grouped, strided, dilated)',
     { x: { shape: [2, 6, 7, 7] }, w: { shape: [4, 3, 2, 2] } },
     (b) => b.op('Conv', ['x', 'w'], { group: 2, strides: [2, 2], dilations: [2, 2], kernel_shape: [2, 2] }),
   ],
+  ['Conv (pointwise)', { x: { shape: [2, 3, 3, 2] }, w: { shape: [4, 3, 1, 1] }, c: { shape: [4] } }, (b) => b.op('Conv', ['x', 'w', 'c'], { kernel_shape: [1, 1] })],
+  ['Conv (pointwise, 1-D, symbolic batch)', { x: { shape: [2, 3, 4], symbolic: [0] }, w: { shape: [2, 3, 1] } }, (b) => b.reshape(b.op('Conv', ['x', 'w'], { kernel_shape: [1] }), [2, 2, 4])],
+  ['ConvTranspose (pointwise)', { x: { shape: [2, 3, 2, 2] }, w: { shape: [3, 2, 1, 1] } }, (b) => b.op('ConvTranspose', ['x', 'w'], { kernel_shape: [1, 1] })],
   [
     'ConvTranspose',
     { x: { shape: [2, 2, 3, 3] }, w: { shape: [2, 3, 3, 3] }, c: { shape: [3] } },

@@ -159,6 +159,27 @@ test('plain SGD updates a Linear weight inside its weight-gradient Gemm; weight 
   assert.equal(producer({ lr: 0.1, weightDecay: 0.01 }).op_type, 'Sub');
 });
 
+test("plain SGD's update is one node per parameter (the backward pass seeded with lr), two where a norm clip reads the gradients; Adam's 11 passes", () => {
+  for (const name of ['mlp', 'cnn']) {
+    const updateNodes = (clipNorm?: number) => {
+      const graph = buildTrainingGraph(fixture.models[name].doc, { optimizer: optimizerConfig('sgd', { lr: 0.1 }), loss: 'cross-entropy', clipNorm });
+      return graph.params.map((p) => graph.step.graph.node.filter((n) => n.doc_string === `update of ${p.key}`).length);
+    };
+    assert.deepEqual(new Set(updateNodes()), new Set([1]), name);
+    // Adam, seeded with 1 − β₁: 11 passes over each parameter's shape (3 were folded onto scalars or the seed).
+    const adam = buildTrainingGraph(fixture.models[name].doc, { optimizer: optimizerConfig('adam'), loss: 'cross-entropy' });
+    const types = annotate(adam.step.graph, adam.step.opset_import[0].version);
+    for (const p of adam.params) {
+      const passes = adam.step.graph.node.filter((n) => n.doc_string === `update of ${p.key}` && types.get(n.output[0])?.shape.join() === p.shape.join());
+      assert.equal(passes.length, 11, `${name} ${p.key}: ${passes.map((n) => n.op_type).join(' ')}`);
+    }
+    assert.ok(
+      updateNodes(1).every((count) => count >= 2),
+      `${name}, clipped`,
+    );
+  }
+});
+
 test('BatchNorm steps run inference-mode BatchNormalization only, and leave the statistics fed to them as they were', async () => {
   const model = fixture.models['cnn-bn'];
   const graph = buildTrainingGraph(model.doc, {

@@ -74,6 +74,21 @@ describe('CSV files', () => {
     assert.deepEqual([...(regression.x.data as Float32Array)], [0.5, 1.5]);
   });
 
+  test('a first row is the header only when it has a word above numbers: words in the label column are classes', () => {
+    const iris = parseCsv('iris.csv', '5.1,3.5,setosa\n4.9,3.0,setosa\n6.3,3.3,virginica\n');
+    assert.equal(iris.header, false);
+    assert.deepEqual([iris.columns, iris.label, iris.classNames], [['column 1', 'column 2', 'column 3'], 'column 3', ['setosa', 'virginica']]);
+    assert.equal(iris.dataset.size, 3);
+    assert.deepEqual([...(iris.dataset.x.data as Float32Array)], [5.1, 3.5, 4.9, 3, 6.3, 3.3].map(Math.fround));
+    assert.deepEqual([...(iris.dataset.y.data as BigInt64Array)], [0n, 0n, 1n]);
+    const named = parseCsv('iris.csv', 'sepal,petal,species\n5.1,3.5,setosa\n6.3,3.3,virginica\n');
+    assert.deepEqual([named.header, named.features, named.dataset.size], [true, ['sepal', 'petal'], 2]);
+    // A header over numeric labels too, and one that names only some columns.
+    assert.equal(parseCsv('a.csv', 'x,y,label\n1,2,0\n3,4,1\n').header, true);
+    assert.equal(parseCsv('a.csv', '1,y,label\n1,2,0\n3,4,1\n').header, true);
+    assert.equal(parseCsv('a.csv', '1,2,0\n3,4,1\n').header, false);
+  });
+
   test('problems name the file, the line and the column', () => {
     assert.throws(() => parseCsv('c.csv', 'a,b,y\n1,2,0\n1,x,1\n'), /c\.csv: line 3, column "b": "x" is not a number/);
     assert.throws(() => parseCsv('c.csv', 'a,b,y\n1,2,0\n1,2\n'), /c\.csv: line 3 has 2 fields, not 3/);
