@@ -20,8 +20,10 @@ and python3-torchvision 0.14.
 
 What PyTorch counts for each file: for preserve.onnx, sum(p.numel() for p in model.parameters()); for
 eval.onnx, the same count for the model torch.fx's conv/BatchNorm fusion makes
-(torch.fx.experimental.optimization.fuse), which is the model the folded file computes: each fused
-convolution gains a bias, each BatchNorm it absorbed loses its weight and bias.
+(torch.fx.experimental.optimization.fuse; where torch.fx cannot trace the model, the conv→BatchNorm
+pairs found by running it), which is the model the folded file computes: each fused convolution gains a
+bias, each BatchNorm it absorbed loses its weight and bias; plus what folding makes of relative-position
+bias tables (gathered_tables).
 
 So that every parameter can be told apart by its values (and no BatchNorm starts at exactly 1 and 0),
 every parameter initialised to a constant is moved by a little noise first; Dropout and stochastic depth
