@@ -142,9 +142,10 @@ export async function profileTraining(): Promise<void> {
 export async function benchTraining(): Promise<void> {
   const { mlp, cnn } = benchModels();
   const runs = [
-    { name: 'MLP 784-1024-10', model: mlp, data: randomImages(6400, [784], 10), target: ' (target 70%)' },
-    { name: 'CA2-style CNN', model: cnn, data: randomImages(3200, [1, 28, 28], 10), target: '' },
-  ].flatMap((r) => (['sgd', 'adam'] as const).map((optimizer) => ({ ...r, optimizer })));
+    // Issue 16's targets, as fractions of the peak: SGD, then Adam.
+    { name: 'MLP 784-1024-10', model: mlp, data: randomImages(6400, [784], 10), targets: { sgd: 70, adam: 55 } },
+    { name: 'CA2-style CNN', model: cnn, data: randomImages(3200, [1, 28, 28], 10), targets: { sgd: 50, adam: 45 } },
+  ].flatMap((r) => (['sgd', 'adam'] as const).map((optimizer) => ({ ...r, optimizer, target: r.targets[optimizer] })));
   // The peak is measured before and after every training run and the best kept: a slow spell of this
   // shared machine during one measurement must not lower the bar the others are held to.
   let peak = await matmulPeak();
@@ -156,8 +157,9 @@ export async function benchTraining(): Promise<void> {
   console.log(`fp32 MatMul peak through ONNX Runtime (CPU): ${peak.toFixed(1)} GFLOP/s (best of ${runs.length + 1} measurements between the training runs)`);
   runs.forEach((r, i) => {
     const gflops = (rates[i] * trainingFlops(r.model)) / 1e9;
+    const share = (100 * gflops) / peak;
     console.log(
-      `${r.name} training (batch 64, ${r.optimizer === 'sgd' ? 'SGD' : 'Adam'}): ${Math.round(rates[i])} samples/s, ${gflops.toFixed(1)} GFLOP/s = ${((100 * gflops) / peak).toFixed(1)}% of the MatMul peak${r.target}`,
+      `${r.name} training (batch 64, ${r.optimizer === 'sgd' ? 'SGD' : 'Adam'}): ${Math.round(rates[i])} samples/s, ${gflops.toFixed(1)} GFLOP/s = ${share.toFixed(1)}% of the MatMul peak (target ${r.target}%: ${share >= r.target ? 'met' : 'MISSED'})`,
     );
   });
   if (!tfjsInstalled())
