@@ -10,9 +10,9 @@
 import { GradientError } from '../core/autodiff/rules.ts';
 import { CompileError } from '../core/convert/compile.ts';
 import { DatasetError, type Dataset } from '../core/data/dataset.ts';
-import { EngineError, type Engine, type Provider, type ProviderStatus, type Session } from '../core/engine/engine.ts';
+import { EngineError, type Engine, type ProviderStatus, type Session } from '../core/engine/engine.ts';
 import { fitData } from '../core/train/fit.ts';
-import { buildTrainingGraph, type TrainingGraph, type TrainingGraphOptions } from '../core/train/step.ts';
+import { buildTrainingGraph, stepOptionsFor, type TrainingGraph } from '../core/train/step.ts';
 import { stepModelBytes, train, TrainingControl, warmUp, type TrainingEvent } from '../core/train/trainer.ts';
 import { buffersOf, type RunRequest, type RunResult, type TrainRequest, type WorkerReply, type WorkerRequest } from './web/protocol.ts';
 
@@ -23,8 +23,6 @@ export interface EngineBackend {
   providers(): Promise<ProviderStatus[]>;
   /** A built-in dataset with the CLI's split. */
   builtInData(name: string, seed?: number): Promise<{ train: Dataset; val?: Dataset }>;
-  /** What the training graph must be built with for this provider (what its kernels cannot do). */
-  stepOptions?(provider: Provider | undefined): Partial<TrainingGraphOptions>;
 }
 
 /** Sends a reply to whoever asked; the buffers may move instead of being copied. */
@@ -147,7 +145,7 @@ export class EngineService {
   /** A run's training graph, the provider it will run on, and its data fitted to the graph. */
   private async setUp(request: TrainRequest) {
     const options = request.options;
-    const graph = buildTrainingGraph(request.doc, { ...request.graph, weights: request.weights, ...this.backend.stepOptions?.(options.provider) });
+    const graph = buildTrainingGraph(request.doc, { ...request.graph, weights: request.weights, ...stepOptionsFor(options.provider) });
     const { data, adapted } = 'builtIn' in request.data ? await this.fittedBuiltIn(request.data.builtIn, request.data.seed ?? 0, graph) : fitData(request.data, graph);
     return { graph, options, data, adapted };
   }

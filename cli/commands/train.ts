@@ -8,7 +8,7 @@ import { GradientError } from '../../core/autodiff/rules.ts';
 import { getLayer } from '../../core/index.ts';
 import { compileModel, CompileError } from '../../core/convert/compile.ts';
 import { OPTIMIZERS, optimizerConfig, type OptimizerName } from '../../core/train/optimizers.ts';
-import { buildTrainingGraph, DEFAULT_LOSS, LOSSES, type LossName, type TrainingGraph } from '../../core/train/step.ts';
+import { buildTrainingGraph, DEFAULT_LOSS, LOSSES, stepOptionsFor, type LossName, type TrainingGraph } from '../../core/train/step.ts';
 import { train, type Checkpoint, type Schedule, type TrainingEvent } from '../../core/train/trainer.ts';
 import { encodeSafetensors } from '../../core/graph/weights.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
@@ -111,6 +111,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       clipNorm: number(values['clip-norm'], 'clip-norm', 0),
       regularization: { l1: number(values.l1, 'l1', 0), l2: number(values.l2, 'l2', 0) },
       truncateBptt: intOption(values['truncate-bptt'], 'truncate-bptt', 1, 1 << 20, 0),
+      ...stepOptionsFor(provider),
     });
   } catch (e) {
     if (e instanceof CompileError) throw compileFailure(e);

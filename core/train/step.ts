@@ -212,6 +212,16 @@ function lossFromUpstream(compiled: CompiledModel, doc: ModelDocument, at: strin
   return { loss: b.op('ReduceSum', [b.op('Mul', [value, target.name])], { keepdims: 0 }, b.fresh('loss')), feed: { node, port: index }, target };
 }
 
+/**
+ * What a training graph must be built with for an execution provider, for what its kernels cannot do.
+ * WebGPU's MaxPool, ONNX Runtime Web's and onnxruntime-node's alike (1.30), never writes its Indices output,
+ * which MaxPool's usual gradient reads: there the step finds each window's maximum by comparison
+ * (core/autodiff/maxpool.ts).
+ */
+export function stepOptionsFor(provider: string | undefined): Partial<TrainingGraphOptions> {
+  return provider === 'webgpu' ? { maxPoolWithoutIndices: true } : {};
+}
+
 export function buildTrainingGraph(source: ModelDocument, options: TrainingGraphOptions): TrainingGraph {
   const { doc, lossId, targetId } = options.upstream !== undefined ? { doc: source, lossId: '', targetId: '' } : withLoss(source, options.loss ?? DEFAULT_LOSS[options.optimizer.name]);
   const compiled = compileModel(doc, { weights: options.weights, seed: options.seed, opset: options.opset, training: true, truncateBptt: options.truncateBptt, memoryLimit: options.memoryLimit });

@@ -14,9 +14,6 @@ const service = new EngineService(
     engine,
     providers: () => engine.providers(),
     builtInData,
-    // ONNX Runtime Web's WebGPU MaxPool (1.30) never writes its Indices output, which MaxPool's usual
-    // gradient reads: the step finds each window's maximum by comparison there (core/autodiff/maxpool.ts).
-    stepOptions: (provider) => (provider === 'webgpu' ? { maxPoolWithoutIndices: true } : {}),
   },
   (message, transfer) => self.postMessage(message, { transfer }),
 );

@@ -5,12 +5,16 @@
  * maximum in window order, where the Indices form sends them.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { buildBackward } from '../../core/autodiff/backward.ts';
 import { annotate } from '../../core/autodiff/types.ts';
 import { OnnxBuilder, floatTensor, valueInfo } from '../../core/onnx/builder.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
+import type { ModelDocument } from '../../core/index.ts';
+import { optimizerConfig } from '../../core/train/optimizers.ts';
+import { buildTrainingGraph, stepOptionsFor } from '../../core/train/step.ts';
 
 type Attrs = Record<string, number | number[]>;
 
@@ -91,4 +95,20 @@ describe('MaxPool gradient without Indices', () => {
       }
     });
   }
+});
+
+test('steps for WebGPU (browser and Node alike) take the gradient without Indices; other providers keep the Indices form', () => {
+  const cnn = JSON.parse(readFileSync(new URL('../../assets/templates/ca2-cnn.json', import.meta.url), 'utf8')) as ModelDocument;
+  const pools = (provider: string) =>
+    buildTrainingGraph(cnn, { optimizer: optimizerConfig('sgd', { lr: 0.1 }), loss: 'cross-entropy', ...stepOptionsFor(provider) }).step.graph.node.filter((n) => n.op_type === 'MaxPool');
+  assert.ok(
+    pools('cpu').some((n) => n.output.filter(Boolean).length === 2),
+    'the CPU step reads the pool’s Indices',
+  );
+  for (const provider of ['webgpu'])
+    assert.ok(
+      pools(provider).every((n) => n.output.filter(Boolean).length === 1),
+      `no ${provider} pool gives Indices`,
+    );
+  assert.deepEqual(stepOptionsFor('wasm'), {});
 });
