@@ -4,7 +4,7 @@ import { freemem } from 'node:os';
 import { extname, join } from 'node:path';
 import { decode as decodeJpeg } from 'jpeg-js';
 import { decode as decodePng } from 'fast-png';
-import { parseCsv } from '../core/data/csv.ts';
+import { headerDecision, parseCsv } from '../core/data/csv.ts';
 import { IMAGE_FILE, imageFolderDataset, type DecodedImage, type ImageClass } from '../core/data/imagefolder.ts';
 import type { GraphValue } from '../core/convert/compile.ts';
 import type { TensorType } from '../core/graph/dim.ts';
@@ -28,7 +28,9 @@ export async function loadNpz(file: string, inputName: string): Promise<Dataset>
 export async function loadCsv(file: string, label?: string): Promise<Dataset> {
   const column = label !== undefined && /^\d+$/.test(label) ? Number(label) - 1 : label;
   try {
-    return parseCsv(file, await readText(file), column).dataset;
+    const csv = parseCsv(file, await readText(file), column);
+    console.error(`${file}: ${headerDecision(csv)}; label column "${csv.label}"`);
+    return csv.dataset;
   } catch (e) {
     if (e instanceof DatasetError) throw new UserError(e.message);
     throw e;

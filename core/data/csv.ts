@@ -19,6 +19,9 @@ export interface CsvDataset {
   header: boolean;
 }
 
+/** What was decided about the first row, in the words the Train panel and the CLI both show. */
+export const headerDecision = (csv: CsvDataset): string => (csv.header ? 'first row read as the column names' : 'no header row: the first row is data');
+
 const unquote = (field: string) =>
   field
     .trim()

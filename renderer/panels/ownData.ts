@@ -5,7 +5,7 @@
  * moves to the engine's worker as a Dataset.
  */
 import { datasetFromArrays } from '../../core/data/arrays.ts';
-import { parseCsv } from '../../core/data/csv.ts';
+import { headerDecision, parseCsv } from '../../core/data/csv.ts';
 import type { Dataset } from '../../core/data/dataset.ts';
 import { IMAGE_FILE, imageFolderDataset, type ImageClass } from '../../core/data/imagefolder.ts';
 import { parseNpy } from '../../core/data/npy.ts';
@@ -93,7 +93,7 @@ function readCsv(file: DataFile, text: string, options: ReadOptions): OwnData {
     dataset: csv.dataset,
     columns: csv.columns,
     label,
-    description: `${plural(csv.dataset.size, 'sample')} · ${plural(csv.features.length, 'feature')} (${csv.features.join(', ')}) · label column "${csv.label}": ${kinds} · ${csv.header ? 'first row read as the column names' : 'no header row: the first row is data'}`,
+    description: `${plural(csv.dataset.size, 'sample')} · ${plural(csv.features.length, 'feature')} (${csv.features.join(', ')}) · label column "${csv.label}": ${kinds} · ${headerDecision(csv)}`,
   };
 }
 

@@ -109,6 +109,12 @@ test('a CSV file trains with its label column picked by name; a bad field is a o
   );
   assert.equal(r.status, 0, r.stderr);
   assert.ok(epochs(r.stdout).at(-1).accuracy >= 0.95);
+  assert.match(r.stderr, /points\.csv: first row read as the column names; label column "kind"\n/);
+  // The same rows without their header: the words are classes, not column names.
+  writeFileSync(join(dir, 'bare.csv'), `${rows.join('\n')}\n`);
+  const bare = netloom('train', 'points.json', '--data', 'bare.csv', '--label', '2', '--loss', 'cross-entropy', '--epochs', '1', '-o', 'bare-trained.json');
+  assert.equal(bare.status, 0, bare.stderr);
+  assert.match(bare.stderr, /bare\.csv: no header row: the first row is data; label column "column 2"\n/);
   writeFileSync(join(dir, 'bad.csv'), 'a,kind,b\n1,pos,2\n1,neg,oops\n');
   const bad = netloom('train', 'points.json', '--data', 'bad.csv', '--label', 'kind', '--loss', 'cross-entropy', '-o', 'x.json');
   assert.equal(bad.status, 2);
