@@ -484,9 +484,10 @@ export const RULES: Record<string, GradientRule> = {
     } = ctx;
     if (!g) return [null];
     const x = node.input[0];
+    const kernel = attrInts(node, 'kernel_shape')!;
+    const { strides, dilations, pads } = windowAttributes(node, kernel.length);
     if (ctx.maxPoolWithoutIndices) {
-      const kernel = attrInts(node, 'kernel_shape')!;
-      const window = { kernel, ...windowAttributes(node, kernel.length) };
+      const window = { kernel, strides, dilations, pads };
       return [maxPoolGradByComparison(b, x, node.output[0], g, window, staticDims(ctx, x, 'input size'), staticDims(ctx, node.output[0], 'output size'))];
     }
     // The forward pool gives its Indices too, rather than the pool being run again for them (a training
@@ -495,8 +496,6 @@ export const RULES: Record<string, GradientRule> = {
     if (rowMajor && !node.output[1]) node.output[1] = b.fresh(`${node.output[0]}_indices`);
     const attrs = Object.fromEntries((node.attribute ?? []).filter((a) => a.name !== 'storage_order').map((a) => [a.name, a.ints ?? a.i]));
     const indices = rowMajor ? node.output[1] : b.node('MaxPool', [x], attrs as Record<string, number | number[]>, 2)[1];
-    const kernel = attrInts(node, 'kernel_shape')!;
-    const { strides, dilations, pads } = windowAttributes(node, kernel.length);
     // Windows that do not overlap send each position at most one gradient: MaxUnpool places them. Not with
     // ceil_mode: its last window may end past the input, and MaxUnpool refuses an output smaller than that.
     const ceil = attrInt(node, 'ceil_mode', 0) === 1;
