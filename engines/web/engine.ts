@@ -22,15 +22,15 @@ const runtimes: Partial<Record<Provider, Promise<OrtModule>>> = {};
  * not the caller's): the plain WebAssembly build, or for WebGPU the JSEP build (which runs wasm too).
  */
 function loadOrt(provider: Provider): Promise<OrtModule> {
-  const webgpu = provider === 'webgpu';
-  runtimes[webgpu ? 'webgpu' : 'wasm'] ??= (webgpu ? import('onnxruntime-web') : import('onnxruntime-web/wasm')).then((ort) => {
-    ort.env.wasm.wasmPaths = { wasm: new URL(webgpu ? jsepWasmUrl : plainWasmUrl, self.location.href).href };
+  const build = provider === 'webgpu' ? 'webgpu' : 'wasm';
+  runtimes[build] ??= (build === 'webgpu' ? import('onnxruntime-web') : import('onnxruntime-web/wasm')).then((ort) => {
+    ort.env.wasm.wasmPaths = { wasm: new URL(build === 'webgpu' ? jsepWasmUrl : plainWasmUrl, self.location.href).href };
     // Threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages.
     ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(navigator.hardwareConcurrency || 1, 8) : 1;
     ort.env.logLevel = 'error';
     return ort;
   });
-  return runtimes[webgpu ? 'webgpu' : 'wasm']!;
+  return runtimes[build];
 }
 
 /** Each provider's status; WebAssembly is started here with a one-node model, so a first run does not wait for it. */
