@@ -49,6 +49,13 @@ export interface CheckResult {
   error?: string;
 }
 
+/** How far `actual` is from `expected`: the largest |difference|, and the largest |expected| value (at least 1e-12) to judge it by. */
+export function outputDifference(expected: Float32Array, actual: Float32Array): { scale: number; worst: number } {
+  let [scale, worst] = [1e-12, 0];
+  for (let i = 0; i < expected.length; i++) [scale, worst] = [Math.max(scale, Math.abs(expected[i])), Math.max(worst, Math.abs(expected[i] - actual[i]))];
+  return { scale, worst };
+}
+
 const fileName = (name: string): string => name.replace(/[^\w.-]/g, '_');
 
 /** Test inputs: batch 2, symbolic sizes 6, floats in [−1, 1), ids below the smallest vocabulary they feed. */
@@ -124,9 +131,7 @@ export async function checkPyTorch(name: string, doc: ModelDocument, weights?: W
       const want = expected[output];
       if (got.dims.join() !== want.dims.join())
         return { name, params, torchParams, difference: NaN, largest: NaN, outputs: [], ok: false, error: `${output}: torch gives [${got.dims}], ONNX Runtime [${want.dims}]` };
-      const [a, b] = [got.data as Float32Array, want.data as Float32Array];
-      let [scale, worst] = [1e-12, 0];
-      for (let i = 0; i < b.length; i++) [scale, worst] = [Math.max(scale, Math.abs(b[i])), Math.max(worst, Math.abs(a[i] - b[i]))];
+      const { scale, worst } = outputDifference(want.data as Float32Array, got.data as Float32Array);
       difference = Math.max(difference, worst / scale);
       largest = Math.max(largest, scale);
     }

@@ -30,7 +30,7 @@ import { encodeNpy, parseNpy } from '../core/data/npy.ts';
 import { decodeModel, encodeModelBytes } from '../core/onnx/proto.ts';
 import { optimizerConfig } from '../core/train/optimizers.ts';
 import { buildTrainingGraph, initialCarried, nextName } from '../core/train/step.ts';
-import { PYTHON, pythonTorchMissing } from './check-pytorch.ts';
+import { outputDifference, PYTHON, pythonTorchMissing } from './check-pytorch.ts';
 
 const TORCH_EXPORT = 'torch cannot export it:';
 const HELPER = fileURLToPath(new URL('torchvision_reference.py', import.meta.url));
@@ -103,8 +103,7 @@ async function checkStyle(file: string, name: string, torchParams: number | null
   try {
     const want = (await original.run({ x })).y.data as Float32Array;
     const got = (await again.run({ [compiled.inputs[0].name]: x }))[compiled.outputs[0].name].data as Float32Array;
-    let [scale, worst] = [1e-12, 0];
-    for (let i = 0; i < want.length; i++) [scale, worst] = [Math.max(scale, Math.abs(want[i])), Math.max(worst, Math.abs(want[i] - got[i]))];
+    const { scale, worst } = outputDifference(want, got);
     return { params, torchParams, difference: got.length === want.length ? worst / scale : Infinity };
   } finally {
     await original.release();
