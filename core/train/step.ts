@@ -9,6 +9,7 @@ import type { Weights } from '../graph/weights.ts';
 import { getLayer, outputPorts } from '../layers/index.ts';
 import { buildBackward } from '../autodiff/backward.ts';
 import { batchNormsAsInference } from '../autodiff/batchnorm.ts';
+import { poolBeforeRelu } from '../onnx/pool-before-relu.ts';
 import { mergeDuplicateNodes } from '../onnx/merge-duplicates.ts';
 import { annotate } from '../autodiff/types.ts';
 import { compileModel, CompileError, type CompiledModel, type GraphValue } from '../convert/compile.ts';
@@ -249,6 +250,8 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     objective = b.op('Sum', [loss, ...terms]);
   }
 
+  // Not when debugging: the debugger reads each layer's output as the layer computed it.
+  if (!options.trace && options.upstream === undefined) poolBeforeRelu(b.nodes, new Set([loss, objective, prediction]), (base) => b.fresh(base));
   const forward = [...b.nodes];
   const types = annotate(graph, b.opset);
   // Traced: the float data inputs are differentiated too, and every gradient on the way is kept.
