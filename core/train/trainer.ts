@@ -82,9 +82,11 @@ export function learningRate(o: TrainerOptions, step: number, epoch: number): nu
 
 /**
  * A chunk of steps should take about this long: long enough that the cost of each engine call is small
- * beside it, short enough that pause and stop still answer at once.
+ * beside it, short enough that pause and stop still answer at once. In the browser each call copies the
+ * parameters and optimiser state into WebAssembly's memory and out again (~4 ms for the CA2 CNN with
+ * Adam); at 0.25 s rather than 0.1 s that is ~1% of the time instead of ~6%.
  */
-const CHUNK_SECONDS = 0.1;
+const CHUNK_SECONDS = 0.25;
 const MAX_CHUNK = 64;
 
 /** The next chunk's length: at most double the current one, and about CHUNK_SECONDS at the last chunk's pace. */
