@@ -1,12 +1,17 @@
 /**
- * MaxPool's gradient without the pool's Indices output, for engines whose MaxPool never writes it
- * (ONNX Runtime Web's WebGPU provider). Each window's maximum is found again by comparing every
- * position of the window with the pooled output, and the gradient goes back through a transposed
- * convolution. It sends each window's gradient where the Indices form sends it, ties included: to the
- * first maximum in window order (row by row), as ONNX Runtime and PyTorch pick it.
+ * MaxPool's gradient without the pool's Indices output, in two forms.
  *
- * Only convolutions, comparisons and arithmetic, which ONNX Runtime Web 1.30's WebGPU provider gets
- * right (a first form, strided Slices of the input padded with −∞, did not give the right values there).
+ * By comparison (maxPoolGradByComparison), for engines whose MaxPool never writes the Indices (ONNX
+ * Runtime Web's WebGPU provider): each window's maximum is found again by comparing every position of
+ * the window with the pooled output, and the gradient goes back through a transposed convolution. Only
+ * convolutions, comparisons and arithmetic, which ONNX Runtime Web 1.30's WebGPU provider gets right (a
+ * first form, strided Slices of the input padded with −∞, did not give the right values there).
+ *
+ * For windows that tile the input (maxPoolGradForTiles), on every other engine: strided slices, because
+ * a plain pool and the slices cost less than a pool that writes its Indices.
+ *
+ * Both send each window's gradient where the Indices form sends it, ties included: to the first maximum
+ * in window order (row by row), as ONNX Runtime and PyTorch pick it.
  */
 import type { OnnxBuilder } from '../onnx/builder.ts';
 
@@ -79,3 +84,49 @@ function insideMask(offsets: number[][], { strides, dilations, pads }: PoolWindo
 }
 
 const inRange = (at: number, size: number) => at >= 0 && at < size;
+
+/**
+ * The static sizes [C, ...spatial] of a pool's input whose windows tile it exactly (stride = kernel on
+ * every axis, no padding or dilation, every spatial size a multiple of the kernel's: LeNet's and VGG's
+ * 2×2 pools), or null.
+ */
+export function tiledInput(window: PoolWindow, shape: readonly (number | string)[] | undefined): number[] | null {
+  const { kernel, strides, dilations, pads } = window;
+  if (!shape || shape.length !== kernel.length + 2 || pads.some((p) => p !== 0)) return null;
+  const sizes = shape.slice(1);
+  if (sizes.some((d) => typeof d !== 'number')) return null;
+  const spatial = sizes.slice(1) as number[];
+  return kernel.every((k, i) => strides[i] === k && dilations[i] === 1 && spatial[i] % k === 0) ? (sizes as number[]) : null;
+}
+
+/**
+ * ∂L/∂x of y = MaxPool(x) for windows that tile x exactly (see tiledInput; `sizes` is its [C, ...spatial]),
+ * given g = ∂L/∂y, without the pool's Indices: ONNX Runtime's CPU MaxPool takes ~12× a plain pool's time to
+ * write them (3.5 against 0.28 ms for the CA2 CNN's first pool). The values at each window offset are a
+ * strided Slice of x; in window order (row by row), an offset takes g where it equals y and no earlier
+ * offset did, so ties go to the first maximum as ONNX Runtime and PyTorch send them; the last offset takes
+ * what is left. The pieces are then interleaved back into x's layout.
+ */
+export function maxPoolGradForTiles(b: OnnxBuilder, x: string, y: string, g: string, kernel: number[], sizes: number[]): string {
+  const [channels, ...spatial] = sizes;
+  const rank = kernel.length;
+  const pooled = spatial.map((d, i) => d / kernel[i]);
+  const axes = b.ints(Array.from({ length: rank }, (_, i) => 2 + i));
+  const offsets = kernel.reduce<number[][]>((all, k) => all.flatMap((o) => Array.from({ length: k }, (_, j) => [...o, j])), [[]]);
+  const zero = b.floats([0]);
+  let taken = '';
+  const pieces = offsets.map((offset, n) => {
+    let wins: string;
+    if (n === offsets.length - 1) wins = b.op('Not', [taken]);
+    else {
+      const hit = b.op('Equal', [b.op('Slice', [x, b.ints(offset), b.ints(spatial), axes, b.ints(kernel)]), y]);
+      wins = n === 0 ? hit : b.op('And', [hit, b.op('Not', [taken])]);
+      taken = n === 0 ? hit : b.op('Or', [taken, hit]);
+    }
+    return b.unsqueeze(b.op('Where', [wins, g, zero]), [2 + rank]);
+  });
+  // [N, C, ...pooled, ...kernel], each pooled axis then followed by its kernel axis, is x's layout.
+  const stacked = b.reshape(b.op('Concat', pieces, { axis: 2 + rank }), [0, channels, ...pooled, ...kernel]);
+  const interleaved = b.op('Transpose', [stacked], { perm: [0, 1, ...pooled.flatMap((_, i) => [2 + i, 2 + rank + i])] });
+  return b.reshape(interleaved, [0, channels, ...spatial]);
+}

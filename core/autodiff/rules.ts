@@ -8,7 +8,7 @@ import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { NodeProto } from '../onnx/proto.ts';
 import type { TensorType } from '../graph/dim.ts';
 import { batchNormGrad } from './batchnorm.ts';
-import { maxPoolGradByComparison } from './maxpool.ts';
+import { maxPoolGradByComparison, maxPoolGradForTiles, tiledInput } from './maxpool.ts';
 import { UnrollError, unrollRecurrent } from './recurrent.ts';
 
 export interface GradContext {
@@ -486,10 +486,14 @@ export const RULES: Record<string, GradientRule> = {
     const x = node.input[0];
     const kernel = attrInts(node, 'kernel_shape')!;
     const { strides, dilations, pads } = windowAttributes(node, kernel.length);
+    const window = { kernel, strides, dilations, pads };
     if (ctx.maxPoolWithoutIndices) {
-      const window = { kernel, strides, dilations, pads };
       return [maxPoolGradByComparison(b, x, node.output[0], g, window, staticDims(ctx, x, 'input size'), staticDims(ctx, node.output[0], 'output size'))];
     }
+    // Windows that tile the input need no Indices, which cost ONNX Runtime's CPU pool ~12× its own time;
+    // unless the model itself reads the Indices (then the pool writes them anyway).
+    const tiled = node.output[1] ? null : tiledInput(window, ctx.typeOf(x)?.shape);
+    if (tiled) return [maxPoolGradForTiles(b, x, node.output[0], g, kernel, tiled)];
     // The forward pool gives its Indices too, rather than the pool being run again for them (a training
     // graph's forward nodes are its own); column-major ones (storage_order 1) are recomputed row-major.
     const rowMajor = attrInt(node, 'storage_order', 0) === 0;

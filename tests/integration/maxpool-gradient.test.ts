@@ -1,8 +1,9 @@
 /**
- * MaxPool's gradient without the Indices output (core/autodiff/maxpool.ts, for ONNX Runtime Web's
- * WebGPU provider) against central finite differences and against the Indices form, on ONNX Runtime:
- * overlapping, padded, dilated, ceil_mode and gapped windows, and ties, which must go to the first
- * maximum in window order, where the Indices form sends them.
+ * MaxPool's gradient in its three forms (core/autodiff/maxpool.ts and rules.ts), on ONNX Runtime: without
+ * the Indices output (for ONNX Runtime Web's WebGPU provider), for windows that tile the input (strided
+ * slices, the CPU's default there), and through the Indices (the reference: the forward pool writes
+ * them). Each against the Indices form and central finite differences, on overlapping, padded, dilated,
+ * ceil_mode, gapped and tiling windows, and ties, which must go to the first maximum in window order.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -18,10 +19,13 @@ import { buildTrainingGraph, stepOptionsFor } from '../../core/train/step.ts';
 
 type Attrs = Record<string, number | number[]>;
 
-/** A session computing L = Σ MaxPool(x)·R and ∂L/∂x, with the gradient built one way or the other. */
-async function poolGradient(shape: number[], attrs: Attrs, withoutIndices: boolean) {
+/**
+ * A session computing L = Σ MaxPool(x)·R and ∂L/∂x, with the gradient built without the Indices, as the
+ * CPU builds it by default, or (the reference) from the Indices the forward pool writes.
+ */
+async function poolGradient(shape: number[], attrs: Attrs, form: 'without Indices' | 'default' | 'Indices') {
   const b = new OnnxBuilder(17);
-  const y = b.op('MaxPool', ['x'], attrs);
+  const [y] = b.node('MaxPool', ['x'], attrs, form === 'Indices' ? 2 : 1);
   const input = valueInfo('x', { shape: ['batch', ...shape.slice(1)], dtype: 'float32' });
   const graph = { name: 'g', node: b.nodes, initializer: b.initializers, input: [input], output: [] as ReturnType<typeof valueInfo>[] };
   const yShape = annotate(graph, 17).get(y)!.shape.slice(1) as number[];
@@ -34,7 +38,7 @@ async function poolGradient(shape: number[], attrs: Attrs, withoutIndices: boole
   );
   const loss = b.op('ReduceSum', [b.op('Mul', [y, r])], { keepdims: 0 });
   const forward = [...b.nodes];
-  const grads = buildBackward(b, { nodes: forward, loss, wrt: ['x'], types: annotate(graph, 17), maxPoolWithoutIndices: withoutIndices });
+  const grads = buildBackward(b, { nodes: forward, loss, wrt: ['x'], types: annotate(graph, 17), maxPoolWithoutIndices: form === 'without Indices' });
   graph.node = b.nodes;
   graph.output = [valueInfo(loss, { shape: [], dtype: 'float32' }), valueInfo(grads.get('x')!, { shape: input.type!.tensor_type!.shape!.dim.map((d) => d.dim_value ?? 'batch'), dtype: 'float32' })];
   const bytes = encodeModelBytes({ ir_version: 8, opset_import: [{ domain: '', version: 17 }], graph });
@@ -59,56 +63,60 @@ const CASES: [string, number[], Attrs][] = [
   ['dilated, stride 1', [1, 2, 6, 6], { kernel_shape: [2, 2], strides: [1, 1], dilations: [2, 2] }],
   ['gaps between windows', [1, 2, 7, 7], { kernel_shape: [2, 2], strides: [3, 3] }],
   ['1-D', [2, 3, 9], { kernel_shape: [3], strides: [2], pads: [1, 1] }],
+  ['3×2 windows, strides 3 and 2 (tiling, not square)', [1, 2, 6, 4], { kernel_shape: [3, 2], strides: [3, 2] }],
 ];
 
-describe('MaxPool gradient without Indices', () => {
+/** The windows of these cases tile the input: the CPU's default form slices instead of reading Indices. */
+const TILED = new Set(['2×2 stride 2 (LeNet, the CA2 CNN)', '3×2 windows, strides 3 and 2 (tiling, not square)']);
+
+describe('MaxPool gradient: without Indices, sliced, through the Indices', () => {
   for (const [name, shape, attrs] of CASES) {
     test(`${name}: equals the Indices form, ties included, and finite differences`, async () => {
       const n = shape.reduce((p, d) => p * d, 1);
-      const byComparison = await poolGradient(shape, attrs, true);
-      const byIndices = await poolGradient(shape, attrs, false);
+      const byIndices = await poolGradient(shape, attrs, 'Indices');
+      const forms = [await poolGradient(shape, attrs, 'without Indices'), await poolGradient(shape, attrs, 'default')];
+      const readsIndices = (ops: string[]) => ops.includes('MaxUnpool') || ops.includes('ScatterElements');
       try {
-        assert.ok(!byComparison.ops.includes('MaxUnpool') && !byComparison.ops.includes('ScatterElements'), 'built without the Indices');
-        assert.ok(byIndices.ops.includes('MaxUnpool') || byIndices.ops.includes('ScatterElements'), 'the reference reads the Indices');
-        for (const x of [distinct(n), tied(n)]) {
-          const got = (await byComparison.run(x)).grad;
-          const want = (await byIndices.run(x)).grad;
-          // The same positions get the same gradients; where windows overlap, the sums may add in another order.
-          want.forEach((w, i) => assert.ok((got[i] === 0) === (w === 0) && Math.abs(got[i] - w) <= 1e-6 * Math.abs(w), `∂L/∂x[${i}]: ${got[i]}, by the Indices ${w}`));
-        }
+        assert.ok(readsIndices(byIndices.ops), 'the reference reads the Indices');
+        assert.ok(!readsIndices(forms[0].ops), 'built without the Indices');
+        assert.equal(readsIndices(forms[1].ops), !TILED.has(name), TILED.has(name) ? 'tiling windows: sliced, no Indices' : 'other windows: the Indices');
+        for (const form of forms) {
+          for (const x of [distinct(n), tied(n)]) {
+            const got = (await form.run(x)).grad;
+            const want = (await byIndices.run(x)).grad;
+            // The same positions get the same gradients; where windows overlap, the sums may add in another order.
+            want.forEach((w, i) => assert.ok((got[i] === 0) === (w === 0) && Math.abs(got[i] - w) <= 1e-6 * Math.abs(w), `∂L/∂x[${i}]: ${got[i]}, by the Indices ${w}`));
+          }
 
-        const x = distinct(n);
-        const { grad } = await byComparison.run(x);
-        const eps = 1e-3;
-        for (let i = 0; i < n; i++) {
-          const at = async (delta: number) => {
-            const moved = x.slice();
-            moved[i] += delta;
-            return (await byComparison.run(moved)).loss;
-          };
-          const fd = ((await at(eps)) - (await at(-eps))) / (2 * eps);
-          assert.ok(Math.abs(fd - grad[i]) <= 1e-2 * (1 + Math.abs(fd)), `∂L/∂x[${i}]: ${grad[i]}, finite differences ${fd}`);
+          const x = distinct(n);
+          const { grad } = await form.run(x);
+          const eps = 1e-3;
+          for (let i = 0; i < n; i++) {
+            const at = async (delta: number) => {
+              const moved = x.slice();
+              moved[i] += delta;
+              return (await form.run(moved)).loss;
+            };
+            const fd = ((await at(eps)) - (await at(-eps))) / (2 * eps);
+            assert.ok(Math.abs(fd - grad[i]) <= 1e-2 * (1 + Math.abs(fd)), `∂L/∂x[${i}]: ${grad[i]}, finite differences ${fd}`);
+          }
         }
       } finally {
-        await byComparison.release();
-        await byIndices.release();
+        for (const session of [byIndices, ...forms]) await session.release();
       }
     });
   }
 });
 
-test('steps for WebGPU (browser and Node alike) take the gradient without Indices; other providers keep the Indices form', () => {
+test('steps for WebGPU (browser and Node alike) take the gradient without Indices; other providers slice the CA2 CNN’s tiling pools', () => {
   const cnn = JSON.parse(readFileSync(new URL('../../assets/templates/ca2-cnn.json', import.meta.url), 'utf8')) as ModelDocument;
-  const pools = (provider: string) =>
-    buildTrainingGraph(cnn, { optimizer: optimizerConfig('sgd', { lr: 0.1 }), loss: 'cross-entropy', ...stepOptionsFor(provider) }).step.graph.node.filter((n) => n.op_type === 'MaxPool');
-  assert.ok(
-    pools('cpu').some((n) => n.output.filter(Boolean).length === 2),
-    'the CPU step reads the pool’s Indices',
-  );
-  for (const provider of ['webgpu'])
-    assert.ok(
-      pools(provider).every((n) => n.output.filter(Boolean).length === 1),
-      `no ${provider} pool gives Indices`,
-    );
+  const poolGradientOps = (provider: string) =>
+    buildTrainingGraph(cnn, { optimizer: optimizerConfig('sgd', { lr: 0.1 }), loss: 'cross-entropy', ...stepOptionsFor(provider) })
+      .step.graph.node.filter((n) => n.doc_string === 'gradient of maxpool1')
+      .map((n) => n.op_type);
+  const cpu = poolGradientOps('cpu');
+  assert.ok(cpu.includes('Slice') && !cpu.includes('MaxUnpool') && !cpu.includes('ConvTranspose'), `the CPU step slices: ${cpu.join(' ')}`);
+  const webgpu = poolGradientOps('webgpu');
+  assert.ok(webgpu.includes('ConvTranspose') && !webgpu.includes('Slice'), `the WebGPU step compares through convolutions: ${webgpu.join(' ')}`);
   assert.deepEqual(stepOptionsFor('wasm'), {});
 });
