@@ -113,16 +113,15 @@ export function maxPoolGradForTiles(b: OnnxBuilder, x: string, y: string, g: str
   const pooled = spatial.map((d, i) => d / kernel[i]);
   const axes = b.ints(Array.from({ length: rank }, (_, i) => 2 + i));
   const offsets = kernel.reduce<number[][]>((all, k) => all.flatMap((o) => Array.from({ length: k }, (_, j) => [...o, j])), [[]]);
+  // A 1×1 window passes every value through.
+  if (offsets.length === 1) return g;
   const zero = b.floats([0]);
   let taken = '';
   const pieces = offsets.map((offset, n) => {
-    let wins: string;
-    if (n === offsets.length - 1) wins = b.op('Not', [taken]);
-    else {
-      const hit = b.op('Equal', [b.op('Slice', [x, b.ints(offset), b.ints(spatial), axes, b.ints(kernel)]), y]);
-      wins = n === 0 ? hit : b.op('And', [hit, b.op('Not', [taken])]);
-      taken = n === 0 ? hit : b.op('Or', [taken, hit]);
-    }
+    if (n === offsets.length - 1) return b.unsqueeze(b.op('Where', [taken, zero, g]), [2 + rank]);
+    const hit = b.op('Equal', [b.op('Slice', [x, b.ints(offset), b.ints(spatial), axes, b.ints(kernel)]), y]);
+    const wins = n === 0 ? hit : b.op('And', [hit, b.op('Not', [taken])]);
+    taken = n === 0 ? hit : b.op('Or', [taken, hit]);
     return b.unsqueeze(b.op('Where', [wins, g, zero]), [2 + rank]);
   });
   // [N, C, ...pooled, ...kernel], each pooled axis then followed by its kernel axis, is x's layout.

@@ -64,10 +64,11 @@ const CASES: [string, number[], Attrs][] = [
   ['gaps between windows', [1, 2, 7, 7], { kernel_shape: [2, 2], strides: [3, 3] }],
   ['1-D', [2, 3, 9], { kernel_shape: [3], strides: [2], pads: [1, 1] }],
   ['3×2 windows, strides 3 and 2 (tiling, not square)', [1, 2, 6, 4], { kernel_shape: [3, 2], strides: [3, 2] }],
+  ['1×1 windows (tiling, every value passes)', [1, 2, 3, 3], { kernel_shape: [1, 1] }],
 ];
 
 /** The windows of these cases tile the input: the CPU's default form slices instead of reading Indices. */
-const TILED = new Set(['2×2 stride 2 (LeNet, the CA2 CNN)', '3×2 windows, strides 3 and 2 (tiling, not square)']);
+const TILED = new Set(['2×2 stride 2 (LeNet, the CA2 CNN)', '3×2 windows, strides 3 and 2 (tiling, not square)', '1×1 windows (tiling, every value passes)']);
 
 describe('MaxPool gradient: without Indices, sliced, through the Indices', () => {
   for (const [name, shape, attrs] of CASES) {
