@@ -10,6 +10,28 @@ import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type
 let session: Session;
 const errors: string[] = [];
 
+/**
+ * The darkest and the lightest luminance (0 black, 1 white) of what a chart drew left of its plot area:
+ * the y-axis's tick values, label and ticks. A string, so that no bundler helper is sent into the page.
+ */
+const axisInk = (page: Page, chart: string) =>
+  page.evaluate(`(() => {
+    const figure = document.querySelector('[aria-label="${chart}"]');
+    const canvas = figure.querySelector('canvas');
+    const ratio = canvas.width / canvas.clientWidth;
+    // Stopping 6 px short of the plot: the points at its left edge (filled white) reach a little past it.
+    const left = Math.floor((figure.querySelector('.u-over').offsetLeft - 6) * ratio);
+    const pixels = canvas.getContext('2d').getImageData(0, 0, left, canvas.height).data;
+    let darkest = 1, lightest = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+      if (pixels[i + 3] < 200) continue;
+      const y = (0.2126 * pixels[i] + 0.7152 * pixels[i + 1] + 0.0722 * pixels[i + 2]) / 255;
+      darkest = Math.min(darkest, y);
+      lightest = Math.max(lightest, y);
+    }
+    return { darkest, lightest };
+  })()`) as Promise<{ darkest: number; lightest: number }>;
+
 async function openTemplate(page: Page, id: string): Promise<void> {
   await page.getByRole('button', { name: 'Templates' }).click();
   await page.getByRole('button', { name: `Template ${id}`, exact: true }).click();
@@ -43,6 +65,32 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
       .getByLabel('Overlay', { exact: true })
       .locator('xpath=ancestor::div[1]')
       .screenshot({ path: `${ARTIFACTS}first-use-overlay.png` });
+    await page.context().close();
+  });
+
+  test("the training charts' axes are drawn in the theme's text colour: dark on light, light on dark", async () => {
+    const page = await openEditor(session, errors);
+    // Deck 003's perceptron on the two moons: a few steps, so that both charts draw their axes.
+    await openTemplate(page, 'perceptron');
+    await page.getByRole('tab', { name: 'Train' }).click();
+    const settings = page.getByRole('form', { name: 'Training settings' });
+    await settings.getByLabel('Dataset').selectOption('moons');
+    await settings.getByLabel('Optimizer').selectOption('perceptron');
+    await settings.getByLabel('Epochs').fill('2');
+    await settings.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('status', { name: 'Training status' }).filter({ hasText: /^Done/ }).waitFor();
+    for (const chart of ['Training loss per step', 'Loss and accuracy per epoch']) {
+      await page.emulateMedia({ colorScheme: 'light' });
+      await page.getByRole('figure', { name: chart }).waitFor();
+      const { darkest } = await axisInk(page, chart);
+      assert.ok(darkest < 0.3, `${chart}: the axis text's luminance is ${darkest} on the light theme`);
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+      await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+      const { lightest } = await axisInk(page, chart);
+      assert.ok(lightest > 0.7, `${chart}: the axis text's luminance is ${lightest} on the dark theme`);
+    }
+    await page.getByRole('figure', { name: 'Loss and accuracy per epoch' }).screenshot({ path: `${ARTIFACTS}first-use-chart-dark.png` });
     await page.context().close();
   });
 });
