@@ -1,6 +1,7 @@
 /**
  * Rough edges a new user met in the Run and Train panels (an audit in Chromium, light and dark): the canvas
- * overlay's legend fits its box, and the training charts' axes are readable in the dark theme.
+ * overlay's legend fits its box, a feature-map legend says which scale the maps use, and the training charts'
+ * axes are readable in the dark theme.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -46,7 +47,7 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     assert.deepEqual(errors, []);
   });
 
-  test("the overlay's legend, both ends of its scale, fits inside the overlay's box", async () => {
+  test("the overlay's legend fits inside the overlay's box; a feature-map legend says when each map has its own scale", async () => {
     const page = await openEditor(session, errors);
     await openTemplate(page, 'ca2-cnn');
     await page.getByRole('tab', { name: 'Run' }).click();
@@ -65,6 +66,17 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
       .getByLabel('Overlay', { exact: true })
       .locator('xpath=ancestor::div[1]')
       .screenshot({ path: `${ARTIFACTS}first-use-overlay.png` });
+
+    // conv1's feature maps: the legend gives the shared scale, and says so when each map has its own.
+    await page.getByTestId('rf__node-conv1').click();
+    const view = page.getByRole('region', { name: 'Tensor conv1 output' });
+    const stats = (await view.getByLabel('Statistics of conv1 output').textContent())!;
+    const [, min, max] = /min (\S+) · max (\S+)/.exec(stats)!;
+    await view.getByRole('img', { name: `Colour scale of every map: ${min} to ${max}` }).waitFor();
+    await view.getByLabel('Scale each map on its own').check();
+    await view.getByRole('img', { name: 'Colour scale: each map from its own minimum to its own maximum' }).waitFor();
+    assert.match((await view.getByRole('img', { name: /^channel 0: / }).getAttribute('aria-label'))!, /^channel 0: -?[\d.e+-]+ to -?[\d.e+-]+$/, "a map's own range");
+    await view.screenshot({ path: `${ARTIFACTS}first-use-per-tile.png` });
     await page.context().close();
   });
 
