@@ -39,7 +39,7 @@ function Heatmap({ values, rows, cols, lo, hi, label, scale }: { values: ArrayLi
     }
     context.putImageData(image, 0, 0);
   }, [values, rows, cols, lo, hi]);
-  return <canvas ref={ref} width={cols} height={rows} role="img" aria-label={label} title={label} className="heatmap" style={{ width: cols * scale, height: rows * scale }} />;
+  return <canvas ref={ref} width={cols} height={rows} role="img" aria-label={label} title={label} className="heatmap" style={{ width: cols * scale }} />;
 }
 
 function Histogram({ counts }: { counts: number[] }) {

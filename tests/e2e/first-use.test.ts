@@ -1,7 +1,7 @@
 /**
  * Rough edges a new user met in the Run and Train panels (an audit in Chromium, light and dark): the canvas
- * overlay's legend fits its box, a feature-map legend says which scale the maps use, and the training charts'
- * axes are readable in the dark theme.
+ * overlay's legend fits its box, a feature-map legend says which scale the maps use, heatmaps fit the
+ * inspector (a vector as a strip one can see), and the training charts' axes are readable on the dark theme.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -47,7 +47,7 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     assert.deepEqual(errors, []);
   });
 
-  test("the overlay's legend fits inside the overlay's box; a feature-map legend says when each map has its own scale", async () => {
+  test("the overlay's legend fits inside the overlay's box; a feature-map legend says when each map has its own scale; heatmaps fit the inspector", async () => {
     const page = await openEditor(session, errors);
     await openTemplate(page, 'ca2-cnn');
     await page.getByRole('tab', { name: 'Run' }).click();
@@ -77,6 +77,19 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     await view.getByRole('img', { name: 'Colour scale: each map from its own minimum to its own maximum' }).waitFor();
     assert.match((await view.getByRole('img', { name: /^channel 0: / }).getAttribute('aria-label'))!, /^channel 0: -?[\d.e+-]+ to -?[\d.e+-]+$/, "a map's own range");
     await view.screenshot({ path: `${ARTIFACTS}first-use-per-tile.png` });
+
+    // A dense layer: its 500 outputs as a strip one can see, and its 500×1250 weights within the inspector.
+    await page.getByPlaceholder('Find layer (Ctrl+F)').fill('linear1');
+    await page.getByPlaceholder('Find layer (Ctrl+F)').press('Enter');
+    const tensors = page.getByRole('region', { name: 'Tensors of this layer' });
+    const inspector = (await tensors.boundingBox())!;
+    const output = (await tensors.getByRole('img', { name: 'linear1 output as a 1×500 heatmap' }).boundingBox())!;
+    assert.ok(output.height >= 12, `the 1×500 output is ${output.height} px tall`);
+    for (const heatmap of ['linear1 output as a 1×500 heatmap', 'linear1.weight as a 500×1250 heatmap']) {
+      const b = (await tensors.getByRole('img', { name: heatmap }).boundingBox())!;
+      assert.ok(b.x >= inspector.x && b.x + b.width <= inspector.x + inspector.width, `${heatmap}: ${b.x}–${b.x + b.width} inside the inspector (${inspector.x}–${inspector.x + inspector.width})`);
+    }
+    await tensors.screenshot({ path: `${ARTIFACTS}first-use-dense.png` });
     await page.context().close();
   });
 
