@@ -90,7 +90,8 @@ export function RunPanel({ workspace, state }: PanelProps) {
     dims = null;
   }
   const image = dims !== null && first?.type.dtype === 'float32' && isImageInput(dims);
-  const sources: Source[] = image ? ['draw', 'sample', 'image', 'npy', 'random'] : ['npy', 'random'];
+  // Without an image input, seeded random values come first: Run works before any file is chosen.
+  const sources: Source[] = image ? ['draw', 'sample', 'image', 'npy', 'random'] : ['random', 'npy'];
   const chosen = sources.includes(source) ? source : sources[0];
 
   async function feedsFor(model: CompiledModel): Promise<{ feeds: Record<string, Tensor>; label: number | null; classNames: string[] | null; adapted: string[] }> {

@@ -93,6 +93,18 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     await page.context().close();
   });
 
+  test('a model without an image input runs at once on seeded random values, with no file to choose first', async () => {
+    const page = await openEditor(session, errors);
+    await openTemplate(page, 'mlp-3-4-2');
+    await page.getByRole('tab', { name: 'Run' }).click();
+    assert.equal(await page.getByLabel('Input source').inputValue(), 'random');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByLabel('Latency').waitFor();
+    assert.equal(await page.getByRole('tabpanel', { name: 'Run' }).getByRole('alert').count(), 0);
+    assert.match((await page.getByRole('status', { name: 'Prediction' }).textContent())!, /^Prediction: [01] \(\d+\.\d%\)/);
+    await page.context().close();
+  });
+
   test("the training charts' axes are drawn in the theme's text colour: dark on light, light on dark", async () => {
     const page = await openEditor(session, errors);
     // Deck 003's perceptron on the two moons: a few steps, so that both charts draw their axes.
