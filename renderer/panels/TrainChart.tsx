@@ -98,7 +98,8 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
     resize.observe(element);
     const theme = new MutationObserver(() => {
       readInk();
-      chart.redraw(false);
+      // An empty chart has drawn no axes yet (uPlot fails to redraw them); its first points will read the ink.
+      if (data.current[0].length > 0) chart.redraw(false);
     });
     theme.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
     return () => {

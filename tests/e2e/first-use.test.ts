@@ -107,9 +107,15 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
 
   test("the training charts' axes are drawn in the theme's text colour: dark on light, light on dark", async () => {
     const page = await openEditor(session, errors);
+    // The Train tab stays open across a reload: its empty charts are made before the theme is applied.
+    await page.getByRole('tab', { name: 'Train' }).click();
+    await page.reload();
+    await page.getByRole('form', { name: 'Training settings' }).waitFor();
+    await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+    assert.deepEqual(errors, [], 'no page errors after a reload with the Train tab open');
     // Deck 003's perceptron on the two moons: a few steps, so that both charts draw their axes.
     await openTemplate(page, 'perceptron');
-    await page.getByRole('tab', { name: 'Train' }).click();
+    await page.getByRole('status').filter({ hasText: 'Total params: 2 ' }).waitFor();
     const settings = page.getByRole('form', { name: 'Training settings' });
     await settings.getByLabel('Dataset').selectOption('moons');
     await settings.getByLabel('Optimizer').selectOption('perceptron');
