@@ -105,6 +105,20 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     await page.context().close();
   });
 
+  test("a layer with several outputs names each by its port (an LSTM's output, h and c), not by its number", async () => {
+    const page = await openEditor(session, errors);
+    await openTemplate(page, 'char-lstm');
+    await page.getByRole('tab', { name: 'Run' }).click();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByLabel('Latency').waitFor();
+    await page.getByPlaceholder('Find layer (Ctrl+F)').fill('lstm1');
+    await page.getByPlaceholder('Find layer (Ctrl+F)').press('Enter');
+    const tensors = page.getByRole('region', { name: 'Tensors of this layer' });
+    for (const port of ['output', 'h', 'c']) await tensors.getByRole('region', { name: `Tensor lstm1 ${port}`, exact: true }).waitFor();
+    assert.equal(await tensors.getByRole('region', { name: /^Tensor lstm1:\d$/ }).count(), 0);
+    await page.context().close();
+  });
+
   test("the training charts' axes are drawn in the theme's text colour: dark on light, light on dark", async () => {
     const page = await openEditor(session, errors);
     // The Train tab stays open across a reload: its empty charts are made before the theme is applied.
