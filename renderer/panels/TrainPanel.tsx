@@ -193,7 +193,8 @@ export function TrainPanel({ workspace, state }: PanelProps) {
       stepsPerEpoch = Math.ceil(prepared.train / settings.batchSize);
       pace.begin();
       setStatus((s) => (s === 'preparing' ? 'training' : s));
-      if (prepared.adapted.length > 0) setMessage(`${dataset}: ${prepared.adapted.join(', ')} to fit the model's input.`);
+      // Both the input (padding, channels) and the labels (0/1 read as ±1) may have been adapted.
+      if (prepared.adapted.length > 0) setMessage(`${dataset}: ${prepared.adapted.join('; ')}, to fit the model.`);
       const { weights, stopped } = await handle.result;
       store.unlock();
       setStatus('done');

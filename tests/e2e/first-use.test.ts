@@ -119,7 +119,7 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     await page.context().close();
   });
 
-  test("the training charts' axes are drawn in the theme's text colour: dark on light, light on dark", async () => {
+  test("the training charts' axes are drawn in the theme's text colour: dark on light, light on dark; the data's adaptation reads right", async () => {
     const page = await openEditor(session, errors);
     // The Train tab stays open across a reload: its empty charts are made before the theme is applied.
     await page.getByRole('tab', { name: 'Train' }).click();
@@ -136,6 +136,8 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     await settings.getByLabel('Epochs').fill('2');
     await settings.getByRole('button', { name: 'Start' }).click();
     await page.getByRole('status', { name: 'Training status' }).filter({ hasText: /^Done/ }).waitFor();
+    // What was done to the data reads right for labels too (it said "… for the perceptron loss to fit the model's input").
+    await page.getByText('moons: labels 0/1 mapped to −1/+1 for the perceptron loss, to fit the model.', { exact: true }).waitFor();
     for (const chart of ['Training loss per step', 'Loss and accuracy per epoch']) {
       await page.emulateMedia({ colorScheme: 'light' });
       await page.getByRole('figure', { name: chart }).waitFor();
