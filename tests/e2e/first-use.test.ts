@@ -4,8 +4,11 @@
  * inspector (a vector as a strip one can see), and the training charts' axes are readable on the dark theme.
  */
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { loadImageFolder } from '../../cli/datasets.ts';
+import { tensorStats } from '../../core/data/stats.ts';
 import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
@@ -102,6 +105,30 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     await page.getByLabel('Latency').waitFor();
     assert.equal(await page.getByRole('tabpanel', { name: 'Run' }).getByRole('alert').count(), 0);
     assert.match((await page.getByRole('status', { name: 'Prediction' }).textContent())!, /^Prediction: [01] \(\d+\.\d%\)/);
+    await page.context().close();
+  });
+
+  test('an image file runs as the same image trains: resized to the input, light bars on dark stay light on dark', async () => {
+    const folder = fileURLToPath(new URL('../fixtures/data/bars', import.meta.url));
+    // What `netloom train --data bars/` and the Train panel's Image folder make of bars/vertical/0.png.
+    const { dataset } = await loadImageFolder(folder, { dtype: 'float32', shape: ['N', 1, 32, 32] });
+    const trained = tensorStats((dataset.x.data as Float32Array).slice(3 * 1024, 4 * 1024));
+    const page = await openEditor(session, errors);
+    await openTemplate(page, 'ca2-cnn');
+    await page.getByRole('tab', { name: 'Run' }).click();
+    await page.getByLabel('Input source').selectOption('image');
+    await page.getByLabel('Image file').setInputFiles(`${folder}/vertical/0.png`);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByLabel('Latency').waitFor();
+    await page.getByTestId('rf__node-face').click();
+    const [, min, max, mean] = /min (\S+) · max (\S+) · mean (\S+)/.exec((await page.getByLabel('Statistics of face output').textContent())!)!.map(Number);
+    for (const [what, shown, expected] of [
+      ['min', min, trained.min],
+      ['max', max, trained.max],
+      ['mean', mean, trained.mean],
+    ] as const) {
+      assert.ok(Math.abs(shown - expected) < 1e-4, `the input's ${what} is ${shown}; the training sample's ${expected}`);
+    }
     await page.context().close();
   });
 
