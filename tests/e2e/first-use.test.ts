@@ -146,6 +146,22 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     await page.context().close();
   });
 
+  test('the Train panel keeps its status in view while its settings scroll down to Start', async () => {
+    const page = await openEditor(session, errors);
+    await openTemplate(page, 'lenet5');
+    await page.getByRole('tab', { name: 'Train' }).click();
+    const panel = (await page.getByRole('tabpanel', { name: 'Train' }).boundingBox())!;
+    const start = page.getByRole('form', { name: 'Training settings' }).getByRole('button', { name: 'Start' });
+    await start.scrollIntoViewIfNeeded();
+    const inView = async (name: string, box: { y: number; height: number }) =>
+      assert.ok(box.y >= panel.y && box.y + box.height <= panel.y + panel.height, `${name} (${box.y}–${box.y + box.height}) in the panel's view (${panel.y}–${panel.y + panel.height})`);
+    await inView('Start', (await start.boundingBox())!);
+    await inView('the training status', (await page.getByRole('status', { name: 'Training status' }).boundingBox())!);
+    await inView('the progress bar', (await page.getByRole('progressbar', { name: 'Training progress' }).boundingBox())!);
+    await page.screenshot({ path: `${ARTIFACTS}first-use-train-panel.png` });
+    await page.context().close();
+  });
+
   test("the training charts' axes are drawn in the theme's text colour: dark on light, light on dark; the data's adaptation reads right", async () => {
     const page = await openEditor(session, errors);
     // The Train tab stays open across a reload: its empty charts are made before the theme is applied.
