@@ -146,7 +146,7 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     await page.context().close();
   });
 
-  test('the Train panel keeps its status in view while its settings scroll down to Start', async () => {
+  test('the Train panel keeps its status and its buttons in view while its settings scroll', async () => {
     const page = await openEditor(session, errors);
     await openTemplate(page, 'lenet5');
     await page.getByRole('tab', { name: 'Train' }).click();
@@ -158,6 +158,9 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     await inView('Start', (await start.boundingBox())!);
     await inView('the training status', (await page.getByRole('status', { name: 'Training status' }).boundingBox())!);
     await inView('the progress bar', (await page.getByRole('progressbar', { name: 'Training progress' }).boundingBox())!);
+    // The settings scroll under Start, Pause, Resume and Stop, which stay in view from any scroll position.
+    await page.getByRole('form', { name: 'Training settings' }).evaluate((form) => (form.scrollTop = 0));
+    await inView('Stop', (await page.getByRole('form', { name: 'Training settings' }).getByRole('button', { name: 'Stop' }).boundingBox())!);
     await page.screenshot({ path: `${ARTIFACTS}first-use-train-panel.png` });
     await page.context().close();
   });
