@@ -53,7 +53,7 @@ export function parseCsv(name: string, text: string, label?: string | number): C
   const x = new Float32Array(body.length * features.length);
   const labels: string[] = [];
   body.forEach((row, r) => {
-    if (row.fields.length !== width) throw new DatasetError(`${name}: line ${row.line} has ${row.fields.length} fields, not ${width} as the first row`);
+    if (row.fields.length !== width) throw new DatasetError(`${name}: line ${row.line} has ${row.fields.length} field${row.fields.length === 1 ? '' : 's'}, not ${width} as the first row`);
     let k = 0;
     row.fields.forEach((field, i) => {
       if (i === at) return void labels.push(field);

@@ -53,6 +53,15 @@ function resize(src: Float32Array, w: number, h: number, ow: number, oh: number,
 }
 
 /**
+ * One image as a C×H×W sample (C = 1: grey, 3: RGB), resized to H×W, written into `out` at `at`: how an
+ * image folder trains, and how the app runs a model on an image file.
+ */
+export function imageSample(image: DecodedImage, [c, h, w]: [number, number, number], out = new Float32Array(c * h * w), at = 0): Float32Array {
+  for (let k = 0; k < c; k++) resize(plane(image, k, c === 1), image.width, image.height, w, h, out, at + k * h * w);
+  return out;
+}
+
+/**
  * The images of every class as C×H×W samples (classes numbered in the order given, which the caller
  * sorts by name). `size` is [C, H, W], the model input's; absent, the first image's size in grey.
  */
@@ -68,7 +77,7 @@ export function imageFolderDataset(name: string, classes: ImageClass[], size?: [
   let resized = false;
   all.forEach(({ image }, n) => {
     resized ||= image.width !== w || image.height !== h;
-    for (let k = 0; k < c; k++) resize(plane(image, k, c === 1), image.width, image.height, w, h, x, n * per + k * h * w);
+    imageSample(image, [c, h, w], x, n * per);
   });
   const y = BigInt64Array.from(all, (i) => BigInt(i.label));
   return {

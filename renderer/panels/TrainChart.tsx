@@ -64,6 +64,16 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
   useEffect(() => {
     const element = host.current!;
     const right = series.some((s) => s.right);
+    // uPlot draws its axes on the canvas in black unless told: the theme's colours, read once and again
+    // when the theme changes (not on each draw, see the markers below), so they stay readable on dark.
+    const ink = { text: '', grid: '' };
+    const readInk = () => {
+      const style = getComputedStyle(element);
+      ink.text = style.getPropertyValue('--text').trim() || '#000';
+      ink.grid = style.getPropertyValue('--border').trim() || '#ddd';
+    };
+    readInk();
+    const axis = { stroke: () => ink.text, grid: { stroke: () => ink.grid }, ticks: { stroke: () => ink.grid } };
     const chart = new uPlot(
       {
         width: Math.max(200, element.clientWidth),
@@ -71,9 +81,9 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
         legend: { live: true },
         scales: { x: { time: false }, ...(right ? { acc: { range: [0, 1] as [number, number] } } : {}) },
         axes: [
-          { label: xLabel, size: 36, incrs: WHOLE_INCREMENTS, values: (_, ticks) => wholeTicks(element, ticks) },
-          { label: 'loss', size: 48 },
-          ...(right ? [{ scale: 'acc', side: 1 as const, label: 'accuracy', size: 48 }] : []),
+          { ...axis, label: xLabel, size: 36, incrs: WHOLE_INCREMENTS, values: (_, ticks) => wholeTicks(element, ticks) },
+          { ...axis, label: 'loss', size: 48 },
+          ...(right ? [{ ...axis, scale: 'acc', side: 1 as const, label: 'accuracy', size: 48 }] : []),
         ],
         series: [{ label: xLabel }],
         // The theme's colour is read only when there is a marker to draw: reading styles on every draw
@@ -86,8 +96,15 @@ export const TrainChart = forwardRef<ChartHandle, Props>(function TrainChart({ t
     plot.current = chart;
     const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(200, element.clientWidth), height: 160 }));
     resize.observe(element);
+    const theme = new MutationObserver(() => {
+      readInk();
+      // An empty chart has drawn no axes yet (uPlot fails to redraw them); its first points will read the ink.
+      if (data.current[0].length > 0) chart.redraw(false);
+    });
+    theme.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
     return () => {
       resize.disconnect();
+      theme.disconnect();
       cancelAnimationFrame(frame.current);
       chart.destroy();
     };

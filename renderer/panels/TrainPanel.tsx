@@ -20,6 +20,7 @@ import { DatasetPicker } from './DatasetPicker.tsx';
 import { choiceName, modelInput, trainingData, trainingDocument, type DataChoice } from './ownData.ts';
 import type { PanelProps } from './registry.ts';
 import { TrainChart, type ChartHandle } from './TrainChart.tsx';
+import { lossText, TrainingPace } from './trainProgress.ts';
 
 type Status = 'idle' | 'preparing' | 'training' | 'pausing' | 'paused' | 'stopping' | 'done' | 'failed';
 
@@ -165,18 +166,15 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     let stepsPerEpoch = 0;
     /** Complete epochs so far. */
     let epoch = 0;
-    let epochStarted = performance.now();
+    const pace = new TrainingPace(settings.batchSize);
     const onEvent = (e: TrainingEvent) => {
       if (e.event === 'step') {
         smoothed = SMOOTHING * smoothed + (1 - SMOOTHING) * e.loss;
         steps.current?.push(e.step, [e.loss, smoothed / (1 - SMOOTHING ** e.step)]);
-        const inEpoch = e.step - epoch * stepsPerEpoch;
-        const rate = inEpoch > 0 ? (inEpoch * settings.batchSize) / ((performance.now() - epochStarted) / 1000) : null;
-        const left = rate ? ((settings.epochs * stepsPerEpoch - e.step) * settings.batchSize) / rate : null;
-        setProgress({ epoch: epoch + 1, step: e.step, stepsPerEpoch, samplesPerSec: rate, secondsLeft: left });
+        setProgress({ epoch: epoch + 1, step: e.step, stepsPerEpoch, ...pace.at(e.step, settings.epochs * stepsPerEpoch) });
       } else if (e.event === 'epoch') {
         epoch = e.epoch;
-        epochStarted = performance.now();
+        pace.epoch(e.samplesPerSec);
         epochChart.current?.push(e.epoch, [e.loss, e.valLoss, e.accuracy, e.valAccuracy]);
       } else {
         setResult({ valAccuracy: e.valAccuracy, valLoss: e.valLoss, loss: e.loss });
@@ -193,8 +191,10 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     try {
       const prepared = await handle.prepared;
       stepsPerEpoch = Math.ceil(prepared.train / settings.batchSize);
+      pace.begin();
       setStatus((s) => (s === 'preparing' ? 'training' : s));
-      if (prepared.adapted.length > 0) setMessage(`${dataset}: ${prepared.adapted.join(', ')} to fit the model's input.`);
+      // Both the input (padding, channels) and the labels (0/1 read as ±1) may have been adapted.
+      if (prepared.adapted.length > 0) setMessage(`${dataset}: ${prepared.adapted.join('; ')}, to fit the model.`);
       const { weights, stopped } = await handle.result;
       store.unlock();
       setStatus('done');
@@ -340,7 +340,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
           {progress && ` · epoch ${progress.epoch} of ${epochs} · step ${progress.step} of ${total}`}
           {progress?.samplesPerSec && ` · ${Math.round(progress.samplesPerSec)} samples/s`}
           {progress?.secondsLeft !== null && progress?.secondsLeft !== undefined && running && ` · ${duration(progress.secondsLeft)} left`}
-          {result && ` · final loss ${result.loss.toFixed(4)} · validation accuracy ${percent(result.valAccuracy)}`}
+          {result && ` · final loss ${lossText(result.loss)} · validation accuracy ${percent(result.valAccuracy)}`}
         </p>
         <progress aria-label="Training progress" max={total || 1} value={progress?.step ?? 0} />
         {message && <p className="train-message">{message}</p>}

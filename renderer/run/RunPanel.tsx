@@ -10,6 +10,7 @@ import type { Provider, Tensor } from '../../core/engine/engine.ts';
 import { compileModel, predictionModel, type CompiledModel } from '../../core/convert/compile.ts';
 import { formatShape } from '../../core/graph/dim.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
+import { imageSample } from '../../core/data/imagefolder.ts';
 import { decodeImage } from '../../engines/web/datasets.ts';
 import type { PanelProps } from '../panels/registry.ts';
 import { TensorView } from '../tensors/TensorView.tsx';
@@ -90,7 +91,8 @@ export function RunPanel({ workspace, state }: PanelProps) {
     dims = null;
   }
   const image = dims !== null && first?.type.dtype === 'float32' && isImageInput(dims);
-  const sources: Source[] = image ? ['draw', 'sample', 'image', 'npy', 'random'] : ['npy', 'random'];
+  // Without an image input, seeded random values come first: Run works before any file is chosen.
+  const sources: Source[] = image ? ['draw', 'sample', 'image', 'npy', 'random'] : ['random', 'npy'];
   const chosen = sources.includes(source) ? source : sources[0];
 
   async function feedsFor(model: CompiledModel): Promise<{ feeds: Record<string, Tensor>; label: number | null; classNames: string[] | null; adapted: string[] }> {
@@ -117,14 +119,13 @@ export function RunPanel({ workspace, state }: PanelProps) {
       } else if (how === 'draw') {
         const canvas = pad.current?.canvas();
         if (!canvas) throw new InputError('draw something on the pad first');
-        feeds[input.name] = imageTensor(greyscale(canvas, shape[1], shape[2], false), shape);
+        feeds[input.name] = imageTensor(greyscale(canvas, shape[1], shape[2]), shape);
         classNames = CLASS_NAMES.mnist;
       } else {
         if (!file) throw new InputError(`choose an image file for ${name}`);
-        const decoded = await decodeImage(file);
-        const bitmap = await createImageBitmap(new ImageData(new Uint8ClampedArray(decoded.data), decoded.width, decoded.height));
-        // Photos of digits are dark on light; the model was trained on light on dark.
-        feeds[input.name] = imageTensor(greyscale(bitmap, shape[1], shape[2], shape[0] === 1), shape);
+        // As an image folder trains: resized, grey or RGB as the input's channels say, the pixels as they are.
+        const [c, h, w] = shape;
+        feeds[input.name] = { dtype: 'float32', dims: [1, c, h, w], data: imageSample(await decodeImage(file), [c, h, w]) };
       }
     }
     return { feeds, label, classNames, adapted };
@@ -136,9 +137,12 @@ export function RunPanel({ workspace, state }: PanelProps) {
     try {
       const compiled = compileModel(prediction, { weights: workspace.weights.current, exposeLayers: true });
       const { feeds, label, classNames, adapted } = await feedsFor(compiled);
+      // An Input layer's "output" is what it was given, so selecting it shows what the model saw. Copied:
+      // the feeds' buffers move to the engine's worker.
+      const given = compiled.inputs.map((input) => [`${input.nodeId}:0`, { ...feeds[input.name], data: feeds[input.name].data.slice() } as Tensor] as const);
       const reply = await windowEngine().run({ model: encodeModelBytes(compiled.model), feeds, provider });
       const byValue = new Map([...compiled.values].map(([key, value]) => [value, key]));
-      const outputs = new Map<string, Tensor>();
+      const outputs = new Map<string, Tensor>(given);
       for (const [value, tensor] of Object.entries(reply.outputs)) if (byValue.has(value)) outputs.set(byValue.get(value)!, tensor);
       lastRun.set({ doc: state.doc, outputs, weights: compiled.weights, provider: reply.provider, milliseconds: reply.milliseconds });
       setResult({ outputs: compiled.outputs.map((o) => ({ name: o.nodeId, tensor: reply.outputs[o.name] })), milliseconds: reply.milliseconds, provider: reply.provider, label, classNames, adapted });

@@ -30,19 +30,16 @@ export function imageTensor(grey: Float32Array, dims: number[]): Tensor {
   return { dtype: 'float32', dims: [1, c, h, w], data };
 }
 
-/** Draws an image (a drawing pad, a decoded file) into H×W greyscale in [0, 1], scaled to fit. */
-export function greyscale(source: CanvasImageSource, h: number, w: number, invert: boolean): Float32Array {
+/** Draws the drawing pad into H×W greyscale in [0, 1], scaled to fit. */
+export function greyscale(source: CanvasImageSource, h: number, w: number): Float32Array {
   const canvas = new OffscreenCanvas(w, h);
   const context = canvas.getContext('2d')!;
-  context.fillStyle = invert ? '#fff' : '#000';
+  context.fillStyle = '#000';
   context.fillRect(0, 0, w, h);
   context.drawImage(source, 0, 0, w, h);
   const { data } = context.getImageData(0, 0, w, h);
   const out = new Float32Array(h * w);
-  for (let i = 0; i < h * w; i++) {
-    const v = (0.299 * data[i * 4] + 0.587 * data[i * 4 + 1] + 0.114 * data[i * 4 + 2]) / 255;
-    out[i] = invert ? 1 - v : v;
-  }
+  for (let i = 0; i < h * w; i++) out[i] = (0.299 * data[i * 4] + 0.587 * data[i * 4 + 1] + 0.114 * data[i * 4 + 2]) / 255;
   return out;
 }
 

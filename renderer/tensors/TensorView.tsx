@@ -39,7 +39,7 @@ function Heatmap({ values, rows, cols, lo, hi, label, scale }: { values: ArrayLi
     }
     context.putImageData(image, 0, 0);
   }, [values, rows, cols, lo, hi]);
-  return <canvas ref={ref} width={cols} height={rows} role="img" aria-label={label} className="heatmap" style={{ width: cols * scale, height: rows * scale }} />;
+  return <canvas ref={ref} width={cols} height={rows} role="img" aria-label={label} title={label} className="heatmap" style={{ width: cols * scale }} />;
 }
 
 function Histogram({ counts }: { counts: number[] }) {
@@ -63,6 +63,8 @@ export function TensorView({ name, tensor }: { name: string; tensor: Tensor }) {
   const shape = tensor.dims.join('×');
 
   let body;
+  /** Each feature map coloured on its own scale: the shared legend would not read them. */
+  let ownScales = false;
   if (size <= TABLE_LIMIT) {
     const cols = sampleDims.length >= 1 ? sampleDims[sampleDims.length - 1] : 1;
     const rows = Math.max(1, size / cols);
@@ -83,6 +85,7 @@ export function TensorView({ name, tensor }: { name: string; tensor: Tensor }) {
     const [channels, height, width] = sampleDims;
     const shown = Math.min(channels, TILE_LIMIT);
     const scale = Math.max(1, Math.floor(64 / Math.max(height, width)));
+    ownScales = perTile;
     body = (
       <>
         <label className="tensor-option">
@@ -92,7 +95,8 @@ export function TensorView({ name, tensor }: { name: string; tensor: Tensor }) {
           {Array.from({ length: shown }, (_, c) => {
             const tile = values.subarray(c * height * width, (c + 1) * height * width);
             const range = perTile ? tensorStats(tile, 1) : stats;
-            return <Heatmap key={c} values={tile} rows={height} cols={width} lo={range.min} hi={range.max} label={`channel ${c}`} scale={scale} />;
+            const label = perTile ? `channel ${c}: ${fmt(range.min)} to ${fmt(range.max)}` : `channel ${c}`;
+            return <Heatmap key={c} values={tile} rows={height} cols={width} lo={range.min} hi={range.max} label={label} scale={scale} />;
           })}
         </div>
         {shown < channels && (
@@ -118,16 +122,22 @@ export function TensorView({ name, tensor }: { name: string; tensor: Tensor }) {
       <p className="tensor-stats" aria-label={`Statistics of ${name}`}>
         min {fmt(stats.min)} · max {fmt(stats.max)} · mean {fmt(stats.mean)} · std {fmt(stats.std)} · NaN {stats.nan} · Inf {stats.inf}
       </p>
-      <div className="legend" aria-hidden="true">
-        <span>{fmt(stats.min)}</span>
-        <span
-          className="legend-bar"
-          style={{
-            background: `linear-gradient(to right, rgb(${colourOf(stats.min, stats.min, stats.max)}), rgb(${colourOf((stats.min + stats.max) / 2, stats.min, stats.max)}), rgb(${colourOf(stats.max, stats.min, stats.max)}))`,
-          }}
-        />
-        <span>{fmt(stats.max)}</span>
-      </div>
+      {ownScales ? (
+        <p className="legend muted" role="img" aria-label="Colour scale: each map from its own minimum to its own maximum">
+          Each map is coloured from its own minimum to its own maximum (hover a map for its range).
+        </p>
+      ) : (
+        <div className="legend" role="img" aria-label={`Colour scale${size > TABLE_LIMIT && sampleDims.length === 3 ? ' of every map' : ''}: ${fmt(stats.min)} to ${fmt(stats.max)}`}>
+          <span>{fmt(stats.min)}</span>
+          <span
+            className="legend-bar"
+            style={{
+              background: `linear-gradient(to right, rgb(${colourOf(stats.min, stats.min, stats.max)}), rgb(${colourOf((stats.min + stats.max) / 2, stats.min, stats.max)}), rgb(${colourOf(stats.max, stats.min, stats.max)}))`,
+            }}
+          />
+          <span>{fmt(stats.max)}</span>
+        </div>
+      )}
       {stats.histogram.length > 0 && <Histogram counts={stats.histogram} />}
     </section>
   );

@@ -124,7 +124,7 @@ describe('the desktop engine in the app', { skip: chromiumMissing }, () => {
     await settings.getByLabel('Batch size').fill('32');
     await settings.getByLabel('Learning rate').fill('0.002');
     await settings.getByRole('button', { name: 'Start' }).click();
-    await page.getByText("mnist: zero-padded 28×28 to 32×32, centred to fit the model's input.").waitFor();
+    await page.getByText('mnist: zero-padded 28×28 to 32×32, centred, to fit the model.').waitFor();
     const status = page.getByRole('status', { name: 'Training status' });
     await status.filter({ hasText: /^Done/ }).waitFor({ timeout: 120_000 });
     const accuracy = Number(/validation accuracy ([\d.]+)%/.exec((await status.textContent())!)![1]);

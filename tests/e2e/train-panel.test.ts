@@ -94,7 +94,7 @@ describe('the Train panel', { skip: chromiumMissing }, () => {
     const start = settings.getByRole('button', { name: 'Start' });
     await start.click();
     const status = page.getByRole('status', { name: 'Training status' });
-    await page.getByText("mnist: zero-padded 28×28 to 32×32, centred to fit the model's input.").waitFor();
+    await page.getByText('mnist: zero-padded 28×28 to 32×32, centred, to fit the model.').waitFor();
     await pauseAndResume(page, settings, 250);
     const accuracy = await validationAccuracy(status, 120_000);
     assert.equal(await points(page, LOSS_CHART), 250, 'a point per step: 8,000 images in batches of 32');

@@ -92,6 +92,7 @@ describe('CSV files', () => {
   test('problems name the file, the line and the column', () => {
     assert.throws(() => parseCsv('c.csv', 'a,b,y\n1,2,0\n1,x,1\n'), /c\.csv: line 3, column "b": "x" is not a number/);
     assert.throws(() => parseCsv('c.csv', 'a,b,y\n1,2,0\n1,2\n'), /c\.csv: line 3 has 2 fields, not 3/);
+    assert.throws(() => parseCsv('c.csv', 'a,y\n1,0\n2\n'), /c\.csv: line 3 has 1 field, not 2 as the first row$/);
     assert.throws(() => parseCsv('c.csv', 'a,b,y\n1,2,0\n', 'z'), /c\.csv: no column named "z" \(columns: a, b, y\)/);
     assert.throws(() => parseCsv('c.csv', ''), /c\.csv: the file has no rows/);
   });
