@@ -7,16 +7,16 @@
  */
 import { OnnxBuilder } from '../onnx/builder.ts';
 import { DataType, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from '../onnx/proto.ts';
-import { carriedNames, nextName, type TrainingGraph } from './step.ts';
+import { carriedNames, GRADIENT_NORMS, nextName, type TrainingGraph } from './step.ts';
 
 /** The inputs and outputs of one step that the stacked graph takes and gives once per step. */
 function perStepNames(graph: TrainingGraph): { inputs: string[]; outputs: string[] } {
-  return { inputs: [graph.inputs[0].name, graph.target.name, 'lr', 'step'], outputs: [graph.loss, graph.prediction] };
+  return { inputs: [graph.inputs[0].name, graph.target.name, 'lr', 'step'], outputs: [graph.loss, graph.prediction, ...(graph.gradientNormLayers ? [GRADIENT_NORMS] : [])] };
 }
 
 /**
  * A model that runs one step per entry of its stacked inputs: each per-step input gains a leading
- * `steps` axis (x: [steps, N, ...], lr: [steps]), and so do the loss and the prediction. Carried values
+ * `steps` axis (x: [steps, N, ...], lr: [steps]), and so do the loss, the prediction and the gradient norms. Carried values
  * keep the single step's names: fed as inputs, returned as `next/<name>`.
  */
 export function multiStepModel(graph: TrainingGraph): ModelProto {

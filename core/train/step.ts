@@ -13,7 +13,7 @@ import { poolBeforeRelu } from '../onnx/pool-before-relu.ts';
 import { mergeDuplicateNodes } from '../onnx/merge-duplicates.ts';
 import { annotate } from '../autodiff/types.ts';
 import { compileModel, CompileError, type CompiledModel, type GraphValue } from '../convert/compile.ts';
-import { valueInfo } from '../onnx/builder.ts';
+import { valueInfo, type OnnxBuilder } from '../onnx/builder.ts';
 import type { ModelProto, NodeProto } from '../onnx/proto.ts';
 import type { Dim, TensorType } from '../graph/dim.ts';
 import { inferShapes } from '../shape/infer.ts';
@@ -64,7 +64,15 @@ export interface TrainingGraphOptions {
   maxPoolWithoutIndices?: boolean;
   /** Debugging: return every value's gradient and each gradient a node sends to an input (see `trace`). */
   trace?: boolean;
+  /**
+   * Also output each layer's ‖∂L/∂W‖ over its trained parameters as GRADIENT_NORMS (the canvas overlay
+   * shows them while the app trains). Costs a pass over every gradient, and SGD's Gemm fold (gemmStep).
+   */
+  gradientNorms?: boolean;
 }
+
+/** The step graph's output of per-layer gradient norms, in the order of TrainingGraph.gradientNormLayers. */
+export const GRADIENT_NORMS = 'gradient-norms';
 
 /** What the debugger reads from a step graph built with `trace`. */
 export interface StepTrace {
@@ -99,6 +107,8 @@ export interface TrainingGraph {
   trace?: StepTrace;
   /** Per layer, the step graph's nodes (by name) of its forward pass, its backward pass and its parameters' updates. */
   layerNodes: Map<string, LayerNodes>;
+  /** With `gradientNorms`: the layers whose norms GRADIENT_NORMS holds, in its order. */
+  gradientNormLayers?: string[];
 }
 
 export interface LayerNodes {
@@ -288,6 +298,10 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const sharedScalars = new Map<string, string>();
   graph.input.push(valueInfo(lr, { shape: [], dtype: 'float32' }), valueInfo(step, { shape: [], dtype: 'float32' }));
   const outputs = [valueInfo(loss, { shape: [], dtype: 'float32' }), valueInfo(prediction, compiled.inference.node(feed.node)!.outputs![feed.port])];
+  const layerOfKey = new Map<string, string>(compiled.inference.nodes().flatMap((r) => r.params.map((p): [string, string] => [`${r.id}.${p.name}`, r.id])));
+  // Before the updates: they may take a gradient's Gemm into the update (gemmStep), which a reader here prevents.
+  const gradientNormLayers = options.gradientNorms ? gradientNormsOutput(b, keys, grads, layerOfKey, seededWith) : undefined;
+  if (gradientNormLayers) outputs.push(valueInfo(GRADIENT_NORMS, { shape: [gradientNormLayers.length], dtype: 'float32' }));
   keys.forEach((key, i) => {
     const shape = params.find((p) => p.key === key)!.shape;
     const state = Object.fromEntries(slots.map((s) => [s, stateName(s, key)]));
@@ -328,7 +342,6 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   evaluation.model.graph.output = [valueInfo(loss, { shape: [], dtype: 'float32' }), outputs[1]];
 
   const target = start?.target ?? compiled.inputs.find((v) => v.nodeId === targetId)!;
-  const layerOfKey = new Map<string, string>(compiled.inference.nodes().flatMap((r) => r.params.map((p): [string, string] => [`${r.id}.${p.name}`, r.id])));
   const layerNodes = new Map<string, LayerNodes>();
   const present = new Set(b.nodes.map((n) => n.name!));
   for (const [id, record] of compiled.layers) {
@@ -355,5 +368,24 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     weights: compiled.weights,
     doc,
     ...(options.trace ? { trace: { compiled, forward, gradients: grads, contributions } } : {}),
+    ...(gradientNormLayers ? { gradientNormLayers } : {}),
   };
+}
+
+/**
+ * GRADIENT_NORMS: per layer, √Σ‖∂L/∂p‖² over its trained parameters p, as one vector; returns the layers
+ * in its order. A backward pass seeded with lr or 1 − β₁ (gradientSeed) made every gradient that many
+ * times ∂L/∂p: the norms divide it out.
+ */
+function gradientNormsOutput(b: OnnxBuilder, keys: string[], grads: Map<string, string>, layerOfKey: Map<string, string>, seededWith: 'lr' | number | undefined): string[] {
+  const byLayer = new Map<string, string[]>();
+  for (const key of keys) {
+    const layer = layerOfKey.get(key) ?? key;
+    byLayer.set(layer, [...(byLayer.get(layer) ?? []), b.op('ReduceSumSquare', [grads.get(key)!], { keepdims: 0 })]);
+  }
+  const squares = [...byLayer.values()].map((terms) => b.unsqueeze(terms.length === 1 ? terms[0] : b.op('Sum', terms), [0]));
+  const norms = b.op('Sqrt', [squares.length === 1 ? squares[0] : b.op('Concat', squares, { axis: 0 })]);
+  const seed = seededWith === undefined ? null : typeof seededWith === 'number' ? b.floats([seededWith]) : seededWith;
+  b.op(seed ? 'Div' : 'Identity', seed ? [norms, seed] : [norms], {}, GRADIENT_NORMS);
+  return [...byLayer.keys()];
 }

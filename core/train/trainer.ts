@@ -10,7 +10,7 @@ import type { Weights } from '../graph/weights.ts';
 import { encodeModelBytes } from '../onnx/proto.ts';
 import { hitCounter } from './metrics.ts';
 import { multiStepModel } from './multistep.ts';
-import { initialCarried, nextName, stateName, type TrainingGraph } from './step.ts';
+import { GRADIENT_NORMS, initialCarried, nextName, stateName, type TrainingGraph } from './step.ts';
 
 export type Schedule = { kind: 'constant' } | { kind: 'step'; stepSize: number; gamma: number } | { kind: 'cosine'; etaMin: number };
 
@@ -28,7 +28,8 @@ export interface TrainerOptions {
 }
 
 export type TrainingEvent =
-  | { event: 'step'; step: number; loss: number }
+  /** `gradientNorms` (a graph built with them): ‖∂L/∂W‖ by layer id, on the last step of each chunk the engine runs. */
+  | { event: 'step'; step: number; loss: number; gradientNorms?: Record<string, number> }
   | { event: 'epoch'; epoch: number; loss: number; accuracy: number | null; valLoss: number | null; valAccuracy: number | null; samplesPerSec: number }
   | { event: 'done'; epochs: number; steps: number; loss: number; valLoss: number | null; valAccuracy: number | null; stopped: string | null };
 
@@ -196,7 +197,8 @@ export async function train(
           step: { dtype: 'float32' as const, dims: [count], data: Float32Array.from({ length: count }, (_, i) => step + i + 1) },
         };
         const began = performance.now();
-        const out = await stepSession.run(feeds, classification ? [graph.loss, graph.prediction] : [graph.loss], { consumed: [inputName] });
+        const norms = graph.gradientNormLayers;
+        const out = await stepSession.run(feeds, [graph.loss, ...(classification ? [graph.prediction] : []), ...(norms ? [GRADIENT_NORMS] : [])], { consumed: [inputName] });
         chunk = nextChunk(chunk, count, (performance.now() - began) / 1000);
         start += count * size;
         for (let i = 0; i < count; i++) {
@@ -210,7 +212,9 @@ export async function train(
           lossSum += loss * size;
           if (classification) hits += correct!(unstack(out[graph.prediction], i), unstack(feeds[graph.target.name], i));
           lastLoss = loss;
-          onEvent({ event: 'step', step, loss });
+          // The chunk's last step brings its layers' gradient norms: what a chart or overlay can show anyway.
+          const gradientNorms = norms && i === count - 1 ? Object.fromEntries(norms.map((layer, l) => [layer, (out[GRADIENT_NORMS].data as Float32Array)[i * norms.length + l]])) : undefined;
+          onEvent({ event: 'step', step, loss, ...(gradientNorms ? { gradientNorms } : {}) });
         }
       }
       if (stopped) break;

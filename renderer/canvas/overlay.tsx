@@ -1,6 +1,7 @@
 /**
  * The canvas overlay: colours layers by a chosen per-layer statistic (core/debug/overlay.ts), mean |activation|
- * and weight norm from the last run (Run panel), gradient norm from the debugger's trace (Debug panel), on a
+ * and weight norm from the last run (Run panel), gradient norm from the running training (Train panel) or the
+ * debugger's trace (Debug panel), whichever came last, on a
  * log scale with a legend, so that vanishing or exploding gradients across depth show at a glance.
  */
 import { useMemo, useSyncExternalStore } from 'react';
@@ -30,7 +31,7 @@ const subscribe = (listener: () => void) => {
 let snapshot: OverlayState = { chosen, gradients };
 const read = () => (snapshot.chosen === chosen && snapshot.gradients === gradients ? snapshot : (snapshot = { chosen, gradients }));
 
-/** The Debug panel hands over each trace's gradient norms (null when its trace is dropped). */
+/** The Train panel hands over each chunk's gradient norms, the Debug panel each trace's (null when its trace is dropped). */
 export function setOverlayGradients(doc: ModelDocument, norms: Map<string, number> | null): void {
   gradients = norms ? { doc, norms } : null;
   notify();
@@ -48,7 +49,7 @@ export function useOverlay(doc: ModelDocument) {
     let missing = '';
     if (state.chosen === 'gradient-norm') {
       values = state.gradients?.doc === doc ? state.gradients.norms : null;
-      missing = 'Step the model in the Debug panel (Restart) to see its gradient norms.';
+      missing = 'Train the model (Train panel) or step it in the Debug panel (Restart) to see its gradient norms.';
     } else if (state.chosen !== 'none') {
       values = run?.doc === doc ? (state.chosen === 'activation' ? meanActivations(run.outputs) : weightNorms(run.weights)) : null;
       missing = 'Run the model (Run panel) to see this statistic.';

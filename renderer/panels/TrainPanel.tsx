@@ -20,6 +20,7 @@ import { DatasetPicker } from './DatasetPicker.tsx';
 import { choiceName, modelInput, trainingData, trainingDocument, type DataChoice } from './ownData.ts';
 import type { PanelProps } from './registry.ts';
 import { TrainChart, type ChartHandle } from './TrainChart.tsx';
+import { setOverlayGradients } from '../canvas/overlay.tsx';
 import { lossText, TrainingPace } from './trainProgress.ts';
 
 type Status = 'idle' | 'preparing' | 'training' | 'pausing' | 'paused' | 'stopping' | 'done' | 'failed';
@@ -113,7 +114,15 @@ export function TrainPanel({ workspace, state }: PanelProps) {
     };
     const request: TrainRequest = {
       doc: trainingDocument(data, state.doc),
-      graph: { optimizer: settings.config, loss: ownLoss ? undefined : loss, seed: settings.seed, clipNorm: settings.clipNorm || undefined, regularization: settings.regularization },
+      // Gradient norms for the canvas overlay, as the run goes.
+      graph: {
+        optimizer: settings.config,
+        loss: ownLoss ? undefined : loss,
+        seed: settings.seed,
+        clipNorm: settings.clipNorm || undefined,
+        regularization: settings.regularization,
+        gradientNorms: true,
+      },
       options: {
         epochs: settings.epochs,
         batchSize: settings.batchSize,
@@ -153,6 +162,8 @@ export function TrainPanel({ workspace, state }: PanelProps) {
       return setMessage((e as Error).message);
     }
     const runNumber = runs.length + 1;
+    // The document trained: locked while the run lasts, so the overlay's norms stay its own.
+    const trained = state.doc;
     steps.current?.startRun(runNumber);
     epochChart.current?.startRun(runNumber);
     setResult(null);
@@ -172,6 +183,7 @@ export function TrainPanel({ workspace, state }: PanelProps) {
         smoothed = SMOOTHING * smoothed + (1 - SMOOTHING) * e.loss;
         steps.current?.push(e.step, [e.loss, smoothed / (1 - SMOOTHING ** e.step)]);
         setProgress({ epoch: epoch + 1, step: e.step, stepsPerEpoch, ...pace.at(e.step, settings.epochs * stepsPerEpoch) });
+        if (e.gradientNorms) setOverlayGradients(trained, new Map(Object.entries(e.gradientNorms)));
       } else if (e.event === 'epoch') {
         epoch = e.epoch;
         pace.epoch(e.samplesPerSec);

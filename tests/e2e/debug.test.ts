@@ -190,7 +190,7 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
     await page.getByTestId('rf__node-fc6').waitFor();
 
     await page.getByLabel('Overlay', { exact: true }).selectOption('gradient-norm');
-    await page.getByText('Step the model in the Debug panel (Restart) to see its gradient norms.').waitFor();
+    await page.getByText('Train the model (Train panel) or step it in the Debug panel (Restart) to see its gradient norms.').waitFor();
     await page.getByRole('tab', { name: 'Debug' }).click();
     await page.getByLabel('Value of x').fill('[1, -2, 3, -4]');
     await page.getByRole('toolbar', { name: 'Debugger' }).getByRole('button', { name: 'Restart' }).click();

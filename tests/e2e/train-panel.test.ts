@@ -102,6 +102,17 @@ describe('the Train panel', { skip: chromiumMissing }, () => {
     assert.ok(accuracy >= 85, `validation accuracy ${accuracy}% after one epoch`);
     await page.screenshot({ path: `${ARTIFACTS}train-panel.png` });
 
+    // The run's gradient norms colour the canvas's layers.
+    await page.getByLabel('Overlay', { exact: true }).selectOption('gradient-norm');
+    await page.getByRole('img', { name: /^Overlay legend: Gradient norm from \S+ to \S+, log scale$/ }).waitFor();
+    const conv1Norm = Number(await page.getByTestId('rf__node-conv1').getByTestId('overlay').textContent());
+    assert.ok(conv1Norm > 0 && Number.isFinite(conv1Norm), `conv1's gradient norm: ${conv1Norm}`);
+    for (const theme of ['dark', 'light'] as const) {
+      await page.emulateMedia({ colorScheme: theme });
+      await page.screenshot({ path: `${ARTIFACTS}train-gradient-norms-${theme}.png` });
+    }
+    await page.getByLabel('Overlay', { exact: true }).selectOption('none');
+
     const trained = await exportedConv1(page, 'lenet5-trained.onnx');
     assert.equal(trained.length, untrained.length);
     assert.ok(
