@@ -87,7 +87,10 @@ export function checkTarget(ds: Dataset, target: TensorType, prediction: TensorT
       if (v < min) min = v;
     }
     if (min < 0n) throw new DatasetError(`${ds.name} has class ${min}; class labels are 0 to ${classes - 1}`);
-    if (Number(max) >= classes) throw new DatasetError(`${ds.name} has class ${max} but the model predicts ${classes} classes (its last layer has ${classes} outputs)`);
+    if (Number(max) >= classes)
+      throw new DatasetError(
+        `${ds.name} has class ${max} but the model predicts ${classes} ${classes === 1 ? 'class' : 'classes'} (its last layer has ${classes} ${classes === 1 ? 'output' : 'outputs'})`,
+      );
   }
 }
 

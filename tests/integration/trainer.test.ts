@@ -182,6 +182,7 @@ describe('the trainer', () => {
     const spiral = synthetic('spiral', 30);
     assert.throws(() => shapedTo(spiral, { shape: ['N', 3], dtype: 'float32' }), /samples are 2 \(2 values\) but the model input is N×3 \(3 per sample\)/);
     assert.throws(() => checkTarget(spiral, { shape: ['N'], dtype: 'int64' }, { shape: ['N', 2], dtype: 'float32' }), /has class 2 but the model predicts 2 classes/);
+    assert.throws(() => checkTarget(spiral, { shape: ['N'], dtype: 'int64' }, { shape: ['N', 1], dtype: 'float32' }), /has class 2 but the model predicts 1 class \(its last layer has 1 output\)$/);
     assert.throws(() => checkTarget(spiral, { shape: ['N', 3], dtype: 'float32' }, { shape: ['N', 3], dtype: 'float32' }), DatasetError);
   });
 });
