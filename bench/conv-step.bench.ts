@@ -5,7 +5,8 @@
  * it, and the time of one SGD step.
  * bench/torch_step.py exports the models (once, into .cache/bench-models) and times torch. Each step is
  * also timed in CPU time on one thread, on both sides: wall-clock ratios swing with this shared machine's
- * load, these far less. With `--profile`, also where each step's time goes, by op type and node
+ * load, these far less. And what BatchNorm's float64 sums cost (core/autodiff/batchnorm.ts): the same
+ * step's CPU time with the sums in float32, as WebGPU's step has them, measured turn about with it. With `--profile`, also where each step's time goes, by op type and node
  * (bench/profile.ts).
  */
 import { spawnSync } from 'node:child_process';
@@ -65,11 +66,20 @@ export async function benchConvSteps(only?: string[], profile = false): Promise<
     const batch = randomImages(BATCH);
     const [x, target] = [new ort.Tensor('float32', batch.x.data as Float32Array, [BATCH, 3, SIZE, SIZE]), new ort.Tensor('int64', batch.y.data as BigInt64Array, [BATCH])];
     const cpuMs = await stepCpuTime(graph, x, target, 5);
+    // Turn about, so that the machine's load falls on both alike.
+    const float32Graph = buildTrainingGraph(doc, { optimizer: optimizerConfig('sgd', { lr: 1e-3 }), loss: 'cross-entropy', weights, withoutFloat64: true });
+    const [float64Ms, float32Ms]: number[][] = [[], []];
+    for (let round = 0; round < 3; round++) {
+      float64Ms.push(await stepCpuTime(graph, x, target, 5));
+      float32Ms.push(await stepCpuTime(float32Graph, x, target, 5));
+    }
+    const median = (ms: number[]) => ms.sort((a, b) => a - b)[1];
     console.log(
       `${name} SGD step (batch ${BATCH}, 3×${SIZE}×${SIZE}): graph ${stepNodes} nodes = ${(stepNodes / forwardNodes).toFixed(1)}× the forward's ${forwardNodes} (target ≤ 4×), ` +
         `${stepNodes - updateNodes} = ${((stepNodes - updateNodes) / forwardNodes).toFixed(1)}× without the SGD update's ${updateNodes}, ` +
         `built in ${buildSeconds.toFixed(2)} s (target < 2 s); step ${(1000 * stepSeconds).toFixed(0)} ms against torch's ${(1000 * torchSeconds).toFixed(0)} ms = ${(stepSeconds / torchSeconds).toFixed(2)}× (target ≤ 2×); ` +
-        `on one thread ${cpuMs.toFixed(0)} ms of CPU time against torch's ${(1000 * torchCpuSeconds).toFixed(0)} ms = ${(cpuMs / 1000 / torchCpuSeconds).toFixed(2)}×`,
+        `on one thread ${cpuMs.toFixed(0)} ms of CPU time against torch's ${(1000 * torchCpuSeconds).toFixed(0)} ms = ${(cpuMs / 1000 / torchCpuSeconds).toFixed(2)}×; ` +
+        `BatchNorm's sums in float64 ${median(float64Ms).toFixed(0)} ms against ${median(float32Ms).toFixed(0)} ms in float32 = ${(median(float64Ms) / median(float32Ms)).toFixed(2)}×`,
     );
     if (roofline) {
       const steps = await profileStep(graph, BATCH, x, target, roofline.peak, roofline.bandwidth);

@@ -8,22 +8,24 @@ and python3-torchvision 0.14.
       Builds the model (seed 0), exports it (opset 17, batch "N") in both styles: DIR/preserve.onnx
       (training=PRESERVE, do_constant_folding=False: BatchNorm kept) and DIR/eval.onnx (torch's default
       export: constant folding, BatchNorm folded into the convolution before it). Writes the batch of 2
-      (DIR/x.npy) and its classes (DIR/target.npy), takes one SGD step in float32 and in float64 (train(),
-      cross-entropy, lr LR) and keeps the parameters before and after it for `compare`. Prints one JSON
-      line: the two counts (see below) and the input shape.
-  torchvision_reference.py compare NAME DIR
-      Reads Netloom's parameters before and after its step (DIR/netloom/<i>.npy, listed in
-      DIR/netloom/keys.json), pairs each with torch's parameter of the same initial values (in torch's
-      layout or transposed) and prints one JSON line: the largest error of the parameters after the step,
-      relative to each tensor's largest value, and of the update itself, relative to the model's largest
-      update, both against float32 torch, and torch's own float32/float64 gap on the same measures.
+      (DIR/x.npy) and its classes (DIR/target.npy). Prints one JSON line: the two counts (see below) and
+      the input shape.
+  torchvision_reference.py compare NAME DIR STYLE
+      STYLE preserve or eval. Reads Netloom's parameters before and after its step of that file
+      (DIR/netloom-STYLE/<i>.npy, listed in DIR/netloom-STYLE/keys.json), pairs each with the parameter of
+      the model the file computes (the model, or for eval its folded form, fused_model) of the same initial
+      values (in torch's layout, transposed or reshaped; for eval, the closest within 1e-5, as torch's
+      exporter and torch.fx fold with other roundings), takes torch's SGD step (train(), cross-entropy, lr
+      LR) from Netloom's initial values in float32, and prints one JSON line: the largest error of the
+      parameters after the step, relative to each tensor's largest value, and of the update itself,
+      relative to the model's largest update, against float32 torch; where the parameters are over 1e-4
+      from float32 torch's, also against float64 torch's step and torch's own float32/float64 gap.
 
 What PyTorch counts for each file: for preserve.onnx, sum(p.numel() for p in model.parameters()); for
-eval.onnx, the same count for the model torch.fx's conv/BatchNorm fusion makes
-(torch.fx.experimental.optimization.fuse; where torch.fx cannot trace the model, the conv→BatchNorm
-pairs found by running it), which is the model the folded file computes: each fused convolution gains a
-bias, each BatchNorm it absorbed loses its weight and bias; plus what folding makes of relative-position
-bias tables (gathered_tables).
+eval.onnx, the same count for the model the folded file computes (fused_model): torch.fx's conv/BatchNorm
+fusion (torch.fx.experimental.optimization.fuse; where torch.fx cannot trace the model, the conv→BatchNorm
+pairs found by running it): each fused convolution gains a bias, each BatchNorm it absorbed loses its
+weight and bias; and relative-position bias tables gathered as folding gathers them (gather_tables).
 
 So that every parameter can be told apart by its values (and no BatchNorm starts at exactly 1 and 0),
 every parameter initialised to a constant is moved by a little noise first; Dropout and stochastic depth
@@ -35,6 +37,7 @@ import os
 import resource
 import sys
 import time
+import types
 
 import numpy as np
 import torch
@@ -43,6 +46,7 @@ from torchvision.ops import StochasticDepth
 
 BATCH = 2
 LR = 0.01
+TOLERANCE = 1e-4  # check-torchvision.ts's: a step this close to float32 torch's needs no float64 step
 SIZES = {'inception_v3': 299}  # the smallest size each model takes, where 112 is too small
 # ViTs and MaxViT take only 224; AlexNet's and VGG's adaptive pools (6×6, 7×7) export only where they divide the size.
 for prefix in ('vit_', 'swin_', 'maxvit_', 'alexnet', 'vgg'):
@@ -81,31 +85,48 @@ def build(name):
     return model
 
 
-def fused_count(model, x):
-    """The parameters of the model with each BatchNorm that reads a convolution's output folded into it."""
-    return conv_bn_fused_count(model, x) + gathered_tables(model)
-
-
-def gathered_tables(model):
+def fused_model(model, x):
     """
-    Constant folding also gathers each relative-position bias table (Swin's, MaxViT's: (2w−1)²×heads) by
-    its constant index into the w²×w²×heads bias the attention adds: the folded file holds that instead.
+    The model the folded file (torch's default export) computes, with its parameters as that file holds
+    them: each BatchNorm that reads a convolution's output folded into it (torch.fx's fuse; where torch.fx
+    cannot trace the model, shufflenet's channel shuffle, the conv→BatchNorm pairs found by running it),
+    and each relative-position bias table gathered into the bias the attention adds (gather_tables).
     """
-    extra = 0
-    for m in model.modules():
-        table, index = getattr(m, 'relative_position_bias_table', None), getattr(m, 'relative_position_index', None)
-        if isinstance(table, torch.nn.Parameter) and index is not None:
-            extra += index.numel() * table.shape[-1] - table.numel()
-    return extra
-
-
-def conv_bn_fused_count(model, x):
     model.eval()
+    gather_tables(model)
     try:
         from torch.fx.experimental.optimization import fuse
-        return sum(p.numel() for p in fuse(model).parameters())
-    except Exception:  # torch.fx cannot trace it (shufflenet's channel shuffle): find the pairs by running it
+        return fuse(model)
+    except Exception:  # torch.fx cannot trace it: fold the pairs found by running it
         pass
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    names = {m: n for n, m in model.named_modules()}
+    for conv, bn in conv_bn_pairs(model, x):
+        for module, replacement in ((conv, fuse_conv_bn_eval(conv, bn)), (bn, torch.nn.Identity())):
+            parent, _, child = names[module].rpartition('.')
+            setattr(model.get_submodule(parent) if parent else model, child, replacement)
+    return model
+
+
+def gather_tables(model):
+    """
+    Constant folding gathers each relative-position bias table (Swin's, MaxViT's: (2w−1)²×heads) by its
+    constant index into the bias the attention adds (heads×w²×w²): the folded file holds that instead, and
+    so does the model here (a parameter of that bias in place of the table).
+    """
+    for m in model.modules():
+        table, index = getattr(m, 'relative_position_bias_table', None), getattr(m, 'relative_position_index', None)
+        if not isinstance(table, torch.nn.Parameter) or index is None:
+            continue
+        method = 'get_relative_position_bias' if hasattr(m, 'get_relative_position_bias') else 'get_relative_positional_bias'
+        with torch.no_grad():
+            m.gathered_bias = torch.nn.Parameter(getattr(m, method)().detach().clone())
+        del m.relative_position_bias_table
+        setattr(m, method, types.MethodType(lambda self: self.gathered_bias, m))  # deep copies (fuse) rebind it
+
+
+def conv_bn_pairs(model, x):
+    """The (convolution, BatchNorm) pairs where the BatchNorm reads the convolution's output and nothing else does."""
     made_by = {}
     folded = []
     # Each output is kept (not only its id, which Python reuses once a tensor is freed). The export folds a
@@ -123,10 +144,7 @@ def conv_bn_fused_count(model, x):
         model(x)
     for h in hooks:
         h.remove()
-    total = sum(p.numel() for p in model.parameters())
-    for conv, bn, _ in (f for f in folded if readers[id(f[2])] == 1):
-        total -= bn.weight.numel() + bn.bias.numel() - (0 if conv.bias is not None else conv.out_channels)
-    return total
+    return [(conv, bn) for conv, bn, out in folded if readers[id(out)] == 1]
 
 
 def peak_rss_mb():
@@ -139,7 +157,7 @@ def step(model, x, target):
     opt.zero_grad()
     torch.nn.functional.cross_entropy(model(x), target).backward()
     opt.step()
-    return {n: p.detach().clone() for n, p in model.named_parameters()}
+    return {n: p.detach().numpy().copy() for n, p in model.named_parameters()}
 
 
 def export(name, out):
@@ -159,64 +177,106 @@ def export(name, out):
     np.save(os.path.join(out, 'x.npy'), x.numpy())
     np.save(os.path.join(out, 'target.npy'), target.numpy())
     params = sum(p.numel() for p in model.parameters())
-    fused = fused_count(build(name), x)
-    before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    after32 = step(model, x, target)
-    model64 = build(name).double()
-    after64 = step(model64, x.double(), target)
-    torch.save({'before': before, 'after32': after32, 'after64': after64}, os.path.join(out, 'torch-step.pt'))
+    del model
+    fused = sum(p.numel() for p in fused_model(build(name), x).parameters())
     result = {'params': params, 'fused': fused, 'input': [3, size, size], 'seconds': time.time() - started, 'rssMB': peak_rss_mb()}
     print(json.dumps(result))
 
 
-def compare(name, out):
-    state = torch.load(os.path.join(out, 'torch-step.pt'))
-    before = {n: t.numpy() for n, t in state['before'].items()}
-    by_values = {}
-    for n, t in before.items():
-        flat = np.sort(t.ravel())
-        by_values.setdefault((t.size, float(flat[0]), float(flat[-1]), float(flat[t.size // 2])), []).append(n)
-    keys = json.load(open(os.path.join(out, 'netloom', 'keys.json')))
-    errors = {'param': 0.0, 'update': 0.0, 'torchParam': 0.0, 'torchUpdate': 0.0, 'param64': 0.0}
-    largest_update = max(float(np.abs(state['after32'][n].numpy() - before[n]).max()) for n in before)
-    worst = None
-    matched = set()
-    for i, key in enumerate(keys):
-        start = np.load(os.path.join(out, 'netloom', f'{i}.before.npy'))
-        end = np.load(os.path.join(out, 'netloom', f'{i}.after.npy'))
-        flat = np.sort(start.ravel())
-        candidates = by_values.get((start.size, float(flat[0]), float(flat[-1]), float(flat[start.size // 2])), [])
-        layout = None
-        for n in candidates:
-            t = before[n]
-            if t.shape == start.shape and np.array_equal(t, start):
-                layout = (n, lambda a: a)
-            elif t.ndim == 2 and t.T.shape == start.shape and np.array_equal(t.T, start):
-                layout = (n, lambda a: a.T)
-            elif np.array_equal(t.ravel(), start.ravel()):
-                layout = (n, lambda a: a.reshape(t.shape))
-            if layout:
+LAYOUTS = (
+    (lambda t, s: t.shape == s.shape, lambda t: t, lambda a, shape: a),
+    (lambda t, s: t.ndim == 2 and t.T.shape == s.shape, lambda t: t.T, lambda a, shape: a.T),
+    (lambda t, s: t.size == s.size, lambda t: t.reshape(-1), lambda a, shape: a.reshape(shape)),
+)
+
+
+def pair(netloom, torch_params, tolerance):
+    """
+    Each Netloom parameter's torch parameter: the one with its initial values, in torch's layout,
+    transposed or reshaped; exactly, or (the folded file: torch's exporter folds BatchNorm with other
+    roundings than torch.fx's fuse) the closest within `tolerance` of the tensor's largest value.
+    Returns {key: (torch name, Netloom → torch layout)}.
+    """
+    def difference(t, s, view):
+        a, b = view(t).reshape(-1), s.reshape(-1)
+        if np.abs(a[:64] - b[:64]).max() > tolerance * max(float(np.abs(a[:64]).max()), 1e-12):
+            return np.inf
+        return float(np.abs(a - b).max()) / max(float(np.abs(a).max()), 1e-12)
+    pairs, free = {}, dict(torch_params)
+    for key, s in netloom.items():
+        best = None
+        for n, t in free.items():
+            for fits, view, to_torch in LAYOUTS:
+                if fits(t, s):
+                    d = difference(t, s, view)
+                    if d <= tolerance and (best is None or d < best[0]):
+                        best = (d, n, lambda a, f=to_torch, shape=t.shape: f(a, shape))
+                    if d == 0:
+                        break
+            if best and best[0] == 0:
                 break
-        if not layout:
-            raise SystemExit(f'{name}: Netloom parameter {key} {list(start.shape)} has no torch parameter with its initial values')
-        n, to_torch = layout
-        matched.add(n)
-        got = to_torch(end)
-        want, want64, start_t = state['after32'][n].numpy(), state['after64'][n].numpy(), before[n]
-        scale = max(float(np.abs(want).max()), 1e-12)
-        measures = {
-            'param': float(np.abs(got - want).max()) / scale,
-            'update': float(np.abs((got - start_t) - (want - start_t)).max()) / largest_update,
-            'torchParam': float(np.abs(want - want64).max()) / scale,
-            'param64': float(np.abs(got - want64).max()) / scale,
-            'torchUpdate': float(np.abs((want - start_t) - (want64 - start_t)).max()) / largest_update,
-        }
-        if worst is None or measures['update'] > errors['update']:
-            worst = f'{key} (torch {n})'
-        for k, v in measures.items():
-            errors[k] = max(errors[k], v)
-    missing = [n for n in before if n not in matched]
-    print(json.dumps({**errors, 'worst': worst, 'untrained': missing, 'rssMB': peak_rss_mb()}))
+        if best:
+            pairs[key] = best[1:]
+            del free[best[1]]
+    return pairs
+
+
+def compare(name, out, style):
+    """
+    torch's SGD step of the model the file `style` computes (the model itself, or its folded form), from
+    Netloom's initial values, against Netloom's step (DIR/netloom-STYLE). The float64 step is taken only
+    where the float32 one is further than 1e-4 from Netloom's (the ill-conditioned models).
+    """
+    x = torch.from_numpy(np.load(os.path.join(out, 'x.npy')))
+    target = torch.from_numpy(np.load(os.path.join(out, 'target.npy')))
+    model = build(name)
+    if style == 'eval':
+        model = fused_model(model, x)
+    dir = os.path.join(out, f'netloom-{style}')
+    keys = json.load(open(os.path.join(dir, 'keys.json')))
+    start = {key: np.load(os.path.join(dir, f'{i}.before.npy')) for i, key in enumerate(keys)}
+    params = dict(model.named_parameters())
+    pairs = pair(start, {n: p.detach().numpy() for n, p in params.items()}, 0 if style == 'preserve' else 1e-5)
+    unpaired = [key for key in keys if key not in pairs]
+    if unpaired:
+        raise SystemExit(f'{name}: Netloom parameter {unpaired[0]} {list(start[unpaired[0]].shape)} has no torch parameter with its initial values')
+    # torch steps from Netloom's values (the folded file's differ from torch.fx's fuse in the last bits).
+    before = {}
+    with torch.no_grad():
+        for key, (n, to_torch) in pairs.items():
+            params[n].copy_(torch.from_numpy(to_torch(start[key]).copy()))
+            before[n] = params[n].detach().numpy().copy()
+    after32 = step(model, x, target)
+    largest_update = max(float(np.abs(after32[n] - before[n]).max()) for n in before)
+    measures = {}
+    worst, worst_update = None, -1.0
+    for i, key in enumerate(keys):
+        n, to_torch = pairs[key]
+        got = to_torch(np.load(os.path.join(dir, f'{i}.after.npy')))
+        scale = max(float(np.abs(after32[n]).max()), 1e-12)
+        update = float(np.abs(got - after32[n]).max()) / largest_update
+        measures[key] = {'param': float(np.abs(got - after32[n]).max()) / scale, 'update': update}
+        if update > worst_update:
+            worst, worst_update = f'{key} (torch {n})', update
+    errors = {k: max(m[k] for m in measures.values()) for k in ('param', 'update')}
+    errors.update({'param64': None, 'torchParam': None, 'torchUpdate': None})
+    if errors['param'] > TOLERANCE:
+        model.double()
+        with torch.no_grad():
+            for n, value in before.items():
+                params[n].copy_(torch.from_numpy(value))
+        after64 = step(model, x.double(), target)
+        errors.update({'param64': 0.0, 'torchParam': 0.0, 'torchUpdate': 0.0})
+        for i, key in enumerate(keys):
+            n, to_torch = pairs[key]
+            got = to_torch(np.load(os.path.join(dir, f'{i}.after.npy')))
+            want, want64 = after32[n], after64[n]
+            scale = max(float(np.abs(want).max()), 1e-12)
+            errors['param64'] = max(errors['param64'], float(np.abs(got - want64).max()) / scale)
+            errors['torchParam'] = max(errors['torchParam'], float(np.abs(want - want64).max()) / scale)
+            errors['torchUpdate'] = max(errors['torchUpdate'], float(np.abs(want - want64).max()) / largest_update)
+    paired = {n for n, _ in pairs.values()}
+    print(json.dumps({**errors, 'worst': worst, 'untrained': [n for n in params if n not in paired], 'rssMB': peak_rss_mb()}))
 
 
 def main(argv):
@@ -232,7 +292,7 @@ def main(argv):
     elif argv[0] == 'export':
         export(argv[1], argv[2])
     elif argv[0] == 'compare':
-        compare(argv[1], argv[2])
+        compare(argv[1], argv[2], argv[3])
     else:
         raise SystemExit(f'unknown command {argv[0]}: list, export or compare')
 

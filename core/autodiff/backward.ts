@@ -30,6 +30,11 @@ export interface BackwardOptions {
    * MaxPool's gradient then finds each window's maximum by comparison (maxpool.ts) instead of reading them.
    */
   maxPoolWithoutIndices?: boolean;
+  /**
+   * The engine has no float64 arithmetic (WebGPU, DirectML): BatchNorm's sums stay in float32 instead of
+   * being accumulated in float64 as torch's CPU kernels do (batchnorm.ts).
+   */
+  withoutFloat64?: boolean;
 }
 
 /** Ops whose outputs carry no gradient (shapes, indices, comparisons): nothing flows back through them. */
@@ -55,8 +60,8 @@ const NON_DIFFERENTIABLE = new Set([
 ]);
 
 /** Builds the backward pass; returns each `wrt` value's gradient (absent when the loss does not depend on it). */
-export function buildBackward(b: OnnxBuilder, { nodes, loss, seed, wrt, types, everyValue, onContribution, origins, maxPoolWithoutIndices }: BackwardOptions): Map<string, string> {
-  return backpropagate(b, nodes, new Map([[loss, seed ?? b.floats([1])]]), wrt, types, { everyValue, onContribution, origins, maxPoolWithoutIndices });
+export function buildBackward(b: OnnxBuilder, { nodes, loss, seed, wrt, types, ...options }: BackwardOptions): Map<string, string> {
+  return backpropagate(b, nodes, new Map([[loss, seed ?? b.floats([1])]]), wrt, types, options);
 }
 
 /**
@@ -70,7 +75,7 @@ function backpropagate(
   seeds: Map<string, string>,
   wrt: string[],
   types: Map<string, TensorType>,
-  { everyValue, onContribution, origins, maxPoolWithoutIndices }: Pick<BackwardOptions, 'everyValue' | 'onContribution' | 'origins' | 'maxPoolWithoutIndices'> = {},
+  { everyValue, onContribution, origins, maxPoolWithoutIndices, withoutFloat64 }: Pick<BackwardOptions, 'everyValue' | 'onContribution' | 'origins' | 'maxPoolWithoutIndices' | 'withoutFloat64'> = {},
 ): Map<string, string> {
   const fromParams = new Set(wrt);
   const carriesGradient = (n: NodeProto) => !NON_DIFFERENTIABLE.has(n.op_type) && !n.output.every((o) => b.detached.has(o));
@@ -114,8 +119,8 @@ function backpropagate(
     const rule = RULES[node.op_type];
     if (!rule) throw new GradientError(`no gradient rule for ${node.op_type} (node ${node.name}); it cannot be trained through yet`);
     const first = b.nodes.length;
-    const differentiate = (inner: NodeProto[], innerSeeds: Map<string, string>, innerWrt: string[]) => backpropagate(b, inner, innerSeeds, innerWrt, types, { maxPoolWithoutIndices });
-    const inputGrads = rule({ b, node, grads, needs, maxPoolWithoutIndices, typeOf: (v) => (track(), typeOf(v)), differentiate });
+    const differentiate = (inner: NodeProto[], innerSeeds: Map<string, string>, innerWrt: string[]) => backpropagate(b, inner, innerSeeds, innerWrt, types, { maxPoolWithoutIndices, withoutFloat64 });
+    const inputGrads = rule({ b, node, grads, needs, maxPoolWithoutIndices, withoutFloat64, typeOf: (v) => (track(), typeOf(v)), differentiate });
     track();
     // Which forward node each backward node serves, for profiles (bench/profile.ts) and for reading the graph.
     for (const n of b.nodes.slice(first)) n.doc_string = `gradient of ${node.name}`;

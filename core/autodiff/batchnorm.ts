@@ -12,6 +12,19 @@ import type { OnnxBuilder } from '../onnx/builder.ts';
 import type { TensorType } from '../graph/dim.ts';
 import type { GradContext } from './rules.ts';
 
+/**
+ * A per-channel mean or sum over `axes`, accumulated in float64 where the engine has float64 (cpu, cuda,
+ * wasm: see stepOptionsFor): ONNX Runtime sums float32 in float32, where torch's CPU kernels accumulate
+ * in double, and BatchNorm's sums of many values that cancel (Σg, Σg·(x − μ)) then lose digits.
+ */
+function channelReduce(b: OnnxBuilder, op: 'ReduceMean' | 'ReduceSum', v: string, axes: number[], float64: boolean, out?: string): string {
+  if (!float64) return b.reduce(op, v, axes, false, out);
+  return b.op('Cast', [b.reduce(op, b.op('Cast', [v], { to: FLOAT64 }), axes, false)], { to: FLOAT32 }, out);
+}
+
+const FLOAT32 = 1;
+const FLOAT64 = 11;
+
 /** x − μ with μ of shape [C], broadcast over the batch and spatial axes. */
 const centre = (b: OnnxBuilder, x: string, mean: string, rank: number): string => b.op('Sub', [x, b.reshape(mean, [-1, ...new Array(rank - 2).fill(1)])]);
 
@@ -19,19 +32,19 @@ const centre = (b: OnnxBuilder, x: string, mean: string, rank: number): string =
  * Gradients of x, scale, bias, mean and variance (the last two only in inference mode, where they are
  * inputs), for an input of the given rank with C channels.
  */
-export function batchNormGrad({ b, node, grads: [g], needs }: GradContext, rank: number, C: number): (string | null)[] {
+export function batchNormGrad({ b, node, grads: [g], needs, withoutFloat64 }: GradContext, rank: number, C: number): (string | null)[] {
   if (!g) return [null, null, null, null, null];
   const [x, scale, , inputMean, inputVar] = node.input;
   const axes = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
-  const sum = (v: string) => b.reduce('ReduceSum', v, axes, false);
+  const sum = (v: string) => channelReduce(b, 'ReduceSum', v, axes, !withoutFloat64);
   const training = attrInt(node, 'training_mode', 0) === 1;
   const eps = attr(node, 'epsilon')?.f ?? 1e-5;
 
   // With momentum 0 (as BatchNorm's training lowering writes it) the "running" outputs are the batch's mean and biased variance.
   const statsGiven = !training || ((attr(node, 'momentum')?.f ?? 0.9) === 0 && !!node.output[1] && !!node.output[2]);
-  const mean = !training ? inputMean : statsGiven ? node.output[1] : b.reduce('ReduceMean', x, axes, false);
+  const mean = !training ? inputMean : statsGiven ? node.output[1] : channelReduce(b, 'ReduceMean', x, axes, !withoutFloat64);
   const centred = centre(b, x, mean, rank);
-  const variance = !training ? inputVar : statsGiven ? node.output[2] : b.reduce('ReduceMean', b.op('Mul', [centred, centred]), axes, false);
+  const variance = !training ? inputVar : statsGiven ? node.output[2] : channelReduce(b, 'ReduceMean', b.op('Mul', [centred, centred]), axes, !withoutFloat64);
   const std = b.op('Sqrt', [b.op('Add', [variance, b.floats([eps])])]); // σ
   const sumG = needs[0] || needs[2] || needs[3] ? sum(g) : null;
   // Σg·x̂ with x̂ = (x − μ)/σ: the scale's gradient, and (times γ/σ²) the variance's share.
@@ -67,7 +80,7 @@ export function batchNormGrad({ b, node, grads: [g], needs }: GradContext, rank:
  * inference kernel has no such outputs, and every execution provider has it. Done after the backward
  * pass, which differentiates the training-mode node as one op.
  */
-export function batchNormsAsInference(b: OnnxBuilder, typeOf: (value: string) => TensorType | undefined): void {
+export function batchNormsAsInference(b: OnnxBuilder, typeOf: (value: string) => TensorType | undefined, withoutFloat64 = false): void {
   for (const node of b.nodes.filter((n) => n.op_type === 'BatchNormalization' && attrInt(n, 'training_mode', 0) === 1)) {
     const [x, scale, bias, inputMean, inputVar] = node.input;
     const [y, runningMean, runningVar] = node.output;
@@ -76,9 +89,9 @@ export function batchNormsAsInference(b: OnnxBuilder, typeOf: (value: string) =>
     const spatial = shape.slice(2).map((_, i) => i + 2);
     const first = b.nodes.length;
     const batch = momentum === 0;
-    const mean = b.reduce('ReduceMean', x, [0, ...spatial], false, batch && runningMean ? runningMean : undefined);
+    const mean = channelReduce(b, 'ReduceMean', x, [0, ...spatial], !withoutFloat64, batch && runningMean ? runningMean : undefined);
     const centred = centre(b, x, mean, shape.length);
-    const variance = b.reduce('ReduceMean', b.op('Mul', [centred, centred]), [0, ...spatial], false, batch && runningVar ? runningVar : undefined);
+    const variance = channelReduce(b, 'ReduceMean', b.op('Mul', [centred, centred]), [0, ...spatial], !withoutFloat64, batch && runningVar ? runningVar : undefined);
     // ONNX: running = given·momentum + batch·(1 − momentum), the biased variance included.
     const blend = (given: string, stat: string, out: string) => b.op('Add', [b.op('Mul', [given, b.floats([momentum])]), b.op('Mul', [stat, b.floats([1 - momentum])])], {}, out);
     if (!batch && runningMean) blend(inputMean, mean, runningMean);

@@ -21,6 +21,8 @@ export interface GradContext {
   typeOf(value: string): TensorType | undefined;
   /** The engine's MaxPool never writes its Indices output (see BackwardOptions). */
   maxPoolWithoutIndices?: boolean;
+  /** The engine has no float64 arithmetic: sums stay in float32 (see BackwardOptions). */
+  withoutFloat64?: boolean;
   /** Gradients of `wrt` through `nodes` (already emitted), given the gradients of some of their values. */
   differentiate(nodes: NodeProto[], seeds: Map<string, string>, wrt: string[]): Map<string, string>;
 }

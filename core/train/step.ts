@@ -62,6 +62,8 @@ export interface TrainingGraphOptions {
   upstream?: string;
   /** The engine's MaxPool never writes its Indices output: see BackwardOptions (core/autodiff/backward.ts). */
   maxPoolWithoutIndices?: boolean;
+  /** The engine has no float64 arithmetic: BatchNorm's sums stay in float32 (see BackwardOptions). */
+  withoutFloat64?: boolean;
   /** Debugging: return every value's gradient and each gradient a node sends to an input (see `trace`). */
   trace?: boolean;
   /**
@@ -227,10 +229,13 @@ function lossFromUpstream(compiled: CompiledModel, doc: ModelDocument, at: strin
  * What a training graph must be built with for an execution provider, for what its kernels cannot do.
  * WebGPU's MaxPool, ONNX Runtime Web's and onnxruntime-node's alike (1.30), never writes its Indices output,
  * which MaxPool's usual gradient reads: there the step finds each window's maximum by comparison
- * (core/autodiff/maxpool.ts).
+ * (core/autodiff/maxpool.ts). WebGPU has no float64, and DirectML computes none (it only casts to it):
+ * there BatchNorm's sums stay in float32, where the CPU, CUDA and WebAssembly kernels accumulate them in
+ * float64 as torch does (core/autodiff/batchnorm.ts).
  */
 export function stepOptionsFor(provider: string | undefined): Partial<TrainingGraphOptions> {
-  return provider === 'webgpu' ? { maxPoolWithoutIndices: true } : {};
+  if (provider === 'webgpu') return { maxPoolWithoutIndices: true, withoutFloat64: true };
+  return provider === 'dml' ? { withoutFloat64: true } : {};
 }
 
 export function buildTrainingGraph(source: ModelDocument, options: TrainingGraphOptions): TrainingGraph {
@@ -283,8 +288,9 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
     onContribution,
     origins,
     maxPoolWithoutIndices: options.maxPoolWithoutIndices,
+    withoutFloat64: options.withoutFloat64,
   });
-  batchNormsAsInference(b, (v) => types.get(v));
+  batchNormsAsInference(b, (v) => types.get(v), options.withoutFloat64);
   // Parameters the loss never reaches stay constants of the graph.
   const trained = params.filter((p) => grads.has(p.key));
   graph.input.push(...trained.map(floatInput));
