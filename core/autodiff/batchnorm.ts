@@ -9,6 +9,7 @@
  */
 import { attr, attrInt } from '../onnx/attributes.ts';
 import type { OnnxBuilder } from '../onnx/builder.ts';
+import { DataType } from '../onnx/proto.ts';
 import type { TensorType } from '../graph/dim.ts';
 import type { GradContext } from './rules.ts';
 
@@ -19,11 +20,8 @@ import type { GradContext } from './rules.ts';
  */
 function channelReduce(b: OnnxBuilder, op: 'ReduceMean' | 'ReduceSum', v: string, axes: number[], float64: boolean, out?: string): string {
   if (!float64) return b.reduce(op, v, axes, false, out);
-  return b.op('Cast', [b.reduce(op, b.op('Cast', [v], { to: FLOAT64 }), axes, false)], { to: FLOAT32 }, out);
+  return b.op('Cast', [b.reduce(op, b.op('Cast', [v], { to: DataType.DOUBLE }), axes, false)], { to: DataType.FLOAT }, out);
 }
-
-const FLOAT32 = 1;
-const FLOAT64 = 11;
 
 /** x − μ with μ of shape [C], broadcast over the batch and spatial axes. */
 const centre = (b: OnnxBuilder, x: string, mean: string, rank: number): string => b.op('Sub', [x, b.reshape(mean, [-1, ...new Array(rank - 2).fill(1)])]);
