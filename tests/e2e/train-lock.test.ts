@@ -132,6 +132,16 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     await settings.getByRole('button', { name: 'Start' }).click();
     await status.filter({ hasText: /^Done/ }).waitFor();
     await page.getByRole('alert').filter({ hasText: "Training done: the trained weights are the model's now" }).waitFor();
+    // The message leaves the dock's controls free, on a small window too (it sat over Start and Pause at 1024 px).
+    await page.setViewportSize({ width: 1024, height: 700 });
+    for (const name of ['Start', 'Pause', 'Resume', 'Stop']) {
+      const uncovered = await settings.getByRole('button', { name }).evaluate((button) => {
+        const box = button.getBoundingClientRect();
+        return button.contains(document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2));
+      });
+      assert.ok(uncovered, `${name} is not under the message`);
+    }
+    await page.setViewportSize({ width: 1600, height: 1000 });
     const trained = await exportedFc1(page, 'spiral-trained.onnx');
     assert.notDeepEqual(trained, stopped);
 
