@@ -23,8 +23,11 @@ function channelReduce(b: OnnxBuilder, op: 'ReduceMean' | 'ReduceSum', v: string
   return b.op('Cast', [b.reduce(op, b.op('Cast', [v], { to: DataType.DOUBLE }), axes, false)], { to: DataType.FLOAT }, out);
 }
 
-/** x − μ with μ of shape [C], broadcast over the batch and spatial axes. */
-const centre = (b: OnnxBuilder, x: string, mean: string, rank: number): string => b.op('Sub', [x, b.reshape(mean, [-1, ...new Array(rank - 2).fill(1)])]);
+/** A [C] tensor shaped to broadcast over the batch and spatial axes of a rank-`rank` input. */
+const perChannel = (b: OnnxBuilder, v: string, rank: number): string => b.reshape(v, [-1, ...new Array(rank - 2).fill(1)]);
+
+/** x − μ with μ of shape [C]. */
+const centre = (b: OnnxBuilder, x: string, mean: string, rank: number): string => b.op('Sub', [x, perChannel(b, mean, rank)]);
 
 /**
  * Gradients of x, scale, bias, mean and variance (the last two only in inference mode, where they are
@@ -61,7 +64,7 @@ export function batchNormGrad({ b, node, grads: [g], needs, withoutFloat64 }: Gr
       const share = b.op('BatchNormalization', [x, b.op('Div', [sumGNormalised!, count]), b.op('Div', [sumG!, count]), mean, variance], { epsilon: { float: eps } });
       through = b.op('Sub', [g, share]);
     }
-    dx = b.op('Mul', [through, b.reshape(gain, [-1, ...new Array(rank - 2).fill(1)])]);
+    dx = b.op('Mul', [through, perChannel(b, gain, rank)]);
   }
   const dBias = needs[2] ? sumG : null;
   // Inference mode only: the given statistics are inputs like any other (∂L/∂σ² = −½·γ·Σg·x̂/σ²).

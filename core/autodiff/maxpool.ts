@@ -33,7 +33,7 @@ export function maxPoolGradByComparison(b: OnnxBuilder, x: string, y: string, g:
   const spatialX = xDims.slice(2);
   const spatialY = yDims.slice(2);
   // The window offsets in window order (row-major), K of them.
-  const offsets = kernel.reduce<number[][]>((all, k) => all.flatMap((o) => Array.from({ length: k }, (_, j) => [...o, j])), [[]]);
+  const offsets = indexTuples(kernel);
   const K = offsets.length;
   const oneHot = new Array<number>(K * K).fill(0);
   for (let k = 0; k < K; k++) oneHot[k * K + k] = 1;
@@ -78,12 +78,15 @@ export function maxPoolGradByComparison(b: OnnxBuilder, x: string, y: string, g:
 
 /** 1 where window offset k of output position p lies in the input, 0 where in the padding; null when it always lies in it. */
 function insideMask(offsets: number[][], { strides, dilations, pads }: PoolWindow, spatialX: number[], spatialY: number[]): number[] | null {
-  const positions = spatialY.reduce<number[][]>((all, n) => all.flatMap((p) => Array.from({ length: n }, (_, j) => [...p, j])), [[]]);
+  const positions = indexTuples(spatialY);
   const mask = offsets.flatMap((offset) => positions.map((p) => (p.every((q, i) => inRange(q * strides[i] - pads[i] + offset[i] * dilations[i], spatialX[i])) ? 1 : 0)));
   return mask.includes(0) ? mask : null;
 }
 
 const inRange = (at: number, size: number) => at >= 0 && at < size;
+
+/** Every index tuple below `sizes`, in row-major order ([2, 2]: [0, 0], [0, 1], [1, 0], [1, 1]). */
+const indexTuples = (sizes: number[]): number[][] => sizes.reduce<number[][]>((all, n) => all.flatMap((t) => Array.from({ length: n }, (_, j) => [...t, j])), [[]]);
 
 /**
  * The static sizes [C, ...spatial] of a pool's input whose windows tile it exactly (stride = kernel on
@@ -112,7 +115,7 @@ export function maxPoolGradForTiles(b: OnnxBuilder, x: string, y: string, g: str
   const rank = kernel.length;
   const pooled = spatial.map((d, i) => d / kernel[i]);
   const axes = b.ints(Array.from({ length: rank }, (_, i) => 2 + i));
-  const offsets = kernel.reduce<number[][]>((all, k) => all.flatMap((o) => Array.from({ length: k }, (_, j) => [...o, j])), [[]]);
+  const offsets = indexTuples(kernel);
   // A 1×1 window passes every value through.
   if (offsets.length === 1) return g;
   const zero = b.floats([0]);

@@ -278,10 +278,12 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const step = 'step';
   const seededWith = gradientSeed(options.optimizer, { clipped: !!options.clipNorm, traced: !!options.trace }) ?? undefined;
   if (seededWith === lr) types.set(lr, { shape: [], dtype: 'float32' });
+  // The value the backward pass starts from, where not 1: lr itself, or a constant.
+  const seed = typeof seededWith === 'number' ? b.floats([seededWith]) : seededWith;
   const grads = buildBackward(b, {
     nodes: forward,
     loss: objective,
-    seed: typeof seededWith === 'number' ? b.floats([seededWith]) : seededWith,
+    seed,
     wrt: [...params.map((p) => p.key), ...traced],
     types,
     everyValue: options.trace,
@@ -306,7 +308,7 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
   const outputs = [valueInfo(loss, { shape: [], dtype: 'float32' }), valueInfo(prediction, compiled.inference.node(feed.node)!.outputs![feed.port])];
   const layerOfKey = new Map<string, string>(compiled.inference.nodes().flatMap((r) => r.params.map((p): [string, string] => [`${r.id}.${p.name}`, r.id])));
   // Before the updates: they may take a gradient's Gemm into the update (gemmStep), which a reader here prevents.
-  const gradientNormLayers = options.gradientNorms ? gradientNormsOutput(b, keys, grads, layerOfKey, seededWith) : undefined;
+  const gradientNormLayers = options.gradientNorms ? gradientNormsOutput(b, keys, grads, layerOfKey, seed) : undefined;
   if (gradientNormLayers) outputs.push(valueInfo(GRADIENT_NORMS, { shape: [gradientNormLayers.length], dtype: 'float32' }));
   keys.forEach((key, i) => {
     const shape = params.find((p) => p.key === key)!.shape;
@@ -380,10 +382,10 @@ export function buildTrainingGraph(source: ModelDocument, options: TrainingGraph
 
 /**
  * GRADIENT_NORMS: per layer, √Σ‖∂L/∂p‖² over its trained parameters p, as one vector; returns the layers
- * in its order. A backward pass seeded with lr or 1 − β₁ (gradientSeed) made every gradient that many
- * times ∂L/∂p: the norms divide it out.
+ * in its order. A backward pass started from `seed` (lr or 1 − β₁, see gradientSeed) made every gradient
+ * that many times ∂L/∂p: the norms divide it out.
  */
-function gradientNormsOutput(b: OnnxBuilder, keys: string[], grads: Map<string, string>, layerOfKey: Map<string, string>, seededWith: 'lr' | number | undefined): string[] {
+function gradientNormsOutput(b: OnnxBuilder, keys: string[], grads: Map<string, string>, layerOfKey: Map<string, string>, seed: string | undefined): string[] {
   const byLayer = new Map<string, string[]>();
   for (const key of keys) {
     const layer = layerOfKey.get(key) ?? key;
@@ -391,7 +393,6 @@ function gradientNormsOutput(b: OnnxBuilder, keys: string[], grads: Map<string, 
   }
   const squares = [...byLayer.values()].map((terms) => b.unsqueeze(terms.length === 1 ? terms[0] : b.op('Sum', terms), [0]));
   const norms = b.op('Sqrt', [squares.length === 1 ? squares[0] : b.op('Concat', squares, { axis: 0 })]);
-  const seed = seededWith === undefined ? null : typeof seededWith === 'number' ? b.floats([seededWith]) : seededWith;
-  b.op(seed ? 'Div' : 'Identity', seed ? [norms, seed] : [norms], {}, GRADIENT_NORMS);
+  b.rename(seed ? b.op('Div', [norms, seed]) : norms, GRADIENT_NORMS);
   return [...byLayer.keys()];
 }
