@@ -156,6 +156,68 @@ export async function profileStep(graph: TrainingGraph, batch: number, x: ort.Te
   return { stepMs, byPhase: sorted(tables.byPhase), byOp: sorted(tables.byOp), byLayer: sorted(tables.byLayer), byNode: sorted(tables.byNode) };
 }
 
+/** An encoded model and what to feed it. */
+interface RunnableModel {
+  model: Uint8Array;
+  feeds: Record<string, ort.Tensor>;
+}
+
+/**
+ * The step's arithmetic alone: its nodes that do counted multiply-adds (convolutions, Gemms, MatMuls),
+ * in one graph of their own, each fed the very values the whole step gives it. Timed like the step, this
+ * is what ONNX Runtime's kernels need for the step's FLOPs if every other node cost nothing: the ceiling
+ * on a fraction of the MatMul peak that no rewrite of the rest of the graph can pass.
+ */
+export async function arithmeticAlone(graph: TrainingGraph, batch: number, x: ort.Tensor, target: ort.Tensor): Promise<{ step: RunnableModel; alone: RunnableModel; nodes: number }> {
+  const step = graph.step.graph;
+  const types = annotate(step, graph.step.opset_import[0].version);
+  const kept = step.node.filter((n) => macs(n, types, batch) > 0);
+  const produced = new Set(kept.flatMap((n) => n.output));
+  const initializers = new Map((step.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const needed = [...new Set(kept.flatMap((n) => n.input))].filter((v) => v && !produced.has(v) && !initializers.has(v));
+  const untyped = (name: string) => ({ name, type: { tensor_type: { elem_type: 1 } } });
+  // One run of the whole step that also hands out every value the kept nodes read.
+  const whole = stepFeeds(graph, x, target);
+  const fetched = needed.filter((v) => !(v in whole));
+  const probe = { ...graph.step, graph: { ...step, output: [...step.output, ...fetched.map(untyped)] } };
+  const session = await ort.InferenceSession.create(encodeModelBytes(probe));
+  const values = await session.run(whole, fetched);
+  await session.release();
+  const feeds = Object.fromEntries(needed.map((v) => [v, whole[v] ?? values[v]]));
+  const read = new Set(kept.flatMap((n) => n.input));
+  const alone = {
+    ...graph.step,
+    graph: {
+      name: 'arithmetic',
+      node: kept,
+      initializer: [...read].filter((v) => initializers.has(v)).map((v) => initializers.get(v)!),
+      input: needed.map((v) => valueInfo(v, { shape: [...feeds[v].dims], dtype: feeds[v].type as TensorType['dtype'] })),
+      output: [...produced].filter((v) => !read.has(v)).map(untyped),
+    },
+  };
+  return { step: { model: encodeModelBytes(graph.step), feeds: whole }, alone: { model: encodeModelBytes(alone), feeds }, nodes: kept.length };
+}
+
+/**
+ * Wall-clock ms of one run of each model on ONNX Runtime's default thread pool, taken turn about (one run
+ * of each, `runs` times) so that a slow spell of a shared machine falls on all alike: best and median.
+ */
+export async function interleavedRunMs(models: RunnableModel[], runs = 100): Promise<{ best: number; median: number }[]> {
+  const sessions = await Promise.all(models.map((m) => ort.InferenceSession.create(m.model)));
+  const times = models.map(() => [] as number[]);
+  for (let i = 0; i < runs + 5; i++)
+    for (const [k, session] of sessions.entries()) {
+      const t = performance.now();
+      await session.run(models[k].feeds);
+      if (i >= 5) times[k].push(performance.now() - t);
+    }
+  await Promise.all(sessions.map((s) => s.release()));
+  return times.map((t) => {
+    const sorted = [...t].sort((a, b) => a - b);
+    return { best: sorted[0], median: sorted[Math.floor(sorted.length / 2)] };
+  });
+}
+
 function readdirOne(dir: string): string {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   if (files.length !== 1) throw new Error(`expected one ONNX Runtime profile in ${dir}, found ${files.length}`);
