@@ -24,7 +24,8 @@ function fromOrt(t) {
 }
 
 const handlers = {
-  async create({ bytes, provider, optimization }) {
+  async create({ bytes, provider, optimization = 'all' }) {
+    // ONNX Runtime refuses an undefined level ("graphOptimizationLevel must be a string"): the provider probe gives none.
     const session = await ort.InferenceSession.create(bytes, { executionProviders: [PROVIDER_NAMES[provider] ?? provider], graphOptimizationLevel: optimization, logSeverityLevel: ERROR_ONLY });
     const id = nextId++;
     sessions.set(id, session);

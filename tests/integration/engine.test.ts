@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileModel } from '../../core/convert/compile.ts';
+import { probeModel } from '../../core/onnx/probe.ts';
 import { encodeModelBytes } from '../../core/onnx/proto.ts';
 import { EngineError } from '../../core/engine/engine.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
@@ -51,6 +52,14 @@ test('sessions are cached per model and provider; CPU is always available', asyn
   const fallback = await engine.createSession(heavy, { provider: 'cuda', allowFallback: true });
   assert.equal(fallback.provider, (await engine.availableProviders()).includes('cuda') ? 'cuda' : 'cpu');
   await assert.rejects(() => fallback.run({}), /needs an input "x"/);
+  await engine.dispose();
+});
+
+test("a session asked for without an optimisation level (the provider probe's) starts at ONNX Runtime's default", async () => {
+  // An undefined level made every probed provider unavailable ("graphOptimizationLevel must be a string"), WebGPU with an adapter too.
+  const engine = new NodeEngine();
+  const { id } = await engine.request<{ id: number }>('create', { bytes: probeModel(), provider: 'cpu' });
+  await engine.request('release', { id });
   await engine.dispose();
 });
 
