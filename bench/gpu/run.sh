@@ -65,7 +65,7 @@ run_part() {
 
 rm -rf "$WORK"
 mkdir -p "$WORK" "$RUNS"
-say "bench/gpu/run.sh on $(hostname), $(date -u +%FT%TZ), $(nproc) CPUs, budget ${BUDGET} s"
+say "bench/gpu/run.sh on $(uname -n), $(date -u +%FT%TZ), $(nproc) CPUs, budget ${BUDGET} s"
 
 # The card.
 CARD="none: nvidia-smi is not here"
@@ -77,7 +77,13 @@ fi
 # The pack: Node, the bundled CLI, onnxruntime-node, the models; the checkout's assets (datasets, texts, templates) beside them.
 NETLOOM=""
 if [ -f "$PACK/netloom-gpu.tar.xz" ]; then
-  if run_part unpack 120 tar -xJf "$PACK/netloom-gpu.tar.xz" -C "$WORK"; then
+  # tar needs the xz program for .tar.xz; Python's tarfile (lzma) stands in where it is missing.
+  if command -v xz >/dev/null; then
+    UNPACK=(tar -xJf "$PACK/netloom-gpu.tar.xz" -C "$WORK")
+  else
+    UNPACK=("$PYTHON" -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" "$PACK/netloom-gpu.tar.xz" "$WORK")
+  fi
+  if run_part unpack 120 "${UNPACK[@]}"; then
     ln -sfn "$REPO/assets" "$WORK/assets"
     NETLOOM="$WORK/bin/node $WORK/cli/netloom.mjs"
     say "pack: $(cat "$WORK/VERSION")"
@@ -86,14 +92,16 @@ else
   fail pack "$PACK/netloom-gpu.tar.xz is missing: run bash scripts/gpu-pack.sh in this checkout and carry .gpu"
 fi
 
-# Vulkan: Dawn (ONNX Runtime's WebGPU) loads libvulkan.so.1; the device README's loaders where it is missing.
-if ! ldconfig -p | grep -q 'libvulkan\.so\.1'; then
+# Vulkan: Dawn (ONNX Runtime's WebGPU) loads libvulkan.so.1, and NVIDIA's Vulkan driver needs libGLdispatch.so.0:
+# the device README's loaders where either is missing. (Not grep -q: under pipefail, ldconfig's SIGPIPE reads as missing.)
+MISSING=$(for lib in libvulkan.so.1 libGLdispatch.so.0; do ldconfig -p | grep -F "$lib " >/dev/null || echo -n "$lib "; done)
+if [ -n "$MISSING" ]; then
   if ls "$PACK"/vulkan/*.deb >/dev/null 2>&1; then
-    say "no libvulkan.so.1: installing $(ls "$PACK"/vulkan | tr '\n' ' ')"
+    say "missing $MISSING: installing $(ls "$PACK"/vulkan | tr '\n' ' ')"
     for f in "$PACK"/vulkan/*.deb; do dpkg -x "$f" / || fail vulkan "dpkg -x $f failed"; done
     ldconfig
   else
-    fail vulkan "no libvulkan.so.1 here and no loaders in $PACK/vulkan"
+    fail vulkan "missing ${MISSING}and no loaders in $PACK/vulkan"
   fi
 fi
 NVIDIA_ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
@@ -101,8 +109,13 @@ if [ -f "$NVIDIA_ICD" ] && [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ]; t
   export VK_DRIVER_FILES=$NVIDIA_ICD VK_ICD_FILENAMES=$NVIDIA_ICD
   [ -f /usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json ] && export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 fi
+[ -d /usr/local/nvidia/lib64 ] && export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}/usr/local/nvidia/lib64
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 say "Vulkan: $(ldconfig -p | grep -m1 'libvulkan\.so\.1' | sed 's/.*=> //'), driver files ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-(the default search path)}}"
+
+VULKAN_DEVICES=""
+run_part vulkan-devices 30 "$PYTHON" "$REPO/bench/gpu/vulkan_devices.py"
+VULKAN_DEVICES=$(cat "$RUNS/vulkan-devices.out")
 
 # step_ms NAME BATCH: the mean step of the fastest epoch after the first, from `netloom train --json`'s samples/s.
 step_ms() {
@@ -135,7 +148,7 @@ if [ -n "$NETLOOM" ]; then
   EPS=(cpu webgpu)
   if grep -q '^webgpu: unavailable' "$RUNS/providers.out"; then
     EPS=(cpu)
-    fail webgpu "not measured: $(grep '^webgpu: unavailable' "$RUNS/providers.out" | cut -d: -f3-)"
+    fail webgpu "not measured: $(grep '^webgpu: unavailable' "$RUNS/providers.out" | sed 's/^webgpu: unavailable: //')"
   fi
 
   # The same architectures and initial weights for PyTorch.
@@ -206,6 +219,12 @@ cell() { echo "${MS[$1]:-–}"; }
   echo
   echo '```'
   echo "${PROVIDERS:-(not run)}"
+  echo '```'
+  echo
+  echo "The Vulkan devices the loader finds (bench/gpu/vulkan_devices.py), which Dawn chooses from:"
+  echo
+  echo '```'
+  echo "${VULKAN_DEVICES:-(not run)}"
   echo '```'
   echo
   echo "ONNX Runtime's verbose log on the WebGPU adapter:"

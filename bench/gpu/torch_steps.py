@@ -33,12 +33,14 @@ def load(folder, name):
 
 
 def batch(dims, classes, device):
-    """Random inputs and targets: images with a label each, or token ids with a target each."""
+    """Random inputs and targets: images with a label each, or token ids with a target each. Drawn on the
+    CPU (the generator's device, whatever the default device is), then moved."""
     generator = torch.Generator().manual_seed(0)
     if len(dims) == 2:
-        ids = torch.randint(0, classes, dims, generator=generator)
-        return ids.to(device), torch.randint(0, classes, dims, generator=generator).to(device)
-    return torch.rand(dims, generator=generator).to(device), torch.randint(0, classes, dims[:1], generator=generator).to(device)
+        x, y = torch.randint(0, classes, dims, generator=generator, device='cpu'), torch.randint(0, classes, dims, generator=generator, device='cpu')
+    else:
+        x, y = torch.rand(dims, generator=generator, device='cpu'), torch.randint(0, classes, dims[:1], generator=generator, device='cpu')
+    return x.to(device), y.to(device)
 
 
 def step_ms(model, x, y, device):
