@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { serializeModel, type ModelDocument } from '../../core/index.ts';
 import { decodeModel, tensorValues } from '../../core/onnx/proto.ts';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, fillTrainingSettings, openEditor, openFiles, openTrainPanel, startSession, stopSession, type Session } from './browser.ts';
 
 const errors: string[] = [];
 const model: ModelDocument = {
@@ -34,10 +34,7 @@ const model: ModelDocument = {
 async function open(page: Page, doc = model): Promise<void> {
   const path = `${ARTIFACTS}spiral-mlp.json`;
   writeFileSync(path, serializeModel(doc));
-  const choosing = page.waitForEvent('filechooser');
-  await page.getByRole('menuitem', { name: 'File' }).click();
-  await page.getByRole('menuitem', { name: /^Open…/ }).click();
-  await (await choosing).setFiles([path]);
+  await openFiles(page, path);
   await page.getByTestId('rf__node-fc2').waitFor();
 }
 
@@ -78,15 +75,10 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     await open(page);
     const untrained = await exportedFc1(page, 'spiral-untrained.onnx');
 
-    await page.getByRole('tab', { name: 'Train' }).click();
-    const settings = page.getByRole('form', { name: 'Training settings' });
+    const settings = await openTrainPanel(page);
     const status = page.getByRole('status', { name: 'Training status' });
-    await settings.getByLabel('Dataset').selectOption('spiral');
-    await settings.getByLabel('Loss').selectOption('cross-entropy');
-    await settings.getByLabel('Learning rate').fill('0.01');
-    await settings.getByLabel('Batch size').fill('16');
     // More epochs than the test waits for: the run is paused, then stopped from the banner.
-    await settings.getByLabel('Epochs').fill('100000');
+    await fillTrainingSettings(settings, { dataset: 'spiral', loss: 'cross-entropy', learningRate: '0.01', batchSize: 16, epochs: 100000 });
     await settings.getByRole('button', { name: 'Start' }).click();
     await page.waitForFunction(() => Number(document.querySelector('[aria-label="Training loss per step"]')?.getAttribute('data-points')) > 0);
     // Paused, so that what follows happens while the run holds the model, however fast the machine.
@@ -160,13 +152,9 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     await open(page, { ...model, weights: 'spiral-mlp.safetensors' });
     const missing = page.getByRole('alert', { name: 'Missing weights' });
     await missing.waitFor();
-    await page.getByRole('tab', { name: 'Train' }).click();
-    const settings = page.getByRole('form', { name: 'Training settings' });
-    await settings.getByLabel('Dataset').selectOption('spiral');
-    await settings.getByLabel('Loss').selectOption('cross-entropy');
+    const settings = await openTrainPanel(page);
     // One step per epoch (the whole training set in a batch): the chart's x-axis spans a few steps only.
-    await settings.getByLabel('Batch size').fill('480');
-    await settings.getByLabel('Epochs').fill('100000');
+    await fillTrainingSettings(settings, { dataset: 'spiral', loss: 'cross-entropy', batchSize: 480, epochs: 100000 });
     await settings.getByRole('button', { name: 'Start' }).click();
     await page.waitForFunction(() => Number(document.querySelector('[aria-label="Training loss per step"]')?.getAttribute('data-points')) > 0);
     await settings.getByRole('button', { name: 'Pause' }).click();
@@ -197,12 +185,8 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     const page = await openEditor(session, errors);
     await open(page);
     const before = await exportedFc1(page, 'spiral-before-nan.onnx');
-    await page.getByRole('tab', { name: 'Train' }).click();
-    const settings = page.getByRole('form', { name: 'Training settings' });
-    await settings.getByLabel('Dataset').selectOption('spiral');
-    await settings.getByLabel('Optimizer').selectOption('sgd');
-    await settings.getByLabel('Learning rate').fill('1e30');
-    await settings.getByLabel('Epochs').fill('3');
+    const settings = await openTrainPanel(page);
+    await fillTrainingSettings(settings, { dataset: 'spiral', optimizer: 'sgd', learningRate: '1e30', epochs: 3 });
     await settings.getByRole('button', { name: 'Start' }).click();
     await page.getByRole('status', { name: 'Training status' }).filter({ hasText: /^Done/ }).waitFor();
 
