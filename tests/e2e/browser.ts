@@ -64,6 +64,25 @@ export async function viewportSettled(page: Page): Promise<void> {
   })`);
 }
 
+/** Two animation frames: any redraw already asked for has happened. */
+export async function frames(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+}
+
+/**
+ * Screenshots of the page, or of one part of it, in the light and the dark theme, each once the theme has
+ * been drawn, to test-results/<name>-light.png and -dark.png; then the theme follows no OS preference again.
+ */
+export async function screenshotBothThemes(target: Page | Locator, name: string): Promise<void> {
+  const page = 'page' in target ? target.page() : target;
+  for (const theme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: theme });
+    await frames(page);
+    await target.screenshot({ path: `${ARTIFACTS}${name}-${theme}.png` });
+  }
+  await page.emulateMedia({ colorScheme: null });
+}
+
 /** Waits until the autosave has written a recovery copy that contains `text`. */
 export async function recoverySaved(page: Page, text: string): Promise<void> {
   await page.waitForFunction((t) => (localStorage.getItem('netloom.recovery') ?? '').includes(t), text);

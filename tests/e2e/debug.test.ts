@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { ARTIFACTS, chromiumMissing, openEditor, openFiles, openTemplate, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, openEditor, openFiles, openTemplate, screenshotBothThemes, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -190,10 +190,7 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
     const first = await norm('fc1');
     const last = await norm('fc6');
     assert.ok(first > 0 && first < last / 100, `‖∂L/∂W‖: fc1 ${first}, fc6 ${last}`);
-    for (const theme of ['dark', 'light']) {
-      await page.emulateMedia({ colorScheme: theme as 'dark' | 'light' });
-      await page.getByTestId('canvas').screenshot({ path: `${ARTIFACTS}overlay-gradient-norm-${theme}.png` });
-    }
+    await screenshotBothThemes(page.getByTestId('canvas'), 'overlay-gradient-norm');
     await page.getByLabel('Overlay', { exact: true }).selectOption('none');
     assert.equal(await page.getByTestId('overlay').count(), 0, 'no overlay once switched off');
     await page.context().close();

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { loadImageFolder } from '../../cli/datasets.ts';
 import { tensorStats } from '../../core/data/stats.ts';
-import { ARTIFACTS, chromiumMissing, fillTrainingSettings, openEditor, openTemplate, openTrainPanel, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, fillTrainingSettings, frames, openEditor, openTemplate, openTrainPanel, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -166,7 +166,7 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     const settings = await openTrainPanel(page);
     await page.reload();
     await settings.waitFor();
-    await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+    await frames(page);
     assert.deepEqual(errors, [], 'no page errors after a reload with the Train tab open');
     // Deck 003's perceptron on the two moons: a few steps, so that both charts draw their axes.
     await openTemplate(page, 'perceptron');
@@ -183,7 +183,7 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
       assert.ok(darkest < 0.3, `${chart}: the axis text's luminance is ${darkest} on the light theme`);
       await page.emulateMedia({ colorScheme: 'dark' });
       await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
-      await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+      await frames(page);
       const { lightest } = await axisInk(page, chart);
       assert.ok(lightest > 0.7, `${chart}: the axis text's luminance is ${lightest} on the dark theme`);
     }

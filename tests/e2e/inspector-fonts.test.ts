@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, chromiumMissing, openEditor, openTemplate, openTrainPanel, startSession, stopSession, type Session } from './browser.ts';
+import { chromiumMissing, openEditor, openTemplate, openTrainPanel, screenshotBothThemes, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -52,10 +52,7 @@ describe('the Inspector keeps to the fonts the page shows', { skip: chromiumMiss
       const added = (await fontsShown(page)).filter(([font]) => !before.has(font));
       assert.deepEqual(added, [], `fonts new to the page after selecting ${id}`);
     }
-    for (const theme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: theme });
-      await inspector.screenshot({ path: `${ARTIFACTS}inspector-relu1-${theme}.png` });
-    }
+    await screenshotBothThemes(inspector, 'inspector-relu1');
     await page.context().close();
   });
 });

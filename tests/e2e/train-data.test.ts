@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { encodeNpy } from '../../core/data/npy.ts';
-import { ARTIFACTS, chromiumMissing, fillTrainingSettings, openEditor, openTemplate, openTrainPanel, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, fillTrainingSettings, openEditor, openTemplate, openTrainPanel, screenshotBothThemes, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -44,11 +44,7 @@ describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
     // A CSV file without a header whose labels are words: its first row is data, and the panel says so.
     await data.getByLabel('Data files').setInputFiles({ name: 'points.csv', mimeType: 'text/csv', buffer: Buffer.from('0.5,1,yes\n-1,-2,no\n2,0.5,yes\n') });
     await loaded.filter({ hasText: 'points.csv: 3 samples · 2 features (column 1, column 2) · label column "column 3": 2 classes (no, yes) · no header row: the first row is data' }).waitFor();
-    for (const theme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: theme });
-      await loaded.screenshot({ path: `${ARTIFACTS}train-data-no-header-${theme}.png` });
-    }
-    await page.emulateMedia({ colorScheme: null });
+    await screenshotBothThemes(loaded, 'train-data-no-header');
 
     await data.getByLabel('Data files').setInputFiles(fixture('separable.csv'));
     await loaded.filter({ hasText: 'separable.csv: 24 samples · 2 features (x1, x2) · label column "label": 2 classes (labels 0–1) · first row read as the column names' }).waitFor();

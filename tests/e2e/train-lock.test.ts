@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { serializeModel, type ModelDocument } from '../../core/index.ts';
 import { decodeModel, tensorValues } from '../../core/onnx/proto.ts';
-import { ARTIFACTS, chromiumMissing, fillTrainingSettings, openEditor, openFiles, openTrainPanel, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, fillTrainingSettings, openEditor, openFiles, openTrainPanel, screenshotBothThemes, startSession, stopSession, type Session } from './browser.ts';
 
 const errors: string[] = [];
 const model: ModelDocument = {
@@ -49,15 +49,6 @@ async function exportedFc1(page: Page, name: string): Promise<number[]> {
 async function edit(page: Page, command: 'Undo' | 'Redo'): Promise<void> {
   await page.getByRole('menuitem', { name: 'Edit' }).click();
   await page.getByRole('menuitem', { name: new RegExp(`^${command}`) }).click();
-}
-
-async function screenshots(page: Page, name: string): Promise<void> {
-  for (const theme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: theme });
-    await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
-    await page.screenshot({ path: `${ARTIFACTS}${name}-${theme}.png` });
-  }
-  await page.emulateMedia({ colorScheme: null });
 }
 
 describe('training holds the model', { skip: chromiumMissing }, () => {
@@ -110,7 +101,7 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
       .getByRole('status')
       .filter({ hasText: /^4 layers · Total params: 99/ })
       .waitFor();
-    await screenshots(page, 'train-locked');
+    await screenshotBothThemes(page, 'train-locked');
 
     await banner.getByRole('button', { name: 'Stop training' }).click();
     await status.filter({ hasText: /^Done/ }).waitFor();
@@ -168,7 +159,7 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     assert.ok(a.height > 0 && b.height > 0);
     assert.ok(a.y + a.height <= b.y || b.y + b.height <= a.y, `the banners do not overlap (${JSON.stringify([a, b])})`);
     for (const banner of [missing, locked]) assert.equal(await banner.evaluate((e) => e.scrollWidth <= e.clientWidth), true, 'the text fits its banner');
-    await screenshots(page, 'banners-stacked');
+    await screenshotBothThemes(page, 'banners-stacked');
 
     const ticks = (await page.getByRole('figure', { name: 'Training loss per step' }).getAttribute('data-x-ticks'))!.split(' ').map(Number);
     assert.ok(ticks.length > 0 && ticks.every(Number.isInteger), `whole steps on the x-axis: ${ticks.join(' ')}`);
@@ -200,7 +191,7 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     const ticks = (await chart.getAttribute('data-x-ticks'))!.split(' ').map(Number);
     assert.ok(ticks.length > 0 && ticks.every(Number.isInteger), `whole steps on the x-axis: ${ticks.join(' ')}`);
     await chart.screenshot({ path: `${ARTIFACTS}train-nan-chart.png` });
-    await screenshots(page, 'train-nan');
+    await screenshotBothThemes(page, 'train-nan');
     await page.context().close();
   });
 });

@@ -8,14 +8,12 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { decodeModel } from '../../core/onnx/proto.ts';
-import { ARTIFACTS, chromiumMissing, fillTrainingSettings, openEditor, openTemplate, openTrainPanel, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, fillTrainingSettings, frames, openEditor, openTemplate, openTrainPanel, screenshotBothThemes, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
 
 const points = (page: Page, chart: string) => page.getByRole('figure', { name: chart }).getAttribute('data-points').then(Number);
-/** Two animation frames: any redraw already asked for has happened. */
-const frames = (page: Page) => page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
 
 const LOSS_CHART = 'Training loss per step';
 
@@ -87,10 +85,7 @@ describe('the Train panel', { skip: chromiumMissing }, () => {
     await page.getByRole('img', { name: /^Overlay legend: Gradient norm from \S+ to \S+, log scale$/ }).waitFor();
     const conv1Norm = Number(await page.getByTestId('rf__node-conv1').getByTestId('overlay').textContent());
     assert.ok(conv1Norm > 0 && Number.isFinite(conv1Norm), `conv1's gradient norm: ${conv1Norm}`);
-    for (const theme of ['dark', 'light'] as const) {
-      await page.emulateMedia({ colorScheme: theme });
-      await page.screenshot({ path: `${ARTIFACTS}train-gradient-norms-${theme}.png` });
-    }
+    await screenshotBothThemes(page, 'train-gradient-norms');
     await page.getByLabel('Overlay', { exact: true }).selectOption('none');
 
     const trained = await exportedConv1(page, 'lenet5-trained.onnx');
