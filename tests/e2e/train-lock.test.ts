@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { serializeModel, type ModelDocument } from '../../core/index.ts';
 import { decodeModel, tensorValues } from '../../core/onnx/proto.ts';
-import { ARTIFACTS, chromiumMissing, fillTrainingSettings, openEditor, openFiles, openTrainPanel, screenshotBothThemes, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, fillTrainingSettings, openEditor, openFiles, openTemplate, openTrainPanel, screenshotBothThemes, startSession, stopSession, type Session } from './browser.ts';
 
 const errors: string[] = [];
 const model: ModelDocument = {
@@ -90,8 +90,7 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     await page.getByRole('navigation', { name: 'Layer palette' }).getByRole('button', { name: 'ReLU', exact: true }).click();
     await edit(page, 'Undo');
     // Opening a template is refused before anything is asked or laid out; the Code tab's text is read-only.
-    await page.getByRole('button', { name: 'Templates' }).click();
-    await page.getByRole('button', { name: 'Template lenet5' }).click();
+    await openTemplate(page, 'lenet5');
     await page.getByRole('tab', { name: 'Code' }).click();
     await page.getByText('Read-only while training').waitFor();
     await page.getByRole('tab', { name: 'Canvas' }).click();
