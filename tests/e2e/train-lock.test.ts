@@ -102,9 +102,13 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
       .waitFor();
     await screenshotBothThemes(page, 'train-locked');
 
+    // The run's end message shows for 6 s: waited for together with the status, not after it, so a slow
+    // machine cannot let it go before it is looked for.
     await banner.getByRole('button', { name: 'Stop training' }).click();
-    await status.filter({ hasText: /^Done/ }).waitFor();
-    await page.getByRole('alert').filter({ hasText: "Training stopped: the weights trained so far are the model's now (Undo restores the earlier ones" }).waitFor();
+    await Promise.all([
+      status.filter({ hasText: /^Done/ }).waitFor(),
+      page.getByRole('alert').filter({ hasText: "Training stopped: the weights trained so far are the model's now (Undo restores the earlier ones" }).waitFor(),
+    ]);
     assert.equal(await banner.count(), 0, 'the lock ends with the run');
     assert.equal(await outFeatures.isEditable(), true);
     const stopped = await exportedFc1(page, 'spiral-stopped.onnx');
@@ -112,8 +116,7 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
 
     await settings.getByLabel('Epochs').fill('2');
     await settings.getByRole('button', { name: 'Start' }).click();
-    await status.filter({ hasText: /^Done/ }).waitFor();
-    await page.getByRole('alert').filter({ hasText: "Training done: the trained weights are the model's now" }).waitFor();
+    await Promise.all([status.filter({ hasText: /^Done/ }).waitFor(), page.getByRole('alert').filter({ hasText: "Training done: the trained weights are the model's now" }).waitFor()]);
     // The message leaves the dock's controls free, on a small window too (it sat over Start and Pause at 1024 px).
     await page.setViewportSize({ width: 1024, height: 700 });
     for (const name of ['Start', 'Pause', 'Resume', 'Stop']) {
