@@ -1,5 +1,6 @@
 /** The editor in a benchmark's browser page. */
 import type { Page } from 'playwright-core';
+import { fillTrainingSettings, openTemplate, openTrainPanel } from '../tests/e2e/browser.ts';
 
 /**
  * Opens a model file through File > Open on a fresh editor page and returns the seconds until it is drawn
@@ -25,14 +26,8 @@ export async function openUntilDrawn(page: Page, url: string, file: string, laye
 
 /** Opens the CA2 CNN template and fills the Train panel's settings: MNIST, Adam, lr 1e-3, batch 64. */
 export async function ca2TrainingSettings(page: Page) {
-  await page.getByRole('button', { name: 'Templates' }).click();
-  await page.getByRole('button', { name: 'Template ca2-cnn' }).click();
-  await page.getByRole('status').filter({ hasText: 'Total params: 661,591' }).waitFor();
-  await page.getByRole('tab', { name: 'Train' }).click();
-  const settings = page.getByRole('form', { name: 'Training settings' });
-  await settings.getByLabel('Dataset').selectOption('mnist');
-  await settings.getByLabel('Optimizer').selectOption('adam');
-  await settings.getByLabel('Learning rate').fill('0.001');
-  await settings.getByLabel('Batch size').fill('64');
+  await openTemplate(page, 'ca2-cnn', '661,591');
+  const settings = await openTrainPanel(page);
+  await fillTrainingSettings(settings, { dataset: 'mnist', optimizer: 'adam', learningRate: '0.001', batchSize: 64 });
   return settings;
 }

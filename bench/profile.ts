@@ -12,7 +12,7 @@ import { annotate } from '../core/autodiff/types.ts';
 import type { TensorType } from '../core/graph/dim.ts';
 import { attrInt } from '../core/onnx/attributes.ts';
 import { OnnxBuilder, valueInfo } from '../core/onnx/builder.ts';
-import { encodeModelBytes, type NodeProto } from '../core/onnx/proto.ts';
+import { decodeModel, encodeModelBytes, type NodeProto } from '../core/onnx/proto.ts';
 import { initialCarried, type TrainingGraph } from '../core/train/step.ts';
 
 const RUNS = 10;
@@ -196,6 +196,43 @@ export async function arithmeticAlone(graph: TrainingGraph, batch: number, x: or
     },
   };
   return { step: { model: encodeModelBytes(graph.step), feeds: whole }, alone: { model: encodeModelBytes(alone), feeds }, nodes: kept.length };
+}
+
+/**
+ * Each node of a graph (the arithmetic alone, above) in a graph of its own, its best wall-clock time of
+ * `runs` on one ONNX Runtime thread and on the default pool, turn about: which kernels use a second core.
+ */
+export async function nodeThreadScaling(alone: RunnableModel, runs = 40): Promise<string> {
+  const model = decodeModel(alone.model);
+  const lines = ['| node | inputs | 1 thread, ms | all threads, ms | speed-up |', '|---|---|--:|--:|--:|'];
+  for (const n of model.graph.node) {
+    const fed = n.input.filter((v) => v in alone.feeds);
+    const one = {
+      ...model,
+      graph: {
+        name: 'one',
+        node: [n],
+        initializer: (model.graph.initializer ?? []).filter((t) => n.input.includes(t.name ?? '')),
+        input: model.graph.input.filter((v) => fed.includes(v.name)),
+        output: n.output.map((o) => ({ name: o, type: { tensor_type: { elem_type: 1 } } })),
+      },
+    };
+    const bytes = encodeModelBytes(one);
+    const feeds = Object.fromEntries(fed.map((v) => [v, alone.feeds[v]]));
+    const sessions = [await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 }), await ort.InferenceSession.create(bytes)];
+    const best = [Infinity, Infinity];
+    for (let i = 0; i < runs + 3; i++)
+      for (const [k, session] of sessions.entries()) {
+        const t = performance.now();
+        await session.run(feeds);
+        if (i >= 3) best[k] = Math.min(best[k], performance.now() - t);
+      }
+    await Promise.all(sessions.map((session) => session.release()));
+    const shapes = n.input.map((v) => alone.feeds[v]?.dims.join('×') ?? 'constant').join(', ');
+    const what = n.doc_string?.startsWith('netloom') ? `${n.name} (${n.op_type})` : `${n.op_type}, ${n.doc_string}`;
+    lines.push(`| ${what} | ${shapes} | ${best[0].toFixed(2)} | ${best[1].toFixed(2)} | ${(best[0] / best[1]).toFixed(2)} |`);
+  }
+  return lines.join('\n');
 }
 
 /**

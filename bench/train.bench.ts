@@ -16,7 +16,7 @@ import { optimizerConfig, type OptimizerName } from '../core/train/optimizers.ts
 import { buildTrainingGraph } from '../core/train/step.ts';
 import { train } from '../core/train/trainer.ts';
 import { NodeEngine } from '../engines/node/engine.ts';
-import { arithmeticAlone, cpuTimePerRun, interleavedRunMs, memoryBandwidth, profileStep, profileTable, stepCpuTime } from './profile.ts';
+import { arithmeticAlone, cpuTimePerRun, interleavedRunMs, memoryBandwidth, nodeThreadScaling, profileStep, profileTable, stepCpuTime } from './profile.ts';
 import { ca2StyleCnn, doc, node } from '../tests/unit/helpers.ts';
 
 /** Best GFLOP/s of a model run again and again on ONNX Runtime's CPU provider. */
@@ -86,7 +86,7 @@ export async function throughput(model: ModelDocument, data: Dataset, optimizer:
  * How close ONNX Runtime's own kernels let this step come to the peak: the step and its arithmetic alone
  * (bench/profile.ts `arithmeticAlone`), timed turn about at batch 64; fractions of `peak` by best time.
  */
-export async function arithmeticCeiling(model: ModelDocument, optimizer: OptimizerName, dims: number[], peak: number): Promise<string> {
+export async function arithmeticCeiling(model: ModelDocument, optimizer: OptimizerName, dims: number[], peak: number, scaling = false): Promise<string> {
   const graph = buildTrainingGraph(model, { optimizer: optimizerConfig(optimizer), loss: 'cross-entropy' });
   const data = randomImages(64, dims, 10);
   const x = new ort.Tensor('float32', data.x.data as Float32Array, [64, ...dims]);
@@ -94,7 +94,8 @@ export async function arithmeticCeiling(model: ModelDocument, optimizer: Optimiz
   const { step, alone, nodes } = await arithmeticAlone(graph, 64, x, target);
   const [whole, arithmetic] = await interleavedRunMs([step, alone]);
   const share = (ms: number) => `${((100 * trainingFlops(model) * 64) / ms / 1e6 / peak).toFixed(1)}%`;
-  return `one step ${whole.best.toFixed(2)} ms (median ${whole.median.toFixed(2)}) = ${share(whole.best)}; its ${nodes} convolutions, Gemms and MatMuls alone ${arithmetic.best.toFixed(2)} ms (median ${arithmetic.median.toFixed(2)}) = ${share(arithmetic.best)} of the peak`;
+  const line = `one step ${whole.best.toFixed(2)} ms (median ${whole.median.toFixed(2)}) = ${share(whole.best)}; its ${nodes} convolutions, Gemms and MatMuls alone ${arithmetic.best.toFixed(2)} ms (median ${arithmetic.median.toFixed(2)}) = ${share(arithmetic.best)} of the peak`;
+  return scaling ? `${line}\n\n${await nodeThreadScaling(alone)}` : line;
 }
 
 /** The benchmark's models: the MLP 784-1024-10 and the CA2-style CNN (LeNet-like, 28×28 inputs). */
@@ -144,7 +145,7 @@ export async function profileTraining(): Promise<void> {
     console.log(
       `\n### ${c.name} (batch 64): ${profile.stepMs.toFixed(2)} ms per step under the profiler, ${(flops / profile.stepMs / 1e6).toFixed(1)} GFLOP/s = ${((100 * flops) / profile.stepMs / 1e6 / peak).toFixed(1)}% of the peak; on one thread ${cpuMs.toFixed(2)} ms of CPU time, ${(flops / cpuMs / 1e6).toFixed(1)} GFLOP/s = ${((100 * flops) / cpuMs / 1e6 / peakCpu).toFixed(1)}% of its MatMul\n`,
     );
-    console.log(`Run by run, turn about with its arithmetic alone: ${await arithmeticCeiling(c.model, c.optimizer, c.dims, peak)}\n`);
+    console.log(`Run by run, turn about with its arithmetic alone: ${await arithmeticCeiling(c.model, c.optimizer, c.dims, peak, true)}\n`);
     console.log(profileTable('phase', profile.byPhase, profile.stepMs));
     console.log();
     console.log(profileTable('op type', profile.byOp, profile.stepMs));

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { serve } from '../../scripts/serve.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -64,9 +64,75 @@ export async function viewportSettled(page: Page): Promise<void> {
   })`);
 }
 
+/** Two animation frames: any redraw already asked for has happened. */
+export async function frames(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+}
+
+/**
+ * Screenshots of the page, or of one part of it, in the light and the dark theme, each once the theme has
+ * been drawn, to test-results/<name>-light.png and -dark.png; then the theme follows no OS preference again.
+ */
+export async function screenshotBothThemes(target: Page | Locator, name: string): Promise<void> {
+  const page = 'page' in target ? target.page() : target;
+  for (const theme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: theme });
+    await frames(page);
+    await target.screenshot({ path: `${ARTIFACTS}${name}-${theme}.png` });
+  }
+  await page.emulateMedia({ colorScheme: null });
+}
+
 /** Waits until the autosave has written a recovery copy that contains `text`. */
 export async function recoverySaved(page: Page, text: string): Promise<void> {
   await page.waitForFunction((t) => (localStorage.getItem('netloom.recovery') ?? '').includes(t), text);
+}
+
+/** File › Open… with these files picked in the chooser, as a person opens a model (with its weights, or data). */
+export async function openFiles(page: Page, paths: string | string[]): Promise<void> {
+  const choosing = page.waitForEvent('filechooser');
+  await page.getByRole('menuitem', { name: 'File' }).click();
+  await page.getByRole('menuitem', { name: /^Open…/ }).click();
+  await (await choosing).setFiles(paths);
+}
+
+/** Opens a template from the Templates dialog; given its parameter count, waits until the status bar shows it. */
+export async function openTemplate(page: Page, id: string, totalParams?: string): Promise<void> {
+  await page.getByRole('button', { name: 'Templates' }).click();
+  await page.getByRole('button', { name: `Template ${id}`, exact: true }).click();
+  if (totalParams === undefined) return;
+  const count = page.getByRole('status').filter({ hasText: `Total params: ${totalParams}` });
+  await count.waitFor();
+}
+
+/** Opens the Train tab; its settings form. */
+export async function openTrainPanel(page: Page): Promise<Locator> {
+  await page.getByRole('tab', { name: 'Train' }).click();
+  return page.getByRole('form', { name: 'Training settings' });
+}
+
+/** Settings of the Train panel to fill in; those left out keep what the panel shows. */
+export interface TrainingSettings {
+  dataset?: string;
+  optimizer?: string;
+  loss?: string;
+  /** As typed: '1e30' stays '1e30'. */
+  learningRate?: string;
+  batchSize?: number;
+  epochs?: number;
+}
+
+/**
+ * Fills in the given settings. The optimiser comes before the loss and the learning rate, since choosing
+ * it sets its own default rate (and the perceptron its loss).
+ */
+export async function fillTrainingSettings(settings: Locator, s: TrainingSettings): Promise<void> {
+  if (s.dataset !== undefined) await settings.getByLabel('Dataset').selectOption(s.dataset);
+  if (s.optimizer !== undefined) await settings.getByLabel('Optimizer').selectOption(s.optimizer);
+  if (s.loss !== undefined) await settings.getByLabel('Loss').selectOption(s.loss);
+  if (s.learningRate !== undefined) await settings.getByLabel('Learning rate').fill(s.learningRate);
+  if (s.batchSize !== undefined) await settings.getByLabel('Batch size').fill(String(s.batchSize));
+  if (s.epochs !== undefined) await settings.getByLabel('Epochs').fill(String(s.epochs));
 }
 
 const HARNESS_SOURCE = fileURLToPath(new URL('./web-engine/', import.meta.url));

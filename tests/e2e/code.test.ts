@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import type { Download, Page } from 'playwright-core';
 import { decodeSafetensors } from '../../core/graph/weights.ts';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, openEditor, openTemplate, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -28,12 +28,6 @@ async function replaceText(page: Page, text: string): Promise<void> {
   }, text);
 }
 
-async function openTemplate(page: Page, id: string): Promise<void> {
-  await page.getByRole('button', { name: 'Templates' }).click();
-  await page.getByRole('button', { name: `Template ${id}` }).click();
-  await page.getByTestId('rf__node-conv1').waitFor();
-}
-
 describe('the Code tab in Chromium', { skip: chromiumMissing }, () => {
   before(async () => {
     session = await startSession();
@@ -50,6 +44,7 @@ describe('the Code tab in Chromium', { skip: chromiumMissing }, () => {
       if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
     });
     await openTemplate(page, 'ca2-cnn');
+    await page.getByTestId('rf__node-conv1').waitFor();
     await page.getByRole('tab', { name: 'Code' }).click();
     await page.getByRole('textbox', { name: 'Model JSON' }).waitFor({ state: 'attached' });
     await editorLines(page).filter({ hasText: '"name": "CA2 CNN' }).waitFor();

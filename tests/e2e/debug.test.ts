@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, openEditor, openFiles, openTemplate, screenshotBothThemes, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -63,10 +63,7 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
     const page = await openEditor(session, errors);
     const path = `${ARTIFACTS}fxyz.json`;
     writeFileSync(path, JSON.stringify(fxyz));
-    const choosing = page.waitForEvent('filechooser');
-    await page.getByRole('menuitem', { name: 'File' }).click();
-    await page.getByRole('menuitem', { name: /^Open…/ }).click();
-    await (await choosing).setFiles(path);
+    await openFiles(page, path);
     await page.getByTestId('rf__node-f').waitFor();
 
     await page.getByRole('tab', { name: 'Debug' }).click();
@@ -131,10 +128,7 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
     const page = await openEditor(session, errors);
     const path = `${ARTIFACTS}perceptron.json`;
     writeFileSync(path, JSON.stringify(perceptron));
-    const choosing = page.waitForEvent('filechooser');
-    await page.getByRole('menuitem', { name: 'File' }).click();
-    await page.getByRole('menuitem', { name: /^Open…/ }).click();
-    await (await choosing).setFiles(path);
+    await openFiles(page, path);
     await page.getByTestId('rf__node-decide').waitFor();
 
     await page.getByRole('tab', { name: 'Debug' }).click();
@@ -179,10 +173,7 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
     }
     const path = `${ARTIFACTS}deep-sigmoid.json`;
     writeFileSync(path, JSON.stringify({ format: 'netloom.model', version: 1, name: 'deep sigmoid', nodes, edges }));
-    const choosing = page.waitForEvent('filechooser');
-    await page.getByRole('menuitem', { name: 'File' }).click();
-    await page.getByRole('menuitem', { name: /^Open…/ }).click();
-    await (await choosing).setFiles(path);
+    await openFiles(page, path);
     // The model opens readable at 100 % from its input; fit it so that every layer is drawn.
     await page.getByTestId('rf__node-fc1').waitFor();
     await page.keyboard.press('Control+0');
@@ -199,10 +190,7 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
     const first = await norm('fc1');
     const last = await norm('fc6');
     assert.ok(first > 0 && first < last / 100, `‖∂L/∂W‖: fc1 ${first}, fc6 ${last}`);
-    for (const theme of ['dark', 'light']) {
-      await page.emulateMedia({ colorScheme: theme as 'dark' | 'light' });
-      await page.getByTestId('canvas').screenshot({ path: `${ARTIFACTS}overlay-gradient-norm-${theme}.png` });
-    }
+    await screenshotBothThemes(page.getByTestId('canvas'), 'overlay-gradient-norm');
     await page.getByLabel('Overlay', { exact: true }).selectOption('none');
     assert.equal(await page.getByTestId('overlay').count(), 0, 'no overlay once switched off');
     await page.context().close();
@@ -210,8 +198,7 @@ describe('the Debug panel in Chromium', { skip: chromiumMissing }, () => {
 
   test('the CA2 CNN on an MNIST digit: conv1 shows its 20 feature maps forward and their gradient backward', async () => {
     const page = await openEditor(session, errors);
-    await page.getByRole('button', { name: 'Templates' }).click();
-    await page.getByRole('button', { name: 'Template ca2-cnn' }).click();
+    await openTemplate(page, 'ca2-cnn');
     await page.getByRole('tab', { name: 'Debug' }).click();
     await page.getByLabel('Example source').selectOption('mnist');
     await page.getByLabel('Sample index').fill('3');

@@ -13,7 +13,7 @@ import { EngineRoutes } from '../../electron/engine-routes.ts';
 import { desktopEngineService } from '../../electron/engine-service.ts';
 import type { NodeEngine } from '../../engines/node/engine.ts';
 import type { WorkerReply } from '../../engines/web/protocol.ts';
-import { ARTIFACTS, chromiumMissing, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, fillTrainingSettings, openTrainPanel, startSession, stopSession, type Session } from './browser.ts';
 
 const errors: string[] = [];
 
@@ -101,8 +101,7 @@ describe('the desktop engine in the app', { skip: chromiumMissing }, () => {
     const { page, engine, dispose } = await openDesktop(session);
     await page.evaluate(() => (window as unknown as { __menu(command: string): void }).__menu('new-from-template'));
     await page.getByRole('button', { name: 'Template lenet5' }).click();
-    await page.getByRole('tab', { name: 'Train' }).click();
-    const settings = page.getByRole('form', { name: 'Training settings' });
+    const settings = await openTrainPanel(page);
     const picker = settings.getByLabel('Provider');
     await picker.locator('option', { hasText: 'dml' }).waitFor({ state: 'attached' });
     const statuses = await engine.providers();
@@ -119,10 +118,7 @@ describe('the desktop engine in the app', { skip: chromiumMissing }, () => {
     for (const s of unavailable) await settings.getByText(`${s.provider}: ${s.detail}`).waitFor();
     if (process.platform === 'linux') assert.ok(statuses.some((s) => s.provider === 'dml' && s.detail === 'DirectML is available on Windows only'));
 
-    await settings.getByLabel('Dataset').selectOption('mnist');
-    await settings.getByLabel('Epochs').fill('1');
-    await settings.getByLabel('Batch size').fill('32');
-    await settings.getByLabel('Learning rate').fill('0.002');
+    await fillTrainingSettings(settings, { dataset: 'mnist', learningRate: '0.002', batchSize: 32, epochs: 1 });
     await settings.getByRole('button', { name: 'Start' }).click();
     await page.getByText('mnist: zero-padded 28×28 to 32×32, centred, to fit the model.').waitFor();
     const status = page.getByRole('status', { name: 'Training status' });

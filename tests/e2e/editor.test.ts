@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
 import { SCHEMA_ID } from '../../core/graph/types.ts';
-import { ARTIFACTS, chromiumMissing, openEditor, recoverySaved, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, openEditor, openFiles, openTemplate, recoverySaved, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -143,8 +143,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
 
   test('save, reopen and compare; export ONNX that ONNX Runtime loads', async () => {
     const page = await openEditor(session, errors);
-    await page.getByRole('button', { name: 'Templates' }).click();
-    await page.getByRole('button', { name: 'Template lenet5' }).click();
+    await openTemplate(page, 'lenet5');
     await node(page, 'conv1').waitFor();
     page.once('dialog', (d) => void d.accept('lenet.json'));
     const saving = page.waitForEvent('download');
@@ -160,10 +159,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
 
     await page.keyboard.press('Control+n');
     assert.equal(await page.locator('.react-flow__node').count(), 0);
-    const choosing = page.waitForEvent('filechooser');
-    await page.getByRole('menuitem', { name: 'File' }).click();
-    await page.getByRole('menuitem', { name: /^Open…/ }).click();
-    await (await choosing).setFiles(path);
+    await openFiles(page, path);
     await node(page, 'conv1').waitFor();
     page.once('dialog', (d) => void d.accept());
     const again = page.waitForEvent('download');
@@ -190,12 +186,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
       ['bert-base', '109,482,240'],
       ['llama-block', '2,769,920'],
     ]) {
-      await page.getByRole('button', { name: 'Templates' }).click();
-      await page.getByRole('button', { name: `Template ${id}` }).click();
-      await page
-        .getByRole('status')
-        .filter({ hasText: `Total params: ${total}` })
-        .waitFor();
+      await openTemplate(page, id, total);
     }
     await shot(page, 'template-llama-block');
     await page.context().close();
@@ -229,8 +220,7 @@ describe('the editor in Chromium', { skip: chromiumMissing }, () => {
 
   test('autosave: after a reload the editor offers the unsaved work back', async () => {
     const page = await openEditor(session, errors);
-    await page.getByRole('button', { name: 'Templates' }).click();
-    await page.getByRole('button', { name: 'Template mlp-3-4-2' }).click();
+    await openTemplate(page, 'mlp-3-4-2');
     await select(page, 'linear1');
     await setField(page, 'Out features', '7');
     await recoverySaved(page, '"outFeatures":7');

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { loadImageFolder } from '../../cli/datasets.ts';
 import { tensorStats } from '../../core/data/stats.ts';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, fillTrainingSettings, frames, openEditor, openTemplate, openTrainPanel, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -35,11 +35,6 @@ const axisInk = (page: Page, chart: string) =>
     }
     return { darkest, lightest };
   })()`) as Promise<{ darkest: number; lightest: number }>;
-
-async function openTemplate(page: Page, id: string): Promise<void> {
-  await page.getByRole('button', { name: 'Templates' }).click();
-  await page.getByRole('button', { name: `Template ${id}`, exact: true }).click();
-}
 
 describe('first use of the Run and Train panels', { skip: chromiumMissing }, () => {
   before(async () => {
@@ -149,9 +144,9 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
   test('the Train panel keeps its status and its buttons in view while its settings scroll', async () => {
     const page = await openEditor(session, errors);
     await openTemplate(page, 'lenet5');
-    await page.getByRole('tab', { name: 'Train' }).click();
+    const settings = await openTrainPanel(page);
     const panel = (await page.getByRole('tabpanel', { name: 'Train' }).boundingBox())!;
-    const start = page.getByRole('form', { name: 'Training settings' }).getByRole('button', { name: 'Start' });
+    const start = settings.getByRole('button', { name: 'Start' });
     await start.scrollIntoViewIfNeeded();
     const inView = async (name: string, box: { y: number; height: number }) =>
       assert.ok(box.y >= panel.y && box.y + box.height <= panel.y + panel.height, `${name} (${box.y}–${box.y + box.height}) in the panel's view (${panel.y}–${panel.y + panel.height})`);
@@ -159,8 +154,8 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
     await inView('the training status', (await page.getByRole('status', { name: 'Training status' }).boundingBox())!);
     await inView('the progress bar', (await page.getByRole('progressbar', { name: 'Training progress' }).boundingBox())!);
     // The settings scroll under Start, Pause, Resume and Stop, which stay in view from any scroll position.
-    await page.getByRole('form', { name: 'Training settings' }).evaluate((form) => (form.scrollTop = 0));
-    await inView('Stop', (await page.getByRole('form', { name: 'Training settings' }).getByRole('button', { name: 'Stop' }).boundingBox())!);
+    await settings.evaluate((form) => (form.scrollTop = 0));
+    await inView('Stop', (await settings.getByRole('button', { name: 'Stop' }).boundingBox())!);
     await page.screenshot({ path: `${ARTIFACTS}first-use-train-panel.png` });
     await page.context().close();
   });
@@ -168,18 +163,15 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
   test("the training charts' axes are drawn in the theme's text colour: dark on light, light on dark; the data's adaptation reads right", async () => {
     const page = await openEditor(session, errors);
     // The Train tab stays open across a reload: its empty charts are made before the theme is applied.
-    await page.getByRole('tab', { name: 'Train' }).click();
+    const settings = await openTrainPanel(page);
     await page.reload();
-    await page.getByRole('form', { name: 'Training settings' }).waitFor();
-    await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+    await settings.waitFor();
+    await frames(page);
     assert.deepEqual(errors, [], 'no page errors after a reload with the Train tab open');
     // Deck 003's perceptron on the two moons: a few steps, so that both charts draw their axes.
     await openTemplate(page, 'perceptron');
     await page.getByRole('status').filter({ hasText: 'Total params: 2 ' }).waitFor();
-    const settings = page.getByRole('form', { name: 'Training settings' });
-    await settings.getByLabel('Dataset').selectOption('moons');
-    await settings.getByLabel('Optimizer').selectOption('perceptron');
-    await settings.getByLabel('Epochs').fill('2');
+    await fillTrainingSettings(settings, { dataset: 'moons', optimizer: 'perceptron', epochs: 2 });
     await settings.getByRole('button', { name: 'Start' }).click();
     await page.getByRole('status', { name: 'Training status' }).filter({ hasText: /^Done/ }).waitFor();
     // What was done to the data reads right for labels too (it said "… for the perceptron loss to fit the model's input").
@@ -191,7 +183,7 @@ describe('first use of the Run and Train panels', { skip: chromiumMissing }, () 
       assert.ok(darkest < 0.3, `${chart}: the axis text's luminance is ${darkest} on the light theme`);
       await page.emulateMedia({ colorScheme: 'dark' });
       await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
-      await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
+      await frames(page);
       const { lightest } = await axisInk(page, chart);
       assert.ok(lightest > 0.7, `${chart}: the axis text's luminance is ${lightest} on the dark theme`);
     }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+import { chromiumMissing, openEditor, openTemplate, openTrainPanel, screenshotBothThemes, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -41,10 +41,9 @@ describe('the Inspector keeps to the fonts the page shows', { skip: chromiumMiss
 
   test('selecting a convolution or a ReLU layer brings no new font size, weight or family', async () => {
     const page = await openEditor(session, errors);
-    await page.getByRole('button', { name: 'Templates' }).click();
-    await page.getByRole('button', { name: 'Template ca2-cnn', exact: true }).click();
+    await openTemplate(page, 'ca2-cnn');
     await page.getByTestId('rf__node-conv1').waitFor();
-    await page.getByRole('tab', { name: 'Train' }).click();
+    await openTrainPanel(page);
     const before = new Set((await fontsShown(page)).map(([font]) => font));
     const inspector = page.getByRole('complementary', { name: 'Inspector' });
     for (const id of ['conv1', 'relu1']) {
@@ -53,10 +52,7 @@ describe('the Inspector keeps to the fonts the page shows', { skip: chromiumMiss
       const added = (await fontsShown(page)).filter(([font]) => !before.has(font));
       assert.deepEqual(added, [], `fonts new to the page after selecting ${id}`);
     }
-    for (const theme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: theme });
-      await inspector.screenshot({ path: `${ARTIFACTS}inspector-relu1-${theme}.png` });
-    }
+    await screenshotBothThemes(inspector, 'inspector-relu1');
     await page.context().close();
   });
 });

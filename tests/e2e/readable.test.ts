@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { MODEL_CACHE, torchvisionModels } from '../integration/model-cache.ts';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, openEditor, openFiles, openTemplate, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -34,13 +34,6 @@ async function fit(page: Page): Promise<void> {
   await viewportSettled(page);
 }
 
-async function openOnnx(page: Page, path: string): Promise<void> {
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByRole('menuitem', { name: 'File' }).click();
-  await page.getByRole('menuitem', { name: /^Open…/ }).click();
-  await (await chooser).setFiles(path);
-}
-
 describe('readable graphs in Chromium', { skip: chromiumMissing }, () => {
   before(async () => {
     session = await startSession();
@@ -57,8 +50,7 @@ describe('readable graphs in Chromium', { skip: chromiumMissing }, () => {
     await page.keyboard.press('Escape');
     assert.ok(ids.length >= 10, `found ${ids.length} templates`);
     for (const id of ids) {
-      await page.getByRole('button', { name: 'Templates' }).click();
-      await page.getByRole('button', { name: `Template ${id}`, exact: true }).click();
+      await openTemplate(page, id);
       await page.getByRole('dialog', { name: 'Templates' }).waitFor({ state: 'detached' });
       // The template is laid out in the worker before it replaces the one shown: wait for its name.
       const name = (JSON.parse(readFileSync(new URL(`../../assets/templates/${id}.json`, import.meta.url), 'utf8')) as { name: string }).name;
@@ -92,7 +84,7 @@ describe('readable graphs in Chromium', { skip: chromiumMissing }, () => {
 
   test('imported ResNet-18: collapsible stages with their shapes; Find expands and jumps to layer3.1.conv2', { skip: typeof models === 'string' ? models : false }, async () => {
     const page = await openEditor(session, errors);
-    await openOnnx(page, `${MODEL_CACHE}/resnet18.onnx`);
+    await openFiles(page, `${MODEL_CACHE}/resnet18.onnx`);
     await page.getByTestId('rf__node-x').waitFor();
     await viewportSettled(page);
     await page.screenshot({ path: `${ARTIFACTS}readable-resnet18-light.png` });

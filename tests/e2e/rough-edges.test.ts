@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { ARTIFACTS, chromiumMissing, openEditor, recoverySaved, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, openEditor, openTemplate, recoverySaved, startSession, stopSession, viewportSettled, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
@@ -14,8 +14,7 @@ const node = (page: Page, id: string) => page.getByTestId(`rf__node-${id}`);
 const shapeOf = (page: Page, id: string) => node(page, id).getByTestId('shape').textContent();
 
 async function template(page: Page, id: string): Promise<void> {
-  await page.getByRole('button', { name: 'Templates' }).click();
-  await page.getByRole('button', { name: `Template ${id}`, exact: true }).click();
+  await openTemplate(page, id);
   await page.getByRole('dialog', { name: 'Templates' }).waitFor({ state: 'detached' });
   await page.locator('.react-flow__node').first().waitFor();
   await viewportSettled(page);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, openEditor, openTemplate, startSession, stopSession, type Session } from './browser.ts';
 
 const errors: string[] = [];
 const shot = (page: Page, name: string) => page.screenshot({ path: `${ARTIFACTS}${name}.png` });
@@ -21,8 +21,7 @@ describe('the Run panel in Chromium', { skip: chromiumMissing }, () => {
 
   test('runs the CA2 CNN on an MNIST sample and a drawn digit; conv1 shows 20 feature maps and its kernels', async () => {
     const page = await openEditor(session, errors);
-    await page.getByRole('button', { name: 'Templates' }).click();
-    await page.getByRole('button', { name: 'Template ca2-cnn' }).click();
+    await openTemplate(page, 'ca2-cnn');
     await page.getByRole('tab', { name: 'Run' }).click();
 
     // A dataset sample: 28×28 digits are padded to the model's 32×32, and the panel says so.
@@ -64,8 +63,7 @@ describe('the Run panel in Chromium', { skip: chromiumMissing }, () => {
       stdio: ['ignore', 'pipe', 'ignore'],
     }).replace(/\n$/, '');
     const page = await openEditor(session, errors);
-    await page.getByRole('button', { name: 'Templates' }).click();
-    await page.getByRole('button', { name: 'Template char-gpt' }).click();
+    await openTemplate(page, 'char-gpt');
     await page.getByRole('tab', { name: 'Run' }).click();
     const generated = page.getByRole('status', { name: 'Generated text' });
     const generateWith = async (seed: string) => {

@@ -8,24 +8,12 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { encodeNpy } from '../../core/data/npy.ts';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, fillTrainingSettings, openEditor, openTemplate, openTrainPanel, screenshotBothThemes, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/data/${name}`, import.meta.url));
-
-async function openTemplate(page: Page, id: string, params: string) {
-  await page.getByRole('button', { name: 'Templates' }).click();
-  await page.getByRole('button', { name: `Template ${id}`, exact: true }).click();
-  await page
-    .getByRole('status')
-    .filter({ hasText: `Total params: ${params}` })
-    .waitFor();
-  await page.getByRole('tab', { name: 'Train' }).click();
-  return page.getByRole('form', { name: 'Training settings' });
-}
 
 describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
   before(async () => {
@@ -38,7 +26,8 @@ describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
 
   test("deck 003's perceptron learns a CSV file of two separable classes with the perceptron optimiser", async () => {
     const page = await openEditor(session, errors);
-    const settings = await openTemplate(page, 'perceptron', '2');
+    await openTemplate(page, 'perceptron', '2');
+    const settings = await openTrainPanel(page);
     await settings.getByLabel('Dataset').selectOption('Your data…');
     const data = settings.getByRole('group', { name: 'Your data' });
     const loaded = data.getByRole('status', { name: 'Loaded data' });
@@ -55,11 +44,7 @@ describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
     // A CSV file without a header whose labels are words: its first row is data, and the panel says so.
     await data.getByLabel('Data files').setInputFiles({ name: 'points.csv', mimeType: 'text/csv', buffer: Buffer.from('0.5,1,yes\n-1,-2,no\n2,0.5,yes\n') });
     await loaded.filter({ hasText: 'points.csv: 3 samples · 2 features (column 1, column 2) · label column "column 3": 2 classes (no, yes) · no header row: the first row is data' }).waitFor();
-    for (const theme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: theme });
-      await loaded.screenshot({ path: `${ARTIFACTS}train-data-no-header-${theme}.png` });
-    }
-    await page.emulateMedia({ colorScheme: null });
+    await screenshotBothThemes(loaded, 'train-data-no-header');
 
     await data.getByLabel('Data files').setInputFiles(fixture('separable.csv'));
     await loaded.filter({ hasText: 'separable.csv: 24 samples · 2 features (x1, x2) · label column "label": 2 classes (labels 0–1) · first row read as the column names' }).waitFor();
@@ -73,8 +58,7 @@ describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
     await settings.getByLabel('Optimizer').selectOption('perceptron');
     assert.equal(await settings.getByLabel('Loss').inputValue(), 'perceptron', 'the perceptron optimiser brings its loss');
     assert.equal(await settings.getByLabel('Learning rate').inputValue(), '1');
-    await settings.getByLabel('Epochs').fill('10');
-    await settings.getByLabel('Batch size').fill('1');
+    await fillTrainingSettings(settings, { batchSize: 1, epochs: 10 });
     await settings.getByRole('button', { name: 'Start' }).click();
     await page.getByText('separable.csv: labels 0/1 mapped to −1/+1 for the perceptron loss').waitFor();
     const status = page.getByRole('status', { name: 'Training status' });
@@ -87,7 +71,8 @@ describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
 
   test('LeNet-5 trains on a folder of PNGs, one subfolder per class; a bad file dropped is one line and the folder stays; another model reads it again for its input', async () => {
     const page = await openEditor(session, errors);
-    const settings = await openTemplate(page, 'lenet5', '61,706');
+    await openTemplate(page, 'lenet5', '61,706');
+    const settings = await openTrainPanel(page);
     await settings.getByLabel('Dataset').selectOption('Your data…');
     const data = settings.getByRole('group', { name: 'Your data' });
     await data.getByLabel('Image folder').setInputFiles(fixture('bars'));
@@ -104,8 +89,7 @@ describe('the Train panel on your own data', { skip: chromiumMissing }, () => {
     assert.equal(await data.getByRole('alert').textContent(), 'notes.xlsx: Netloom reads .csv, .npz, .npy and .txt files and folders of PNG/JPEG images, not .xlsx');
     assert.match((await loaded.textContent())!, /^bars: 6 images/, 'the folder read before stays');
 
-    await settings.getByLabel('Epochs').fill('2');
-    await settings.getByLabel('Batch size').fill('2');
+    await fillTrainingSettings(settings, { batchSize: 2, epochs: 2 });
     await settings.getByRole('button', { name: 'Start' }).click();
     const status = page.getByRole('status', { name: 'Training status' });
     await status.filter({ hasText: /^Done/ }).waitFor({ timeout: 60_000 });

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { serializeModel, type ModelDocument } from '../../core/index.ts';
 import { decodeModel, tensorValues } from '../../core/onnx/proto.ts';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, fillTrainingSettings, openEditor, openFiles, openTemplate, openTrainPanel, screenshotBothThemes, startSession, stopSession, type Session } from './browser.ts';
 
 const errors: string[] = [];
 const model: ModelDocument = {
@@ -34,10 +34,7 @@ const model: ModelDocument = {
 async function open(page: Page, doc = model): Promise<void> {
   const path = `${ARTIFACTS}spiral-mlp.json`;
   writeFileSync(path, serializeModel(doc));
-  const choosing = page.waitForEvent('filechooser');
-  await page.getByRole('menuitem', { name: 'File' }).click();
-  await page.getByRole('menuitem', { name: /^Open…/ }).click();
-  await (await choosing).setFiles([path]);
+  await openFiles(page, path);
   await page.getByTestId('rf__node-fc2').waitFor();
 }
 
@@ -52,15 +49,6 @@ async function exportedFc1(page: Page, name: string): Promise<number[]> {
 async function edit(page: Page, command: 'Undo' | 'Redo'): Promise<void> {
   await page.getByRole('menuitem', { name: 'Edit' }).click();
   await page.getByRole('menuitem', { name: new RegExp(`^${command}`) }).click();
-}
-
-async function screenshots(page: Page, name: string): Promise<void> {
-  for (const theme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: theme });
-    await page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
-    await page.screenshot({ path: `${ARTIFACTS}${name}-${theme}.png` });
-  }
-  await page.emulateMedia({ colorScheme: null });
 }
 
 describe('training holds the model', { skip: chromiumMissing }, () => {
@@ -78,15 +66,10 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     await open(page);
     const untrained = await exportedFc1(page, 'spiral-untrained.onnx');
 
-    await page.getByRole('tab', { name: 'Train' }).click();
-    const settings = page.getByRole('form', { name: 'Training settings' });
+    const settings = await openTrainPanel(page);
     const status = page.getByRole('status', { name: 'Training status' });
-    await settings.getByLabel('Dataset').selectOption('spiral');
-    await settings.getByLabel('Loss').selectOption('cross-entropy');
-    await settings.getByLabel('Learning rate').fill('0.01');
-    await settings.getByLabel('Batch size').fill('16');
     // More epochs than the test waits for: the run is paused, then stopped from the banner.
-    await settings.getByLabel('Epochs').fill('100000');
+    await fillTrainingSettings(settings, { dataset: 'spiral', loss: 'cross-entropy', learningRate: '0.01', batchSize: 16, epochs: 100000 });
     await settings.getByRole('button', { name: 'Start' }).click();
     await page.waitForFunction(() => Number(document.querySelector('[aria-label="Training loss per step"]')?.getAttribute('data-points')) > 0);
     // Paused, so that what follows happens while the run holds the model, however fast the machine.
@@ -107,8 +90,7 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     await page.getByRole('navigation', { name: 'Layer palette' }).getByRole('button', { name: 'ReLU', exact: true }).click();
     await edit(page, 'Undo');
     // Opening a template is refused before anything is asked or laid out; the Code tab's text is read-only.
-    await page.getByRole('button', { name: 'Templates' }).click();
-    await page.getByRole('button', { name: 'Template lenet5' }).click();
+    await openTemplate(page, 'lenet5');
     await page.getByRole('tab', { name: 'Code' }).click();
     await page.getByText('Read-only while training').waitFor();
     await page.getByRole('tab', { name: 'Canvas' }).click();
@@ -118,11 +100,15 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
       .getByRole('status')
       .filter({ hasText: /^4 layers · Total params: 99/ })
       .waitFor();
-    await screenshots(page, 'train-locked');
+    await screenshotBothThemes(page, 'train-locked');
 
+    // The run's end message shows for 6 s: waited for together with the status, not after it, so a slow
+    // machine cannot let it go before it is looked for.
     await banner.getByRole('button', { name: 'Stop training' }).click();
-    await status.filter({ hasText: /^Done/ }).waitFor();
-    await page.getByRole('alert').filter({ hasText: "Training stopped: the weights trained so far are the model's now (Undo restores the earlier ones" }).waitFor();
+    await Promise.all([
+      status.filter({ hasText: /^Done/ }).waitFor(),
+      page.getByRole('alert').filter({ hasText: "Training stopped: the weights trained so far are the model's now (Undo restores the earlier ones" }).waitFor(),
+    ]);
     assert.equal(await banner.count(), 0, 'the lock ends with the run');
     assert.equal(await outFeatures.isEditable(), true);
     const stopped = await exportedFc1(page, 'spiral-stopped.onnx');
@@ -130,8 +116,7 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
 
     await settings.getByLabel('Epochs').fill('2');
     await settings.getByRole('button', { name: 'Start' }).click();
-    await status.filter({ hasText: /^Done/ }).waitFor();
-    await page.getByRole('alert').filter({ hasText: "Training done: the trained weights are the model's now" }).waitFor();
+    await Promise.all([status.filter({ hasText: /^Done/ }).waitFor(), page.getByRole('alert').filter({ hasText: "Training done: the trained weights are the model's now" }).waitFor()]);
     // The message leaves the dock's controls free, on a small window too (it sat over Start and Pause at 1024 px).
     await page.setViewportSize({ width: 1024, height: 700 });
     for (const name of ['Start', 'Pause', 'Resume', 'Stop']) {
@@ -160,13 +145,9 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     await open(page, { ...model, weights: 'spiral-mlp.safetensors' });
     const missing = page.getByRole('alert', { name: 'Missing weights' });
     await missing.waitFor();
-    await page.getByRole('tab', { name: 'Train' }).click();
-    const settings = page.getByRole('form', { name: 'Training settings' });
-    await settings.getByLabel('Dataset').selectOption('spiral');
-    await settings.getByLabel('Loss').selectOption('cross-entropy');
+    const settings = await openTrainPanel(page);
     // One step per epoch (the whole training set in a batch): the chart's x-axis spans a few steps only.
-    await settings.getByLabel('Batch size').fill('480');
-    await settings.getByLabel('Epochs').fill('100000');
+    await fillTrainingSettings(settings, { dataset: 'spiral', loss: 'cross-entropy', batchSize: 480, epochs: 100000 });
     await settings.getByRole('button', { name: 'Start' }).click();
     await page.waitForFunction(() => Number(document.querySelector('[aria-label="Training loss per step"]')?.getAttribute('data-points')) > 0);
     await settings.getByRole('button', { name: 'Pause' }).click();
@@ -180,7 +161,7 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     assert.ok(a.height > 0 && b.height > 0);
     assert.ok(a.y + a.height <= b.y || b.y + b.height <= a.y, `the banners do not overlap (${JSON.stringify([a, b])})`);
     for (const banner of [missing, locked]) assert.equal(await banner.evaluate((e) => e.scrollWidth <= e.clientWidth), true, 'the text fits its banner');
-    await screenshots(page, 'banners-stacked');
+    await screenshotBothThemes(page, 'banners-stacked');
 
     const ticks = (await page.getByRole('figure', { name: 'Training loss per step' }).getAttribute('data-x-ticks'))!.split(' ').map(Number);
     assert.ok(ticks.length > 0 && ticks.every(Number.isInteger), `whole steps on the x-axis: ${ticks.join(' ')}`);
@@ -197,12 +178,8 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     const page = await openEditor(session, errors);
     await open(page);
     const before = await exportedFc1(page, 'spiral-before-nan.onnx');
-    await page.getByRole('tab', { name: 'Train' }).click();
-    const settings = page.getByRole('form', { name: 'Training settings' });
-    await settings.getByLabel('Dataset').selectOption('spiral');
-    await settings.getByLabel('Optimizer').selectOption('sgd');
-    await settings.getByLabel('Learning rate').fill('1e30');
-    await settings.getByLabel('Epochs').fill('3');
+    const settings = await openTrainPanel(page);
+    await fillTrainingSettings(settings, { dataset: 'spiral', optimizer: 'sgd', learningRate: '1e30', epochs: 3 });
     await settings.getByRole('button', { name: 'Start' }).click();
     await page.getByRole('status', { name: 'Training status' }).filter({ hasText: /^Done/ }).waitFor();
 
@@ -216,7 +193,7 @@ describe('training holds the model', { skip: chromiumMissing }, () => {
     const ticks = (await chart.getAttribute('data-x-ticks'))!.split(' ').map(Number);
     assert.ok(ticks.length > 0 && ticks.every(Number.isInteger), `whole steps on the x-axis: ${ticks.join(' ')}`);
     await chart.screenshot({ path: `${ARTIFACTS}train-nan-chart.png` });
-    await screenshots(page, 'train-nan');
+    await screenshotBothThemes(page, 'train-nan');
     await page.context().close();
   });
 });

@@ -8,37 +8,14 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { decodeModel } from '../../core/onnx/proto.ts';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, fillTrainingSettings, frames, openEditor, openTemplate, openTrainPanel, screenshotBothThemes, startSession, stopSession, type Session } from './browser.ts';
 
 let session: Session;
 const errors: string[] = [];
 
 const points = (page: Page, chart: string) => page.getByRole('figure', { name: chart }).getAttribute('data-points').then(Number);
-/** Two animation frames: any redraw already asked for has happened. */
-const frames = (page: Page) => page.evaluate(() => new Promise<void>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r()))));
 
 const LOSS_CHART = 'Training loss per step';
-
-async function openTemplate(page: Page, id: string, params: string): Promise<void> {
-  await page.getByRole('button', { name: 'Templates' }).click();
-  await page.getByRole('button', { name: `Template ${id}` }).click();
-  await page
-    .getByRole('status')
-    .filter({ hasText: `Total params: ${params}` })
-    .waitFor();
-}
-
-/** Opens the Train panel and fills in its settings; the settings form. */
-async function trainingSettings(page: Page, s: { dataset: string; optimizer: string; lr: string; epochs: number; batchSize: number }): Promise<Locator> {
-  await page.getByRole('tab', { name: 'Train' }).click();
-  const settings = page.getByRole('form', { name: 'Training settings' });
-  await settings.getByLabel('Dataset').selectOption(s.dataset);
-  await settings.getByLabel('Optimizer').selectOption(s.optimizer);
-  await settings.getByLabel('Epochs').fill(String(s.epochs));
-  await settings.getByLabel('Batch size').fill(String(s.batchSize));
-  await settings.getByLabel('Learning rate').fill(s.lr);
-  return settings;
-}
 
 const firstPoint = (page: Page) => page.waitForFunction((chart) => Number(document.querySelector(`[aria-label="${chart}"]`)?.getAttribute('data-points')) > 0, LOSS_CHART);
 
@@ -90,7 +67,8 @@ describe('the Train panel', { skip: chromiumMissing }, () => {
     await openTemplate(page, 'lenet5', '61,706');
     const untrained = await exportedConv1(page, 'lenet5-untrained.onnx');
 
-    const settings = await trainingSettings(page, { dataset: 'mnist', optimizer: 'adam', lr: '0.002', epochs: 1, batchSize: 32 });
+    const settings = await openTrainPanel(page);
+    await fillTrainingSettings(settings, { dataset: 'mnist', optimizer: 'adam', learningRate: '0.002', batchSize: 32, epochs: 1 });
     const start = settings.getByRole('button', { name: 'Start' });
     await start.click();
     const status = page.getByRole('status', { name: 'Training status' });
@@ -107,10 +85,7 @@ describe('the Train panel', { skip: chromiumMissing }, () => {
     await page.getByRole('img', { name: /^Overlay legend: Gradient norm from \S+ to \S+, log scale$/ }).waitFor();
     const conv1Norm = Number(await page.getByTestId('rf__node-conv1').getByTestId('overlay').textContent());
     assert.ok(conv1Norm > 0 && Number.isFinite(conv1Norm), `conv1's gradient norm: ${conv1Norm}`);
-    for (const theme of ['dark', 'light'] as const) {
-      await page.emulateMedia({ colorScheme: theme });
-      await page.screenshot({ path: `${ARTIFACTS}train-gradient-norms-${theme}.png` });
-    }
+    await screenshotBothThemes(page, 'train-gradient-norms');
     await page.getByLabel('Overlay', { exact: true }).selectOption('none');
 
     const trained = await exportedConv1(page, 'lenet5-trained.onnx');
@@ -138,7 +113,8 @@ describe('the Train panel', { skip: chromiumMissing }, () => {
   test('trains the CA2 CNN on MNIST to at least 97% in 3 epochs, as the CLI does', async (t) => {
     const page = await openEditor(session, errors);
     await openTemplate(page, 'ca2-cnn', '661,591');
-    const settings = await trainingSettings(page, { dataset: 'mnist', optimizer: 'adam', lr: '0.001', epochs: 3, batchSize: 64 });
+    const settings = await openTrainPanel(page);
+    await fillTrainingSettings(settings, { dataset: 'mnist', optimizer: 'adam', learningRate: '0.001', batchSize: 64, epochs: 3 });
     await settings.getByRole('button', { name: 'Start' }).click();
     await pauseAndResume(page, settings, 375);
     const accuracy = await validationAccuracy(page.getByRole('status', { name: 'Training status' }), 600_000);

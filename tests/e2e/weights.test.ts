@@ -13,7 +13,7 @@ import { decodeBundle, encodeBundle } from '../../core/graph/bundle.ts';
 import { compileModel } from '../../core/convert/compile.ts';
 import { encodeSafetensors, type Weights } from '../../core/graph/weights.ts';
 import { encodeModelBytes, externalizeTensors } from '../../core/onnx/proto.ts';
-import { ARTIFACTS, chromiumMissing, openEditor, startSession, stopSession, type Session } from './browser.ts';
+import { ARTIFACTS, chromiumMissing, openEditor, openFiles, startSession, stopSession, type Session } from './browser.ts';
 
 const errors: string[] = [];
 const model: ModelDocument = {
@@ -41,13 +41,6 @@ async function outputOf(onnx: Uint8Array): Promise<number[]> {
   return [...(result[session.outputNames[0]].data as Float32Array)];
 }
 const expected = () => outputOf(encodeModelBytes(compileModel(model, { weights: trained }).model));
-
-async function openFiles(page: Page, paths: string[]): Promise<void> {
-  const choosing = page.waitForEvent('filechooser');
-  await page.getByRole('menuitem', { name: 'File' }).click();
-  await page.getByRole('menuitem', { name: /^Open…/ }).click();
-  await (await choosing).setFiles(paths);
-}
 
 async function exportOnnx(page: Page): Promise<Uint8Array> {
   const exporting = page.waitForEvent('download');
