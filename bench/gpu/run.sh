@@ -120,7 +120,7 @@ VULKAN_DEVICES=$(cat "$RUNS/vulkan-devices.out")
 # step_ms NAME BATCH: the mean step of the fastest epoch after the first, from `netloom train --json`'s samples/s.
 step_ms() {
   "$WORK/bin/node" -e '
-    const rates = require("fs").readFileSync(0, "utf8").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((e) => e.event === "epoch").map((e) => e.samplesPerSec);
+    const rates = require("fs").readFileSync(0, "utf8").split("\n").flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } }).filter((e) => e.event === "epoch").map((e) => e.samplesPerSec);
     const later = rates.length > 1 ? rates.slice(1) : rates;
     if (later.length) console.log((1000 * Number(process.argv[1]) / Math.max(...later)).toFixed(2));' "$2" <"$RUNS/$1.out"
 }
