@@ -53,7 +53,9 @@ if ! ls "$VULKAN"/libvulkan1_*.deb >/dev/null 2>&1; then
   rm -rf "$VULKAN" && mkdir -p "$VULKAN" "$CACHE/apt/partial"
   APT=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 "-oDir::State::Lists=$PWD/$CACHE/apt")
   apt-get "${APT[@]}" update >/dev/null
-  (cd "$VULKAN" && apt-get "${APT[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null 2>&1)
+  # apt warns that it downloads unsandboxed as root: only a missing package is news.
+  (cd "$VULKAN" && apt-get "${APT[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 2>&1 | grep -v 'unsandboxed' >&2) || true
+  ls "$VULKAN"/libvulkan1_*.deb >/dev/null 2>&1 || { echo "gpu-pack: apt-get download libvulkan1 failed (see above)" >&2; exit 1; }
 fi
 
 rm -rf "$PACK"
