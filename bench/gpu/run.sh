@@ -158,8 +158,9 @@ if [ -n "$NETLOOM" ]; then
   for model in cnn gpt-mini; do run_part "export-$model" 60 $NETLOOM export "$WORK/models/$model.json" --format pytorch -o "$WORK/torch/$model.py"; done
 
   # Three SGD steps on each provider from the same weights, on the same batches (Adam's steps would divide
-  # rounding noise in near-zero gradients by its own size: see README).
-  run_part mnist-192 60 "$PYTHON" -c "import numpy as np, sys; d = np.load(sys.argv[1]); np.savez(sys.argv[2], x=d['x'][:192], y=d['y'][:192])" "$REPO/assets/datasets/mnist.npz" "$WORK/three-batches.npz"
+  # rounding noise in near-zero gradients by its own size: see README): 192 digits of every class (the
+  # file is sorted by class: every 50th).
+  run_part mnist-192 60 "$PYTHON" -c "import numpy as np, sys; d = np.load(sys.argv[1]); np.savez(sys.argv[2], x=d['x'][::50][:192], y=d['y'][::50][:192])" "$REPO/assets/datasets/mnist.npz" "$WORK/three-batches.npz"
   CNN_THREE=(--data "$WORK/three-batches.npz" --batch-size $CNN_BATCH)
   GPT_THREE=(--text "$REPO/assets/text/sonnets.txt" --seq-len $SEQ_LEN --batch-size 16)
   for model in cnn gpt-mini; do
@@ -168,7 +169,7 @@ if [ -n "$NETLOOM" ]; then
       run_part "three-$model-$ep" 45 $NETLOOM train "$WORK/models/$model.json" "${data[@]}" --loss cross-entropy --epochs 1 --optimizer sgd --lr 0.01 --no-shuffle --ep $ep --json -o "$WORK/three-$model-$ep.json"
     done
     if [ -f "$WORK/three-$model-cpu.safetensors" ] && [ -f "$WORK/three-$model-webgpu.safetensors" ]; then
-      run_part "same-$model" 60 "$PYTHON" "$REPO/bench/gpu/same_weights.py" "$WORK/three-$model-cpu.safetensors" "$WORK/three-$model-webgpu.safetensors"
+      run_part "same-$model" 60 "$PYTHON" "$REPO/bench/gpu/same_weights.py" "$WORK/three-$model-cpu.safetensors" "$WORK/three-$model-webgpu.safetensors" "$WORK/torch/$model.safetensors"
       SAME[$model]=$(head -1 "$RUNS/same-$model.out")
     fi
   done
