@@ -32,6 +32,7 @@ BUNDLE=(--bundle --platform=node --format=esm --target=node20 --external:onnxrun
   "--banner:js=import { createRequire as netloomRequire } from 'node:module'; const require = netloomRequire(import.meta.url);")
 node_modules/.bin/esbuild cli/main.ts "${BUNDLE[@]}" --outfile="$STAGE/cli/netloom.mjs"
 node_modules/.bin/esbuild bench/gpu/probe.ts "${BUNDLE[@]}" --outfile="$STAGE/cli/gpu-probe.mjs"
+node_modules/.bin/esbuild bench/gpu/same-weights.ts "${BUNDLE[@]}" --outfile="$STAGE/cli/same-weights.mjs"
 cp engines/node/worker.js "$STAGE/cli/worker.js"
 
 echo "onnxruntime-node $(node -p "require('onnxruntime-node/package.json').version"), linux-x64 only"

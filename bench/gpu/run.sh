@@ -169,7 +169,7 @@ if [ -n "$NETLOOM" ]; then
       run_part "three-$model-$ep" 45 $NETLOOM train "$WORK/models/$model.json" "${data[@]}" --loss cross-entropy --epochs 1 --optimizer sgd --lr 0.01 --no-shuffle --ep $ep --json -o "$WORK/three-$model-$ep.json"
     done
     if [ -f "$WORK/three-$model-cpu.safetensors" ] && [ -f "$WORK/three-$model-webgpu.safetensors" ]; then
-      run_part "same-$model" 60 "$PYTHON" "$REPO/bench/gpu/same_weights.py" "$WORK/three-$model-cpu.safetensors" "$WORK/three-$model-webgpu.safetensors" "$WORK/torch/$model.safetensors"
+      run_part "same-$model" 60 "$WORK/bin/node" "$WORK/cli/same-weights.mjs" "$WORK/three-$model-cpu.safetensors" "$WORK/three-$model-webgpu.safetensors" "$WORK/torch/$model.safetensors"
       SAME[$model]=$(head -1 "$RUNS/same-$model.out")
     fi
   done
