@@ -12,7 +12,7 @@ import { annotate } from '../core/autodiff/types.ts';
 import type { TensorType } from '../core/graph/dim.ts';
 import { attrInt } from '../core/onnx/attributes.ts';
 import { OnnxBuilder, valueInfo } from '../core/onnx/builder.ts';
-import { decodeModel, encodeModelBytes, type NodeProto } from '../core/onnx/proto.ts';
+import { encodeModelBytes, type ModelProto, type NodeProto, type TensorProto } from '../core/onnx/proto.ts';
 import { initialCarried, type TrainingGraph } from '../core/train/step.ts';
 
 const RUNS = 10;
@@ -162,69 +162,82 @@ interface RunnableModel {
   feeds: Record<string, ort.Tensor>;
 }
 
+/** A node of the step's arithmetic and the model of it alone. */
+interface ArithmeticNode {
+  node: NodeProto;
+  alone: RunnableModel;
+}
+
+const untyped = (name: string) => ({ name, type: { tensor_type: { elem_type: 1 } } });
+
+/**
+ * These nodes of `base` in a model of their own, fed the values they read, whose one output is the first
+ * element of each result: the results stay in the runtime, as inside the trainer's chunk of steps (copying
+ * megabytes of activations or parameters out to JavaScript would be charged to the kernels).
+ */
+function modelOf(base: ModelProto, nodes: NodeProto[], values: Record<string, ort.Tensor>, initializers: Map<string, TensorProto>): RunnableModel {
+  const read = new Set(nodes.flatMap((n) => n.input));
+  const digest = new OnnxBuilder(base.opset_import[0].version);
+  for (const v of [...base.graph.node.flatMap((n) => n.output), ...base.graph.input.map((i) => i.name), ...initializers.keys()]) if (v) digest.fresh(v);
+  const firsts = nodes
+    .flatMap((n) => n.output)
+    .filter((v) => v && !read.has(v))
+    .map((v) => digest.op('Slice', [digest.reshape(v, [-1]), digest.ints([0]), digest.ints([1])]));
+  digest.op('Concat', firsts, { axis: 0 }, 'digest');
+  const fed = Object.keys(values).filter((v) => read.has(v));
+  const graph = {
+    name: 'arithmetic',
+    node: [...nodes, ...digest.nodes.map((n) => ({ ...n, name: `digest/${n.name}` }))],
+    initializer: [...[...read].filter((v) => initializers.has(v)).map((v) => initializers.get(v)!), ...digest.initializers],
+    input: fed.map((v) => valueInfo(v, { shape: [...values[v].dims], dtype: values[v].type as TensorType['dtype'] })),
+    output: [untyped('digest')],
+  };
+  return { model: encodeModelBytes({ ...base, graph }), feeds: Object.fromEntries(fed.map((v) => [v, values[v]])) };
+}
+
 /**
  * The step's arithmetic alone: its nodes that do counted multiply-adds (convolutions, Gemms, MatMuls),
  * in one graph of their own, each fed the very values the whole step gives it. Timed like the step, this
  * is what ONNX Runtime's kernels need for the step's FLOPs if every other node cost nothing: the ceiling
- * on a fraction of the MatMul peak that no rewrite of the rest of the graph can pass.
+ * on a fraction of the MatMul peak that no rewrite of the rest of the graph can pass. Also the whole step
+ * and each such node alone, their results kept in the runtime alike.
  */
-export async function arithmeticAlone(graph: TrainingGraph, batch: number, x: ort.Tensor, target: ort.Tensor): Promise<{ step: RunnableModel; alone: RunnableModel; nodes: number }> {
+export async function arithmeticAlone(graph: TrainingGraph, batch: number, x: ort.Tensor, target: ort.Tensor): Promise<{ step: RunnableModel; alone: RunnableModel; nodes: ArithmeticNode[] }> {
   const step = graph.step.graph;
   const types = annotate(step, graph.step.opset_import[0].version);
   const kept = step.node.filter((n) => macs(n, types, batch) > 0);
   const produced = new Set(kept.flatMap((n) => n.output));
   const initializers = new Map((step.initializer ?? []).map((t) => [t.name ?? '', t]));
-  const needed = [...new Set(kept.flatMap((n) => n.input))].filter((v) => v && !produced.has(v) && !initializers.has(v));
-  const untyped = (name: string) => ({ name, type: { tensor_type: { elem_type: 1 } } });
+  const needed = [...new Set(kept.flatMap((n) => n.input))].filter((v) => v && !initializers.has(v));
   // One run of the whole step that also hands out every value the kept nodes read.
   const whole = stepFeeds(graph, x, target);
   const fetched = needed.filter((v) => !(v in whole));
-  const probe = { ...graph.step, graph: { ...step, output: [...step.output, ...fetched.map(untyped)] } };
+  const probe = { ...graph.step, graph: { ...step, output: [...step.output.filter((o) => !fetched.includes(o.name)), ...fetched.map(untyped)] } };
   const session = await ort.InferenceSession.create(encodeModelBytes(probe));
   const values = await session.run(whole, fetched);
   await session.release();
-  const feeds = Object.fromEntries(needed.map((v) => [v, whole[v] ?? values[v]]));
-  const read = new Set(kept.flatMap((n) => n.input));
-  const alone = {
-    ...graph.step,
-    graph: {
-      name: 'arithmetic',
-      node: kept,
-      initializer: [...read].filter((v) => initializers.has(v)).map((v) => initializers.get(v)!),
-      input: needed.map((v) => valueInfo(v, { shape: [...feeds[v].dims], dtype: feeds[v].type as TensorType['dtype'] })),
-      output: [...produced].filter((v) => !read.has(v)).map(untyped),
-    },
+  const all = Object.fromEntries(needed.map((v) => [v, whole[v] ?? values[v]]));
+  const outside = Object.fromEntries(needed.filter((v) => !produced.has(v)).map((v) => [v, all[v]]));
+  return {
+    step: modelOf(graph.step, step.node, whole, initializers),
+    alone: modelOf(graph.step, kept, outside, initializers),
+    nodes: kept.map((node) => ({ node, alone: modelOf(graph.step, [node], all, initializers) })),
   };
-  return { step: { model: encodeModelBytes(graph.step), feeds: whole }, alone: { model: encodeModelBytes(alone), feeds }, nodes: kept.length };
 }
 
 /**
- * Each node of a graph (the arithmetic alone, above) in a graph of its own, its best wall-clock time of
- * `runs` on one ONNX Runtime thread and on the default pool, turn about: which kernels use a second core.
+ * Each node of the arithmetic alone, its best wall-clock time of `runs` on one ONNX Runtime thread and on
+ * the default pool, turn about: which kernels use a second core.
  */
-export async function nodeThreadScaling(alone: RunnableModel, runs = 40): Promise<string> {
-  const model = decodeModel(alone.model);
+export async function nodeThreadScaling(nodes: ArithmeticNode[], runs = 40): Promise<string> {
   const lines = ['| node | inputs | 1 thread, ms | all threads, ms | speed-up |', '|---|---|--:|--:|--:|'];
-  for (const n of model.graph.node) {
-    const fed = n.input.filter((v) => v in alone.feeds);
-    const one = {
-      ...model,
-      graph: {
-        name: 'one',
-        node: [n],
-        initializer: (model.graph.initializer ?? []).filter((t) => n.input.includes(t.name ?? '')),
-        input: model.graph.input.filter((v) => fed.includes(v.name)),
-        output: n.output.map((o) => ({ name: o, type: { tensor_type: { elem_type: 1 } } })),
-      },
-    };
-    const bytes = encodeModelBytes(one);
-    const feeds = Object.fromEntries(fed.map((v) => [v, alone.feeds[v]]));
-    const sessions = [await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 }), await ort.InferenceSession.create(bytes)];
+  for (const { node: n, alone } of nodes) {
+    const sessions = [await ort.InferenceSession.create(alone.model, { intraOpNumThreads: 1 }), await ort.InferenceSession.create(alone.model)];
     const best = [Infinity, Infinity];
     for (let i = 0; i < runs + 3; i++)
       for (const [k, session] of sessions.entries()) {
         const t = performance.now();
-        await session.run(feeds);
+        await session.run(alone.feeds);
         if (i >= 3) best[k] = Math.min(best[k], performance.now() - t);
       }
     await Promise.all(sessions.map((session) => session.release()));

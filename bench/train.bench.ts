@@ -94,8 +94,8 @@ export async function arithmeticCeiling(model: ModelDocument, optimizer: Optimiz
   const { step, alone, nodes } = await arithmeticAlone(graph, 64, x, target);
   const [whole, arithmetic] = await interleavedRunMs([step, alone]);
   const share = (ms: number) => `${((100 * trainingFlops(model) * 64) / ms / 1e6 / peak).toFixed(1)}%`;
-  const line = `one step ${whole.best.toFixed(2)} ms (median ${whole.median.toFixed(2)}) = ${share(whole.best)}; its ${nodes} convolutions, Gemms and MatMuls alone ${arithmetic.best.toFixed(2)} ms (median ${arithmetic.median.toFixed(2)}) = ${share(arithmetic.best)} of the peak`;
-  return scaling ? `${line}\n\n${await nodeThreadScaling(alone)}` : line;
+  const line = `one step ${whole.best.toFixed(2)} ms (median ${whole.median.toFixed(2)}) = ${share(whole.best)}; its ${nodes.length} convolutions, Gemms and MatMuls alone ${arithmetic.best.toFixed(2)} ms (median ${arithmetic.median.toFixed(2)}) = ${share(arithmetic.best)} of the peak`;
+  return scaling ? `${line}\n\n${await nodeThreadScaling(nodes)}` : line;
 }
 
 /** The benchmark's models: the MLP 784-1024-10 and the CA2-style CNN (LeNet-like, 28×28 inputs). */
