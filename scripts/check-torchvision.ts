@@ -88,8 +88,11 @@ export interface ModelResult {
   torchRssMB: number;
 }
 
+const STYLES = ['preserve', 'eval'] as const;
+type Style = (typeof STYLES)[number];
+
 /** Where torch's side exports a style: a folder of its own, as torch writes a file past 2 GB's weights as one file per tensor beside it. */
-const exportedFile = (dir: string, style: 'preserve' | 'eval') => join(dir, style, `${style}.onnx`);
+const exportedFile = (dir: string, style: Style) => join(dir, style, `${style}.onnx`);
 
 /** Exit status of the helper when torch's exporter fails on the model. */
 const EXPORT_FAILED = 3;
@@ -158,7 +161,6 @@ async function netloomStep(file: string, stepFile: string, name: string, x: ort.
 /** Frees what a phase is done with before the next: V8 collects by its own heap's pressure, not the machine's. */
 const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
 
-const STYLES = ['preserve', 'eval'] as const;
 type NetloomStyle = Omit<StyleResult, 'torchParams'>;
 
 /** What Netloom's process reports of one model. */
@@ -166,7 +168,7 @@ interface NetloomSide {
   preserve: NetloomStyle;
   eval: NetloomStyle;
   /** Why a step could not be taken, by style. */
-  stepErrors: Partial<Record<(typeof STYLES)[number], string>>;
+  stepErrors: Partial<Record<Style, string>>;
   rssMB: number;
 }
 
