@@ -123,7 +123,6 @@ async function runOnce(session: ort.InferenceSession, input: string, x: ort.Tens
 async function checkStyle(file: string, reexport: string, name: string, x: ort.Tensor): Promise<NetloomStyle> {
   const want = await runOnce(await ort.InferenceSession.create(file), 'x', x, 'y');
   const { doc, weights } = importOnnx(await readOnnx(file), name);
-  collectGarbage(); // the file as read: its tensors are copied into `weights`
   const inference = inferShapes(doc);
   const errors = inference.diagnostics().filter((d) => d.severity === 'error');
   const params = errors.length ? null : inference.getTotals().totalParams;
@@ -137,7 +136,6 @@ async function checkStyle(file: string, reexport: string, name: string, x: ort.T
 /** One SGD step of an imported file in Netloom (its step graph written to `stepFile` if past 2 GB); writes each parameter before and after it for torch's side. */
 async function netloomStep(file: string, stepFile: string, name: string, x: ort.Tensor, target: ort.Tensor, out: string): Promise<void> {
   const { doc, weights } = importOnnx(await readOnnx(file), name);
-  collectGarbage();
   const graph = buildTrainingGraph(doc, { optimizer: optimizerConfig('sgd', { lr: LR }), loss: 'cross-entropy', weights });
   const session = await ortSession(graph.step, stepFile);
   const feed: Record<string, ort.Tensor> = {
