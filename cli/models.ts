@@ -136,9 +136,12 @@ export function outputFiles(file: string): string[] {
   return [file, isOnnxPath(file) ? `${file}.data` : join(dirname(file), `${basename(file, extname(file))}.safetensors`)];
 }
 
+/** Whether a model's weights leave too little of protobuf's 2 GiB for the graph around them: they go to external data. */
+export const needsExternalData = (model: ModelProto): boolean => initializerBytes(model) > PROTOBUF_LIMIT - 64 * 1024 * 1024;
+
 /** Writes an ONNX model atomically; over 2 GiB, the weights go to "<file>.data" beside it. */
 export async function writeOnnx(file: string, model: ModelProto): Promise<void> {
-  if (initializerBytes(model) > PROTOBUF_LIMIT - 64 * 1024 * 1024) {
+  if (needsExternalData(model)) {
     const location = `${basename(file)}.data`;
     const split = externalizeTensors(model, location);
     await writeFileAtomic(join(dirname(file), location), split.data);

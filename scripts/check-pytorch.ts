@@ -17,11 +17,12 @@ import { importOnnx } from '../core/convert/import.ts';
 import { toPyTorch } from '../core/convert/pytorch.ts';
 import { encodeNpy, parseNpy } from '../core/data/npy.ts';
 import type { Tensor } from '../core/engine/engine.ts';
-import { decodeModel, encodeModelBytes, externalizeTensors, initializerBytes, PROTOBUF_LIMIT, type ModelProto } from '../core/onnx/proto.ts';
+import { decodeModel, encodeModelBytes, type ModelProto } from '../core/onnx/proto.ts';
 import * as ort from 'onnxruntime-node';
 import { encodeSafetensors, Rng, type Weights } from '../core/graph/weights.ts';
 import { NodeEngine } from '../engines/node/engine.ts';
 import { writeFileAtomic } from '../host/fs.ts';
+import { needsExternalData, writeOnnx } from '../cli/models.ts';
 import { cutToFit } from './cut-to-fit.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -87,15 +88,18 @@ async function runOnEngine(engine: NodeEngine, model: ModelProto, feeds: Record<
 }
 
 /**
- * A model past protobuf's 2 GB limit (a cut Mixtral's 2.3 GB) cannot reach the engine in one piece: it is
- * written with its weights as external data beside it, as `netloom export` writes it, and ONNX Runtime
- * opens the file.
+ * An ONNX Runtime session of `model`. One past protobuf's 2 GB (a cut Mixtral's 2.3 GB, torchvision's
+ * vit_h_14) cannot reach ONNX Runtime in one buffer: it is written to `file` with its weights as external
+ * data beside it, as `netloom export` writes it (writeOnnx), and ONNX Runtime opens the file.
  */
+export async function ortSession(model: ModelProto, file: string): Promise<ort.InferenceSession> {
+  if (!needsExternalData(model)) return ort.InferenceSession.create(encodeModelBytes(model));
+  await writeOnnx(file, model);
+  return ort.InferenceSession.create(file);
+}
+
 async function runFromFiles(dir: string, model: ModelProto, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-  const { model: graph, data } = externalizeTensors(model, 'model.onnx.data');
-  await writeFileAtomic(join(dir, 'model.onnx'), encodeModelBytes(graph));
-  await writeFileAtomic(join(dir, 'model.onnx.data'), data);
-  const session = await ort.InferenceSession.create(join(dir, 'model.onnx'));
+  const session = await ortSession(model, join(dir, 'model.onnx'));
   try {
     const outputs = await session.run(Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor(t.dtype, t.data, t.dims)])));
     return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, { dtype: t.type, dims: [...t.dims], data: t.data } as Tensor]));
@@ -119,7 +123,7 @@ export async function checkPyTorch(name: string, doc: ModelDocument, weights?: W
       writeFileSync(path, encodeNpy(t));
       return `${input}=${path}`;
     });
-    const expected = initializerBytes(compiled.model) < PROTOBUF_LIMIT - 2 ** 26 ? await runOnEngine(engine, compiled.model, feeds) : await runFromFiles(dir, compiled.model, feeds);
+    const expected = !needsExternalData(compiled.model) ? await runOnEngine(engine, compiled.model, feeds) : await runFromFiles(dir, compiled.model, feeds);
     const names = Object.keys(expected);
     const out = join(dir, names.length === 1 ? 'output.npy' : 'outputs');
     const run = spawnSync(PYTHON, [join(dir, 'model.py'), join(dir, 'model.safetensors'), ...args, out], { encoding: 'utf8', maxBuffer: 1 << 26 });

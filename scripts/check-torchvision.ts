@@ -1,8 +1,9 @@
 /**
  * npm run check:torchvision [--models a,b] [--max-params N] — every classification model of torchvision
  * (0.14, Debian's python3-torchvision), exported by torch in both styles, imports into Netloom, counts what
- * PyTorch counts, re-exports to the same function and trains like torch. Per model, in a process of its
- * own (scripts/torchvision_reference.py is torch's side):
+ * PyTorch counts, re-exports to the same function and trains like torch. Per model, in processes run one
+ * after another, torch's export, Netloom's side, torch's comparison (scripts/torchvision_reference.py is
+ * torch's side):
  *  - export (opset 17): PRESERVE without constant folding (BatchNorm kept), and torch's default eval
  *    export (BatchNorm folded into the convolutions);
  *  - each file imports without errors and counts exactly torch's parameters for it (for the folded file:
@@ -15,9 +16,12 @@
  *    it within 1e-4 of torch's, relative to the tensor's largest value, or no further from torch's
  *    float64 step than torch's float32 step is (an ill-conditioned model; the float64 step is taken only
  *    then).
- * Prints one line per model and a summary; exits 1 if any model fails. Models over --max-params
- * (default 310 M: vit_h_14 and regnet_y_128gf, 632 M and 645 M) are skipped, saying so: their files pass
- * ONNX's 2 GB, and each side would hold several copies of 2.5 GB of weights at once.
+ * Prints one line per model and a summary; exits 1 if any model fails. Models over --max-params (by
+ * default none) are skipped, saying so. vit_h_14's and regnet_y_128gf's files (632 M and 645 M
+ * parameters) pass ONNX's 2 GB: torch writes their weights as external data, read here as `netloom
+ * import` reads them (cli/models.ts), and ONNX Runtime opens such files itself (ortSession). Each
+ * side holds as few copies of those 2.5 GB at once as it can: its phases run one after another, and
+ * the sides never at the same time.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,20 +33,19 @@ import { inferShapes } from '../core/index.ts';
 import { compileModel } from '../core/convert/compile.ts';
 import { importOnnx } from '../core/convert/import.ts';
 import { encodeNpy, parseNpy } from '../core/data/npy.ts';
-import { decodeModel, encodeModelBytes } from '../core/onnx/proto.ts';
 import { optimizerConfig } from '../core/train/optimizers.ts';
 import { buildTrainingGraph, initialCarried, nextName } from '../core/train/step.ts';
-import { outputDifference, PYTHON, pythonTorchMissing } from './check-pytorch.ts';
+import { readOnnx } from '../cli/models.ts';
+import { ortSession, outputDifference, PYTHON, pythonTorchMissing } from './check-pytorch.ts';
 
 const TORCH_EXPORT = 'torch cannot export it:';
 const HELPER = fileURLToPath(new URL('torchvision_reference.py', import.meta.url));
 const TOLERANCE = 1e-4;
 const LR = 0.01;
-const DEFAULT_MAX_PARAMS = 310_000_000;
 /** An ill-conditioned step passes when Netloom's is at most this many times further from float64 torch's than float32 torch's is. */
 const GAP_FACTOR = 2;
-/** One model may take this long (the largest convolutional ones on a busy 2-core machine). */
-const MODEL_TIMEOUT_MS = 40 * 60_000;
+/** One model may take this long (vit_h_14 on a busy 2-core machine). */
+const MODEL_TIMEOUT_MS = 120 * 60_000;
 
 interface StyleResult {
   /** Netloom's count and torch's for the file (null: torch's cannot be computed, see `error`). */
@@ -85,43 +88,56 @@ export interface ModelResult {
   torchRssMB: number;
 }
 
+const STYLES = ['preserve', 'eval'] as const;
+type Style = (typeof STYLES)[number];
+
+/** Where torch's side exports a style: a folder of its own, as torch writes a file past 2 GB's weights as one file per tensor beside it. */
+const exportedFile = (dir: string, style: Style) => join(dir, style, `${style}.onnx`);
+
 /** Exit status of the helper when torch's exporter fails on the model. */
 const EXPORT_FAILED = 3;
 
-function python(args: string[]): { ok: true; json: Record<string, unknown> } | { ok: false; error: string; status: number | null } {
-  const run = spawnSync(PYTHON, [HELPER, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+function python(args: string[], env = process.env): { ok: true; json: Record<string, unknown> } | { ok: false; error: string; status: number | null } {
+  const run = spawnSync(PYTHON, [HELPER, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: MODEL_TIMEOUT_MS, env });
   if (run.status !== 0) return { ok: false, status: run.status, error: (run.stderr || run.error?.message || `exit ${run.status}`).trim().split('\n').pop()! };
   return { ok: true, json: JSON.parse(run.stdout.trim().split('\n').pop()!) as Record<string, unknown> };
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
-/** Imports one exported file, counts it and compares its re-export with it on ONNX Runtime. */
-async function checkStyle(file: string, name: string, torchParams: number | null, x: ort.Tensor): Promise<StyleResult> {
-  const bytes = readFileSync(file);
-  const { doc, weights } = importOnnx(decodeModel(bytes), name);
-  const inference = inferShapes(doc);
-  const errors = inference.diagnostics().filter((d) => d.severity === 'error');
-  const params = errors.length ? null : inference.getTotals().totalParams;
-  if (errors.length) return { params, torchParams, difference: null, error: `${errors.length} shape errors, first ${errors[0].nodeId}: ${errors[0].message}` };
-  const compiled = compileModel(doc, { weights });
-  const [original, again] = [await ort.InferenceSession.create(bytes), await ort.InferenceSession.create(encodeModelBytes(compiled.model))];
+/** A session's one output for one input; the session is released. */
+async function runOnce(session: ort.InferenceSession, input: string, x: ort.Tensor, output: string): Promise<Float32Array> {
   try {
-    const want = (await original.run({ x })).y.data as Float32Array;
-    const got = (await again.run({ [compiled.inputs[0].name]: x }))[compiled.outputs[0].name].data as Float32Array;
-    const { scale, worst } = outputDifference(want, got);
-    return { params, torchParams, difference: got.length === want.length ? worst / scale : Infinity };
+    return (await session.run({ [input]: x }))[output].data as Float32Array;
   } finally {
-    await original.release();
-    await again.release();
+    await session.release();
   }
 }
 
-/** One SGD step of an imported file in Netloom; writes each parameter before and after it for torch's side. */
-async function netloomStep(file: string, name: string, x: ort.Tensor, target: ort.Tensor, out: string): Promise<void> {
-  const { doc, weights } = importOnnx(decodeModel(readFileSync(file)), name);
+/**
+ * Imports one exported file, counts it and compares its re-export (written to `reexport` if past 2 GB)
+ * with it on ONNX Runtime. One phase at a time, so that 2.5 GB of weights (vit_h_14's) are not held
+ * several times at once: ONNX Runtime opens the original file and its external data itself, and is
+ * done with them before the import.
+ */
+async function checkStyle(file: string, reexport: string, name: string, x: ort.Tensor): Promise<NetloomStyle> {
+  const want = await runOnce(await ort.InferenceSession.create(file), 'x', x, 'y');
+  const { doc, weights } = importOnnx(await readOnnx(file), name);
+  const inference = inferShapes(doc);
+  const errors = inference.diagnostics().filter((d) => d.severity === 'error');
+  const params = errors.length ? null : inference.getTotals().totalParams;
+  if (errors.length) return { params, difference: null, error: `${errors.length} shape errors, first ${errors[0].nodeId}: ${errors[0].message}` };
+  const compiled = compileModel(doc, { weights });
+  const got = await runOnce(await ortSession(compiled.model, reexport), compiled.inputs[0].name, x, compiled.outputs[0].name);
+  const { scale, worst } = outputDifference(want, got);
+  return { params, difference: got.length === want.length ? worst / scale : Infinity };
+}
+
+/** One SGD step of an imported file in Netloom (its step graph written to `stepFile` if past 2 GB); writes each parameter before and after it for torch's side. */
+async function netloomStep(file: string, stepFile: string, name: string, x: ort.Tensor, target: ort.Tensor, out: string): Promise<void> {
+  const { doc, weights } = importOnnx(await readOnnx(file), name);
   const graph = buildTrainingGraph(doc, { optimizer: optimizerConfig('sgd', { lr: LR }), loss: 'cross-entropy', weights });
-  const session = await ort.InferenceSession.create(encodeModelBytes(graph.step));
+  const session = await ortSession(graph.step, stepFile);
   const feed: Record<string, ort.Tensor> = {
     [graph.inputs[0].name]: x,
     [graph.target.name]: target,
@@ -140,45 +156,100 @@ async function netloomStep(file: string, name: string, x: ort.Tensor, target: or
   writeFileSync(join(out, 'keys.json'), JSON.stringify(graph.params.map((p) => p.key)));
 }
 
-/** Everything for one model, in this process (the parent runs each model in a child of its own). */
-async function checkModel(name: string): Promise<ModelResult> {
+/** Frees what a phase is done with before the next: V8 collects by its own heap's pressure, not the machine's. */
+const collectGarbage = () => (globalThis as { gc?: () => void }).gc?.();
+
+type NetloomStyle = Omit<StyleResult, 'torchParams'>;
+
+/** What Netloom's process reports of one model. */
+interface NetloomSide {
+  preserve: NetloomStyle;
+  eval: NetloomStyle;
+  /** Why a step could not be taken, by style. */
+  stepErrors: Partial<Record<Style, string>>;
+  rssMB: number;
+}
+
+/**
+ * Netloom's side of one model (`--netloom NAME DIR`): both exported files imported, counted and
+ * re-exported, then stepped, each step's parameters written to DIR/netloom-STYLE for torch's side.
+ */
+async function netloomSide(name: string, dir: string): Promise<NetloomSide> {
+  const xn = parseNpy(new Uint8Array(readFileSync(join(dir, 'x.npy'))));
+  const x = new ort.Tensor('float32', xn.data as Float32Array, xn.dims);
+  const tn = parseNpy(new Uint8Array(readFileSync(join(dir, 'target.npy'))));
+  const target = new ort.Tensor('int64', tn.data as BigInt64Array, tn.dims);
+  const side: NetloomSide = { preserve: { params: null, difference: null }, eval: { params: null, difference: null }, stepErrors: {}, rssMB: 0 };
+  for (const style of STYLES) {
+    collectGarbage();
+    try {
+      side[style] = await checkStyle(exportedFile(dir, style), join(dir, `netloom-${style}.onnx`), name, x);
+    } catch (e) {
+      side[style] = { params: null, difference: null, error: message(e) };
+    }
+  }
+  for (const style of STYLES) {
+    collectGarbage();
+    try {
+      await netloomStep(exportedFile(dir, style), join(dir, `step-${style}.onnx`), name, x, target, join(dir, `netloom-${style}`));
+    } catch (e) {
+      side.stepErrors[style] = message(e);
+    }
+  }
+  return { ...side, rssMB: process.resourceUsage().maxRSS / 1024 };
+}
+
+/**
+ * Netloom's side in a process of its own (its peak memory is its own; one that runs out of it stops only
+ * itself), which exits before torch's side compares: the two never hold their copies of the weights at once.
+ */
+function netloomInChild(name: string, dir: string): NetloomSide | { error: string } {
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--netloom', name, dir], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    timeout: MODEL_TIMEOUT_MS,
+  });
+  try {
+    return JSON.parse(child.stdout?.trim().split('\n').pop() ?? '') as NetloomSide;
+  } catch {
+    const why = child.error ? message(child.error) : child.signal ? `killed by ${child.signal}` : (child.stderr ?? '').trim().split('\n').pop();
+    return { error: `Netloom's process failed: ${why}` };
+  }
+}
+
+/**
+ * Everything for one model, on input `seed`, one process after another: torch exports it, Netloom checks
+ * and steps both files, torch compares the steps.
+ */
+function checkModel(name: string, seed?: string): ModelResult {
   const started = performance.now();
+  const env = seed ? { ...process.env, CHECK_TORCHVISION_SEED: seed } : process.env;
   const dir = mkdtempSync(join(tmpdir(), `netloom-torchvision-${name}-`));
   const result: ModelResult = { name, seconds: 0, rssMB: 0, torchRssMB: 0 };
   try {
-    const exported = python(['export', name, dir]);
+    const exported = python(['export', name, dir], env);
     if (!exported.ok) return { ...result, error: exported.status === EXPORT_FAILED ? `${TORCH_EXPORT} ${exported.error}` : `torch's side: ${exported.error}` };
     const torch = exported.json as { params: number; fused: number | null; fusedError?: string; rssMB: number };
     result.torchRssMB = torch.rssMB;
-    const xn = parseNpy(new Uint8Array(readFileSync(join(dir, 'x.npy'))));
-    const x = new ort.Tensor('float32', xn.data as Float32Array, xn.dims);
-    const tn = parseNpy(new Uint8Array(readFileSync(join(dir, 'target.npy'))));
-    const target = new ort.Tensor('int64', tn.data as BigInt64Array, tn.dims);
-    for (const [style, torchParams] of [
-      ['preserve', torch.params],
-      ['eval', torch.fused],
-    ] as const) {
-      try {
-        result[style] = await checkStyle(join(dir, `${style}.onnx`), name, torchParams, x);
-        if (torchParams === null) result[style]!.error ??= `torch's count for the folded file: ${torch.fusedError}`;
-      } catch (e) {
-        result[style] = { params: null, torchParams, difference: null, error: message(e) };
-      }
-    }
+    const netloom = netloomInChild(name, dir);
+    if ('error' in netloom) return { ...result, error: netloom.error };
+    result.rssMB = netloom.rssMB;
+    result.preserve = { ...netloom.preserve, torchParams: torch.params };
+    result.eval = { ...netloom.eval, torchParams: torch.fused };
+    if (torch.fused === null) result.eval.error ??= `torch's count for the folded file: ${torch.fusedError}`;
     for (const [style, field, errorField] of [
       ['preserve', 'step', 'stepError'],
       ['eval', 'evalStep', 'evalStepError'],
     ] as const) {
-      try {
-        await netloomStep(join(dir, `${style}.onnx`), name, x, target, join(dir, `netloom-${style}`));
-        const compared = python(['compare', name, dir, style]);
-        if (compared.ok) {
-          result[field] = compared.json as unknown as StepResult;
-          result.torchRssMB = Math.max(result.torchRssMB, compared.json.rssMB as number);
-        } else result[errorField] = `torch comparison: ${compared.error}`;
-      } catch (e) {
-        result[errorField] = message(e);
+      if (netloom.stepErrors[style]) {
+        result[errorField] = netloom.stepErrors[style];
+        continue;
       }
+      const compared = python(['compare', name, dir, style], env);
+      if (compared.ok) {
+        result[field] = compared.json as unknown as StepResult;
+        result.torchRssMB = Math.max(result.torchRssMB, compared.json.rssMB as number);
+      } else result[errorField] = `torch comparison: ${compared.error}`;
     }
   } catch (e) {
     result.error = message(e);
@@ -186,7 +257,7 @@ async function checkModel(name: string): Promise<ModelResult> {
     if (process.env.KEEP) console.error(dir);
     else rmSync(dir, { recursive: true, force: true });
   }
-  return { ...result, seconds: (performance.now() - started) / 1000, rssMB: process.resourceUsage().maxRSS / 1024 };
+  return { ...result, seconds: (performance.now() - started) / 1000 };
 }
 
 const styleOk = (s?: StyleResult) => !!s && !s.error && s.params === s.torchParams && s.difference !== null && s.difference <= TOLERANCE;
@@ -243,26 +314,14 @@ export function formatResult(r: ModelResult): string {
   return `${modelOk(r) ? 'ok  ' : 'FAIL'} ${r.name.padEnd(20)} ${parts.join(' | ')}${why ? ` — ${why}` : ''}`;
 }
 
-/** One model in a process of its own (its peak memory is its own; one that runs out of it stops only itself), on input `seed`. */
-function checkInChild(name: string, seed?: string): ModelResult {
-  const env = seed ? { ...process.env, CHECK_TORCHVISION_SEED: seed } : process.env;
-  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--one', name], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: MODEL_TIMEOUT_MS, env });
-  try {
-    return JSON.parse(child.stdout?.trim().split('\n').pop() ?? '') as ModelResult;
-  } catch {
-    const why = child.error ? message(child.error) : child.signal ? `killed by ${child.signal}` : (child.stderr ?? '').trim().split('\n').pop();
-    return { name, error: `the check's process failed: ${why}`, seconds: NaN, rssMB: NaN, torchRssMB: NaN };
-  }
-}
-
 function option(args: string[], flag: string): string | undefined {
   const at = args.indexOf(flag);
   return at >= 0 ? args[at + 1] : undefined;
 }
 
 async function main(args: string[]): Promise<number> {
-  if (args[0] === '--one') {
-    console.log(JSON.stringify(await checkModel(args[1])));
+  if (args[0] === '--netloom') {
+    console.log(JSON.stringify(await netloomSide(args[1], args[2])));
     return 0;
   }
   const missing = pythonTorchMissing();
@@ -282,7 +341,7 @@ async function main(args: string[]): Promise<number> {
     console.error(`check:torchvision: no classification model ${unknown.join(', ')} in torchvision (see --models)`);
     return 2;
   }
-  const maxParams = Number(option(args, '--max-params') ?? DEFAULT_MAX_PARAMS);
+  const maxParams = Number(option(args, '--max-params') ?? Infinity);
   const size = option(args, '--size');
   if (size) process.env.CHECK_TORCHVISION_SIZE = size;
   const results: ModelResult[] = [];
@@ -293,9 +352,9 @@ async function main(args: string[]): Promise<number> {
       console.log(`skip ${name.padEnd(20)} ${count(all[name])} parameters: over --max-params ${count(maxParams)}`);
       continue;
     }
-    const r = checkInChild(name);
+    const r = checkModel(name);
     if ((r.step && !stepOk(r.step)) || (r.evalStep && !stepOk(r.evalStep))) {
-      const again = checkInChild(name, '3');
+      const again = checkModel(name, '3');
       if (r.step && !stepOk(r.step)) r.retry = again.step;
       if (r.evalStep && !stepOk(r.evalStep)) r.evalRetry = again.evalStep;
       r.seconds += again.seconds;

@@ -5,8 +5,8 @@ and python3-torchvision 0.14.
   torchvision_reference.py list
       Prints one JSON line: every classification model of torchvision.models, with its parameter count.
   torchvision_reference.py export NAME DIR
-      Builds the model (seed 0), exports it (opset 17, batch "N") in both styles: DIR/preserve.onnx
-      (training=PRESERVE, do_constant_folding=False: BatchNorm kept) and DIR/eval.onnx (torch's default
+      Builds the model (seed 0), exports it (opset 17, batch "N") in both styles: DIR/preserve/preserve.onnx
+      (training=PRESERVE, do_constant_folding=False: BatchNorm kept) and DIR/eval/eval.onnx (torch's default
       export: constant folding, BatchNorm folded into the convolution before it). Writes the batch of 2
       (DIR/x.npy) and its classes (DIR/target.npy). Prints one JSON line: the two counts (see below) and
       the input shape.
@@ -151,13 +151,15 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def step(model, x, target):
+def step(model, x, target, copy=True):
+    """The parameters after one SGD step: copies, or (copy=False, the model's last step) the model's own."""
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=LR)
-    opt.zero_grad()
+    opt.zero_grad(set_to_none=True)
     torch.nn.functional.cross_entropy(model(x), target).backward()
     opt.step()
-    return {n: p.detach().numpy().copy() for n, p in model.named_parameters()}
+    opt.zero_grad(set_to_none=True)  # the gradients are done with: 2.5 GB of them for vit_h_14
+    return {n: p.detach().numpy().copy() if copy else p.detach().numpy() for n, p in model.named_parameters()}
 
 
 def export(name, out):
@@ -169,8 +171,11 @@ def export(name, out):
     target = torch.tensor([3, 7])
     common = dict(opset_version=17, input_names=['x'], output_names=['y'], dynamic_axes={'x': {0: 'N'}, 'y': {0: 'N'}})
     try:
-        torch.onnx.export(model, x, os.path.join(out, 'preserve.onnx'), training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False, **common)
-        torch.onnx.export(model, x, os.path.join(out, 'eval.onnx'), **common)
+        # Each in a folder of its own: past 2 GB, torch writes each weight to a file of its own beside the model.
+        for style in ('preserve', 'eval'):
+            os.makedirs(os.path.join(out, style))
+        torch.onnx.export(model, x, os.path.join(out, 'preserve', 'preserve.onnx'), training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False, **common)
+        torch.onnx.export(model, x, os.path.join(out, 'eval', 'eval.onnx'), **common)
     except Exception as e:  # torch's exporter cannot write this model: there is no file to check (exit status 3)
         print(f'{type(e).__name__}: {str(e).splitlines()[0]}', file=sys.stderr)
         sys.exit(3)
@@ -234,7 +239,8 @@ def compare(name, out, style):
         model = fused_model(model, x)
     dir = os.path.join(out, f'netloom-{style}')
     keys = json.load(open(os.path.join(dir, 'keys.json')))
-    start = {key: np.load(os.path.join(dir, f'{i}.before.npy')) for i, key in enumerate(keys)}
+    # Netloom's files are mapped, not read: vit_h_14's weights are 2.5 GB, held once by the model already.
+    start = {key: np.load(os.path.join(dir, f'{i}.before.npy'), mmap_mode='r') for i, key in enumerate(keys)}
     params = dict(model.named_parameters())
     pairs = pair(start, {n: p.detach().numpy() for n, p in params.items()}, 0 if style == 'preserve' else 1e-5)
     unpaired = [key for key in keys if key not in pairs]
@@ -245,7 +251,7 @@ def compare(name, out, style):
     with torch.no_grad():
         for key, (n, to_torch) in pairs.items():
             params[n].copy_(torch.from_numpy(to_torch(start[key]).copy()))
-            before[n] = params[n].detach().numpy().copy()
+            before[n] = to_torch(start[key])
     after32 = step(model, x, target)
     largest_update = max(float(np.abs(after32[n] - before[n]).max()) for n in before)
     measures = {}
@@ -264,8 +270,8 @@ def compare(name, out, style):
         model.double()
         with torch.no_grad():
             for n, value in before.items():
-                params[n].copy_(torch.from_numpy(value))
-        after64 = step(model, x.double(), target)
+                params[n].copy_(torch.from_numpy(value.copy()))
+        after64 = step(model, x.double(), target, copy=False)
         errors.update({'param64': 0.0, 'torchParam': 0.0, 'torchUpdate': 0.0})
         for i, key in enumerate(keys):
             n, to_torch = pairs[key]

@@ -70,6 +70,19 @@ test('ONNX external data stays inside the model folder: no absolute path, no "..
   }
 });
 
+test('external data as torch writes it past 2 GB, one file per tensor with no offset or length, is read whole', async () => {
+  const home = folder('per-tensor');
+  const { model } = compile({ doc: await loadTemplate('mlp-3-4-2'), sources: [] });
+  const initializer = model.graph.initializer!.map(({ raw_data, ...t }) => {
+    const location = t.name!.replace(/[^\w.-]/g, '_');
+    writeFileSync(join(home, location), raw_data!);
+    return { ...t, data_location: 1, external_data: [{ key: 'location', value: location }] };
+  });
+  writeOnnxFile(join(home, 'm.onnx'), { ...model, graph: { ...model.graph, initializer } });
+  const tensors = (m: ModelProto) => m.graph.initializer!.map((t) => [t.name, [...t.raw_data!]]);
+  assert.deepEqual(tensors(await readOnnx(join(home, 'm.onnx'))), tensors(model));
+});
+
 test('a device or pipe inside the folder is refused without being opened', async () => {
   const home = folder('devices');
   symlinkSync('/dev/zero', join(home, 'zero.bin'));
