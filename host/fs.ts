@@ -41,6 +41,9 @@ export async function removeStaleTempFiles(folder: string): Promise<string[]> {
   return stale;
 }
 
+/** The most bytes one read or write call is given: Node refuses (or aborts on) 2 GB and more. */
+const IO_LIMIT = 2 ** 30;
+
 /**
  * Writes via a temporary file and a rename, so a crash never leaves a half-written file. `data` may be
  * a list of chunks (an ONNX model whose weights are views of their own buffers), written in turn.
@@ -49,15 +52,14 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array | 
   await removeStaleTempFiles(dirname(file));
   const temp = join(dirname(file), tempFileName(file));
   try {
-    if (Array.isArray(data)) {
+    if (typeof data === 'string') await fs.writeFile(temp, data);
+    else {
       const handle = await fs.open(temp, 'w');
       try {
-        for (const chunk of data) await handle.write(chunk);
+        for (const chunk of Array.isArray(data) ? data : [data]) for (let at = 0; at < chunk.length; at += IO_LIMIT) await handle.write(chunk.subarray(at, at + IO_LIMIT));
       } finally {
         await handle.close();
       }
-    } else {
-      await fs.writeFile(temp, data);
     }
     await fs.rename(temp, file);
   } catch (e) {
@@ -94,7 +96,8 @@ async function readRegularFile(file: string, offset = 0, length?: number): Promi
     const bytes = new Uint8Array(size);
     let done = 0;
     while (done < size) {
-      const { bytesRead } = await handle.read(bytes, done, size - done, offset + done);
+      // One read takes at most 2 GB (past that Node aborts), and one tensor's external data can be larger.
+      const { bytesRead } = await handle.read(bytes, done, Math.min(size - done, IO_LIMIT), offset + done);
       if (bytesRead === 0) throw new UserError(`${file}: ended early (changed while being read?)`);
       done += bytesRead;
     }

@@ -1,13 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy, NpyFormatError, parseNpy } from '../../core/data/npy.ts';
-import { EngineError, type Provider, type Tensor } from '../../core/engine/engine.ts';
-import { DataType, encodeModelBytes, type ValueInfoProto } from '../../core/onnx/proto.ts';
+import { EngineError, type Provider, type Session, type Tensor } from '../../core/engine/engine.ts';
+import { DataType, encodeModelBytes, type ModelProto, type ValueInfoProto } from '../../core/onnx/proto.ts';
 import { formatShape, type Dim } from '../../core/graph/dim.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { parse } from '../args.ts';
 import { readBytes, UsageError, UserError, writeFileAtomic } from '../files.ts';
 import { refuseOverwritingInputs } from '../../host/fs.ts';
-import { compile, ensureFolder, isOnnxPath, loadModelFile, readOnnx } from '../models.ts';
+import { compile, ensureFolder, isOnnxPath, loadModelFile, needsExternalData, readOnnx, writeOnnx } from '../models.ts';
 
 interface ModelInput {
   name: string;
@@ -59,23 +61,22 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!['cpu', 'cuda', 'dml', 'webgpu'].includes(provider)) throw new UsageError(`--ep must be cpu, cuda, dml or webgpu, got "${values.ep}"`);
 
   const file = positionals[0];
-  let bytes: Uint8Array;
+  let onnx: ModelProto;
   let inputs: ModelInput[];
   let sources = [file];
   let outputNames: string[];
   if (isOnnxPath(file)) {
-    const onnx = await readOnnx(file, sources);
+    onnx = await readOnnx(file, sources);
     outputNames = onnx.graph.output.map((v) => v.name);
     const initialised = new Set((onnx.graph.initializer ?? []).map((t) => t.name));
     inputs = onnx.graph.input.filter((v) => !initialised.has(v.name)).map(describeInput);
-    bytes = encodeModelBytes(onnx);
   } else {
     const model = await loadModelFile(file);
     sources = model.sources;
     const compiled = compile(model);
     outputNames = compiled.outputs.map((v) => v.name);
     inputs = compiled.inputs.map((v) => ({ name: v.name, dtype: v.type.dtype, shape: v.type.shape }));
-    bytes = encodeModelBytes(compiled.model);
+    onnx = compiled.model;
   }
 
   // --input name=file.npy, or plain files for the remaining inputs in order.
@@ -109,8 +110,16 @@ export async function runCommand(args: string[]): Promise<number> {
   if (missing.length > 0) throw new UsageError(`missing --input for ${missing.map((m) => `"${m.name}" (${m.dtype} ${formatShape(m.shape)})`).join(', ')}`);
 
   const engine = new NodeEngine();
+  const scratch = needsExternalData(onnx) ? await mkdtemp(join(tmpdir(), 'netloom-run-')) : null;
   try {
-    const session = await engine.createSession(bytes, { provider, allowFallback: values['allow-fallback'] });
+    const options = { provider, allowFallback: values['allow-fallback'] };
+    // Past protobuf's 2 GB a model reaches ONNX Runtime as a file with its weights beside it, as
+    // `netloom export` writes it; ONNX Runtime reads them itself.
+    let session: Session;
+    if (scratch) {
+      await writeOnnx(join(scratch, 'model.onnx'), onnx);
+      session = await engine.createSessionFromFile(join(scratch, 'model.onnx'), options);
+    } else session = await engine.createSession(encodeModelBytes(onnx), options);
     if (session.provider !== provider) console.error(`netloom: ${provider} is not available (${await engine.unavailable(provider)}); running on ${session.provider}`);
     // The inputs are read once: their buffers move to the engine's thread instead of being copied.
     const results = await session.run(feeds, undefined, { consumed: Object.keys(feeds) });
@@ -127,6 +136,7 @@ export async function runCommand(args: string[]): Promise<number> {
     throw e;
   } finally {
     await engine.dispose();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
   }
   return 0;
 }

@@ -42,6 +42,7 @@ export class NodeEngine implements Engine {
   private nextRequest = 1;
   private pending = new Map<number, Pending>();
   private cache = new Map<string, { session: NodeSession; users: number }>();
+  private fileSessions = 0;
   /** Per provider: null where it starts here, else why not. */
   private probes = new Map<Probed, Promise<string | null>>();
 
@@ -124,25 +125,46 @@ export class NodeEngine implements Engine {
   }
 
   async createSession(model: Uint8Array, options: CreateSessionOptions = {}): Promise<Session> {
-    let provider = options.provider ?? 'cpu';
-    const missing = await this.unavailable(provider);
-    if (missing !== null) {
-      const why = `the ${provider} execution provider is not available here (${missing})`;
-      if (!options.allowFallback) throw new EngineError(`${why}; pass --allow-fallback to run on the CPU instead`);
-      provider = 'cpu';
-    }
-    const optimization = options.optimization ?? 'all';
     if (model.length > PROTOBUF_LIMIT) throw new EngineError(`the model is ${(model.length / 2 ** 30).toFixed(1)} GB: ONNX Runtime loads a model of at most 2 GB in one piece (protobuf's limit)`);
+    const provider = await this.providerFor(options);
+    const optimization = options.optimization ?? 'all';
     const key = `${provider}:${optimization}:${createHash('sha256').update(model).digest('hex')}`;
+    const copy = model.slice();
+    return this.open(key, () => this.call('create', { bytes: copy, provider, optimization }, [copy.buffer as ArrayBuffer]), provider);
+  }
+
+  /**
+   * A session on an ONNX file that ONNX Runtime reads itself, its external data included: the way to run
+   * a model past protobuf's 2 GB, which cannot reach the runtime in one piece. The caller has read and
+   * checked the file (cli/models.ts readOnnx keeps its external data inside its folder).
+   */
+  async createSessionFromFile(path: string, options: CreateSessionOptions = {}): Promise<Session> {
+    const provider = await this.providerFor(options);
+    const optimization = options.optimization ?? 'all';
+    // Not shared through the cache: the file may change between calls.
+    return this.open(`file:${++this.fileSessions}`, () => this.call('create', { path, provider, optimization }), provider);
+  }
+
+  /** The provider a session will run on: the one asked for, or the CPU where that is missing and fallback is allowed. */
+  private async providerFor(options: CreateSessionOptions): Promise<Provider> {
+    const provider = options.provider ?? 'cpu';
+    const missing = await this.unavailable(provider);
+    if (missing === null) return provider;
+    const why = `the ${provider} execution provider is not available here (${missing})`;
+    if (!options.allowFallback) throw new EngineError(`${why}; pass --allow-fallback to run on the CPU instead`);
+    return 'cpu';
+  }
+
+  /** The cached session under `key`, or a new one made by `create` in the worker. */
+  private async open(key: string, create: () => Promise<{ id: number; inputNames: string[]; outputNames: string[] }>, provider: Provider): Promise<Session> {
     const cached = this.cache.get(key);
     if (cached) {
       cached.users++;
       return cached.session;
     }
-    const copy = model.slice();
     let info: { id: number; inputNames: string[]; outputNames: string[] };
     try {
-      info = await this.call('create', { bytes: copy, provider, optimization }, [copy.buffer as ArrayBuffer]);
+      info = await create();
     } catch (e) {
       throw new EngineError(`ONNX Runtime could not load the model: ${(e as Error).message}`);
     }

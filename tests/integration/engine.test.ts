@@ -1,9 +1,12 @@
 /** The Node engine: sessions in a worker thread, cached per model, with honest providers. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { compileModel } from '../../core/convert/compile.ts';
 import { probeModel } from '../../core/onnx/probe.ts';
-import { encodeModelBytes } from '../../core/onnx/proto.ts';
+import { encodeModelBytes, externalizeTensors } from '../../core/onnx/proto.ts';
 import { EngineError } from '../../core/engine/engine.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { doc, node } from '../unit/helpers.ts';
@@ -85,4 +88,28 @@ test('a model past protobuf’s 2 GB limit is refused in one line, before anythi
     return true;
   });
   await engine.dispose();
+});
+
+test('a session opened from an ONNX file reads its external data, as a model past 2 GB must be run, and gives what its bytes give', async () => {
+  const small = compileModel(doc([node('x', 'Input', { shape: [64] }), node('fc', 'Linear', { outFeatures: 32 })], [['x', 'fc']]), { seed: 2 });
+  const dir = mkdtempSync(join(tmpdir(), 'netloom-engine-'));
+  const split = externalizeTensors(small.model, 'model.onnx.data');
+  assert.ok(
+    split.model.graph.initializer!.some((t) => t.data_location === 1),
+    'the weight is external data',
+  );
+  writeFileSync(join(dir, 'model.onnx.data'), Buffer.concat(split.data));
+  writeFileSync(join(dir, 'model.onnx'), encodeModelBytes(split.model));
+  const engine = new NodeEngine();
+  try {
+    const x = { dtype: 'float32' as const, dims: [2, 64], data: Float32Array.from({ length: 128 }, (_, i) => Math.sin(i)) };
+    const fromFile = await engine.createSessionFromFile(join(dir, 'model.onnx'));
+    const fromBytes = await engine.createSession(encodeModelBytes(small.model));
+    const [a, b] = [await fromFile.run({ x }), await fromBytes.run({ x })];
+    assert.deepEqual(a.fc.data, b.fc.data);
+    await assert.rejects(() => engine.createSessionFromFile(join(dir, 'missing.onnx')), EngineError);
+  } finally {
+    await engine.dispose();
+    rmSync(dir, { recursive: true });
+  }
 });
