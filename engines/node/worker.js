@@ -27,7 +27,11 @@ const handlers = {
   // From the model's bytes, or from its file (a model past 2 GB, whose external data ONNX Runtime reads itself).
   async create({ bytes, path, provider, optimization = 'all' }) {
     // ONNX Runtime refuses an undefined level ("graphOptimizationLevel must be a string"): the provider probe gives none.
-    const session = await ort.InferenceSession.create(path ?? bytes, { executionProviders: [PROVIDER_NAMES[provider] ?? provider], graphOptimizationLevel: optimization, logSeverityLevel: ERROR_ONLY });
+    const session = await ort.InferenceSession.create(path ?? bytes, {
+      executionProviders: [PROVIDER_NAMES[provider] ?? provider],
+      graphOptimizationLevel: optimization,
+      logSeverityLevel: ERROR_ONLY,
+    });
     const id = nextId++;
     sessions.set(id, session);
     return { result: { id, inputNames: session.inputNames, outputNames: session.outputNames } };
