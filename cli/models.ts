@@ -1,13 +1,15 @@
 /** Loading and saving models in either form: a model document with its weights sidecar, or an ONNX file. */
 import { promises as fs } from 'node:fs';
-import { freemem, totalmem } from 'node:os';
+import { freemem, tmpdir, totalmem } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { inferShapes, serializeModel, type ModelDocument } from '../core/index.ts';
 import { BundleError, decodeBundle, encodeBundle } from '../core/graph/bundle.ts';
 import { decodeSafetensors, encodeSafetensors, weightsMismatch, WeightsFormatError, type Weights } from '../core/graph/weights.ts';
 import { compileModel, CompileError, type CompiledModel } from '../core/convert/compile.ts';
 import { importOnnx } from '../core/convert/import.ts';
-import { checkTensorData, decodeModel, encodeModel, externalizeTensors, initializerBytes, OnnxFormatError, PROTOBUF_LIMIT, type ModelProto } from '../core/onnx/proto.ts';
+import { checkTensorData, decodeModel, encodeModel, encodeModelBytes, externalizeTensors, initializerBytes, OnnxFormatError, PROTOBUF_LIMIT, type ModelProto } from '../core/onnx/proto.ts';
+import type { CreateSessionOptions, Session } from '../core/engine/engine.ts';
+import type { NodeEngine } from '../engines/node/engine.ts';
 import { loadModelText, loadTemplate, readBytes, readText, UserError, writeFileAtomic } from './files.ts';
 import { readInside } from '../host/fs.ts';
 
@@ -138,6 +140,29 @@ export function outputFiles(file: string): string[] {
 
 /** Whether a model's weights leave too little of protobuf's 2 GiB for the graph around them: they go to external data. */
 export const needsExternalData = (model: ModelProto): boolean => initializerBytes(model) > PROTOBUF_LIMIT - 64 * 1024 * 1024;
+
+/**
+ * Runs `use` with a session of `model` on `engine`, released after. Past protobuf's 2 GB a model cannot
+ * reach ONNX Runtime in one piece: it is written to a scratch folder with its weights beside it, as
+ * `netloom export` writes it, ONNX Runtime reads that file itself, and the folder is removed after.
+ */
+export async function withModelSession<T>(engine: NodeEngine, model: ModelProto, options: CreateSessionOptions, use: (session: Session) => Promise<T>): Promise<T> {
+  const scratch = needsExternalData(model) ? await fs.mkdtemp(join(tmpdir(), 'netloom-model-')) : null;
+  try {
+    let session: Session;
+    if (scratch) {
+      await writeOnnx(join(scratch, 'model.onnx'), model);
+      session = await engine.createSessionFromFile(join(scratch, 'model.onnx'), options);
+    } else session = await engine.createSession(encodeModelBytes(model), options);
+    try {
+      return await use(session);
+    } finally {
+      await session.release();
+    }
+  } finally {
+    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+  }
+}
 
 /** Writes an ONNX model atomically; over 2 GiB, the weights go to "<file>.data" beside it. */
 export async function writeOnnx(file: string, model: ModelProto): Promise<void> {

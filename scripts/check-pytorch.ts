@@ -22,7 +22,7 @@ import * as ort from 'onnxruntime-node';
 import { encodeSafetensors, Rng, type Weights } from '../core/graph/weights.ts';
 import { NodeEngine } from '../engines/node/engine.ts';
 import { writeFileAtomic } from '../host/fs.ts';
-import { needsExternalData, writeOnnx } from '../cli/models.ts';
+import { needsExternalData, withModelSession, writeOnnx } from '../cli/models.ts';
 import { cutToFit } from './cut-to-fit.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -78,14 +78,7 @@ function makeInputs(doc: ModelDocument, compiled: ReturnType<typeof compileModel
   return feeds;
 }
 
-async function runOnEngine(engine: NodeEngine, model: ModelProto, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-  const session = await engine.createSession(encodeModelBytes(model));
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.release();
-  }
-}
+const runOnEngine = (engine: NodeEngine, model: ModelProto, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> => withModelSession(engine, model, {}, (session) => session.run(feeds));
 
 /**
  * An ONNX Runtime session of `model`. One past protobuf's 2 GB (a cut Mixtral's 2.3 GB, torchvision's
@@ -96,16 +89,6 @@ export async function ortSession(model: ModelProto, file: string): Promise<ort.I
   if (!needsExternalData(model)) return ort.InferenceSession.create(encodeModelBytes(model));
   await writeOnnx(file, model);
   return ort.InferenceSession.create(file);
-}
-
-async function runFromFiles(dir: string, model: ModelProto, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-  const session = await ortSession(model, join(dir, 'model.onnx'));
-  try {
-    const outputs = await session.run(Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor(t.dtype, t.data, t.dims)])));
-    return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, { dtype: t.type, dims: [...t.dims], data: t.data } as Tensor]));
-  } finally {
-    await session.release();
-  }
 }
 
 /** Exports `doc` to model.py and safetensors, runs both sides and compares. */
@@ -123,7 +106,7 @@ export async function checkPyTorch(name: string, doc: ModelDocument, weights?: W
       writeFileSync(path, encodeNpy(t));
       return `${input}=${path}`;
     });
-    const expected = !needsExternalData(compiled.model) ? await runOnEngine(engine, compiled.model, feeds) : await runFromFiles(dir, compiled.model, feeds);
+    const expected = await runOnEngine(engine, compiled.model, feeds);
     const names = Object.keys(expected);
     const out = join(dir, names.length === 1 ? 'output.npy' : 'outputs');
     const run = spawnSync(PYTHON, [join(dir, 'model.py'), join(dir, 'model.safetensors'), ...args, out], { encoding: 'utf8', maxBuffer: 1 << 26 });

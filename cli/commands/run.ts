@@ -1,15 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy, NpyFormatError, parseNpy } from '../../core/data/npy.ts';
-import { EngineError, type Provider, type Session, type Tensor } from '../../core/engine/engine.ts';
-import { DataType, encodeModelBytes, type ModelProto, type ValueInfoProto } from '../../core/onnx/proto.ts';
+import { EngineError, type Provider, type Tensor } from '../../core/engine/engine.ts';
+import { DataType, type ModelProto, type ValueInfoProto } from '../../core/onnx/proto.ts';
 import { formatShape, type Dim } from '../../core/graph/dim.ts';
 import { NodeEngine } from '../../engines/node/engine.ts';
 import { parse } from '../args.ts';
 import { readBytes, UsageError, UserError, writeFileAtomic } from '../files.ts';
 import { refuseOverwritingInputs } from '../../host/fs.ts';
-import { compile, ensureFolder, isOnnxPath, loadModelFile, needsExternalData, readOnnx, writeOnnx } from '../models.ts';
+import { compile, ensureFolder, isOnnxPath, loadModelFile, readOnnx, withModelSession } from '../models.ts';
 
 interface ModelInput {
   name: string;
@@ -110,33 +108,24 @@ export async function runCommand(args: string[]): Promise<number> {
   if (missing.length > 0) throw new UsageError(`missing --input for ${missing.map((m) => `"${m.name}" (${m.dtype} ${formatShape(m.shape)})`).join(', ')}`);
 
   const engine = new NodeEngine();
-  const scratch = needsExternalData(onnx) ? await mkdtemp(join(tmpdir(), 'netloom-run-')) : null;
   try {
-    const options = { provider, allowFallback: values['allow-fallback'] };
-    // Past protobuf's 2 GB a model reaches ONNX Runtime as a file with its weights beside it, as
-    // `netloom export` writes it; ONNX Runtime reads them itself.
-    let session: Session;
-    if (scratch) {
-      await writeOnnx(join(scratch, 'model.onnx'), onnx);
-      session = await engine.createSessionFromFile(join(scratch, 'model.onnx'), options);
-    } else session = await engine.createSession(encodeModelBytes(onnx), options);
-    if (session.provider !== provider) console.error(`netloom: ${provider} is not available (${await engine.unavailable(provider)}); running on ${session.provider}`);
-    // The inputs are read once: their buffers move to the engine's thread instead of being copied.
-    const results = await session.run(feeds, undefined, { consumed: Object.keys(feeds) });
-    const names = Object.keys(results);
-    if (names.length === 1) await writeFileAtomic(values.output as string, encodeNpy(results[names[0]]));
-    else {
-      await ensureFolder(values.output as string);
-      for (const name of names) await writeFileAtomic(outputFile(values.output as string, name), encodeNpy(results[name]));
-    }
-    for (const name of names) console.error(`${name}: ${results[name].dtype} [${results[name].dims.join(', ')}]`);
-    await session.release();
+    await withModelSession(engine, onnx, { provider, allowFallback: values['allow-fallback'] }, async (session) => {
+      if (session.provider !== provider) console.error(`netloom: ${provider} is not available (${await engine.unavailable(provider)}); running on ${session.provider}`);
+      // The inputs are read once: their buffers move to the engine's thread instead of being copied.
+      const results = await session.run(feeds, undefined, { consumed: Object.keys(feeds) });
+      const names = Object.keys(results);
+      if (names.length === 1) await writeFileAtomic(values.output as string, encodeNpy(results[names[0]]));
+      else {
+        await ensureFolder(values.output as string);
+        for (const name of names) await writeFileAtomic(outputFile(values.output as string, name), encodeNpy(results[name]));
+      }
+      for (const name of names) console.error(`${name}: ${results[name].dtype} [${results[name].dims.join(', ')}]`);
+    });
   } catch (e) {
     if (e instanceof EngineError) throw new UserError(e.message);
     throw e;
   } finally {
     await engine.dispose();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
   }
   return 0;
 }
